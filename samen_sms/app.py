@@ -1,0 +1,56 @@
+"""The application factory: settings, Redis, content and routes, built once per process."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlparse
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from samen_sms import health, webhook
+from samen_sms.config import Config, ConfigError
+from samen_sms.runtime import build_runtime
+from samen_sms.signature import SignatureCheck
+
+MAX_REQUEST_BYTES = 64 * 1024
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlparse(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def create_app(test_config: Mapping[str, Any] | None = None, config: Config | None = None) -> Flask:
+    """Build the web app; raise ConfigError when the environment is not safe to run on."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    if test_config:
+        app.config.update(test_config)
+    cfg = config or Config.from_env()
+    if not cfg.check_signatures and not (cfg.development and _is_loopback(cfg.public_url)):
+        raise ConfigError("Signature checks can only be switched off in development mode on loopback.")
+    app.extensions["samen"] = build_runtime(cfg)
+    app.extensions["samen.signature"] = SignatureCheck(
+        cfg.twilio_auth_token, cfg.public_url, enabled=cfg.check_signatures
+    )
+    app.extensions.setdefault("samen.effects", [])
+    app.extensions.setdefault("samen.status_hooks", [])
+    app.register_blueprint(webhook.bp)
+    app.register_blueprint(health.bp)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[Response, int]:
+        # Plain reasons, never a stack trace or anything the person sent.
+        return jsonify(error=exc.name, reason=exc.description), exc.code or 500
+
+    return app

@@ -1,0 +1,123 @@
+"""Message catalogues: one TOML file per language in `messages/`, validated when loaded."""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from samen_sms.identity import Channel
+
+
+class CatalogueError(ValueError):
+    """A catalogue is incomplete or malformed; the line must not start with it."""
+
+
+@dataclass(frozen=True)
+class Text:
+    """One message, with an optional shorter SMS form and fuller WhatsApp form."""
+
+    sms: str
+    whatsapp: str
+
+    def for_channel(self, channel: Channel) -> str:
+        return self.whatsapp if channel is Channel.WHATSAPP else self.sms
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The words of the line in one language."""
+
+    locale: str
+    name: str
+    script: str
+    rtl: bool
+    reviewed: bool
+    review_note: str
+    messages: Mapping[str, Text]
+    keywords: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def placeholders(template: str) -> set[str]:
+    """The `{names}` a message expects."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def _text(locale: str, key: str, value: object) -> Text:
+    if isinstance(value, str):
+        return Text(value.strip("\n"), value.strip("\n"))
+    if isinstance(value, dict) and set(value) == {"sms", "whatsapp"}:
+        sms, whatsapp = value["sms"], value["whatsapp"]
+        if isinstance(sms, str) and isinstance(whatsapp, str):
+            return Text(sms.strip("\n"), whatsapp.strip("\n"))
+    raise CatalogueError(f"{locale}: message {key!r} must be text or a table with sms and whatsapp")
+
+
+def _flatten(locale: str, table: Mapping[str, object], prefix: str = "") -> dict[str, Text]:
+    out: dict[str, Text] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and set(value) != {"sms", "whatsapp"}:
+            out.update(_flatten(locale, value, name + "."))
+        else:
+            out[name] = _text(locale, name, value)
+    return out
+
+
+def load_catalogue(path: Path) -> Catalogue:
+    """Read one catalogue file."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogueError(f"{path.name}: {exc}") from exc
+    meta = raw.get("meta", {})
+    locale = meta.get("locale")
+    if locale != path.stem:
+        raise CatalogueError(f"{path.name}: meta.locale must be {path.stem!r}")
+    for needed in ("name", "script", "reviewed_by_native_speaker"):
+        if needed not in meta:
+            raise CatalogueError(f"{path.name}: meta.{needed} is missing")
+    keywords = {action: tuple(str(word) for word in words) for action, words in raw.get("keywords", {}).items()}
+    return Catalogue(
+        locale=locale,
+        name=str(meta["name"]),
+        script=str(meta["script"]),
+        rtl=bool(meta.get("rtl", False)),
+        reviewed=bool(meta["reviewed_by_native_speaker"]),
+        review_note=str(meta.get("review_note", "")),
+        messages=_flatten(locale, raw.get("messages", {})),
+        keywords=keywords,
+    )
+
+
+def load_catalogues(directory: Path, order: list[str]) -> dict[str, Catalogue]:
+    """Load every language the flow offers and check each has every message the reference has.
+
+    The first language in `order` is the reference: every other catalogue must have exactly its
+    keys, with the same placeholders, so no menu can fall back to a language the reader does not read.
+    """
+    catalogues: dict[str, Catalogue] = {}
+    for locale in order:
+        path = directory / f"{locale}.toml"
+        if not path.exists():
+            raise CatalogueError(f"no catalogue for {locale!r} in {directory.name}/")
+        catalogues[locale] = load_catalogue(path)
+    reference = catalogues[order[0]]
+    for cat in catalogues.values():
+        missing = sorted(set(reference.messages) - set(cat.messages))
+        extra = sorted(set(cat.messages) - set(reference.messages))
+        if missing:
+            raise CatalogueError(f"{cat.locale}: missing messages {', '.join(missing)}")
+        if extra:
+            raise CatalogueError(f"{cat.locale}: messages not in {reference.locale}: {', '.join(extra)}")
+        for key, text in cat.messages.items():
+            ref = reference.messages[key]
+            for form, ref_form in ((text.sms, ref.sms), (text.whatsapp, ref.whatsapp)):
+                if placeholders(form) != placeholders(ref_form):
+                    raise CatalogueError(
+                        f"{cat.locale}: message {key!r} must use the placeholders "
+                        f"{sorted(placeholders(ref_form))}, not {sorted(placeholders(form))}"
+                    )
+    return catalogues

@@ -1,0 +1,149 @@
+"""Settings, read from the environment once, when the app or a worker is built."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_API_URL = "https://api.twilio.com"
+# Twilio's documented test credentials shape; never a real account.
+DEV_ACCOUNT_SID = "AC" + "0" * 32
+DEV_AUTH_TOKEN = "dev-auth-token-not-secret"
+DEV_SMS_FROM = "+447700900000"
+DEV_WHATSAPP_FROM = "whatsapp:+447700900001"
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a line that can safely start."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the line needs to know about where it runs."""
+
+    redis_url: str | None
+    twilio_account_sid: str
+    twilio_auth_token: str
+    twilio_sms_from: str
+    twilio_whatsapp_from: str
+    twilio_messaging_service_sid: str | None
+    twilio_api_url: str
+    public_url: str
+    secret_key: str
+    data_key: str | None = None
+    development: bool = False
+    check_signatures: bool = True
+    queue_name: str = "samen"
+    session_ttl: int = 30 * 60
+    profile_ttl: int = 90 * 24 * 3600
+    dedup_ttl: int = 48 * 3600
+    failed_job_ttl: int = 7 * 24 * 3600
+    rate_limit_count: int = 30
+    rate_limit_window: int = 10 * 60
+    send_retries: int = 5
+    twilio_timeout: float = 10.0
+    flows_dir: Path = field(default=ROOT / "flows")
+    messages_dir: Path = field(default=ROOT / "messages")
+    data_dir: Path = field(default=ROOT / "data")
+    instance_dir: Path = field(default=ROOT / "instance")
+
+    @property
+    def status_callback_url(self) -> str:
+        """Where Twilio reports delivery outcomes."""
+        return self.public_url.rstrip("/") + "/twilio/status"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
+        """Read settings; refuse to start a production line that lacks a secret."""
+        env = os.environ if env is None else env
+        development = env.get("SAMEN_ENV", "production").strip().lower() in {"development", "dev"}
+        token = env.get("TWILIO_AUTH_TOKEN", "").strip()
+        public_url = env.get("PUBLIC_URL", "").strip().rstrip("/")
+        secret = env.get("SAMEN_SECRET_KEY", "").strip()
+        check = True
+        if development:
+            token = token or DEV_AUTH_TOKEN
+            public_url = public_url or "http://127.0.0.1:5000"
+            # A per-process random key would split one person into many pseudonyms
+            # across web and worker, so development uses a fixed, loudly fake key.
+            secret = secret or "development-only-secret-key-do-not-use"
+            check = env.get("SAMEN_CHECK_SIGNATURES", "1").strip() not in {"0", "false", "no"}
+        else:
+            missing = [
+                name
+                for name, value in (
+                    ("TWILIO_AUTH_TOKEN", token),
+                    ("PUBLIC_URL", public_url),
+                    ("SAMEN_SECRET_KEY", secret),
+                )
+                if not value
+            ]
+            if missing:
+                raise ConfigError(
+                    "Refusing to start: "
+                    + ", ".join(missing)
+                    + " must be set in production (or set SAMEN_ENV=development for a local run)."
+                )
+            if len(secret) < 16:
+                raise ConfigError("SAMEN_SECRET_KEY must be at least 16 characters long.")
+        cfg = cls(
+            redis_url=env.get("REDIS_URL", "").strip() or None,
+            twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", "").strip() or DEV_ACCOUNT_SID,
+            twilio_auth_token=token,
+            twilio_sms_from=env.get("TWILIO_SMS_FROM", "").strip() or DEV_SMS_FROM,
+            twilio_whatsapp_from=env.get("TWILIO_WHATSAPP_FROM", "").strip() or DEV_WHATSAPP_FROM,
+            twilio_messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID", "").strip() or None,
+            twilio_api_url=env.get("TWILIO_API_URL", "").strip().rstrip("/") or DEFAULT_API_URL,
+            public_url=public_url,
+            secret_key=secret,
+            data_key=env.get("SAMEN_DATA_KEY", "").strip() or None,
+            development=development,
+            check_signatures=check,
+            queue_name=env.get("SAMEN_QUEUE", "").strip() or "samen",
+            session_ttl=_int(env, "SAMEN_SESSION_TTL", 30 * 60),
+            profile_ttl=_int(env, "SAMEN_PROFILE_TTL", 90 * 24 * 3600),
+            dedup_ttl=_int(env, "SAMEN_DEDUP_TTL", 48 * 3600),
+            failed_job_ttl=_int(env, "SAMEN_FAILED_JOB_TTL", 7 * 24 * 3600),
+            rate_limit_count=_int(env, "SAMEN_RATE_LIMIT", 30),
+            rate_limit_window=_int(env, "SAMEN_RATE_WINDOW", 10 * 60),
+            send_retries=_int(env, "SAMEN_SEND_RETRIES", 5),
+            twilio_timeout=_float(env, "SAMEN_TWILIO_TIMEOUT", 10.0),
+        )
+        if development:
+            log.warning(
+                "DEVELOPMENT MODE: local secrets filled in%s. Never use this mode for a real line.",
+                "" if check else ", signature checks OFF",
+            )
+        return cfg
+
+
+def random_secret() -> str:
+    """A fresh secret for `.env` files."""
+    return secrets.token_urlsafe(32)

@@ -1,0 +1,132 @@
+"""Menu flows as data: `flows/*.toml`, read into typed nodes and checked for dangling references."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+LANGUAGE_NODE_TYPE = "language"
+# Keyword actions the engine carries out itself rather than by moving to a node.
+BUILTIN_ACTIONS = frozenset({"stop", "start", "delete"})
+
+
+class FlowError(ValueError):
+    """A flow file names something that does not exist."""
+
+
+@dataclass(frozen=True)
+class Node:
+    """One screen: what it says, the numbered choices it offers, and where free text goes."""
+
+    name: str
+    say: tuple[str, ...]
+    title: str | None = None
+    options: tuple[str, ...] = ()
+    type: str = "menu"
+    input: str | None = None
+    back: str | None = None
+
+    def message_keys(self) -> set[str]:
+        keys = set(self.say)
+        if self.title:
+            keys.add(self.title)
+        return keys
+
+
+@dataclass(frozen=True)
+class Flow:
+    """The whole menu tree and the words that jump in it."""
+
+    main: str
+    language: str
+    languages: tuple[str, ...]
+    nodes: dict[str, Node]
+    keywords: dict[str, str]
+    greeting: str
+    choose_language: str
+    footer: str
+    not_understood: str
+    messages: dict[str, str]
+
+    def node(self, name: str | None) -> Node:
+        return self.nodes[name] if name in self.nodes else self.nodes[self.main]
+
+    def message_keys(self) -> set[str]:
+        """Every catalogue key the flow uses."""
+        keys = {self.greeting, self.choose_language, self.footer, self.not_understood}
+        keys |= set(self.messages.values())
+        for node in self.nodes.values():
+            keys |= node.message_keys()
+        return keys
+
+
+def _tuple(value: object, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    raise FlowError(f"{where} must be a text or a list of texts")
+
+
+def load_flow(path: Path) -> Flow:
+    """Read a flow file and check that every node, option and keyword leads somewhere."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise FlowError(f"{path.name}: {exc}") from exc
+    head = raw.get("flow", {})
+    nodes: dict[str, Node] = {}
+    for name, spec in raw.get("nodes", {}).items():
+        where = f"{path.name}: node {name!r}"
+        unknown = set(spec) - {"say", "title", "options", "type", "input", "back"}
+        if unknown:
+            raise FlowError(f"{where} has unknown fields {sorted(unknown)}")
+        nodes[name] = Node(
+            name=name,
+            say=_tuple(spec.get("say", []), f"{where}.say"),
+            title=spec.get("title"),
+            options=_tuple(spec.get("options", []), f"{where}.options"),
+            type=spec.get("type", "menu"),
+            input=spec.get("input"),
+            back=spec.get("back"),
+        )
+    try:
+        flow = Flow(
+            main=head["main"],
+            language=head["language"],
+            languages=_tuple(head["languages"], "flow.languages"),
+            nodes=nodes,
+            keywords={str(k): str(v) for k, v in raw.get("keywords", {}).items()},
+            greeting=head["greeting"],
+            choose_language=head["choose_language"],
+            footer=head["footer"],
+            not_understood=head["not_understood"],
+            messages={str(k): str(v) for k, v in raw.get("messages", {}).items()},
+        )
+    except KeyError as exc:
+        raise FlowError(f"{path.name}: [flow] needs {exc.args[0]!r}") from exc
+    _validate(flow, path.name)
+    return flow
+
+
+def _validate(flow: Flow, where: str) -> None:
+    for name in (flow.main, flow.language):
+        if name not in flow.nodes:
+            raise FlowError(f"{where}: node {name!r} named in [flow] does not exist")
+    if flow.nodes[flow.language].type != LANGUAGE_NODE_TYPE:
+        raise FlowError(f"{where}: node {flow.language!r} must have type = 'language'")
+    for node in flow.nodes.values():
+        if node.type not in {"menu", LANGUAGE_NODE_TYPE}:
+            raise FlowError(f"{where}: node {node.name!r} has unknown type {node.type!r}")
+        for target in (*node.options, *([node.back] if node.back else [])):
+            if target not in flow.nodes:
+                raise FlowError(f"{where}: node {node.name!r} leads to missing node {target!r}")
+        for option in node.options:
+            if flow.nodes[option].title is None:
+                raise FlowError(f"{where}: node {option!r} is offered as an option but has no title")
+        if len(node.options) > 9:
+            raise FlowError(f"{where}: node {node.name!r} offers more than 9 options")
+    for word, target in flow.keywords.items():
+        if target not in flow.nodes and target not in BUILTIN_ACTIONS:
+            raise FlowError(f"{where}: keyword {word!r} leads to missing node {target!r}")

@@ -1,0 +1,105 @@
+"""Who texted: channel and number in, pseudonym and sealed address out; nothing plain is kept."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+from enum import StrEnum
+
+import phonenumbers
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+WHATSAPP_PREFIX = "whatsapp:"
+
+
+class Channel(StrEnum):
+    """How a person reaches the line; replies go back the same way."""
+
+    SMS = "sms"
+    WHATSAPP = "whatsapp"
+
+
+class BadAddress(ValueError):
+    """A `From` that is not a phone number."""
+
+
+@dataclass(frozen=True)
+class Address:
+    """A phone number in E.164 and the channel it wrote on."""
+
+    channel: Channel
+    e164: str
+
+    @property
+    def twilio(self) -> str:
+        """The form Twilio expects in `To`."""
+        return WHATSAPP_PREFIX + self.e164 if self.channel is Channel.WHATSAPP else self.e164
+
+    @classmethod
+    def parse(cls, raw: str) -> Address:
+        """Parse Twilio's `From` (`+31…` or `whatsapp:+31…`); raise BadAddress if it is no number."""
+        text = raw.strip()
+        channel = Channel.SMS
+        if text.lower().startswith(WHATSAPP_PREFIX):
+            channel = Channel.WHATSAPP
+            text = text[len(WHATSAPP_PREFIX) :]
+        if not text or len(text) > 32:
+            raise BadAddress("From is not a phone number")
+        try:
+            number = phonenumbers.parse(text, "NL")
+        except phonenumbers.NumberParseException as exc:
+            raise BadAddress("From is not a phone number") from exc
+        if not phonenumbers.is_possible_number(number):
+            raise BadAddress("From is not a possible phone number")
+        return cls(channel, phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+class Keys:
+    """Keyed hashing and sealing, both derived from the one deployment secret."""
+
+    def __init__(self, secret_key: str, data_key: str | None = None) -> None:
+        self._pseudonym_key = _derive(secret_key, b"samen pseudonym v1")
+        if data_key:
+            fernet_key = (
+                data_key.encode()
+                if _is_fernet_key(data_key)
+                else base64.urlsafe_b64encode(_derive(data_key, b"samen data key v1"))
+            )
+        else:
+            fernet_key = base64.urlsafe_b64encode(_derive(secret_key, b"samen data key v1"))
+        self._fernet = Fernet(fernet_key)
+
+    def pseudonym(self, e164: str) -> str:
+        """A stable, unlinkable name for one number: the key for everything stored about it."""
+        return hmac.new(self._pseudonym_key, e164.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def seal(self, address: Address) -> str:
+        """Encrypt an address so a job or record can carry it without showing it."""
+        return self._fernet.encrypt(f"{address.channel.value}|{address.e164}".encode()).decode()
+
+    def open(self, token: str) -> Address:
+        """Decrypt what `seal` made; raise ValueError if it was not ours."""
+        try:
+            channel, e164 = self._fernet.decrypt(token.encode()).decode().split("|", 1)
+        except (InvalidToken, ValueError) as exc:
+            raise ValueError("sealed address cannot be opened with this key") from exc
+        return Address(Channel(channel), e164)
+
+    def sign(self, text: str) -> str:
+        """A short keyed digest, for ids that must not be guessable."""
+        return hmac.new(self._pseudonym_key, text.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def _derive(secret: str, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret.encode())
+
+
+def _is_fernet_key(value: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(value.encode())) == 32
+    except (ValueError, TypeError):
+        return False

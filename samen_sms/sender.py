@@ -1,0 +1,99 @@
+"""Sending through Twilio with twilio-python, and sorting its failures into retry or give up."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import requests
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from samen_sms.config import Config
+from samen_sms.identity import Address, Channel
+
+log = logging.getLogger(__name__)
+
+# Twilio error codes that mean "try again later" even when the HTTP status is a 4xx.
+TRANSIENT_CODES = frozenset({20429, 63018, 20500, 20503})
+# Codes that will not change by retrying: bad number, opted out, not a mobile, outside WhatsApp window.
+PERMANENT_CODES = frozenset({21211, 21610, 21614, 63016, 21408, 21612})
+
+
+class TransientSendError(RuntimeError):
+    """Twilio could not take the message now; the same send may work later."""
+
+
+@dataclass(frozen=True)
+class PermanentSendError(Exception):
+    """Twilio refused the message for good; retrying would not help."""
+
+    code: int
+
+
+def build_client(config: Config) -> Client:
+    """The real twilio-python client, pointed at `TWILIO_API_URL` (Twilio, or the local stand-in)."""
+    http = TwilioHttpClient(timeout=config.twilio_timeout, pool_connections=True, max_retries=0)
+    client = Client(config.twilio_account_sid, config.twilio_auth_token, http_client=http)
+    client.api.base_url = config.twilio_api_url
+    return client
+
+
+class Sender:
+    """Sends one text to one address on the channel it came from, from the configured sender."""
+
+    def __init__(self, client: Client, config: Config) -> None:
+        self.client = client
+        self.config = config
+
+    def send(self, to: Address, body: str) -> str:
+        """Send and return Twilio's MessageSid; raise TransientSendError or PermanentSendError."""
+        kwargs: dict[str, str] = {
+            "to": to.twilio,
+            "body": body,
+            "status_callback": self.config.status_callback_url,
+        }
+        if to.channel is Channel.WHATSAPP:
+            kwargs["from_"] = self.config.twilio_whatsapp_from
+        elif self.config.twilio_messaging_service_sid:
+            kwargs["messaging_service_sid"] = self.config.twilio_messaging_service_sid
+        else:
+            kwargs["from_"] = self.config.twilio_sms_from
+        return self._create(kwargs)
+
+    def send_template(self, to: Address, content_sid: str, variables: str) -> str:
+        """Send an approved WhatsApp template (no body), for use outside the 24-hour window."""
+        return self._create(
+            {
+                "to": to.twilio,
+                "from_": self.config.twilio_whatsapp_from,
+                "content_sid": content_sid,
+                "content_variables": variables,
+                "status_callback": self.config.status_callback_url,
+            }
+        )
+
+    def _create(self, kwargs: dict[str, str]) -> str:
+        try:
+            message = self.client.messages.create(**kwargs)
+        except TwilioRestException as exc:
+            code = int(exc.code or 0)
+            if exc.status == 429 or exc.status >= 500 or code in TRANSIENT_CODES:
+                raise TransientSendError(f"twilio {exc.status} code {code}") from None
+            raise PermanentSendError(code or exc.status) from None
+        except (requests.RequestException, TwilioException, OSError) as exc:
+            raise TransientSendError(type(exc).__name__) from None
+        return str(message.sid)
+
+    def already_sent(self, to: Address, body: str, since: float) -> bool:
+        """Whether Twilio already has this exact message to this address since `since` (after a crash)."""
+        after = datetime.fromtimestamp(since, UTC) - timedelta(seconds=5)
+        try:
+            for message in self.client.messages.list(to=to.twilio, date_sent_after=after, limit=50):
+                if message.body == body:
+                    return True
+        except (TwilioException, requests.RequestException, OSError) as exc:
+            raise TransientSendError(f"could not look up earlier sends: {type(exc).__name__}") from None
+        return False

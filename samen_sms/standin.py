@@ -1,0 +1,220 @@
+"""A local stand-in for Twilio's Messages API (2010-04-01), for `make run`, tests and benchmarks.
+
+It answers `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` and the list `GET` as Twilio's
+OpenAPI description says (201 with a Message resource; errors as `{code, message, more_info,
+status}`), records every message, and prints it. Test hooks live under `/_standin/`: the recorded
+messages, a reset, a per-request delay (Twilio takes about 200 ms) and injected faults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.serving import BaseWSGIServer, make_server
+
+API = "/2010-04-01/Accounts/<account_sid>/Messages.json"
+
+
+@dataclass
+class Fault:
+    """Answer the next `count` matching sends with an HTTP status and a Twilio error code."""
+
+    status: int
+    code: int
+    count: int = 1
+    to: str | None = None
+
+
+@dataclass
+class StandinState:
+    """Messages received and faults to inject; shared by the server's threads."""
+
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    delay: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    quiet: bool = False
+    in_flight: int = 0
+    max_in_flight: int = 0
+
+    def take_fault(self, to: str) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.to in (None, to) and fault.count > 0:
+                    fault.count -= 1
+                    return fault
+        return None
+
+
+def _rfc2822(ts: float) -> str:
+    return format_datetime(datetime.fromtimestamp(ts, UTC), usegmt=True)
+
+
+def _error(status: int, code: int, message: str) -> tuple[Response, int]:
+    return jsonify(
+        code=code, message=message, more_info=f"https://www.twilio.com/docs/errors/{code}", status=status
+    ), status
+
+
+def create_standin(state: StandinState | None = None) -> Flask:
+    """The stand-in as a Flask app; `app.config['STATE']` holds what it recorded."""
+    app = Flask("twilio-standin")
+    st = state or StandinState()
+    app.config["STATE"] = st
+
+    @app.post(API)
+    def create_message(account_sid: str) -> Any:
+        auth = request.headers.get("Authorization", "")
+        if not auth.startswith("Basic "):
+            return _error(401, 20003, "Authenticate")
+        user = base64.b64decode(auth[6:]).decode(errors="replace").split(":", 1)[0]
+        if user != account_sid:
+            return _error(401, 20003, "Authenticate")
+        form = request.form
+        to = form.get("To", "")
+        if not to:
+            return _error(400, 21604, "A 'To' phone number is required.")
+        if not (form.get("From") or form.get("MessagingServiceSid")):
+            return _error(400, 21603, "A 'From' phone number is required.")
+        if not (form.get("Body") or form.get("ContentSid") or form.get("MediaUrl")):
+            return _error(400, 21602, "Message body is required.")
+        if len(form.get("Body", "")) > 1600:
+            return _error(400, 21617, "The concatenated message body exceeds the 1600 character limit.")
+        with st.lock:
+            st.in_flight += 1
+            st.max_in_flight = max(st.max_in_flight, st.in_flight)
+        try:
+            if st.delay:
+                time.sleep(st.delay)
+            fault = st.take_fault(to)
+            if fault:
+                return _error(fault.status, fault.code, "injected fault")
+            now = time.time()
+            sid = "SM" + secrets.token_hex(16)
+            record = {
+                "account_sid": account_sid,
+                "api_version": "2010-04-01",
+                "body": form.get("Body", ""),
+                "date_created": _rfc2822(now),
+                "date_sent": _rfc2822(now),
+                "date_updated": _rfc2822(now),
+                "direction": "outbound-api",
+                "error_code": None,
+                "error_message": None,
+                "from": form.get("From") or None,
+                "messaging_service_sid": form.get("MessagingServiceSid") or None,
+                "num_media": "0",
+                "num_segments": "1",
+                "price": None,
+                "price_unit": "EUR",
+                "sid": sid,
+                "status": "queued",
+                "subresource_uris": {"media": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}/Media.json"},
+                "to": to,
+                "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json",
+                # Not Twilio fields: what the tests look at.
+                "_status_callback": form.get("StatusCallback"),
+                "_content_sid": form.get("ContentSid"),
+                "_content_variables": form.get("ContentVariables"),
+                "_at": now,
+            }
+            with st.lock:
+                st.messages.append(record)
+            if not st.quiet:
+                print(f"[twilio stand-in] -> {to}\n{record['body'] or form.get('ContentSid')}\n", flush=True)
+            return jsonify({k: v for k, v in record.items() if not k.startswith("_")}), 201
+        finally:
+            with st.lock:
+                st.in_flight -= 1
+
+    @app.get(API)
+    def list_messages(account_sid: str) -> Any:
+        to = request.args.get("To")
+        after = request.args.get("DateSent>")
+        since = 0.0
+        if after:
+            since = datetime.strptime(after, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+        with st.lock:
+            found = [m for m in st.messages if (not to or m["to"] == to) and m["_at"] >= since]
+        found.reverse()  # newest first, as Twilio lists them
+        page = [{k: v for k, v in m.items() if not k.startswith("_")} for m in found[:1000]]
+        uri = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
+        return jsonify(
+            messages=page,
+            end=len(page) - 1,
+            first_page_uri=uri,
+            next_page_uri=None,
+            page=0,
+            page_size=len(page),
+            previous_page_uri=None,
+            start=0,
+            uri=uri,
+        )
+
+    @app.get("/_standin/messages")
+    def recorded() -> Any:
+        with st.lock:
+            return jsonify(messages=list(st.messages), max_in_flight=st.max_in_flight)
+
+    @app.post("/_standin/reset")
+    def reset() -> Any:
+        with st.lock:
+            st.messages.clear()
+            st.faults.clear()
+            st.max_in_flight = 0
+        return jsonify(ok=True)
+
+    @app.post("/_standin/faults")
+    def add_fault() -> Any:
+        data = request.get_json(force=True)
+        with st.lock:
+            st.faults.append(Fault(int(data["status"]), int(data["code"]), int(data.get("count", 1)), data.get("to")))
+        return jsonify(ok=True)
+
+    @app.post("/_standin/delay")
+    def set_delay() -> Any:
+        st.delay = float(request.get_json(force=True)["seconds"])
+        return jsonify(ok=True)
+
+    return app
+
+
+@contextmanager
+def running_standin(port: int = 0, delay: float = 0.0, quiet: bool = True) -> Iterator[tuple[str, StandinState]]:
+    """Serve the stand-in on loopback in a background thread; yields its base URL and state."""
+    state = StandinState(delay=delay, quiet=quiet)
+    server: BaseWSGIServer = make_server("127.0.0.1", port, create_standin(state), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", state
+    finally:
+        server.shutdown()
+
+
+def main() -> None:
+    """`python -m samen_sms.standin`: serve the stand-in in the foreground."""
+    parser = argparse.ArgumentParser(description="A local stand-in for Twilio's Messages API.")
+    parser.add_argument("--port", type=int, default=5099)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds per request (Twilio: about 0.2)")
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args()
+    state = StandinState(delay=args.delay, quiet=args.quiet)
+    server = make_server("127.0.0.1", args.port, create_standin(state), threaded=True)
+    print(f"Twilio stand-in on http://127.0.0.1:{args.port} (every outgoing message is printed here)", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

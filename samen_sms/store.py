@@ -1,0 +1,164 @@
+"""What the line keeps in Redis about a person, under their pseudonym, and for how long.
+
+Keys (`{p}` is the pseudonym, never a number):
+- `samen:d:{MessageSid}`  de-duplication marker
+- `samen:s:{p}`           session: node and menu hint (JSON), expires when idle
+- `samen:p:{p}`           profile: language (JSON), expires after months without contact
+- `samen:r:{p}:{window}`  message count in the current rate-limit window
+- `samen:o:{p}`           outbox: replies owed, as references, address sealed
+- `samen:f:{p}`           the reply being sent right now (in flight)
+- `samen:owed`            sorted set of pseudonyms with replies owed, for recovery sweeps
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from rq import Queue, Retry
+
+from samen_sms.config import Config
+from samen_sms.engine import Outcome, Ref, Visit
+
+PREFIX = "samen:"
+OWED = PREFIX + "owed"
+DELIVER_JOB = "samen_sms.jobs.deliver"
+OUTBOX_TTL = 7 * 24 * 3600
+
+
+def session_key(p: str) -> str:
+    return f"{PREFIX}s:{p}"
+
+
+def profile_key(p: str) -> str:
+    return f"{PREFIX}p:{p}"
+
+
+def outbox_key(p: str) -> str:
+    return f"{PREFIX}o:{p}"
+
+
+def inflight_key(p: str) -> str:
+    return f"{PREFIX}f:{p}"
+
+
+def person_keys(p: str) -> list[str]:
+    """Every fixed key that belongs to one person (rate counters are found by pattern)."""
+    return [session_key(p), profile_key(p), outbox_key(p), inflight_key(p)]
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """What the first round trip learns: is this new, where is the person, are they flooding us."""
+
+    duplicate: bool
+    visit: Visit
+    count: int
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One reply owed: where to (sealed), in which language, and what to say (references)."""
+
+    sealed: str
+    locale: str
+    refs: tuple[Ref, ...]
+    channel: str
+    created: float
+
+    def dumps(self) -> str:
+        return json.dumps(
+            {
+                "a": self.sealed,
+                "l": self.locale,
+                "r": [list(r) for r in self.refs],
+                "c": self.channel,
+                "t": round(self.created, 3),
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def loads(cls, raw: str | bytes) -> OutboxItem:
+        data = json.loads(raw)
+        return cls(data["a"], data["l"], tuple((str(a), str(b)) for a, b in data["r"]), data["c"], data["t"])
+
+
+def _json(raw: bytes | None) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+class Store:
+    """The webhook's view of Redis: exactly two round trips per message."""
+
+    def __init__(self, conn: redis.Redis, queue: Queue, config: Config) -> None:
+        self.conn = conn
+        self.queue = queue
+        self.config = config
+
+    def arrive(self, message_sid: str, p: str, now: float | None = None) -> Arrival:
+        """Round trip 1: claim the MessageSid, read session and profile, count the message."""
+        now = time.time() if now is None else now
+        window = int(now // self.config.rate_limit_window)
+        rate_key = f"{PREFIX}r:{p}:{window}"
+        pipe = self.conn.pipeline(transaction=False)
+        pipe.set(f"{PREFIX}d:{message_sid}", 1, nx=True, ex=self.config.dedup_ttl)
+        pipe.get(session_key(p))
+        pipe.get(profile_key(p))
+        pipe.incr(rate_key)
+        pipe.expire(rate_key, self.config.rate_limit_window)
+        claimed, session_raw, profile_raw, count, _ = pipe.execute()
+        session, profile = _json(session_raw), _json(profile_raw)
+        visit = Visit(node=session.get("n"), locale=profile.get("l"), hint=session.get("h"))
+        return Arrival(duplicate=not claimed, visit=visit, count=int(count))
+
+    def release(self, message_sid: str) -> None:
+        """Forget a claimed MessageSid, so Twilio's retry is answered after a failed second step."""
+        self.conn.delete(f"{PREFIX}d:{message_sid}")
+
+    def transaction(self) -> Any:
+        """A MULTI/EXEC pipeline, opened explicitly so RQ can add its enqueue to it."""
+        pipe = self.conn.pipeline(transaction=True)
+        pipe.multi()
+        return pipe
+
+    def commit(self, p: str, outcome: Outcome, sealed: str, channel: str, effects_pipe: Any = None) -> None:
+        """Round trip 2: save the new state, add the reply to the outbox and queue its delivery."""
+        cfg = self.config
+        pipe = effects_pipe if effects_pipe is not None else self.transaction()
+        if outcome.node is None:
+            pipe.delete(session_key(p))
+        else:
+            state: dict[str, str] = {"n": outcome.node}
+            if outcome.hint:
+                state["h"] = outcome.hint
+            pipe.set(session_key(p), json.dumps(state, separators=(",", ":")), ex=cfg.session_ttl)
+        if outcome.locale is not None:
+            pipe.set(profile_key(p), json.dumps({"l": outcome.locale}), ex=cfg.profile_ttl)
+        if outcome.replies:
+            item = OutboxItem(sealed, outcome.reply_locale, outcome.replies, channel, time.time())
+            self.enqueue_delivery(pipe, p, item)
+        pipe.execute()
+
+    def enqueue_delivery(self, pipe: Any, p: str, item: OutboxItem) -> None:
+        """Queue one reply on a pipeline: outbox, the owed index, and a delivery job."""
+        pipe.rpush(outbox_key(p), item.dumps())
+        pipe.expire(outbox_key(p), OUTBOX_TTL)
+        pipe.zadd(OWED, {p: item.created}, nx=True)
+        self.queue.enqueue_call(
+            DELIVER_JOB,
+            args=(p,),
+            result_ttl=0,
+            failure_ttl=self.config.failed_job_ttl,
+            retry=Retry(max=self.config.send_retries, interval=[2, 5, 15, 60, 300]),
+            pipeline=pipe,
+        )

@@ -1,0 +1,98 @@
+"""Reading what people type: folding case, accents and script variants, and digits in any script."""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Arabic-script letters that people type interchangeably depending on their keyboard.
+_SCRIPT_VARIANTS = str.maketrans(
+    {
+        "ي": "ی",  # Arabic yeh -> Farsi yeh
+        "ى": "ی",  # alef maksura
+        "ك": "ک",  # Arabic kaf -> keheh
+        "ة": "ه",  # teh marbuta
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ـ": None,  # tatweel
+        "\u200c": None,  # zero-width non-joiner (Farsi)
+        "\u200d": None,
+        "\u200f": None,  # right-to-left mark
+        "\u200e": None,
+    }
+)
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents and marks, unify script variants: the form keywords are compared in."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_SCRIPT_VARIANTS))
+    kept = "".join(ch for ch in decomposed if not unicodedata.category(ch).startswith("M"))
+    return unicodedata.normalize("NFC", kept).casefold().translate(_SCRIPT_VARIANTS)
+
+
+def _is_edge(ch: str) -> bool:
+    # Punctuation, symbols (emoji), separators and controls around a word do not count.
+    return unicodedata.category(ch)[0] in {"P", "S", "Z", "C"}
+
+
+def strip_edges(text: str) -> str:
+    """Remove punctuation, emoji and spaces around a word."""
+    start, end = 0, len(text)
+    while start < end and _is_edge(text[start]):
+        start += 1
+    while end > start and _is_edge(text[end - 1]):
+        end -= 1
+    return text[start:end]
+
+
+def words(text: str) -> list[str]:
+    """The folded words of a message, each stripped of surrounding punctuation and emoji."""
+    out = []
+    for raw in fold(text).split():
+        word = strip_edges(raw)
+        if word:
+            out.append(word)
+    return out
+
+
+def digit_value(text: str) -> int | None:
+    """The number a short answer means, in any digit script (`1`, `١`, `۱`, `፩`), else None."""
+    token = strip_edges(text.strip())
+    if not token or len(token) > 3:
+        return None
+    value = 0
+    for ch in token:
+        try:
+            number = unicodedata.numeric(ch)
+        except (TypeError, ValueError):
+            return None
+        if number != int(number) or not 0 <= number <= 9:
+            # Ethiopic has single signs for ten and up (፲): read as their value.
+            if number == int(number) and 10 <= number <= 99 and len(token) == 1:
+                return int(number)
+            return None
+        value = value * 10 + int(number)
+    return value
+
+
+def dominant_script(text: str) -> str | None:
+    """The script most letters are written in: `Arab`, `Ethi`, `Cyrl` or `Latn`; None if no letters."""
+    counts: dict[str, int] = {}
+    for ch in text:
+        if not ch.isalpha():
+            continue
+        name = unicodedata.name(ch, "")
+        if name.startswith("ARABIC"):
+            script = "Arab"
+        elif name.startswith("ETHIOPIC"):
+            script = "Ethi"
+        elif name.startswith("CYRILLIC"):
+            script = "Cyrl"
+        elif name.startswith("LATIN"):
+            script = "Latn"
+        else:
+            continue
+        counts[script] = counts.get(script, 0) + 1
+    if not counts:
+        return None
+    return max(counts, key=lambda key: counts[key])

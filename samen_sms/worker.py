@@ -1,0 +1,71 @@
+"""The worker process: build the runtime once, then run a pool of RQ workers that reuse it."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import time
+from typing import Any
+
+from rq import SimpleWorker
+from rq.worker_pool import WorkerPool
+
+from samen_sms.jobs import init_context
+from samen_sms.store import DELIVER_JOB, OWED, inflight_key, outbox_key
+
+log = logging.getLogger(__name__)
+
+SWEEP_AFTER = 60.0  # seconds a reply may be owed before a sweep queues its delivery again
+
+
+def sweep(min_age: float = SWEEP_AFTER) -> int:
+    """Queue delivery again for everyone still owed a reply (after crashes, lost jobs, restarts)."""
+    rt = init_context().runtime
+    conn = rt.redis
+    cutoff = time.time() - min_age
+    requeued = 0
+    for raw in conn.zrangebyscore(OWED, "-inf", cutoff, start=0, num=1000):
+        p = raw.decode() if isinstance(raw, bytes) else str(raw)
+        if not conn.exists(outbox_key(p), inflight_key(p)):
+            conn.zrem(OWED, p)
+            continue
+        conn.zadd(OWED, {p: time.time()}, xx=True)
+        rt.queue.enqueue_call(DELIVER_JOB, args=(p,), result_ttl=0, failure_ttl=rt.config.failed_job_ttl)
+        requeued += 1
+    if requeued:
+        log.info("sweep queued delivery again for %d people", requeued)
+    return requeued
+
+
+class LineWorker(SimpleWorker):
+    """An RQ worker that runs jobs in its own process (the runtime is already built) and sweeps."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("worker_ttl", int(os.environ.get("SAMEN_WORKER_TTL", "40")))
+        kwargs.setdefault("maintenance_interval", int(os.environ.get("SAMEN_SWEEP_INTERVAL", "20")))
+        super().__init__(*args, **kwargs)
+        self._swept = False
+
+    def run_maintenance_tasks(self) -> None:
+        super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
+        try:
+            # At start every owed reply is requeued: a restarted worker picks up what a dead one left.
+            sweep(min_age=0 if not self._swept else SWEEP_AFTER)
+            self._swept = True
+        except Exception:
+            log.exception("sweep failed; will try again at the next maintenance")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of `python -m workers`."""
+    parser = argparse.ArgumentParser(description="Run the SAMEN line's RQ workers.")
+    parser.add_argument("--processes", type=int, default=int(os.environ.get("SAMEN_WORKERS", "2")))
+    parser.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx = init_context()  # content, keys, Redis and the Twilio client: once, before the pool forks
+    rt = ctx.runtime
+    log.info("worker pool: %d processes on queue %r", args.processes, rt.queue.name)
+    pool = WorkerPool([rt.queue.name], connection=rt.redis, num_workers=args.processes, worker_class=LineWorker)
+    pool.start(burst=args.burst, logging_level="INFO")
