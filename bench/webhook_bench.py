@@ -1,0 +1,200 @@
+"""Inbound webhook benchmark: throughput and latency under gunicorn, beside a bare Flask endpoint.
+
+    .venv/bin/python bench/webhook_bench.py [--requests 4000] [--concurrency 16] [--workers 2]
+
+Starts a private Redis, then two gunicorn servers with the same settings: the real app, and a
+bare Flask app whose only route returns `<Response/>`. Each gets the same number of signed
+webhooks (distinct MessageSids from 200 numbers) from a pool of client threads. Reports req/s,
+p50/p99 latency and the ratio real/bare, then the Redis round trips and commands one inbound
+message costs (measured in-process on the real app, enqueue included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import redis
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from twilio.request_validator import RequestValidator  # noqa: E402
+
+from samen_sms.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
+from samen_sms.simulate import inbound_params  # noqa: E402
+
+TOKEN = "bench-auth-token-0123456789abcdef"
+PUBLIC = "https://line.example.org"
+BARE_APP = """
+from flask import Flask, Response
+app = Flask(__name__)
+@app.post("/twilio/inbound")
+def inbound():
+    return Response('<?xml version="1.0" encoding="UTF-8"?><Response />', content_type="text/xml")
+"""
+
+
+def environment(redis_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "PUBLIC_URL": PUBLIC,
+        "SAMEN_SECRET_KEY": "bench-secret-key-0123456789abcdef",
+        "TWILIO_API_URL": "http://127.0.0.1:9",
+        "SAMEN_RATE_LIMIT": "1000000",
+    }
+
+
+def gunicorn(app: str, port: int, workers: int, env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            app,
+        ],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            requests.post(f"http://127.0.0.1:{port}/twilio/inbound", timeout=1)
+            return proc
+        except requests.RequestException:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"gunicorn {app} did not start")
+
+
+def make_requests(n: int) -> list[tuple[dict[str, str], str]]:
+    validator = RequestValidator(TOKEN)
+    numbers = [f"+4477009{i:05d}"[:13] for i in range(200)]
+    out = []
+    for i in range(n):
+        params = inbound_params(numbers[i % len(numbers)], "+447700900000", ["hi", "1", "2", "0"][i % 4])
+        out.append((params, validator.compute_signature(PUBLIC + "/twilio/inbound", params)))
+    return out
+
+
+def fire(port: int, reqs: list[tuple[dict[str, str], str]], concurrency: int) -> tuple[float, list[float]]:
+    local = threading.local()
+
+    def one(item: tuple[dict[str, str], str]) -> float:
+        session = getattr(local, "session", None)
+        if session is None:
+            session = local.session = requests.Session()
+        params, sig = item
+        start = time.perf_counter()
+        response = session.post(
+            f"http://127.0.0.1:{port}/twilio/inbound", data=params, headers={"X-Twilio-Signature": sig}, timeout=15
+        )
+        elapsed = time.perf_counter() - start
+        if response.status_code != 200:
+            raise RuntimeError(f"status {response.status_code}: {response.text[:200]}")
+        return elapsed
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        latencies = list(pool.map(one, reqs))
+    return time.perf_counter() - start, latencies
+
+
+def report(name: str, total: float, latencies: list[float]) -> float:
+    rate = len(latencies) / total
+    cuts = statistics.quantiles(latencies, n=100)
+    print(f"{name:>10}: {rate:8.0f} req/s   p50 {cuts[49] * 1000:6.2f} ms   p99 {cuts[98] * 1000:6.2f} ms")
+    return rate
+
+
+def round_trips(redis_url: str) -> None:
+    """Count socket writes (round trips) and commands for single inbound messages, in-process."""
+    from redis.connection import Connection
+
+    os.environ.update(environment(redis_url))
+    from samen_sms import create_app
+
+    app = create_app()
+    client = app.test_client()
+    validator = RequestValidator(TOKEN)
+    counter = {"trips": 0}
+    original = Connection.send_packed_command
+
+    def counting(self: Connection, command: object, check_health: bool = True) -> None:
+        counter["trips"] += 1
+        original(self, command, check_health)
+
+    conn = redis.Redis.from_url(redis_url)
+    for body in ("hi", "1", "1", "0"):
+        params = inbound_params("+447700900999", "+447700900000", body)
+        sig = validator.compute_signature(PUBLIC + "/twilio/inbound", params)
+        before = {k: v["calls"] for k, v in conn.info("commandstats").items()}
+        counter["trips"] = 0
+        Connection.send_packed_command = counting  # type: ignore[method-assign]
+        try:
+            response = client.post("/twilio/inbound", data=params, headers={"X-Twilio-Signature": sig})
+        finally:
+            Connection.send_packed_command = original  # type: ignore[method-assign]
+        after = {k: v["calls"] for k, v in conn.info("commandstats").items()}
+        commands = sum(after.get(k, 0) - before.get(k, 0) for k in after) - 1  # minus the INFO itself
+        assert response.status_code == 200
+        print(f"  message {body!r}: {counter['trips']} round trips, {commands} Redis commands")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    server = EmbeddedRedis(port=free_port(), data_dir=Path(tempfile.mkdtemp(prefix="samen-bench-"))).start()
+    env = environment(server.url)
+    bare_dir = Path(tempfile.mkdtemp(prefix="samen-bare-"))
+    (bare_dir / "bare.py").write_text(BARE_APP)
+    procs = []
+    try:
+        print(
+            f"{args.requests} signed webhooks, {args.concurrency} client threads, "
+            f"gunicorn --workers {args.workers} (sync), Redis {server.url}"
+        )
+        real_port, bare_port = free_port(), free_port()
+        procs.append(gunicorn("app:app", real_port, args.workers, env, ROOT))
+        procs.append(gunicorn("bare:app", bare_port, args.workers, env, bare_dir))
+        warm = make_requests(200)
+        fire(real_port, warm, args.concurrency)
+        fire(bare_port, warm, args.concurrency)
+        reqs = make_requests(args.requests)
+        bare_rate = report("bare", *fire(bare_port, reqs, args.concurrency))
+        real_rate = report("line", *fire(real_port, reqs, args.concurrency))
+        print(f"     ratio: line/bare throughput = {real_rate / bare_rate:.2f}")
+        redis.Redis.from_url(server.url).flushdb()
+        print("Redis cost per inbound message (enqueue included):")
+        round_trips(server.url)
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait()
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

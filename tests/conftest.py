@@ -1,0 +1,242 @@
+"""Shared fixtures: a real Redis, the Twilio stand-in, the app, signed webhooks, real RQ workers."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+import requests
+from flask import Flask
+from flask.testing import FlaskClient
+from twilio.request_validator import RequestValidator
+
+from samen_sms import create_app, jobs
+from samen_sms.config import Config
+from samen_sms.embedded_redis import EmbeddedRedis, free_port
+from samen_sms.standin import StandinState, running_standin
+from samen_sms.worker import LineWorker
+
+ROOT = Path(__file__).resolve().parent.parent
+PUBLIC_URL = "https://line.example.org"
+AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+SECRET_KEY = "test-secret-key-0123456789abcdef"
+SMS_FROM = "+447700900000"
+WHATSAPP_FROM = "whatsapp:+447700900001"
+# Numbers reserved for fiction by Ofcom.
+ALICE = "+447700900123"
+BOB = "+447700900456"
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    """The Redis at REDIS_URL (its database is flushed around each test), else a private one."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield url
+        return
+    server = EmbeddedRedis(port=free_port(), data_dir=Path(tempfile.mkdtemp(prefix="samen-test-redis-"))).start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def redis_conn(redis_server: str) -> Iterator[redis.Redis]:
+    conn = redis.Redis.from_url(redis_server)
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def standin_server() -> Iterator[tuple[str, StandinState]]:
+    with running_standin() as served:
+        yield served
+
+
+@pytest.fixture
+def standin(standin_server: tuple[str, StandinState]) -> Iterator[StandinState]:
+    """The Twilio stand-in, emptied for this test."""
+    _, state = standin_server
+    with state.lock:
+        state.messages.clear()
+        state.faults.clear()
+        state.delay = 0.0
+        state.max_in_flight = 0
+    yield state
+
+
+def test_env(redis_url: str, api_url: str, **extra: str) -> dict[str, str]:
+    """The environment a production-mode line would get, pointed at test services."""
+    env = {
+        "REDIS_URL": redis_url,
+        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_SMS_FROM": SMS_FROM,
+        "TWILIO_WHATSAPP_FROM": WHATSAPP_FROM,
+        "TWILIO_API_URL": api_url,
+        "PUBLIC_URL": PUBLIC_URL,
+        "SAMEN_SECRET_KEY": SECRET_KEY,
+        "SAMEN_TWILIO_TIMEOUT": "3",
+    }
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def config(redis_conn: redis.Redis, redis_server: str, standin_server: tuple[str, StandinState]) -> Config:
+    return Config.from_env(test_env(redis_server, standin_server[0]))
+
+
+@pytest.fixture
+def app(config: Config) -> Iterator[Flask]:
+    application = create_app({"TESTING": True}, config=config)
+    jobs._context = None
+    jobs.init_context(config)
+    yield application
+    jobs._context = None
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def sign(url: str, params: dict[str, str], token: str = AUTH_TOKEN) -> str:
+    return RequestValidator(token).compute_signature(url, params)
+
+
+def inbound(sender: str, body: str, sid: str | None = None, **extra: str) -> dict[str, str]:
+    """The form Twilio posts for an incoming message."""
+    to = WHATSAPP_FROM if sender.startswith("whatsapp:") else SMS_FROM
+    params = {
+        "MessageSid": sid or "SM" + secrets.token_hex(16),
+        "AccountSid": "AC" + "1" * 32,
+        "From": sender,
+        "To": to,
+        "Body": body,
+        "NumMedia": "0",
+    }
+    params.update(extra)
+    return params
+
+
+PostFn = Callable[..., Any]
+
+
+@pytest.fixture
+def post(client: FlaskClient) -> PostFn:
+    """POST a correctly signed Twilio webhook to the test client."""
+
+    def _post(params: dict[str, str], path: str = "/twilio/inbound", signature: str | None = None) -> Any:
+        sig = sign(PUBLIC_URL + path, params) if signature is None else signature
+        return client.post(path, data=params, headers={"X-Twilio-Signature": sig})
+
+    return _post
+
+
+@pytest.fixture
+def work(app: Flask, redis_conn: redis.Redis) -> Callable[[], None]:
+    """Run a real RQ worker (in burst mode, in this process) until the queue is empty."""
+
+    def _work() -> None:
+        rt = app.extensions["samen"]
+        worker = LineWorker([rt.queue], connection=rt.redis)
+        worker.work(burst=True, with_scheduler=False, logging_level="WARNING")
+
+    return _work
+
+
+def sent_to(state: StandinState, to: str) -> list[str]:
+    """Bodies the stand-in received for one address, in order."""
+    with state.lock:
+        return [m["body"] for m in state.messages if m["to"] == to]
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, interval: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+class Processes:
+    """Real gunicorn and worker processes, started by a test and stopped after it."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.logs: list[Path] = []
+
+    def start(self, *args: str, name: str) -> subprocess.Popen[bytes]:
+        log = Path(tempfile.mkstemp(prefix=f"samen-{name}-", suffix=".log")[1])
+        self.logs.append(log)
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(
+                [sys.executable, *args],
+                env=self.env,
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.procs.append(proc)
+        return proc
+
+    def web(self, port: int, workers: int = 2) -> str:
+        self.start("-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "app:app", name="web")
+        url = f"http://127.0.0.1:{port}"
+        assert wait_until(lambda: _answers(url + "/healthz"), timeout=20), self.output()
+        return url
+
+    def worker(self, processes: int = 1) -> subprocess.Popen[bytes]:
+        return self.start("-m", "workers", "--processes", str(processes), name="worker")
+
+    def output(self) -> str:
+        return "\n".join(log.read_text(errors="replace") for log in self.logs)
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, 15)
+                except ProcessLookupError:
+                    pass
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, 9)
+                proc.wait()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+@pytest.fixture
+def processes(
+    redis_conn: redis.Redis, redis_server: str, standin_server: tuple[str, StandinState], standin: StandinState
+) -> Iterator[Processes]:
+    procs = Processes(test_env(redis_server, standin_server[0]))
+    yield procs
+    procs.stop()
+
+
+def with_config(config: Config, **changes: Any) -> Config:
+    return replace(config, **changes)

@@ -1,0 +1,44 @@
+"""End to end: gunicorn and a real RQ worker process, signed webhooks in, replies counted out."""
+
+from __future__ import annotations
+
+import requests
+
+from samen_sms.embedded_redis import free_port
+from samen_sms.standin import StandinState
+from tests.conftest import ALICE, BOB, PUBLIC_URL, Processes, inbound, sent_to, sign, wait_until
+
+
+def _post(url: str, params: dict[str, str], signature: str | None = None) -> requests.Response:
+    sig = sign(PUBLIC_URL + "/twilio/inbound", params) if signature is None else signature
+    return requests.post(url + "/twilio/inbound", data=params, headers={"X-Twilio-Signature": sig}, timeout=10)
+
+
+def test_line_end_to_end(processes: Processes, standin: StandinState) -> None:
+    url = processes.web(free_port())
+    processes.worker(processes=2)
+    whatsapp_bob = "whatsapp:" + BOB
+
+    assert _post(url, inbound(ALICE, "hi")).status_code == 200
+    assert _post(url, inbound(whatsapp_bob, "Hallo")).status_code == 200
+    assert wait_until(lambda: len(standin.messages) == 2, timeout=20), processes.output()
+    assert sent_to(standin, ALICE)[0].startswith("Hello, this is the SAMEN information line.")
+    assert sent_to(standin, whatsapp_bob)[0].startswith("Hallo, dit is de SAMEN informatielijn.")
+
+    # A duplicate delivery of the same MessageSid and a forged signature get nothing.
+    params = inbound(ALICE, "1")
+    assert _post(url, params).status_code == 200
+    assert _post(url, params).status_code == 200
+    assert _post(url, inbound(ALICE, "2"), signature="Zm9yZ2Vk").status_code == 403
+    assert wait_until(lambda: len(sent_to(standin, ALICE)) == 2, timeout=20), processes.output()
+
+    # Several quick messages from one person are answered in the order they were sent.
+    for text in ("1", "0", "6"):
+        assert _post(url, inbound(ALICE, text)).status_code == 200
+    assert wait_until(lambda: len(sent_to(standin, ALICE)) == 5, timeout=20), processes.output()
+    replies = sent_to(standin, ALICE)
+    assert replies[2].startswith("Danger now? Call 112.")
+    assert replies[3].startswith("Reply with a number:")
+    assert replies[4].startswith("Reply with the number of your language:")
+    wait_until(lambda: False, timeout=1.0)  # nothing more may arrive
+    assert len(standin.messages) == 6

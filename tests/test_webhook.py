@@ -1,0 +1,162 @@
+"""The inbound webhook against a real Redis, with a real RQ worker sending through the stand-in."""
+
+from __future__ import annotations
+
+import json
+
+import redis
+from flask import Flask
+
+from samen_sms.standin import Fault, StandinState
+from samen_sms.store import OWED
+from tests.conftest import ALICE, BOB, PUBLIC_URL, PostFn, inbound, sent_to, sign
+
+
+def test_signed_message_gets_one_reply_in_order(post: PostFn, work, standin: StandinState) -> None:
+    response = post(inbound(ALICE, "hi"))
+    assert response.status_code == 200
+    assert response.content_type.startswith("text/xml")
+    assert response.data.decode().endswith("<Response />")
+    post(inbound(ALICE, "2"))
+    work()
+    replies = sent_to(standin, ALICE)
+    assert len(replies) == 2
+    assert replies[0].startswith("Hello, this is the SAMEN information line.")
+    assert replies[1].startswith("Stuur een nummer:")
+    with standin.lock:
+        first = standin.messages[0]
+    assert first["from"] == "+447700900000"
+    assert first["_status_callback"] == PUBLIC_URL + "/twilio/status"
+
+
+def test_whatsapp_reply_goes_back_on_whatsapp(post: PostFn, work, standin: StandinState) -> None:
+    post(inbound("whatsapp:" + BOB, "hello"))
+    work()
+    with standin.lock:
+        (message,) = standin.messages
+    assert message["to"] == "whatsapp:" + BOB
+    assert message["from"] == "whatsapp:+447700900001"
+    assert message["body"].startswith("Hello, this is the SAMEN information line.")
+
+
+def test_duplicate_message_sid_gets_no_second_reply(post: PostFn, work, standin: StandinState) -> None:
+    params = inbound(ALICE, "hi")
+    assert post(params).status_code == 200
+    again = post(params)
+    assert again.status_code == 200
+    assert again.data.decode().endswith("<Response />")
+    work()
+    assert len(sent_to(standin, ALICE)) == 1
+
+
+def test_forged_or_missing_signature_is_403_and_nothing_happens(
+    post: PostFn, client, work, standin: StandinState, redis_conn: redis.Redis
+) -> None:
+    params = inbound(ALICE, "hi")
+    assert post(params, signature="bm90IGEgc2lnbmF0dXJl").status_code == 403
+    assert client.post("/twilio/inbound", data=params).status_code == 403
+    # Signed for another URL (a Host header a client controls does not count).
+    wrong_url = sign("http://127.0.0.1/twilio/inbound", params)
+    assert post(params, signature=wrong_url).status_code == 403
+    work()
+    assert standin.messages == []
+    assert list(redis_conn.scan_iter("samen:*")) == []
+    assert redis_conn.llen("rq:queue:samen") == 0
+
+
+def test_missing_fields_and_bad_numbers_are_400_with_a_reason(post: PostFn, redis_conn: redis.Redis) -> None:
+    for field, reason in (("From", "From is missing"), ("MessageSid", "MessageSid is missing")):
+        params = inbound(ALICE, "hi")
+        del params[field]
+        response = post(params)
+        assert response.status_code == 400
+        assert response.json["reason"] == reason
+    response = post(inbound("not-a-number", "hi"))
+    assert response.status_code == 400
+    assert "phone number" in response.json["reason"]
+    assert list(redis_conn.scan_iter("samen:*")) == []
+
+
+def test_wrong_method_is_405(client) -> None:
+    assert client.get("/twilio/inbound").status_code == 405
+
+
+def test_unknown_fields_are_accepted(post: PostFn, work, standin: StandinState) -> None:
+    post(inbound(ALICE, "hi", SomeFieldTwilioAddsLater="x", ProfileName="Someone"))
+    work()
+    assert len(sent_to(standin, ALICE)) == 1
+
+
+def test_state_is_pseudonymous_and_expires(post: PostFn, work, redis_conn: redis.Redis, app: Flask) -> None:
+    post(inbound(ALICE, "hi"))
+    post(inbound(ALICE, "1"))
+    work()
+    p = app.extensions["samen"].keys.pseudonym(ALICE)
+    session_ttl = redis_conn.ttl(f"samen:s:{p}")
+    assert 0 < session_ttl <= 30 * 60
+    assert json.loads(redis_conn.get(f"samen:p:{p}")) == {"l": "en"}
+    assert 0 < redis_conn.ttl(f"samen:p:{p}") <= 90 * 24 * 3600
+    assert redis_conn.zcard(OWED) == 0
+    for key in redis_conn.scan_iter():
+        assert ALICE.lstrip("+") not in key.decode()
+
+
+def test_idle_session_expires_and_next_message_starts_at_menu(
+    post: PostFn, work, standin: StandinState, redis_conn: redis.Redis, app: Flask
+) -> None:
+    post(inbound(ALICE, "hi"))
+    post(inbound(ALICE, "1"))
+    post(inbound(ALICE, "1"))
+    p = app.extensions["samen"].keys.pseudonym(ALICE)
+    redis_conn.delete(f"samen:s:{p}")  # what the session's expiry does after 30 idle minutes
+    post(inbound(ALICE, "1"))
+    work()
+    last = sent_to(standin, ALICE)[-1]
+    assert last.startswith("Hello, this is the SAMEN information line.\n\nReply with a number:")
+
+
+def test_transient_twilio_errors_are_retried_permanent_ones_are_not(
+    post: PostFn, work, standin: StandinState, redis_conn: redis.Redis
+) -> None:
+    standin.faults.append(Fault(status=429, code=20429, count=1, to=ALICE))
+    standin.faults.append(Fault(status=400, code=21211, count=1, to=BOB))
+    post(inbound(ALICE, "hi"))
+    post(inbound(BOB, "hi"))
+    work()  # Alice's first attempt hits 429 and is retried; Bob's is refused for good
+    assert sent_to(standin, BOB) == []
+    assert redis_conn.hget("samen:stats:send_failed", "21211") == b"1"
+    # Run any retry still waiting for its back-off now.
+    from rq import Queue
+    from rq.registry import ScheduledJobRegistry
+
+    queue = Queue("samen", connection=redis_conn)
+    registry = ScheduledJobRegistry(queue=queue)
+    for job_id in registry.get_job_ids():
+        queue.enqueue_job(queue.fetch_job(job_id))
+        registry.remove(job_id)
+    work()
+    assert len(sent_to(standin, ALICE)) == 1
+    assert redis_conn.zcard(OWED) == 0
+
+
+def test_status_callback_counts_outcomes_without_content(post: PostFn, redis_conn: redis.Redis) -> None:
+    params = {
+        "MessageSid": "SM" + "a" * 32,
+        "MessageStatus": "undelivered",
+        "ErrorCode": "30003",
+        "To": ALICE,
+        "AccountSid": "AC" + "1" * 32,
+    }
+    assert post(params, path="/twilio/status").status_code == 200
+    assert redis_conn.hget("samen:stats:status", "undelivered") == b"1"
+    assert redis_conn.hget("samen:stats:errors", "30003") == b"1"
+    assert post(params, path="/twilio/status", signature="x").status_code == 403
+
+
+def test_healthz_reports_queue_and_nothing_personal(client, post: PostFn) -> None:
+    post(inbound(ALICE, "hi"))
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json["redis"] is True
+    assert response.json["queue_depth"] == 1
+    assert ALICE not in response.data.decode()
