@@ -7,8 +7,9 @@ and nothing of what the person typed leaves this function.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from samen_sms.catalogue import Catalogue
 from samen_sms.flow import LANGUAGE_NODE_TYPE, Flow, Node
@@ -46,23 +47,44 @@ class Lexicon:
         return cls(first, whole)
 
 
+InputHandler = Callable[["Content", "Visit", str, str], "Outcome | None"]
+
+
 @dataclass(frozen=True)
 class Content:
-    """Everything the engine reads: the flow, the catalogues and the keywords built from them."""
+    """Everything the engine reads: the flow, the catalogues and the keywords built from them.
+
+    `inputs` maps a node's `input` name to a pure handler for free text typed at that node
+    (after keywords, before digits): `handler(content, visit, text, locale)` returns an Outcome,
+    or None to let the node treat the text as usual. `data` holds what handlers read
+    (the service directory, places, ...), loaded and validated at start like everything else.
+    """
 
     flow: Flow
     catalogues: Mapping[str, Catalogue]
     lexicon: Lexicon
+    inputs: Mapping[str, InputHandler] = field(default_factory=dict)
+    data: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, flow: Flow, catalogues: Mapping[str, Catalogue]) -> Content:
+    def build(
+        cls,
+        flow: Flow,
+        catalogues: Mapping[str, Catalogue],
+        inputs: Mapping[str, InputHandler] | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> Content:
         missing = sorted(flow.message_keys() - set(catalogues[flow.languages[0]].messages))
         if missing:
             raise ValueError(f"flow uses messages no catalogue has: {', '.join(missing)}")
         unknown = {action for cat in catalogues.values() for action in cat.keywords if action not in flow.keywords}
         if unknown:
             raise ValueError(f"catalogue keywords for actions the flow does not know: {sorted(unknown)}")
-        return cls(flow, catalogues, Lexicon.build(flow, catalogues))
+        handlers = dict(inputs or {})
+        for node in flow.nodes.values():
+            if node.input and node.input not in handlers:
+                raise ValueError(f"node {node.name!r} names input handler {node.input!r}, which is not registered")
+        return cls(flow, catalogues, Lexicon.build(flow, catalogues), handlers, dict(data or {}))
 
     def language_order(self, hint: str | None) -> list[str]:
         """Languages as the language menu lists them: the hinted language or script first."""
@@ -132,6 +154,10 @@ def step(content: Content, visit: Visit, text: str, channel: Channel) -> Outcome
     if here is None:
         # A returning person whose session expired: greet, then the main menu.
         return Outcome(flow.main, locale, locale, (("msg", flow.greeting), ("menu", flow.main)))
+    if here.input and number is None:
+        handled = content.inputs[here.input](content, visit, text, locale)
+        if handled is not None:
+            return handled
     if number is not None:
         options = _options(content, here, visit.hint)
         if 1 <= number <= len(options):
