@@ -60,6 +60,12 @@ def build_runtime(config: Config) -> Runtime:
     conn = connect(url)
     queue = Queue(config.queue_name, connection=conn)
     content = load_content(config)
+    try:
+        # Open the connection and cache the server version now, so a person's first message
+        # costs the same two round trips as every other one.
+        queue.get_redis_server_version()
+    except redis.RedisError:
+        log.warning("Redis does not answer yet; the line will connect when it does")
     renderer = Renderer(content, line_params(config.twilio_sms_from, config.twilio_whatsapp_from))
     return Runtime(
         config=config,
