@@ -91,10 +91,16 @@ class Content:
         order = list(self.flow.languages)
         if not hint:
             return order
+        first: list[str] = []
         if hint in self.catalogues:
-            return [hint] + [loc for loc in order if loc != hint]
-        same = [loc for loc in order if self.catalogues[loc].script == hint]
-        return same + [loc for loc in order if loc not in same]
+            # A keyword's language first, then the others in its script (salam: Arabic, then Farsi).
+            first = [hint]
+            hint = self.catalogues[hint].script
+            if hint == "Latn":
+                # Most languages are written in Latin letters: that says nothing more.
+                return first + [loc for loc in order if loc != first[0]]
+        first += [loc for loc in order if self.catalogues[loc].script == hint and loc not in first]
+        return first + [loc for loc in order if loc not in first]
 
 
 @dataclass(frozen=True)
