@@ -41,7 +41,7 @@ class Renderer:
         params = _Params(self.params)
         params.update(extra)
         if "share_text" in placeholders(template):
-            params["share_text"] = quote(self.message(locale, "share.forward_text", channel, **extra))
+            params["share_text"] = quote(self.message(locale, "share.forward_text", channel, **extra), safe="")
         if params.get("whatsapp_link") and "whatsapp_link" in placeholders(template):
             # The link opens a chat with the line holding a hello in this language, so the
             # language menu that answers lists it first.
