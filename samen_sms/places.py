@@ -23,9 +23,8 @@ class Place:
 
 def place_key(text: str) -> str:
     """The form place names are compared in: no case, accents, `'s-`, hyphens or `(NH.)`."""
-    folded = fold(strip_edges(text.strip()))
-    folded = re.sub(r"\(.*?\)", " ", folded)
-    folded = re.sub(r"^['\u2019`]?s[-\s]+", "", folded.strip())
+    folded = re.sub(r"\(.*?\)", " ", fold(text))
+    folded = re.sub(r"^['\u2019`]?s[-\s]+", "", strip_edges(folded.strip()))
     folded = re.sub(r"[-'\u2019`.,/]+", " ", folded)
     return " ".join(folded.split())
 

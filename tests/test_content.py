@@ -222,3 +222,13 @@ def test_share_gives_the_sms_number_and_a_whatsapp_link(renderer: Renderer, loca
         assert "+447700900000" in text
         assert "https://wa.me/447700900001?text=" in text
     assert "https://wa.me/?text=" in renderer.render(locale, (("menu", "share"),), Channel.WHATSAPP)
+
+
+def test_readme_lists_every_language_with_its_review_status(content: Content) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    for locale in LANGUAGES:
+        catalogue = content.catalogues[locale]
+        status = "yes" if catalogue.reviewed else "**no**"
+        assert f"| `{locale}` {catalogue.name} |" in readme and status in readme, locale
+        for keyword in catalogue.keywords["help"]:
+            assert keyword in readme, (locale, keyword)
