@@ -42,11 +42,11 @@ class Renderer:
         params.update(extra)
         if "share_text" in placeholders(template):
             params["share_text"] = quote(self.message(locale, "share.forward_text", channel, **extra), safe="")
-        if params.get("whatsapp_link") and "whatsapp_link" in placeholders(template):
-            # The link opens a chat with the line holding a hello in this language, so the
-            # language menu that answers lists it first.
+        if "whatsapp_hello" in placeholders(template) and params.get("whatsapp_link"):
+            # A chat with the line that opens holding a hello in this language, so the
+            # language menu that answers lists this language first.
             hello = self.content.catalogues[locale].keywords.get("menu", ("hi",))[0]
-            params["whatsapp_link"] += "?text=" + quote(hello)
+            params["whatsapp_hello"] = f"{params['whatsapp_link']}?text={quote(hello, safe='')}"
         return template.format_map(params)
 
     def render(self, locale: str, refs: Iterable[Ref], channel: Channel) -> str:

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from samen_sms.catalogue import Catalogue
 from samen_sms.engine import Content, Ref
 from samen_sms.identity import Channel
 
@@ -20,8 +21,10 @@ GSM7_BASIC = frozenset(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
-# Budgets: a screen in a GSM-7 language costs at most 3 SMS; in UCS-2 at most 5 (335 characters).
-BUDGET = {"GSM-7": 3, "UCS-2": 5}
+# Budgets: a screen in a language written in GSM-7 costs at most 3 SMS, even when the language
+# menu's scripts make it UCS-2; in any other language at most 5 (335 characters).
+GSM7_BUDGET = 3
+UCS2_BUDGET = 5
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,12 @@ def cost(text: str) -> Cost:
         single, part, encoding = 70, 67, "UCS-2"
     segments = 1 if units <= single else -(-units // part)
     return Cost(encoding, units, segments)
+
+
+def budget(catalogue: Catalogue) -> int:
+    """Segments a reply in this language may cost: 3 if the language is written in GSM-7, else 5."""
+    written_in_gsm7 = all(is_gsm7(text.sms) for text in catalogue.messages.values())
+    return GSM7_BUDGET if written_in_gsm7 else UCS2_BUDGET
 
 
 def screens(content: Content) -> Iterator[tuple[str, tuple[Ref, ...]]]:
@@ -89,15 +98,17 @@ def main(argv: list[str] | None = None) -> int:
     width = max(len(name) for name, _ in rows)
     print(f"{'':{width}}  " + " ".join(f"{loc:>4}" for loc in locales))
     over = 0
+    budgets = [budget(content.catalogues[loc]) for loc in locales]
     for name, costs in rows:
         cells = []
-        for c in costs:
-            flag = "!" if c.segments > BUDGET[c.encoding] else ("u" if c.encoding == "UCS-2" else " ")
+        for c, allowed in zip(costs, budgets, strict=True):
+            flag = "!" if c.segments > allowed else ("u" if c.encoding == "UCS-2" else " ")
             over += flag == "!"
             cells.append(f"{c.segments:>3}{flag}")
         print(f"{name:{width}}  " + " ".join(cells))
     print(f"{'max':{width}}  " + " ".join(f"{max(c[i].segments for _, c in rows):>4}" for i in range(len(locales))))
-    print("u: UCS-2 (budget 5), else GSM-7 (budget 3); !: over budget")
+    print(f"{'budget':{width}}  " + " ".join(f"{b:>4}" for b in budgets))
+    print("u: UCS-2; !: over the language's budget (3 for languages written in GSM-7, else 5)")
     return 1 if over else 0
 
 

@@ -14,7 +14,7 @@ from samen_sms.engine import TWILIO_STOP_WORDS, WHOLE_MESSAGE_ACTIONS, Content, 
 from samen_sms.identity import Channel
 from samen_sms.render import Renderer, line_params
 from samen_sms.runtime import load_content
-from samen_sms.segments import BUDGET, cost, is_gsm7, screens
+from samen_sms.segments import budget, cost, is_gsm7, screens
 from samen_sms.text import digit_value, dominant_script, fold, words
 
 LANGUAGES = ["nl", "en", "ar", "fa", "ti", "tr", "uk", "so"]
@@ -175,11 +175,13 @@ def test_locked_screen_preview_names_no_violence_in_any_language(renderer: Rende
 
 
 def test_every_sms_fits_its_segment_budget(renderer: Renderer) -> None:
+    budgets = {locale: budget(renderer.content.catalogues[locale]) for locale in LANGUAGES}
+    assert [locale for locale, b in budgets.items() if b == 3] == GSM7_LANGUAGES
     for locale, what, text in everything_sent(renderer):
         if what.endswith("(whatsapp)"):
             continue  # WhatsApp has no segments; its fuller forms may be longer
         spent = cost(text)
-        assert spent.segments <= BUDGET[spent.encoding], f"{locale} {what}: {spent}"
+        assert spent.segments <= budgets[locale], f"{locale} {what}: {spent}"
 
 
 @pytest.mark.parametrize("locale", GSM7_LANGUAGES)
@@ -232,3 +234,16 @@ def test_readme_lists_every_language_with_its_review_status(content: Content) ->
         assert f"| `{locale}` {catalogue.name} |" in readme and status in readme, locale
         for keyword in catalogue.keywords["help"]:
             assert keyword in readme, (locale, keyword)
+
+
+def test_the_footer_word_for_menu_is_a_keyword_in_every_language(content: Content) -> None:
+    for locale in LANGUAGES:
+        footer = content.catalogues[locale].messages[content.flow.footer].sms
+        word = footer.split()[1]
+        assert content.lexicon.first_word.get(fold(word), ("",))[0] == "menu", (locale, word)
+
+
+def test_no_place_name_starts_with_a_keyword(content: Content) -> None:
+    for place in content.data["places"].by_code.values():
+        first = words(place.name)[0]
+        assert first not in content.lexicon.first_word and first not in content.lexicon.whole, place.name
