@@ -1,6 +1,7 @@
 """The flow engine: one person's state and one message in, new state and the reply out. No I/O.
 
-A reply is a list of references (`("msg", key)`, `("menu", node)`, `("languages", hint)`), not text:
+A reply is a list of references (`("msg", key)`, `("menu", node)`, `("languages", hint)`,
+`("services", municipality code)`), not text:
 the worker renders them in the reply's language, so neither Redis nor a job ever holds reply text,
 and nothing of what the person typed leaves this function.
 """

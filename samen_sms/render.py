@@ -11,6 +11,9 @@ from samen_sms.engine import Content, Ref
 from samen_sms.identity import Channel
 from samen_sms.places import Places
 
+# The comma each script writes between facts (Arabic and Farsi turn it, Ge'ez has its own).
+_COMMA = {"Arab": "، ", "Ethi": "፣ "}
+
 
 class _Params(dict[str, str]):
     def __missing__(self, key: str) -> str:
@@ -84,7 +87,7 @@ class Renderer:
         """One directory entry: name and contact, then what it is for, cost, hours, anonymity."""
         contact = service.contact()
         if channel is Channel.WHATSAPP and service.phone and service.chat:
-            contact += f", chat {service.chat}"
+            contact += f" / {service.chat}"
         facts = [self.message(locale, f"directory.cost.{service.cost}", channel)]
         if service.hours != "unknown":
             facts.append(self.message(locale, f"directory.hours.{service.hours}", channel))
@@ -94,7 +97,8 @@ class Renderer:
             facts.append(self.message(locale, "directory.interpreters", channel))
         if service.professionals and channel is Channel.WHATSAPP:
             facts.append(self.message(locale, "directory.professionals", channel))
-        return f"{service.name} {contact}\n{self.message(locale, service.purpose, channel)} ({', '.join(facts)})"
+        comma = _COMMA.get(self.content.catalogues[locale].script, ", ")
+        return f"{service.name} {contact}\n{self.message(locale, service.purpose, channel)} ({comma.join(facts)})"
 
     def _place(self, locale: str, code: str, channel: Channel) -> str:
         # A place screen: the services of the municipality ("" when unknown), then the national ones.

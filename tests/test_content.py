@@ -14,7 +14,7 @@ from samen_sms.engine import TWILIO_STOP_WORDS, WHOLE_MESSAGE_ACTIONS, Content, 
 from samen_sms.identity import Channel
 from samen_sms.render import Renderer, line_params
 from samen_sms.runtime import load_content
-from samen_sms.segments import budget, cost, is_gsm7, screens
+from samen_sms.segments import budget, cost, is_gsm7, main, screens
 from samen_sms.text import digit_value, dominant_script, fold, words
 
 LANGUAGES = ["nl", "en", "ar", "fa", "ti", "tr", "uk", "so"]
@@ -174,6 +174,11 @@ def test_locked_screen_preview_names_no_violence_in_any_language(renderer: Rende
         assert not found, f"{locale} {what} shows {found} in {text[:PREVIEW]!r}"
 
 
+def test_no_reply_is_longer_than_twilio_sends(renderer: Renderer) -> None:
+    for locale, what, text in everything_sent(renderer):
+        assert len(text) <= 1600, f"{locale} {what}: {len(text)} characters"
+
+
 def test_every_sms_fits_its_segment_budget(renderer: Renderer) -> None:
     budgets = {locale: budget(renderer.content.catalogues[locale]) for locale in LANGUAGES}
     assert [locale for locale, b in budgets.items() if b == 3] == GSM7_LANGUAGES
@@ -247,3 +252,10 @@ def test_no_place_name_starts_with_a_keyword(content: Content) -> None:
     for place in content.data["places"].by_code.values():
         first = words(place.name)[0]
         assert first not in content.lexicon.first_word and first not in content.lexicon.whole, place.name
+
+
+def test_the_segment_table_command_prints_every_language(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 0
+    table = capsys.readouterr().out
+    assert table.splitlines()[0].split() == LANGUAGES
+    assert "help_now.body" in table and "screen services_sexual" in table
