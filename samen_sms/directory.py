@@ -46,10 +46,6 @@ class Service:
     web: str | None = None
     languages: tuple[str, ...] = ()
 
-    @property
-    def national(self) -> bool:
-        return NATIONAL in self.places
-
     def contact(self) -> str:
         """How to reach it, shortest first: the phone number, else the chat or site."""
         return self.phone or self.chat or self.web or ""
@@ -74,9 +70,6 @@ class Directory:
         """The national services every place screen lists."""
         by_id = {s.id: s for s in self.services}
         return [by_id[i] for i in self.everywhere]
-
-    def needs(self) -> set[str]:
-        return {need for s in self.services for need in s.needs}
 
     def stale(self, today: dt.date) -> list[Service]:
         """Entries last verified more than 12 months before `today`."""
