@@ -1,7 +1,7 @@
 """The flow engine: one person's state and one message in, new state and the reply out. No I/O.
 
 A reply is a list of references (`("msg", key)`, `("menu", node)`, `("languages", hint)`,
-`("services", municipality code)`), not text:
+`("greeting", hint)`, `("services", municipality code)`), not text:
 the worker renders them in the reply's language, so neither Redis nor a job ever holds reply text,
 and nothing of what the person typed leaves this function.
 """
@@ -222,7 +222,7 @@ def _choose_language(content: Content, visit: Visit, text: str, keyword_locale: 
         flow.language,
         None,
         first,
-        (("msg", flow.greeting), ("languages", hint or "")),
+        (("greeting", hint or ""), ("languages", hint or "")),
         hint=hint,
     )
 

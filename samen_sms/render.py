@@ -61,6 +61,13 @@ class Renderer:
         flow = self.content.flow
         if kind == "msg":
             return self.message(locale, name, channel)
+        if kind == "greeting":
+            # Before a language is chosen: greet in each language of the script the first
+            # message showed (Arabic letters: Arabic and Farsi), so a Dari reader is greeted too.
+            order = self.content.language_order(name or None)
+            scripts = {loc: self.content.catalogues[loc].script for loc in order}
+            same = [loc for loc in order if scripts[loc] == scripts[order[0]] != "Latn"] or order[:1]
+            return "\n".join(self.message(loc, flow.greeting, channel) for loc in same)
         if kind == "languages":
             order = self.content.language_order(name or None)
             lines = [self.message(locale, flow.choose_language, channel)]

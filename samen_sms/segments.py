@@ -60,10 +60,13 @@ def budget(catalogue: Catalogue) -> int:
     return GSM7_BUDGET if written_in_gsm7 else UCS2_BUDGET
 
 
-def screens(content: Content) -> Iterator[tuple[str, tuple[Ref, ...]]]:
-    """Every reply the line can send, as reference lists: each message, node and place screen."""
+def screens(content: Content, locale: str) -> Iterator[tuple[str, tuple[Ref, ...]]]:
+    """Every reply the line can send in a language, as reference lists: each node and place screen.
+
+    First contact is the reply to a hello in that language (its own language and script first).
+    """
     flow = content.flow
-    yield "greeting+languages", (("msg", flow.greeting), ("languages", ""))
+    yield "first contact", (("greeting", locale), ("languages", locale))
     for name, node in flow.nodes.items():
         yield f"screen {name}", (("languages", ""),) if node.type == "language" else (("menu", name),)
     yield "not_understood+main", (("msg", flow.not_understood), ("menu", flow.main))
@@ -93,8 +96,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.screens_only:
         for key in sorted(content.catalogues[locales[0]].messages):
             rows.append((key, [cost(renderer.message(loc, key, Channel.SMS)) for loc in locales]))
-    for name, refs in screens(content):
-        rows.append((name, [cost(renderer.render(loc, refs, Channel.SMS)) for loc in locales]))
+    per_locale = [list(screens(content, loc)) for loc in locales]
+    for i, (name, _) in enumerate(per_locale[0]):
+        rows.append(
+            (name, [cost(renderer.render(loc, per_locale[n][i][1], Channel.SMS)) for n, loc in enumerate(locales)])
+        )
     width = max(len(name) for name, _ in rows)
     print(f"{'':{width}}  " + " ".join(f"{loc:>4}" for loc in locales))
     over = 0

@@ -63,7 +63,7 @@ def everything_sent(renderer: Renderer) -> Iterator[tuple[str, str, str]]:
         for channel in Channel:
             for key in content.catalogues[locale].messages:
                 yield locale, f"{key} ({channel.value})", renderer.message(locale, key, channel)
-            for name, refs in screens(content):
+            for name, refs in screens(content, locale):
                 yield locale, f"{name} ({channel.value})", renderer.render(locale, refs, channel)
 
 
@@ -211,7 +211,7 @@ def test_segment_counting() -> None:
 def test_every_screen_ends_with_the_footer(renderer: Renderer, locale: str) -> None:
     footer = renderer.message(locale, renderer.content.flow.footer, Channel.SMS)
     assert "0" in footer and "112" in footer
-    for name, refs in screens(renderer.content):
+    for name, refs in screens(renderer.content, locale):
         assert renderer.render(locale, refs, Channel.SMS).endswith(footer), name
 
 
