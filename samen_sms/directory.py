@@ -44,7 +44,9 @@ class Service:
     phone: str | None = None
     chat: str | None = None
     web: str | None = None
+    # Only what a source says: language codes the service speaks, and whether it offers interpreters.
     languages: tuple[str, ...] = ()
+    interpreters: bool = False
 
     def contact(self) -> str:
         """How to reach it, shortest first: the phone number, else the chat or site."""
@@ -110,6 +112,7 @@ def _entry(raw: dict[str, object], where: str) -> Service:
         chat=_opt(raw.get("chat")),
         web=_opt(raw.get("web")),
         languages=_texts(raw.get("languages", []), f"{label}: languages"),
+        interpreters=bool(raw.get("interpreters", False)),
     )
 
 

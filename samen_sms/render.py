@@ -100,7 +100,9 @@ class Renderer:
             facts.append(self.message(locale, f"directory.hours.{service.hours}", channel))
         if service.anonymous != "unknown":
             facts.append(self.message(locale, f"directory.anonymous.{service.anonymous}", channel))
-        if service.languages:
+        catalogues = self.content.catalogues
+        facts += [catalogues[lang].name for lang in service.languages if lang in catalogues and lang != locale]
+        if service.interpreters:
             facts.append(self.message(locale, "directory.interpreters", channel))
         if service.professionals and channel is Channel.WHATSAPP:
             facts.append(self.message(locale, "directory.professionals", channel))

@@ -125,6 +125,7 @@ def test_a_place_shows_its_own_entries_beside_the_national_ones(renderer: Render
         places=("GM0363",),
         source="https://example.org",
         verified=dt.date(2026, 1, 1),
+        languages=("en",),
     )
     local = dataclasses.replace(directory, services=(*directory.services, clinic))
     content = dataclasses.replace(renderer.content, data={**renderer.content.data, "directory": local})
@@ -135,6 +136,9 @@ def test_a_place_shows_its_own_entries_beside_the_national_ones(renderer: Render
     text = local_renderer.render("en", outcome.replies, Channel.SMS)
     assert text.startswith("Near Amsterdam:\nKliniek Oost 0800-0000")
     assert text.index("Kliniek Oost") < text.index("Veilig Thuis 0800-2000")
+
+    dutch = local_renderer.render("nl", outcome.replies, Channel.SMS)
+    assert "(gratis, ma-vr 9-17, met je naam, English)" in dutch  # a language only where the entry names it
 
     elsewhere = step(content, Visit(node="services_place", locale="en"), "Utrecht", Channel.SMS)
     other = local_renderer.render("en", elsewhere.replies, Channel.SMS)
