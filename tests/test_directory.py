@@ -154,3 +154,14 @@ def test_an_unknown_place_still_gets_the_national_services(renderer: Renderer) -
 
 def test_digits_at_the_place_prompt_still_navigate(renderer: Renderer) -> None:
     assert step(renderer.content, Visit(node="services_place", locale="fa"), "۰", Channel.SMS).node == "main"
+
+
+def test_content_refuses_a_screen_for_a_need_no_service_has(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parent.parent
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    flow = (root / "flows" / "main.toml").read_text(encoding="utf-8")
+    (flows / "main.toml").write_text(flow.replace('directory = "suicide"', 'directory = "housing"'), encoding="utf-8")
+    cfg = dataclasses.replace(Config.from_env({"SAMEN_ENV": "development"}), flows_dir=flows)
+    with pytest.raises(DirectoryError, match="lists need 'housing', which no service has"):
+        load_content(cfg)
