@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install run stop test lint simulate bench clean
+.PHONY: install run stop test lint content simulate bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ test: install
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+
+# Stale directory entries (exit 1 if any) and the SMS segments every screen costs per language.
+content: install
+	$(PY) -m samen_sms.directory check
+	$(PY) -m samen_sms.segments --screens-only
 
 simulate: install
 	$(PY) -m samen_sms.simulate

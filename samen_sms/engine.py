@@ -1,6 +1,7 @@
 """The flow engine: one person's state and one message in, new state and the reply out. No I/O.
 
-A reply is a list of references (`("msg", key)`, `("menu", node)`, `("languages", hint)`), not text:
+A reply is a list of references (`("msg", key)`, `("menu", node)`, `("languages", hint)`,
+`("greeting", hint)`, `("services", municipality code)`), not text:
 the worker renders them in the reply's language, so neither Redis nor a job ever holds reply text,
 and nothing of what the person typed leaves this function.
 """
@@ -91,10 +92,16 @@ class Content:
         order = list(self.flow.languages)
         if not hint:
             return order
+        first: list[str] = []
         if hint in self.catalogues:
-            return [hint] + [loc for loc in order if loc != hint]
-        same = [loc for loc in order if self.catalogues[loc].script == hint]
-        return same + [loc for loc in order if loc not in same]
+            # A keyword's language first, then the others in its script (salam: Arabic, then Farsi).
+            first = [hint]
+            hint = self.catalogues[hint].script
+            if hint == "Latn":
+                # Most languages are written in Latin letters: that says nothing more.
+                return first + [loc for loc in order if loc != first[0]]
+        first += [loc for loc in order if self.catalogues[loc].script == hint and loc not in first]
+        return first + [loc for loc in order if loc not in first]
 
 
 @dataclass(frozen=True)
@@ -215,7 +222,7 @@ def _choose_language(content: Content, visit: Visit, text: str, keyword_locale: 
         flow.language,
         None,
         first,
-        (("msg", flow.greeting), ("languages", hint or "")),
+        (("greeting", hint or ""), ("languages", hint or "")),
         hint=hint,
     )
 

@@ -26,6 +26,8 @@ class Node:
     type: str = "menu"
     input: str | None = None
     back: str | None = None
+    # A need in the service directory whose entries the screen lists after its text.
+    directory: str | None = None
 
     def message_keys(self) -> set[str]:
         keys = set(self.say)
@@ -79,7 +81,7 @@ def load_flow(path: Path) -> Flow:
     nodes: dict[str, Node] = {}
     for name, spec in raw.get("nodes", {}).items():
         where = f"{path.name}: node {name!r}"
-        unknown = set(spec) - {"say", "title", "options", "type", "input", "back"}
+        unknown = set(spec) - {"say", "title", "options", "type", "input", "back", "directory"}
         if unknown:
             raise FlowError(f"{where} has unknown fields {sorted(unknown)}")
         nodes[name] = Node(
@@ -90,6 +92,7 @@ def load_flow(path: Path) -> Flow:
             type=spec.get("type", "menu"),
             input=spec.get("input"),
             back=spec.get("back"),
+            directory=spec.get("directory"),
         )
     try:
         flow = Flow(

@@ -6,8 +6,13 @@ from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
 from samen_sms.catalogue import placeholders
+from samen_sms.directory import Directory, Service
 from samen_sms.engine import Content, Ref
 from samen_sms.identity import Channel
+from samen_sms.places import Places
+
+# The comma each script writes between facts (Arabic and Farsi turn it, Ge'ez has its own).
+_COMMA = {"Arab": "، ", "Ethi": "፣ "}
 
 
 class _Params(dict[str, str]):
@@ -39,7 +44,12 @@ class Renderer:
         params = _Params(self.params)
         params.update(extra)
         if "share_text" in placeholders(template):
-            params["share_text"] = quote(self.message(locale, "share.forward_text", channel, **extra))
+            params["share_text"] = quote(self.message(locale, "share.forward_text", channel, **extra), safe="")
+        if "whatsapp_hello" in placeholders(template) and params.get("whatsapp_link"):
+            # A chat with the line that opens holding a hello in this language, so the
+            # language menu that answers lists this language first.
+            hello = self.content.catalogues[locale].keywords.get("menu", ("hi",))[0]
+            params["whatsapp_hello"] = f"{params['whatsapp_link']}?text={quote(hello, safe='')}"
         return template.format_map(params)
 
     def render(self, locale: str, refs: Iterable[Ref], channel: Channel) -> str:
@@ -51,6 +61,13 @@ class Renderer:
         flow = self.content.flow
         if kind == "msg":
             return self.message(locale, name, channel)
+        if kind == "greeting":
+            # Before a language is chosen: greet in each language of the script the first
+            # message showed (Arabic letters: Arabic and Farsi), so a Dari reader is greeted too.
+            order = self.content.language_order(name or None)
+            scripts = {loc: self.content.catalogues[loc].script for loc in order}
+            same = [loc for loc in order if scripts[loc] == scripts[order[0]] != "Latn"] or order[:1]
+            return "\n".join(self.message(loc, flow.greeting, channel) for loc in same)
         if kind == "languages":
             order = self.content.language_order(name or None)
             lines = [self.message(locale, flow.choose_language, channel)]
@@ -64,6 +81,48 @@ class Renderer:
                 title = flow.nodes[option].title
                 assert title is not None  # checked when the flow was loaded
                 lines.append(f"{i} {self.message(locale, title, channel)}")
+            if node.directory:
+                directory: Directory = self.content.data["directory"]
+                lines += [self.service(locale, s, channel) for s in directory.for_need(node.directory)]
             lines.append(self.message(locale, flow.footer, channel))
             return "\n".join(lines)
+        if kind == "services":
+            return self._place(locale, name, channel)
         raise ValueError(f"unknown reply part {kind!r}")
+
+    def service(self, locale: str, service: Service, channel: Channel) -> str:
+        """One directory entry: name and contact, then what it is for, cost, hours, anonymity."""
+        contact = service.contact()
+        if channel is Channel.WHATSAPP and service.phone and service.chat:
+            contact += f" / {service.chat}"
+        facts = [self.message(locale, f"directory.cost.{service.cost}", channel)]
+        if service.hours != "unknown":
+            facts.append(self.message(locale, f"directory.hours.{service.hours}", channel))
+        if service.anonymous != "unknown":
+            facts.append(self.message(locale, f"directory.anonymous.{service.anonymous}", channel))
+        catalogues = self.content.catalogues
+        facts += [catalogues[lang].name for lang in service.languages if lang in catalogues and lang != locale]
+        if service.interpreters:
+            facts.append(self.message(locale, "directory.interpreters", channel))
+        if service.professionals and channel is Channel.WHATSAPP:
+            facts.append(self.message(locale, "directory.professionals", channel))
+        comma = _COMMA.get(self.content.catalogues[locale].script, ", ")
+        return f"{service.name} {contact}\n{self.message(locale, service.purpose, channel)} ({comma.join(facts)})"
+
+    def _place(self, locale: str, code: str, channel: Channel) -> str:
+        # A place screen: the services of the municipality ("" when unknown), then the national ones.
+        directory: Directory = self.content.data["directory"]
+        places: Places = self.content.data["places"]
+        place = places.by_code.get(code)
+        local = directory.local(code) if place else []
+        if place is None:
+            lines = [self.message(locale, "services.place_unknown", channel)]
+        elif local:
+            lines = [self.message(locale, "services.place_local", channel, place=place.name)]
+            lines += [self.service(locale, s, channel) for s in local]
+            lines.append(self.message(locale, "services.everywhere", channel))
+        else:
+            lines = [self.message(locale, "services.place_none", channel, place=place.name)]
+        lines += [f"{s.name} {s.contact()}" for s in directory.national_summary()]
+        lines.append(self.message(locale, self.content.flow.footer, channel))
+        return "\n".join(lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import redis
@@ -10,12 +11,14 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 from rq import Queue
 
-from samen_sms.catalogue import load_catalogues
+from samen_sms.catalogue import Catalogue, load_catalogues
 from samen_sms.config import Config
+from samen_sms.directory import Directory, DirectoryError, load_directory
 from samen_sms.embedded_redis import shared_embedded_url
 from samen_sms.engine import Content
-from samen_sms.flow import load_flow
+from samen_sms.flow import Node, load_flow
 from samen_sms.identity import Keys
+from samen_sms.places import load_places, place_input
 from samen_sms.render import Renderer, line_params
 from samen_sms.store import Store
 
@@ -51,7 +54,25 @@ def load_content(config: Config) -> Content:
     """Read and validate the flow and every catalogue it offers."""
     flow = load_flow(config.flows_dir / "main.toml")
     catalogues = load_catalogues(config.messages_dir, list(flow.languages))
-    return Content.build(flow, catalogues)
+    places = load_places(config.data_dir / "nl-municipalities.csv")
+    directory = load_directory(config.data_dir / "services.toml", places.by_code)
+    _check_directory(directory, flow.nodes.values(), catalogues[flow.languages[0]])
+    return Content.build(
+        flow, catalogues, inputs={"place": place_input}, data={"directory": directory, "places": places}
+    )
+
+
+def _check_directory(directory: Directory, nodes: Iterable[Node], reference: Catalogue) -> None:
+    # Every need a screen lists has entries, and every entry's words are in the catalogues.
+    for node in nodes:
+        if node.directory and not directory.for_need(node.directory):
+            raise DirectoryError(f"node {node.name!r} lists need {node.directory!r}, which no service has")
+    for service in directory.services:
+        keys = [service.purpose, f"directory.cost.{service.cost}"]
+        keys += [f"directory.hours.{service.hours}", f"directory.anonymous.{service.anonymous}"]
+        missing = [k for k in keys if k not in reference.messages and not k.endswith(".unknown")]
+        if missing:
+            raise DirectoryError(f"service {service.id!r} needs catalogue messages {', '.join(missing)}")
 
 
 def build_runtime(config: Config) -> Runtime:

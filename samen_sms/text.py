@@ -19,6 +19,7 @@ _SCRIPT_VARIANTS = str.maketrans(
         "\u200d": None,
         "\u200f": None,  # right-to-left mark
         "\u200e": None,
+        "ı": "i",  # Turkish dotless i: YARDIM, yardım and yardim are one word
     }
 )
 

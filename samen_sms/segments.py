@@ -1,0 +1,122 @@
+"""How many SMS segments a text costs, and `python -m samen_sms.segments`: the table per language.
+
+GSM-7 fits 160 characters in one SMS and 153 per part; one character outside it (Arabic, Ge'ez,
+Cyrillic, Turkish s-cedilla, an emoji, a curly quote) turns the whole message into UCS-2: 70, or
+67 per part. The extension characters below cost two.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from samen_sms.catalogue import Catalogue
+from samen_sms.engine import Content, Ref
+from samen_sms.identity import Channel
+
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+# Budgets: a screen in a language written in GSM-7 costs at most 3 SMS, even when the language
+# menu's scripts make it UCS-2; in any other language at most 5 (335 characters).
+GSM7_BUDGET = 3
+UCS2_BUDGET = 5
+
+
+@dataclass(frozen=True)
+class Cost:
+    """A text's encoding, length in encoding units, and segments."""
+
+    encoding: str
+    units: int
+    segments: int
+
+
+def is_gsm7(text: str) -> bool:
+    """Whether every character of the text is in the GSM-7 alphabet (with its extension)."""
+    return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text)
+
+
+def cost(text: str) -> Cost:
+    """The segments a text costs as one SMS."""
+    if is_gsm7(text):
+        units = sum(2 if ch in GSM7_EXTENSION else 1 for ch in text)
+        single, part, encoding = 160, 153, "GSM-7"
+    else:
+        # UCS-2 counts UTF-16 code units: an emoji outside the BMP is two.
+        units = len(text.encode("utf-16-le")) // 2
+        single, part, encoding = 70, 67, "UCS-2"
+    segments = 1 if units <= single else -(-units // part)
+    return Cost(encoding, units, segments)
+
+
+def budget(catalogue: Catalogue) -> int:
+    """Segments a reply in this language may cost: 3 if the language is written in GSM-7, else 5."""
+    written_in_gsm7 = all(is_gsm7(text.sms) for text in catalogue.messages.values())
+    return GSM7_BUDGET if written_in_gsm7 else UCS2_BUDGET
+
+
+def screens(content: Content, locale: str) -> Iterator[tuple[str, tuple[Ref, ...]]]:
+    """Every reply the line can send in a language, as reference lists: each node and place screen.
+
+    First contact is the reply to a hello in that language (its own language and script first).
+    """
+    flow = content.flow
+    yield "first contact", (("greeting", locale), ("languages", locale))
+    for name, node in flow.nodes.items():
+        yield f"screen {name}", (("languages", ""),) if node.type == "language" else (("menu", name),)
+    yield "not_understood+main", (("msg", flow.not_understood), ("menu", flow.main))
+    yield "session expired", (("msg", flow.greeting), ("menu", flow.main))
+    directory = content.data.get("directory")
+    if directory is not None:
+        local = sorted({p for s in directory.services for p in s.places if p != "national"})
+        for code in local or ["GM0363"]:
+            yield f"place {code}", (("services", code),)
+        yield "place unknown", (("services", ""),)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print segments per message and per screen for every language; exit 1 if one is over budget."""
+    from samen_sms.config import Config
+    from samen_sms.render import Renderer, line_params
+    from samen_sms.runtime import load_content
+
+    parser = argparse.ArgumentParser(prog="python -m samen_sms.segments")
+    parser.add_argument("--screens-only", action="store_true")
+    args = parser.parse_args(argv)
+    cfg = Config.from_env({"SAMEN_ENV": "development"})
+    content = load_content(cfg)
+    renderer = Renderer(content, line_params("+31970000000", "whatsapp:+31970000000"))
+    locales = list(content.flow.languages)
+    rows: list[tuple[str, list[Cost]]] = []
+    if not args.screens_only:
+        for key in sorted(content.catalogues[locales[0]].messages):
+            rows.append((key, [cost(renderer.message(loc, key, Channel.SMS)) for loc in locales]))
+    per_locale = [list(screens(content, loc)) for loc in locales]
+    for i, (name, _) in enumerate(per_locale[0]):
+        rows.append(
+            (name, [cost(renderer.render(loc, per_locale[n][i][1], Channel.SMS)) for n, loc in enumerate(locales)])
+        )
+    width = max(len(name) for name, _ in rows)
+    print(f"{'':{width}}  " + " ".join(f"{loc:>4}" for loc in locales))
+    over = 0
+    budgets = [budget(content.catalogues[loc]) for loc in locales]
+    for name, costs in rows:
+        cells = []
+        for c, allowed in zip(costs, budgets, strict=True):
+            flag = "!" if c.segments > allowed else ("u" if c.encoding == "UCS-2" else " ")
+            over += flag == "!"
+            cells.append(f"{c.segments:>3}{flag}")
+        print(f"{name:{width}}  " + " ".join(cells))
+    print(f"{'max':{width}}  " + " ".join(f"{max(c[i].segments for _, c in rows):>4}" for i in range(len(locales))))
+    print(f"{'budget':{width}}  " + " ".join(f"{b:>4}" for b in budgets))
+    print("u: UCS-2; !: over the language's budget (3 for languages written in GSM-7, else 5)")
+    return 1 if over else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,261 @@
+"""The words of the line: every language complete, discreet on a locked screen, within its SMS budget."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from samen_sms.catalogue import CatalogueError, load_catalogues
+from samen_sms.config import Config
+from samen_sms.engine import TWILIO_STOP_WORDS, WHOLE_MESSAGE_ACTIONS, Content, Visit, step
+from samen_sms.identity import Channel
+from samen_sms.render import Renderer, line_params
+from samen_sms.runtime import load_content
+from samen_sms.segments import budget, cost, is_gsm7, main, screens
+from samen_sms.text import digit_value, dominant_script, fold, words
+
+LANGUAGES = ["nl", "en", "ar", "fa", "ti", "tr", "uk", "so"]
+SCRIPTS = {
+    "nl": "Latn",
+    "en": "Latn",
+    "ar": "Arab",
+    "fa": "Arab",
+    "ti": "Ethi",
+    "tr": "Latn",
+    "uk": "Cyrl",
+    "so": "Latn",
+}
+# Written in GSM-7 only, so a screen costs at most 3 SMS (Turkish needs UCS-2 letters).
+GSM7_LANGUAGES = ["nl", "en", "so"]
+ACTIONS = ["menu", "help", "language", "share", "sessions", "stop", "start", "delete"]
+# Words a locked screen must not show: violence, abuse, assault, rape, in every language.
+REVEALING = {
+    "en": ["violen", "abuse", "assault", "rape", "raped"],
+    "nl": ["geweld", "misbruik", "mishandel", "aanrand", "verkracht"],
+    "ar": ["عنف", "اعتداء", "اغتصاب", "اساءه", "تحرش"],
+    "fa": ["خشونت", "آزار", "تجاوز", "سوءاستفاده"],
+    "ti": ["ዓመጽ", "ዓመፅ", "ግህሰት", "ምድፋር", "ዓገብ"],
+    "tr": ["şiddet", "siddet", "istismar", "taciz", "tecavüz", "tecavuz", "saldırı"],
+    "uk": ["насильств", "насилл", "зґвалт", "напад", "кривдж"],
+    "so": ["xadgudub", "rabshad", "kufsi", "tacadi", "faraxumeyn"],
+}
+PREVIEW = 40
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Renderer:
+    cfg = Config.from_env({"SAMEN_ENV": "development", "TWILIO_SMS_FROM": "+447700900000"})
+    return Renderer(load_content(cfg), line_params("+447700900000", "whatsapp:+447700900001"))
+
+
+@pytest.fixture(scope="module")
+def content(renderer: Renderer) -> Content:
+    return renderer.content
+
+
+def everything_sent(renderer: Renderer) -> Iterator[tuple[str, str, str]]:
+    """(locale, what, text) for every message and every screen, in both channel forms."""
+    content = renderer.content
+    for locale in LANGUAGES:
+        for channel in Channel:
+            for key in content.catalogues[locale].messages:
+                yield locale, f"{key} ({channel.value})", renderer.message(locale, key, channel)
+            for name, refs in screens(content, locale):
+                yield locale, f"{name} ({channel.value})", renderer.render(locale, refs, channel)
+
+
+def test_the_line_offers_the_eight_languages_with_their_scripts(content: Content) -> None:
+    assert list(content.flow.languages) == LANGUAGES
+    for locale, script in SCRIPTS.items():
+        catalogue = content.catalogues[locale]
+        assert catalogue.script == script
+        assert catalogue.rtl == (script == "Arab")
+        assert catalogue.reviewed or catalogue.review_note, f"{locale}: say who must review it"
+
+
+def test_a_catalogue_missing_a_key_does_not_load(tmp_path: Path) -> None:
+    messages = Path(__file__).resolve().parent.parent / "messages"
+    for path in messages.glob("*.toml"):
+        shutil.copy(path, tmp_path / path.name)
+    ar = tmp_path / "ar.toml"
+    ar.write_text(ar.read_text(encoding="utf-8").replace('comensha = "', 'comensha_typo = "'), encoding="utf-8")
+    with pytest.raises(CatalogueError, match="ar: missing messages directory.comensha"):
+        load_catalogues(tmp_path, LANGUAGES)
+
+
+@pytest.mark.parametrize(
+    ("first_message", "first"),
+    [
+        ("ሓበሬታ ደልየ", ["ti"]),
+        ("Здравствуйте", ["uk"]),
+        ("اريد معلومات", ["ar", "fa"]),
+        ("سلام", ["ar", "fa"]),
+        ("Merhaba", ["tr"]),
+        ("Привіт", ["uk"]),
+        ("Salaan", ["so"]),
+        ("good morning", ["nl", "en"]),
+    ],
+)
+def test_the_first_message_script_puts_its_languages_first(
+    content: Content, first_message: str, first: list[str]
+) -> None:
+    outcome = step(content, Visit(), first_message, Channel.SMS)
+    assert outcome.node == content.flow.language
+    assert content.language_order(outcome.hint)[: len(first)] == first
+    assert outcome.reply_locale == first[0]
+
+
+@pytest.mark.parametrize("script", ["Arab", "Ethi", "Cyrl", "Latn"])
+def test_each_script_is_recognised(script: str) -> None:
+    sample = {"Arab": "مرحبا", "Ethi": "ሰላም", "Cyrl": "Привіт", "Latn": "hallo"}[script]
+    assert dominant_script(sample) == script
+
+
+@pytest.mark.parametrize(
+    "digits", ["123456789", "١٢٣٤٥٦٧٨٩", "۱۲۳۴۵۶۷۸۹", "፩፪፫፬፭፮፯፰፱"], ids=["ascii", "arabic", "farsi", "ethiopic"]
+)
+def test_menu_digits_in_every_script(digits: str) -> None:
+    assert [digit_value(d) for d in digits] == list(range(1, 10))
+    assert digit_value(digits[0] + ".") == 1
+
+
+def test_every_language_has_keywords_for_every_action(content: Content) -> None:
+    for locale in LANGUAGES:
+        keywords = content.catalogues[locale].keywords
+        assert sorted(keywords) == sorted(ACTIONS), locale
+        assert all(keywords[action] for action in ACTIONS), locale
+
+
+def test_no_keyword_means_two_different_actions(content: Content) -> None:
+    seen: dict[str, str] = {}
+    for locale in LANGUAGES:
+        for action, keywords in content.catalogues[locale].keywords.items():
+            for keyword in keywords:
+                folded = " ".join(words(keyword))
+                assert seen.setdefault(folded, action) == action, f"{locale}: {keyword!r} means two actions"
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_every_keyword_works_from_anywhere_in_any_case(content: Content, locale: str) -> None:
+    visit = Visit(node="advice_pro", locale="en")
+    for action, keywords in content.catalogues[locale].keywords.items():
+        for keyword in keywords:
+            shouted = f"{keyword.upper()}!"
+            outcome = step(content, visit, shouted, Channel.WHATSAPP)
+            if action in WHOLE_MESSAGE_ACTIONS:
+                assert outcome.effects == (action,), (locale, keyword)
+                inside = step(content, visit, f"{keyword} please now", Channel.WHATSAPP)
+                assert inside.effects == (), (locale, keyword)
+            else:
+                assert outcome.node == content.flow.keywords[action], (locale, keyword)
+
+
+def test_twilio_stop_words_get_no_reply_on_sms(content: Content) -> None:
+    for word in TWILIO_STOP_WORDS:
+        outcome = step(content, Visit(node="main", locale="ar"), word.upper(), Channel.SMS)
+        assert outcome.replies == () and outcome.effects == ("stop",)
+
+
+def test_the_language_is_remembered_and_can_change_anywhere(content: Content) -> None:
+    chosen = step(content, Visit(node="language", hint="Arab"), "٢", Channel.SMS)
+    assert chosen.locale == "fa" and chosen.node == "main"
+    later = step(content, Visit(node="services", locale="fa"), "Мова", Channel.SMS)
+    assert later.node == "language" and later.locale == "fa"
+
+
+def test_locked_screen_preview_names_no_violence_in_any_language(renderer: Renderer) -> None:
+    words_ = [fold(word) for word_list in REVEALING.values() for word in word_list]
+    for locale, what, text in everything_sent(renderer):
+        preview = fold(text[:PREVIEW])
+        found = [word for word in words_ if word in preview]
+        assert not found, f"{locale} {what} shows {found} in {text[:PREVIEW]!r}"
+
+
+def test_no_reply_is_longer_than_twilio_sends(renderer: Renderer) -> None:
+    for locale, what, text in everything_sent(renderer):
+        assert len(text) <= 1600, f"{locale} {what}: {len(text)} characters"
+
+
+def test_every_sms_fits_its_segment_budget(renderer: Renderer) -> None:
+    budgets = {locale: budget(renderer.content.catalogues[locale]) for locale in LANGUAGES}
+    assert [locale for locale, b in budgets.items() if b == 3] == GSM7_LANGUAGES
+    for locale, what, text in everything_sent(renderer):
+        if what.endswith("(whatsapp)"):
+            continue  # WhatsApp has no segments; its fuller forms may be longer
+        spent = cost(text)
+        assert spent.segments <= budgets[locale], f"{locale} {what}: {spent}"
+
+
+@pytest.mark.parametrize("locale", GSM7_LANGUAGES)
+def test_latin_script_languages_are_written_in_gsm7(content: Content, locale: str) -> None:
+    for key, text in content.catalogues[locale].messages.items():
+        assert is_gsm7(text.sms) and is_gsm7(text.whatsapp), f"{locale} {key}: {text.sms!r}"
+
+
+def test_segment_counting() -> None:
+    assert cost("a" * 160).segments == 1
+    assert cost("a" * 161).segments == 2
+    assert cost("a" * 306).segments == 2
+    assert cost("a" * 158 + "€").units == 160
+    assert cost("a" * 159 + "€").segments == 2
+    assert cost("ş" * 70) == cost("ş" * 70) and cost("ş" * 70).segments == 1
+    assert cost("a" * 70 + "ş").segments == 2
+    assert cost("ë").encoding == "UCS-2"
+    assert cost("é").encoding == "GSM-7"
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_every_screen_ends_with_the_footer(renderer: Renderer, locale: str) -> None:
+    footer = renderer.message(locale, renderer.content.flow.footer, Channel.SMS)
+    assert "0" in footer and "112" in footer
+    for name, refs in screens(renderer.content, locale):
+        assert renderer.render(locale, refs, Channel.SMS).endswith(footer), name
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_help_now_carries_the_emergency_numbers(renderer: Renderer, locale: str) -> None:
+    text = renderer.render(locale, (("menu", "help_now"),), Channel.SMS)
+    for number in ("112", "0800-2000", "0800-0188"):
+        assert number in text, locale
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_share_gives_the_sms_number_and_a_whatsapp_link(renderer: Renderer, locale: str) -> None:
+    for channel in Channel:
+        text = renderer.render(locale, (("menu", "share"),), channel)
+        assert "+447700900000" in text
+        assert "https://wa.me/447700900001?text=" in text
+    assert "https://wa.me/?text=" in renderer.render(locale, (("menu", "share"),), Channel.WHATSAPP)
+
+
+def test_readme_lists_every_language_with_its_review_status(content: Content) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    for locale in LANGUAGES:
+        catalogue = content.catalogues[locale]
+        status = "yes" if catalogue.reviewed else "**no**"
+        assert f"| `{locale}` {catalogue.name} |" in readme and status in readme, locale
+        for keyword in catalogue.keywords["help"]:
+            assert keyword in readme, (locale, keyword)
+
+
+def test_the_footer_word_for_menu_is_a_keyword_in_every_language(content: Content) -> None:
+    for locale in LANGUAGES:
+        footer = content.catalogues[locale].messages[content.flow.footer].sms
+        word = footer.split()[1]
+        assert content.lexicon.first_word.get(fold(word), ("",))[0] == "menu", (locale, word)
+
+
+def test_no_place_name_starts_with_a_keyword(content: Content) -> None:
+    for place in content.data["places"].by_code.values():
+        first = words(place.name)[0]
+        assert first not in content.lexicon.first_word and first not in content.lexicon.whole, place.name
+
+
+def test_the_segment_table_command_prints_every_language(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 0
+    table = capsys.readouterr().out
+    assert table.splitlines()[0].split() == LANGUAGES
+    assert "help_now.body" in table and "screen services_sexual" in table
