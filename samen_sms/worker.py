@@ -12,7 +12,7 @@ from rq import SimpleWorker
 from rq.worker_pool import WorkerPool
 
 from samen_sms.jobs import init_context
-from samen_sms.store import DELIVER_JOB, OWED, inflight_key, outbox_key
+from samen_sms.store import OWED, enqueue_deliver, inflight_key, outbox_key
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def sweep(min_age: float = SWEEP_AFTER) -> int:
             conn.zrem(OWED, p)
             continue
         conn.zadd(OWED, {p: time.time()}, xx=True)
-        rt.queue.enqueue_call(DELIVER_JOB, args=(p,), result_ttl=0, failure_ttl=rt.config.failed_job_ttl)
+        enqueue_deliver(rt.queue, rt.config, p)
         requeued += 1
     if requeued:
         log.info("sweep queued delivery again for %d people", requeued)
