@@ -45,6 +45,8 @@ class PermanentSendError(Exception):
 def build_client(config: Config) -> Client:
     """The real twilio-python client, pointed at `TWILIO_API_URL` (Twilio, or the local stand-in)."""
     http = TwilioHttpClient(timeout=config.twilio_timeout, pool_connections=True, max_retries=0)
+    # twilio-python logs every request's query and headers at INFO: the number a list looks up included.
+    http.logger.setLevel(logging.WARNING)
     client = Client(config.twilio_account_sid, config.twilio_auth_token, http_client=http)
     client.api.base_url = config.twilio_api_url
     return client
