@@ -82,7 +82,7 @@ def deliver(p: str) -> int:
                 if raw is None:
                     break
             lock.reacquire()
-            if _deliver_one(ctx, p, OutboxItem.loads(raw)):
+            if _deliver_one(ctx, p, OutboxItem.loads(raw), lock.reacquire):
                 sent += 1
         with conn.pipeline(transaction=True) as pipe:
             pipe.zrem(OWED, p)
@@ -100,7 +100,7 @@ def deliver(p: str) -> int:
     return sent
 
 
-def _deliver_one(ctx: WorkerContext, p: str, item: OutboxItem) -> bool:
+def _deliver_one(ctx: WorkerContext, p: str, item: OutboxItem, keep_lock: Callable[[], object]) -> bool:
     rt = ctx.runtime
     conn = rt.redis
     address = rt.keys.open(item.sealed)
@@ -111,6 +111,8 @@ def _deliver_one(ctx: WorkerContext, p: str, item: OutboxItem) -> bool:
         if previous is not None and _sent_before(ctx, address, body, float(previous)):
             log.info("reply found at Twilio after an interrupted send; not sending it again")
         else:
+            if previous is not None:
+                keep_lock()  # the lookup took up to two timeouts; the send gets a full lock again
             conn.set(attempt_key(p), time.time(), ex=OUTBOX_TTL)
             sid = ctx.sender.send(address, body)
     except PermanentSendError as exc:

@@ -20,12 +20,19 @@ SWEEP_AFTER = 60.0  # seconds a reply may be owed before a sweep queues its deli
 
 
 def sweep(min_age: float = SWEEP_AFTER) -> int:
-    """Queue delivery again for everyone still owed a reply (after crashes, lost jobs, restarts)."""
+    """Queue delivery again for people still owed a reply whose job was lost (crash, restart).
+
+    Only as many people as the queue cannot account for are requeued: under a backlog every owed
+    person still has a job waiting, and requeueing them all would only make the backlog grow.
+    """
     rt = init_context().runtime
     conn = rt.redis
+    budget = conn.zcard(OWED) - rt.queue.count
+    if budget <= 0:
+        return 0
     cutoff = time.time() - min_age
     requeued = 0
-    for raw in conn.zrangebyscore(OWED, "-inf", cutoff, start=0, num=1000):
+    for raw in conn.zrangebyscore(OWED, "-inf", cutoff, start=0, num=min(budget, 1000)):
         p = raw.decode() if isinstance(raw, bytes) else str(raw)
         if not conn.exists(outbox_key(p), inflight_key(p)):
             conn.zrem(OWED, p)

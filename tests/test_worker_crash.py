@@ -10,7 +10,7 @@ import redis
 
 from samen_sms.standin import Fault, StandinState
 from samen_sms.store import OWED
-from tests.conftest import ALICE, PostFn, Processes, inbound, sent_to, wait_until
+from tests.conftest import ALICE, BOB, PostFn, Processes, inbound, sent_to, wait_until
 
 
 def kill_worker_while_sending(processes: Processes, standin: StandinState, sending: Callable[[], bool]) -> None:
@@ -62,3 +62,18 @@ def test_killed_after_twilio_accepted_the_reply_is_not_sent_again(
     wait_until(lambda: False, timeout=1.0)  # nothing more may arrive
     assert len(sent_to(standin, ALICE)) == 2
     assert ALICE.lstrip("+") not in processes.output()
+
+
+def test_sweep_requeues_only_what_the_queue_cannot_account_for(
+    post: PostFn, app, redis_conn: redis.Redis, work: Callable[[], None], standin: StandinState
+) -> None:
+    from samen_sms.worker import sweep
+
+    for sender in (ALICE, BOB, "whatsapp:+447700900789"):
+        post(inbound(sender, "hi"))
+    assert sweep(min_age=0) == 0  # a backlog: every owed person has a job waiting
+    redis_conn.delete("rq:queue:samen")  # the jobs are lost (e.g. a Redis restart without persistence)
+    assert sweep(min_age=0) == 3
+    work()
+    assert len(standin.messages) == 3
+    assert redis_conn.zcard(OWED) == 0
