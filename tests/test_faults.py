@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import redis
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
@@ -152,3 +153,16 @@ def test_redis_restart_under_gunicorn_and_workers(
         assert sent_to(standin, ALICE)[1].startswith("Reply with a number:")
     finally:
         procs.stop()
+
+
+def test_a_failing_step_after_redis_answered_still_gets_the_emergency_numbers(
+    app: Flask, client: FlaskClient, redis_conn: redis.Redis
+) -> None:
+    def broken_effect(*_: object) -> None:
+        raise RuntimeError("a module's effect hook failed")
+
+    app.extensions["samen.effects"].append(broken_effect)
+    status, twiml = post_to(client, inbound(ALICE, "hi"))
+    assert status == 200
+    assert all(number in twiml for number in EMERGENCY)
+    assert redis_conn.llen("rq:queue:samen") == 0  # nothing half-queued
