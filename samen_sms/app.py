@@ -39,7 +39,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, config: Config | No
     cfg = config or Config.from_env()
     if not cfg.check_signatures and not (cfg.development and _is_loopback(cfg.public_url)):
         raise ConfigError("Signature checks can only be switched off in development mode on loopback.")
-    app.extensions["samen"] = build_runtime(cfg)
+    app.extensions["samen"] = build_runtime(cfg, web=True)
     app.extensions["samen.signature"] = SignatureCheck(
         cfg.twilio_auth_token, cfg.public_url, enabled=cfg.check_signatures
     )

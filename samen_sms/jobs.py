@@ -11,7 +11,19 @@ from samen_sms.config import Config
 from samen_sms.identity import Address
 from samen_sms.runtime import Runtime, build_runtime
 from samen_sms.sender import PermanentSendError, Sender, TransientSendError, build_client
-from samen_sms.store import OWED, PREFIX, OutboxItem, inflight_key, outbox_key
+from samen_sms.store import (
+    OUTBOX_TTL,
+    OWED,
+    PREFIX,
+    OutboxItem,
+    attempt_key,
+    inflight_key,
+    lock_key,
+    outbox_key,
+    sent_key,
+    sent_sid_key,
+    tries_key,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +52,6 @@ def init_context(config: Config | None = None) -> WorkerContext:
     return _context
 
 
-def attempt_key(p: str) -> str:
-    return f"{PREFIX}a:{p}"
-
-
 class Busy(RuntimeError):
     """Another worker is delivering to this person; the job is retried later."""
 
@@ -59,7 +67,7 @@ def deliver(p: str) -> int:
     rt = ctx.runtime
     conn = rt.redis
     lock_ttl = rt.config.twilio_timeout * 2 + 5
-    lock = conn.lock(f"{PREFIX}lock:{p}", timeout=lock_ttl, blocking_timeout=lock_ttl + 5)
+    lock = conn.lock(lock_key(p), timeout=lock_ttl, blocking_timeout=lock_ttl + 5)
     if not lock.acquire():
         raise Busy("delivery lock held")
     sent = 0
@@ -67,17 +75,23 @@ def deliver(p: str) -> int:
         while True:
             raw = conn.lindex(inflight_key(p), 0)
             if raw is None:
-                raw = conn.lmove(outbox_key(p), inflight_key(p), "LEFT", "RIGHT")
+                with conn.pipeline(transaction=True) as pipe:
+                    pipe.lmove(outbox_key(p), inflight_key(p), "LEFT", "RIGHT")
+                    pipe.expire(inflight_key(p), OUTBOX_TTL)
+                    raw, _ = pipe.execute()
                 if raw is None:
                     break
             lock.reacquire()
-            if _deliver_one(ctx, p, OutboxItem.loads(raw)):
+            if _deliver_one(ctx, p, OutboxItem.loads(raw), lock.reacquire):
                 sent += 1
         with conn.pipeline(transaction=True) as pipe:
             pipe.zrem(OWED, p)
             pipe.delete(attempt_key(p))
-            pipe.execute()
-        # A reply queued between the last LMOVE and the ZREM keeps its own job; nothing is left owed.
+            pipe.llen(outbox_key(p))
+            *_, late = pipe.execute()
+        if late:
+            # A reply queued after the last LMOVE: its own job sends it, but keep it findable by a sweep.
+            conn.zadd(OWED, {p: time.time()})
     finally:
         try:
             lock.release()
@@ -86,7 +100,7 @@ def deliver(p: str) -> int:
     return sent
 
 
-def _deliver_one(ctx: WorkerContext, p: str, item: OutboxItem) -> bool:
+def _deliver_one(ctx: WorkerContext, p: str, item: OutboxItem, keep_lock: Callable[[], object]) -> bool:
     rt = ctx.runtime
     conn = rt.redis
     address = rt.keys.open(item.sealed)
@@ -94,45 +108,68 @@ def _deliver_one(ctx: WorkerContext, p: str, item: OutboxItem) -> bool:
     previous = conn.get(attempt_key(p))
     sid = None
     try:
-        if previous is not None and ctx.sender.already_sent(address, body, float(previous)):
+        if previous is not None and _sent_before(ctx, address, body, float(previous)):
             log.info("reply found at Twilio after an interrupted send; not sending it again")
         else:
-            conn.set(attempt_key(p), time.time(), ex=7 * 24 * 3600)
+            if previous is not None:
+                keep_lock()  # the lookup took up to two timeouts; the send gets a full lock again
+            conn.set(attempt_key(p), time.time(), ex=OUTBOX_TTL)
             sid = ctx.sender.send(address, body)
     except PermanentSendError as exc:
-        _finish(rt, p, failed_code=exc.code, address=address)
+        _finish(rt, p, item, failed_code=exc.code, address=address)
         log.warning("reply refused by Twilio with code %s; not retried", exc.code)
         return False
-    except TransientSendError:
+    except TransientSendError as exc:
+        if not exc.uncertain:
+            conn.delete(attempt_key(p))  # Twilio answered "not now": it surely does not have this one
         if _count_attempt(rt, p) > rt.config.send_retries:
-            _finish(rt, p, failed_code=0, address=address)
-            log.error("reply given up after %s attempts", rt.config.send_retries + 1)
+            _finish(rt, p, item, failed_code=exc.code, address=address)
+            log.error("reply given up after %s attempts (last code %s)", rt.config.send_retries + 1, exc.code)
             return False
         raise
-    _finish(rt, p, sid=sid)
+    _finish(rt, p, item, sid=sid)
     return True
 
 
+def _sent_before(ctx: WorkerContext, address: Address, body: str, attempted: float) -> bool:
+    """Whether an interrupted attempt reached Twilio; waits until that attempt's request is surely over."""
+    # A request cut off by a crash may still be processed by Twilio until its timeout has passed.
+    settle = attempted + ctx.runtime.config.twilio_timeout + 1 - time.time()
+    if settle > 0:
+        time.sleep(settle)
+    return ctx.sender.already_sent(address, body, attempted)
+
+
 def _count_attempt(rt: Runtime, p: str) -> int:
-    key = f"{PREFIX}n:{p}"
+    key = tries_key(p)
     with rt.redis.pipeline(transaction=True) as pipe:
         pipe.incr(key)
-        pipe.expire(key, 7 * 24 * 3600)
+        pipe.expire(key, OUTBOX_TTL)
         count, _ = pipe.execute()
     return int(count)
 
 
 def _finish(
-    rt: Runtime, p: str, sid: str | None = None, failed_code: int | None = None, address: Address | None = None
+    rt: Runtime,
+    p: str,
+    item: OutboxItem,
+    sid: str | None = None,
+    failed_code: int | str | None = None,
+    address: Address | None = None,
 ) -> None:
     with rt.redis.pipeline(transaction=True) as pipe:
-        pipe.delete(inflight_key(p), attempt_key(p), f"{PREFIX}n:{p}")
-        if sid:
+        # Pop only the reply just handled: anything behind it in flight is still owed.
+        pipe.lpop(inflight_key(p))
+        pipe.delete(attempt_key(p), tries_key(p))
+        if failed_code is None:
             pipe.hincrby(f"{PREFIX}stats:sent", "replies", 1)
-            pipe.set(f"{PREFIX}m:{sid}", p, ex=rt.config.dedup_ttl)
+        if sid and not item.forget:
+            pipe.set(sent_sid_key(sid), p, ex=rt.config.dedup_ttl)
+            pipe.sadd(sent_key(p), sid)
+            pipe.expire(sent_key(p), rt.config.dedup_ttl)
         if failed_code is not None:
             pipe.hincrby(f"{PREFIX}stats:send_failed", str(failed_code), 1)
         pipe.execute()
     if failed_code is not None and address is not None:
         for hook in FAILURE_HOOKS:
-            hook(rt, p, address, failed_code)
+            hook(rt, p, address, failed_code if isinstance(failed_code, int) else 0)

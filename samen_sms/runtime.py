@@ -38,15 +38,29 @@ class Runtime:
     store: Store
 
 
-def connect(url: str) -> redis.Redis:
-    """A Redis client that fails fast and reconnects by itself after a restart."""
+# The webhook must answer Twilio within 15 s even when Redis hangs: each of its two round trips
+# gets at most WEB_SOCKET_TIMEOUT, and a timeout is never retried, because the command may have
+# run (a retried claim of the MessageSid would look like a duplicate and leave the person unanswered).
+WEB_SOCKET_TIMEOUT = 1.5
+WEB_CONNECT_TIMEOUT = 0.5
+
+
+def connect(url: str, web: bool = False) -> redis.Redis:
+    """A Redis client that fails fast and reconnects by itself after a restart.
+
+    A dropped connection (Redis restarted) is retried on a fresh one; the web client does not
+    retry timeouts, so a hanging Redis costs a webhook at most two socket timeouts.
+    """
+    errors: tuple[type[Exception], ...] = (redis.ConnectionError,)
+    if not web:
+        errors += (redis.TimeoutError,)
     return redis.Redis.from_url(
         url,
-        socket_timeout=3,
-        socket_connect_timeout=1,
+        socket_timeout=WEB_SOCKET_TIMEOUT if web else 3,
+        socket_connect_timeout=WEB_CONNECT_TIMEOUT if web else 1,
         health_check_interval=15,
-        retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2),
-        retry_on_error=[redis.ConnectionError, redis.TimeoutError],
+        retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 1 if web else 2, supported_errors=errors),
+        retry_on_error=list(errors),
     )
 
 
@@ -75,10 +89,10 @@ def _check_directory(directory: Directory, nodes: Iterable[Node], reference: Cat
             raise DirectoryError(f"service {service.id!r} needs catalogue messages {', '.join(missing)}")
 
 
-def build_runtime(config: Config) -> Runtime:
+def build_runtime(config: Config, web: bool = False) -> Runtime:
     """Connect, load and check everything; fails at start, never on a person's message."""
     url = config.redis_url or shared_embedded_url(config.instance_dir)
-    conn = connect(url)
+    conn = connect(url, web=web)
     queue = Queue(config.queue_name, connection=conn)
     content = load_content(config)
     try:

@@ -23,7 +23,16 @@ PERMANENT_CODES = frozenset({21211, 21610, 21614, 63016, 21408, 21612})
 
 
 class TransientSendError(RuntimeError):
-    """Twilio could not take the message now; the same send may work later."""
+    """Twilio could not take the message now; the same send may work later.
+
+    `code` is Twilio's error code (or the HTTP status, or "timeout"/"network"), for counting;
+    `uncertain` means the request may have reached Twilio (a timeout or a dropped connection).
+    """
+
+    def __init__(self, code: int | str, uncertain: bool = False) -> None:
+        super().__init__(f"transient send failure {code}")
+        self.code = code
+        self.uncertain = uncertain
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,8 @@ class PermanentSendError(Exception):
 def build_client(config: Config) -> Client:
     """The real twilio-python client, pointed at `TWILIO_API_URL` (Twilio, or the local stand-in)."""
     http = TwilioHttpClient(timeout=config.twilio_timeout, pool_connections=True, max_retries=0)
+    # twilio-python logs every request's query and headers at INFO: the number a list looks up included.
+    http.logger.setLevel(logging.WARNING)
     client = Client(config.twilio_account_sid, config.twilio_auth_token, http_client=http)
     client.api.base_url = config.twilio_api_url
     return client
@@ -81,19 +92,26 @@ class Sender:
         except TwilioRestException as exc:
             code = int(exc.code or 0)
             if exc.status == 429 or exc.status >= 500 or code in TRANSIENT_CODES:
-                raise TransientSendError(f"twilio {exc.status} code {code}") from None
+                raise TransientSendError(code or exc.status) from None
             raise PermanentSendError(code or exc.status) from None
-        except (requests.RequestException, TwilioException, OSError) as exc:
-            raise TransientSendError(type(exc).__name__) from None
+        except requests.Timeout:
+            raise TransientSendError("timeout", uncertain=True) from None
+        except (requests.RequestException, TwilioException, OSError):
+            # Exception texts can carry the request URL and form (the number): never passed on.
+            raise TransientSendError("network", uncertain=True) from None
         return str(message.sid)
 
     def already_sent(self, to: Address, body: str, since: float) -> bool:
         """Whether Twilio already has this exact message to this address since `since` (after a crash)."""
+        # Filter on creation, not DateSent: a message Twilio has queued but not yet sent has no date_sent.
         after = datetime.fromtimestamp(since, UTC) - timedelta(seconds=5)
         try:
-            for message in self.client.messages.list(to=to.twilio, date_sent_after=after, limit=50):
+            for message in self.client.messages.list(to=to.twilio, limit=50):
+                created = message.date_created
+                if created is not None and created < after:
+                    break  # newest first: everything further down is older
                 if message.body == body:
                     return True
-        except (TwilioException, requests.RequestException, OSError) as exc:
-            raise TransientSendError(f"could not look up earlier sends: {type(exc).__name__}") from None
+        except (TwilioException, requests.RequestException, OSError):
+            raise TransientSendError("lookup", uncertain=True) from None
         return False

@@ -43,6 +43,7 @@ class StandinState:
     messages: list[dict[str, Any]] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     delay: float = 0.0
+    hold: float = 0.0  # seconds between recording a message and answering: "accepted, reply not yet seen"
     lock: threading.Lock = field(default_factory=threading.Lock)
     quiet: bool = False
     in_flight: int = 0
@@ -131,6 +132,8 @@ def create_standin(state: StandinState | None = None) -> Flask:
             }
             with st.lock:
                 st.messages.append(record)
+            if st.hold:
+                time.sleep(st.hold)
             if not st.quiet:
                 print(f"[twilio stand-in] -> {to}\n{record['body'] or form.get('ContentSid')}\n", flush=True)
             return jsonify({k: v for k, v in record.items() if not k.startswith("_")}), 201
@@ -173,6 +176,7 @@ def create_standin(state: StandinState | None = None) -> Flask:
             st.messages.clear()
             st.faults.clear()
             st.max_in_flight = 0
+            st.delay = st.hold = 0.0
         return jsonify(ok=True)
 
     @app.post("/_standin/faults")

@@ -7,7 +7,14 @@ Keys (`{p}` is the pseudonym, never a number):
 - `samen:r:{p}:{window}`  message count in the current rate-limit window
 - `samen:o:{p}`           outbox: replies owed, as references, address sealed
 - `samen:f:{p}`           the reply being sent right now (in flight)
+- `samen:a:{p}`           when the in-flight reply was last handed to Twilio (crash recovery)
+- `samen:n:{p}`           how many transient failures the in-flight reply has had
+- `samen:lock:{p}`        the per-person delivery lock
+- `samen:m:{MessageSid}`  Twilio's id of a sent reply -> pseudonym, for delivery-status hooks
+- `samen:ms:{p}`          the MessageSids of those replies, so erasure finds them without a SCAN
 - `samen:owed`            sorted set of pseudonyms with replies owed, for recovery sweeps
+
+Every one of them has a TTL; `samen:owed` loses a member when its replies are sent or erased.
 """
 
 from __future__ import annotations
@@ -45,9 +52,49 @@ def inflight_key(p: str) -> str:
     return f"{PREFIX}f:{p}"
 
 
-def person_keys(p: str) -> list[str]:
-    """Every fixed key that belongs to one person (rate counters are found by pattern)."""
-    return [session_key(p), profile_key(p), outbox_key(p), inflight_key(p)]
+def attempt_key(p: str) -> str:
+    return f"{PREFIX}a:{p}"
+
+
+def tries_key(p: str) -> str:
+    return f"{PREFIX}n:{p}"
+
+
+def lock_key(p: str) -> str:
+    return f"{PREFIX}lock:{p}"
+
+
+def sent_key(p: str) -> str:
+    return f"{PREFIX}ms:{p}"
+
+
+def sent_sid_key(sid: str) -> str:
+    return f"{PREFIX}m:{sid}"
+
+
+def rate_key(p: str, window: int) -> str:
+    return f"{PREFIX}r:{p}:{window}"
+
+
+def person_keys(p: str, now: float, rate_window: int) -> list[str]:
+    """Every key that belongs to one person, named without a SCAN.
+
+    A rate counter lives at most one window past its last message, so only the current and the
+    previous window can exist. The delivery lock is left alone: it expires or is released by the
+    worker holding it, and deleting it could let two workers send at once.
+    """
+    window = int(now // rate_window)
+    return [
+        session_key(p),
+        profile_key(p),
+        outbox_key(p),
+        inflight_key(p),
+        attempt_key(p),
+        tries_key(p),
+        sent_key(p),
+        rate_key(p, window),
+        rate_key(p, window - 1),
+    ]
 
 
 @dataclass(frozen=True)
@@ -68,23 +115,25 @@ class OutboxItem:
     refs: tuple[Ref, ...]
     channel: str
     created: float
+    forget: bool = False  # the confirmation of an erasure: leave no trace of it once sent
 
     def dumps(self) -> str:
-        return json.dumps(
-            {
-                "a": self.sealed,
-                "l": self.locale,
-                "r": [list(r) for r in self.refs],
-                "c": self.channel,
-                "t": round(self.created, 3),
-            },
-            separators=(",", ":"),
-        )
+        data: dict[str, Any] = {
+            "a": self.sealed,
+            "l": self.locale,
+            "r": [list(r) for r in self.refs],
+            "c": self.channel,
+            "t": round(self.created, 3),
+        }
+        if self.forget:
+            data["x"] = 1
+        return json.dumps(data, separators=(",", ":"))
 
     @classmethod
     def loads(cls, raw: str | bytes) -> OutboxItem:
         data = json.loads(raw)
-        return cls(data["a"], data["l"], tuple((str(a), str(b)) for a, b in data["r"]), data["c"], data["t"])
+        refs = tuple((str(a), str(b)) for a, b in data["r"])
+        return cls(data["a"], data["l"], refs, data["c"], data["t"], bool(data.get("x")))
 
 
 def _json(raw: bytes | None) -> dict[str, Any]:
@@ -108,14 +157,13 @@ class Store:
     def arrive(self, message_sid: str, p: str, now: float | None = None) -> Arrival:
         """Round trip 1: claim the MessageSid, read session and profile, count the message."""
         now = time.time() if now is None else now
-        window = int(now // self.config.rate_limit_window)
-        rate_key = f"{PREFIX}r:{p}:{window}"
+        counter = rate_key(p, int(now // self.config.rate_limit_window))
         pipe = self.conn.pipeline(transaction=False)
         pipe.set(f"{PREFIX}d:{message_sid}", 1, nx=True, ex=self.config.dedup_ttl)
         pipe.get(session_key(p))
         pipe.get(profile_key(p))
-        pipe.incr(rate_key)
-        pipe.expire(rate_key, self.config.rate_limit_window)
+        pipe.incr(counter)
+        pipe.expire(counter, self.config.rate_limit_window)
         claimed, session_raw, profile_raw, count, _ = pipe.execute()
         session, profile = _json(session_raw), _json(profile_raw)
         visit = Visit(node=session.get("n"), locale=profile.get("l"), hint=session.get("h"))
@@ -145,7 +193,8 @@ class Store:
         if outcome.locale is not None:
             pipe.set(profile_key(p), json.dumps({"l": outcome.locale}), ex=cfg.profile_ttl)
         if outcome.replies:
-            item = OutboxItem(sealed, outcome.reply_locale, outcome.replies, channel, time.time())
+            forget = "delete" in outcome.effects
+            item = OutboxItem(sealed, outcome.reply_locale, outcome.replies, channel, time.time(), forget)
             self.enqueue_delivery(pipe, p, item)
         pipe.execute()
 
@@ -154,11 +203,18 @@ class Store:
         pipe.rpush(outbox_key(p), item.dumps())
         pipe.expire(outbox_key(p), OUTBOX_TTL)
         pipe.zadd(OWED, {p: item.created}, nx=True)
-        self.queue.enqueue_call(
-            DELIVER_JOB,
-            args=(p,),
-            result_ttl=0,
-            failure_ttl=self.config.failed_job_ttl,
-            retry=Retry(max=self.config.send_retries, interval=[2, 5, 15, 60, 300]),
-            pipeline=pipe,
-        )
+        enqueue_deliver(self.queue, self.config, p, pipe)
+
+
+def enqueue_deliver(queue: Queue, config: Config, p: str, pipe: Any = None) -> None:
+    """Queue `deliver(p)`: no result kept, failures expire, a neutral description for RQ's logs."""
+    queue.enqueue_call(
+        DELIVER_JOB,
+        args=(p,),
+        description="deliver",  # RQ logs the description; the default would print the argument
+        result_ttl=0,
+        ttl=OUTBOX_TTL,
+        failure_ttl=config.failed_job_ttl,
+        retry=Retry(max=config.send_retries, interval=[2, 5, 15, 60, 300]),
+        pipeline=pipe,
+    )

@@ -12,9 +12,10 @@ from flask import Blueprint, Response, abort, current_app, request
 from samen_sms import twiml
 from samen_sms.engine import Outcome, step
 from samen_sms.identity import Address, BadAddress, Channel
+from samen_sms.privacy import erase
 from samen_sms.runtime import Runtime
 from samen_sms.signature import SignatureCheck
-from samen_sms.store import PREFIX, person_keys
+from samen_sms.store import PREFIX
 from samen_sms.text import dominant_script
 
 log = logging.getLogger(__name__)
@@ -106,9 +107,7 @@ def _handle(rt: Runtime, msg: Inbound) -> Response:
         outcome = step(rt.content, arrival.visit, msg.body, msg.address.channel)
     pipe = rt.store.transaction()
     if "delete" in outcome.effects:
-        pipe.delete(*person_keys(p))
-        for key in rt.redis.scan_iter(match=f"{PREFIX}r:{p}:*", count=100):
-            pipe.delete(key)
+        erase(rt.redis, pipe, p, rt.config)
     for hook in current_app.extensions.get("samen.effects", []):
         hook(pipe, p, msg.address, outcome)
     rt.store.commit(p, outcome, rt.keys.seal(msg.address), msg.address.channel.value, pipe)

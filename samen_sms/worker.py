@@ -12,7 +12,7 @@ from rq import SimpleWorker
 from rq.worker_pool import WorkerPool
 
 from samen_sms.jobs import init_context
-from samen_sms.store import DELIVER_JOB, OWED, inflight_key, outbox_key
+from samen_sms.store import OWED, enqueue_deliver, inflight_key, outbox_key
 
 log = logging.getLogger(__name__)
 
@@ -20,18 +20,25 @@ SWEEP_AFTER = 60.0  # seconds a reply may be owed before a sweep queues its deli
 
 
 def sweep(min_age: float = SWEEP_AFTER) -> int:
-    """Queue delivery again for everyone still owed a reply (after crashes, lost jobs, restarts)."""
+    """Queue delivery again for people still owed a reply whose job was lost (crash, restart).
+
+    Only as many people as the queue cannot account for are requeued: under a backlog every owed
+    person still has a job waiting, and requeueing them all would only make the backlog grow.
+    """
     rt = init_context().runtime
     conn = rt.redis
+    budget = conn.zcard(OWED) - rt.queue.count
+    if budget <= 0:
+        return 0
     cutoff = time.time() - min_age
     requeued = 0
-    for raw in conn.zrangebyscore(OWED, "-inf", cutoff, start=0, num=1000):
+    for raw in conn.zrangebyscore(OWED, "-inf", cutoff, start=0, num=min(budget, 1000)):
         p = raw.decode() if isinstance(raw, bytes) else str(raw)
         if not conn.exists(outbox_key(p), inflight_key(p)):
             conn.zrem(OWED, p)
             continue
         conn.zadd(OWED, {p: time.time()}, xx=True)
-        rt.queue.enqueue_call(DELIVER_JOB, args=(p,), result_ttl=0, failure_ttl=rt.config.failed_job_ttl)
+        enqueue_deliver(rt.queue, rt.config, p)
         requeued += 1
     if requeued:
         log.info("sweep queued delivery again for %d people", requeued)

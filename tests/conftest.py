@@ -72,6 +72,7 @@ def standin(standin_server: tuple[str, StandinState]) -> Iterator[StandinState]:
         state.messages.clear()
         state.faults.clear()
         state.delay = 0.0
+        state.hold = 0.0
         state.max_in_flight = 0
     yield state
 

@@ -36,3 +36,19 @@ def test_signature_check_cannot_be_switched_off_off_loopback() -> None:
         }
     )
     assert production.check_signatures
+
+
+def test_development_on_loopback_may_switch_signatures_off_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
+    cfg = Config.from_env(
+        {
+            "SAMEN_ENV": "development",
+            "SAMEN_CHECK_SIGNATURES": "0",
+            "PUBLIC_URL": "http://127.0.0.1:5000",
+            "REDIS_URL": "redis://127.0.0.1:9/0",  # never contacted: an unsigned request is all we send
+        }
+    )
+    assert not cfg.check_signatures
+    assert "signature checks OFF" in caplog.text
+    app = create_app(config=cfg)
+    response = app.test_client().post("/twilio/inbound", data={"From": "+447700900123"})
+    assert response.status_code == 400  # past the signature check, stopped by the missing MessageSid

@@ -42,3 +42,7 @@ def test_line_end_to_end(processes: Processes, standin: StandinState) -> None:
     assert replies[4].startswith("Reply with the number of your language:")
     wait_until(lambda: False, timeout=1.0)  # nothing more may arrive
     assert len(standin.messages) == 6
+    # Neither gunicorn nor the workers wrote a number down.
+    logs = processes.output()
+    for number in (ALICE, BOB):
+        assert number.lstrip("+") not in logs and number[3:] not in logs

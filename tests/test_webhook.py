@@ -160,3 +160,23 @@ def test_healthz_reports_queue_and_nothing_personal(client, post: PostFn) -> Non
     assert response.json["redis"] is True
     assert response.json["queue_depth"] == 1
     assert ALICE not in response.data.decode()
+
+
+def test_a_message_costs_two_redis_round_trips(post: PostFn, monkeypatch) -> None:
+    from redis.connection import Connection
+
+    trips: list[int] = []
+    original = Connection.send_packed_command
+
+    def counting(self: Connection, command: object, check_health: bool = True) -> None:
+        trips.append(1)
+        original(self, command, check_health)
+
+    post(inbound(ALICE, "hi"))  # the connection is open and healthy, as in production
+    for body in ("1", "1", "0", "help"):
+        trips.clear()
+        monkeypatch.setattr(Connection, "send_packed_command", counting)
+        response = post(inbound(ALICE, body))
+        monkeypatch.setattr(Connection, "send_packed_command", original)
+        assert response.status_code == 200
+        assert len(trips) == 2, body

@@ -1,0 +1,219 @@
+"""Soak run: gunicorn, real workers and Redis under a steady stream, a worker killed and Redis restarted.
+
+    .venv/bin/python bench/soak.py [--messages 10000] [--numbers 1000] [--rate 80] [--workers 2]
+
+Starts a private Redis, the Twilio stand-in (in this process, 20 ms per request), gunicorn and
+`python -m workers`. Sends signed webhooks at a steady rate from many numbers (one in four on
+WhatsApp). At 40 % of the run the worker pool is killed with SIGKILL and started again; at 70 %
+Redis is restarted (web and workers keep running). Then it waits until no reply is owed and
+compares, per number, the replies the stand-in received with the messages the webhook accepted
+for the queue. Reports accepted, answered directly (fallback TwiML), replies sent, duplicates,
+lost, and p50/p99 webhook latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import logging
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import redis
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from twilio.request_validator import RequestValidator  # noqa: E402
+
+from samen_sms.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
+from samen_sms.simulate import inbound_params  # noqa: E402
+from samen_sms.standin import running_standin  # noqa: E402
+
+TOKEN = "soak-auth-token-0123456789abcdef"
+PUBLIC = "https://line.example.org"
+SMS_FROM, WA_FROM = "+447700900000", "whatsapp:+447700900001"
+SCRIPT = ["hi", "1", "1", "0", "2", "0", "3", "0", "4", "6"]
+
+
+def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [sys.executable, *args], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, sig)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--numbers", type=int, default=1_000)
+    parser.add_argument("--rate", type=float, default=80.0, help="messages per second")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (and gunicorn workers)")
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the stand-in's request log
+    server = EmbeddedRedis(port=free_port(), data_dir=Path(tempfile.mkdtemp(prefix="samen-soak-"))).start()
+    logs = Path(tempfile.mkdtemp(prefix="samen-soak-logs-"))
+    with running_standin(delay=0.02) as (api_url, standin):
+        env = {
+            **os.environ,
+            "REDIS_URL": server.url,
+            "TWILIO_AUTH_TOKEN": TOKEN,
+            "TWILIO_ACCOUNT_SID": "AC" + "5" * 32,
+            "TWILIO_SMS_FROM": SMS_FROM,
+            "TWILIO_WHATSAPP_FROM": WA_FROM,
+            "TWILIO_API_URL": api_url,
+            "PUBLIC_URL": PUBLIC,
+            "SAMEN_SECRET_KEY": "soak-secret-key-0123456789abcdef",
+            "SAMEN_TWILIO_TIMEOUT": "3",
+            "SAMEN_SWEEP_INTERVAL": "5",
+        }
+        port = free_port()
+        web = start(
+            [
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(args.workers),
+                "--timeout",
+                "15",
+                "app:app",
+            ],
+            env,
+            logs / "web.log",
+        )
+        worker = start(["-m", "workers", "--processes", str(args.workers)], env, logs / "worker.log")
+        url = f"http://127.0.0.1:{port}/twilio/inbound"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except requests.RequestException:
+                time.sleep(0.2)
+
+        validator = RequestValidator(TOKEN)
+        senders = [("whatsapp:" if i % 4 == 3 else "") + f"+31612{i:06d}" for i in range(args.numbers)]
+        queued: collections.Counter[str] = collections.Counter()
+        outcome: collections.Counter[str] = collections.Counter()
+        latencies: list[float] = []
+        lock = threading.Lock()
+        local = threading.local()
+
+        def one(i: int) -> None:
+            sender = senders[i % len(senders)]
+            params = inbound_params(
+                sender,
+                WA_FROM if sender.startswith("whatsapp:") else SMS_FROM,
+                SCRIPT[(i // len(senders)) % len(SCRIPT)],
+            )
+            sig = validator.compute_signature(PUBLIC + "/twilio/inbound", params)
+            session = getattr(local, "session", None) or requests.Session()
+            local.session = session
+            started = time.perf_counter()
+            try:
+                response = session.post(url, data=params, headers={"X-Twilio-Signature": sig}, timeout=15)
+                kind = (
+                    "direct"
+                    if "<Message>" in response.text
+                    else "queued"
+                    if response.status_code == 200
+                    else str(response.status_code)
+                )
+            except requests.RequestException as exc:
+                kind = type(exc).__name__
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                outcome[kind] += 1
+                if kind == "queued":
+                    queued[sender] += 1
+
+        kill_at, restart_at = int(args.messages * 0.4), int(args.messages * 0.7)
+        events: list[str] = []
+        t0 = time.monotonic()
+        with ThreadPoolExecutor(args.concurrency) as pool:
+            for i in range(args.messages):
+                delay = t0 + i / args.rate - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                if i == kill_at:
+                    stop(worker, signal.SIGKILL)
+                    worker = start(["-m", "workers", "--processes", str(args.workers)], env, logs / "worker.log")
+                    events.append(f"{time.monotonic() - t0:6.1f} s: worker pool killed (SIGKILL) and started again")
+                if i == restart_at:
+                    pool.submit(server.restart)
+                    events.append(f"{time.monotonic() - t0:6.1f} s: Redis restarted")
+                pool.submit(one, i)
+        sent_for = time.monotonic() - t0
+
+        conn = redis.Redis.from_url(server.url)
+        drain_deadline = time.monotonic() + 300
+        last, stable_since = -1, time.monotonic()
+        while time.monotonic() < drain_deadline:
+            with standin.lock:
+                count = len(standin.messages)
+            if count != last:
+                last, stable_since = count, time.monotonic()
+            try:
+                idle = conn.zcard("samen:owed") == 0 and conn.llen("rq:queue:samen") == 0
+            except redis.RedisError:
+                idle = False
+            if idle and time.monotonic() - stable_since > 10:
+                break
+            time.sleep(1)
+        drained_after = time.monotonic() - t0
+
+        with standin.lock:
+            got = collections.Counter(m["to"] for m in standin.messages)
+        duplicates = sum(max(0, got[s] - queued[s]) for s in senders)
+        lost = sum(max(0, queued[s] - got[s]) for s in senders)
+        cuts = statistics.quantiles(latencies, n=100)
+        print(
+            f"{args.messages} signed webhooks from {args.numbers} numbers at {args.rate:.0f}/s "
+            f"(sent in {sent_for:.0f} s), gunicorn --workers {args.workers}, {args.workers} RQ workers"
+        )
+        for event in events:
+            print("  " + event)
+        print(f"accepted for the queue:            {outcome['queued']}")
+        print(f"answered directly (fallback TwiML): {outcome['direct']}")
+        others = {k: v for k, v in outcome.items() if k not in ("queued", "direct")}
+        print(f"other outcomes:                    {others}")
+        print(
+            f"replies sent by workers:           {sum(got.values())} (all owed delivered after {drained_after:.0f} s)"
+        )
+        print(f"duplicates:                        {duplicates}")
+        print(f"lost:                              {lost}")
+        print(f"webhook latency:                   p50 {cuts[49] * 1000:.1f} ms, p99 {cuts[98] * 1000:.1f} ms")
+        text = "".join(log.read_text(errors="replace") for log in logs.glob("*.log"))
+        leaked = sum(1 for s in senders if s.removeprefix("whatsapp:").lstrip("+") in text)
+        print(f"numbers found in web/worker logs:  {leaked} (logs in {logs})")
+        stop(web)
+        stop(worker)
+    server.stop()
+
+
+if __name__ == "__main__":
+    main()

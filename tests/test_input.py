@@ -1,0 +1,121 @@
+"""Bad input and abuse: a clear 4xx with a reason, or a helpful reply to the texter; never a 5xx."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import quote
+
+import redis
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from samen_sms.identity import Channel
+from samen_sms.standin import StandinState
+from tests.conftest import ALICE, BOB, PUBLIC_URL, PostFn, inbound, sent_to, sign
+
+
+def test_flooding_number_gets_one_notice_then_silence_and_others_are_not_slowed(
+    post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis, app: Flask
+) -> None:
+    rt = app.extensions["samen"]
+    for _ in range(35):
+        assert post(inbound(ALICE, "hi")).status_code == 200
+    assert post(inbound(BOB, "hi")).status_code == 200
+    work()
+    replies = sent_to(standin, ALICE)
+    assert len(replies) == 31  # 30 answers, one notice, then nothing
+    assert replies[-1] == rt.renderer.message("nl", "rate_limited", Channel.SMS)  # no language chosen yet
+    assert replies.count(replies[-1]) == 1
+    assert len(sent_to(standin, BOB)) == 1
+    # Once the window has passed (here: its counter expired), Alice is answered again.
+    for key in redis_conn.scan_iter("samen:r:*"):
+        redis_conn.delete(key)
+    post(inbound(ALICE, "hi"))
+    work()
+    assert len(sent_to(standin, ALICE)) == 32
+
+
+def test_odd_bodies_get_a_helpful_reply(post: PostFn, work: Callable[[], None], standin: StandinState) -> None:
+    post(inbound(ALICE, "hi"))
+    post(inbound(ALICE, "1"))  # English
+    post(inbound(ALICE, "help me " * 400))  # 3,200 characters: read as far as Twilio's 1,600 limit
+    post(inbound(ALICE, "x" * 2000))
+    post(inbound(ALICE, ""))
+    post(inbound(ALICE, "", NumMedia="1", MediaUrl0="https://api.twilio.com/m/1", MediaContentType0="image/jpeg"))
+    post(inbound(ALICE, "\x00\u202e\ufffd"))
+    work()
+    replies = sent_to(standin, ALICE)
+    assert len(replies) == 7
+    assert replies[2].startswith("Danger now? Call 112.")
+    assert replies[3].startswith("Sorry, I did not understand that.")
+    assert replies[4].startswith("Sorry, I did not understand that.")
+    assert replies[5] == "This line can only read text. Please send a word or a number."
+    assert replies[6].startswith("Sorry, I did not understand that.")
+
+
+def test_invalid_encoding_is_answered(client: FlaskClient, work: Callable[[], None], standin: StandinState) -> None:
+    params = inbound(ALICE, "%FF%FE hi")  # bytes that are no UTF-8 stay as they were sent
+    raw = "&".join(f"{k}={quote(v)}" for k, v in params.items() if k != "Body") + "&Body=%FF%FE+hi"
+    response = client.post(
+        "/twilio/inbound",
+        data=raw.encode(),
+        content_type="application/x-www-form-urlencoded",
+        headers={"X-Twilio-Signature": sign(PUBLIC_URL + "/twilio/inbound", params)},
+    )
+    assert response.status_code == 200
+    work()
+    assert len(sent_to(standin, ALICE)) == 1
+
+
+def test_oversized_request_is_413_with_a_reason(post: PostFn) -> None:
+    response = post(inbound(ALICE, "x" * 70_000))
+    assert response.status_code == 413
+    assert response.json["reason"]
+
+
+def test_missing_body_and_non_form_requests_are_answered_with_4xx(client: FlaskClient, post: PostFn) -> None:
+    params = inbound(ALICE, "hi")
+    del params["Body"]
+    assert post(params).status_code == 200  # no Body: answered like an empty message
+    response = client.post("/twilio/inbound", json={"From": ALICE}, headers={"X-Twilio-Signature": "x"})
+    assert response.status_code == 403
+    assert client.put("/twilio/inbound").status_code == 405
+    assert client.get("/twilio/status").status_code == 405
+
+
+FIELDS = ["MessageSid", "AccountSid", "From", "To", "Body", "NumMedia", "NumSegments", "WaId", "ButtonPayload"]
+HEADERS = ["X-Twilio-Signature", "X-Forwarded-Proto", "Host", "X-Other"]
+header_text = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=40)
+values = st.one_of(
+    st.text(max_size=80),
+    st.from_regex(r"(whatsapp:)?\+?[0-9 ]{0,18}", fullmatch=True),
+    st.from_regex(r"SM[0-9a-f]{32}", fullmatch=True),
+    st.sampled_from(["0", "1", "-1", "99999999999999999999", "delete", "stop", "wis", "6", "٣", "hi"]),
+)
+forms = st.dictionaries(st.one_of(st.sampled_from(FIELDS), st.text(max_size=12)), values, max_size=10)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    form=forms,
+    signed=st.booleans(),
+    path=st.sampled_from(["/twilio/inbound", "/twilio/status"]),
+    headers=st.dictionaries(
+        st.sampled_from(["X-Twilio-Signature", "X-Forwarded-Proto", "Host", "X-Other"]), header_text
+    ),
+    ok_sender=st.booleans(),
+)
+def test_random_requests_never_get_a_5xx(
+    client: FlaskClient, form: dict[str, str], signed: bool, path: str, headers: dict[str, str], ok_sender: bool
+) -> None:
+    if ok_sender:  # a real sender and message id, so the other fields reach the flow and Redis
+        real = inbound(ALICE, "")
+        form = {**real, **form, "From": ALICE, "MessageSid": real["MessageSid"]}
+        form.setdefault("MessageStatus", "delivered")
+    if signed:
+        headers = {**headers, "X-Twilio-Signature": sign(PUBLIC_URL + path, form)}
+    # TESTING propagates exceptions, so an unhandled one fails this test rather than becoming a 500.
+    response = client.post(path, data=form, headers=headers)
+    assert response.status_code < 500, response.data

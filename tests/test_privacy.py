@@ -1,0 +1,177 @@
+"""Privacy by design: nothing in Redis or the logs shows a number or a message, and erasure is total."""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from collections.abc import Callable, Iterator
+
+import pytest
+import redis
+from flask import Flask
+
+from samen_sms import privacy
+from samen_sms.identity import Channel
+from samen_sms.standin import Fault, StandinState
+from samen_sms.store import OWED
+from tests.conftest import ALICE, BOB, PostFn, inbound, sent_to
+
+WA_BOB = "whatsapp:" + BOB
+# What a person might write that must never be kept: free text, in two scripts, and a number.
+SECRETS = (
+    "Quokkaberg my husband Farid took my passport",
+    "زوجي يضربني كل ليلة في زفولة",
+    "call me on 0612345678 zebrafinch",
+)
+
+
+def number_forms(e164: str) -> list[str]:
+    """Every way a stored number could show: international with and without +, national, WhatsApp."""
+    digits = e164.lstrip("+")
+    national = "0" + digits[2:]  # the test numbers are all +44 7700 9xxxxx
+    return [e164, digits, national, f"{national[:5]} {national[5:]}", national[1:], "whatsapp:" + e164]
+
+
+def redis_text(conn: redis.Redis) -> Iterator[tuple[str, str]]:
+    """Every key and every value in Redis as text, compressed job payloads opened."""
+    for raw_key in conn.scan_iter(count=1000):
+        kind = conn.type(raw_key).decode()
+        values: list[bytes] = []
+        if kind == "string":
+            values = [conn.get(raw_key) or b""]
+        elif kind == "list":
+            values = conn.lrange(raw_key, 0, -1)
+        elif kind == "set":
+            values = list(conn.smembers(raw_key))
+        elif kind == "zset":
+            values = [member for member, _ in conn.zrange(raw_key, 0, -1, withscores=True)]
+        elif kind == "hash":
+            values = [part for pair in conn.hgetall(raw_key).items() for part in pair]
+        elif kind == "stream":
+            values = [part for _, fields in conn.xrange(raw_key) for pair in fields.items() for part in pair]
+        key = raw_key.decode(errors="replace")
+        yield key, key
+        for value in values:
+            yield key, value.decode(errors="replace")
+            try:
+                yield key, zlib.decompress(value).decode("latin-1")
+            except zlib.error:
+                pass
+
+
+def leaks(conn: redis.Redis, logs: str, needles: list[str]) -> list[str]:
+    found = [f"redis {key}: {needle!r}" for key, text in redis_text(conn) for needle in needles if needle in text]
+    return found + [f"logs: {needle!r}" for needle in needles if needle in logs]
+
+
+def run_retries_now(conn: redis.Redis) -> None:
+    """Move jobs waiting out their back-off to the queue, as the scheduler would later."""
+    from rq import Queue
+    from rq.registry import ScheduledJobRegistry
+
+    queue = Queue("samen", connection=conn)
+    registry = ScheduledJobRegistry(queue=queue)
+    for job_id in registry.get_job_ids():
+        queue.enqueue_job(queue.fetch_job(job_id))
+        registry.remove(job_id)
+
+
+CONVERSATION = ["hi", "2", "1", "0", "2", "0", "3", "0", "4", "0", "5", "0", "6", "1", "", "help", "share", "taal"]
+
+
+def test_no_number_and_no_message_text_is_kept_or_logged(
+    post: PostFn,
+    work: Callable[[], None],
+    standin: StandinState,
+    redis_conn: redis.Redis,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    standin.faults.append(Fault(status=429, code=20429, count=2, to=ALICE))
+    standin.faults.append(Fault(status=400, code=21211, count=1, to=WA_BOB))
+    for sender in (ALICE, WA_BOB):
+        for text in [*CONVERSATION[:3], *SECRETS, *CONVERSATION[3:]]:
+            assert post(inbound(sender, text, ProfileName="Farid Quokkaberg")).status_code == 200
+        post(inbound(sender, "", NumMedia="1", MediaUrl0="https://api.twilio.com/media/x"))
+    work()  # Alice's first reply meets 429 and waits for a retry; Bob's first is refused for good
+    needles = [*number_forms(ALICE), *number_forms(BOB), *SECRETS, "Quokkaberg", "Farid"]
+    assert leaks(redis_conn, caplog.text + "".join(capfd.readouterr()), needles) == []
+    run_retries_now(redis_conn)
+    work()
+    run_retries_now(redis_conn)
+    work()
+    # Everyone was answered: every message but Bob's refused first one.
+    per_person = len(CONVERSATION) + len(SECRETS) + 1
+    assert len(sent_to(standin, ALICE)) == per_person
+    assert len(sent_to(standin, WA_BOB)) == per_person - 1
+    assert redis_conn.zcard(OWED) == 0
+    assert leaks(redis_conn, caplog.text + "".join(capfd.readouterr()), needles) == []
+
+
+def test_every_person_key_expires(post: PostFn, work: Callable[[], None], redis_conn: redis.Redis) -> None:
+    for text in ("hi", "2", "1"):
+        post(inbound(ALICE, text))
+    # Before the worker runs: session, profile, outbox, rate counter, de-dup markers, queued jobs.
+    shared = (OWED.encode(), b"rq:queue:samen", b"rq:queues")
+    forever = sorted(key for key in redis_conn.scan_iter() if redis_conn.ttl(key) == -1 and key not in shared)
+    assert forever == []
+    work()
+    forever = sorted(key for key in redis_conn.scan_iter() if redis_conn.ttl(key) == -1)
+    assert all(key.startswith((b"rq:", b"samen:stats:")) for key in forever), forever
+    assert [key for key in redis_conn.scan_iter("rq:job:*")] == []  # job results are not kept
+
+
+def test_delete_erases_everything_and_confirms_neutrally(
+    post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis, app: Flask
+) -> None:
+    p = app.extensions["samen"].keys.pseudonym(BOB)
+    registered: list[str] = []
+
+    def erase_subscriptions(conn: redis.Redis, pipe: object, person: str, config: object) -> None:
+        registered.append(person)
+        pipe.delete(f"samen:sub:{person}")  # type: ignore[attr-defined]
+
+    privacy.register_eraser(erase_subscriptions)
+    try:
+        for text in ("hallo", "1", "1"):
+            post(inbound(WA_BOB, text))
+        work()
+        redis_conn.set(f"samen:sub:{p}", "session-42")  # what another module keeps about Bob
+        post(inbound(WA_BOB, "2"))  # a reply still queued when Bob asks to be forgotten
+        post(inbound(WA_BOB, "wis"))
+        work()
+    finally:
+        privacy.ERASERS.remove(erase_subscriptions)
+    replies = sent_to(standin, WA_BOB)
+    assert len(replies) == 4  # the queued reply to "2" was erased with the rest
+    assert replies[-1] == "Klaar. Deze lijn bewaart niets meer over dit nummer."
+    assert registered == [p]
+    assert [key for key, text in redis_text(redis_conn) if p in text] == []
+    # The line no longer knows Bob's language: a new message starts at the language menu.
+    post(inbound(WA_BOB, "1"))
+    work()
+    assert sent_to(standin, WA_BOB)[-1].startswith(
+        "Hallo, dit is de SAMEN informatielijn.\n\nStuur het nummer van je taal:"
+    )
+
+
+def delete_words() -> list[tuple[str, str]]:
+    from samen_sms.config import Config
+    from samen_sms.runtime import load_content
+
+    content = load_content(Config.from_env({"SAMEN_ENV": "development"}))
+    return [(loc, word) for loc, cat in content.catalogues.items() for word in cat.keywords.get("delete", ())]
+
+
+@pytest.mark.parametrize(("locale", "word"), delete_words())
+def test_delete_word_of_every_language_erases(
+    locale: str, word: str, post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis, app
+) -> None:
+    rt = app.extensions["samen"]
+    p = rt.keys.pseudonym(ALICE)
+    for text in ("hi", "1", "1", word.upper()):
+        post(inbound(ALICE, text))
+    work()
+    assert sent_to(standin, ALICE)[-1] == rt.renderer.message("en", "deleted", Channel.SMS)
+    assert [key for key, text in redis_text(redis_conn) if p in text] == []

@@ -1,0 +1,81 @@
+"""Twilio faults: transient ones retried up to a limit, permanent ones not, failures counted by code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+import pytest
+import redis
+from rq import Queue
+from rq.registry import ScheduledJobRegistry
+
+from samen_sms import jobs
+from samen_sms.config import Config
+from samen_sms.standin import Fault, StandinState
+from samen_sms.store import OWED
+from tests.conftest import ALICE, BOB, PostFn, inbound, sent_to
+
+
+def run_retries_now(conn: redis.Redis) -> int:
+    """Move jobs waiting out their back-off to the queue, as the scheduler would; how many there were."""
+    queue = Queue("samen", connection=conn)
+    registry = ScheduledJobRegistry(queue=queue)
+    ids = registry.get_job_ids()
+    for job_id in ids:
+        queue.enqueue_job(queue.fetch_job(job_id))
+        registry.remove(job_id)
+    return len(ids)
+
+
+def test_transient_failures_are_retried_with_growing_back_off_then_counted_by_code(
+    post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis, config: Config
+) -> None:
+    fault = Fault(status=503, code=20503, count=100, to=ALICE)
+    standin.faults.append(fault)
+    post(inbound(ALICE, "hi"))
+    work()
+    queue = Queue("samen", connection=redis_conn)
+    job_id = ScheduledJobRegistry(queue=queue).get_job_ids()[0]
+    intervals = queue.fetch_job(job_id).retry_intervals
+    assert intervals == sorted(intervals) and intervals[0] < intervals[-1]
+    while run_retries_now(redis_conn):
+        work()
+    # However many jobs the sweeps queued, the attempts at one reply are counted together.
+    assert 100 - fault.count == config.send_retries + 1
+    assert sent_to(standin, ALICE) == []
+    assert redis_conn.hgetall("samen:stats:send_failed") == {b"20503": b"1"}
+    assert redis_conn.zcard(OWED) == 0
+    assert list(redis_conn.scan_iter("samen:[ofan]:*")) == []  # nothing of the reply is left
+
+
+@pytest.mark.parametrize("code", [21211, 21610, 21614])
+def test_permanent_errors_are_not_retried(
+    code: int, post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis
+) -> None:
+    fault = Fault(status=400, code=code, count=100, to=ALICE)
+    standin.faults.append(fault)
+    post(inbound(ALICE, "hi"))
+    post(inbound(BOB, "hi"))
+    work()
+    assert run_retries_now(redis_conn) == 0
+    assert 100 - fault.count == 1
+    assert redis_conn.hgetall("samen:stats:send_failed") == {str(code).encode(): b"1"}
+    assert len(sent_to(standin, BOB)) == 1  # others are not held up
+    assert redis_conn.zcard(OWED) == 0
+
+
+def test_a_timeout_that_twilio_did_accept_is_not_sent_twice(
+    post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis, config: Config
+) -> None:
+    jobs._context = None
+    jobs.init_context(replace(config, twilio_timeout=0.5))
+    standin.delay = 0.8  # Twilio takes the message after our request has given up
+    post(inbound(ALICE, "hi"))
+    work()
+    assert run_retries_now(redis_conn) == 1
+    standin.delay = 0.0
+    work()
+    assert len(sent_to(standin, ALICE)) == 1
+    assert redis_conn.hget("samen:stats:sent", "replies") == b"1"
+    assert redis_conn.zcard(OWED) == 0
