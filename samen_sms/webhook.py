@@ -114,18 +114,24 @@ def _handle(rt: Runtime, msg: Inbound) -> Response:
     return twiml.empty()
 
 
-def _guess(rt: Runtime, body: str) -> str:
+def _script_locales(rt: Runtime, body: str) -> list[str]:
+    """The languages written in the message's script (Arabic letters: Arabic and Farsi), else Dutch and English."""
     script = dominant_script(body)
-    for loc in rt.content.flow.languages:
-        if script and script != "Latn" and rt.content.catalogues[loc].script == script:
-            return loc
-    return rt.content.flow.languages[0]
+    languages = rt.content.flow.languages
+    if script and script != "Latn":
+        same = [loc for loc in languages if rt.content.catalogues[loc].script == script]
+        if same:
+            return same
+    return list(languages[:2])
+
+
+def _guess(rt: Runtime, body: str) -> str:
+    return _script_locales(rt, body)[0]
 
 
 def fallback_text(rt: Runtime, body: str) -> str:
-    """The emergency numbers, in the language the message's script suggests, else Dutch and English."""
-    guess = _guess(rt, body)
-    locales = [guess] if guess != rt.content.flow.languages[0] else list(rt.content.flow.languages[:2])
+    """The emergency numbers, in the languages the message's script suggests, else Dutch and English."""
+    locales = _script_locales(rt, body)
     key = rt.content.flow.messages["fallback"]
     return "\n\n".join(rt.renderer.message(loc, key, Channel.SMS) for loc in locales)
 
