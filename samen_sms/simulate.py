@@ -26,11 +26,13 @@ def signed_post(url: str, token: str, params: dict[str, str]) -> requests.Respon
     return requests.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=15)
 
 
-def inbound_params(sender: str, to: str, body: str, sid: str | None = None) -> dict[str, str]:
+def inbound_params(
+    sender: str, to: str, body: str, sid: str | None = None, account_sid: str = "AC" + "0" * 32
+) -> dict[str, str]:
     """The fields Twilio posts for an incoming message."""
     return {
         "MessageSid": sid or "SM" + secrets.token_hex(16),
-        "AccountSid": "AC" + "0" * 32,
+        "AccountSid": account_sid,
         "From": sender,
         "To": to,
         "Body": body,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ from twilio.request_validator import RequestValidator
 from samen_sms import create_app, jobs
 from samen_sms.config import Config
 from samen_sms.embedded_redis import EmbeddedRedis, free_port
+from samen_sms.simulate import inbound_params
 from samen_sms.standin import StandinState, running_standin
 from samen_sms.worker import LineWorker
 
@@ -120,14 +120,7 @@ def sign(url: str, params: dict[str, str], token: str = AUTH_TOKEN) -> str:
 def inbound(sender: str, body: str, sid: str | None = None, **extra: str) -> dict[str, str]:
     """The form Twilio posts for an incoming message."""
     to = WHATSAPP_FROM if sender.startswith("whatsapp:") else SMS_FROM
-    params = {
-        "MessageSid": sid or "SM" + secrets.token_hex(16),
-        "AccountSid": "AC" + "1" * 32,
-        "From": sender,
-        "To": to,
-        "Body": body,
-        "NumMedia": "0",
-    }
+    params = inbound_params(sender, to, body, sid, account_sid="AC" + "1" * 32)
     params.update(extra)
     return params
 

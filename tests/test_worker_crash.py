@@ -33,15 +33,7 @@ def test_killed_before_twilio_accepted_the_reply_is_sent_once(
     assert wait_until(lambda: standin.in_flight == 0 and not standin.faults[0].count, timeout=10)
     assert sent_to(standin, ALICE) == []
     standin.delay = 0.0
-    processes.worker(processes=1)
-    assert wait_until(lambda: len(sent_to(standin, ALICE)) == 2, timeout=40), processes.output()
-    replies = sent_to(standin, ALICE)
-    assert replies[0].startswith("Hello, this is the SAMEN information line.")
-    assert replies[1].startswith("Reply with a number:")
-    assert wait_until(lambda: redis_conn.zcard(OWED) == 0, timeout=10)
-    wait_until(lambda: False, timeout=1.0)  # nothing more may arrive
-    assert len(sent_to(standin, ALICE)) == 2
-    assert ALICE.lstrip("+") not in processes.output()
+    assert_each_reply_sent_once_after_restart(processes, standin, redis_conn)
 
 
 def test_killed_after_twilio_accepted_the_reply_is_not_sent_again(
@@ -53,15 +45,7 @@ def test_killed_after_twilio_accepted_the_reply_is_not_sent_again(
     post(inbound(ALICE, "1"))
     kill_worker_while_sending(processes, standin, lambda: len(standin.messages) == 1)
     standin.hold = 0.0
-    processes.worker(processes=1)
-    assert wait_until(lambda: len(sent_to(standin, ALICE)) == 2, timeout=40), processes.output()
-    replies = sent_to(standin, ALICE)
-    assert replies[0].startswith("Hello, this is the SAMEN information line.")
-    assert replies[1].startswith("Reply with a number:")
-    assert wait_until(lambda: redis_conn.zcard(OWED) == 0, timeout=10)
-    wait_until(lambda: False, timeout=1.0)  # nothing more may arrive
-    assert len(sent_to(standin, ALICE)) == 2
-    assert ALICE.lstrip("+") not in processes.output()
+    assert_each_reply_sent_once_after_restart(processes, standin, redis_conn)
 
 
 def test_sweep_requeues_only_what_the_queue_cannot_account_for(
@@ -77,3 +61,18 @@ def test_sweep_requeues_only_what_the_queue_cannot_account_for(
     work()
     assert len(standin.messages) == 3
     assert redis_conn.zcard(OWED) == 0
+
+
+def assert_each_reply_sent_once_after_restart(
+    processes: Processes, standin: StandinState, redis_conn: redis.Redis
+) -> None:
+    """Start a fresh worker: both replies owed to Alice arrive, in order, exactly once."""
+    processes.worker(processes=1)
+    assert wait_until(lambda: len(sent_to(standin, ALICE)) == 2, timeout=40), processes.output()
+    replies = sent_to(standin, ALICE)
+    assert replies[0].startswith("Hello, this is the SAMEN information line.")
+    assert replies[1].startswith("Reply with a number:")
+    assert wait_until(lambda: redis_conn.zcard(OWED) == 0, timeout=10)
+    wait_until(lambda: False, timeout=1.0)  # nothing more may arrive
+    assert len(sent_to(standin, ALICE)) == 2
+    assert ALICE.lstrip("+") not in processes.output()
