@@ -154,7 +154,7 @@ def step(content: Content, visit: Visit, text: str, channel: Channel) -> Outcome
     if here is None:
         # A returning person whose session expired: greet, then the main menu.
         return Outcome(flow.main, locale, locale, (("msg", flow.greeting), ("menu", flow.main)))
-    if here.input and number is None:
+    if here.input and (number is None or not here.options):
         handled = content.inputs[here.input](content, visit, text, locale)
         if handled is not None:
             return handled

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import quote
 
 from samen_sms.catalogue import placeholders
@@ -32,6 +32,8 @@ class Renderer:
     def __init__(self, content: Content, params: Mapping[str, str]) -> None:
         self.content = content
         self.params = _Params(params)
+        # Extra reply parts by kind: `block(locale, name, channel) -> text` (e.g. a chosen region).
+        self.blocks: dict[str, Callable[[str, str, Channel], str]] = {}
 
     def message(self, locale: str, key: str, channel: Channel, **extra: str) -> str:
         """One catalogue message with its placeholders filled in."""
@@ -51,6 +53,8 @@ class Renderer:
         flow = self.content.flow
         if kind == "msg":
             return self.message(locale, name, channel)
+        if kind in self.blocks:
+            return self.blocks[kind](locale, name, channel)
         if kind == "languages":
             order = self.content.language_order(name or None)
             lines = [self.message(locale, flow.choose_language, channel)]

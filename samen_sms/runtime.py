@@ -10,6 +10,7 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 from rq import Queue
 
+from samen_sms import optin
 from samen_sms.catalogue import load_catalogues
 from samen_sms.config import Config
 from samen_sms.embedded_redis import shared_embedded_url
@@ -51,7 +52,8 @@ def load_content(config: Config) -> Content:
     """Read and validate the flow and every catalogue it offers."""
     flow = load_flow(config.flows_dir / "main.toml")
     catalogues = load_catalogues(config.messages_dir, list(flow.languages))
-    return Content.build(flow, catalogues)
+    data = optin.load_data(config.data_dir, config.messages_dir, list(flow.languages))
+    return Content.build(flow, catalogues, inputs=optin.INPUTS, data=data)
 
 
 def build_runtime(config: Config) -> Runtime:
@@ -61,6 +63,7 @@ def build_runtime(config: Config) -> Runtime:
     queue = Queue(config.queue_name, connection=conn)
     content = load_content(config)
     renderer = Renderer(content, line_params(config.twilio_sms_from, config.twilio_whatsapp_from))
+    renderer.blocks["region"] = optin.region_block(renderer)
     return Runtime(
         config=config,
         redis=conn,
