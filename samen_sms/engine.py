@@ -128,7 +128,7 @@ def step(content: Content, visit: Visit, text: str, channel: Channel) -> Outcome
     if channel is Channel.SMS and whole in TWILIO_STOP_WORDS:
         return Outcome(None, locale, locale or flow.languages[0], (), ("stop",))
     if channel is Channel.SMS and whole in TWILIO_START_WORDS:
-        return Outcome(visit.node, locale, locale or flow.languages[0], (), ("start",))
+        return Outcome(visit.node, locale, locale or flow.languages[0], (), ("start",), hint=visit.hint)
 
     action, keyword_locale = (
         content.lexicon.whole.get(whole)

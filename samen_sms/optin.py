@@ -26,8 +26,10 @@ LEFT_NODE = "subscribe_left"
 
 def fold_place(text: str) -> str:
     """A place name as compared: folded, without `'s-`, hyphens or punctuation."""
-    folded = fold(text).replace("'s-", "").replace("’s-", "").replace("-", " ")
-    return " ".join(words(folded))
+    parts = words(fold(text).replace("-", " "))
+    if len(parts) > 1 and parts[0] == "s":  # 's-Hertogenbosch, 's Gravenhage
+        parts = parts[1:]
+    return " ".join(parts)
 
 
 def load_places(csv_path: Path) -> tuple[dict[str, str], dict[str, str]]:
