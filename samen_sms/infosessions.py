@@ -204,6 +204,8 @@ def variables(session: InfoSession, locale: str, place_text: str) -> dict[str, s
     if session.ends:
         end = datetime.fromtimestamp(session.ends, AMSTERDAM)
         when += "-" + format_time(end.time(), "short", locale=locale)
+    # Babel uses narrow and no-break spaces ("7:30\u202fPM"): one such character makes an SMS UCS-2.
+    when = when.replace("\u202f", " ").replace("\u00a0", " ")
     spoken = ", ".join(Locale.parse(code).get_display_name(locale) or code for code in session.languages)
     return {
         "title": session.text(session.title, locale),
