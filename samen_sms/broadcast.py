@@ -35,8 +35,11 @@ from samen_sms.templates import load_templates
 log = logging.getLogger(__name__)
 
 JOB = "samen_sms.broadcast.run"
-SLICE_SECONDS = 240.0
+SLICE_SECONDS = 60.0  # then the job re-queues itself: a warm worker stop never waits long
 KIND_NAMES = {"a": "announcement", "r": "reminder"}
+# Slots are reserved 5% below the configured rate: network jitter on the way to Twilio must never
+# make a one-second window there count more than the configured rate.
+RATE_HEADROOM = 0.95
 
 
 def key(bid: str, part: str) -> str:
@@ -134,14 +137,18 @@ def run(session_id: str, kind: str, fill: bool = True) -> int:
     if not lease.acquire():
         log.info("broadcast %s is already running elsewhere", bid)
         return 0
+    job = Broadcast(ctx, session, kind, lease)
     try:
-        job = Broadcast(ctx, session, kind, lease)
         if fill:
             job.fill()
         job.resolve_claims()
-        return job.send()
+        sent = job.send()
     finally:
         lease.release()
+    if job.resume is not None:
+        # Only after the lease is free, or the continuation would find it taken and stop.
+        enqueue(rt, session_id, kind, fill=False, at=job.resume if isinstance(job.resume, datetime) else None)
+    return sent
 
 
 class Broadcast:
@@ -154,10 +161,11 @@ class Broadcast:
         self.todo, self.done, self.stats = key(self.bid, "todo"), key(self.bid, "done"), key(self.bid, "stats")
         cfg = self.rt.config
         self.rates = {
-            Channel.SMS: SharedRate(self.conn, "sms", cfg.sms_mps),
-            Channel.WHATSAPP: SharedRate(self.conn, "whatsapp", cfg.whatsapp_mps),
+            Channel.SMS: SharedRate(self.conn, "sms", cfg.sms_mps * RATE_HEADROOM),
+            Channel.WHATSAPP: SharedRate(self.conn, "whatsapp", cfg.whatsapp_mps * RATE_HEADROOM),
         }
         self.templates = load_templates(cfg.whatsapp_templates)
+        self.resume: datetime | bool | None = None  # when to continue: a time, True for now, None: no need
         self._add = self.conn.register_script(_ADD)
         self._claim = self.conn.register_script(_CLAIM)
 
@@ -202,6 +210,8 @@ class Broadcast:
     def send(self) -> int:
         """Claim and send until done, out of time, into quiet hours, or the lease is lost."""
         deadline = time.monotonic() + SLICE_SECONDS
+        self.conn.hset(key(self.bid, "state"), "phase", "sending")
+        self.conn.hdel(key(self.bid, "state"), "until")
         threads = self.rt.config.broadcast_threads
         sent = 0
         pending: set[Future[bool]] = set()
@@ -230,7 +240,7 @@ class Broadcast:
         if quiet:
             state["until"] = quiet.isoformat(timespec="minutes")
         self.conn.hset(key(self.bid, "state"), mapping=state)
-        enqueue(self.rt, self.session.id, self.kind, fill=False, at=quiet)
+        self.resume = quiet or True
 
     def _attempt(self, p: str) -> Attempt | str:
         return Attempt.prepare(self.rt, self.session, self.kind, p, self.templates)
