@@ -16,6 +16,7 @@ from samen_sms import broadcast, infosessions, subscriptions
 from samen_sms.identity import Channel
 from samen_sms.quiet import AMSTERDAM
 from samen_sms.runtime import Runtime
+from samen_sms.templates import load_templates
 
 sessions_cli = AppGroup("sessions", help="Information sessions: add, list, announce and follow them.")
 REMINDER_HOUR = 10  # the day before, at 10:00 Amsterdam time: never in quiet hours by default
@@ -90,6 +91,7 @@ def _audience(rt: Runtime, session: infosessions.InfoSession) -> Counter[tuple[s
     regions = subscriptions.REGIONS if "NL" in session.regions else ["NL", *session.regions]
     done = broadcast.key(f"{session.id}:a", "done")
     counts: Counter[tuple[str, str]] = Counter()
+    templates = load_templates(rt.config.whatsapp_templates)
     for region in regions:
         for batch in _hscan_batches(conn, subscriptions.subs_key(region)):
             people = list(batch)
@@ -98,8 +100,17 @@ def _audience(rt: Runtime, session: infosessions.InfoSession) -> Counter[tuple[s
             for p, is_out, was in zip(people, out, handled, strict=True):
                 sub = subscriptions.Subscriber.loads(region, batch[p])
                 if not is_out and was is None and sub.locale in session.languages:
-                    counts[(sub.locale, sub.channel.value)] += 1
+                    counts[(sub.locale, _route(conn, p, sub, templates))] += 1
     return counts
+
+
+def _route(conn: Any, p: bytes, sub: subscriptions.Subscriber, templates: dict[Any, Any]) -> str:
+    """How a subscriber would be reached: SMS, WhatsApp text, a WhatsApp template, or not at all."""
+    if sub.channel is Channel.SMS:
+        return "sms"
+    if subscriptions.within_whatsapp_window(conn, p.decode()):
+        return "whatsapp"
+    return "whatsapp-template" if ("announcement", sub.locale) in templates else "whatsapp-skip"
 
 
 def _hscan_batches(conn: Any, name: str) -> Any:
@@ -122,12 +133,18 @@ def announce_command(session_id: str, dry_run: bool) -> None:
         counts = _audience(rt, session)
         total_segments = 0
         for (locale, channel), n in sorted(counts.items()):
-            text = infosessions.render(rt.renderer, session, locale, Channel(channel), "a")
+            text = infosessions.render(rt.renderer, session, locale, Channel(channel.split("-")[0]), "a")
             parts = infosessions.segments(text)
-            cost = f"{parts} SMS segment(s) each, {parts * n} in all" if channel == "sms" else "WhatsApp"
+            cost = {
+                "sms": f"{parts} SMS segment(s) each, {parts * n} in all",
+                "whatsapp": "WhatsApp text (within 24 h of their last message)",
+                "whatsapp-template": "WhatsApp approved template (window closed)",
+                "whatsapp-skip": "skipped: WhatsApp window closed and no template for this language",
+            }[channel]
             total_segments += parts * n if channel == "sms" else 0
-            click.echo(f"{locale:>4} {channel:<9} {n:>7}  {cost}")
-        click.echo(f"Would send {sum(counts.values())} message(s); {total_segments} SMS segment(s).")
+            click.echo(f"{locale:>4} {channel:<17} {n:>7}  {cost}")
+        sending = sum(n for (_, channel), n in counts.items() if channel != "whatsapp-skip")
+        click.echo(f"Would send {sending} message(s); {total_segments} SMS segment(s).")
         return
     job_id = broadcast.enqueue(rt, session.id, "a")
     click.echo(f"Announcement of session {session.id} queued (job {job_id}). Follow it: sessions status {session.id}")

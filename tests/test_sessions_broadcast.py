@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,9 @@ from samen_sms import broadcast, create_app, infosessions, jobs, subscriptions
 from samen_sms.config import Config
 from samen_sms.identity import Address, Channel
 from samen_sms.quiet import AMSTERDAM, quiet_until
+from samen_sms.ratelimit import SharedRate
 from samen_sms.standin import Fault, StandinState
+from samen_sms.templates import load_templates
 from tests.conftest import ALICE, BOB, PUBLIC_URL, PostFn, inbound, sent_to, sign, with_config
 
 CAROL = "+447700900789"
@@ -104,8 +106,12 @@ def test_announcement_goes_once_to_each_match_in_their_language(
     sid = output.strip().splitlines()[-1]
     assert len(ScheduledJobRegistry(queue=app.extensions["samen"].queue)) == 1  # the reminder
     code, output = cli(app, "announce", sid, "--dry-run")
-    assert "en sms             1  1 SMS segment(s) each" in output or "2 SMS segment(s)" in output, output
-    assert "Would send 4 message(s)" in output
+    lines = [line.split() for line in output.splitlines()]
+    assert ["en", "sms", "1", "2", "SMS", "segment(s)", "each,", "2", "in", "all"] in lines, output
+    assert ["en", "whatsapp-skip", "1"] in [line[:3] for line in lines]
+    assert ["nl", "whatsapp", "1"] in [line[:3] for line in lines]
+    assert ["nl", "whatsapp-template", "1"] in [line[:3] for line in lines]
+    assert "Would send 3 message(s); 2 SMS segment(s)." in output
     assert standin.messages == []
 
     assert cli(app, "announce", sid)[0] == 0
@@ -179,7 +185,9 @@ def test_quiet_hours_hold_the_announcement(
     sid = cli(app, "add", str(session_file(tmp_path)))[1].strip().splitlines()[-1]
     rt = app.extensions["samen"]
     jobs._context = None
-    jobs.init_context(with_config(rt.config, quiet_hours="00:00-23:59"))
+    now = datetime.now(AMSTERDAM)
+    around_now = f"{(now - timedelta(hours=1)):%H:%M}-{(now + timedelta(hours=1)):%H:%M}"
+    jobs.init_context(with_config(rt.config, quiet_hours=around_now))
     broadcast.enqueue(rt, sid, "a")
     work()
     assert standin.messages == []
@@ -205,3 +213,22 @@ def test_segments() -> None:
     assert infosessions.segments("a" * 161) == 2
     assert infosessions.segments("€" * 80) == 1 and infosessions.segments("€" * 81) == 2
     assert infosessions.segments("ë" * 70) == 1 and infosessions.segments("ë" * 71) == 2
+
+
+def test_shared_rate_reserves_evenly_spaced_slots(redis_conn: redis.Redis) -> None:
+    rate = SharedRate(redis_conn, "test", rate=1.0, max_wait=3.0)
+    waits = [rate.reserve() for _ in range(5)]
+    # Slots one second apart on Redis's clock; beyond max_wait the caller is told to come back.
+    assert [round(w) for w in waits[:4]] == [0, 1, 2, 3]
+    assert waits[4] < 0
+
+
+def test_templates_file_is_checked(tmp_path: Path) -> None:
+    bad = tmp_path / "t.toml"
+    bad.write_text('[announcement.nl]\ncontent_sid = "nope"\n')
+    with pytest.raises(ValueError, match="content_sid"):
+        load_templates(bad)
+    bad.write_text('[announcement.nl]\ncontent_sid = "HX1"\nvariables = ["phone"]\n')
+    with pytest.raises(ValueError, match="variables"):
+        load_templates(bad)
+    assert load_templates(None) == {}
