@@ -65,18 +65,22 @@ def test_killed_worker_and_repeated_announce_send_each_subscriber_exactly_once(
     worker.wait()
     halfway = len(standin.messages)
     assert halfway < MATCHING, "the broadcast finished before the worker was killed"
+    rt = app.extensions["samen"]
+    done = broadcast.key(f"{sid}:a", "done")
+    claimed = sum(1 for v in rt.redis.hvals(done) if v.startswith(b"c:"))
+    print(f"killed after {halfway} messages with {claimed} claims in flight")
 
     # The operator starts a worker again and re-runs the announcement: it continues where it stopped.
     processes.worker(processes=2)
     time.sleep(2.5)  # the dead job's lease runs out
     assert runner.invoke(args=["sessions", "announce", sid]).exit_code == 0
     done_key = broadcast.key(f"{sid}:a", "state")
-    rt = app.extensions["samen"]
     assert wait_until(lambda: rt.redis.hget(done_key, "phase") == b"done", timeout=90), processes.output()
     per_address = Counter(m["to"] for m in standin.messages)
     assert set(per_address) == wanted
     assert all(n == 1 for n in per_address.values()), [n for n in per_address.values() if n > 1]
     assert not set(per_address) & unwanted
+    assert not any(v.startswith(b"c:") for v in rt.redis.hvals(done))  # every claim resolved
 
     # Announcing once more sends nothing more.
     assert runner.invoke(args=["sessions", "announce", sid]).exit_code == 0
