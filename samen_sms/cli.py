@@ -129,6 +129,8 @@ def announce_command(session_id: str, dry_run: bool) -> None:
     """Announce a session to matching subscribers (at most once each, however often you run this)."""
     rt = _rt()
     session = _session(rt, session_id)
+    if session.starts <= time.time():
+        raise click.ClickException(f"session {session.id} has already started; nothing is announced")
     if dry_run:
         counts = _audience(rt, session)
         total_segments = 0
