@@ -1,8 +1,9 @@
 """Information sessions: read an operator's session file, keep it in Redis, word its announcement.
 
 A session file is TOML (see `sessions/example.toml`): `title` and optional `description` (one text
-for every language, or a table per language), `starts` (and optional `ends`) in Europe/Amsterdam,
-`place` or `online`, `host`, `languages` spoken there, and `regions` it is for.
+for every language, or a table per language; either may use {date}, {place}, {host}, {languages}),
+`starts` (and optional `ends`) in Europe/Amsterdam, `place` or `online`, `host`, `languages` spoken
+there, and `regions` it is for.
 """
 
 from __future__ import annotations
@@ -18,12 +19,15 @@ import redis
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
 
+from samen_sms.catalogue import placeholders
 from samen_sms.identity import Channel
 from samen_sms.optin import ALL_NL, fold_place
 from samen_sms.quiet import AMSTERDAM
 from samen_sms.subscriptions import SESSIONS_INDEX
 
 PREFIX = "samen:"
+# Variables a title or description may use, filled in per language: "{host} at {place}, {date}".
+TEXT_VARIABLES = frozenset({"date", "place", "host", "languages"})
 FIELDS = {"title", "description", "starts", "ends", "place", "online", "host", "languages", "regions"}
 
 
@@ -137,7 +141,15 @@ def parse_session(
         except (UnknownLocaleError, ValueError):
             raise SessionFileError(f"field 'languages': {code!r} is not a language code") from None
     for name, table in (("title", title), ("description", description)):
-        for code in table:
+        for code, text in table.items():
+            try:
+                used = placeholders(text)
+            except ValueError:
+                raise SessionFileError(f"field {name!r}: unbalanced {{ or }} in the {code} text") from None
+            if not used <= TEXT_VARIABLES:
+                raise SessionFileError(
+                    f"field {name!r}: unknown variable(s) {sorted(used - TEXT_VARIABLES)}; use {sorted(TEXT_VARIABLES)}"
+                )
             if code != "*" and code not in languages:
                 raise SessionFileError(f"field {name!r}: text for {code!r}, which is not in 'languages'")
     for code in languages:
@@ -207,13 +219,11 @@ def variables(session: InfoSession, locale: str, place_text: str) -> dict[str, s
     # Babel uses narrow and no-break spaces ("7:30\u202fPM"): one such character makes an SMS UCS-2.
     when = when.replace("\u202f", " ").replace("\u00a0", " ")
     spoken = ", ".join(Locale.parse(code).get_display_name(locale) or code for code in session.languages)
+    values = {"date": when, "place": place_text, "host": session.host, "languages": spoken}
     return {
-        "title": session.text(session.title, locale),
-        "description": session.text(session.description, locale),
-        "date": when,
-        "place": place_text,
-        "host": session.host,
-        "languages": spoken,
+        "title": session.text(session.title, locale).format_map(values),
+        "description": session.text(session.description, locale).format_map(values),
+        **values,
     }
 
 

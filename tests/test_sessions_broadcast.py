@@ -28,6 +28,7 @@ ERIN = "+447700900654"
 SESSION = """
 title = {{ nl = "Gezondheid in Nederland", en = "Health in the Netherlands" }}
 starts = {starts}
+description = "Hosted by {{host}} in {{place}}."
 place = "Buurthuis, Utrecht"
 host = "Stichting Voorbeeld"
 languages = ["nl", "en"]
@@ -81,6 +82,7 @@ def test_bad_session_files_name_the_field_and_create_nothing(
         good.replace('["nl", "en"]', '["nl", "xx-nope"]'): "'languages'",
         good.replace('en = "Health in the Netherlands"', 'fr = "Santé"'): "'title'",
         good + 'colour = "red"\n': "'colour'",
+        good.replace('"Gezondheid in Nederland"', '"Over {phone}"'): "unknown variable",
         good.replace("2030", "2001"): "'starts' is in the past",
         "title = [": "not valid TOML",
     }
@@ -119,6 +121,7 @@ def test_announcement_goes_once_to_each_match_in_their_language(
     (to_alice,) = sent_to(standin, ALICE)
     assert to_alice.startswith("Information session: Health in the Netherlands")
     assert "Buurthuis, Utrecht" in to_alice and "Send 1" in to_alice
+    assert "Hosted by Stichting Voorbeeld in Buurthuis, Utrecht." in to_alice
     (to_bob,) = sent_to(standin, "whatsapp:" + BOB)
     assert to_bob.startswith("Informatiebijeenkomst: Gezondheid in Nederland")
     assert "maart" in to_bob  # a Dutch date, by Babel

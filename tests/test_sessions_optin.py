@@ -136,6 +136,11 @@ def test_erase_removes_everything_announcements_keep(
         "rsvp_sessions": [],
     }
     assert not redis_conn.exists(subscriptions.whatsapp_key(p))
+    # The line's own "delete" keyword erases the subscription too.
+    talk(post, work, standin, bob, "sessions", "1", "1", "yes")
+    assert subscriptions.find(redis_conn, p) is not None
+    talk(post, work, standin, bob, "delete")
+    assert subscriptions.describe(redis_conn, p)["subscribed"] is False
 
 
 def test_place_names_fold() -> None:
