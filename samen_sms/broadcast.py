@@ -43,6 +43,7 @@ RATE_HEADROOM = 0.95
 
 
 def key(bid: str, part: str) -> str:
+    """One of a broadcast's keys."""
     return f"samen:bc:{bid}:{part}"
 
 
@@ -99,6 +100,7 @@ class Lease:
         self._renew = self.conn.register_script(_RENEW)
 
     def acquire(self) -> bool:
+        """Take the lease if nobody holds it, and keep it alive until released."""
         if not self.conn.set(self.key, self.token, nx=True, ex=self.ttl):
             return False
         threading.Thread(target=self._keep, daemon=True).start()
@@ -114,6 +116,7 @@ class Lease:
                 log.exception("could not renew a broadcast lease")
 
     def release(self) -> None:
+        """Stop renewing and give the lease back (only if it is still ours)."""
         self._stop.set()
         if not self.lost.is_set():
             self.conn.eval(

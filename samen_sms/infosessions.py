@@ -52,6 +52,7 @@ class InfoSession:
 
     @property
     def start_time(self) -> datetime:
+        """The start, in Amsterdam time."""
         return datetime.fromtimestamp(self.starts, AMSTERDAM)
 
     def text(self, table: Mapping[str, str], locale: str) -> str:
@@ -59,14 +60,17 @@ class InfoSession:
         return table.get(locale) or table.get("*", "")
 
     def dumps(self) -> str:
+        """JSON, as stored."""
         return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def loads(cls, raw: str | bytes) -> InfoSession:
+        """Read what `dumps` wrote."""
         return cls(**json.loads(raw))
 
 
 def session_key(session_id: str) -> str:
+    """Where one session is stored."""
     return f"{PREFIX}session:{session_id}"
 
 

@@ -32,14 +32,17 @@ HOW = {"d": "replied with a digit", "w": "replied with a yes word"}
 
 
 def subs_key(region: str) -> str:
+    """The hash of one region's subscribers."""
     return f"{PREFIX}subs:{region}"
 
 
 def whatsapp_key(p: str) -> str:
+    """Exists while the person's WhatsApp 24-hour window is open."""
     return f"{PREFIX}wa:{p}"
 
 
 def rsvp_key(session_id: str) -> str:
+    """Who replied to one session's announcement."""
     return f"{PREFIX}rsvp:{session_id}"
 
 
@@ -55,11 +58,13 @@ class Subscriber:
     sealed: str
 
     def dumps(self) -> str:
+        """The compact stored form."""
         channel = "w" if self.channel is Channel.WHATSAPP else "s"
         return f"{self.locale}|{channel}|{self.consent_at}|{self.how}|{self.sealed}"
 
     @classmethod
     def loads(cls, region: str, raw: str | bytes) -> Subscriber:
+        """Read what `dumps` wrote."""
         text = raw.decode() if isinstance(raw, bytes) else raw
         locale, channel, at, how, sealed = text.split("|", 4)
         return cls(region, locale, Channel.WHATSAPP if channel == "w" else Channel.SMS, int(at), how, sealed)
