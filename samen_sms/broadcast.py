@@ -73,7 +73,8 @@ def enqueue(
     """Queue a broadcast job (or its continuation, `fill=False`), now or at `at`; returns the RQ job id."""
     if fill and pipeline is None:
         rt.redis.hset(key(f"{session_id}:{kind}", "state"), "phase", "queued")
-    timeout = int(SLICE_SECONDS + 4 * rt.config.broadcast_lease + 60)
+    # RQ takes a job for abandoned (and retries it) timeout + 60 s after its start: keep it short.
+    timeout = int(SLICE_SECONDS + 2 * rt.config.broadcast_lease + 30)
     options: dict[str, Any] = {
         "args": (session_id, kind, fill),
         "result_ttl": 0,
