@@ -11,7 +11,8 @@ from urllib.parse import urlparse
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from samen_sms import health, webhook
+from samen_sms import broadcast, health, jobs, subscriptions, webhook
+from samen_sms.cli import sessions_cli
 from samen_sms.config import Config, ConfigError
 from samen_sms.runtime import build_runtime
 from samen_sms.signature import SignatureCheck
@@ -45,6 +46,12 @@ def create_app(test_config: Mapping[str, Any] | None = None, config: Config | No
     )
     app.extensions.setdefault("samen.effects", [])
     app.extensions.setdefault("samen.status_hooks", [])
+    # Information sessions: subscription effects and WhatsApp window, delivery counts, 21610 opt-outs.
+    app.extensions["samen.effects"].append(subscriptions.effects_hook(app.extensions["samen"].keys))
+    app.extensions["samen.status_hooks"].append(broadcast.status_hook)
+    if subscriptions.failure_hook not in jobs.FAILURE_HOOKS:
+        jobs.FAILURE_HOOKS.append(subscriptions.failure_hook)
+    app.cli.add_command(sessions_cli)
     app.register_blueprint(webhook.bp)
     app.register_blueprint(health.bp)
 

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from samen_sms.quiet import parse_quiet_hours
+
 log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,6 +71,12 @@ class Config:
     rate_limit_window: int = 10 * 60
     send_retries: int = 5
     twilio_timeout: float = 10.0
+    sms_mps: float = 10.0
+    whatsapp_mps: float = 10.0
+    quiet_hours: str = "21:00-09:00"
+    broadcast_threads: int = 16
+    broadcast_lease: int = 60
+    whatsapp_templates: Path | None = None
     flows_dir: Path = field(default=ROOT / "flows")
     messages_dir: Path = field(default=ROOT / "messages")
     data_dir: Path = field(default=ROOT / "data")
@@ -135,7 +143,21 @@ class Config:
             rate_limit_window=_int(env, "SAMEN_RATE_WINDOW", 10 * 60),
             send_retries=_int(env, "SAMEN_SEND_RETRIES", 5),
             twilio_timeout=_float(env, "SAMEN_TWILIO_TIMEOUT", 10.0),
+            sms_mps=_float(env, "SAMEN_SMS_MPS", 10.0),
+            whatsapp_mps=_float(env, "SAMEN_WHATSAPP_MPS", 10.0),
+            quiet_hours=env.get("SAMEN_QUIET_HOURS", "21:00-09:00").strip(),
+            broadcast_threads=_int(env, "SAMEN_BROADCAST_THREADS", 16),
+            broadcast_lease=_int(env, "SAMEN_BROADCAST_LEASE", 60),
+            whatsapp_templates=Path(env["SAMEN_WHATSAPP_TEMPLATES"]) if env.get("SAMEN_WHATSAPP_TEMPLATES") else None,
         )
+        if cfg.sms_mps <= 0 or cfg.whatsapp_mps <= 0:
+            raise ConfigError("SAMEN_SMS_MPS and SAMEN_WHATSAPP_MPS must be above 0")
+        if cfg.broadcast_threads < 1 or cfg.broadcast_lease < 2:
+            raise ConfigError("SAMEN_BROADCAST_THREADS must be at least 1 and SAMEN_BROADCAST_LEASE at least 2")
+        try:
+            parse_quiet_hours(cfg.quiet_hours)
+        except ValueError as exc:
+            raise ConfigError(f"SAMEN_QUIET_HOURS: {exc}") from exc
         if development:
             log.warning(
                 "DEVELOPMENT MODE: local secrets filled in%s. Never use this mode for a real line.",

@@ -135,7 +135,7 @@ def step(content: Content, visit: Visit, text: str, channel: Channel) -> Outcome
     if channel is Channel.SMS and whole in TWILIO_STOP_WORDS:
         return Outcome(None, locale, locale or flow.languages[0], (), ("stop",))
     if channel is Channel.SMS and whole in TWILIO_START_WORDS:
-        return Outcome(visit.node, locale, locale or flow.languages[0], (), ("start",))
+        return Outcome(visit.node, locale, locale or flow.languages[0], (), ("start",), hint=visit.hint)
 
     action, keyword_locale = (
         content.lexicon.whole.get(whole)
@@ -161,7 +161,7 @@ def step(content: Content, visit: Visit, text: str, channel: Channel) -> Outcome
     if here is None:
         # A returning person whose session expired: greet, then the main menu.
         return Outcome(flow.main, locale, locale, (("msg", flow.greeting), ("menu", flow.main)))
-    if here.input and number is None:
+    if here.input and (number is None or not here.options):
         handled = content.inputs[here.input](content, visit, text, locale)
         if handled is not None:
             return handled

@@ -19,6 +19,7 @@ class Place:
     code: str
     name: str
     region: str
+    region_code: str
 
 
 def place_key(text: str) -> str:
@@ -35,23 +36,34 @@ class Places:
 
     by_code: dict[str, Place]
     by_key: dict[str, str]
+    regions: dict[str, str]
 
     def find(self, text: str) -> Place | None:
         """The municipality a text names, or None when unknown or ambiguous (Bergen NH. or L.)."""
         code = self.by_key.get(place_key(text))
         return self.by_code[code] if code else None
 
+    def find_region(self, text: str) -> str | None:
+        """The safety region code of the municipality or region a text names, else None."""
+        place = self.find(text)
+        if place:
+            return place.region_code
+        key = place_key(text)
+        return next((code for code, name in self.regions.items() if place_key(name) == key), None)
+
 
 def load_places(path: Path) -> Places:
     """Read the municipalities file; a name two places share recognises neither."""
     by_code: dict[str, Place] = {}
     by_key: dict[str, str] = {}
+    regions: dict[str, str] = {}
     shared: set[str] = set()
     with path.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             code = row["gm_code"]
             shown = _plain(row["display_name"] or row["name"])
-            by_code[code] = Place(code, shown, row["safety_region_name"])
+            by_code[code] = Place(code, shown, row["safety_region_name"], row["safety_region_code"])
+            regions[row["safety_region_code"]] = row["safety_region_name"]
             names = {row["name"], row["display_name"], *row["also_known_as"].split("|")}
             # "Nuenen, Gerwen en Nederwetten" is called Nuenen.
             names |= {name.split(",")[0] for name in names if "," in name}
@@ -64,7 +76,7 @@ def load_places(path: Path) -> Places:
                 by_key[key] = code
     for key in shared:
         del by_key[key]
-    return Places(by_code, by_key)
+    return Places(by_code, by_key, regions)
 
 
 def _plain(name: str) -> str:

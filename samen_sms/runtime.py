@@ -11,6 +11,7 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 from rq import Queue
 
+from samen_sms import optin
 from samen_sms.catalogue import Catalogue, load_catalogues
 from samen_sms.config import Config
 from samen_sms.directory import Directory, DirectoryError, load_directory
@@ -71,9 +72,9 @@ def load_content(config: Config) -> Content:
     places = load_places(config.data_dir / "nl-municipalities.csv")
     directory = load_directory(config.data_dir / "services.toml", places.by_code)
     _check_directory(directory, flow.nodes.values(), catalogues[flow.languages[0]])
-    return Content.build(
-        flow, catalogues, inputs={"place": place_input}, data={"directory": directory, "places": places}
-    )
+    data = {"directory": directory, "places": places}
+    data.update(optin.load_data(places, config.messages_dir, list(flow.languages)))
+    return Content.build(flow, catalogues, inputs={"place": place_input, **optin.INPUTS}, data=data)
 
 
 def _check_directory(directory: Directory, nodes: Iterable[Node], reference: Catalogue) -> None:
@@ -102,6 +103,7 @@ def build_runtime(config: Config, web: bool = False) -> Runtime:
     except redis.RedisError:
         log.warning("Redis does not answer yet; the line will connect when it does")
     renderer = Renderer(content, line_params(config.twilio_sms_from, config.twilio_whatsapp_from))
+    renderer.blocks["region"] = optin.region_block(renderer)
     return Runtime(
         config=config,
         redis=conn,

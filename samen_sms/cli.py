@@ -1,0 +1,202 @@
+"""`flask --app app sessions ...`: operators add, list, announce and follow information sessions."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from samen_sms import broadcast, infosessions, subscriptions
+from samen_sms.identity import Channel
+from samen_sms.quiet import AMSTERDAM
+from samen_sms.runtime import Runtime
+from samen_sms.templates import load_templates
+
+sessions_cli = AppGroup("sessions", help="Information sessions: add, list, announce and follow them.")
+REMINDER_HOUR = 10  # the day before, at 10:00 Amsterdam time: never in quiet hours by default
+
+
+def _rt() -> Runtime:
+    rt: Runtime = current_app.extensions["samen"]
+    return rt
+
+
+def _session(rt: Runtime, session_id: str) -> infosessions.InfoSession:
+    session = infosessions.get(rt.redis, session_id)
+    if session is None:
+        raise click.ClickException(f"no session with id {session_id!r} (see `sessions list`)")
+    return session
+
+
+def reminder_time(session: infosessions.InfoSession, now: datetime) -> datetime:
+    """When the reminder goes: the day before at 10:00, or now if that has passed."""
+    day_before = session.start_time.date() - timedelta(days=1)
+    at = datetime(day_before.year, day_before.month, day_before.day, REMINDER_HOUR, tzinfo=AMSTERDAM)
+    return max(at, now)
+
+
+@sessions_cli.command("add")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def add_command(file: Path) -> None:
+    """Add a session from a file; prints its new id on the last line."""
+    rt = _rt()
+    data = rt.content.data
+    try:
+        text = file.read_text(encoding="utf-8")
+        session = infosessions.parse_session(text, data["places"], data["regions"], list(rt.content.flow.languages))
+    except (UnicodeDecodeError, infosessions.SessionFileError) as exc:
+        raise click.ClickException(f"{file.name}: {exc}") from None
+    now = datetime.now(AMSTERDAM)
+    if session.starts <= now.timestamp():
+        raise click.ClickException(f"{file.name}: field 'starts' is in the past")
+    pipe = rt.redis.pipeline(transaction=True)
+    stored = infosessions.add(rt.redis, session, pipe)
+    remind_at = reminder_time(stored, now)
+    broadcast.enqueue(rt, stored.id, "r", at=remind_at, pipeline=pipe)
+    pipe.execute()  # the session and its reminder job together, or neither
+    click.echo(f"Added: {_title(stored)}, {stored.start_time:%Y-%m-%d %H:%M} (Europe/Amsterdam)")
+    click.echo(f"Regions: {', '.join(stored.regions)}; languages: {', '.join(stored.languages)}")
+    click.echo(f"Reminder to those who reply: {remind_at:%Y-%m-%d %H:%M}")
+    click.echo(stored.id)
+
+
+def _title(session: infosessions.InfoSession) -> str:
+    return next(iter(session.title.values()), "")
+
+
+@sessions_cli.command("list")
+def list_command() -> None:
+    """List sessions, soonest first, with how many people said they want to come."""
+    rt = _rt()
+    sessions = infosessions.all_sessions(rt.redis)
+    if not sessions:
+        click.echo("No sessions yet. Add one with: flask --app app sessions add FILE")
+    for s in sessions:
+        interested = rt.redis.hlen(subscriptions.rsvp_key(s.id))
+        click.echo(
+            f"{s.id:>4}  {s.start_time:%Y-%m-%d %H:%M}  {_title(s)[:40]:<40}  "
+            f"regions {','.join(s.regions)}  languages {','.join(s.languages)}  interested {interested}"
+        )
+
+
+def _audience(rt: Runtime, session: infosessions.InfoSession) -> Counter[tuple[str, str]]:
+    """Subscribers who would get the announcement now, by (language, channel)."""
+    conn: Any = rt.redis
+    regions = subscriptions.REGIONS if "NL" in session.regions else ["NL", *session.regions]
+    done = broadcast.key(f"{session.id}:a", "done")
+    counts: Counter[tuple[str, str]] = Counter()
+    templates = load_templates(rt.config.whatsapp_templates)
+    for region in regions:
+        for batch in _hscan_batches(conn, subscriptions.subs_key(region)):
+            people = list(batch)
+            out = conn.smismember(subscriptions.OPTOUT, people) if people else []
+            handled = conn.hmget(done, people) if people else []
+            for p, is_out, was in zip(people, out, handled, strict=True):
+                sub = subscriptions.Subscriber.loads(region, batch[p])
+                if not is_out and was is None and sub.locale in session.languages:
+                    counts[(sub.locale, _route(conn, p, sub, templates))] += 1
+    return counts
+
+
+def _route(conn: Any, p: bytes, sub: subscriptions.Subscriber, templates: dict[Any, Any]) -> str:
+    """How a subscriber would be reached: SMS, WhatsApp text, a WhatsApp template, or not at all."""
+    if sub.channel is Channel.SMS:
+        return "sms"
+    if subscriptions.within_whatsapp_window(conn, p.decode()):
+        return "whatsapp"
+    return "whatsapp-template" if ("announcement", sub.locale) in templates else "whatsapp-skip"
+
+
+def _hscan_batches(conn: Any, name: str) -> Any:
+    cursor = 0
+    while True:
+        cursor, batch = conn.hscan(name, cursor, count=2000)
+        yield batch
+        if cursor == 0:
+            return
+
+
+@sessions_cli.command("announce")
+@click.argument("session_id")
+@click.option("--dry-run", is_flag=True, help="Only show who would get it and what it costs.")
+def announce_command(session_id: str, dry_run: bool) -> None:
+    """Announce a session to matching subscribers (at most once each, however often you run this)."""
+    rt = _rt()
+    session = _session(rt, session_id)
+    if session.starts <= time.time():
+        raise click.ClickException(f"session {session.id} has already started; nothing is announced")
+    if dry_run:
+        counts = _audience(rt, session)
+        total_segments = 0
+        for (locale, channel), n in sorted(counts.items()):
+            text = infosessions.render(rt.renderer, session, locale, Channel(channel.split("-")[0]), "a")
+            parts = infosessions.segments(text)
+            cost = {
+                "sms": f"{parts} SMS segment(s) each, {parts * n} in all",
+                "whatsapp": "WhatsApp text (within 24 h of their last message)",
+                "whatsapp-template": "WhatsApp approved template (window closed)",
+                "whatsapp-skip": "skipped: WhatsApp window closed and no template for this language",
+            }[channel]
+            total_segments += parts * n if channel == "sms" else 0
+            click.echo(f"{locale:>4} {channel:<17} {n:>7}  {cost}")
+        sending = sum(n for (_, channel), n in counts.items() if channel != "whatsapp-skip")
+        click.echo(f"Would send {sending} message(s); {total_segments} SMS segment(s).")
+        return
+    job_id = broadcast.enqueue(rt, session.id, "a")
+    click.echo(f"Announcement of session {session.id} queued (job {job_id}). Follow it: sessions status {session.id}")
+
+
+def _numbers(rt: Runtime, bid: str) -> dict[str, Any]:
+    conn: Any = rt.redis
+    stats = {k.decode(): int(v) for k, v in conn.hgetall(broadcast.key(bid, "stats")).items()}
+    state = {k.decode(): v.decode() for k, v in conn.hgetall(broadcast.key(bid, "state")).items()}
+    total = int(conn.hlen(broadcast.key(bid, "done"))) + int(conn.scard(broadcast.key(bid, "todo")))
+    skipped = {k.split(":", 1)[1]: v for k, v in stats.items() if k.startswith("skipped:")}
+    refused = sum(v for k, v in stats.items() if k.startswith("failed:"))
+    return {
+        "total": total,
+        "sent": stats.get("sent", 0),
+        "delivered": stats.get("delivered", 0),
+        "failed": refused + stats.get("failed", 0) + stats.get("undelivered", 0),
+        "skipped": skipped,
+        "phase": state.get("phase", "not started"),
+        "until": state.get("until"),
+    }
+
+
+@sessions_cli.command("status")
+@click.argument("session_id")
+@click.option("--wait", is_flag=True, help="Show a progress bar until the announcement is sent.")
+def status_command(session_id: str, wait: bool) -> None:
+    """Totals for a session's announcement and reminder; never who."""
+    rt = _rt()
+    session = _session(rt, session_id)
+    if wait:
+        first = _numbers(rt, f"{session.id}:a")
+        with click.progressbar(length=max(first["total"], 1), label="Announcing") as bar:
+            shown = 0
+            while True:
+                now = _numbers(rt, f"{session.id}:a")
+                handled = now["sent"] + now["failed"] + sum(now["skipped"].values())
+                bar.length = max(now["total"], 1)
+                bar.update(max(handled - shown, 0))
+                shown = max(handled, shown)
+                if now["phase"] == "done" or (now["total"] and handled >= now["total"]):
+                    break
+                time.sleep(1)
+    click.echo(f"Session {session.id}: {_title(session)}, {session.start_time:%Y-%m-%d %H:%M}")
+    for kind, label in (("a", "Announcement"), ("r", "Reminder")):
+        n = _numbers(rt, f"{session.id}:{kind}")
+        skipped = ", ".join(f"{reason} {count}" for reason, count in sorted(n["skipped"].items())) or "none"
+        until = f" until {n['until']}" if n["until"] and n["phase"].startswith("waiting") else ""
+        click.echo(
+            f"{label}: {n['phase']}{until}. total {n['total']}, sent {n['sent']}, delivered {n['delivered']}, "
+            f"failed {n['failed']}, skipped {sum(n['skipped'].values())} ({skipped})"
+        )
+    click.echo(f"Interested (replied to the announcement): {rt.redis.hlen(subscriptions.rsvp_key(session.id))}")

@@ -1,0 +1,257 @@
+"""Information sessions: read an operator's session file, keep it in Redis, word its announcement.
+
+A session file is TOML (see `sessions/example.toml`): `title` and optional `description` (one text
+for every language, or a table per language; either may use {date}, {place}, {host}, {languages}),
+`starts` (and optional `ends`) in Europe/Amsterdam, `place` or `online`, `host`, `languages` spoken
+there, and `regions` it is for.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+import redis
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time
+
+from samen_sms.catalogue import placeholders
+from samen_sms.identity import Channel
+from samen_sms.optin import ALL_NL
+from samen_sms.places import Places
+from samen_sms.quiet import AMSTERDAM
+from samen_sms.subscriptions import SESSIONS_INDEX
+
+PREFIX = "samen:"
+# Variables a title or description may use, filled in per language: "{host} at {place}, {date}".
+TEXT_VARIABLES = frozenset({"date", "place", "host", "languages"})
+FIELDS = {"title", "description", "starts", "ends", "place", "online", "host", "languages", "regions"}
+
+
+class SessionFileError(ValueError):
+    """A session file is wrong; the message names the field."""
+
+
+@dataclass(frozen=True)
+class InfoSession:
+    """One information session, as operators described it."""
+
+    id: str
+    title: dict[str, str]
+    description: dict[str, str]
+    starts: float
+    ends: float | None
+    place: str
+    online: bool
+    host: str
+    languages: list[str]
+    regions: list[str]
+
+    @property
+    def start_time(self) -> datetime:
+        """The start, in Amsterdam time."""
+        return datetime.fromtimestamp(self.starts, AMSTERDAM)
+
+    def text(self, table: Mapping[str, str], locale: str) -> str:
+        """A per-language text, or the shared one (`*`)."""
+        return table.get(locale) or table.get("*", "")
+
+    def dumps(self) -> str:
+        """JSON, as stored."""
+        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def loads(cls, raw: str | bytes) -> InfoSession:
+        """Read what `dumps` wrote."""
+        return cls(**json.loads(raw))
+
+
+def session_key(session_id: str) -> str:
+    """Where one session is stored."""
+    return f"{PREFIX}session:{session_id}"
+
+
+def _texts(raw: dict[str, Any], name: str, required: bool) -> dict[str, str]:
+    value = raw.get(name)
+    if value is None:
+        if required:
+            raise SessionFileError(f"field {name!r} is missing")
+        return {}
+    if isinstance(value, str) and value.strip():
+        return {"*": value.strip()}
+    if isinstance(value, dict) and value and all(isinstance(v, str) and v.strip() for v in value.values()):
+        return {str(k): v.strip() for k, v in value.items()}
+    raise SessionFileError(f"field {name!r} must be a text, or a table of texts per language code")
+
+
+def _when(raw: dict[str, Any], name: str, required: bool) -> float | None:
+    value = raw.get(name)
+    if value is None:
+        if required:
+            raise SessionFileError(f"field {name!r} is missing (e.g. {name} = 2026-12-10T19:00:00)")
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise SessionFileError(f"field {name!r} must be a date and time like 2026-12-10 19:00") from None
+    if isinstance(value, date) and not isinstance(value, datetime) or isinstance(value, time):
+        raise SessionFileError(f"field {name!r} needs both a date and a time")
+    if not isinstance(value, datetime):
+        raise SessionFileError(f"field {name!r} must be a date and time like 2026-12-10 19:00")
+    if value.tzinfo is not None:
+        raise SessionFileError(f"field {name!r}: give the local time in Europe/Amsterdam, without an offset")
+    return value.replace(tzinfo=AMSTERDAM).timestamp()
+
+
+def parse_session(text: str, places: Places, regions: Mapping[str, str], line_languages: list[str]) -> InfoSession:
+    """Check a session file's text and return the session (without an id yet)."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SessionFileError(f"not valid TOML: {exc}") from None
+    unknown = sorted(set(raw) - FIELDS)
+    if unknown:
+        raise SessionFileError(f"unknown field(s) {', '.join(map(repr, unknown))}; allowed: {sorted(FIELDS)}")
+    title = _texts(raw, "title", True)
+    description = _texts(raw, "description", False)
+    starts = _when(raw, "starts", True)
+    assert starts is not None
+    ends = _when(raw, "ends", False)
+    if ends is not None and ends <= starts:
+        raise SessionFileError("field 'ends' must be after 'starts'")
+    place, online = raw.get("place"), raw.get("online")
+    if bool(place) == bool(online):
+        raise SessionFileError("give exactly one of the fields 'place' and 'online'")
+    where = place or online
+    if not isinstance(where, str) or not where.strip():
+        raise SessionFileError("field 'place' or 'online' must be a text")
+    if online and not str(online).startswith("https://"):
+        raise SessionFileError("field 'online' must be an https:// link")
+    host = raw.get("host")
+    if not isinstance(host, str) or not host.strip():
+        raise SessionFileError("field 'host' is missing or empty (the organisation holding the session)")
+    languages = raw.get("languages")
+    if not isinstance(languages, list) or not languages or not all(isinstance(x, str) for x in languages):
+        raise SessionFileError("field 'languages' must be a list of language codes, e.g. ['nl', 'ar']")
+    for code in languages:
+        try:
+            Locale.parse(code)
+        except (UnknownLocaleError, ValueError):
+            raise SessionFileError(f"field 'languages': {code!r} is not a language code") from None
+    for name, table in (("title", title), ("description", description)):
+        for code, text in table.items():
+            try:
+                used = placeholders(text)
+            except ValueError:
+                raise SessionFileError(f"field {name!r}: unbalanced {{ or }} in the {code} text") from None
+            if not used <= TEXT_VARIABLES:
+                raise SessionFileError(
+                    f"field {name!r}: unknown variable(s) {sorted(used - TEXT_VARIABLES)}; use {sorted(TEXT_VARIABLES)}"
+                )
+            if code != "*" and code not in languages:
+                raise SessionFileError(f"field {name!r}: text for {code!r}, which is not in 'languages'")
+    for code in languages:
+        if code in line_languages and "*" not in title and code not in title:
+            raise SessionFileError(f"field 'title' has no text for {code!r}, a language in 'languages'")
+    return InfoSession(
+        id="",
+        title=title,
+        description=description,
+        starts=starts,
+        ends=ends,
+        place=where.strip(),
+        online=bool(online),
+        host=host.strip(),
+        languages=list(dict.fromkeys(languages)),
+        regions=_regions(raw.get("regions"), places, regions),
+    )
+
+
+def _regions(value: Any, places: Places, regions: Mapping[str, str]) -> list[str]:
+    if not isinstance(value, list) or not value or not all(isinstance(x, str) for x in value):
+        raise SessionFileError("field 'regions' must be a list: 'NL' for the whole country, VR codes or places")
+    out: list[str] = []
+    for item in value:
+        code = item.strip().upper()
+        if code in {"NL", "ALL"}:
+            code = ALL_NL
+        elif code not in regions:
+            found = places.find_region(item)
+            if found is None:
+                raise SessionFileError(f"field 'regions': {item!r} is not a safety region code or a known place")
+            code = found
+        if code not in out:
+            out.append(code)
+    return out
+
+
+def add(conn: redis.Redis, session: InfoSession, pipe: Any) -> InfoSession:
+    """Store a checked session on `pipe` (executed by the caller) under a new id."""
+    session_id = str(conn.incr(f"{PREFIX}session_seq"))
+    stored = InfoSession(**{**asdict(session), "id": session_id})
+    pipe.set(session_key(session_id), stored.dumps())
+    pipe.zadd(SESSIONS_INDEX, {session_id: stored.starts})
+    return stored
+
+
+def get(conn: redis.Redis, session_id: str) -> InfoSession | None:
+    """One stored session, or None."""
+    raw = conn.get(session_key(session_id))
+    return InfoSession.loads(raw) if raw else None
+
+
+def all_sessions(conn: redis.Redis) -> list[InfoSession]:
+    """Every stored session, soonest first."""
+    raw: list[bytes] = list(conn.zrange(SESSIONS_INDEX, 0, -1))  # type: ignore[arg-type]
+    ids = [x.decode() for x in raw]
+    return [s for s in (get(conn, i) for i in ids) if s]
+
+
+def variables(session: InfoSession, locale: str, place_text: str) -> dict[str, str]:
+    """The values an announcement or reminder fills in, in one language (dates by Babel)."""
+    start = session.start_time
+    when = f"{format_date(start.date(), 'full', locale=locale)}, {format_time(start.time(), 'short', locale=locale)}"
+    if session.ends:
+        end = datetime.fromtimestamp(session.ends, AMSTERDAM)
+        when += "-" + format_time(end.time(), "short", locale=locale)
+    # Babel uses narrow and no-break spaces ("7:30\u202fPM"): one such character makes an SMS UCS-2.
+    when = when.replace("\u202f", " ").replace("\u00a0", " ")
+    spoken = ", ".join(Locale.parse(code).get_display_name(locale) or code for code in session.languages)
+    values = {"date": when, "place": place_text, "host": session.host, "languages": spoken}
+    return {
+        "title": session.text(session.title, locale).format_map(values),
+        "description": session.text(session.description, locale).format_map(values),
+        **values,
+    }
+
+
+def render(renderer: Any, session: InfoSession, locale: str, channel: Channel, kind: str) -> str:
+    """The announcement (`kind` 'a') or reminder ('r') text for one language and channel."""
+    place = (
+        renderer.message(locale, "announce.online", channel, link=session.place) if session.online else session.place
+    )
+    values = variables(session, locale, place)
+    key = "announce.text" if kind == "a" else "announce.reminder"
+    text = str(renderer.message(locale, key, channel, **values))
+    return "\n".join(line for line in text.split("\n") if line.strip())
+
+
+GSM7 = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
+    "¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXT = set("^{}\\[~]|€\f")
+
+
+def segments(text: str) -> int:
+    """How many SMS segments a text costs (GSM-7: 160/153, else UCS-2: 70/67)."""
+    if all(ch in GSM7 or ch in GSM7_EXT for ch in text):
+        units = sum(2 if ch in GSM7_EXT else 1 for ch in text)
+        return 1 if units <= 160 else -(-units // 153)
+    units = sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
+    return 1 if units <= 70 else -(-units // 67)

@@ -1,0 +1,237 @@
+"""Session files, the operator's commands, announcements, replies and reminders, with a real worker."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import redis
+from flask import Flask
+from rq.registry import ScheduledJobRegistry
+
+from samen_sms import broadcast, create_app, infosessions, jobs, subscriptions
+from samen_sms.config import Config
+from samen_sms.identity import Address, Channel
+from samen_sms.quiet import AMSTERDAM, quiet_until
+from samen_sms.ratelimit import SharedRate
+from samen_sms.standin import Fault, StandinState
+from samen_sms.templates import load_templates
+from tests.conftest import ALICE, BOB, PUBLIC_URL, PostFn, inbound, sent_to, sign, with_config
+
+CAROL = "+447700900789"
+DAVE = "+447700900321"
+ERIN = "+447700900654"
+SESSION = """
+title = {{ nl = "Gezondheid in Nederland", en = "Health in the Netherlands" }}
+starts = {starts}
+description = "Hosted by {{host}} in {{place}}."
+place = "Buurthuis, Utrecht"
+host = "Stichting Voorbeeld"
+languages = ["nl", "en"]
+regions = ["Utrecht"]
+"""
+
+
+@pytest.fixture
+def app(config: Config, tmp_path: Path) -> Iterator[Flask]:
+    templates = tmp_path / "templates.toml"
+    templates.write_text('[announcement.nl]\ncontent_sid = "HX' + "a" * 32 + '"\nvariables = ["title", "date"]\n')
+    cfg = with_config(config, quiet_hours="", whatsapp_templates=templates)
+    application = create_app({"TESTING": True}, config=cfg)
+    jobs._context = None
+    jobs.init_context(cfg)
+    yield application
+    jobs._context = None
+
+
+def session_file(tmp_path: Path, body: str | None = None, year: int = datetime.now().year + 1) -> Path:
+    path = tmp_path / "session.toml"
+    path.write_text(body if body is not None else SESSION.format(starts=f"{year}-03-05T19:30:00"))
+    return path
+
+
+def cli(app: Flask, *args: str) -> tuple[int, str]:
+    result = app.test_cli_runner().invoke(args=["sessions", *args])
+    return result.exit_code, result.output
+
+
+def subscribe(app: Flask, number: str, channel: Channel, region: str, locale: str, window: bool = False) -> str:
+    rt = app.extensions["samen"]
+    p = str(rt.keys.pseudonym(number))
+    sealed = rt.keys.seal(Address(channel, number))
+    pipe = rt.redis.pipeline(transaction=True)
+    subscriptions.subscribe(pipe, p, subscriptions.Subscriber(region, locale, channel, int(time.time()), "d", sealed))
+    if window:
+        pipe.set(subscriptions.whatsapp_key(p), 1, ex=subscriptions.WHATSAPP_WINDOW)
+    pipe.execute()
+    return p
+
+
+def test_bad_session_files_name_the_field_and_create_nothing(
+    app: Flask, tmp_path: Path, redis_conn: redis.Redis
+) -> None:
+    good = SESSION.format(starts="2030-03-05T19:30:00")
+    cases = {
+        good.replace('host = "Stichting Voorbeeld"\n', ""): "'host'",
+        good.replace("starts = 2030-03-05T19:30:00", 'starts = "next tuesday"'): "'starts'",
+        good.replace('["Utrecht"]', '["Atlantis"]'): "'regions'",
+        good.replace('["nl", "en"]', '["nl", "xx-nope"]'): "'languages'",
+        good.replace('en = "Health in the Netherlands"', 'fr = "Santé"'): "'title'",
+        good + 'colour = "red"\n': "'colour'",
+        good.replace('"Gezondheid in Nederland"', '"Over {phone}"'): "unknown variable",
+        good.replace("2030", "2001"): "'starts' is in the past",
+        "title = [": "not valid TOML",
+    }
+    for text, field in cases.items():
+        code, output = cli(app, "add", str(session_file(tmp_path, text)))
+        assert code != 0 and field in output, (field, output)
+    assert infosessions.all_sessions(redis_conn) == []
+    code, output = cli(app, "add", str(Path(__file__).parent.parent / "sessions" / "example.toml"))
+    assert code == 0, output
+    assert output.strip().splitlines()[-1] == "1"
+
+
+def test_announcement_goes_once_to_each_match_in_their_language(
+    app: Flask, tmp_path: Path, post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis
+) -> None:
+    alice = subscribe(app, ALICE, Channel.SMS, "VR09", "en")  # Utrecht region
+    subscribe(app, BOB, Channel.WHATSAPP, "NL", "nl", window=True)  # whole country, free text
+    subscribe(app, CAROL, Channel.WHATSAPP, "VR09", "nl")  # outside the window: template
+    subscribe(app, DAVE, Channel.WHATSAPP, "VR09", "en")  # outside the window, no English template
+    subscribe(app, ERIN, Channel.SMS, "VR01", "en")  # Groningen: not for them
+    code, output = cli(app, "add", str(session_file(tmp_path)))
+    assert code == 0, output
+    sid = output.strip().splitlines()[-1]
+    assert len(ScheduledJobRegistry(queue=app.extensions["samen"].queue)) == 1  # the reminder
+    code, output = cli(app, "announce", sid, "--dry-run")
+    lines = [line.split() for line in output.splitlines()]
+    assert ["en", "sms", "1", "2", "SMS", "segment(s)", "each,", "2", "in", "all"] in lines, output
+    assert ["en", "whatsapp-skip", "1"] in [line[:3] for line in lines]
+    assert ["nl", "whatsapp", "1"] in [line[:3] for line in lines]
+    assert ["nl", "whatsapp-template", "1"] in [line[:3] for line in lines]
+    assert "Would send 3 message(s); 2 SMS segment(s)." in output
+    assert standin.messages == []
+
+    assert cli(app, "announce", sid)[0] == 0
+    work()
+    (to_alice,) = sent_to(standin, ALICE)
+    assert to_alice.startswith("Information session: Health in the Netherlands")
+    assert "Buurthuis, Utrecht" in to_alice and "Send 1" in to_alice
+    assert "Hosted by Stichting Voorbeeld in Buurthuis, Utrecht." in to_alice
+    (to_bob,) = sent_to(standin, "whatsapp:" + BOB)
+    assert to_bob.startswith("Informatiebijeenkomst: Gezondheid in Nederland")
+    assert "maart" in to_bob  # a Dutch date, by Babel
+    with standin.lock:
+        (carol,) = [m for m in standin.messages if m["to"] == "whatsapp:" + CAROL]
+    assert carol["_content_sid"].startswith("HX")
+    assert json.loads(carol["_content_variables"])["1"] == "Gezondheid in Nederland"
+    assert sent_to(standin, "whatsapp:" + DAVE) == [] and sent_to(standin, ERIN) == []
+
+    code, output = cli(app, "status", sid)
+    assert "total 4, sent 3, delivered 0, failed 0, skipped 1 (whatsapp_window_closed_no_template 1)" in output
+    # Twilio reports a delivery: counted once, even when the callback comes twice.
+    with standin.lock:
+        first_sid = standin.messages[0]["sid"]
+    params = {"MessageSid": first_sid, "MessageStatus": "delivered", "AccountSid": "AC" + "1" * 32}
+    for _ in range(2):
+        sig = sign(PUBLIC_URL + "/twilio/status", params)
+        assert (
+            app.test_client().post("/twilio/status", data=params, headers={"X-Twilio-Signature": sig}).status_code
+            == 200
+        )
+    assert "delivered 1," in cli(app, "status", sid, "--wait")[1]
+
+    # Announcing again sends nothing more.
+    cli(app, "announce", sid)
+    work()
+    assert len(standin.messages) == 3
+
+    # Alice replies 1: interest counted (never who), and she gets the reminder the day before.
+    post(inbound(ALICE, "1"))
+    work()
+    assert sent_to(standin, ALICE)[-1].startswith("Thank you. We will send you a reminder")
+    assert redis_conn.hexists(subscriptions.rsvp_key(sid), alice)
+    assert "Interested (replied to the announcement): 1" in cli(app, "status", sid)[1]
+    assert "interested 1" in cli(app, "list")[1]
+    broadcast.enqueue(app.extensions["samen"], sid, "r")
+    work()
+    assert sent_to(standin, ALICE)[-1].startswith("Reminder: Health in the Netherlands")
+    assert sent_to(standin, "whatsapp:" + BOB) == [to_bob]
+
+
+def test_opted_out_or_refused_subscribers_get_nothing(
+    app: Flask, tmp_path: Path, post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis
+) -> None:
+    subscribe(app, ALICE, Channel.SMS, "VR09", "en")
+    bob = subscribe(app, BOB, Channel.SMS, "VR09", "nl")
+    subscribe(app, CAROL, Channel.SMS, "VR09", "nl")
+    post(inbound(ALICE, "STOP"))
+    standin.faults.append(Fault(400, 21610, to=BOB))
+    sid = cli(app, "add", str(session_file(tmp_path)))[1].strip().splitlines()[-1]
+    cli(app, "announce", sid)
+    work()
+    assert sent_to(standin, ALICE) == [] and sent_to(standin, BOB) == []
+    assert len(sent_to(standin, CAROL)) == 1
+    assert redis_conn.sismember(subscriptions.OPTOUT, bob)
+    output = cli(app, "status", sid)[1]
+    assert "total 3, sent 1, delivered 0, failed 1, skipped 1 (opted_out 1)" in output
+
+
+def test_quiet_hours_hold_the_announcement(
+    app: Flask, tmp_path: Path, work: Callable[[], None], standin: StandinState
+) -> None:
+    subscribe(app, ALICE, Channel.SMS, "VR09", "en")
+    sid = cli(app, "add", str(session_file(tmp_path)))[1].strip().splitlines()[-1]
+    rt = app.extensions["samen"]
+    jobs._context = None
+    now = datetime.now(AMSTERDAM)
+    around_now = f"{(now - timedelta(hours=1)):%H:%M}-{(now + timedelta(hours=1)):%H:%M}"
+    jobs.init_context(with_config(rt.config, quiet_hours=around_now))
+    broadcast.enqueue(rt, sid, "a")
+    work()
+    assert standin.messages == []
+    assert "waiting for quiet hours to end until" in cli(app, "status", sid)[1]
+    assert len(ScheduledJobRegistry(queue=rt.queue)) == 2  # the reminder, and the rest of this broadcast
+
+
+def test_quiet_hours_windows() -> None:
+    night = datetime(2026, 12, 1, 23, 30, tzinfo=AMSTERDAM)
+    morning = datetime(2026, 12, 2, 8, 59, tzinfo=AMSTERDAM)
+    day = datetime(2026, 12, 2, 12, 0, tzinfo=AMSTERDAM)
+    assert quiet_until("21:00-09:00", night) == datetime(2026, 12, 2, 9, 0, tzinfo=AMSTERDAM)
+    assert quiet_until("21:00-09:00", morning) == datetime(2026, 12, 2, 9, 0, tzinfo=AMSTERDAM)
+    assert quiet_until("21:00-09:00", day) is None
+    assert quiet_until("", night) is None
+    assert quiet_until("12:00-13:00", day) == datetime(2026, 12, 2, 13, 0, tzinfo=AMSTERDAM)
+    with pytest.raises(ValueError):
+        quiet_until("late", day)
+
+
+def test_segments() -> None:
+    assert infosessions.segments("a" * 160) == 1
+    assert infosessions.segments("a" * 161) == 2
+    assert infosessions.segments("€" * 80) == 1 and infosessions.segments("€" * 81) == 2
+    assert infosessions.segments("ë" * 70) == 1 and infosessions.segments("ë" * 71) == 2
+
+
+def test_shared_rate_reserves_evenly_spaced_slots(redis_conn: redis.Redis) -> None:
+    rate = SharedRate(redis_conn, "test", rate=1.0, max_wait=3.0)
+    waits = [rate.reserve() for _ in range(5)]
+    # Slots one second apart on Redis's clock; beyond max_wait the caller is told to come back.
+    assert [round(w) for w in waits[:4]] == [0, 1, 2, 3]
+    assert waits[4] < 0
+
+
+def test_templates_file_is_checked(tmp_path: Path) -> None:
+    bad = tmp_path / "t.toml"
+    bad.write_text('[announcement.nl]\ncontent_sid = "nope"\n')
+    with pytest.raises(ValueError, match="content_sid"):
+        load_templates(bad)
+    bad.write_text('[announcement.nl]\ncontent_sid = "HX1"\nvariables = ["phone"]\n')
+    with pytest.raises(ValueError, match="variables"):
+        load_templates(bad)
+    assert load_templates(None) == {}
