@@ -65,7 +65,7 @@ def test_whatsapp_opt_in_in_dutch_for_the_whole_country_with_a_yes_word(
     bob = "whatsapp:" + BOB
     talk(post, work, standin, bob, "Hallo", "1")
     replies = talk(post, work, standin, bob, "bijeenkomsten", "1", "1")
-    assert replies[0].startswith("Organisaties geven gratis informatiebijeenkomsten")
+    assert replies[0].startswith("Informatiebijeenkomsten zijn gratis bijeenkomsten")
     assert replies[-1].startswith("Regio: heel Nederland.")
     (done,) = talk(post, work, standin, bob, "Ja!")
     assert done.startswith("Je bent aangemeld.")
