@@ -30,7 +30,7 @@ SCRIPTS = {
 }
 # Written in GSM-7 only, so a screen costs at most 3 SMS (Turkish needs UCS-2 letters).
 GSM7_LANGUAGES = ["nl", "en", "so"]
-ACTIONS = ["menu", "help", "language", "share", "sessions", "stop", "start", "delete"]
+ACTIONS = ["menu", "help", "language", "share", "sessions", "sessions_stop", "stop", "start", "delete"]
 # Words a locked screen must not show: violence, abuse, assault, rape, in every language.
 REVEALING = {
     "en": ["violen", "abuse", "assault", "rape", "raped"],
