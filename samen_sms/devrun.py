@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from samen_sms.config import DEV_SMS_FROM, DEV_WHATSAPP_FROM, ROOT
+from samen_sms.config import DEV_SMS_FROM, ROOT
 from samen_sms.embedded_redis import shared_embedded_url
 
 WEB_PORT = int(os.environ.get("PORT", "5000"))
@@ -33,6 +33,8 @@ def dev_environment(redis_url: str) -> dict[str, str]:
 
 def main() -> None:
     """Start everything, print how to talk to it, wait for Ctrl-C."""
+    # A plain `kill` stops the whole line too, not only this process.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     redis_url = os.environ.get("REDIS_URL") or shared_embedded_url(ROOT / "instance")
     env = dev_environment(redis_url)
     python = sys.executable
@@ -75,7 +77,6 @@ def main() -> None:
 """,
         flush=True,
     )
-    _ = DEV_WHATSAPP_FROM
     try:
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
