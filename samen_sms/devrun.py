@@ -39,7 +39,9 @@ def main() -> None:
     env = dev_environment(redis_url)
     python = sys.executable
     procs = [
-        subprocess.Popen([python, "-m", "samen_sms.standin", "--port", str(STANDIN_PORT)], env=env, cwd=ROOT),
+        subprocess.Popen(
+            [python, "-m", "samen_sms.standin", "--port", str(STANDIN_PORT), "--callbacks"], env=env, cwd=ROOT
+        ),
         subprocess.Popen(
             [
                 python,

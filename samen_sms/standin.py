@@ -20,7 +20,9 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
+import requests
 from flask import Flask, Response, jsonify, request
+from twilio.request_validator import RequestValidator
 from werkzeug.serving import BaseWSGIServer, make_server
 
 API = "/2010-04-01/Accounts/<account_sid>/Messages.json"
@@ -46,6 +48,7 @@ class StandinState:
     hold: float = 0.0  # seconds between recording a message and answering: "accepted, reply not yet seen"
     lock: threading.Lock = field(default_factory=threading.Lock)
     quiet: bool = False
+    callbacks: bool = False  # post signed "sent" and "delivered" status callbacks, as Twilio does
     in_flight: int = 0
     max_in_flight: int = 0
 
@@ -56,6 +59,20 @@ class StandinState:
                     fault.count -= 1
                     return fault
         return None
+
+
+def _report_delivery(url: str, token: str, sid: str, to: str) -> None:
+    """Tell the line its message was sent, then delivered, signed with the account's token."""
+    validator = RequestValidator(token)
+    for status in ("sent", "delivered"):
+        time.sleep(0.3)
+        params = {"MessageSid": sid, "MessageStatus": status, "To": to, "AccountSid": "AC" + "0" * 32}
+        try:
+            requests.post(
+                url, data=params, timeout=5, headers={"X-Twilio-Signature": validator.compute_signature(url, params)}
+            )
+        except requests.RequestException:
+            return  # the line is down; Twilio would give up too
 
 
 def _rfc2822(ts: float) -> str:
@@ -79,7 +96,7 @@ def create_standin(state: StandinState | None = None) -> Flask:
         auth = request.headers.get("Authorization", "")
         if not auth.startswith("Basic "):
             return _error(401, 20003, "Authenticate")
-        user = base64.b64decode(auth[6:]).decode(errors="replace").split(":", 1)[0]
+        user, _, token = base64.b64decode(auth[6:]).decode(errors="replace").partition(":")
         if user != account_sid:
             return _error(401, 20003, "Authenticate")
         form = request.form
@@ -132,6 +149,10 @@ def create_standin(state: StandinState | None = None) -> Flask:
             }
             with st.lock:
                 st.messages.append(record)
+            if st.callbacks and record["_status_callback"]:
+                threading.Thread(
+                    target=_report_delivery, args=(str(record["_status_callback"]), token, sid, to), daemon=True
+                ).start()
             if st.hold:
                 time.sleep(st.hold)
             if not st.quiet:
@@ -213,8 +234,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5099)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds per request (Twilio: about 0.2)")
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--callbacks", action="store_true", help="post status callbacks (sent, delivered)")
     args = parser.parse_args()
-    state = StandinState(delay=args.delay, quiet=args.quiet)
+    state = StandinState(delay=args.delay, quiet=args.quiet, callbacks=args.callbacks)
     server = make_server("127.0.0.1", args.port, create_standin(state), threaded=True)
     print(f"Twilio stand-in on http://127.0.0.1:{args.port} (every outgoing message is printed here)", flush=True)
     server.serve_forever()

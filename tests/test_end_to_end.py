@@ -46,3 +46,23 @@ def test_line_end_to_end(processes: Processes, standin: StandinState) -> None:
     logs = processes.output()
     for number in (ALICE, BOB):
         assert number.lstrip("+") not in logs and number[3:] not in logs
+
+
+def test_standin_status_callbacks_are_accepted_and_counted(
+    redis_conn, redis_server: str, standin_server: tuple[str, StandinState]
+) -> None:
+    """`make run`'s stand-in reports delivery like Twilio: signed, and the line counts it."""
+    from samen_sms.standin import _report_delivery
+    from tests.conftest import AUTH_TOKEN, test_env
+
+    port = free_port()
+    public = f"http://127.0.0.1:{port}"
+    procs = Processes(test_env(redis_server, standin_server[0], PUBLIC_URL=public))
+    try:
+        procs.web(port, workers=1)
+        _report_delivery(public + "/twilio/status", AUTH_TOKEN, "SM" + "b" * 32, ALICE)
+        assert redis_conn.hgetall("samen:stats:status") == {b"sent": b"1", b"delivered": b"1"}
+        _report_delivery(public + "/twilio/status", "not-the-token", "SM" + "c" * 32, ALICE)
+        assert redis_conn.hget("samen:stats:status", "delivered") == b"1"  # forged: not counted
+    finally:
+        procs.stop()
