@@ -10,7 +10,7 @@ import redis
 from flask import Blueprint, Response, abort, current_app, request
 
 from samen_sms import twiml
-from samen_sms.engine import Outcome, step
+from samen_sms.engine import Outcome, Visit, step
 from samen_sms.identity import Address, BadAddress, Channel
 from samen_sms.privacy import erase
 from samen_sms.runtime import Runtime
@@ -91,11 +91,11 @@ def _handle(rt: Runtime, msg: Inbound) -> Response:
         outcome = Outcome(
             arrival.visit.node,
             arrival.visit.locale,
-            arrival.visit.locale or rt.content.flow.languages[0],
+            _reply_locale(rt, arrival.visit, msg.body),
             (("msg", rt.content.flow.messages["rate_limited"]),),
         )
     elif msg.num_media and not msg.body.strip():
-        locale = arrival.visit.locale or _guess(rt, "")
+        locale = _reply_locale(rt, arrival.visit, msg.body)
         outcome = Outcome(
             arrival.visit.node,
             arrival.visit.locale,
@@ -127,6 +127,15 @@ def _script_locales(rt: Runtime, body: str) -> list[str]:
 
 def _guess(rt: Runtime, body: str) -> str:
     return _script_locales(rt, body)[0]
+
+
+def _reply_locale(rt: Runtime, visit: Visit, body: str) -> str:
+    """The person's language; before they chose one, the first the language menu showed them."""
+    if visit.locale:
+        return visit.locale
+    if visit.hint:
+        return rt.content.language_order(visit.hint)[0]
+    return _guess(rt, body)
 
 
 def fallback_text(rt: Runtime, body: str) -> str:
