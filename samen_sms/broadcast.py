@@ -40,6 +40,7 @@ KIND_NAMES = {"a": "announcement", "r": "reminder"}
 # Slots are reserved 5% below the configured rate: network jitter on the way to Twilio must never
 # make a one-second window there count more than the configured rate.
 RATE_HEADROOM = 0.95
+KEEP_AFTER_SESSION = 7 * 24 * 3600
 
 
 def key(bid: str, part: str) -> str:
@@ -169,6 +170,8 @@ class Broadcast:
             Channel.WHATSAPP: SharedRate(self.conn, "whatsapp", cfg.whatsapp_mps * RATE_HEADROOM),
         }
         self.templates = load_templates(cfg.whatsapp_templates)
+        # Who was sent what is kept only until a week after the session (pseudonyms, but still a trace).
+        self.keep_until = int(session.starts) + KEEP_AFTER_SESSION
         self.resume: datetime | bool | None = None  # when to continue: a time, True for now, None: no need
         self._add = self.conn.register_script(_ADD)
         self._claim = self.conn.register_script(_CLAIM)
@@ -192,6 +195,7 @@ class Broadcast:
                     added += int(self._add(keys=[self.todo, self.done], args=match))
                 if cursor == 0:
                     break
+        self.conn.expireat(self.todo, self.keep_until)
         self.conn.hset(key(self.bid, "state"), mapping={"phase": "sending", "queued_at": int(time.time())})
         return added
 
@@ -209,6 +213,7 @@ class Broadcast:
             with self.conn.pipeline(transaction=True) as pipe:
                 pipe.hdel(self.done, p)
                 pipe.sadd(self.todo, p)
+                pipe.expireat(self.todo, self.keep_until)
                 pipe.execute()
 
     def send(self) -> int:
@@ -268,6 +273,7 @@ class Broadcast:
         ttl = max(int(self.session.starts - time.time()), 0) + 24 * 3600
         with self.conn.pipeline(transaction=True) as pipe:
             pipe.hset(self.done, p, outcome)
+            pipe.expireat(self.done, self.keep_until)
             pipe.hincrby(self.stats, field, 1)
             if sid:
                 pipe.set(f"samen:bm:{sid}", self.bid, ex=7 * 24 * 3600)

@@ -6,6 +6,7 @@ Keys (`{p}` is the pseudonym; the number is only ever stored sealed):
 - `samen:optout`         set of pseudonyms that said stop (or Twilio refused with 21610)
 - `samen:wa:{p}`         exists for 24 h after the person's last WhatsApp message
 - `samen:rsvp:{session}` hash, pseudonym -> time: who replied to that session's announcement
+                         (expires 120 days after the last reply)
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ PREFIX = "samen:"
 OPTOUT = PREFIX + "optout"
 SESSIONS_INDEX = PREFIX + "sessions"
 WHATSAPP_WINDOW = 24 * 3600
+# Replies to an announcement are kept for the reminder and the count, then go (sessions are announced
+# weeks, not months, ahead).
+RSVP_TTL = 120 * 24 * 3600
 REGIONS = ("NL", *(f"VR{n:02d}" for n in range(1, 26)))
 HOW = {"d": "replied with a digit", "w": "replied with a yes word"}
 
@@ -175,6 +179,7 @@ def effects_hook(keys: Keys) -> EffectHook:
                 unsubscribe(pipe, p)
             elif kind == "rsvp":
                 pipe.hset(rsvp_key(arg), p, int(time.time()))
+                pipe.expire(rsvp_key(arg), RSVP_TTL)
             elif kind == "stop":
                 opt_out(pipe, p)
             elif kind == "start":

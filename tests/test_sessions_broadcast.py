@@ -161,6 +161,9 @@ def test_announcement_goes_once_to_each_match_in_their_language(
     work()
     assert sent_to(standin, ALICE)[-1].startswith("Reminder: Health in the Netherlands")
     assert sent_to(standin, "whatsapp:" + BOB) == [to_bob]
+    # What the broadcast kept about who got it, and who replied, expires (the consent itself stays).
+    for name in (broadcast.key(f"{sid}:a", "done"), broadcast.key(f"{sid}:r", "done"), subscriptions.rsvp_key(sid)):
+        assert redis_conn.ttl(name) > 0, name
 
 
 def test_opted_out_or_refused_subscribers_get_nothing(
