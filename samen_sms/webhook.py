@@ -93,6 +93,7 @@ def _handle(rt: Runtime, msg: Inbound) -> Response:
             arrival.visit.locale,
             _reply_locale(rt, arrival.visit, msg.body),
             (("msg", rt.content.flow.messages["rate_limited"]),),
+            hint=arrival.visit.hint,
         )
     elif msg.num_media and not msg.body.strip():
         locale = _reply_locale(rt, arrival.visit, msg.body)
