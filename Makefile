@@ -14,10 +14,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 install: $(VENV)/.installed
 
 run: install
-	$(PY) -m samen_sms.devrun
+	$(PY) -m samen_sms.devtools.devrun
 
 stop: install
-	$(PY) -m samen_sms.devrun stop
+	$(PY) -m samen_sms.devtools.devrun stop
 
 test: install
 	$(PY) -m pytest
@@ -28,11 +28,11 @@ lint: install
 
 # Stale directory entries (exit 1 if any) and the SMS segments every screen costs per language.
 content: install
-	$(PY) -m samen_sms.directory check
-	$(PY) -m samen_sms.segments --screens-only
+	$(PY) -m samen_sms.content.directory check
+	$(PY) -m samen_sms.content.segments --screens-only
 
 simulate: install
-	$(PY) -m samen_sms.simulate
+	$(PY) -m samen_sms.devtools.simulate
 
 bench: install
 	$(PY) bench/webhook_bench.py

@@ -1,5 +1,5 @@
 """The WSGI entry point: `gunicorn app:app`."""
 
-from samen_sms import create_app
+from samen_sms.app import create_app
 
 app = create_app()

@@ -25,10 +25,16 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from samen_sms import broadcast, infosessions, jobs, subscriptions  # noqa: E402
-from samen_sms.config import Config  # noqa: E402
-from samen_sms.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
-from samen_sms.identity import Address, Channel  # noqa: E402
+from samen_sms.announce import (
+    broadcast,
+    subscriptions,  # noqa: E402
+)
+from samen_sms.announce import sessions as infosessions
+from samen_sms.core import keyspace
+from samen_sms.core.config import Config  # noqa: E402
+from samen_sms.core.identity import Address, Channel  # noqa: E402
+from samen_sms.devtools.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
+from samen_sms.line import replies as jobs
 
 SESSION = """title = "Health"\nstarts = 2030-02-01T14:00:00\nplace = "Utrecht"\nhost = "Org"
 languages = ["nl", "en"]\nregions = ["NL"]\n"""
@@ -62,7 +68,7 @@ def populate(conn: redis.Redis, cfg: Config, n: int) -> float:
         sub = subscriptions.Subscriber(
             region, "en" if i % 2 else "nl", channel, 1764000000 + i, "d", rt.keys.seal(address)
         )
-        pipe.hset(subscriptions.subs_key(region), rt.keys.pseudonym(address.e164), sub.dumps())
+        pipe.hset(keyspace.SUBSCRIBERS(region), rt.keys.pseudonym(address.e164), sub.dumps())
         if i % 2000 == 1999:
             pipe.execute()
     pipe.execute()
@@ -93,7 +99,7 @@ def main() -> None:
     server = EmbeddedRedis(port=free_port(), data_dir=Path(tempfile.mkdtemp(prefix="samen-bench-"))).start()
     port = free_port()
     standin = subprocess.Popen(
-        [sys.executable, "-m", "samen_sms.standin", "--port", str(port), "--delay", "0.2", "--quiet"],
+        [sys.executable, "-m", "samen_sms.devtools.standin", "--port", str(port), "--delay", "0.2", "--quiet"],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

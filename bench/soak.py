@@ -35,9 +35,9 @@ sys.path.insert(0, str(ROOT))
 
 from twilio.request_validator import RequestValidator  # noqa: E402
 
-from samen_sms.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
-from samen_sms.simulate import inbound_params  # noqa: E402
-from samen_sms.standin import running_standin  # noqa: E402
+from samen_sms.devtools.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
+from samen_sms.devtools.simulate import inbound_params  # noqa: E402
+from samen_sms.devtools.standin import running_standin  # noqa: E402
 
 TOKEN = "soak-auth-token-0123456789abcdef"
 PUBLIC = "https://line.example.org"

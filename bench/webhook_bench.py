@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from twilio.request_validator import RequestValidator  # noqa: E402
 
-from samen_sms.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
-from samen_sms.simulate import inbound_params  # noqa: E402
+from samen_sms.devtools.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
+from samen_sms.devtools.simulate import inbound_params  # noqa: E402
 
 TOKEN = "bench-auth-token-0123456789abcdef"
 PUBLIC = "https://line.example.org"
@@ -131,7 +131,7 @@ def round_trips(redis_url: str) -> None:
     from redis.connection import Connection
 
     os.environ.update(environment(redis_url))
-    from samen_sms import create_app
+    from samen_sms.app import create_app
 
     app = create_app()
     client = app.test_client()

@@ -11,11 +11,13 @@ from urllib.parse import urlparse
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from samen_sms import broadcast, health, jobs, subscriptions, webhook
-from samen_sms.cli import sessions_cli
-from samen_sms.config import Config, ConfigError
-from samen_sms.runtime import build_runtime
-from samen_sms.signature import SignatureCheck
+from samen_sms.announce import broadcast, subscriptions
+from samen_sms.announce.cli import sessions_cli
+from samen_sms.core.config import Config, ConfigError
+from samen_sms.line import health, webhook
+from samen_sms.line import replies as jobs
+from samen_sms.line.runtime import build_runtime
+from samen_sms.line.signature import SignatureCheck
 
 MAX_REQUEST_BYTES = 64 * 1024
 

@@ -19,12 +19,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 
-from samen_sms import create_app, jobs
-from samen_sms.config import Config
-from samen_sms.embedded_redis import EmbeddedRedis, free_port
-from samen_sms.simulate import inbound_params
-from samen_sms.standin import StandinState, running_standin
-from samen_sms.worker import LineWorker
+from samen_sms.app import create_app
+from samen_sms.core.config import Config
+from samen_sms.devtools.embedded_redis import EmbeddedRedis, free_port
+from samen_sms.devtools.simulate import inbound_params
+from samen_sms.devtools.standin import StandinState, running_standin
+from samen_sms.line import replies as jobs
+from samen_sms.line.worker import LineWorker
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC_URL = "https://line.example.org"

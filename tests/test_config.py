@@ -5,7 +5,46 @@ from __future__ import annotations
 import pytest
 
 from samen_sms.app import create_app
-from samen_sms.config import Config, ConfigError
+from samen_sms.core.config import Config, ConfigError
+
+PRODUCTION = {
+    "TWILIO_AUTH_TOKEN": "t" * 32,
+    "PUBLIC_URL": "https://line.example.org",
+    "SAMEN_SECRET_KEY": "s" * 32,
+    "REDIS_URL": "redis://redis.internal:6379/0",
+    "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+    "TWILIO_SMS_FROM": "+447700900000",
+}
+
+
+def test_production_starts_with_every_setting() -> None:
+    cfg = Config.from_env(PRODUCTION)
+    assert not cfg.development and cfg.redis_url == PRODUCTION["REDIS_URL"]
+    assert Config.from_env({**PRODUCTION, "TWILIO_SMS_FROM": "", "TWILIO_MESSAGING_SERVICE_SID": "MG" + "2" * 32})
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "named"),
+    [
+        ("REDIS_URL", "", "REDIS_URL"),
+        ("TWILIO_ACCOUNT_SID", "", "TWILIO_ACCOUNT_SID"),
+        ("TWILIO_SMS_FROM", "", "TWILIO_SMS_FROM or TWILIO_MESSAGING_SERVICE_SID"),
+        ("TWILIO_ACCOUNT_SID", "AC" + "0" * 32, "TWILIO_ACCOUNT_SID"),
+        ("TWILIO_AUTH_TOKEN", "dev-auth-token-not-secret", "TWILIO_AUTH_TOKEN"),
+        ("SAMEN_SECRET_KEY", "development-only-secret-key-do-not-use", "SAMEN_SECRET_KEY"),
+        ("PUBLIC_URL", "http://line.example.org", "PUBLIC_URL"),
+        ("SAMEN_WORKERS", "0", "SAMEN_WORKERS"),
+    ],
+)
+def test_production_refuses_unsafe_defaults_naming_the_variable(name: str, value: str, named: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        Config.from_env({**PRODUCTION, name: value})
+    assert named in str(err.value)
+
+
+def test_worker_settings_go_through_config() -> None:
+    cfg = Config.from_env({**PRODUCTION, "SAMEN_WORKERS": "6", "SAMEN_WORKER_TTL": "60", "SAMEN_SWEEP_INTERVAL": "9"})
+    assert (cfg.workers, cfg.worker_ttl, cfg.sweep_interval) == (6, 60, 9)
 
 
 def test_production_refuses_missing_secrets() -> None:
@@ -27,14 +66,7 @@ def test_signature_check_cannot_be_switched_off_off_loopback() -> None:
     )
     with pytest.raises(ConfigError):
         create_app(config=cfg)
-    production = Config.from_env(
-        {
-            "TWILIO_AUTH_TOKEN": "t",
-            "PUBLIC_URL": "https://line.example.org",
-            "SAMEN_SECRET_KEY": "s" * 32,
-            "SAMEN_CHECK_SIGNATURES": "0",
-        }
-    )
+    production = Config.from_env({**PRODUCTION, "SAMEN_CHECK_SIGNATURES": "0"})
     assert production.check_signatures
 
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from samen_sms.catalogue import CatalogueError, load_catalogues
-from samen_sms.config import Config
-from samen_sms.engine import TWILIO_STOP_WORDS, WHOLE_MESSAGE_ACTIONS, Content, Visit, step
-from samen_sms.identity import Channel
-from samen_sms.render import Renderer, line_params
-from samen_sms.runtime import load_content
-from samen_sms.segments import budget, cost, is_gsm7, main, screens
-from samen_sms.text import digit_value, dominant_script, fold, words
+from samen_sms.content.catalogue import CatalogueError, load_catalogues
+from samen_sms.content.engine import TWILIO_STOP_WORDS, WHOLE_MESSAGE_ACTIONS, Content, Visit, step
+from samen_sms.content.render import Renderer, line_params
+from samen_sms.content.segments import budget, cost, is_gsm7, main, screens
+from samen_sms.content.text import digit_value, dominant_script, fold, words
+from samen_sms.core.config import Config
+from samen_sms.core.identity import Channel
+from samen_sms.line.runtime import load_content
 
 LANGUAGES = ["nl", "en", "ar", "fa", "ti", "tr", "uk", "so"]
 SCRIPTS = {

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from samen_sms.config import Config
-from samen_sms.directory import Directory, DirectoryError, Service, load_directory, main
-from samen_sms.engine import Visit, step
-from samen_sms.identity import Channel
-from samen_sms.places import Places, load_places, place_key
-from samen_sms.render import Renderer, line_params
-from samen_sms.runtime import load_content
+from samen_sms.content.directory import Directory, DirectoryError, Service, load_directory, main
+from samen_sms.content.engine import Visit, step
+from samen_sms.content.places import Places, load_places, place_key
+from samen_sms.content.render import Renderer, line_params
+from samen_sms.core.config import Config
+from samen_sms.core.identity import Channel
+from samen_sms.line.runtime import load_content
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 ENTRY = """

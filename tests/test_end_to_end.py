@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import requests
 
-from samen_sms.embedded_redis import free_port
-from samen_sms.standin import StandinState
+from samen_sms.devtools.embedded_redis import free_port
+from samen_sms.devtools.standin import StandinState
 from tests.conftest import ALICE, BOB, PUBLIC_URL, Processes, inbound, sent_to, sign, wait_until
 
 
@@ -52,12 +52,12 @@ def test_standin_status_callbacks_are_accepted_and_counted(
     redis_conn, redis_server: str, standin_server: tuple[str, StandinState]
 ) -> None:
     """`make run`'s stand-in reports delivery like Twilio: signed, and the line counts it."""
-    from samen_sms.standin import _report_delivery
+    from samen_sms.devtools.standin import _report_delivery
     from tests.conftest import AUTH_TOKEN, test_env
 
     port = free_port()
     public = f"http://127.0.0.1:{port}"
-    procs = Processes(test_env(redis_server, standin_server[0], PUBLIC_URL=public))
+    procs = Processes(test_env(redis_server, standin_server[0], PUBLIC_URL=public, SAMEN_ENV="development"))
     try:
         procs.web(port, workers=1)
         _report_delivery(public + "/twilio/status", AUTH_TOKEN, "SM" + "b" * 32, ALICE)

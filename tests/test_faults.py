@@ -16,12 +16,13 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
-from samen_sms import create_app, jobs
-from samen_sms.config import Config
-from samen_sms.embedded_redis import EmbeddedRedis, free_port
-from samen_sms.identity import Channel
-from samen_sms.standin import StandinState
-from samen_sms.worker import LineWorker
+from samen_sms.app import create_app
+from samen_sms.core.config import Config
+from samen_sms.core.identity import Channel
+from samen_sms.devtools.embedded_redis import EmbeddedRedis, free_port
+from samen_sms.devtools.standin import StandinState
+from samen_sms.line import replies as jobs
+from samen_sms.line.worker import LineWorker
 from tests.conftest import (
     ALICE,
     BOB,

@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from samen_sms.identity import Channel
-from samen_sms.standin import StandinState
+from samen_sms.core.identity import Channel
+from samen_sms.devtools.standin import StandinState
 from tests.conftest import ALICE, BOB, PUBLIC_URL, PostFn, inbound, sent_to, sign
 
 

@@ -10,10 +10,10 @@ import pytest
 import redis
 from flask import Flask
 
-from samen_sms import privacy
-from samen_sms.identity import Channel
-from samen_sms.standin import Fault, StandinState
-from samen_sms.store import OWED
+from samen_sms.core import keyspace
+from samen_sms.core.identity import Channel
+from samen_sms.devtools.standin import Fault, StandinState
+from samen_sms.line import privacy
 from tests.conftest import ALICE, BOB, PostFn, inbound, sent_to
 
 WA_BOB = "whatsapp:" + BOB
@@ -105,7 +105,7 @@ def test_no_number_and_no_message_text_is_kept_or_logged(
     per_person = len(CONVERSATION) + len(SECRETS) + 1
     assert len(sent_to(standin, ALICE)) == per_person
     assert len(sent_to(standin, WA_BOB)) == per_person - 1
-    assert redis_conn.zcard(OWED) == 0
+    assert redis_conn.zcard(keyspace.OWED()) == 0
     assert leaks(redis_conn, caplog.text + "".join(capfd.readouterr()), needles) == []
 
 
@@ -113,7 +113,7 @@ def test_every_person_key_expires(post: PostFn, work: Callable[[], None], redis_
     for text in ("hi", "2", "1"):
         post(inbound(ALICE, text))
     # Before the worker runs: session, profile, outbox, rate counter, de-dup markers, queued jobs.
-    shared = (OWED.encode(), b"rq:queue:samen", b"rq:queues")
+    shared = (keyspace.OWED().encode(), b"rq:queue:samen", b"rq:queues")
     forever = sorted(key for key in redis_conn.scan_iter() if redis_conn.ttl(key) == -1 and key not in shared)
     assert forever == []
     work()
@@ -157,8 +157,8 @@ def test_delete_erases_everything_and_confirms_neutrally(
 
 
 def delete_words() -> list[tuple[str, str]]:
-    from samen_sms.config import Config
-    from samen_sms.runtime import load_content
+    from samen_sms.core.config import Config
+    from samen_sms.line.runtime import load_content
 
     content = load_content(Config.from_env({"SAMEN_ENV": "development"}))
     return [(loc, word) for loc, cat in content.catalogues.items() for word in cat.keywords.get("delete", ())]

@@ -13,13 +13,17 @@ import redis
 from flask import Flask
 from rq.registry import ScheduledJobRegistry
 
-from samen_sms import broadcast, create_app, infosessions, jobs, subscriptions
-from samen_sms.config import Config
-from samen_sms.identity import Address, Channel
-from samen_sms.quiet import AMSTERDAM, quiet_until
-from samen_sms.ratelimit import SharedRate
-from samen_sms.standin import Fault, StandinState
-from samen_sms.templates import load_templates
+from samen_sms.announce import broadcast, subscriptions
+from samen_sms.announce import sessions as infosessions
+from samen_sms.announce.ratelimit import SharedRate
+from samen_sms.announce.templates import load_templates
+from samen_sms.app import create_app
+from samen_sms.core import keyspace
+from samen_sms.core.config import Config
+from samen_sms.core.identity import Address, Channel
+from samen_sms.core.quiet import AMSTERDAM, quiet_until
+from samen_sms.devtools.standin import Fault, StandinState
+from samen_sms.line import replies as jobs
 from tests.conftest import ALICE, BOB, PUBLIC_URL, PostFn, inbound, sent_to, sign, with_config
 
 CAROL = "+447700900789"
@@ -66,7 +70,7 @@ def subscribe(app: Flask, number: str, channel: Channel, region: str, locale: st
     pipe = rt.redis.pipeline(transaction=True)
     subscriptions.subscribe(pipe, p, subscriptions.Subscriber(region, locale, channel, int(time.time()), "d", sealed))
     if window:
-        pipe.set(subscriptions.whatsapp_key(p), 1, ex=subscriptions.WHATSAPP_WINDOW)
+        pipe.set(keyspace.WHATSAPP_WINDOW(p), 1, ex=subscriptions.WHATSAPP_WINDOW)
     pipe.execute()
     return p
 
@@ -154,7 +158,7 @@ def test_announcement_goes_once_to_each_match_in_their_language(
     post(inbound(ALICE, "1"))
     work()
     assert sent_to(standin, ALICE)[-1].startswith("Thank you. We will send you a reminder")
-    assert redis_conn.hexists(subscriptions.rsvp_key(sid), alice)
+    assert redis_conn.hexists(keyspace.RSVP(sid), alice)
     assert "Interested (replied to the announcement): 1" in cli(app, "status", sid)[1]
     assert "interested 1" in cli(app, "list")[1]
     broadcast.enqueue(app.extensions["samen"], sid, "r")
@@ -162,7 +166,7 @@ def test_announcement_goes_once_to_each_match_in_their_language(
     assert sent_to(standin, ALICE)[-1].startswith("Reminder: Health in the Netherlands")
     assert sent_to(standin, "whatsapp:" + BOB) == [to_bob]
     # What the broadcast kept about who got it, and who replied, expires (the consent itself stays).
-    for name in (broadcast.key(f"{sid}:a", "done"), broadcast.key(f"{sid}:r", "done"), subscriptions.rsvp_key(sid)):
+    for name in (broadcast.key(f"{sid}:a", "done"), broadcast.key(f"{sid}:r", "done"), keyspace.RSVP(sid)):
         assert redis_conn.ttl(name) > 0, name
 
 
@@ -179,7 +183,7 @@ def test_opted_out_or_refused_subscribers_get_nothing(
     work()
     assert sent_to(standin, ALICE) == [] and sent_to(standin, BOB) == []
     assert len(sent_to(standin, CAROL)) == 1
-    assert redis_conn.sismember(subscriptions.OPTOUT, bob)
+    assert redis_conn.sismember(keyspace.OPTOUT(), bob)
     output = cli(app, "status", sid)[1]
     assert "total 3, sent 1, delivered 0, failed 1, skipped 1 (opted_out 1)" in output
 

@@ -10,9 +10,11 @@ from datetime import datetime
 
 from flask import Flask
 
-from samen_sms import broadcast, infosessions, subscriptions
-from samen_sms.identity import Address, Channel
-from samen_sms.standin import StandinState
+from samen_sms.announce import broadcast, subscriptions
+from samen_sms.announce import sessions as infosessions
+from samen_sms.core import keyspace
+from samen_sms.core.identity import Address, Channel
+from samen_sms.devtools.standin import StandinState
 from tests.conftest import Processes, wait_until
 
 MATCHING = 1000
@@ -37,7 +39,7 @@ def _subscribers(app: Flask) -> tuple[set[str], set[str]]:
         sub = subscriptions.Subscriber(region, locale, channel, int(time.time()), "d", rt.keys.seal(address))
         subscriptions.subscribe(pipe, p, sub)
         if channel is Channel.WHATSAPP:
-            pipe.set(subscriptions.whatsapp_key(p), 1, ex=subscriptions.WHATSAPP_WINDOW)
+            pipe.set(keyspace.WHATSAPP_WINDOW(p), 1, ex=subscriptions.WHATSAPP_WINDOW)
         if i >= MATCHING + 50:
             subscriptions.opt_out(pipe, p)  # 100 said STOP
         (wanted if i < MATCHING else unwanted).add(address.twilio)

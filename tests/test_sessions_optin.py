@@ -7,9 +7,10 @@ from collections.abc import Callable
 import redis
 from flask import Flask
 
-from samen_sms import subscriptions
-from samen_sms.identity import Address, Channel
-from samen_sms.standin import StandinState
+from samen_sms.announce import subscriptions
+from samen_sms.core import keyspace
+from samen_sms.core.identity import Address, Channel
+from samen_sms.devtools.standin import StandinState
 from tests.conftest import ALICE, BOB, PostFn, inbound, sent_to
 
 
@@ -105,7 +106,7 @@ def test_opting_out_by_keyword_menu_stop_word_and_21610(
     talk(post, work, standin, ALICE, "sessions", "1", "Utrecht", "1")
     assert talk(post, work, standin, ALICE, "STOP") == []
     assert subscriptions.find(redis_conn, p) is None
-    assert redis_conn.sismember(subscriptions.OPTOUT, p)
+    assert redis_conn.sismember(keyspace.OPTOUT(), p)
     talk(post, work, standin, ALICE, "START")
     assert subscriptions.find(redis_conn, p) is not None
     # A send refused with 21610 marks them opted out too.
@@ -120,7 +121,7 @@ def test_erase_removes_everything_announcements_keep(
     talk(post, work, standin, bob, "hello", "1", "sessions", "1", "1", "yes")
     p = pseudonym(app, BOB)
     assert subscriptions.describe(redis_conn, p)["subscribed"]
-    redis_conn.sadd(subscriptions.OPTOUT, p)
+    redis_conn.sadd(keyspace.OPTOUT(), p)
     pipe = redis_conn.pipeline(transaction=True)
     subscriptions.erase(pipe, p)
     pipe.execute()
@@ -134,7 +135,7 @@ def test_erase_removes_everything_announcements_keep(
         "opted_out": False,
         "rsvp_sessions": [],
     }
-    assert not redis_conn.exists(subscriptions.whatsapp_key(p))
+    assert not redis_conn.exists(keyspace.WHATSAPP_WINDOW(p))
     # The line's own "delete" keyword erases the subscription too.
     talk(post, work, standin, bob, "sessions", "1", "1", "yes")
     assert subscriptions.find(redis_conn, p) is not None

@@ -7,8 +7,8 @@ import json
 import redis
 from flask import Flask
 
-from samen_sms.standin import Fault, StandinState
-from samen_sms.store import OWED
+from samen_sms.core import keyspace
+from samen_sms.devtools.standin import Fault, StandinState
 from tests.conftest import ALICE, BOB, PUBLIC_URL, PostFn, inbound, sent_to, sign
 
 
@@ -96,7 +96,7 @@ def test_state_is_pseudonymous_and_expires(post: PostFn, work, redis_conn: redis
     assert 0 < session_ttl <= 30 * 60
     assert json.loads(redis_conn.get(f"samen:p:{p}")) == {"l": "en"}
     assert 0 < redis_conn.ttl(f"samen:p:{p}") <= 90 * 24 * 3600
-    assert redis_conn.zcard(OWED) == 0
+    assert redis_conn.zcard(keyspace.OWED()) == 0
     for key in redis_conn.scan_iter():
         assert ALICE.lstrip("+") not in key.decode()
 
@@ -136,7 +136,7 @@ def test_transient_twilio_errors_are_retried_permanent_ones_are_not(
         registry.remove(job_id)
     work()
     assert len(sent_to(standin, ALICE)) == 1
-    assert redis_conn.zcard(OWED) == 0
+    assert redis_conn.zcard(keyspace.OWED()) == 0
 
 
 def test_status_callback_counts_outcomes_without_content(post: PostFn, redis_conn: redis.Redis) -> None:

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import redis
 
-from samen_sms.standin import Fault, StandinState
-from samen_sms.store import OWED
+from samen_sms.core import keyspace
+from samen_sms.devtools.standin import Fault, StandinState
 from tests.conftest import ALICE, BOB, PostFn, Processes, inbound, sent_to, wait_until
 
 
@@ -51,7 +51,7 @@ def test_killed_after_twilio_accepted_the_reply_is_not_sent_again(
 def test_sweep_requeues_only_what_the_queue_cannot_account_for(
     post: PostFn, app, redis_conn: redis.Redis, work: Callable[[], None], standin: StandinState
 ) -> None:
-    from samen_sms.worker import sweep
+    from samen_sms.line.worker import sweep
 
     for sender in (ALICE, BOB, "whatsapp:+447700900789"):
         post(inbound(sender, "hi"))
@@ -60,7 +60,7 @@ def test_sweep_requeues_only_what_the_queue_cannot_account_for(
     assert sweep(min_age=0) == 3
     work()
     assert len(standin.messages) == 3
-    assert redis_conn.zcard(OWED) == 0
+    assert redis_conn.zcard(keyspace.OWED()) == 0
 
 
 def assert_each_reply_sent_once_after_restart(
@@ -72,7 +72,7 @@ def assert_each_reply_sent_once_after_restart(
     replies = sent_to(standin, ALICE)
     assert replies[0].startswith("Hello, this is the SAMEN information line.")
     assert replies[1].startswith("Reply with a number:")
-    assert wait_until(lambda: redis_conn.zcard(OWED) == 0, timeout=10)
+    assert wait_until(lambda: redis_conn.zcard(keyspace.OWED()) == 0, timeout=10)
     wait_until(lambda: False, timeout=1.0)  # nothing more may arrive
     assert len(sent_to(standin, ALICE)) == 2
     assert ALICE.lstrip("+") not in processes.output()

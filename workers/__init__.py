@@ -1,1 +1,1 @@
-"""Worker entry point: `python -m workers` (see samen_sms.worker)."""
+"""Worker entry point: `python -m workers` (see samen_sms.line.worker)."""

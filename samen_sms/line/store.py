@@ -1,20 +1,6 @@
-"""What the line keeps in Redis about a person, under their pseudonym, and for how long.
+"""What the line keeps in Redis about a person, under their pseudonym: the webhook's two round trips.
 
-Keys (`{p}` is the pseudonym, never a number):
-- `samen:d:{MessageSid}`  de-duplication marker
-- `samen:s:{p}`           session: node and menu hint (JSON), expires when idle
-- `samen:p:{p}`           profile: language (JSON), expires after months without contact
-- `samen:r:{p}:{window}`  message count in the current rate-limit window
-- `samen:o:{p}`           outbox: replies owed, as references, address sealed
-- `samen:f:{p}`           the reply being sent right now (in flight)
-- `samen:a:{p}`           when the in-flight reply was last handed to Twilio (crash recovery)
-- `samen:n:{p}`           how many transient failures the in-flight reply has had
-- `samen:lock:{p}`        the per-person delivery lock
-- `samen:m:{MessageSid}`  Twilio's id of a sent reply -> pseudonym, for delivery-status hooks
-- `samen:ms:{p}`          the MessageSids of those replies, so erasure finds them without a SCAN
-- `samen:owed`            sorted set of pseudonyms with replies owed, for recovery sweeps
-
-Every one of them has a TTL; `samen:owed` loses a member when its replies are sent or erased.
+The keys and their lifetimes are in `samen_sms.core.keyspace`; every one of them has a TTL.
 """
 
 from __future__ import annotations
@@ -27,53 +13,12 @@ from typing import Any
 import redis
 from rq import Queue, Retry
 
-from samen_sms.config import Config
-from samen_sms.engine import Outcome, Ref, Visit
+from samen_sms.content.engine import Outcome, Ref, Visit
+from samen_sms.core import keyspace
+from samen_sms.core.config import Config
 
-PREFIX = "samen:"
-OWED = PREFIX + "owed"
-DELIVER_JOB = "samen_sms.jobs.deliver"
+DELIVER_JOB = "samen_sms.line.replies.deliver"
 OUTBOX_TTL = 7 * 24 * 3600
-
-
-def session_key(p: str) -> str:
-    return f"{PREFIX}s:{p}"
-
-
-def profile_key(p: str) -> str:
-    return f"{PREFIX}p:{p}"
-
-
-def outbox_key(p: str) -> str:
-    return f"{PREFIX}o:{p}"
-
-
-def inflight_key(p: str) -> str:
-    return f"{PREFIX}f:{p}"
-
-
-def attempt_key(p: str) -> str:
-    return f"{PREFIX}a:{p}"
-
-
-def tries_key(p: str) -> str:
-    return f"{PREFIX}n:{p}"
-
-
-def lock_key(p: str) -> str:
-    return f"{PREFIX}lock:{p}"
-
-
-def sent_key(p: str) -> str:
-    return f"{PREFIX}ms:{p}"
-
-
-def sent_sid_key(sid: str) -> str:
-    return f"{PREFIX}m:{sid}"
-
-
-def rate_key(p: str, window: int) -> str:
-    return f"{PREFIX}r:{p}:{window}"
 
 
 def person_keys(p: str, now: float, rate_window: int) -> list[str]:
@@ -85,15 +30,15 @@ def person_keys(p: str, now: float, rate_window: int) -> list[str]:
     """
     window = int(now // rate_window)
     return [
-        session_key(p),
-        profile_key(p),
-        outbox_key(p),
-        inflight_key(p),
-        attempt_key(p),
-        tries_key(p),
-        sent_key(p),
-        rate_key(p, window),
-        rate_key(p, window - 1),
+        keyspace.CONVERSATION(p),
+        keyspace.PROFILE(p),
+        keyspace.OUTBOX(p),
+        keyspace.INFLIGHT(p),
+        keyspace.ATTEMPT(p),
+        keyspace.TRIES(p),
+        keyspace.SENT_BY(p),
+        keyspace.RATE(p, window),
+        keyspace.RATE(p, window - 1),
     ]
 
 
@@ -136,6 +81,17 @@ class OutboxItem:
         return cls(data["a"], data["l"], refs, data["c"], data["t"], bool(data.get("x")))
 
 
+def place_in_menus(pipe: Any, p: str, node: str, hint: str | None, ttl: int) -> None:
+    """Queue on `pipe`: the person is now at `node` (with the menu's hint), for `ttl` seconds."""
+    state = {"n": node, "h": hint} if hint else {"n": node}
+    pipe.set(keyspace.CONVERSATION(p), json.dumps(state, separators=(",", ":")), ex=ttl)
+
+
+def remember_language(pipe: Any, p: str, locale: str, ttl: int, only_if_unknown: bool = False) -> None:
+    """Queue on `pipe`: the person's language is `locale` (kept `ttl` seconds after the last contact)."""
+    pipe.set(keyspace.PROFILE(p), json.dumps({"l": locale}), ex=ttl, nx=only_if_unknown)
+
+
 def _json(raw: bytes | None) -> dict[str, Any]:
     if not raw:
         return {}
@@ -157,11 +113,11 @@ class Store:
     def arrive(self, message_sid: str, p: str, now: float | None = None) -> Arrival:
         """Round trip 1: claim the MessageSid, read session and profile, count the message."""
         now = time.time() if now is None else now
-        counter = rate_key(p, int(now // self.config.rate_limit_window))
+        counter = keyspace.RATE(p, int(now // self.config.rate_limit_window))
         pipe = self.conn.pipeline(transaction=False)
-        pipe.set(f"{PREFIX}d:{message_sid}", 1, nx=True, ex=self.config.dedup_ttl)
-        pipe.get(session_key(p))
-        pipe.get(profile_key(p))
+        pipe.set(keyspace.DEDUP(message_sid), 1, nx=True, ex=self.config.dedup_ttl)
+        pipe.get(keyspace.CONVERSATION(p))
+        pipe.get(keyspace.PROFILE(p))
         pipe.incr(counter)
         pipe.expire(counter, self.config.rate_limit_window)
         claimed, session_raw, profile_raw, count, _ = pipe.execute()
@@ -171,7 +127,7 @@ class Store:
 
     def release(self, message_sid: str) -> None:
         """Forget a claimed MessageSid, so Twilio's retry is answered after a failed second step."""
-        self.conn.delete(f"{PREFIX}d:{message_sid}")
+        self.conn.delete(keyspace.DEDUP(message_sid))
 
     def transaction(self) -> Any:
         """A MULTI/EXEC pipeline, opened explicitly so RQ can add its enqueue to it."""
@@ -184,14 +140,11 @@ class Store:
         cfg = self.config
         pipe = effects_pipe if effects_pipe is not None else self.transaction()
         if outcome.node is None:
-            pipe.delete(session_key(p))
+            pipe.delete(keyspace.CONVERSATION(p))
         else:
-            state: dict[str, str] = {"n": outcome.node}
-            if outcome.hint:
-                state["h"] = outcome.hint
-            pipe.set(session_key(p), json.dumps(state, separators=(",", ":")), ex=cfg.session_ttl)
+            place_in_menus(pipe, p, outcome.node, outcome.hint, cfg.session_ttl)
         if outcome.locale is not None:
-            pipe.set(profile_key(p), json.dumps({"l": outcome.locale}), ex=cfg.profile_ttl)
+            remember_language(pipe, p, outcome.locale, cfg.profile_ttl)
         if outcome.replies:
             forget = "delete" in outcome.effects
             item = OutboxItem(sealed, outcome.reply_locale, outcome.replies, channel, time.time(), forget)
@@ -200,9 +153,9 @@ class Store:
 
     def enqueue_delivery(self, pipe: Any, p: str, item: OutboxItem) -> None:
         """Queue one reply on a pipeline: outbox, the owed index, and a delivery job."""
-        pipe.rpush(outbox_key(p), item.dumps())
-        pipe.expire(outbox_key(p), OUTBOX_TTL)
-        pipe.zadd(OWED, {p: item.created}, nx=True)
+        pipe.rpush(keyspace.OUTBOX(p), item.dumps())
+        pipe.expire(keyspace.OUTBOX(p), OUTBOX_TTL)
+        pipe.zadd(keyspace.OWED(), {p: item.created}, nx=True)
         enqueue_deliver(self.queue, self.config, p, pipe)
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import time
 from typing import Any
 
 from rq import SimpleWorker
 from rq.worker_pool import WorkerPool
 
-from samen_sms.jobs import init_context
-from samen_sms.store import OWED, enqueue_deliver, inflight_key, outbox_key
+from samen_sms.core import keyspace
+from samen_sms.line.replies import init_context
+from samen_sms.line.store import enqueue_deliver
 
 log = logging.getLogger(__name__)
 
@@ -27,17 +27,17 @@ def sweep(min_age: float = SWEEP_AFTER) -> int:
     """
     rt = init_context().runtime
     conn = rt.redis
-    budget = conn.zcard(OWED) - rt.queue.count
+    budget = conn.zcard(keyspace.OWED()) - rt.queue.count
     if budget <= 0:
         return 0
     cutoff = time.time() - min_age
     requeued = 0
-    for raw in conn.zrangebyscore(OWED, "-inf", cutoff, start=0, num=min(budget, 1000)):
+    for raw in conn.zrangebyscore(keyspace.OWED(), "-inf", cutoff, start=0, num=min(budget, 1000)):
         p = raw.decode() if isinstance(raw, bytes) else str(raw)
-        if not conn.exists(outbox_key(p), inflight_key(p)):
-            conn.zrem(OWED, p)
+        if not conn.exists(keyspace.OUTBOX(p), keyspace.INFLIGHT(p)):
+            conn.zrem(keyspace.OWED(), p)
             continue
-        conn.zadd(OWED, {p: time.time()}, xx=True)
+        conn.zadd(keyspace.OWED(), {p: time.time()}, xx=True)
         enqueue_deliver(rt.queue, rt.config, p)
         requeued += 1
     if requeued:
@@ -49,8 +49,9 @@ class LineWorker(SimpleWorker):
     """An RQ worker that runs jobs in its own process (the runtime is already built) and sweeps."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("worker_ttl", int(os.environ.get("SAMEN_WORKER_TTL", "40")))
-        kwargs.setdefault("maintenance_interval", int(os.environ.get("SAMEN_SWEEP_INTERVAL", "20")))
+        config = init_context().runtime.config
+        kwargs.setdefault("worker_ttl", config.worker_ttl)
+        kwargs.setdefault("maintenance_interval", config.sweep_interval)
         super().__init__(*args, **kwargs)
         self._swept = False
 
@@ -67,12 +68,13 @@ class LineWorker(SimpleWorker):
 def main(argv: list[str] | None = None) -> None:
     """Entry point of `python -m workers`."""
     parser = argparse.ArgumentParser(description="Run the SAMEN line's RQ workers.")
-    parser.add_argument("--processes", type=int, default=int(os.environ.get("SAMEN_WORKERS", "2")))
+    parser.add_argument("--processes", type=int, help="worker processes (default: SAMEN_WORKERS)")
     parser.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     ctx = init_context()  # content, keys, Redis and the Twilio client: once, before the pool forks
     rt = ctx.runtime
-    log.info("worker pool: %d processes on queue %r", args.processes, rt.queue.name)
-    pool = WorkerPool([rt.queue.name], connection=rt.redis, num_workers=args.processes, worker_class=LineWorker)
+    processes = args.processes or rt.config.workers
+    log.info("worker pool: %d processes on queue %r", processes, rt.queue.name)
+    pool = WorkerPool([rt.queue.name], connection=rt.redis, num_workers=processes, worker_class=LineWorker)
     pool.start(burst=args.burst, logging_level="INFO")

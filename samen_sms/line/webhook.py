@@ -9,14 +9,14 @@ from dataclasses import dataclass
 import redis
 from flask import Blueprint, Response, abort, current_app, request
 
-from samen_sms import twiml
-from samen_sms.engine import Outcome, Visit, step
-from samen_sms.identity import Address, BadAddress, Channel
-from samen_sms.privacy import erase
-from samen_sms.runtime import Runtime
-from samen_sms.signature import SignatureCheck
-from samen_sms.store import PREFIX
-from samen_sms.text import dominant_script
+from samen_sms.content.engine import Outcome, Visit, step
+from samen_sms.content.text import dominant_script
+from samen_sms.core import keyspace
+from samen_sms.core.identity import Address, BadAddress, Channel
+from samen_sms.line import twiml
+from samen_sms.line.privacy import erase
+from samen_sms.line.runtime import Runtime
+from samen_sms.line.signature import SignatureCheck
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
@@ -163,9 +163,9 @@ def status() -> Response:
     rt = runtime()
     try:
         pipe = rt.redis.pipeline(transaction=False)
-        pipe.hincrby(f"{PREFIX}stats:status", status_value, 1)
+        pipe.hincrby(keyspace.STATS("status"), status_value, 1)
         if error.isdigit():
-            pipe.hincrby(f"{PREFIX}stats:errors", error, 1)
+            pipe.hincrby(keyspace.STATS("errors"), error, 1)
         for hook in current_app.extensions.get("samen.status_hooks", []):
             hook(pipe, sid, status_value, error)
         pipe.execute()

@@ -8,8 +8,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from samen_sms.engine import Content, Outcome, Visit
-from samen_sms.text import fold, strip_edges
+from samen_sms.content.engine import Content, Outcome, Visit
+from samen_sms.content.text import fold, strip_edges
 
 
 @dataclass(frozen=True)

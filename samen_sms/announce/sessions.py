@@ -19,14 +19,13 @@ import redis
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
 
-from samen_sms.catalogue import placeholders
-from samen_sms.identity import Channel
-from samen_sms.optin import ALL_NL
-from samen_sms.places import Places
-from samen_sms.quiet import AMSTERDAM
-from samen_sms.subscriptions import SESSIONS_INDEX
+from samen_sms.content.catalogue import placeholders
+from samen_sms.content.optin import ALL_NL
+from samen_sms.content.places import Places
+from samen_sms.core import keyspace
+from samen_sms.core.identity import Channel
+from samen_sms.core.quiet import AMSTERDAM
 
-PREFIX = "samen:"
 # Variables a title or description may use, filled in per language: "{host} at {place}, {date}".
 TEXT_VARIABLES = frozenset({"date", "place", "host", "languages"})
 FIELDS = {"title", "description", "starts", "ends", "place", "online", "host", "languages", "regions"}
@@ -68,11 +67,6 @@ class InfoSession:
     def loads(cls, raw: str | bytes) -> InfoSession:
         """Read what `dumps` wrote."""
         return cls(**json.loads(raw))
-
-
-def session_key(session_id: str) -> str:
-    """Where one session is stored."""
-    return f"{PREFIX}session:{session_id}"
 
 
 def _texts(raw: dict[str, Any], name: str, required: bool) -> dict[str, str]:
@@ -192,22 +186,22 @@ def _regions(value: Any, places: Places, regions: Mapping[str, str]) -> list[str
 
 def add(conn: redis.Redis, session: InfoSession, pipe: Any) -> InfoSession:
     """Store a checked session on `pipe` (executed by the caller) under a new id."""
-    session_id = str(conn.incr(f"{PREFIX}session_seq"))
+    session_id = str(conn.incr(keyspace.SESSION_SEQ()))
     stored = InfoSession(**{**asdict(session), "id": session_id})
-    pipe.set(session_key(session_id), stored.dumps())
-    pipe.zadd(SESSIONS_INDEX, {session_id: stored.starts})
+    pipe.set(keyspace.SESSION(session_id), stored.dumps())
+    pipe.zadd(keyspace.SESSIONS(), {session_id: stored.starts})
     return stored
 
 
 def get(conn: redis.Redis, session_id: str) -> InfoSession | None:
     """One stored session, or None."""
-    raw = conn.get(session_key(session_id))
+    raw = conn.get(keyspace.SESSION(session_id))
     return InfoSession.loads(raw) if raw else None
 
 
 def all_sessions(conn: redis.Redis) -> list[InfoSession]:
     """Every stored session, soonest first."""
-    raw: list[bytes] = list(conn.zrange(SESSIONS_INDEX, 0, -1))  # type: ignore[arg-type]
+    raw: list[bytes] = list(conn.zrange(keyspace.SESSIONS(), 0, -1))  # type: ignore[arg-type]
     ids = [x.decode() for x in raw]
     return [s for s in (get(conn, i) for i in ids) if s]
 

@@ -1,7 +1,7 @@
 """Talk to a running line as Twilio would: signed webhooks in, replies read from the stand-in.
 
-python -m samen_sms.simulate hi                 # one message by SMS
-python -m samen_sms.simulate --whatsapp         # a conversation on WhatsApp (type, Enter)
+python -m samen_sms.devtools.simulate hi                 # one message by SMS
+python -m samen_sms.devtools.simulate --whatsapp         # a conversation on WhatsApp (type, Enter)
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 import requests
 from twilio.request_validator import RequestValidator
 
-from samen_sms.config import DEV_AUTH_TOKEN, DEV_SMS_FROM, DEV_WHATSAPP_FROM
+from samen_sms.core.config import DEV_AUTH_TOKEN, DEV_SMS_FROM, DEV_WHATSAPP_FROM
 
 DEFAULT_FROM = "+447700900123"  # a number reserved for fiction (Ofcom)
 

@@ -14,8 +14,9 @@ from typing import Any
 
 import redis
 
-from samen_sms.config import Config
-from samen_sms.store import OWED, person_keys, sent_key, sent_sid_key
+from samen_sms.core import keyspace
+from samen_sms.core.config import Config
+from samen_sms.line.store import person_keys
 
 # eraser(conn, pipe, pseudonym, config): queue on `pipe` the deletion of what the module keeps.
 Eraser = Callable[[redis.Redis, Any, str, Config], None]
@@ -33,9 +34,9 @@ def register_eraser(eraser: Eraser) -> Eraser:
 @register_eraser
 def erase_line_state(conn: redis.Redis, pipe: Any, p: str, config: Config) -> None:
     """Session, profile, rate counters, queued and in-flight replies, and delivery bookkeeping."""
-    sids = [sid.decode() if isinstance(sid, bytes) else str(sid) for sid in conn.smembers(sent_key(p))]
-    pipe.delete(*person_keys(p, time.time(), config.rate_limit_window), *(sent_sid_key(sid) for sid in sids))
-    pipe.zrem(OWED, p)
+    sids = [sid.decode() if isinstance(sid, bytes) else str(sid) for sid in conn.smembers(keyspace.SENT_BY(p))]
+    pipe.delete(*person_keys(p, time.time(), config.rate_limit_window), *(keyspace.SENT_SID(sid) for sid in sids))
+    pipe.zrem(keyspace.OWED(), p)
 
 
 def erase(conn: redis.Redis, pipe: Any, p: str, config: Config) -> None:

@@ -9,12 +9,13 @@ from datetime import UTC, datetime, timedelta
 import requests
 from twilio.base.exceptions import TwilioException
 
-from samen_sms import infosessions, subscriptions
-from samen_sms.identity import Address, Channel
-from samen_sms.jobs import WorkerContext
-from samen_sms.runtime import Runtime
-from samen_sms.sender import PermanentSendError, TransientSendError
-from samen_sms.templates import Template
+from samen_sms.announce import sessions as infosessions
+from samen_sms.announce import subscriptions
+from samen_sms.announce.templates import Template
+from samen_sms.core.identity import Address, Channel
+from samen_sms.line.replies import WorkerContext
+from samen_sms.line.runtime import Runtime
+from samen_sms.line.sender import PermanentSendError, TransientSendError
 
 KIND_TEMPLATE = {"a": "announcement", "r": "reminder"}
 TRANSIENT_TRIES = 3

@@ -1,4 +1,4 @@
-"""How many SMS segments a text costs, and `python -m samen_sms.segments`: the table per language.
+"""How many SMS segments a text costs, and `python -m samen_sms.content.segments`: the table per language.
 
 GSM-7 fits 160 characters in one SMS and 153 per part; one character outside it (Arabic, Ge'ez,
 Cyrillic, Turkish s-cedilla, an emoji, a curly quote) turns the whole message into UCS-2: 70, or
@@ -12,9 +12,9 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from samen_sms.catalogue import Catalogue
-from samen_sms.engine import Content, Ref
-from samen_sms.identity import Channel
+from samen_sms.content.catalogue import Catalogue
+from samen_sms.content.engine import Content, Ref
+from samen_sms.core.identity import Channel
 
 GSM7_BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -81,11 +81,11 @@ def screens(content: Content, locale: str) -> Iterator[tuple[str, tuple[Ref, ...
 
 def main(argv: list[str] | None = None) -> int:
     """Print segments per message and per screen for every language; exit 1 if one is over budget."""
-    from samen_sms.config import Config
-    from samen_sms.render import Renderer, line_params
-    from samen_sms.runtime import load_content
+    from samen_sms.content.render import Renderer, line_params
+    from samen_sms.core.config import Config
+    from samen_sms.line.runtime import load_content
 
-    parser = argparse.ArgumentParser(prog="python -m samen_sms.segments")
+    parser = argparse.ArgumentParser(prog="python -m samen_sms.content.segments")
     parser.add_argument("--screens-only", action="store_true")
     args = parser.parse_args(argv)
     cfg = Config.from_env({"SAMEN_ENV": "development"})

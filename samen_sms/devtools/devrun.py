@@ -13,8 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from samen_sms.config import DEV_SMS_FROM, ROOT
-from samen_sms.embedded_redis import shared_embedded_url
+from samen_sms.core.config import DEV_SMS_FROM, ROOT
+from samen_sms.devtools.embedded_redis import shared_embedded_url
 
 WEB_PORT = int(os.environ.get("PORT", "5000"))
 STANDIN_PORT = int(os.environ.get("STANDIN_PORT", "5099"))
@@ -40,7 +40,7 @@ def main() -> None:
     python = sys.executable
     procs = [
         subprocess.Popen(
-            [python, "-m", "samen_sms.standin", "--port", str(STANDIN_PORT), "--callbacks"], env=env, cwd=ROOT
+            [python, "-m", "samen_sms.devtools.standin", "--port", str(STANDIN_PORT), "--callbacks"], env=env, cwd=ROOT
         ),
         subprocess.Popen(
             [
@@ -73,7 +73,7 @@ def main() -> None:
    Redis:          {redis_url}
  Talk to it from a second terminal:
    make simulate                      (SMS from {DEV_SMS_FROM[:-3]}123)
-   .venv/bin/python -m samen_sms.simulate --whatsapp hi
+   .venv/bin/python -m samen_sms.devtools.simulate --whatsapp hi
  Ctrl-C stops everything.
 ==========================================================================
 """,

@@ -11,17 +11,16 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 from rq import Queue
 
-from samen_sms import optin
-from samen_sms.catalogue import Catalogue, load_catalogues
-from samen_sms.config import Config
-from samen_sms.directory import Directory, DirectoryError, load_directory
-from samen_sms.embedded_redis import shared_embedded_url
-from samen_sms.engine import Content
-from samen_sms.flow import Node, load_flow
-from samen_sms.identity import Keys
-from samen_sms.places import load_places, place_input
-from samen_sms.render import Renderer, line_params
-from samen_sms.store import Store
+from samen_sms.content import optin
+from samen_sms.content.catalogue import Catalogue, load_catalogues
+from samen_sms.content.directory import Directory, DirectoryError, load_directory
+from samen_sms.content.engine import Content
+from samen_sms.content.flow import Node, load_flow
+from samen_sms.content.places import load_places, place_input
+from samen_sms.content.render import Renderer, line_params
+from samen_sms.core.config import Config, ConfigError
+from samen_sms.core.identity import Keys
+from samen_sms.line.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +91,9 @@ def _check_directory(directory: Directory, nodes: Iterable[Node], reference: Cat
 
 def build_runtime(config: Config, web: bool = False) -> Runtime:
     """Connect, load and check everything; fails at start, never on a person's message."""
-    url = config.redis_url or shared_embedded_url(config.instance_dir)
-    conn = connect(url, web=web)
+    if not config.redis_url:
+        raise ConfigError("REDIS_URL is not set and no embedded Redis runs for this checkout: `make run` starts one.")
+    conn = connect(config.redis_url, web=web)
     queue = Queue(config.queue_name, connection=conn)
     content = load_content(config)
     try:

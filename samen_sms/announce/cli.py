@@ -12,11 +12,13 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from samen_sms import broadcast, infosessions, subscriptions
-from samen_sms.identity import Channel
-from samen_sms.quiet import AMSTERDAM
-from samen_sms.runtime import Runtime
-from samen_sms.templates import load_templates
+from samen_sms.announce import broadcast, subscriptions
+from samen_sms.announce import sessions as infosessions
+from samen_sms.announce.templates import load_templates
+from samen_sms.core import keyspace
+from samen_sms.core.identity import Channel
+from samen_sms.core.quiet import AMSTERDAM
+from samen_sms.line.runtime import Runtime
 
 sessions_cli = AppGroup("sessions", help="Information sessions: add, list, announce and follow them.")
 REMINDER_HOUR = 10  # the day before, at 10:00 Amsterdam time: never in quiet hours by default
@@ -78,7 +80,7 @@ def list_command() -> None:
     if not sessions:
         click.echo("No sessions yet. Add one with: flask --app app sessions add FILE")
     for s in sessions:
-        interested = rt.redis.hlen(subscriptions.rsvp_key(s.id))
+        interested = rt.redis.hlen(keyspace.RSVP(s.id))
         click.echo(
             f"{s.id:>4}  {s.start_time:%Y-%m-%d %H:%M}  {_title(s)[:40]:<40}  "
             f"regions {','.join(s.regions)}  languages {','.join(s.languages)}  interested {interested}"
@@ -93,9 +95,9 @@ def _audience(rt: Runtime, session: infosessions.InfoSession) -> Counter[tuple[s
     counts: Counter[tuple[str, str]] = Counter()
     templates = load_templates(rt.config.whatsapp_templates)
     for region in regions:
-        for batch in _hscan_batches(conn, subscriptions.subs_key(region)):
+        for batch in _hscan_batches(conn, keyspace.SUBSCRIBERS(region)):
             people = list(batch)
-            out = conn.smismember(subscriptions.OPTOUT, people) if people else []
+            out = conn.smismember(keyspace.OPTOUT(), people) if people else []
             handled = conn.hmget(done, people) if people else []
             for p, is_out, was in zip(people, out, handled, strict=True):
                 sub = subscriptions.Subscriber.loads(region, batch[p])
@@ -199,4 +201,4 @@ def status_command(session_id: str, wait: bool) -> None:
             f"{label}: {n['phase']}{until}. total {n['total']}, sent {n['sent']}, delivered {n['delivered']}, "
             f"failed {n['failed']}, skipped {sum(n['skipped'].values())} ({skipped})"
         )
-    click.echo(f"Interested (replied to the announcement): {rt.redis.hlen(subscriptions.rsvp_key(session.id))}")
+    click.echo(f"Interested (replied to the announcement): {rt.redis.hlen(keyspace.RSVP(session.id))}")

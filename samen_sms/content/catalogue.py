@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from samen_sms.identity import Channel
+from samen_sms.core.identity import Channel
 
 
 class CatalogueError(ValueError):

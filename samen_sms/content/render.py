@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import quote
 
-from samen_sms.catalogue import placeholders
-from samen_sms.directory import Directory, Service
-from samen_sms.engine import Content, Ref
-from samen_sms.identity import Channel
-from samen_sms.places import Places
+from samen_sms.content.catalogue import placeholders
+from samen_sms.content.directory import Directory, Service
+from samen_sms.content.engine import Content, Ref
+from samen_sms.content.places import Places
+from samen_sms.core.identity import Channel
 
 # The comma each script writes between facts (Arabic and Farsi turn it, Ge'ez has its own).
 _COMMA = {"Arab": "، ", "Ethi": "፣ "}

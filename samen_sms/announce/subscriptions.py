@@ -1,12 +1,8 @@
 """Who asked for announcements: consent, region, language and channel, found by pseudonym only.
 
-Keys (`{p}` is the pseudonym; the number is only ever stored sealed):
-- `samen:subs:{region}`  hash, pseudonym -> `locale|channel|consent time|how|sealed address`
-                         (one hash per safety region `VR01`..`VR25`, `NL` for the whole country)
-- `samen:optout`         set of pseudonyms that said stop (or Twilio refused with 21610)
-- `samen:wa:{p}`         exists for 24 h after the person's last WhatsApp message
-- `samen:rsvp:{session}` hash, pseudonym -> time: who replied to that session's announcement
-                         (expires 120 days after the last reply)
+One hash per safety region (`VR01`..`VR25`, `NL` for the whole country) maps a pseudonym to
+`locale|channel|consent time|how|sealed address`; the number is only ever stored sealed. Keys and
+their lifetimes are in `samen_sms.core.keyspace` (subscribers, opt-out set, WhatsApp window, RSVPs).
 """
 
 from __future__ import annotations
@@ -19,36 +15,19 @@ from typing import Any
 
 import redis
 
-from samen_sms.engine import Outcome
-from samen_sms.identity import Address, Channel, Keys
-from samen_sms.privacy import register_eraser
+from samen_sms.content.engine import Outcome
+from samen_sms.core import keyspace
+from samen_sms.core.identity import Address, Channel, Keys
+from samen_sms.line.privacy import register_eraser
 
 log = logging.getLogger(__name__)
 
-PREFIX = "samen:"
-OPTOUT = PREFIX + "optout"
-SESSIONS_INDEX = PREFIX + "sessions"
 WHATSAPP_WINDOW = 24 * 3600
 # Replies to an announcement are kept for the reminder and the count, then go (sessions are announced
 # weeks, not months, ahead).
 RSVP_TTL = 120 * 24 * 3600
 REGIONS = ("NL", *(f"VR{n:02d}" for n in range(1, 26)))
 HOW = {"d": "replied with a digit", "w": "replied with a yes word"}
-
-
-def subs_key(region: str) -> str:
-    """The hash of one region's subscribers."""
-    return f"{PREFIX}subs:{region}"
-
-
-def whatsapp_key(p: str) -> str:
-    """Exists while the person's WhatsApp 24-hour window is open."""
-    return f"{PREFIX}wa:{p}"
-
-
-def rsvp_key(session_id: str) -> str:
-    """Who replied to one session's announcement."""
-    return f"{PREFIX}rsvp:{session_id}"
 
 
 @dataclass(frozen=True)
@@ -79,28 +58,28 @@ def subscribe(pipe: Any, p: str, sub: Subscriber) -> None:
     """Store a subscription (replacing one in another region) and lift an earlier opt-out."""
     for region in REGIONS:
         if region != sub.region:
-            pipe.hdel(subs_key(region), p)
-    pipe.hset(subs_key(sub.region), p, sub.dumps())
-    pipe.srem(OPTOUT, p)
+            pipe.hdel(keyspace.SUBSCRIBERS(region), p)
+    pipe.hset(keyspace.SUBSCRIBERS(sub.region), p, sub.dumps())
+    pipe.srem(keyspace.OPTOUT(), p)
 
 
 def unsubscribe(pipe: Any, p: str) -> None:
     """Forget the person's subscription (announcements only; everything else stays)."""
     for region in REGIONS:
-        pipe.hdel(subs_key(region), p)
+        pipe.hdel(keyspace.SUBSCRIBERS(region), p)
 
 
 def opt_out(pipe: Any, p: str) -> None:
     """Mark the person opted out: nothing is announced to them until START or a new yes."""
-    pipe.sadd(OPTOUT, p)
+    pipe.sadd(keyspace.OPTOUT(), p)
 
 
 def find(conn: redis.Redis, p: str) -> Subscriber | None:
     """The person's subscription, if any, and only if they have not opted out."""
     pipe = conn.pipeline(transaction=False)
-    pipe.sismember(OPTOUT, p)
+    pipe.sismember(keyspace.OPTOUT(), p)
     for region in REGIONS:
-        pipe.hget(subs_key(region), p)
+        pipe.hget(keyspace.SUBSCRIBERS(region), p)
     out, *found = pipe.execute()
     if out:
         return None
@@ -117,9 +96,11 @@ for i = 1, #KEYS do redis.call('HDEL', KEYS[i], p) end
 redis.call('SREM', ARGV[2], p)
 redis.call('DEL', ARGV[3])
 for _, sid in ipairs(redis.call('ZRANGE', ARGV[4], 0, -1)) do
-  redis.call('HDEL', ARGV[5] .. 'rsvp:' .. sid, p)
+  redis.call('HDEL', ARGV[5] .. sid, p)
   for _, kind in ipairs({'a', 'r'}) do
-    redis.call('HDEL', ARGV[5] .. 'bc:' .. sid .. ':' .. kind .. ':done', p)
+    local bid = sid .. ':' .. kind
+    redis.call('HDEL', ARGV[6] .. bid .. ARGV[7], p)
+    redis.call('SREM', ARGV[6] .. bid .. ARGV[8], p)
   end
 end
 return 1
@@ -128,15 +109,29 @@ return 1
 
 def erase(pipe: Any, p: str) -> None:
     """Queue on `pipe` the deletion of everything announcements keep about one pseudonym."""
-    keys = [subs_key(region) for region in REGIONS]
-    pipe.eval(_ERASE, len(keys), *keys, p, OPTOUT, whatsapp_key(p), SESSIONS_INDEX, PREFIX)
+    keys = [keyspace.SUBSCRIBERS(region) for region in REGIONS]
+    done_prefix, done_suffix = keyspace.BROADCAST_DONE("\0").split("\0")
+    todo_suffix = keyspace.BROADCAST_TODO("\0").split("\0")[1]
+    pipe.eval(
+        _ERASE,
+        len(keys),
+        *keys,
+        p,
+        keyspace.OPTOUT(),
+        keyspace.WHATSAPP_WINDOW(p),
+        keyspace.SESSIONS(),
+        keyspace.RSVP.prefix,
+        done_prefix,
+        done_suffix,
+        todo_suffix,
+    )
 
 
 def describe(conn: redis.Redis, p: str) -> dict[str, Any]:
     """What is kept about one pseudonym (for access requests): never the number itself."""
     sub = find(conn, p)
-    ids: list[bytes] = list(conn.zrange(SESSIONS_INDEX, 0, -1))  # type: ignore[arg-type]
-    rsvps = [sid.decode() for sid in ids if conn.hexists(rsvp_key(sid.decode()), p)]
+    ids: list[bytes] = list(conn.zrange(keyspace.SESSIONS(), 0, -1))  # type: ignore[arg-type]
+    rsvps = [sid.decode() for sid in ids if conn.hexists(keyspace.RSVP(sid.decode()), p)]
     return {
         "subscribed": sub is not None,
         "region": sub.region if sub else None,
@@ -144,14 +139,14 @@ def describe(conn: redis.Redis, p: str) -> dict[str, Any]:
         "channel": sub.channel.value if sub else None,
         "consent_at": sub.consent_at if sub else None,
         "consent_how": HOW.get(sub.how, sub.how) if sub else None,
-        "opted_out": bool(conn.sismember(OPTOUT, p)),
+        "opted_out": bool(conn.sismember(keyspace.OPTOUT(), p)),
         "rsvp_sessions": rsvps,
     }
 
 
 def within_whatsapp_window(conn: redis.Redis, p: str, margin: int = 300) -> bool:
     """Whether free text may still go to this person on WhatsApp (their last message < 24 h ago)."""
-    return int(conn.ttl(whatsapp_key(p))) > margin
+    return int(conn.ttl(keyspace.WHATSAPP_WINDOW(p))) > margin
 
 
 EffectHook = Callable[[Any, str, Address, Outcome], None]
@@ -164,7 +159,7 @@ def effects_hook(keys: Keys) -> EffectHook:
         if "delete" in outcome.effects:
             return  # the webhook has queued every registered eraser, this module's included
         if address.channel is Channel.WHATSAPP:
-            pipe.set(whatsapp_key(p), 1, ex=WHATSAPP_WINDOW)
+            pipe.set(keyspace.WHATSAPP_WINDOW(p), 1, ex=WHATSAPP_WINDOW)
         if ("menu", "subscribe_left") in outcome.replies:
             unsubscribe(pipe, p)  # the menu's or the keyword's sessions-only opt-out
         for effect in outcome.effects:
@@ -178,12 +173,12 @@ def effects_hook(keys: Keys) -> EffectHook:
             elif kind == "unsubscribe":
                 unsubscribe(pipe, p)
             elif kind == "rsvp":
-                pipe.hset(rsvp_key(arg), p, int(time.time()))
-                pipe.expire(rsvp_key(arg), RSVP_TTL)
+                pipe.hset(keyspace.RSVP(arg), p, int(time.time()))
+                pipe.expire(keyspace.RSVP(arg), RSVP_TTL)
             elif kind == "stop":
                 opt_out(pipe, p)
             elif kind == "start":
-                pipe.srem(OPTOUT, p)
+                pipe.srem(keyspace.OPTOUT(), p)
 
     return hook
 
@@ -197,12 +192,12 @@ def _erase_for_privacy(conn: redis.Redis, pipe: Any, p: str, config: Any) -> Non
 def failure_hook(rt: Any, p: str, address: Address, code: int) -> None:
     """jobs.FAILURE_HOOKS: Twilio says the number unsubscribed (21610): no more announcements."""
     if code == 21610:
-        rt.redis.sadd(OPTOUT, p)
+        rt.redis.sadd(keyspace.OPTOUT(), p)
 
 
 def count(conn: redis.Redis, regions: Iterable[str] = REGIONS) -> int:
     """How many subscriptions exist in the given regions."""
     pipe = conn.pipeline(transaction=False)
     for region in regions:
-        pipe.hlen(subs_key(region))
+        pipe.hlen(keyspace.SUBSCRIBERS(region))
     return sum(int(n) for n in pipe.execute())

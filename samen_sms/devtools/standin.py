@@ -229,7 +229,7 @@ def running_standin(port: int = 0, delay: float = 0.0, quiet: bool = True) -> It
 
 
 def main() -> None:
-    """`python -m samen_sms.standin`: serve the stand-in in the foreground."""
+    """`python -m samen_sms.devtools.standin`: serve the stand-in in the foreground."""
     parser = argparse.ArgumentParser(description="A local stand-in for Twilio's Messages API.")
     parser.add_argument("--port", type=int, default=5099)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds per request (Twilio: about 0.2)")

@@ -6,8 +6,8 @@ import redis
 from flask import Blueprint, Response, current_app, jsonify
 from rq import Worker
 
-from samen_sms.runtime import Runtime
-from samen_sms.store import OWED
+from samen_sms.core import keyspace
+from samen_sms.line.runtime import Runtime
 
 bp = Blueprint("health", __name__)
 
@@ -19,7 +19,7 @@ def healthz() -> tuple[Response, int]:
     try:
         rt.redis.ping()
         depth = rt.queue.count
-        owed = rt.redis.zcard(OWED)
+        owed = rt.redis.zcard(keyspace.OWED())
         workers = Worker.count(connection=rt.redis)
     except redis.RedisError:
         return jsonify(status="unavailable", redis=False), 503

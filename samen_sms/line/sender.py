@@ -11,8 +11,8 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from samen_sms.config import Config
-from samen_sms.identity import Address, Channel
+from samen_sms.core.config import Config
+from samen_sms.core.identity import Address, Channel
 
 log = logging.getLogger(__name__)
 

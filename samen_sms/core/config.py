@@ -9,17 +9,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from samen_sms.quiet import parse_quiet_hours
+from samen_sms.core.quiet import parse_quiet_hours
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_API_URL = "https://api.twilio.com"
 # Twilio's documented test credentials shape; never a real account.
 DEV_ACCOUNT_SID = "AC" + "0" * 32
 DEV_AUTH_TOKEN = "dev-auth-token-not-secret"
 DEV_SMS_FROM = "+447700900000"
 DEV_WHATSAPP_FROM = "whatsapp:+447700900001"
+DEV_SECRET_KEY = "development-only-secret-key-do-not-use"
+# Published in this repository: a production line must never run on them.
+PUBLISHED_VALUES = {DEV_AUTH_TOKEN: "TWILIO_AUTH_TOKEN", DEV_SECRET_KEY: "SAMEN_SECRET_KEY"}
 
 
 class ConfigError(RuntimeError):
@@ -76,6 +79,9 @@ class Config:
     quiet_hours: str = "21:00-09:00"
     broadcast_threads: int = 16
     broadcast_lease: int = 60
+    workers: int = 2
+    worker_ttl: int = 40
+    sweep_interval: int = 20
     whatsapp_templates: Path | None = None
     flows_dir: Path = field(default=ROOT / "flows")
     messages_dir: Path = field(default=ROOT / "messages")
@@ -95,39 +101,33 @@ class Config:
         token = env.get("TWILIO_AUTH_TOKEN", "").strip()
         public_url = env.get("PUBLIC_URL", "").strip().rstrip("/")
         secret = env.get("SAMEN_SECRET_KEY", "").strip()
+        redis_url = env.get("REDIS_URL", "").strip() or None
+        account_sid = env.get("TWILIO_ACCOUNT_SID", "").strip()
+        sms_from = env.get("TWILIO_SMS_FROM", "").strip()
+        service_sid = env.get("TWILIO_MESSAGING_SERVICE_SID", "").strip() or None
+        instance_dir = Path(env["SAMEN_INSTANCE_DIR"]) if env.get("SAMEN_INSTANCE_DIR") else ROOT / "instance"
+        whatsapp_from = env.get("TWILIO_WHATSAPP_FROM", "").strip()
         check = True
         if development:
             token = token or DEV_AUTH_TOKEN
             public_url = public_url or "http://127.0.0.1:5000"
             # A per-process random key would split one person into many pseudonyms
             # across web and worker, so development uses a fixed, loudly fake key.
-            secret = secret or "development-only-secret-key-do-not-use"
+            secret = secret or DEV_SECRET_KEY
             check = env.get("SAMEN_CHECK_SIGNATURES", "1").strip() not in {"0", "false", "no"}
+            account_sid = account_sid or DEV_ACCOUNT_SID
+            sms_from = sms_from or DEV_SMS_FROM
+            whatsapp_from = whatsapp_from or DEV_WHATSAPP_FROM
+            redis_url = redis_url or _embedded_redis_url(instance_dir)
         else:
-            missing = [
-                name
-                for name, value in (
-                    ("TWILIO_AUTH_TOKEN", token),
-                    ("PUBLIC_URL", public_url),
-                    ("SAMEN_SECRET_KEY", secret),
-                )
-                if not value
-            ]
-            if missing:
-                raise ConfigError(
-                    "Refusing to start: "
-                    + ", ".join(missing)
-                    + " must be set in production (or set SAMEN_ENV=development for a local run)."
-                )
-            if len(secret) < 16:
-                raise ConfigError("SAMEN_SECRET_KEY must be at least 16 characters long.")
+            _refuse_unsafe_production(token, public_url, secret, redis_url, account_sid, sms_from, service_sid)
         cfg = cls(
-            redis_url=env.get("REDIS_URL", "").strip() or None,
-            twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", "").strip() or DEV_ACCOUNT_SID,
+            redis_url=redis_url,
+            twilio_account_sid=account_sid,
             twilio_auth_token=token,
-            twilio_sms_from=env.get("TWILIO_SMS_FROM", "").strip() or DEV_SMS_FROM,
-            twilio_whatsapp_from=env.get("TWILIO_WHATSAPP_FROM", "").strip() or DEV_WHATSAPP_FROM,
-            twilio_messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID", "").strip() or None,
+            twilio_sms_from=sms_from,
+            twilio_whatsapp_from=whatsapp_from,
+            twilio_messaging_service_sid=service_sid,
             twilio_api_url=env.get("TWILIO_API_URL", "").strip().rstrip("/") or DEFAULT_API_URL,
             public_url=public_url,
             secret_key=secret,
@@ -148,8 +148,14 @@ class Config:
             quiet_hours=env.get("SAMEN_QUIET_HOURS", "21:00-09:00").strip(),
             broadcast_threads=_int(env, "SAMEN_BROADCAST_THREADS", 16),
             broadcast_lease=_int(env, "SAMEN_BROADCAST_LEASE", 60),
+            workers=_int(env, "SAMEN_WORKERS", 2),
+            worker_ttl=_int(env, "SAMEN_WORKER_TTL", 40),
+            sweep_interval=_int(env, "SAMEN_SWEEP_INTERVAL", 20),
+            instance_dir=instance_dir,
             whatsapp_templates=Path(env["SAMEN_WHATSAPP_TEMPLATES"]) if env.get("SAMEN_WHATSAPP_TEMPLATES") else None,
         )
+        if cfg.workers < 1 or cfg.worker_ttl < 5 or cfg.sweep_interval < 1:
+            raise ConfigError("SAMEN_WORKERS, SAMEN_WORKER_TTL (5 s or more) and SAMEN_SWEEP_INTERVAL must be positive")
         if cfg.sms_mps <= 0 or cfg.whatsapp_mps <= 0:
             raise ConfigError("SAMEN_SMS_MPS and SAMEN_WHATSAPP_MPS must be above 0")
         if cfg.broadcast_threads < 1 or cfg.broadcast_lease < 2:
@@ -164,6 +170,59 @@ class Config:
                 "" if check else ", signature checks OFF",
             )
         return cfg
+
+
+def _refuse_unsafe_production(
+    token: str,
+    public_url: str,
+    secret: str,
+    redis_url: str | None,
+    account_sid: str,
+    sms_from: str,
+    service_sid: str | None,
+) -> None:
+    """Raise ConfigError naming the first setting a production line cannot safely run without."""
+    missing = [
+        name
+        for name, value in (
+            ("TWILIO_AUTH_TOKEN", token),
+            ("PUBLIC_URL", public_url),
+            ("SAMEN_SECRET_KEY", secret),
+            # An embedded Redis per host would put web and workers in different worlds.
+            ("REDIS_URL", redis_url),
+            ("TWILIO_ACCOUNT_SID", account_sid),
+            ("TWILIO_SMS_FROM or TWILIO_MESSAGING_SERVICE_SID", sms_from or service_sid),
+        )
+        if not value
+    ]
+    if missing:
+        raise ConfigError(
+            "Refusing to start: "
+            + ", ".join(missing)
+            + " must be set in production (or set SAMEN_ENV=development for a local run)."
+        )
+    for value, name in PUBLISHED_VALUES.items():
+        if value in (token, secret):
+            raise ConfigError(f"Refusing to start: {name} is the published development value; set a real one.")
+    if account_sid == DEV_ACCOUNT_SID:
+        raise ConfigError("Refusing to start: TWILIO_ACCOUNT_SID is the development placeholder; set your account's.")
+    if len(secret) < 16:
+        raise ConfigError("SAMEN_SECRET_KEY must be at least 16 characters long.")
+    if not public_url.startswith("https://"):
+        raise ConfigError("Refusing to start: PUBLIC_URL must be an https:// address in production.")
+
+
+def _embedded_redis_url(instance_dir: Path) -> str | None:
+    """In development, the embedded Redis that `make run` started for this checkout, if any.
+
+    `samen_sms.devtools.embedded_redis` writes its port to `instance/redis/port`; reading that file
+    (rather than importing the dev tool) keeps development tools out of production code.
+    """
+    try:
+        port = int((instance_dir / "redis" / "port").read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return f"redis://127.0.0.1:{port}/0"
 
 
 def random_secret() -> str:

@@ -12,10 +12,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from samen_sms.catalogue import Catalogue
-from samen_sms.flow import LANGUAGE_NODE_TYPE, Flow, Node
-from samen_sms.identity import Channel
-from samen_sms.text import digit_value, dominant_script, words
+from samen_sms.content.catalogue import Catalogue
+from samen_sms.content.flow import LANGUAGE_NODE_TYPE, Flow, Node
+from samen_sms.content.text import digit_value, dominant_script, words
+from samen_sms.core.identity import Channel
 
 # Twilio answers these itself on SMS (and still forwards them): the line must stay silent.
 TWILIO_STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"})

@@ -1,6 +1,6 @@
 """The service directory (`data/services.toml`): who helps with what, each entry with its source.
 
-`python -m samen_sms.directory check` lists entries not verified in the last 12 months and exits
+`python -m samen_sms.content.directory check` lists entries not verified in the last 12 months and exits
 non-zero when there are any, so a stale phone number is caught before a person calls it.
 """
 
@@ -149,9 +149,9 @@ def load_directory(path: Path, place_codes: Iterable[str] = ()) -> Directory:
 
 def main(argv: list[str] | None = None) -> int:
     """`check`: list entries not verified in the last 12 months; exit 1 if there are any."""
-    parser = argparse.ArgumentParser(prog="python -m samen_sms.directory")
+    parser = argparse.ArgumentParser(prog="python -m samen_sms.content.directory")
     parser.add_argument("command", choices=["check"])
-    parser.add_argument("--file", type=Path, default=Path(__file__).resolve().parent.parent / "data" / "services.toml")
+    parser.add_argument("--file", type=Path, default=Path(__file__).resolve().parents[2] / "data" / "services.toml")
     parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today())
     args = parser.parse_args(argv)
     directory = load_directory(args.file)

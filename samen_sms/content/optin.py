@@ -1,7 +1,7 @@
 """Opting in to announcements and replying to one: the engine's input handlers, pure, no I/O.
 
 Content data they read (loaded at start by `load_data`):
-- `places`:   the municipalities (samen_sms.places), shared with the service directory
+- `places`:   the municipalities (samen_sms.content.places), shared with the service directory
 - `regions`:  safety region code (`VR01`..`VR25`) -> its name
 - `yes`:      locale -> folded words that mean yes (the catalogue's `[answers] yes`)
 """
@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from samen_sms.engine import Content, InputHandler, Outcome, Visit
-from samen_sms.places import Places
-from samen_sms.text import digit_value, words
+from samen_sms.content.engine import Content, InputHandler, Outcome, Visit
+from samen_sms.content.places import Places
+from samen_sms.content.text import digit_value, words
 
 ALL_NL = "NL"
 REGION_NODE = "subscribe_region"

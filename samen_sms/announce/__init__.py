@@ -1,0 +1,1 @@
+"""Information sessions and their announcements: subscriptions, session files, broadcasts, rates, quiet hours."""

@@ -1,0 +1,310 @@
+"""Sending an announcement or reminder to every matching subscriber once, at a shared, polite rate.
+
+A broadcast (`{session id}:{a|r}`, a = announcement, r = reminder) keeps a to-do set, a done hash
+(pseudonym -> claimed, sent, skipped with its reason, failed with its code), counters, a phase and
+a lease; its keys are in `samen_sms.core.keyspace`. A pseudonym is claimed atomically, once,
+before any send.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from datetime import UTC, datetime
+from typing import Any
+
+from rq import Retry
+
+from samen_sms.announce import sessions as infosessions
+from samen_sms.announce import subscriptions
+from samen_sms.announce.dispatch import Attempt, send_once
+from samen_sms.announce.ratelimit import SharedRate
+from samen_sms.announce.templates import load_templates
+from samen_sms.content.optin import REPLY_NODE
+from samen_sms.core import keyspace
+from samen_sms.core.identity import Channel
+from samen_sms.core.quiet import quiet_until
+from samen_sms.line.replies import WorkerContext, init_context
+from samen_sms.line.runtime import Runtime
+from samen_sms.line.store import place_in_menus, remember_language
+
+log = logging.getLogger(__name__)
+
+JOB = "samen_sms.announce.broadcast.run"
+SLICE_SECONDS = 60.0  # then the job re-queues itself: a warm worker stop never waits long
+KIND_NAMES = {"a": "announcement", "r": "reminder"}
+# Slots are reserved 5% below the configured rate: network jitter on the way to Twilio must never
+# make a one-second window there count more than the configured rate.
+RATE_HEADROOM = 0.95
+KEEP_AFTER_SESSION = 7 * 24 * 3600
+
+
+KEY_PARTS = {
+    "todo": keyspace.BROADCAST_TODO,
+    "done": keyspace.BROADCAST_DONE,
+    "stats": keyspace.BROADCAST_STATS,
+    "state": keyspace.BROADCAST_STATE,
+    "lease": keyspace.BROADCAST_LEASE,
+}
+
+
+def key(bid: str, part: str) -> str:
+    """One of a broadcast's keys."""
+    return KEY_PARTS[part](bid)
+
+
+_CLAIM = """
+local out = {}
+for _, p in ipairs(redis.call('SPOP', KEYS[1], tonumber(ARGV[1]))) do
+  if redis.call('HSETNX', KEYS[2], p, 'c:' .. ARGV[2]) == 1 then table.insert(out, p) end
+end
+return out
+"""
+_ADD = """
+local n = 0
+for i = 1, #ARGV do
+  if redis.call('HEXISTS', KEYS[2], ARGV[i]) == 0 then n = n + redis.call('SADD', KEYS[1], ARGV[i]) end
+end
+return n
+"""
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+
+
+def enqueue(
+    rt: Runtime, session_id: str, kind: str, fill: bool = True, at: datetime | None = None, pipeline: Any = None
+) -> str:
+    """Queue a broadcast job (or its continuation, `fill=False`), now or at `at`; returns the RQ job id."""
+    if fill and pipeline is None:
+        rt.redis.hset(key(f"{session_id}:{kind}", "state"), "phase", "queued")
+    # RQ takes a job for abandoned (and retries it) timeout + 60 s after its start: keep it short.
+    timeout = int(SLICE_SECONDS + 2 * rt.config.broadcast_lease + 30)
+    options: dict[str, Any] = {
+        "args": (session_id, kind, fill),
+        "result_ttl": 0,
+        "failure_ttl": rt.config.failed_job_ttl,
+        # An abandoned job (its worker killed) is retried once RQ notices; the claims keep it exact.
+        "retry": Retry(max=5, interval=[30, 60, 120, 300, 600]),
+        "pipeline": pipeline,
+    }
+    if at is not None:
+        return str(rt.queue.enqueue_at(at, JOB, job_timeout=timeout, **options).id)
+    return str(rt.queue.enqueue_call(JOB, timeout=timeout, **options).id)
+
+
+class Lease:
+    """The right to run one broadcast, kept alive by a background thread while the job works."""
+
+    def __init__(self, rt: Runtime, bid: str) -> None:
+        self.conn = rt.redis
+        self.key = key(bid, "lease")
+        self.ttl = rt.config.broadcast_lease
+        self.token = f"{time.time():.6f}:{threading.get_ident()}"
+        self.lost = threading.Event()
+        self._stop = threading.Event()
+        self._renew = self.conn.register_script(_RENEW)
+
+    def acquire(self) -> bool:
+        """Take the lease if nobody holds it, and keep it alive until released."""
+        if not self.conn.set(self.key, self.token, nx=True, ex=self.ttl):
+            return False
+        threading.Thread(target=self._keep, daemon=True).start()
+        return True
+
+    def _keep(self) -> None:
+        while not self._stop.wait(self.ttl / 3):
+            try:
+                if not self._renew(keys=[self.key], args=[self.token, self.ttl]):
+                    self.lost.set()
+                    return
+            except Exception:
+                log.exception("could not renew a broadcast lease")
+
+    def release(self) -> None:
+        """Stop renewing and give the lease back (only if it is still ours)."""
+        self._stop.set()
+        if not self.lost.is_set():
+            self.conn.eval(
+                "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+                1,
+                self.key,
+                self.token,
+            )
+
+
+def run(session_id: str, kind: str, fill: bool = True) -> int:
+    """The RQ job: send one slice of a broadcast; returns how many messages went out."""
+    ctx = init_context()
+    rt = ctx.runtime
+    session = infosessions.get(rt.redis, session_id)
+    if session is None or kind not in KIND_NAMES:
+        log.warning("broadcast for unknown session or kind; nothing to do")
+        return 0
+    bid = f"{session_id}:{kind}"
+    lease = Lease(rt, bid)
+    if not lease.acquire():
+        log.info("broadcast %s is already running elsewhere", bid)
+        return 0
+    job = Broadcast(ctx, session, kind, lease)
+    try:
+        if fill:
+            job.fill()
+        job.resolve_claims()
+        sent = job.send()
+    finally:
+        lease.release()
+    if job.resume is not None:
+        # Only after the lease is free, or the continuation would find it taken and stop.
+        enqueue(rt, session_id, kind, fill=False, at=job.resume if isinstance(job.resume, datetime) else None)
+    return sent
+
+
+class Broadcast:
+    """One slice of work on one broadcast, by the job that holds its lease."""
+
+    def __init__(self, ctx: WorkerContext, session: infosessions.InfoSession, kind: str, lease: Lease) -> None:
+        self.ctx, self.rt, self.session, self.kind, self.lease = ctx, ctx.runtime, session, kind, lease
+        self.conn: Any = ctx.runtime.redis
+        self.bid = f"{session.id}:{kind}"
+        self.todo, self.done, self.stats = key(self.bid, "todo"), key(self.bid, "done"), key(self.bid, "stats")
+        cfg = self.rt.config
+        self.rates = {
+            Channel.SMS: SharedRate(self.conn, "sms", cfg.sms_mps * RATE_HEADROOM),
+            Channel.WHATSAPP: SharedRate(self.conn, "whatsapp", cfg.whatsapp_mps * RATE_HEADROOM),
+        }
+        self.templates = load_templates(cfg.whatsapp_templates)
+        # Who was sent what is kept only until a week after the session (pseudonyms, but still a trace).
+        self.keep_until = int(session.starts) + KEEP_AFTER_SESSION
+        self.resume: datetime | bool | None = None  # when to continue: a time, True for now, None: no need
+        self._add = self.conn.register_script(_ADD)
+        self._claim = self.conn.register_script(_CLAIM)
+
+    def fill(self) -> int:
+        """Put every matching subscriber not yet handled on the to-do set (safe to repeat)."""
+        self.conn.hset(key(self.bid, "state"), "phase", "queueing")
+        added = 0
+        if self.kind == "r":
+            people = [p.decode() for p in self.conn.hkeys(keyspace.RSVP(self.session.id))]
+            for start in range(0, len(people), 1000):
+                added += int(self._add(keys=[self.todo, self.done], args=people[start : start + 1000]))
+        regions = subscriptions.REGIONS if "NL" in self.session.regions else ["NL", *self.session.regions]
+        wanted = {f"{loc}|".encode() for loc in self.session.languages}
+        for region in regions if self.kind == "a" else ():
+            cursor = 0
+            while True:
+                cursor, batch = self.conn.hscan(keyspace.SUBSCRIBERS(region), cursor, count=2000)
+                match = [p.decode() for p, raw in batch.items() if raw[: raw.index(b"|") + 1] in wanted]
+                if match:
+                    added += int(self._add(keys=[self.todo, self.done], args=match))
+                if cursor == 0:
+                    break
+        self.conn.expireat(self.todo, self.keep_until)
+        self.conn.hset(key(self.bid, "state"), mapping={"phase": "sending", "queued_at": int(time.time())})
+        return added
+
+    def resolve_claims(self) -> None:
+        """Claims left by a job that died mid-send: sent if Twilio has it, else back on the to-do set."""
+        for p_raw, value in self.conn.hscan_iter(self.done, match="*", count=1000):
+            if not value.startswith(b"c:"):
+                continue
+            p = p_raw.decode()
+            attempt = self._attempt(p)
+            since = float(value[2:])
+            if isinstance(attempt, Attempt) and attempt.already_at_twilio(self.ctx, since):
+                self._record(p, "s", None, attempt)
+                continue
+            with self.conn.pipeline(transaction=True) as pipe:
+                pipe.hdel(self.done, p)
+                pipe.sadd(self.todo, p)
+                pipe.expireat(self.todo, self.keep_until)
+                pipe.execute()
+
+    def send(self) -> int:
+        """Claim and send until done, out of time, into quiet hours, or the lease is lost."""
+        deadline = time.monotonic() + SLICE_SECONDS
+        self.conn.hset(key(self.bid, "state"), "phase", "sending")
+        self.conn.hdel(key(self.bid, "state"), "until")
+        threads = self.rt.config.broadcast_threads
+        sent = 0
+        pending: set[Future[bool]] = set()
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="broadcast") as pool:
+            while not self.lease.lost.is_set():
+                quiet = quiet_until(self.rt.config.quiet_hours, datetime.now(UTC))
+                if quiet is not None or time.monotonic() > deadline:
+                    self._continue_later(quiet)
+                    break
+                if len(pending) < threads:
+                    batch = [p.decode() for p in self._claim(keys=[self.todo, self.done], args=[threads, time.time()])]
+                    pending |= {pool.submit(self._send_one, p) for p in batch}
+                    if not batch and not pending:
+                        self.conn.hset(key(self.bid, "state"), mapping={"phase": "done", "done_at": int(time.time())})
+                        break
+                    if batch and len(pending) < threads:
+                        continue
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                sent += sum(1 for f in finished if f.result())
+            wait(pending)
+            sent += sum(1 for f in pending if f.result())
+        return sent
+
+    def _continue_later(self, quiet: datetime | None) -> None:
+        state = {"phase": "waiting for quiet hours to end" if quiet else "continuing"}
+        if quiet:
+            state["until"] = quiet.isoformat(timespec="minutes")
+        self.conn.hset(key(self.bid, "state"), mapping=state)
+        self.resume = quiet or True
+
+    def _attempt(self, p: str) -> Attempt | str:
+        return Attempt.prepare(self.rt, self.session, self.kind, p, self.templates)
+
+    def _send_one(self, p: str) -> bool:
+        try:
+            attempt = self._attempt(p)
+            if isinstance(attempt, str):
+                self._record(p, "x:" + attempt, None, None)
+                return False
+            self.rates[attempt.address.channel].acquire()
+            outcome, sid = send_once(self.ctx, attempt, p)
+            self._record(p, outcome, sid, attempt)
+            return outcome == "s"
+        except Exception:
+            log.exception("broadcast send failed unexpectedly; the claim stays for the next run to check")
+            return False
+
+    def _record(self, p: str, outcome: str, sid: str | None, attempt: Attempt | None) -> None:
+        field = "sent" if outcome == "s" else ("skipped:" if outcome.startswith("x:") else "failed:") + outcome[2:]
+        ttl = max(int(self.session.starts - time.time()), 0) + 24 * 3600
+        with self.conn.pipeline(transaction=True) as pipe:
+            pipe.hset(self.done, p, outcome)
+            pipe.expireat(self.done, self.keep_until)
+            pipe.hincrby(self.stats, field, 1)
+            if sid:
+                pipe.set(keyspace.BROADCAST_SID(sid), self.bid, ex=7 * 24 * 3600)
+            if outcome == "s" and self.kind == "a" and attempt is not None:
+                # A reply of 1 or yes now means "I want to come to this session".
+                place_in_menus(pipe, p, REPLY_NODE, self.session.id, min(ttl, 14 * 86400))
+                remember_language(pipe, p, attempt.locale, self.rt.config.profile_ttl, only_if_unknown=True)
+            if outcome == "f:21610":
+                subscriptions.opt_out(pipe, p)
+            pipe.execute()
+
+
+_DELIVERY_STATUS = """
+if ARGV[1] ~= 'delivered' and ARGV[1] ~= 'undelivered' and ARGV[1] ~= 'failed' then return 0 end
+local bid = redis.call('GET', KEYS[1])
+if not bid then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HINCRBY', ARGV[2] .. bid .. ARGV[3], ARGV[1], 1)
+return 1
+"""
+
+
+def status_hook(pipe: Any, message_sid: str, status: str, error_code: str) -> None:
+    """`/twilio/status` hook: count a broadcast message's final outcome once, inside the same pipeline."""
+    stats = keyspace.BROADCAST_STATS("\0")
+    prefix, suffix = stats.split("\0")
+    pipe.eval(_DELIVERY_STATUS, 1, keyspace.BROADCAST_SID(message_sid), status, prefix, suffix)

@@ -1,0 +1,1 @@
+"""Shared core: settings, identity (pseudonyms, sealing), the Redis key registry, TOML loading."""
