@@ -30,11 +30,11 @@ from samen_sms.announce import (
     subscriptions,  # noqa: E402
 )
 from samen_sms.announce import sessions as infosessions
+from samen_sms.assembly import worker_context
 from samen_sms.core import keyspace
 from samen_sms.core.config import Config  # noqa: E402
 from samen_sms.core.identity import Address, Channel  # noqa: E402
 from samen_sms.devtools.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
-from samen_sms.line import replies as jobs
 
 SESSION = """title = "Health"\nstarts = 2030-02-01T14:00:00\nplace = "Utrecht"\nhost = "Org"
 languages = ["nl", "en"]\nregions = ["NL"]\n"""
@@ -58,7 +58,7 @@ def env(redis_url: str, api_url: str, rate: float) -> dict[str, str]:
 
 def populate(conn: redis.Redis, cfg: Config, n: int) -> float:
     """Store n subscribers; returns Redis bytes per subscriber."""
-    rt = jobs.init_context(cfg).runtime
+    rt = worker_context(cfg).runtime
     before = int(conn.info("memory")["used_memory"])
     pipe = conn.pipeline(transaction=False)
     for i in range(n):
@@ -112,7 +112,8 @@ def main() -> None:
         cfg = Config.from_env(env(server.url, api, 10))
         per_sub = populate(conn, cfg, args.subscribers)
         print(f"subscribers: {args.subscribers}; Redis memory per subscriber: {per_sub:.0f} bytes")
-        rt = jobs.init_context(cfg).runtime
+        ctx = worker_context(cfg)
+        rt = ctx.runtime
         data = rt.content.data
         session = infosessions.parse_session(SESSION, data["places"], data["regions"], ["nl", "en"])
         pipe = conn.pipeline(transaction=True)
@@ -121,7 +122,7 @@ def main() -> None:
         lease = broadcast.Lease(rt, f"{stored.id}:a")
         assert lease.acquire()
         started = time.perf_counter()
-        queued = broadcast.Broadcast(jobs.init_context(), stored, "a", lease).fill()
+        queued = broadcast.Broadcast(ctx, stored, "a", lease).fill()
         took = time.perf_counter() - started
         lease.release()
         todo_bytes = conn.memory_usage(broadcast.key(f"{stored.id}:a", "todo")) or 0

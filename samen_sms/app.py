@@ -1,4 +1,4 @@
-"""The application factory: settings, Redis, content and routes, built once per process."""
+"""The web application factory: the assembled line, its routes and commands, built once per process."""
 
 from __future__ import annotations
 
@@ -11,12 +11,9 @@ from urllib.parse import urlparse
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from samen_sms.announce import broadcast, subscriptions
-from samen_sms.announce.cli import sessions_cli
+from samen_sms.assembly import FEATURES, build_line
 from samen_sms.core.config import Config, ConfigError
 from samen_sms.line import health, webhook
-from samen_sms.line import replies as jobs
-from samen_sms.line.runtime import build_runtime
 from samen_sms.line.signature import SignatureCheck
 
 MAX_REQUEST_BYTES = 64 * 1024
@@ -42,18 +39,13 @@ def create_app(test_config: Mapping[str, Any] | None = None, config: Config | No
     cfg = config or Config.from_env()
     if not cfg.check_signatures and not (cfg.development and _is_loopback(cfg.public_url)):
         raise ConfigError("Signature checks can only be switched off in development mode on loopback.")
-    app.extensions["samen"] = build_runtime(cfg, web=True)
+    app.extensions["samen"] = build_line(cfg, web=True)
     app.extensions["samen.signature"] = SignatureCheck(
         cfg.twilio_auth_token, cfg.public_url, enabled=cfg.check_signatures
     )
-    app.extensions.setdefault("samen.effects", [])
-    app.extensions.setdefault("samen.status_hooks", [])
-    # Information sessions: subscription effects and WhatsApp window, delivery counts, 21610 opt-outs.
-    app.extensions["samen.effects"].append(subscriptions.effects_hook(app.extensions["samen"].keys))
-    app.extensions["samen.status_hooks"].append(broadcast.status_hook)
-    if subscriptions.failure_hook not in jobs.FAILURE_HOOKS:
-        jobs.FAILURE_HOOKS.append(subscriptions.failure_hook)
-    app.cli.add_command(sessions_cli)
+    for feature in FEATURES:
+        if hasattr(feature, "init_app"):
+            feature.init_app(app)
     app.register_blueprint(webhook.bp)
     app.register_blueprint(health.bp)
 

@@ -20,11 +20,12 @@ from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 
 from samen_sms.app import create_app
+from samen_sms.assembly import worker_context
 from samen_sms.core.config import Config
 from samen_sms.devtools.embedded_redis import EmbeddedRedis, free_port
 from samen_sms.devtools.simulate import inbound_params
 from samen_sms.devtools.standin import StandinState, running_standin
-from samen_sms.line import replies as jobs
+from samen_sms.line import replies
 from samen_sms.line.worker import LineWorker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,10 +104,8 @@ def config(redis_conn: redis.Redis, redis_server: str, standin_server: tuple[str
 @pytest.fixture
 def app(config: Config) -> Iterator[Flask]:
     application = create_app({"TESTING": True}, config=config)
-    jobs._context = None
-    jobs.init_context(config)
-    yield application
-    jobs._context = None
+    with replies.using(worker_context(config)):
+        yield application
 
 
 @pytest.fixture

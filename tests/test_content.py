@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 
 from samen_sms.content.catalogue import CatalogueError, load_catalogues
-from samen_sms.content.engine import TWILIO_STOP_WORDS, WHOLE_MESSAGE_ACTIONS, Content, Visit, step
+from samen_sms.content.effects import Erase, Start, Stop
+from samen_sms.content.engine import TWILIO_STOP_WORDS, WHOLE_MESSAGE_ACTIONS, Content, Message, Visit, step
+from samen_sms.content.loader import load_content
 from samen_sms.content.render import Renderer, line_params
 from samen_sms.content.segments import budget, cost, is_gsm7, main, screens
 from samen_sms.content.text import digit_value, dominant_script, fold, words
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
-from samen_sms.line.runtime import load_content
 
 LANGUAGES = ["nl", "en", "ar", "fa", "ti", "tr", "uk", "so"]
 SCRIPTS = {
@@ -30,6 +31,7 @@ SCRIPTS = {
 }
 # Written in GSM-7 only, so a screen costs at most 3 SMS (Turkish needs UCS-2 letters).
 GSM7_LANGUAGES = ["nl", "en", "so"]
+BUILTIN_EFFECTS = {"stop": Stop(), "start": Start(), "delete": Erase()}
 ACTIONS = ["menu", "help", "language", "share", "sessions", "sessions_stop", "stop", "start", "delete"]
 # Words a locked screen must not show: violence, abuse, assault, rape, in every language.
 REVEALING = {
@@ -102,7 +104,7 @@ def test_a_catalogue_missing_a_key_does_not_load(tmp_path: Path) -> None:
 def test_the_first_message_script_puts_its_languages_first(
     content: Content, first_message: str, first: list[str]
 ) -> None:
-    outcome = step(content, Visit(), first_message, Channel.SMS)
+    outcome = step(content, Visit(), Message.of(first_message, Channel.SMS))
     assert outcome.node == content.flow.language
     assert content.language_order(outcome.hint)[: len(first)] == first
     assert outcome.reply_locale == first[0]
@@ -144,10 +146,10 @@ def test_every_keyword_works_from_anywhere_in_any_case(content: Content, locale:
     for action, keywords in content.catalogues[locale].keywords.items():
         for keyword in keywords:
             shouted = f"{keyword.upper()}!"
-            outcome = step(content, visit, shouted, Channel.WHATSAPP)
+            outcome = step(content, visit, Message.of(shouted, Channel.WHATSAPP))
             if action in WHOLE_MESSAGE_ACTIONS:
-                assert outcome.effects == (action,), (locale, keyword)
-                inside = step(content, visit, f"{keyword} please now", Channel.WHATSAPP)
+                assert outcome.effects == (BUILTIN_EFFECTS[action],), (locale, keyword)
+                inside = step(content, visit, Message.of(f"{keyword} please now", Channel.WHATSAPP))
                 assert inside.effects == (), (locale, keyword)
             else:
                 assert outcome.node == content.flow.keywords[action], (locale, keyword)
@@ -155,14 +157,14 @@ def test_every_keyword_works_from_anywhere_in_any_case(content: Content, locale:
 
 def test_twilio_stop_words_get_no_reply_on_sms(content: Content) -> None:
     for word in TWILIO_STOP_WORDS:
-        outcome = step(content, Visit(node="main", locale="ar"), word.upper(), Channel.SMS)
-        assert outcome.replies == () and outcome.effects == ("stop",)
+        outcome = step(content, Visit(node="main", locale="ar"), Message.of(word.upper(), Channel.SMS))
+        assert outcome.replies == () and outcome.effects == (Stop(),)
 
 
 def test_the_language_is_remembered_and_can_change_anywhere(content: Content) -> None:
-    chosen = step(content, Visit(node="language", hint="Arab"), "٢", Channel.SMS)
+    chosen = step(content, Visit(node="language", hint="Arab"), Message.of("٢", Channel.SMS))
     assert chosen.locale == "fa" and chosen.node == "main"
-    later = step(content, Visit(node="services", locale="fa"), "Мова", Channel.SMS)
+    later = step(content, Visit(node="services", locale="fa"), Message.of("Мова", Channel.SMS))
     assert later.node == "language" and later.locale == "fa"
 
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from samen_sms.content.directory import Directory, DirectoryError, Service, load_directory, main
-from samen_sms.content.engine import Visit, step
+from samen_sms.content.engine import Message, Visit, step
+from samen_sms.content.loader import load_content
 from samen_sms.content.places import Places, load_places, place_key
 from samen_sms.content.render import Renderer, line_params
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
-from samen_sms.line.runtime import load_content
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 ENTRY = """
@@ -131,7 +131,7 @@ def test_a_place_shows_its_own_entries_beside_the_national_ones(renderer: Render
     content = dataclasses.replace(renderer.content, data={**renderer.content.data, "directory": local})
     local_renderer = Renderer(content, renderer.params)
 
-    outcome = step(content, Visit(node="services_place", locale="en"), "amsterdam", Channel.SMS)
+    outcome = step(content, Visit(node="services_place", locale="en"), Message.of("amsterdam", Channel.SMS))
     assert outcome.replies == (("services", "GM0363"),)  # the code, never what was typed
     text = local_renderer.render("en", outcome.replies, Channel.SMS)
     assert text.startswith("Near Amsterdam:\nKliniek Oost 0800-0000")
@@ -140,20 +140,21 @@ def test_a_place_shows_its_own_entries_beside_the_national_ones(renderer: Render
     dutch = local_renderer.render("nl", outcome.replies, Channel.SMS)
     assert "(gratis, ma-vr 9-17, met je naam, English)" in dutch  # a language only where the entry names it
 
-    elsewhere = step(content, Visit(node="services_place", locale="en"), "Utrecht", Channel.SMS)
+    elsewhere = step(content, Visit(node="services_place", locale="en"), Message.of("Utrecht", Channel.SMS))
     other = local_renderer.render("en", elsewhere.replies, Channel.SMS)
     assert "Kliniek" not in other and "Veilig Thuis 0800-2000" in other
 
 
 def test_an_unknown_place_still_gets_the_national_services(renderer: Renderer) -> None:
-    outcome = step(renderer.content, Visit(node="services_place", locale="ar"), "مدينتي", Channel.SMS)
+    outcome = step(renderer.content, Visit(node="services_place", locale="ar"), Message.of("مدينتي", Channel.SMS))
     assert outcome.replies == (("services", ""),) and outcome.node == "services_place"
     text = renderer.render("ar", outcome.replies, Channel.SMS)
     assert "0800-2000" in text and "0800-0188" in text and "0900-0101" in text
 
 
 def test_digits_at_the_place_prompt_still_navigate(renderer: Renderer) -> None:
-    assert step(renderer.content, Visit(node="services_place", locale="fa"), "۰", Channel.SMS).node == "main"
+    outcome = step(renderer.content, Visit(node="services_place", locale="fa"), Message.of("۰", Channel.SMS))
+    assert outcome.node == "main"
 
 
 def test_content_refuses_a_screen_for_a_need_no_service_has(tmp_path: Path) -> None:

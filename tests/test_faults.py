@@ -17,11 +17,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from samen_sms.app import create_app
+from samen_sms.assembly import worker_context
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
 from samen_sms.devtools.embedded_redis import EmbeddedRedis, free_port
 from samen_sms.devtools.standin import StandinState
-from samen_sms.line import replies as jobs
+from samen_sms.line import replies
 from samen_sms.line.worker import LineWorker
 from tests.conftest import (
     ALICE,
@@ -52,10 +53,8 @@ def own_redis() -> Iterator[EmbeddedRedis]:
 def own_app(own_redis: EmbeddedRedis, config: Config) -> Iterator[Flask]:
     cfg = replace(config, redis_url=own_redis.url)
     application = create_app({"TESTING": True}, config=cfg)
-    jobs._context = None
-    jobs.init_context(cfg)
-    yield application
-    jobs._context = None
+    with replies.using(worker_context(cfg)):
+        yield application
 
 
 def post_to(client: FlaskClient, params: dict[str, str]) -> tuple[int, str]:
@@ -166,7 +165,7 @@ def test_a_failing_step_after_redis_answered_still_gets_the_emergency_numbers(
     def broken_effect(*_: object) -> None:
         raise RuntimeError("a module's effect hook failed")
 
-    app.extensions["samen.effects"].append(broken_effect)
+    app.extensions["samen"].registry.on_message.append(broken_effect)
     status, twiml = post_to(client, inbound(ALICE, "hi"))
     assert status == 200
     assert all(number in twiml for number in EMERGENCY)

@@ -13,7 +13,6 @@ from flask import Flask
 from samen_sms.core import keyspace
 from samen_sms.core.identity import Channel
 from samen_sms.devtools.standin import Fault, StandinState
-from samen_sms.line import privacy
 from tests.conftest import ALICE, BOB, PostFn, inbound, sent_to
 
 WA_BOB = "whatsapp:" + BOB
@@ -132,17 +131,14 @@ def test_delete_erases_everything_and_confirms_neutrally(
         registered.append(person)
         pipe.delete(f"samen:sub:{person}")  # type: ignore[attr-defined]
 
-    privacy.register_eraser(erase_subscriptions)
-    try:
-        for text in ("hallo", "1", "1"):
-            post(inbound(WA_BOB, text))
-        work()
-        redis_conn.set(f"samen:sub:{p}", "session-42")  # what another module keeps about Bob
-        post(inbound(WA_BOB, "2"))  # a reply still queued when Bob asks to be forgotten
-        post(inbound(WA_BOB, "wis"))
-        work()
-    finally:
-        privacy.ERASERS.remove(erase_subscriptions)
+    app.extensions["samen"].registry.erasers.append(erase_subscriptions)  # a feature of this app only
+    for text in ("hallo", "1", "1"):
+        post(inbound(WA_BOB, text))
+    work()
+    redis_conn.set(f"samen:sub:{p}", "session-42")  # what another module keeps about Bob
+    post(inbound(WA_BOB, "2"))  # a reply still queued when Bob asks to be forgotten
+    post(inbound(WA_BOB, "wis"))
+    work()
     replies = sent_to(standin, WA_BOB)
     assert len(replies) == 4  # the queued reply to "2" was erased with the rest
     assert replies[-1] == "Klaar. Deze lijn bewaart niets meer over dit nummer."
@@ -157,8 +153,8 @@ def test_delete_erases_everything_and_confirms_neutrally(
 
 
 def delete_words() -> list[tuple[str, str]]:
+    from samen_sms.content.loader import load_content
     from samen_sms.core.config import Config
-    from samen_sms.line.runtime import load_content
 
     content = load_content(Config.from_env({"SAMEN_ENV": "development"}))
     return [(loc, word) for loc, cat in content.catalogues.items() for word in cat.keywords.get("delete", ())]

@@ -10,10 +10,11 @@ import redis
 from rq import Queue
 from rq.registry import ScheduledJobRegistry
 
+from samen_sms.assembly import worker_context
 from samen_sms.core import keyspace
 from samen_sms.core.config import Config
 from samen_sms.devtools.standin import Fault, StandinState
-from samen_sms.line import replies as jobs
+from samen_sms.line import replies
 from tests.conftest import ALICE, BOB, PostFn, inbound, sent_to
 
 
@@ -68,8 +69,7 @@ def test_permanent_errors_are_not_retried(
 def test_a_timeout_that_twilio_did_accept_is_not_sent_twice(
     post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis, config: Config
 ) -> None:
-    jobs._context = None
-    jobs.init_context(replace(config, twilio_timeout=0.5))
+    replies.install(worker_context(replace(config, twilio_timeout=0.5)))  # the app fixture restores its own
     standin.delay = 0.8  # Twilio takes the message after our request has given up
     post(inbound(ALICE, "hi"))
     work()

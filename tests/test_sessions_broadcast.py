@@ -18,12 +18,13 @@ from samen_sms.announce import sessions as infosessions
 from samen_sms.announce.ratelimit import SharedRate
 from samen_sms.announce.templates import load_templates
 from samen_sms.app import create_app
+from samen_sms.assembly import worker_context
 from samen_sms.core import keyspace
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Address, Channel
 from samen_sms.core.quiet import AMSTERDAM, quiet_until
 from samen_sms.devtools.standin import Fault, StandinState
-from samen_sms.line import replies as jobs
+from samen_sms.line import replies
 from tests.conftest import ALICE, BOB, PUBLIC_URL, PostFn, inbound, sent_to, sign, with_config
 
 CAROL = "+447700900789"
@@ -46,10 +47,8 @@ def app(config: Config, tmp_path: Path) -> Iterator[Flask]:
     templates.write_text('[announcement.nl]\ncontent_sid = "HX' + "a" * 32 + '"\nvariables = ["title", "date"]\n')
     cfg = with_config(config, quiet_hours="", whatsapp_templates=templates)
     application = create_app({"TESTING": True}, config=cfg)
-    jobs._context = None
-    jobs.init_context(cfg)
-    yield application
-    jobs._context = None
+    with replies.using(worker_context(cfg)):
+        yield application
 
 
 def session_file(tmp_path: Path, body: str | None = None, year: int = datetime.now().year + 1) -> Path:
@@ -194,10 +193,9 @@ def test_quiet_hours_hold_the_announcement(
     subscribe(app, ALICE, Channel.SMS, "VR09", "en")
     sid = cli(app, "add", str(session_file(tmp_path)))[1].strip().splitlines()[-1]
     rt = app.extensions["samen"]
-    jobs._context = None
     now = datetime.now(AMSTERDAM)
     around_now = f"{(now - timedelta(hours=1)):%H:%M}-{(now + timedelta(hours=1)):%H:%M}"
-    jobs.init_context(with_config(rt.config, quiet_hours=around_now))
+    replies.install(worker_context(with_config(rt.config, quiet_hours=around_now)))  # the fixture restores it
     broadcast.enqueue(rt, sid, "a")
     work()
     assert standin.messages == []

@@ -10,7 +10,7 @@ from flask import Flask
 from samen_sms.announce import subscriptions
 from samen_sms.core import keyspace
 from samen_sms.core.identity import Address, Channel
-from samen_sms.devtools.standin import StandinState
+from samen_sms.devtools.standin import Fault, StandinState
 from tests.conftest import ALICE, BOB, PostFn, inbound, sent_to
 
 
@@ -109,8 +109,10 @@ def test_opting_out_by_keyword_menu_stop_word_and_21610(
     assert redis_conn.sismember(keyspace.OPTOUT(), p)
     talk(post, work, standin, ALICE, "START")
     assert subscriptions.find(redis_conn, p) is not None
-    # A send refused with 21610 marks them opted out too.
-    subscriptions.failure_hook(app.extensions["samen"], p, Address(Channel.SMS, ALICE), 21610)
+    # A reply Twilio refuses with 21610 (they sent STOP to Twilio itself) marks them opted out too.
+    with standin.lock:
+        standin.faults.append(Fault(400, 21610, count=1, to=ALICE))
+    assert talk(post, work, standin, ALICE, "menu") == []
     assert subscriptions.find(redis_conn, p) is None
 
 

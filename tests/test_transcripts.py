@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from samen_sms.content.engine import Visit, step
+from samen_sms.content.engine import Message, Visit, step
+from samen_sms.content.loader import load_content
 from samen_sms.content.render import Renderer, line_params
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
-from samen_sms.line.runtime import load_content
 
 TRANSCRIPTS = sorted((Path(__file__).parent / "transcripts").glob("*.txt"))
 
@@ -57,7 +57,7 @@ def test_transcript(path: Path, renderer: Renderer) -> None:
     assert turns, f"{path.name} has no turns"
     visit = Visit()
     for number, turn in enumerate(turns, 1):
-        outcome = step(renderer.content, visit, turn.said, channel)
+        outcome = step(renderer.content, visit, Message.of(turn.said, channel))
         got = renderer.render(outcome.reply_locale, outcome.replies, channel)
         assert got == turn.expected.rstrip("\n"), f"{path.name}, turn {number} ({turn.said!r})"
         visit = Visit(outcome.node, outcome.locale, outcome.hint)

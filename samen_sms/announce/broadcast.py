@@ -26,7 +26,7 @@ from samen_sms.content.optin import REPLY_NODE
 from samen_sms.core import keyspace
 from samen_sms.core.identity import Channel
 from samen_sms.core.quiet import quiet_until
-from samen_sms.line.replies import WorkerContext, init_context
+from samen_sms.line.replies import WorkerContext, current
 from samen_sms.line.runtime import Runtime
 from samen_sms.line.store import place_in_menus, remember_language
 
@@ -138,7 +138,7 @@ class Lease:
 
 def run(session_id: str, kind: str, fill: bool = True) -> int:
     """The RQ job: send one slice of a broadcast; returns how many messages went out."""
-    ctx = init_context()
+    ctx = current()
     rt = ctx.runtime
     session = infosessions.get(rt.redis, session_id)
     if session is None or kind not in KIND_NAMES:

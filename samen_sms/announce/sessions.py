@@ -9,7 +9,6 @@ there, and `regions` it is for.
 from __future__ import annotations
 
 import json
-import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time
@@ -25,6 +24,7 @@ from samen_sms.content.places import Places
 from samen_sms.core import keyspace
 from samen_sms.core.identity import Channel
 from samen_sms.core.quiet import AMSTERDAM
+from samen_sms.core.tomlfile import parse_toml
 
 # Variables a title or description may use, filled in per language: "{host} at {place}, {date}".
 TEXT_VARIABLES = frozenset({"date", "place", "host", "languages"})
@@ -104,10 +104,7 @@ def _when(raw: dict[str, Any], name: str, required: bool) -> float | None:
 
 def parse_session(text: str, places: Places, regions: Mapping[str, str], line_languages: list[str]) -> InfoSession:
     """Check a session file's text and return the session (without an id yet)."""
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SessionFileError(f"not valid TOML: {exc}") from None
+    raw = parse_toml(text, "session file", SessionFileError)
     unknown = sorted(set(raw) - FIELDS)
     if unknown:
         raise SessionFileError(f"unknown field(s) {', '.join(map(repr, unknown))}; allowed: {sorted(FIELDS)}")

@@ -8,17 +8,14 @@ their lifetimes are in `samen_sms.core.keyspace` (subscribers, opt-out set, What
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import redis
 
-from samen_sms.content.engine import Outcome
 from samen_sms.core import keyspace
-from samen_sms.core.identity import Address, Channel, Keys
-from samen_sms.line.privacy import register_eraser
+from samen_sms.core.identity import Channel
 
 log = logging.getLogger(__name__)
 
@@ -147,52 +144,6 @@ def describe(conn: redis.Redis, p: str) -> dict[str, Any]:
 def within_whatsapp_window(conn: redis.Redis, p: str, margin: int = 300) -> bool:
     """Whether free text may still go to this person on WhatsApp (their last message < 24 h ago)."""
     return int(conn.ttl(keyspace.WHATSAPP_WINDOW(p))) > margin
-
-
-EffectHook = Callable[[Any, str, Address, Outcome], None]
-
-
-def effects_hook(keys: Keys) -> EffectHook:
-    """The webhook hook: carry out subscription effects inside the webhook's own transaction."""
-
-    def hook(pipe: Any, p: str, address: Address, outcome: Outcome) -> None:
-        if "delete" in outcome.effects:
-            return  # the webhook has queued every registered eraser, this module's included
-        if address.channel is Channel.WHATSAPP:
-            pipe.set(keyspace.WHATSAPP_WINDOW(p), 1, ex=WHATSAPP_WINDOW)
-        if ("menu", "subscribe_left") in outcome.replies:
-            unsubscribe(pipe, p)  # the menu's or the keyword's sessions-only opt-out
-        for effect in outcome.effects:
-            kind, _, arg = effect.partition(":")
-            if kind == "subscribe":
-                region, _, how = arg.partition(":")
-                sub = Subscriber(
-                    region, outcome.reply_locale, address.channel, int(time.time()), how, keys.seal(address)
-                )
-                subscribe(pipe, p, sub)
-            elif kind == "unsubscribe":
-                unsubscribe(pipe, p)
-            elif kind == "rsvp":
-                pipe.hset(keyspace.RSVP(arg), p, int(time.time()))
-                pipe.expire(keyspace.RSVP(arg), RSVP_TTL)
-            elif kind == "stop":
-                opt_out(pipe, p)
-            elif kind == "start":
-                pipe.srem(keyspace.OPTOUT(), p)
-
-    return hook
-
-
-@register_eraser
-def _erase_for_privacy(conn: redis.Redis, pipe: Any, p: str, config: Any) -> None:
-    """The privacy registry's eraser: subscription, opt-out mark, WhatsApp window, RSVPs."""
-    erase(pipe, p)
-
-
-def failure_hook(rt: Any, p: str, address: Address, code: int) -> None:
-    """jobs.FAILURE_HOOKS: Twilio says the number unsubscribed (21610): no more announcements."""
-    if code == 21610:
-        rt.redis.sadd(keyspace.OPTOUT(), p)
 
 
 def count(conn: redis.Redis, regions: Iterable[str] = REGIONS) -> int:

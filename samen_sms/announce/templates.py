@@ -10,9 +10,10 @@ The file named by `SAMEN_WHATSAPP_TEMPLATES` (see `whatsapp_templates.example.to
 from __future__ import annotations
 
 import json
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+from samen_sms.core.tomlfile import read_toml
 
 VARIABLES = frozenset({"title", "description", "date", "place", "host", "languages"})
 KINDS = frozenset({"announcement", "reminder"})
@@ -36,10 +37,7 @@ def load_templates(path: Path | None) -> dict[tuple[str, str], Template]:
     """Read the templates file; none configured means WhatsApp outside the window is skipped."""
     if path is None:
         return {}
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ValueError(f"{path}: {exc}") from None
+    raw = read_toml(path)
     out: dict[tuple[str, str], Template] = {}
     for kind, per_locale in raw.items():
         if kind not in KINDS or not isinstance(per_locale, dict):

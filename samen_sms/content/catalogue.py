@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import string
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from samen_sms.core.identity import Channel
+from samen_sms.core.tomlfile import read_toml
 
 
 class CatalogueError(ValueError):
@@ -38,6 +38,7 @@ class Catalogue:
     review_note: str
     messages: Mapping[str, Text]
     keywords: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    yes: tuple[str, ...] = ()  # words that mean yes (`[answers] yes`), as written
 
 
 def placeholders(template: str) -> set[str]:
@@ -68,10 +69,7 @@ def _flatten(locale: str, table: Mapping[str, object], prefix: str = "") -> dict
 
 def load_catalogue(path: Path) -> Catalogue:
     """Read one catalogue file."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise CatalogueError(f"{path.name}: {exc}") from exc
+    raw = read_toml(path, CatalogueError)
     meta = raw.get("meta", {})
     locale = meta.get("locale")
     if locale != path.stem:
@@ -80,6 +78,9 @@ def load_catalogue(path: Path) -> Catalogue:
         if needed not in meta:
             raise CatalogueError(f"{path.name}: meta.{needed} is missing")
     keywords = {action: tuple(str(word) for word in words) for action, words in raw.get("keywords", {}).items()}
+    yes = raw.get("answers", {}).get("yes", [])
+    if not isinstance(yes, list) or not all(isinstance(word, str) for word in yes):
+        raise CatalogueError(f"{path.name}: answers.yes must be a list of words")
     return Catalogue(
         locale=locale,
         name=str(meta["name"]),
@@ -89,6 +90,7 @@ def load_catalogue(path: Path) -> Catalogue:
         review_note=str(meta.get("review_note", "")),
         messages=_flatten(locale, raw.get("messages", {})),
         keywords=keywords,
+        yes=tuple(yes),
     )
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from samen_sms.core.tomlfile import read_toml
 
 COSTS = ("free", "local_rate", "paid")
 HOURS = ("always", "office", "callback", "unknown")
@@ -128,10 +129,7 @@ def _opt(value: object) -> str | None:
 
 def load_directory(path: Path, place_codes: Iterable[str] = ()) -> Directory:
     """Read and check the directory; every entry needs a source and a verification date."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise DirectoryError(f"{path.name}: {exc}") from exc
+    raw = read_toml(path, DirectoryError)
     services = tuple(_entry(entry, path.name) for entry in raw.get("service", []))
     ids = [s.id for s in services]
     if len(set(ids)) != len(ids):

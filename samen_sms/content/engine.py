@@ -1,9 +1,11 @@
-"""The flow engine: one person's state and one message in, new state and the reply out. No I/O.
+"""The flow engine: one person's state and one message in, new state, the reply and effects out. No I/O.
 
-A reply is a list of references (`("msg", key)`, `("menu", node)`, `("languages", hint)`,
-`("greeting", hint)`, `("services", municipality code)`), not text:
-the worker renders them in the reply's language, so neither Redis nor a job ever holds reply text,
-and nothing of what the person typed leaves this function.
+Every decision about what to answer is made here, on the message's text read once (`Said`): the
+rate-limit notice, the answer to a voice note or photo, the language of a reply before one was
+chosen. A reply is a list of references (`("msg", key)`, `("menu", node)`, `("languages", hint)`,
+`("greeting", hint)`, `("services", municipality code)`, `("region", code)`), not text: the worker
+renders them in the reply's language, so neither Redis nor a job ever holds reply text, and nothing
+of what the person typed leaves this function. What else should happen is a typed `Effect`.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from samen_sms.content.catalogue import Catalogue
+from samen_sms.content.effects import Effect, Erase, Start, Stop
 from samen_sms.content.flow import LANGUAGE_NODE_TYPE, Flow, Node
-from samen_sms.content.text import digit_value, dominant_script, words
+from samen_sms.content.text import Said, words
 from samen_sms.core.identity import Channel
 
 # Twilio answers these itself on SMS (and still forwards them): the line must stay silent.
@@ -48,7 +51,7 @@ class Lexicon:
         return cls(first, whole)
 
 
-InputHandler = Callable[["Content", "Visit", str, str], "Outcome | None"]
+InputHandler = Callable[["Content", "Visit", "Message", str], "Outcome | None"]
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ class Content:
     """Everything the engine reads: the flow, the catalogues and the keywords built from them.
 
     `inputs` maps a node's `input` name to a pure handler for free text typed at that node
-    (after keywords, before digits): `handler(content, visit, text, locale)` returns an Outcome,
+    (after keywords, before digits): `handler(content, visit, message, locale)` returns an Outcome,
     or None to let the node treat the text as usual. `data` holds what handlers read
     (the service directory, places, ...), loaded and validated at start like everything else.
     """
@@ -114,55 +117,115 @@ class Visit:
 
 
 @dataclass(frozen=True)
+class Message:
+    """One message in: what was said (read once), the channel, media attached, and the rate so far."""
+
+    said: Said
+    channel: Channel
+    media: int = 0
+    recent: int = 0  # messages from this person in the current rate window, this one included
+    limit: int = 0  # above this many in a window: one notice, then silence; 0 means no limit
+
+    @classmethod
+    def of(cls, text: str, channel: Channel, media: int = 0, recent: int = 0, limit: int = 0) -> Message:
+        """A message from its raw text (read here, once)."""
+        return cls(Said.read(text), channel, media, recent, limit)
+
+
+@dataclass(frozen=True)
 class Outcome:
-    """The new state, the reply (empty: send nothing) and side effects for the caller to carry out."""
+    """The new state, the reply (empty: send nothing) and effects for the caller to carry out.
+
+    `store` is False when nothing at all changes (a flood past its notice): the caller need not write.
+    """
 
     node: str | None
     locale: str | None
     reply_locale: str
     replies: tuple[Ref, ...] = ()
-    effects: tuple[str, ...] = ()
+    effects: tuple[Effect, ...] = ()
     hint: str | None = None
+    store: bool = True
+
+    @property
+    def erases(self) -> bool:
+        """Whether this step forgets the person (its confirmation must then leave no trace)."""
+        return any(isinstance(effect, Erase) for effect in self.effects)
 
 
-def step(content: Content, visit: Visit, text: str, channel: Channel) -> Outcome:
+def step(content: Content, visit: Visit, message: Message) -> Outcome:
     """Move one person one step through the flow."""
-    flow = content.flow
-    folded = words(text)
-    whole = " ".join(folded)
     locale = visit.locale if visit.locale in content.catalogues else None
+    if message.limit and message.recent > message.limit:
+        if message.recent > message.limit + 1:
+            return Outcome(visit.node, locale, reply_locale(content, visit, message.said), hint=visit.hint, store=False)
+        notice = content.flow.messages["rate_limited"]
+        return _say(content, visit, locale, message.said, notice)
+    if message.media and message.said.blank:
+        return _say(content, visit, locale, message.said, content.flow.messages["text_only"])
+    return _respond(content, visit, message, locale)
+
+
+def reply_locale(content: Content, visit: Visit, said: Said) -> str:
+    """The person's language; before they chose one, the first the language menu showed them."""
+    if visit.locale in content.catalogues:
+        return str(visit.locale)
+    if visit.hint:
+        return content.language_order(visit.hint)[0]
+    return script_locales(content, said)[0]
+
+
+def script_locales(content: Content, said: Said) -> list[str]:
+    """The languages written in the message's script (Arabic letters: Arabic and Farsi), else the first two."""
+    languages = content.flow.languages
+    if said.script and said.script != "Latn":
+        same = [loc for loc in languages if content.catalogues[loc].script == said.script]
+        if same:
+            return same
+    return list(languages[:2])
+
+
+def _say(content: Content, visit: Visit, locale: str | None, said: Said, key: str) -> Outcome:
+    # A notice that leaves the person where they were, menu order included.
+    return Outcome(visit.node, locale, reply_locale(content, visit, said), (("msg", key),), hint=visit.hint)
+
+
+def _respond(content: Content, visit: Visit, message: Message, locale: str | None) -> Outcome:
+    flow = content.flow
+    said, channel = message.said, message.channel
+    folded, whole = said.words, said.whole
 
     if channel is Channel.SMS and whole in TWILIO_STOP_WORDS:
-        return Outcome(None, locale, locale or flow.languages[0], (), ("stop",))
+        return Outcome(None, locale, locale or flow.languages[0], (), (Stop(),))
     if channel is Channel.SMS and whole in TWILIO_START_WORDS:
-        return Outcome(visit.node, locale, locale or flow.languages[0], (), ("start",), hint=visit.hint)
+        return Outcome(visit.node, locale, locale or flow.languages[0], (), (Start(),), hint=visit.hint)
 
     action, keyword_locale = (
         content.lexicon.whole.get(whole)
         or (content.lexicon.first_word.get(folded[0]) if folded else None)
         or (None, None)
     )
-    reply_locale = locale or keyword_locale or _guess_locale(content, text)
+    reply_in = locale or keyword_locale or script_locales(content, said)[0]
 
     if action in WHOLE_MESSAGE_ACTIONS:
-        return _builtin(content, action, visit, locale, reply_locale, channel)
+        return _builtin(content, action, locale, reply_in, channel)
 
     if locale is None:
-        return _choose_language(content, visit, text, keyword_locale)
+        return _choose_language(content, visit, said, keyword_locale)
 
     target = flow.keywords.get(action) if action else None
     if target:
         return _show(content, target, locale)
 
-    number = digit_value(text)
+    number = said.digit
     here = flow.node(visit.node) if visit.node else None
     if number == 0:
         return _show(content, flow.main, locale)
     if here is None:
-        # A returning person whose session expired: greet, then the main menu.
+        # A returning person whose conversation expired: greet, then the main menu.
         return Outcome(flow.main, locale, locale, (("msg", flow.greeting), ("menu", flow.main)))
     if here.input and (number is None or not here.options):
-        handled = content.inputs[here.input](content, visit, text, locale)
+        handled = content.inputs[here.input](content, visit, message, locale)
         if handled is not None:
             return handled
     if number is not None:
@@ -195,26 +258,19 @@ def _screen(content: Content, node: str, hint: str | None = None) -> Ref:
 
 
 def _show(content: Content, node: str, locale: str) -> Outcome:
-    return Outcome(node, locale, locale, (_screen(content, node),))
+    effect = content.flow.nodes[node].effect
+    return Outcome(node, locale, locale, (_screen(content, node),), (effect,) if effect else ())
 
 
-def _guess_locale(content: Content, text: str) -> str:
-    script = dominant_script(text)
-    for loc in content.flow.languages:
-        if script and script != "Latn" and content.catalogues[loc].script == script:
-            return loc
-    return content.flow.languages[0]
-
-
-def _choose_language(content: Content, visit: Visit, text: str, keyword_locale: str | None) -> Outcome:
+def _choose_language(content: Content, visit: Visit, said: Said, keyword_locale: str | None) -> Outcome:
     flow = content.flow
     if visit.node == flow.language:
-        number = digit_value(text)
+        number = said.digit
         order = content.language_order(visit.hint)
         if number is not None and 1 <= number <= len(order):
             chosen = order[number - 1]
             return _show(content, flow.main, chosen)
-    hint = keyword_locale or dominant_script(text)
+    hint = keyword_locale or said.script
     if hint == "Latn":
         hint = None
     first = content.language_order(hint)[0]
@@ -227,17 +283,15 @@ def _choose_language(content: Content, visit: Visit, text: str, keyword_locale: 
     )
 
 
-def _builtin(
-    content: Content, action: str, visit: Visit, locale: str | None, reply_locale: str, channel: Channel
-) -> Outcome:
+def _builtin(content: Content, action: str, locale: str | None, reply_in: str, channel: Channel) -> Outcome:
     flow = content.flow
     if action == "stop":
         # On SMS Twilio has answered already; on WhatsApp we confirm ourselves.
         replies: tuple[Ref, ...] = (("msg", flow.messages["stopped"]),) if channel is Channel.WHATSAPP else ()
-        return Outcome(None, locale, reply_locale, replies, ("stop",))
+        return Outcome(None, locale, reply_in, replies, (Stop(),))
     if action == "start":
         return Outcome(
-            flow.main, locale, reply_locale, (("msg", flow.messages["started"]), ("menu", flow.main)), ("start",)
+            flow.main, locale, reply_in, (("msg", flow.messages["started"]), ("menu", flow.main)), (Start(),)
         )
     # delete: everything goes, including the remembered language.
-    return Outcome(None, None, reply_locale, (("msg", flow.messages["deleted"]),), ("delete",))
+    return Outcome(None, None, reply_in, (("msg", flow.messages["deleted"]),), (Erase(),))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+from samen_sms.content.effects import NODE_EFFECTS, Effect
+from samen_sms.core.tomlfile import read_toml
 
 LANGUAGE_NODE_TYPE = "language"
 # Keyword actions the engine carries out itself rather than by moving to a node.
@@ -28,6 +30,8 @@ class Node:
     back: str | None = None
     # A need in the service directory whose entries the screen lists after its text.
     directory: str | None = None
+    # What showing this screen also does (a name in samen_sms.content.effects.NODE_EFFECTS).
+    effect: Effect | None = None
 
     def message_keys(self) -> set[str]:
         keys = set(self.say)
@@ -73,17 +77,17 @@ def _tuple(value: object, where: str) -> tuple[str, ...]:
 
 def load_flow(path: Path) -> Flow:
     """Read a flow file and check that every node, option and keyword leads somewhere."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise FlowError(f"{path.name}: {exc}") from exc
+    raw = read_toml(path, FlowError)
     head = raw.get("flow", {})
     nodes: dict[str, Node] = {}
     for name, spec in raw.get("nodes", {}).items():
         where = f"{path.name}: node {name!r}"
-        unknown = set(spec) - {"say", "title", "options", "type", "input", "back", "directory"}
+        unknown = set(spec) - {"say", "title", "options", "type", "input", "back", "directory", "effect"}
         if unknown:
             raise FlowError(f"{where} has unknown fields {sorted(unknown)}")
+        effect = spec.get("effect")
+        if effect is not None and effect not in NODE_EFFECTS:
+            raise FlowError(f"{where}: effect {effect!r} is not one of {sorted(NODE_EFFECTS)}")
         nodes[name] = Node(
             name=name,
             say=_tuple(spec.get("say", []), f"{where}.say"),
@@ -93,6 +97,7 @@ def load_flow(path: Path) -> Flow:
             input=spec.get("input"),
             back=spec.get("back"),
             directory=spec.get("directory"),
+            effect=NODE_EFFECTS[effect] if effect else None,
         )
     try:
         flow = Flow(

@@ -1,21 +1,17 @@
 """Opting in to announcements and replying to one: the engine's input handlers, pure, no I/O.
 
-Content data they read (loaded at start by `load_data`):
+Content data they read (loaded at start by the content loader):
 - `places`:   the municipalities (samen_sms.content.places), shared with the service directory
 - `regions`:  safety region code (`VR01`..`VR25`) -> its name
-- `yes`:      locale -> folded words that mean yes (the catalogue's `[answers] yes`)
+Yes words come from each catalogue's `[answers] yes`.
 """
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
-
-from samen_sms.content.engine import Content, InputHandler, Outcome, Visit
+from samen_sms.content.effects import ConsentHow, OptIn, Rsvp
+from samen_sms.content.engine import Content, InputHandler, Message, Outcome, Visit
 from samen_sms.content.places import Places
-from samen_sms.content.text import digit_value, words
+from samen_sms.content.text import Said, words
 
 ALL_NL = "NL"
 REGION_NODE = "subscribe_region"
@@ -24,38 +20,21 @@ REPLY_NODE = "announce_reply"
 LEFT_NODE = "subscribe_left"
 
 
-def load_yes_words(messages_dir: Path, locales: list[str]) -> dict[str, frozenset[str]]:
-    """Each catalogue's `[answers] yes` list, folded."""
-    out: dict[str, frozenset[str]] = {}
-    for locale in locales:
-        raw = tomllib.loads((messages_dir / f"{locale}.toml").read_text(encoding="utf-8"))
-        yes = raw.get("answers", {}).get("yes", [])
-        if not isinstance(yes, list) or not all(isinstance(word, str) for word in yes):
-            raise ValueError(f"{locale}.toml: answers.yes must be a list of words")
-        out[locale] = frozenset(" ".join(words(word)) for word in yes)
-    return out
+def _is_yes(content: Content, said: Said, locale: str) -> ConsentHow | None:
+    if said.digit == 1:
+        return ConsentHow.DIGIT
+    yes = {" ".join(words(word)) for word in content.catalogues[locale].yes}
+    return ConsentHow.WORD if said.whole in yes else None
 
 
-def load_data(places: Places, messages_dir: Path, locales: list[str]) -> dict[str, Any]:
-    """What the handlers read besides the places (shared with the directory), checked at start."""
-    return {"regions": places.regions, "yes": load_yes_words(messages_dir, locales)}
-
-
-def _is_yes(content: Content, text: str, locale: str) -> str | None:
-    if digit_value(text) == 1:
-        return "d"
-    yes: Mapping[str, frozenset[str]] = content.data["yes"]
-    return "w" if " ".join(words(text)) in yes.get(locale, frozenset()) else None
-
-
-def choose_region(content: Content, visit: Visit, text: str, locale: str) -> Outcome | None:
+def choose_region(content: Content, visit: Visit, message: Message, locale: str) -> Outcome | None:
     """A place name (or 1 for the whole country) -> ask for consent, with the region remembered."""
-    number = digit_value(text)
+    number = message.said.digit
     if number is not None:
         region = ALL_NL if number == 1 else None
     else:
         places: Places = content.data["places"]
-        region = places.find_region(text)
+        region = places.find_region(message.said)
     if region is None:
         if number is not None:
             return None
@@ -63,35 +42,23 @@ def choose_region(content: Content, visit: Visit, text: str, locale: str) -> Out
     return Outcome(CONFIRM_NODE, locale, locale, (("region", region), ("menu", CONFIRM_NODE)), hint=region)
 
 
-def confirm(content: Content, visit: Visit, text: str, locale: str) -> Outcome | None:
+def confirm(content: Content, visit: Visit, message: Message, locale: str) -> Outcome | None:
     """An explicit yes subscribes; anything else does not."""
     region = visit.hint
     if not region or (region != ALL_NL and region not in content.data["regions"]):
         return Outcome(REGION_NODE, locale, locale, (("menu", REGION_NODE),))
-    how = _is_yes(content, text, locale)
+    how = _is_yes(content, message.said, locale)
     if how is None:
         main = content.flow.main
         return Outcome(main, locale, locale, (("msg", "subscribe.declined"), ("menu", main)))
-    return Outcome(None, locale, locale, (("msg", "subscribe.done"),), (f"subscribe:{region}:{how}",))
+    return Outcome(None, locale, locale, (("msg", "subscribe.done"),), (OptIn(region, message.channel, how),))
 
 
-def reply_to_announcement(content: Content, visit: Visit, text: str, locale: str) -> Outcome | None:
+def reply_to_announcement(content: Content, visit: Visit, message: Message, locale: str) -> Outcome | None:
     """A yes after an announcement registers interest in that session (counted, never shown by name)."""
-    if not visit.hint or _is_yes(content, text, locale) is None:
+    if not visit.hint or _is_yes(content, message.said, locale) is None:
         return None
-    return Outcome(None, locale, locale, (("msg", "announce.rsvp_thanks"),), (f"rsvp:{visit.hint}",))
-
-
-def region_block(renderer: Any) -> Any:
-    """The reply part `("region", code)`: the region someone chose, named in their language."""
-
-    def block(locale: str, code: str, channel: Any) -> str:
-        if code == ALL_NL:
-            return str(renderer.message(locale, "subscribe.region_all", channel))
-        name = renderer.content.data["regions"].get(code, code)
-        return str(renderer.message(locale, "subscribe.region_named", channel, region=name))
-
-    return block
+    return Outcome(None, locale, locale, (("msg", "announce.rsvp_thanks"),), (Rsvp(visit.hint),))
 
 
 INPUTS: dict[str, InputHandler] = {

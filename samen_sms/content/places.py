@@ -8,8 +8,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from samen_sms.content.engine import Content, Outcome, Visit
-from samen_sms.content.text import fold, strip_edges
+from samen_sms.content.engine import Content, Message, Outcome, Visit
+from samen_sms.content.text import Said, fold, strip_edges
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,16 @@ class Place:
 
 def place_key(text: str) -> str:
     """The form place names are compared in: no case, accents, `'s-`, hyphens or `(NH.)`."""
-    folded = re.sub(r"\(.*?\)", " ", fold(text))
+    return _key(fold(text))
+
+
+def _compared(text: Said | str) -> str:
+    # A message was folded once when it arrived; an operator's text is folded here.
+    return _key(text.folded) if isinstance(text, Said) else place_key(text)
+
+
+def _key(folded: str) -> str:
+    folded = re.sub(r"\(.*?\)", " ", folded)
     folded = re.sub(r"^['\u2019`]?s[-\s]+", "", strip_edges(folded.strip()))
     folded = re.sub(r"[-'\u2019`.,/]+", " ", folded)
     return " ".join(folded.split())
@@ -38,17 +47,17 @@ class Places:
     by_key: dict[str, str]
     regions: dict[str, str]
 
-    def find(self, text: str) -> Place | None:
-        """The municipality a text names, or None when unknown or ambiguous (Bergen NH. or L.)."""
-        code = self.by_key.get(place_key(text))
+    def find(self, text: Said | str) -> Place | None:
+        """The municipality a message (or an operator's text) names, else None (unknown, or Bergen NH. or L.)."""
+        code = self.by_key.get(_compared(text))
         return self.by_code[code] if code else None
 
-    def find_region(self, text: str) -> str | None:
-        """The safety region code of the municipality or region a text names, else None."""
+    def find_region(self, text: Said | str) -> str | None:
+        """The safety region code of the municipality or region a message names, else None."""
         place = self.find(text)
         if place:
             return place.region_code
-        key = place_key(text)
+        key = _compared(text)
         return next((code for code, name in self.regions.items() if place_key(name) == key), None)
 
 
@@ -85,12 +94,12 @@ def _plain(name: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def place_input(content: Content, visit: Visit, text: str, locale: str) -> Outcome | None:
+def place_input(content: Content, visit: Visit, message: Message, locale: str) -> Outcome | None:
     """A place name typed at a place node: that place's services beside the national ones.
 
     An unknown place still gets the national ones. Only the municipality code goes into the reply
     reference, never what the person typed.
     """
     places: Places = content.data["places"]
-    place = places.find(text)
+    place = places.find(message.said)
     return Outcome(visit.node, locale, locale, (("services", place.code if place else ""),))

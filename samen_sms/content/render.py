@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
 from samen_sms.content.catalogue import placeholders
 from samen_sms.content.directory import Directory, Service
 from samen_sms.content.engine import Content, Ref
+from samen_sms.content.optin import ALL_NL
 from samen_sms.content.places import Places
 from samen_sms.core.identity import Channel
 
@@ -37,8 +38,6 @@ class Renderer:
     def __init__(self, content: Content, params: Mapping[str, str]) -> None:
         self.content = content
         self.params = _Params(params)
-        # Extra reply parts by kind: `block(locale, name, channel) -> text` (e.g. a chosen region).
-        self.blocks: dict[str, Callable[[str, str, Channel], str]] = {}
 
     def message(self, locale: str, key: str, channel: Channel, **extra: str) -> str:
         """One catalogue message with its placeholders filled in."""
@@ -70,8 +69,12 @@ class Renderer:
             scripts = {loc: self.content.catalogues[loc].script for loc in order}
             same = [loc for loc in order if scripts[loc] == scripts[order[0]] != "Latn"] or order[:1]
             return "\n".join(self.message(loc, flow.greeting, channel) for loc in same)
-        if kind in self.blocks:
-            return self.blocks[kind](locale, name, channel)
+        if kind == "region":
+            # The region someone chose for announcements, named in their language.
+            if name == ALL_NL:
+                return self.message(locale, "subscribe.region_all", channel)
+            region = self.content.data["regions"].get(name, name)
+            return self.message(locale, "subscribe.region_named", channel, region=region)
         if kind == "languages":
             order = self.content.language_order(name or None)
             lines = [self.message(locale, flow.choose_language, channel)]

@@ -81,9 +81,9 @@ def screens(content: Content, locale: str) -> Iterator[tuple[str, tuple[Ref, ...
 
 def main(argv: list[str] | None = None) -> int:
     """Print segments per message and per screen for every language; exit 1 if one is over budget."""
+    from samen_sms.content.loader import load_content
     from samen_sms.content.render import Renderer, line_params
     from samen_sms.core.config import Config
-    from samen_sms.line.runtime import load_content
 
     parser = argparse.ArgumentParser(prog="python -m samen_sms.content.segments")
     parser.add_argument("--screens-only", action="store_true")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 
 # Arabic-script letters that people type interchangeably depending on their keyboard.
 _SCRIPT_VARIANTS = str.maketrans(
@@ -97,3 +98,30 @@ def dominant_script(text: str) -> str | None:
     if not counts:
         return None
     return max(counts, key=lambda key: counts[key])
+
+
+@dataclass(frozen=True)
+class Said:
+    """One message's text, read once: folded words, the whole folded message, a digit, the script.
+
+    The engine and its input handlers decide on these; nothing here leaves the step that reads it.
+    """
+
+    raw: str
+    folded: str
+    words: tuple[str, ...]
+    whole: str
+    digit: int | None
+    script: str | None
+
+    @classmethod
+    def read(cls, text: str) -> Said:
+        """Fold, split and classify a message's text (the one place this happens per message)."""
+        folded = fold(text)
+        found = tuple(word for word in (strip_edges(raw) for raw in folded.split()) if word)
+        return cls(text, folded, found, " ".join(found), digit_value(text), dominant_script(text))
+
+    @property
+    def blank(self) -> bool:
+        """No text at all (a voice note or photo alone)."""
+        return not self.raw.strip()

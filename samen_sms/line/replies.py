@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from samen_sms.core import keyspace
-from samen_sms.core.config import Config
 from samen_sms.core.identity import Address
-from samen_sms.line.runtime import Runtime, build_runtime
-from samen_sms.line.sender import PermanentSendError, Sender, TransientSendError, build_client
+from samen_sms.line.runtime import Runtime
+from samen_sms.line.sender import PermanentSendError, Sender, TransientSendError
 from samen_sms.line.store import OUTBOX_TTL, OutboxItem
 
 log = logging.getLogger(__name__)
-
-FailureHook = Callable[[Runtime, str, Address, int], None]
-# Called after Twilio refuses a reply for good (e.g. 21610: the person opted out of SMS).
-FAILURE_HOOKS: list[FailureHook] = []
-
 
 @dataclass
 class WorkerContext:
@@ -29,16 +24,33 @@ class WorkerContext:
     sender: Sender
 
 
-_context: WorkerContext | None = None
+class _Installed:
+    # RQ runs a job by its dotted path, with nothing but its arguments: the process's context
+    # has to be found somewhere. It is installed once, before the worker pool forks.
+    context: WorkerContext | None = None
 
 
-def init_context(config: Config | None = None) -> WorkerContext:
-    """Build the worker's runtime and Twilio client (once per process; later calls reuse it)."""
-    global _context
-    if _context is None:
-        cfg = config or Config.from_env()
-        _context = WorkerContext(build_runtime(cfg), Sender(build_client(cfg), cfg))
-    return _context
+def install(context: WorkerContext | None) -> None:
+    """Make `context` the one every job in this process uses (None removes it)."""
+    _Installed.context = context
+
+
+@contextmanager
+def using(context: WorkerContext) -> Iterator[WorkerContext]:
+    """Run jobs in this process with `context` for the duration of the block (tests, benchmarks)."""
+    before = _Installed.context
+    install(context)
+    try:
+        yield context
+    finally:
+        install(before)
+
+
+def current() -> WorkerContext:
+    """The context jobs run with; raise if the process was not started as a worker."""
+    if _Installed.context is None:
+        raise RuntimeError("no worker context in this process: start workers with `python -m workers`")
+    return _Installed.context
 
 
 class Busy(RuntimeError):
@@ -52,7 +64,7 @@ def deliver(p: str) -> int:
     Twilio has it (or refused it for good). A reply found in flight was interrupted by a crash: if
     Twilio already has it, it is not sent again.
     """
-    ctx = init_context()
+    ctx = current()
     rt = ctx.runtime
     conn = rt.redis
     lock_ttl = rt.config.twilio_timeout * 2 + 5
@@ -160,5 +172,5 @@ def _finish(
             pipe.hincrby(keyspace.STATS("send_failed"), str(failed_code), 1)
         pipe.execute()
     if failed_code is not None and address is not None:
-        for hook in FAILURE_HOOKS:
+        for hook in rt.registry.on_send_failed:
             hook(rt, p, address, failed_code if isinstance(failed_code, int) else 0)

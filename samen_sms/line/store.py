@@ -146,8 +146,7 @@ class Store:
         if outcome.locale is not None:
             remember_language(pipe, p, outcome.locale, cfg.profile_ttl)
         if outcome.replies:
-            forget = "delete" in outcome.effects
-            item = OutboxItem(sealed, outcome.reply_locale, outcome.replies, channel, time.time(), forget)
+            item = OutboxItem(sealed, outcome.reply_locale, outcome.replies, channel, time.time(), outcome.erases)
             self.enqueue_delivery(pipe, p, item)
         pipe.execute()
 

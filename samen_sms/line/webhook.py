@@ -9,12 +9,12 @@ from dataclasses import dataclass
 import redis
 from flask import Blueprint, Response, abort, current_app, request
 
-from samen_sms.content.engine import Outcome, Visit, step
-from samen_sms.content.text import dominant_script
+from samen_sms.content.engine import Message, script_locales, step
+from samen_sms.content.text import Said
 from samen_sms.core import keyspace
 from samen_sms.core.identity import Address, BadAddress, Channel
 from samen_sms.line import twiml
-from samen_sms.line.privacy import erase
+from samen_sms.line.registry import Change
 from samen_sms.line.runtime import Runtime
 from samen_sms.line.signature import SignatureCheck
 
@@ -27,11 +27,11 @@ MAX_BODY = 1600
 
 @dataclass(frozen=True)
 class Inbound:
-    """A Twilio message, checked at the boundary; `body` is used for this step only, never kept."""
+    """A Twilio message, checked at the boundary; what it said is read once and used for this step only."""
 
     message_sid: str
     address: Address
-    body: str
+    said: Said
     num_media: int
 
 
@@ -59,7 +59,7 @@ def parse_inbound() -> Inbound:
         num_media = max(0, int(form.get("NumMedia", "0") or 0))
     except ValueError:
         num_media = 0
-    return Inbound(sid, address, form.get("Body", "")[:MAX_BODY], num_media)
+    return Inbound(sid, address, Said.read(form.get("Body", "")[:MAX_BODY]), num_media)
 
 
 @bp.post("/inbound")
@@ -76,74 +76,28 @@ def inbound() -> Response:
         log.exception("redis failed during a webhook; answering with the emergency numbers")
     except Exception:
         log.exception("webhook step failed; answering with the emergency numbers")
-    return twiml.message(fallback_text(rt, msg.body))
+    return twiml.message(fallback_text(rt, msg.said))
 
 
 def _handle(rt: Runtime, msg: Inbound) -> Response:
+    """Check in (round trip 1), one step of the engine, commit what it returned (round trip 2)."""
     p = rt.keys.pseudonym(msg.address.e164)
     arrival = rt.store.arrive(msg.message_sid, p)
     if arrival.duplicate:
         return twiml.empty()
-    limit = rt.config.rate_limit_count
-    if arrival.count > limit + 1:
-        return twiml.empty()
-    if arrival.count == limit + 1:
-        outcome = Outcome(
-            arrival.visit.node,
-            arrival.visit.locale,
-            _reply_locale(rt, arrival.visit, msg.body),
-            (("msg", rt.content.flow.messages["rate_limited"]),),
-            hint=arrival.visit.hint,
-        )
-    elif msg.num_media and not msg.body.strip():
-        locale = _reply_locale(rt, arrival.visit, msg.body)
-        outcome = Outcome(
-            arrival.visit.node,
-            arrival.visit.locale,
-            locale,
-            (("msg", rt.content.flow.messages["text_only"]),),
-            hint=arrival.visit.hint,
-        )
-    else:
-        outcome = step(rt.content, arrival.visit, msg.body, msg.address.channel)
-    pipe = rt.store.transaction()
-    if "delete" in outcome.effects:
-        erase(rt.redis, pipe, p, rt.config)
-    for hook in current_app.extensions.get("samen.effects", []):
-        hook(pipe, p, msg.address, outcome)
-    rt.store.commit(p, outcome, rt.keys.seal(msg.address), msg.address.channel.value, pipe)
+    message = Message(msg.said, msg.address.channel, msg.num_media, arrival.count, rt.config.rate_limit_count)
+    outcome = step(rt.content, arrival.visit, message)
+    if outcome.store:
+        pipe = rt.store.transaction()
+        rt.registry.apply(Change(pipe, rt.redis, p, msg.address, outcome, rt.keys, rt.config))
+        rt.store.commit(p, outcome, rt.keys.seal(msg.address), msg.address.channel.value, pipe)
     return twiml.empty()
 
 
-def _script_locales(rt: Runtime, body: str) -> list[str]:
-    """The languages written in the message's script (Arabic letters: Arabic and Farsi), else Dutch and English."""
-    script = dominant_script(body)
-    languages = rt.content.flow.languages
-    if script and script != "Latn":
-        same = [loc for loc in languages if rt.content.catalogues[loc].script == script]
-        if same:
-            return same
-    return list(languages[:2])
-
-
-def _guess(rt: Runtime, body: str) -> str:
-    return _script_locales(rt, body)[0]
-
-
-def _reply_locale(rt: Runtime, visit: Visit, body: str) -> str:
-    """The person's language; before they chose one, the first the language menu showed them."""
-    if visit.locale:
-        return visit.locale
-    if visit.hint:
-        return rt.content.language_order(visit.hint)[0]
-    return _guess(rt, body)
-
-
-def fallback_text(rt: Runtime, body: str) -> str:
+def fallback_text(rt: Runtime, said: Said) -> str:
     """The emergency numbers, in the languages the message's script suggests, else Dutch and English."""
-    locales = _script_locales(rt, body)
     key = rt.content.flow.messages["fallback"]
-    return "\n\n".join(rt.renderer.message(loc, key, Channel.SMS) for loc in locales)
+    return "\n\n".join(rt.renderer.message(loc, key, Channel.SMS) for loc in script_locales(rt.content, said))
 
 
 @bp.post("/status")
@@ -166,7 +120,7 @@ def status() -> Response:
         pipe.hincrby(keyspace.STATS("status"), status_value, 1)
         if error.isdigit():
             pipe.hincrby(keyspace.STATS("errors"), error, 1)
-        for hook in current_app.extensions.get("samen.status_hooks", []):
+        for hook in rt.registry.on_status:
             hook(pipe, sid, status_value, error)
         pipe.execute()
     except redis.RedisError:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from rq import SimpleWorker
 from rq.worker_pool import WorkerPool
 
 from samen_sms.core import keyspace
-from samen_sms.line.replies import init_context
+from samen_sms.line.replies import WorkerContext, current, install
 from samen_sms.line.store import enqueue_deliver
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ def sweep(min_age: float = SWEEP_AFTER) -> int:
     Only as many people as the queue cannot account for are requeued: under a backlog every owed
     person still has a job waiting, and requeueing them all would only make the backlog grow.
     """
-    rt = init_context().runtime
+    rt = current().runtime
     conn = rt.redis
     budget = conn.zcard(keyspace.OWED()) - rt.queue.count
     if budget <= 0:
@@ -49,7 +50,7 @@ class LineWorker(SimpleWorker):
     """An RQ worker that runs jobs in its own process (the runtime is already built) and sweeps."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        config = init_context().runtime.config
+        config = current().runtime.config
         kwargs.setdefault("worker_ttl", config.worker_ttl)
         kwargs.setdefault("maintenance_interval", config.sweep_interval)
         super().__init__(*args, **kwargs)
@@ -65,15 +66,15 @@ class LineWorker(SimpleWorker):
             log.exception("sweep failed; will try again at the next maintenance")
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point of `python -m workers`."""
+def main(build: Callable[[], WorkerContext], argv: list[str] | None = None) -> None:
+    """Entry point of `python -m workers`: `build` makes the process's context once, before the pool forks."""
     parser = argparse.ArgumentParser(description="Run the SAMEN line's RQ workers.")
     parser.add_argument("--processes", type=int, help="worker processes (default: SAMEN_WORKERS)")
     parser.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    ctx = init_context()  # content, keys, Redis and the Twilio client: once, before the pool forks
-    rt = ctx.runtime
+    install(build())  # content, keys, Redis and the Twilio client: once, inherited by every forked worker
+    rt = current().runtime
     processes = args.processes or rt.config.workers
     log.info("worker pool: %d processes on queue %r", processes, rt.queue.name)
     pool = WorkerPool([rt.queue.name], connection=rt.redis, num_workers=processes, worker_class=LineWorker)

@@ -1,0 +1,83 @@
+"""How announcements plug into the line: effect handlers, erasure, delivery reports, the CLI.
+
+`register(registry)` is called once per process by the app's assembly; `init_app(app)` adds the
+`flask sessions` commands. Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import redis
+
+from samen_sms.announce import broadcast, subscriptions
+from samen_sms.announce.subscriptions import RSVP_TTL, WHATSAPP_WINDOW, Subscriber
+from samen_sms.content.effects import OptIn, OptOutAnnouncements, Rsvp, Start, Stop
+from samen_sms.core import keyspace
+from samen_sms.core.identity import Address, Channel
+from samen_sms.line.registry import Change, Registry
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from samen_sms.line.runtime import Runtime
+
+# Twilio's answer for a number that sent STOP to Twilio itself.
+UNSUBSCRIBED = 21610
+
+
+def register(registry: Registry) -> None:
+    """Add the announcements' handlers to the line's registry."""
+    registry.on_message.append(keep_whatsapp_window)
+    registry.handle(OptIn, opt_in)
+    registry.handle(OptOutAnnouncements, lambda change, _: subscriptions.unsubscribe(change.pipe, change.pseudonym))
+    registry.handle(Stop, lambda change, _: subscriptions.opt_out(change.pipe, change.pseudonym))
+    registry.handle(Start, lambda change, _: change.pipe.srem(keyspace.OPTOUT(), change.pseudonym))
+    registry.handle(Rsvp, rsvp)
+    registry.erasers.append(erase)
+    registry.on_status.append(broadcast.status_hook)
+    registry.on_send_failed.append(stop_after_refusal)
+
+
+def init_app(app: Flask) -> None:
+    """The `flask sessions` commands."""
+    from samen_sms.announce.cli import sessions_cli
+
+    app.cli.add_command(sessions_cli)
+
+
+def keep_whatsapp_window(change: Change) -> None:
+    """A WhatsApp message opens the 24-hour window in which free text may be sent back."""
+    if change.address.channel is Channel.WHATSAPP:
+        change.pipe.set(keyspace.WHATSAPP_WINDOW(change.pseudonym), 1, ex=WHATSAPP_WINDOW)
+
+
+def opt_in(change: Change, effect: OptIn) -> None:
+    """Store the subscription with its consent record; the number only sealed."""
+    sub = Subscriber(
+        effect.region,
+        change.outcome.reply_locale,
+        effect.channel,
+        int(time.time()),
+        effect.how.value,
+        change.keys.seal(change.address),
+    )
+    subscriptions.subscribe(change.pipe, change.pseudonym, sub)
+
+
+def rsvp(change: Change, effect: Rsvp) -> None:
+    """Count the person as interested in the session (the hash expires with the session's replies)."""
+    change.pipe.hset(keyspace.RSVP(effect.session_id), change.pseudonym, int(time.time()))
+    change.pipe.expire(keyspace.RSVP(effect.session_id), RSVP_TTL)
+
+
+def erase(conn: redis.Redis, pipe: Any, p: str, config: Any) -> None:
+    """Subscription, opt-out mark, WhatsApp window, RSVPs and every broadcast's record of the person."""
+    subscriptions.erase(pipe, p)
+
+
+def stop_after_refusal(rt: Runtime, p: str, address: Address, code: int) -> None:
+    """Twilio says the number unsubscribed (21610): no more announcements either."""
+    if code == UNSUBSCRIBED:
+        rt.redis.sadd(keyspace.OPTOUT(), p)
