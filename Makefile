@@ -22,9 +22,11 @@ stop: install
 test: install
 	$(PY) -m pytest
 
+# ruff, mypy, and the rooms' import contracts (pyproject.toml, [tool.importlinter]).
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 # Stale directory entries (exit 1 if any) and the SMS segments every screen costs per language.
 content: install
