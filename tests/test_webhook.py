@@ -92,8 +92,8 @@ def test_state_is_pseudonymous_and_expires(post: PostFn, work, redis_conn: redis
     post(inbound(ALICE, "1"))
     work()
     p = app.extensions["samen"].keys.pseudonym(ALICE)
-    session_ttl = redis_conn.ttl(f"samen:s:{p}")
-    assert 0 < session_ttl <= 30 * 60
+    conversation_ttl = redis_conn.ttl(f"samen:s:{p}")
+    assert 0 < conversation_ttl <= 30 * 60
     assert json.loads(redis_conn.get(f"samen:p:{p}")) == {"l": "en"}
     assert 0 < redis_conn.ttl(f"samen:p:{p}") <= 90 * 24 * 3600
     assert redis_conn.zcard(keyspace.OWED()) == 0

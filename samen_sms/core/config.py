@@ -66,7 +66,7 @@ class Config:
     development: bool = False
     check_signatures: bool = True
     queue_name: str = "samen"
-    session_ttl: int = 30 * 60
+    conversation_ttl: int = 30 * 60
     profile_ttl: int = 90 * 24 * 3600
     dedup_ttl: int = 48 * 3600
     failed_job_ttl: int = 7 * 24 * 3600
@@ -135,7 +135,7 @@ class Config:
             development=development,
             check_signatures=check,
             queue_name=env.get("SAMEN_QUEUE", "").strip() or "samen",
-            session_ttl=_int(env, "SAMEN_SESSION_TTL", 30 * 60),
+            conversation_ttl=_int(env, "SAMEN_CONVERSATION_TTL", _int(env, "SAMEN_SESSION_TTL", 30 * 60)),
             profile_ttl=_int(env, "SAMEN_PROFILE_TTL", 90 * 24 * 3600),
             dedup_ttl=_int(env, "SAMEN_DEDUP_TTL", 48 * 3600),
             failed_job_ttl=_int(env, "SAMEN_FAILED_JOB_TTL", 7 * 24 * 3600),

@@ -142,7 +142,7 @@ class Store:
         if outcome.node is None:
             pipe.delete(keyspace.CONVERSATION(p))
         else:
-            place_in_menus(pipe, p, outcome.node, outcome.hint, cfg.session_ttl)
+            place_in_menus(pipe, p, outcome.node, outcome.hint, cfg.conversation_ttl)
         if outcome.locale is not None:
             remember_language(pipe, p, outcome.locale, cfg.profile_ttl)
         if outcome.replies:
