@@ -69,7 +69,7 @@ def test_a_near_miss_is_a_guess_to_confirm(places: Places, typed: str, meant: st
     assert found is not None and not found.sure and found.key == meant
 
 
-@pytest.mark.parametrize("typed", ["nee", "okay", "thanks", "dank je", "ik weet het niet", "help me please", "Atlantis"])
+@pytest.mark.parametrize("typed", ["nee", "okay", "thanks", "dank je", "ik weet het niet", "help me", "Atlantis"])
 def test_ordinary_words_are_not_taken_for_places(places: Places, typed: str) -> None:
     assert places.read(Said.read(typed)) is None
 
@@ -135,7 +135,8 @@ def test_names_for_an_unknown_municipality_are_refused(tmp_path: Path) -> None:
 
 def test_the_services_prompt_asks_about_a_near_miss_and_remembers_only_the_known_name(content: Content) -> None:
     asked = step(content, Visit("services_place", "en"), Message.of("Amsterdm", Channel.SMS))
-    assert (asked.node, asked.hint, asked.replies) == ("services_place_pick", "amsterdam", (("place_pick", "amsterdam"),))
+    assert (asked.node, asked.hint) == ("services_place_pick", "amsterdam")
+    assert asked.replies == (("place_pick", "amsterdam"),)
     yes = step(content, Visit(asked.node, "en", asked.hint), Message.of("1", Channel.SMS))
     assert (yes.node, yes.replies) == ("services_place", (("services", AMSTERDAM),))
     dutch_yes = step(content, Visit(asked.node, "nl", asked.hint), Message.of("Ja!", Channel.WHATSAPP))
