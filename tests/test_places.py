@@ -11,6 +11,7 @@ import pytest
 import redis
 from flask import Flask
 
+from samen_sms.announce.sessions import SessionFileError, parse_session
 from samen_sms.content.catalogue import CatalogueError, load_catalogue
 from samen_sms.content.engine import Content, Message, Visit, step
 from samen_sms.content.loader import load_content
@@ -180,3 +181,12 @@ def test_a_near_miss_by_sms_leaves_nothing_typed_in_redis(
     post(inbound(ALICE, "1"))
     work()
     assert sent_to(standin, ALICE)[-1].startswith("Amsterdam, region Amsterdam-Amstelland: no local services")
+
+
+def test_a_session_file_naming_a_place_in_two_regions_is_told_which_to_write(places: Places) -> None:
+    text = 'title = "Health"\nstarts = 2099-02-01T14:00:00\nplace = "Hoorn"\nhost = "Org"\nlanguages = ["nl"]\n'
+    with pytest.raises(SessionFileError, match=r"'Hoorn' is a place in more than one region: write one of VR02 \("):
+        parse_session(text + 'regions = ["Hoorn"]\n', places, places.regions, ["nl"])
+    with pytest.raises(SessionFileError, match="'Atlantis' is not a safety region code or a known place"):
+        parse_session(text + 'regions = ["Atlantis"]\n', places, places.regions, ["nl"])
+    assert parse_session(text + 'regions = ["2132", "Hoofddorp"]\n', places, places.regions, ["nl"]).regions == ["VR12"]

@@ -7,6 +7,7 @@ municipalities by CBS code and names by their key in this data, never by what wa
 
 from __future__ import annotations
 
+import bisect
 import csv
 import re
 import unicodedata
@@ -84,14 +85,14 @@ class Places:
     names: dict[str, Name]
     postcodes: Postcodes
     regions: dict[str, str]
-    keys: tuple[str, ...]  # the names' keys in one sequence, for the fuzzy matcher
+    keys: tuple[str, ...]  # the names' keys, shortest first, for the fuzzy matcher
+    lengths: tuple[int, ...]  # the length of each of `keys`
 
     def exact(self, text: Said | str) -> Found | None:
         """A postcode or a name exactly as known (after folding), else None."""
-        if isinstance(text, Said):
-            code = self.postcodes.find(text)
-            if code:
-                return Found("", (code,), True)
+        code = self.postcodes.find(text.folded if isinstance(text, Said) else fold(text))
+        if code:
+            return Found("", (code,), True)
         key = _compared(text)
         name = self.names.get(key)
         return Found(key, name.codes, True) if name else None
@@ -101,7 +102,11 @@ class Places:
         key = _compared(said)
         if sum(ch.isalpha() for ch in key) < GUESS_MIN_LETTERS:
             return None
-        best = process.extractOne(key, self.keys, scorer=fuzz.ratio, processor=None, score_cutoff=GUESS_CUTOFF)
+        # Only names whose length leaves room for the cut-off can reach it: a third of them at most.
+        low = bisect.bisect_left(self.lengths, len(key) * GUESS_CUTOFF / (200 - GUESS_CUTOFF))
+        high = bisect.bisect_right(self.lengths, len(key) * (200 - GUESS_CUTOFF) / GUESS_CUTOFF)
+        near = self.keys[low:high]
+        best = process.extractOne(key, near, scorer=fuzz.ratio, processor=None, score_cutoff=GUESS_CUTOFF)
         if best is None:
             return None
         return Found(best[0], self.names[best[0]].codes, False)
@@ -186,7 +191,8 @@ def load_places(
             raise PlaceDataError(f"names are given for {code!r}, which is not a municipality")
         for spelling in spellings:
             index.add(spelling, (code,))
-    return Places(by_code, index.names, codes, regions, tuple(index.names))
+    keys = tuple(sorted(index.names, key=len))
+    return Places(by_code, index.names, codes, regions, keys, tuple(len(key) for key in keys))
 
 
 def _plain(name: str) -> str:

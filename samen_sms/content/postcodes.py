@@ -10,7 +10,7 @@ from collections.abc import Container
 from dataclasses import dataclass
 from pathlib import Path
 
-from samen_sms.content.text import Said, strip_edges
+from samen_sms.content.text import strip_edges
 
 COLUMNS = ("pc4", "place", "gm_code")
 # `1012`, `1012 AB`, `1012ab`, `1012-AB`: the four digits decide the municipality; the letters are
@@ -29,9 +29,9 @@ class Postcodes:
     municipality: dict[str, str]
     places: dict[str, tuple[str, ...]]
 
-    def find(self, said: Said) -> str | None:
-        """The municipality code of a postcode a message is, else None."""
-        found = _POSTCODE.match(strip_edges(said.folded.strip()))
+    def find(self, folded: str) -> str | None:
+        """The municipality code of a postcode (a folded message or text), else None."""
+        found = _POSTCODE.match(strip_edges(folded.strip()))
         if not found:
             return None
         # Digits in any script (١٠١٢, ۱۰۱۲) are the same postcode.
