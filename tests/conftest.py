@@ -29,6 +29,16 @@ from samen_sms.line import replies
 from samen_sms.line.worker import LineWorker
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-transcripts",
+        action="store_true",
+        help="rewrite tests/transcripts/*.txt's replies and effects from what the engine now does",
+    )
+
+
 PUBLIC_URL = "https://line.example.org"
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 SECRET_KEY = "test-secret-key-0123456789abcdef"
