@@ -176,6 +176,20 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, interval: f
     return predicate()
 
 
+def holds_for(predicate: Callable[[], bool], seconds: float = 0.5, interval: float = 0.05) -> bool:
+    """Whether the predicate stays true for `seconds`: a deliberate "nothing more arrives" check.
+
+    Nothing can be awaited for that, so this waits a fixed time: as short as is safe, since a
+    duplicate would come from a job already queued, which a running worker picks up in milliseconds.
+    """
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not predicate():
+            return False
+        time.sleep(interval)
+    return predicate()
+
+
 class Processes:
     """Real gunicorn and worker processes, started by a test and stopped after it."""
 
