@@ -150,6 +150,7 @@ def _record(st: StandinState, account_sid: str, form: Any, now: float) -> dict[s
         "_content_sid": form.get("ContentSid"),
         "_content_variables": form.get("ContentVariables"),
         "_at": now,
+        "_timings": st.timings,
     }
 
 
@@ -182,13 +183,13 @@ def create_standin(state: StandinState | None = None) -> Flask:
             with st.lock:
                 st.messages.append(record)
             if st.callbacks and record["_status_callback"]:
-                args = (str(record["_status_callback"]), token, record["sid"], to, st.timings)
+                args = (str(record["_status_callback"]), token, record["sid"], to, record["_timings"])
                 threading.Thread(target=_report_delivery, args=args, daemon=True).start()
             if st.hold:
                 time.sleep(st.hold)
             if not st.quiet:
                 print(f"[twilio stand-in] -> {to}\n{record['body'] or record['_content_sid']}\n", flush=True)
-            # As Twilio answers a create: queued, not yet sent, whatever happened since.
+            # As Twilio answers a create: queued (statuses move strictly after creation).
             return jsonify(st.resource(record, now)), 201
         finally:
             with st.lock:
@@ -213,7 +214,8 @@ def create_standin(state: StandinState | None = None) -> Flask:
     @app.get("/_standin/messages")
     def recorded() -> Any:
         with st.lock:
-            return jsonify(messages=list(st.messages), max_in_flight=st.max_in_flight)
+            shown = [{k: v for k, v in m.items() if k != "_timings"} for m in st.messages]
+        return jsonify(messages=shown, max_in_flight=st.max_in_flight)
 
     @app.post("/_standin/reset")
     def reset() -> Any:

@@ -46,7 +46,7 @@ class StandinState:
     callbacks: bool = False  # post signed status callbacks as each status is reached, as Twilio does
     in_flight: int = 0
     max_in_flight: int = 0
-    timings: Timings = field(default_factory=Timings)
+    timings: Timings = field(default_factory=Timings)  # for messages created from now on
     # Approved WhatsApp templates' text by Content SID, with {{1}}-style placeholders: Twilio puts
     # the rendered text in the message's `body`.
     templates: dict[str, str] = field(default_factory=dict)
@@ -68,23 +68,24 @@ class StandinState:
         values = json.loads(variables or "{}")
         return PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), "")), text)
 
-    def changes(self) -> list[tuple[float, str]]:
+    @staticmethod
+    def changes(record: dict[str, Any]) -> list[tuple[float, str]]:
         """(seconds after creation, status) for each status after `queued`, in order."""
-        t = self.timings
+        t: Timings = record["_timings"]
         return [(t.sending, "sending"), (t.sent, "sent"), (t.delivered, "delivered")]
 
     def sent_at(self, record: dict[str, Any], now: float) -> float | None:
         """When the message became sent, or None while it is queued or sending."""
-        at = float(record["_at"]) + self.timings.sent
-        return at if now >= at else None
+        at = float(record["_at"]) + record["_timings"].sent
+        return at if now > at else None
 
     def resource(self, record: dict[str, Any], now: float | None = None) -> dict[str, Any]:
         """The Message resource as Twilio shows it at `now`: its status, date_sent and date_updated."""
         now = time.time() if now is None else now
         created = float(record["_at"])
         status, updated = "queued", created
-        for after, name in self.changes():
-            if now - created >= after:
+        for after, name in self.changes(record):
+            if now - created > after:
                 status, updated = name, created + after
         sent = self.sent_at(record, now)
         out = {k: v for k, v in record.items() if not k.startswith("_")}
