@@ -60,7 +60,7 @@ def key(bid: str, part: str) -> str:
 _CLAIM = """
 local out = {}
 for _, p in ipairs(redis.call('SPOP', KEYS[1], tonumber(ARGV[1]))) do
-  if redis.call('HSETNX', KEYS[2], p, 'c:' .. ARGV[2]) == 1 then table.insert(out, p) end
+  if redis.call('HSETNX', KEYS[2], p, ARGV[2]) == 1 then table.insert(out, p) end
 end
 return out
 """
