@@ -72,15 +72,14 @@ def crash_then_carol_writes(
     standin.delay = standin.hold = 0.0
 
 
-def finish(app: Flask, processes: Processes, redis_conn: redis.Redis, sid: str) -> list[dict[str, str]]:
-    """The operator starts a worker and announces again; returns what Carol got."""
+def finish(app: Flask, processes: Processes, redis_conn: redis.Redis, sid: str) -> None:
+    """The operator starts a worker and announces again; the broadcast ends with Carol sent to."""
     processes.worker(processes=1)
     time.sleep(2.5)  # the dead job's lease runs out
     assert cli(app, "announce", sid)[0] == 0
     state = keyspace.BROADCAST_STATE(f"{sid}:a")
     assert wait_until(lambda: redis_conn.hget(state, "phase") == b"done", timeout=30), processes.output()
     assert redis_conn.hvals(keyspace.BROADCAST_DONE(f"{sid}:a")) == [b"s"]
-    return []
 
 
 def carols(standin: StandinState) -> list[dict[str, str]]:
