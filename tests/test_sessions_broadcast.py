@@ -240,4 +240,11 @@ def test_templates_file_is_checked(tmp_path: Path) -> None:
     bad.write_text('[announcement.nl]\ncontent_sid = "HX1"\nvariables = ["phone"]\n')
     with pytest.raises(ValueError, match="variables"):
         load_templates(bad)
+    bad.write_text('[announcement.nl]\ncontent_sid = "HX1"\nvariables = ["title"]\ntext = 3\n')
+    with pytest.raises(ValueError, match="text"):
+        load_templates(bad)
+    example = load_templates(Path(__file__).parent.parent / "whatsapp_templates.example.toml")
+    assert example[("announcement", "en")].rendered({"title": "T", "date": "D", "place": "P"}) == (
+        "Information session: T\nWhen: D\nWhere: P\nReply 1 if you would like to come."
+    )
     assert load_templates(None) == {}

@@ -22,7 +22,7 @@ from samen_sms.announce.dispatch import Attempt, send_once
 from samen_sms.announce.lease import Lease
 from samen_sms.announce.ratelimit import SharedRate
 from samen_sms.announce.results import Kind, Result, Skip
-from samen_sms.announce.routing import announcement_audience
+from samen_sms.announce.routing import KIND_NAMES, announcement_audience
 from samen_sms.announce.templates import load_templates
 from samen_sms.content.optin import REPLY_NODE
 from samen_sms.core import keyspace
@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 
 JOB = "samen_sms.announce.broadcast.run"
 SLICE_SECONDS = 60.0  # then the job re-queues itself: a warm worker stop never waits long
-KIND_NAMES = {"a": "announcement", "r": "reminder"}
 # Slots are reserved 5% below the configured rate: network jitter on the way to Twilio must never
 # make a one-second window there count more than the configured rate.
 RATE_HEADROOM = 0.95

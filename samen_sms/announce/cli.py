@@ -14,7 +14,7 @@ from flask.cli import AppGroup
 
 from samen_sms.announce import broadcast, subscriptions
 from samen_sms.announce import sessions as infosessions
-from samen_sms.announce.results import Skip
+from samen_sms.announce.results import STAT_PREFIX, Kind, Skip
 from samen_sms.announce.routing import Via, announcement_audience, route
 from samen_sms.announce.templates import load_templates
 from samen_sms.content.segments import cost
@@ -156,8 +156,9 @@ def _numbers(rt: Runtime, bid: str) -> dict[str, Any]:
     stats = {k.decode(): int(v) for k, v in conn.hgetall(broadcast.key(bid, "stats")).items()}
     state = {k.decode(): v.decode() for k, v in conn.hgetall(broadcast.key(bid, "state")).items()}
     total = int(conn.hlen(broadcast.key(bid, "done"))) + int(conn.scard(broadcast.key(bid, "todo")))
-    skipped = {k.split(":", 1)[1]: v for k, v in stats.items() if k.startswith("skipped:")}
-    refused = sum(v for k, v in stats.items() if k.startswith("failed:"))
+    skipped_, failed_ = STAT_PREFIX[Kind.SKIPPED], STAT_PREFIX[Kind.FAILED]
+    skipped = {k.removeprefix(skipped_): v for k, v in stats.items() if k.startswith(skipped_)}
+    refused = sum(v for k, v in stats.items() if k.startswith(failed_))
     return {
         "total": total,
         "sent": stats.get("sent", 0),

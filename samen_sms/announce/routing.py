@@ -21,7 +21,7 @@ from samen_sms.core import keyspace
 from samen_sms.core.identity import Address, Channel
 from samen_sms.line.runtime import Runtime
 
-KIND_TEMPLATE = {"a": "announcement", "r": "reminder"}
+KIND_NAMES = {"a": "announcement", "r": "reminder"}  # broadcast kinds; also the templates file's tables
 
 
 class Via(StrEnum):
@@ -73,7 +73,7 @@ def route(
 
 def template_for(templates: dict[tuple[str, str], Template], kind: str, locale: str) -> Template | None:
     """The approved template for a broadcast kind (`a`/`r`) in a language, if the templates file has one."""
-    return templates.get((KIND_TEMPLATE[kind], locale))
+    return templates.get((KIND_NAMES[kind], locale))
 
 
 def announcement_audience(conn: Any, session: infosessions.InfoSession) -> Iterator[tuple[str, dict[bytes, bytes]]]:
