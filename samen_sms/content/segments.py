@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from samen_sms.content.catalogue import Catalogue
@@ -79,6 +79,28 @@ def screens(content: Content, locale: str) -> Iterator[tuple[str, tuple[Ref, ...
         yield "place unknown", (("services", ""),)
 
 
+# The benchmark conversation (issue #10): hello, help now, a service need, a place, advice, share
+# and a sign-up, each step an SMS reply. `{hello}` is the language's own hello, `{place}` a town.
+CONVERSATION = (
+    "{hello}", "1", "1", "0", "2", "2", "0", "2", "8", "{place}",
+    "0", "3", "1", "0", "5", "0", "4", "1", "{place}", "1",
+)  # fmt: skip
+CONVERSATION_BUDGET = 40
+
+
+def conversation(content: Content, render: Callable[[str, tuple[Ref, ...]], list[str]], locale: str) -> list[int]:
+    """Segments of each SMS message the benchmark conversation gets in one language."""
+    from samen_sms.content.engine import Message, Visit, step
+
+    hello = content.catalogues[locale].keywords["menu"][0]
+    visit, costs = Visit(), []
+    for typed in CONVERSATION:
+        outcome = step(content, visit, Message.of(typed.format(hello=hello, place="Utrecht"), Channel.SMS))
+        costs += [cost(text).segments for text in render(outcome.reply_locale, outcome.replies)]
+        visit = Visit(outcome.node, outcome.locale, outcome.hint)
+    return costs
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print segments per message and per screen for every language; exit 1 if one is over budget."""
     from samen_sms.content.loader import load_content
@@ -115,6 +137,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'max':{width}}  " + " ".join(f"{max(c[i].segments for _, c in rows):>4}" for i in range(len(locales))))
     print(f"{'budget':{width}}  " + " ".join(f"{b:>4}" for b in budgets))
     print("u: UCS-2; !: over the language's budget (3 for languages written in GSM-7, else 5)")
+    talks = [conversation(content, lambda loc, refs: [renderer.render(loc, refs, Channel.SMS)], loc) for loc in locales]
+    print(f"{'conversation':{width}}  " + " ".join(f"{sum(c):>4}" for c in talks))
+    print(f"conversation: {len(CONVERSATION)} SMS replies (hello, help now, a need, a place, advice, share, sign-up);")
+    print(f"  each language at most {CONVERSATION_BUDGET} segments")
+    over += sum(sum(c) > CONVERSATION_BUDGET for c in talks)
     return 1 if over else 0
 
 
