@@ -74,7 +74,7 @@ def build_runtime(config: Config, web: bool = False) -> Runtime:
         queue.get_redis_server_version()
     except redis.RedisError:
         log.warning("Redis does not answer yet; the line will connect when it does")
-    renderer = Renderer(content, line_params(config.twilio_sms_from, config.twilio_whatsapp_from))
+    renderer = Renderer(content, line_params(config.twilio_sms_from, config.twilio_whatsapp_from, config.line_name))
     return Runtime(
         config=config,
         redis=conn,
