@@ -14,6 +14,8 @@ from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
 
 TRANSCRIPTS = sorted((Path(__file__).parent / "transcripts").glob("*.txt"))
+# Between two messages of one reply (share: the text to forward goes alone).
+NEXT_MESSAGE = "\n---\n"
 
 
 @dataclass
@@ -58,6 +60,6 @@ def test_transcript(path: Path, renderer: Renderer) -> None:
     visit = Visit()
     for number, turn in enumerate(turns, 1):
         outcome = step(renderer.content, visit, Message.of(turn.said, channel))
-        got = renderer.render(outcome.reply_locale, outcome.replies, channel)
+        got = NEXT_MESSAGE.join(renderer.render_messages(outcome.reply_locale, outcome.replies, channel))
         assert got == turn.expected.rstrip("\n"), f"{path.name}, turn {number} ({turn.said!r})"
         visit = Visit(outcome.node, outcome.locale, outcome.hint)
