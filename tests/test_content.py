@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from samen_sms.content.catalogue import CatalogueError, load_catalogues
-from samen_sms.content.effects import Erase, Start, Stop
 from samen_sms.content.discretion import PREVIEW, revealing_words, reveals
+from samen_sms.content.effects import Erase, Start, Stop
 from samen_sms.content.engine import SWITCHING_ACTIONS, TWILIO_STOP_WORDS, Content, Message, Visit, step
 from samen_sms.content.keywords import WHOLE_MESSAGE_ACTIONS
 from samen_sms.content.loader import load_content
@@ -142,7 +142,9 @@ def test_every_keyword_works_from_anywhere_in_any_case(content: Content, locale:
                 assert outcome.effects == (BUILTIN_EFFECTS[action],), (locale, keyword)
                 inside = step(content, visit, Message.of(f"{keyword} please now", Channel.WHATSAPP))
                 assert inside.effects == (), (locale, keyword)
-            elif action in SWITCHING_ACTIONS and locale != "en" and not content.lexicon.speaks(Said.read(keyword), "en"):
+            elif (
+                action in SWITCHING_ACTIONS and locale != "en" and not content.lexicon.speaks(Said.read(keyword), "en")
+            ):
                 # Another language's hello or language word offers that language first.
                 owner = content.lexicon.first_word[" ".join(words(keyword))][1]  # salam: Arabic, then Farsi
                 assert outcome.node == content.flow.language and outcome.hint == owner, (locale, keyword)

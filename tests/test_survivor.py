@@ -60,7 +60,14 @@ def test_no_danger_word_is_another_languages_keyword_or_a_place(content: Content
 
 @pytest.mark.parametrize(
     ("first", "locale"),
-    [("I need help", "en"), ("أحتاج مساعدة", "ar"), ("yardım lütfen", "tr"), ("112", "nl"), ("SOS", "en"), ("hulp nodig", "nl")],
+    [
+        ("I need help", "en"),
+        ("أحتاج مساعدة", "ar"),
+        ("yardım lütfen", "tr"),
+        ("112", "nl"),
+        ("SOS", "en"),
+        ("hulp nodig", "nl"),
+    ],
 )
 def test_help_first_skips_the_language_menu(renderer: Renderer, first: str, locale: str) -> None:
     outcome = step(renderer.content, Visit(), Message.of(first, Channel.SMS))
@@ -80,7 +87,12 @@ def test_free_text_says_the_line_is_automatic_never_a_bare_did_not_understand(re
     visit = Visit(node="advice_self", locale="en")
     (text,) = said(renderer, visit, "is anyone reading this")
     assert text.startswith("This line is automatic: nobody reads your messages. Danger now? Call 112.")
-    for service in ("Veilig Thuis 0800-2000 (24/7", "Centrum Seksueel Geweld 0800-0188", "Slachtofferhulp", "chatmetfier"):
+    for service in (
+        "Veilig Thuis 0800-2000 (24/7",
+        "Centrum Seksueel Geweld 0800-0188",
+        "Slachtofferhulp",
+        "chatmetfier",
+    ):
         assert service in text
     assert text.endswith("3 For professionals and mediators\n0 Menu - 112 Danger now")  # the screen it came from
     (short,) = said(renderer, visit, "hmm ok")
@@ -149,7 +161,9 @@ def test_a_greeting_in_another_language_offers_it(content: Content) -> None:
     assert switched.locale == "tr"
     # A greeting of the person's own language (or the line's own hello) just shows the menu.
     for hello in ("привіт", "SAMEN", "menu"):
-        same = step(content, Visit(node="advice", locale="uk" if hello != "menu" else "en"), Message.of(hello, Channel.SMS))
+        same = step(
+            content, Visit(node="advice", locale="uk" if hello != "menu" else "en"), Message.of(hello, Channel.SMS)
+        )
         assert same.node == "main", hello
 
 

@@ -100,7 +100,9 @@ def step(content: Content, visit: Visit, message: Message) -> Outcome:
     if message.media and message.said.blank:
         if locale is None:
             # A voice note, photo or location first: greet, offer the languages (112 in the footer).
-            return Outcome(content.flow.language, None, content.flow.languages[0], (("greeting", ""), ("languages", "")))
+            return Outcome(
+                content.flow.language, None, content.flow.languages[0], (("greeting", ""), ("languages", ""))
+            )
         return _say(content, visit, locale, message.said, content.flow.messages["text_only"])
     return _respond(content, visit, message, locale)
 

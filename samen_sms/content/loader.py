@@ -36,5 +36,3 @@ def _check_directory(directory: Directory, nodes: Iterable[Node], reference: Cat
         missing = [k for k in keys if k not in reference.messages and not k.endswith(".unknown")]
         if missing:
             raise DirectoryError(f"service {service.id!r} needs catalogue messages {', '.join(missing)}")
-
-

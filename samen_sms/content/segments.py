@@ -76,7 +76,10 @@ def screens(content: Content, locale: str) -> Iterator[tuple[str, tuple[Ref, ...
     yield "language chosen", (("msg", flow.messages["automatic_short"]), ("menu", flow.main))
     help_now = flow.keywords["help"]
     yield "help first", (("menu", help_now), ("msg", flow.messages["language_offer"]))
-    yield "danger first", (("msg", flow.messages["automatic_short"]), ("menu", help_now), ("msg", flow.messages["language_offer"]))
+    yield (
+        "danger first",
+        (("msg", flow.messages["automatic_short"]), ("menu", help_now), ("msg", flow.messages["language_offer"])),
+    )
     yield "session expired", (("msg", flow.greeting), ("menu", flow.main))
     directory = content.data.get("directory")
     if directory is not None:
@@ -136,7 +139,13 @@ def main(argv: list[str] | None = None) -> int:
     per_locale = [list(screens(content, loc)) for loc in locales]
     for i, (name, _) in enumerate(per_locale[0]):
         rows.append(
-            (name, [_worst(renderer.render_messages(loc, per_locale[n][i][1], Channel.SMS)) for n, loc in enumerate(locales)])
+            (
+                name,
+                [
+                    _worst(renderer.render_messages(loc, per_locale[n][i][1], Channel.SMS))
+                    for n, loc in enumerate(locales)
+                ],
+            )
         )
     width = max(len(name) for name, _ in rows)
     print(f"{'':{width}}  " + " ".join(f"{loc:>4}" for loc in locales))
@@ -152,7 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'max':{width}}  " + " ".join(f"{max(c[i].segments for _, c in rows):>4}" for i in range(len(locales))))
     print(f"{'budget':{width}}  " + " ".join(f"{b:>4}" for b in budgets))
     print("u: UCS-2; !: over the language's budget (3 for languages written in GSM-7, else 5)")
-    talks = [conversation(content, lambda loc, refs: renderer.render_messages(loc, refs, Channel.SMS), loc) for loc in locales]
+    talks = [
+        conversation(content, lambda loc, refs: renderer.render_messages(loc, refs, Channel.SMS), loc)
+        for loc in locales
+    ]
     cells = [f"{sum(c):>3}{'!' if sum(c) > CONVERSATION_BUDGET else ' '}" for c in talks]
     print(f"{'conversation':{width}}  " + " ".join(cells))
     print(f"conversation: {len(CONVERSATION)} SMS replies (hello, help now, a need, a place, advice, share, sign-up);")
