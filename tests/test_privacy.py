@@ -149,7 +149,7 @@ def test_delete_erases_everything_and_confirms_neutrally(
     post(inbound(WA_BOB, "1"))
     work()
     assert sent_to(standin, WA_BOB)[-1].startswith(
-        "Hallo, dit is de SAMEN informatielijn.\n\nStuur het nummer van je taal:"
+        "Hallo, dit is de SAMEN informatielijn.\nHello, this is the SAMEN information line.\n\nStuur het nummer"
     )
 
 

@@ -99,10 +99,11 @@ def step(content: Content, visit: Visit, message: Message) -> Outcome:
         return _say(content, visit, locale, message.said, notice)
     if message.media and message.said.blank:
         if locale is None:
-            # A voice note, photo or location first: greet, offer the languages (112 in the footer).
-            return Outcome(
-                content.flow.language, None, content.flow.languages[0], (("greeting", ""), ("languages", ""))
-            )
+            # A voice note, photo or location first: greet, offer the languages (112 in the footer),
+            # in the order the person may already have seen, so a digit keeps its meaning.
+            hint = visit.hint if visit.node == content.flow.language else None
+            refs = (("greeting", hint or ""), ("languages", hint or ""))
+            return Outcome(content.flow.language, None, reply_locale(content, visit, message.said), refs, hint=hint)
         return _say(content, visit, locale, message.said, content.flow.messages["text_only"])
     return _respond(content, visit, message, locale)
 
@@ -238,7 +239,8 @@ def _first_contact(
 def _builtin(content: Content, action: str, locale: str | None, reply_in: str) -> Outcome:
     flow = content.flow
     if action == "stop":
-        # Twilio's own words on SMS never get here (Twilio confirms those): every other stop is confirmed.
+        # Twilio's own stop words on SMS never get here (Twilio answers those itself); our words
+        # ("afmelden", "توقف") Twilio does not know, so on SMS too only the line can confirm them.
         return Outcome(None, locale, reply_in, (("msg", flow.messages["stopped"]),), (Stop(),))
     if action == "start":
         return Outcome(

@@ -67,10 +67,8 @@ class Renderer:
         if kind == "greeting":
             # Before a language is chosen: greet in each language of the script the first
             # message showed (Arabic letters: Arabic and Farsi), so a Dari reader is greeted too.
-            order = self.content.language_order(name or None)
-            scripts = {loc: self.content.catalogues[loc].script for loc in order}
-            same = [loc for loc in order if scripts[loc] == scripts[order[0]] != "Latn"] or order[:1]
-            return "\n".join(self.message(loc, flow.greeting, channel) for loc in same)
+            # Nothing to go by (a voice note, a Latin-letter text with no keyword): Dutch and English.
+            return "\n".join(self.message(loc, flow.greeting, channel) for loc in self._readers(name))
         if kind == "notice":
             # Free text before a language is chosen: the automatic-line notice in the languages
             # of the message's script (Latin letters: the first two of the line).
