@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -211,3 +212,25 @@ def test_a_shared_location_is_answered_like_a_voice_note(
     work()
     replies = sent_to(standin, wa)
     assert replies[-1] == "This line can only read text. Please send a word or a number. Danger now? Call 112."
+
+
+def test_the_local_rate_number_is_never_called_free(renderer: Renderer) -> None:
+    content = renderer.content
+    for locale in LANGUAGES:
+        free = renderer.message(locale, "directory.cost.free", Channel.SMS)
+        local = renderer.message(locale, "directory.cost.local_rate", Channel.SMS)
+        texts = [
+            renderer.message(locale, key, channel) for key in content.catalogues[locale].messages for channel in Channel
+        ]
+        texts += [
+            renderer.render(locale, (("menu", name),), Channel.SMS) for name in content.flow.nodes if name != "language"
+        ]
+        for text in texts:
+            at = text.find("0900-0101")
+            if at == -1:
+                continue
+            # Its own clause: no "free" between the number before it (or the sentence start) and it.
+            clause = re.split(r"\d{3,4}-\d{4}|[.!?\u061f\u1362]", text[:at])[-1]
+            assert free not in clause, (locale, text[max(0, at - 60) : at + 9])
+            if free in text:
+                assert text[at:].startswith(f"0900-0101 ({local})"), (locale, text[at - 20 : at + 30])
