@@ -103,7 +103,7 @@ def step(content: Content, visit: Visit, message: Message) -> Outcome:
             # in the order the person may already have seen, so a digit keeps its meaning.
             hint = visit.hint if visit.node == content.flow.language else None
             refs = (("greeting", hint or ""), ("languages", hint or ""))
-            return Outcome(content.flow.language, None, reply_locale(content, visit, message.said), refs, hint=hint)
+            return Outcome(content.flow.language, None, content.language_order(hint)[0], refs, hint=hint)
         return _say(content, visit, locale, message.said, content.flow.messages["text_only"])
     return _respond(content, visit, message, locale)
 
