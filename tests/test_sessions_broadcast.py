@@ -89,6 +89,9 @@ def test_bad_session_files_name_the_field_and_create_nothing(
         good.replace('"Gezondheid in Nederland"', '"Over {phone}"'): "unknown variable",
         good.replace("2030", "2001"): "'starts' is in the past",
         "title = [": "not valid TOML",
+        # Operator texts are checked like the line's own: a locked phone shows the first 40 characters.
+        good.replace('"Gezondheid in Nederland"', '"Huiselijk geweld en hulp"'): "the title in 'nl' shows geweld",
+        good.replace('en = "Health in the Netherlands"', 'en = "Suicide prevention"'): "shows suicid",
     }
     for text, field in cases.items():
         code, output = cli(app, "add", str(session_file(tmp_path, text)))

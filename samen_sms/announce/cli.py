@@ -17,6 +17,7 @@ from samen_sms.announce import sessions as infosessions
 from samen_sms.announce.results import STAT_PREFIX, Kind, Skip
 from samen_sms.announce.routing import Via, announcement_audience, route
 from samen_sms.announce.templates import load_templates
+from samen_sms.content.discretion import PREVIEW, revealing_words, reveals
 from samen_sms.content.segments import cost
 from samen_sms.core import keyspace
 from samen_sms.core.identity import Channel
@@ -37,6 +38,26 @@ def _session(rt: Runtime, session_id: str) -> infosessions.InfoSession:
     if session is None:
         raise click.ClickException(f"no session with id {session_id!r} (see `sessions list`)")
     return session
+
+
+def _revealing(rt: Runtime, session: infosessions.InfoSession) -> str | None:
+    # A locked phone shows an announcement's first characters; a template may open with the title.
+    words = revealing_words(rt.content.catalogues)
+    for locale in rt.content.flow.languages:
+        texts = {
+            "title": session.text(session.title, locale),
+            "description": session.text(session.description, locale),
+            "announcement": infosessions.render(rt.renderer, session, locale, Channel.SMS, "a"),
+            "reminder": infosessions.render(rt.renderer, session, locale, Channel.SMS, "r"),
+        }
+        for what, text in texts.items():
+            found = reveals(text, words)
+            if found:
+                return (
+                    f"the {what} in {locale!r} shows {', '.join(found)} in its first {PREVIEW} characters, "
+                    "which a locked phone shows; open with something neutral"
+                )
+    return None
 
 
 def reminder_time(session: infosessions.InfoSession, now: datetime) -> datetime:
@@ -60,6 +81,9 @@ def add_command(file: Path) -> None:
     now = datetime.now(AMSTERDAM)
     if session.starts <= now.timestamp():
         raise click.ClickException(f"{file.name}: field 'starts' is in the past")
+    shown = _revealing(rt, session)
+    if shown:
+        raise click.ClickException(f"{file.name}: {shown}")
     pipe = rt.redis.pipeline(transaction=True)
     stored = infosessions.add(rt.redis, session, pipe)
     remind_at = reminder_time(stored, now)

@@ -40,10 +40,8 @@ def _check_directory(directory: Directory, nodes: Iterable[Node], reference: Cat
         if node.directory and not directory.for_need(node.directory):
             raise DirectoryError(f"node {node.name!r} lists need {node.directory!r}, which no service has")
     for service in directory.services:
-        keys = [service.purpose, f"directory.cost.{service.cost}"]
+        keys = [service.purpose, f"directory.cost.{service.cost}"]  # "unknown" ones are never shown
         keys += [f"directory.hours.{service.hours}", f"directory.anonymous.{service.anonymous}"]
         missing = [k for k in keys if k not in reference.messages and not k.endswith(".unknown")]
         if missing:
             raise DirectoryError(f"service {service.id!r} needs catalogue messages {', '.join(missing)}")
-
-
