@@ -49,6 +49,8 @@ def environment(redis_url: str) -> dict[str, str]:
         **os.environ,
         "REDIS_URL": redis_url,
         "TWILIO_AUTH_TOKEN": TOKEN,
+        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+        "TWILIO_SMS_FROM": "+447700900000",
         "PUBLIC_URL": PUBLIC,
         "SAMEN_SECRET_KEY": "bench-secret-key-0123456789abcdef",
         "TWILIO_API_URL": "http://127.0.0.1:9",

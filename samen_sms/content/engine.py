@@ -11,11 +11,12 @@ of what the person typed leaves this function. What else should happen is a type
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from samen_sms.content import referral
 from samen_sms.content.catalogue import Catalogue
-from samen_sms.content.effects import Effect, Erase, Start, Stop
+from samen_sms.content.effects import Effect, Erase, LanguageChosen, Reached, Start, Stop
 from samen_sms.content.flow import LANGUAGE_NODE_TYPE, Flow, Node
 from samen_sms.content.text import Said, words
 from samen_sms.core.identity import Channel
@@ -125,6 +126,7 @@ class Message:
     media: int = 0
     recent: int = 0  # messages from this person in the current rate window, this one included
     limit: int = 0  # above this many in a window: one notice, then silence; 0 means no limit
+    codes: frozenset[str] = frozenset()  # live referral codes among the message's words (the line looked them up)
 
     @classmethod
     def of(cls, text: str, channel: Channel, media: int = 0, recent: int = 0, limit: int = 0) -> Message:
@@ -154,7 +156,26 @@ class Outcome:
 
 
 def step(content: Content, visit: Visit, message: Message) -> Outcome:
-    """Move one person one step through the flow."""
+    """Move one person one step through the flow.
+
+    A message that begins a conversation is counted (`Reached`); a live referral code in it is
+    counted too and then read out of the message, so the rest goes on exactly as without it.
+    """
+    if visit.node is not None:
+        return _step(content, visit, message)
+    code = next((c for c in referral.candidates(message.said) if c in message.codes), None)
+    if code is not None:
+        message = replace(message, said=referral.without(message.said, code), codes=frozenset())
+    outcome = _step(content, visit, message)
+    if not outcome.store or outcome.erases:
+        return outcome
+    new = visit.locale not in content.catalogues
+    if not new and code is None:
+        return outcome
+    return replace(outcome, effects=(Reached(new, code), *outcome.effects))
+
+
+def _step(content: Content, visit: Visit, message: Message) -> Outcome:
     locale = visit.locale if visit.locale in content.catalogues else None
     if message.limit and message.recent > message.limit:
         if message.recent > message.limit + 1:
@@ -233,7 +254,7 @@ def _respond(content: Content, visit: Visit, message: Message, locale: str | Non
         if 1 <= number <= len(options):
             chosen = options[number - 1]
             if here.type == LANGUAGE_NODE_TYPE:
-                return _show(content, flow.main, chosen)
+                return _chosen(content, chosen)
             return _show(content, chosen, locale)
     shown = here if (here.options or here.type == LANGUAGE_NODE_TYPE) else flow.node(here.back or flow.main)
     return Outcome(
@@ -262,14 +283,18 @@ def _show(content: Content, node: str, locale: str) -> Outcome:
     return Outcome(node, locale, locale, (_screen(content, node),), (effect,) if effect else ())
 
 
+def _chosen(content: Content, locale: str) -> Outcome:
+    shown = _show(content, content.flow.main, locale)
+    return replace(shown, effects=(*shown.effects, LanguageChosen(locale)))
+
+
 def _choose_language(content: Content, visit: Visit, said: Said, keyword_locale: str | None) -> Outcome:
     flow = content.flow
     if visit.node == flow.language:
         number = said.digit
         order = content.language_order(visit.hint)
         if number is not None and 1 <= number <= len(order):
-            chosen = order[number - 1]
-            return _show(content, flow.main, chosen)
+            return _chosen(content, order[number - 1])
     hint = keyword_locale or said.script
     if hint == "Latn":
         hint = None
