@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from samen_sms.content.community import KIND, parse_community
 from samen_sms.content.directory import DirectoryError
@@ -154,6 +154,7 @@ def retire_command(code: str) -> None:
 
 
 @click.command("stats")
+@with_appcontext
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="First day (30 days back)")
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day (default: today)")
 @click.option("--by", type=click.Choice(stats.BY), default="day")
