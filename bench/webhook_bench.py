@@ -175,7 +175,8 @@ def round_trips(redis_url: str) -> None:
         after = {k: v["calls"] for k, v in conn.info("commandstats").items()}
         ran = sum(after.get(k, 0) - before.get(k, 0) for k in after) - 1  # minus the INFO itself
         assert response.status_code == 200
-        print(f"  message {body!r}: {counter['trips']} round trips, {counter['sent']} commands sent, {ran} run by Redis")
+        trips, sent = counter["trips"], counter["sent"]
+        print(f"  message {body!r}: {trips} round trips, {sent} commands sent, {ran} run by Redis")
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Referral codes and anonymous reach figures: codes counted once and read out of the message, figures hidden when small."""
+"""Referral codes and anonymous reach figures: a code counted once and read out of the message; small figures hidden."""
 
 from __future__ import annotations
 
@@ -214,16 +214,32 @@ def test_stats_command_writes_csv_for_a_report(app: Flask, redis_conn: redis.Red
     for field, times in (("code:K7Q", 6), ("rsvp:1", 2), ("screen:help_now", 8)):
         seed(redis_conn, day, field, times)
     out = tmp_path / "reach.csv"
-    result = app.test_cli_runner().invoke(
-        args=["stats", "--from", "2026-11-01", "--to", "2026-11-30", "--by", "month", "--group", "code", "--csv", str(out)]
-    )
+    november = ["stats", "--from", "2026-11-01", "--to", "2026-11-30", "--by", "month"]
+    result = app.test_cli_runner().invoke(args=[*november, "--group", "code", "--csv", str(out)])
     assert result.exit_code == 0, result.output
     with out.open(encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
     assert rows[0] == ["period", "code", "code", "rsvp", "people"]
     assert ["2026-11", "K7Q", "6", "0", "0"] in rows
     assert ["2026-11", "none", "0", "<5", "0"] in rows
-    printed = app.test_cli_runner().invoke(args=["stats", "--from", "2026-11-01", "--to", "2026-11-30", "--by", "month"])
+    printed = app.test_cli_runner().invoke(args=november)
     assert "<5: a count from 1 to 4, hidden." in printed.output
     header = printed.output.splitlines()[0].split()
     assert header == ["period", *stats.METRICS]
+
+
+def test_a_returning_person_with_a_code_gets_what_the_rest_of_the_message_asks(
+    app: Flask, post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis
+) -> None:
+    code = register(app, languages="en")
+    rt = app.extensions["samen"]
+    for who, body in ((PEOPLE[0], f"{code} help"), (PEOPLE[1], "help"), (PEOPLE[2], f"STOP {code}")):
+        post(inbound(who, "hi"))
+        post(inbound(who, "1"))
+        redis_conn.delete(keyspace.CONVERSATION(rt.keys.pseudonym(who)))  # their conversation expired
+        post(inbound(who, body))
+    work()
+    assert sent_to(standin, PEOPLE[0])[-1] == sent_to(standin, PEOPLE[1])[-1]
+    assert sent_to(standin, PEOPLE[0])[-1].startswith("Danger now? Call 112.")
+    assert len(sent_to(standin, PEOPLE[2])) == 3  # "STOP K7Q" is no stop word: it is answered
+    assert today(redis_conn)[f"code:{code}"] == 2

@@ -165,7 +165,10 @@ def step(content: Content, visit: Visit, message: Message) -> Outcome:
         return _step(content, visit, message)
     code = next((c for c in referral.candidates(message.said) if c in message.codes), None)
     if code is not None:
-        message = replace(message, said=referral.without(message.said, code), codes=frozenset())
+        said = referral.without(message.said, code)
+        # "STOP K7Q" is no stop to Twilio, so it must not silence the line either: keep it as it came.
+        twilio_word = message.channel is Channel.SMS and said.whole in TWILIO_STOP_WORDS | TWILIO_START_WORDS
+        message = replace(message, said=message.said if twilio_word else said, codes=frozenset())
     outcome = _step(content, visit, message)
     if not outcome.store or outcome.erases:
         return outcome
