@@ -198,8 +198,8 @@ def test_reach_figures_hold_no_pseudonym_number_or_text(
     ]
     assert found == []
     counts = {k.decode(): int(v) for k, v in redis_conn.hgetall(next(k for k in reach if b"people" not in k)).items()}
-    allowed = re.compile(r"^(first|code|language|screen|region|optin|rsvp):\w+$|^(optout|erase|sent|delivered)$")
+    allowed = re.compile(r"^(first|code|language|screen|region|opted_in|replied):\w+$|^(optout|erase|sent|delivered)$")
     assert [name for name in counts if not allowed.match(name)] == []
-    assert counts["erase"] == 2 and counts[f"code:{code}"] == 2 and counts["optin:VR04"] == 2
+    assert counts["erase"] == 2 and counts[f"code:{code}"] == 2 and counts["opted_in:VR04"] == 2
     # Erasure left only the numbers: nothing under either pseudonym.
     assert [k for k in redis_conn.scan_iter() if any(p.encode() in k for p in pseudonyms)] == []

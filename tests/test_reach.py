@@ -211,7 +211,7 @@ def test_small_numbers_are_hidden_and_cannot_be_worked_out_from_totals(redis_con
 
 def test_stats_command_writes_csv_for_a_report(app: Flask, redis_conn: redis.Redis, tmp_path: Path) -> None:
     day = date(2026, 11, 2)
-    for field, times in (("code:K7Q", 6), ("rsvp:1", 2), ("screen:help_now", 8)):
+    for field, times in (("code:K7Q", 6), ("replied:1", 2), ("screen:help_now", 8)):
         seed(redis_conn, day, field, times)
     out = tmp_path / "reach.csv"
     november = ["stats", "--from", "2026-11-01", "--to", "2026-11-30", "--by", "month"]
@@ -219,7 +219,7 @@ def test_stats_command_writes_csv_for_a_report(app: Flask, redis_conn: redis.Red
     assert result.exit_code == 0, result.output
     with out.open(encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
-    assert rows[0] == ["period", "code", "code", "rsvp", "people"]
+    assert rows[0] == ["period", "code", "code", "replied", "people"]
     assert ["2026-11", "K7Q", "6", "0", "0"] in rows
     assert ["2026-11", "none", "0", "<5", "0"] in rows
     printed = app.test_cli_runner().invoke(args=november)

@@ -237,19 +237,3 @@ def render(renderer: Any, session: InfoSession, locale: str, channel: Channel, k
     key = "announce.text" if kind == "a" else "announce.reminder"
     text = str(renderer.message(locale, key, channel, **values))
     return "\n".join(line for line in text.split("\n") if line.strip())
-
-
-GSM7 = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
-    "¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM7_EXT = set("^{}\\[~]|€\f")
-
-
-def segments(text: str) -> int:
-    """How many SMS segments a text costs (GSM-7: 160/153, else UCS-2: 70/67)."""
-    if all(ch in GSM7 or ch in GSM7_EXT for ch in text):
-        units = sum(2 if ch in GSM7_EXT else 1 for ch in text)
-        return 1 if units <= 160 else -(-units // 153)
-    units = sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
-    return 1 if units <= 70 else -(-units // 67)

@@ -32,11 +32,11 @@ def fields(change: Change) -> tuple[list[str], tuple[str, str] | None]:
         elif isinstance(effect, LanguageChosen):
             out.append(f"language:{effect.locale}")
         elif isinstance(effect, OptIn):
-            out.append(f"optin:{effect.region}")
+            out.append(f"opted_in:{effect.region}")
         elif isinstance(effect, OptOutAnnouncements | Stop):
-            out.append("optout")
+            out.append("opted_out")
         elif isinstance(effect, Rsvp):
-            out.append(f"rsvp:{effect.session_id}")
+            out.append(f"replied:{effect.session_id}")
     out += screens(change)
     return out, reached
 

@@ -30,11 +30,11 @@ METRICS: dict[str, str | None] = {
     "language": "language",  # languages chosen
     "screen": "screen",  # screens opened
     "region": "region",  # place lookups
-    "optin": "region",
-    "optout": None,
+    "opted_in": "region",
+    "opted_out": None,
     "sent": None,  # announcements sent
     "delivered": None,
-    "rsvp": "code",  # replies to sessions, by the code of the organisation hosting them
+    "replied": "code",  # replies to sessions, by the code of the organisation hosting them
     "erase": None,
 }
 LEGEND = "<5: a count from 1 to 4, hidden. *: hidden so that a <5 cannot be worked out from a total."
@@ -85,7 +85,7 @@ Cube = dict[str, dict[str, int]]  # period -> group value -> count
 
 
 def cubes(days: Mapping[date, Mapping[str, int]], by: str, hosts: Mapping[str, str]) -> dict[str, Cube]:
-    """Metric -> period -> value -> count, from the day counts (`rsvp` turned from sessions to host codes)."""
+    """Metric -> period -> value -> count, from the day counts (`replied` turned from sessions to host codes)."""
     out: dict[str, Cube] = {m: defaultdict(lambda: defaultdict(int)) for m in METRICS}
     for day, counts in days.items():
         period = period_of(day, by)
@@ -93,7 +93,7 @@ def cubes(days: Mapping[date, Mapping[str, int]], by: str, hosts: Mapping[str, s
             metric, _, part = name.partition(":")
             if metric not in out:
                 continue
-            if metric == "rsvp":
+            if metric == "replied":
                 part = hosts.get(part, NO_CODE)
             out[metric][period][part or ALL] += value
     return out
@@ -136,8 +136,8 @@ def table(conn: redis.Redis, start: date, end: date, by: str = "day", group: str
     if group is not None and group not in GROUPS:
         raise ValueError(f"group must be one of {', '.join(GROUPS)}")
     days = read_days(conn, start, end)
-    rsvp_sessions = {n.partition(":")[2] for counts in days.values() for n in counts if n.startswith("rsvp:")}
-    by_metric = cubes(days, by, session_hosts(conn, rsvp_sessions))
+    replied = {n.partition(":")[2] for counts in days.values() for n in counts if n.startswith("replied:")}
+    by_metric = cubes(days, by, session_hosts(conn, replied))
     periods = sorted({period_of(day, by) for day in days})
     if group is None:
         columns = list(METRICS)
