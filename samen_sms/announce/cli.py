@@ -78,6 +78,9 @@ def add_command(file: Path) -> None:
         session = infosessions.parse_session(text, data["places"], data["regions"], list(rt.content.flow.languages))
     except (UnicodeDecodeError, infosessions.SessionFileError) as exc:
         raise click.ClickException(f"{file.name}: {exc}") from None
+    if session.host_code and not rt.redis.sismember(keyspace.LIVE_CODES(), session.host_code):
+        # The registry of codes is the reach room's; a live code is all a session needs to know.
+        raise click.ClickException(f"{file.name}: field 'host_code': {session.host_code} is not a live referral code")
     now = datetime.now(AMSTERDAM)
     if session.starts <= now.timestamp():
         raise click.ClickException(f"{file.name}: field 'starts' is in the past")
@@ -91,6 +94,7 @@ def add_command(file: Path) -> None:
     pipe.execute()  # the session and its reminder job together, or neither
     click.echo(f"Added: {_title(stored)}, {stored.start_time:%Y-%m-%d %H:%M} (Europe/Amsterdam)")
     click.echo(f"Regions: {', '.join(stored.regions)}; languages: {', '.join(stored.languages)}")
+    click.echo(f"Hosted by: {stored.host}" + (f" (code {stored.host_code})" if stored.host_code else ""))
     click.echo(f"Reminder to those who reply: {remind_at:%Y-%m-%d %H:%M}")
     click.echo(stored.id)
 
@@ -108,8 +112,9 @@ def list_command() -> None:
         click.echo("No sessions yet. Add one with: flask --app app sessions add FILE")
     for s in sessions:
         interested = rt.redis.hlen(keyspace.RSVP(s.id))
+        host = f"{s.host} ({s.host_code})" if s.host_code else s.host
         click.echo(
-            f"{s.id:>4}  {s.start_time:%Y-%m-%d %H:%M}  {_title(s)[:40]:<40}  "
+            f"{s.id:>4}  {s.start_time:%Y-%m-%d %H:%M}  {_title(s)[:40]:<40}  host {host[:30]}  "
             f"regions {','.join(s.regions)}  languages {','.join(s.languages)}  interested {interested}"
         )
 

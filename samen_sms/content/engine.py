@@ -11,12 +11,12 @@ function. What else should happen is a typed `Effect`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from samen_sms.content import freetext
+from samen_sms.content import freetext, referral
 from samen_sms.content.catalogue import Catalogue
-from samen_sms.content.effects import Erase, Start, Stop
+from samen_sms.content.effects import Erase, LanguageChosen, Reached, Start, Stop
 from samen_sms.content.flow import LANGUAGE_NODE_TYPE, Flow, Node
 from samen_sms.content.keywords import WHOLE_MESSAGE_ACTIONS, Lexicon
 from samen_sms.content.model import NEXT, Message, Outcome, Ref, Visit, split_messages
@@ -90,7 +90,29 @@ class Content:
 
 
 def step(content: Content, visit: Visit, message: Message) -> Outcome:
-    """Move one person one step through the flow."""
+    """Move one person one step through the flow.
+
+    A message that begins a conversation is counted (`Reached`); a live referral code in it is
+    counted too and then read out of the message, so the rest goes on exactly as without it.
+    """
+    if visit.node is not None:
+        return _step(content, visit, message)
+    code = next((c for c in referral.candidates(message.said) if c in message.codes), None)
+    if code is not None:
+        said = referral.without(message.said, code)
+        # "STOP K7Q" is no stop to Twilio, so it must not silence the line either: keep it as it came.
+        twilio_word = message.channel is Channel.SMS and said.whole in TWILIO_STOP_WORDS | TWILIO_START_WORDS
+        message = replace(message, said=message.said if twilio_word else said, codes=frozenset())
+    outcome = _step(content, visit, message)
+    if not outcome.store or outcome.erases:
+        return outcome
+    new = visit.locale not in content.catalogues
+    if not new and code is None:
+        return outcome
+    return replace(outcome, effects=(Reached(new, code), *outcome.effects))
+
+
+def _step(content: Content, visit: Visit, message: Message) -> Outcome:
     locale = visit.locale if visit.locale in content.catalogues else None
     if message.limit and message.recent > message.limit:
         if message.recent > message.limit + 1:
@@ -178,7 +200,8 @@ def _at_screen(content: Content, visit: Visit, message: Message, locale: str) ->
         if 1 <= number <= len(options):
             chosen = options[number - 1]
             if here.type == LANGUAGE_NODE_TYPE:
-                return _show(content, flow.main, chosen)
+                main = _show(content, flow.main, chosen)
+                return replace(main, effects=(*main.effects, LanguageChosen(chosen)))
             return _show(content, chosen, locale)
     shown = here if (here.options or here.type == LANGUAGE_NODE_TYPE) else flow.node(here.back or flow.main)
     return Outcome(
@@ -223,7 +246,7 @@ def _first_contact(
             chosen = order[said.digit - 1]
             # The first screen in the chosen language says the line is automatic.
             refs = (("msg", flow.messages["automatic_short"]), ("menu", flow.main))
-            return Outcome(flow.main, chosen, chosen, refs)
+            return Outcome(flow.main, chosen, chosen, refs, (LanguageChosen(chosen),))
     helped = danger or content.lexicon.help_within(said)
     if helped:
         return freetext.help_now(flow, helped, danger is not None, first_contact=True)

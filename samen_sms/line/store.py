@@ -49,6 +49,7 @@ class Arrival:
     duplicate: bool
     visit: Visit
     count: int
+    codes: frozenset[str] = frozenset()  # which of the message's code-shaped words are live referral codes
 
 
 @dataclass(frozen=True)
@@ -110,8 +111,12 @@ class Store:
         self.queue = queue
         self.config = config
 
-    def arrive(self, message_sid: str, p: str, now: float | None = None) -> Arrival:
-        """Round trip 1: claim the MessageSid, read session and profile, count the message."""
+    def arrive(self, message_sid: str, p: str, now: float | None = None, candidates: tuple[str, ...] = ()) -> Arrival:
+        """Round trip 1: claim the MessageSid, read session and profile, count the message.
+
+        `candidates` are the message's words shaped like referral codes: which of them are live is
+        asked in the same round trip (one SMISMEMBER, only when there are any).
+        """
         now = time.time() if now is None else now
         counter = keyspace.RATE(p, int(now // self.config.rate_limit_window))
         pipe = self.conn.pipeline(transaction=False)
@@ -120,10 +125,13 @@ class Store:
         pipe.get(keyspace.PROFILE(p))
         pipe.incr(counter)
         pipe.expire(counter, self.config.rate_limit_window)
-        claimed, session_raw, profile_raw, count, _ = pipe.execute()
+        if candidates:
+            pipe.smismember(keyspace.LIVE_CODES(), list(candidates))
+        claimed, session_raw, profile_raw, count, _, *live = pipe.execute()
+        codes = frozenset(c for c, is_live in zip(candidates, live[0], strict=True) if is_live) if live else frozenset()
         session, profile = _json(session_raw), _json(profile_raw)
         visit = Visit(node=session.get("n"), locale=profile.get("l"), hint=session.get("h"))
-        return Arrival(duplicate=not claimed, visit=visit, count=int(count))
+        return Arrival(duplicate=not claimed, visit=visit, count=int(count), codes=codes)
 
     def release(self, message_sid: str) -> None:
         """Forget a claimed MessageSid, so Twilio's retry is answered after a failed second step."""
