@@ -18,6 +18,7 @@ from samen_sms.announce.templates import load_templates
 from samen_sms.core import keyspace
 from samen_sms.core.identity import Channel
 from samen_sms.core.quiet import AMSTERDAM
+from samen_sms.core.tomlfile import read_text
 from samen_sms.line.runtime import Runtime
 
 sessions_cli = AppGroup("sessions", help="Information sessions: add, list, announce and follow them.")
@@ -44,15 +45,20 @@ def reminder_time(session: infosessions.InfoSession, now: datetime) -> datetime:
 
 
 @sessions_cli.command("add")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))
 def add_command(file: Path) -> None:
     """Add a session from a file; prints its new id on the last line."""
     rt = _rt()
     data = rt.content.data
+    # Every way a file can be wrong ends here as one line and exit status 1, never a traceback.
     try:
-        text = file.read_text(encoding="utf-8")
+        text = read_text(file, infosessions.SessionFileError, infosessions.MAX_FILE_BYTES)
+    except infosessions.SessionFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
         session = infosessions.parse_session(text, data["places"], data["regions"], list(rt.content.flow.languages))
-    except (UnicodeDecodeError, infosessions.SessionFileError) as exc:
+        infosessions.check_length(rt.renderer, session)
+    except infosessions.SessionFileError as exc:
         raise click.ClickException(f"{file.name}: {exc}") from None
     now = datetime.now(AMSTERDAM)
     if session.starts <= now.timestamp():
