@@ -22,7 +22,9 @@ from samen_sms.core.tomlfile import read_text
 from samen_sms.line.runtime import Runtime
 
 sessions_cli = AppGroup("sessions", help="Information sessions: add, list, announce and follow them.")
-REMINDER_HOUR = 10  # the day before, at 10:00 Amsterdam time: never in quiet hours by default
+REMINDER_HOUR = 10
+FINISHED = frozenset({"done", "done with failures", "failed"})
+_TWILIO_CODES_HINT = " (see twilio.com/docs/api/errors; transient: Twilio kept failing, error: see the worker log)"  # the day before, at 10:00 Amsterdam time: never in quiet hours by default
 
 
 def _rt() -> Runtime:
@@ -172,6 +174,8 @@ def _numbers(rt: Runtime, bid: str) -> dict[str, Any]:
         "sent": stats.get("sent", 0),
         "delivered": stats.get("delivered", 0),
         "failed": refused + stats.get("failed", 0) + stats.get("undelivered", 0),
+        "codes": broadcast.failure_codes(stats),
+        "reported": {status: stats.get(status, 0) for status in ("failed", "undelivered") if stats.get(status)},
         "skipped": skipped,
         "phase": state.get("phase", "not started"),
         "until": state.get("until"),
@@ -195,7 +199,7 @@ def status_command(session_id: str, wait: bool) -> None:
                 bar.length = max(now["total"], 1)
                 bar.update(max(handled - shown, 0))
                 shown = max(handled, shown)
-                if now["phase"] == "done" or (now["total"] and handled >= now["total"]):
+                if now["phase"] in FINISHED or (now["total"] and handled >= now["total"]):
                     break
                 time.sleep(1)
     click.echo(f"Session {session.id}: {_title(session)}, {session.start_time:%Y-%m-%d %H:%M}")
@@ -207,4 +211,9 @@ def status_command(session_id: str, wait: bool) -> None:
             f"{label}: {n['phase']}{until}. total {n['total']}, sent {n['sent']}, delivered {n['delivered']}, "
             f"failed {n['failed']}, skipped {sum(n['skipped'].values())} ({skipped})"
         )
+        if n["codes"]:
+            click.echo(f"  refused by Twilio or not sent, by error code: {n['codes']}{_TWILIO_CODES_HINT}")
+        if n["reported"]:
+            reported = ", ".join(f"{status} {count}" for status, count in n["reported"].items())
+            click.echo(f"  failed after sending (delivery reports): {reported}")
     click.echo(f"Interested (replied to the announcement): {rt.redis.hlen(keyspace.RSVP(session.id))}")
