@@ -178,17 +178,33 @@ def test_the_example_session_file_is_accepted(app: Flask, redis_conn: redis.Redi
         (lambda d: write(d, GOOD.encode("utf-16")), "is not a text file"),
         (lambda d: write(d, GOOD.encode("utf-8").replace(b"Voorbeeld", b"Voorb\xe9eld")), "is not UTF-8"),
         (lambda d: write(d, bytes(range(256)) * 4), "is not a text file"),
+        (lambda d: write(d, GOOD.replace(f"{NEXT_YEAR}-03-05", "0001-01-01")), "'starts': the year 1 is out of range"),
+        (lambda d: write(d, GOOD + "ends = 9999-12-31T23:59:59\n"), "'ends': the year 9999 is out of range"),
+        (lambda d: write(d, GOOD.replace('["Utrecht"]', '["' + "a" * 5000 + '"]')), "'regions': 'aaaa"),
         (lambda d: d, "is a directory"),
         (lambda d: d / "missing.toml", "no such file"),
         (lambda d: write(d, "") and d / "session.toml" / "x", "no such file"),
     ],
-    ids=["nested-arrays", "nested-tables", "utf-16", "latin-1", "binary", "directory", "missing", "under-a-file"],
+    ids=[
+        "nested-arrays",
+        "nested-tables",
+        "utf-16",
+        "latin-1",
+        "binary",
+        "year-1",
+        "year-9999",
+        "long-region",
+        "directory",
+        "missing",
+        "under-a-file",
+    ],
 )
 def test_every_bad_file_gets_one_line_and_exit_status_1(
     make: Callable[[Path], Path], reason: str, app: Flask, tmp_path: Path, redis_conn: redis.Redis
 ) -> None:
     output = refused(app, make(tmp_path), redis_conn)
     assert reason in output
+    assert len(output) < 300  # a reason, not the file
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")

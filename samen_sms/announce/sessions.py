@@ -110,6 +110,9 @@ def _when(raw: dict[str, Any], name: str, required: bool) -> float | None:
         raise SessionFileError(f"field {name!r} must be a date and time like 2026-12-10 19:00")
     if value.tzinfo is not None:
         raise SessionFileError(f"field {name!r}: give the local time in Europe/Amsterdam, without an offset")
+    if not 2000 <= value.year <= 2999:
+        # Dates near year 1 or 9999 overflow once shifted to Amsterdam time, in Babel or datetime.
+        raise SessionFileError(f"field {name!r}: the year {value.year} is out of range")
     return value.replace(tzinfo=AMSTERDAM).timestamp()
 
 
@@ -144,7 +147,7 @@ def parse_session(text: str, places: Places, regions: Mapping[str, str], line_la
         try:
             Locale.parse(code)
         except (UnknownLocaleError, ValueError):
-            raise SessionFileError(f"field 'languages': {code!r} is not a language code") from None
+            raise SessionFileError(f"field 'languages': {_shown(code)} is not a language code") from None
     for name, table in (("title", title), ("description", description)):
         for code, text in table.items():
             _check_braces(name, code, text)
@@ -167,6 +170,11 @@ def parse_session(text: str, places: Places, regions: Mapping[str, str], line_la
     )
 
 
+def _shown(value: str, width: int = 40) -> str:
+    """An operator's value quoted in an error, cut short: the reason must fit on one line."""
+    return repr(value if len(value) <= width else value[: width - 3] + "...")
+
+
 def _check_braces(name: str, code: str, text: str) -> None:
     """Only bare {date}, {place}, {host}, {languages}; {{ and }} for a brace; nothing else in braces."""
     for match in BRACES.finditer(text):
@@ -174,9 +182,8 @@ def _check_braces(name: str, code: str, text: str) -> None:
         if token in ("{{", "}}") or match.group(1) in TEXT_VARIABLES:
             continue
         which = "the text for every language" if code == "*" else f"the {code} text"
-        shown = token if len(token) <= 30 else token[:27] + "..."
         allowed = ", ".join("{" + v + "}" for v in sorted(TEXT_VARIABLES))
-        what = f"unknown variable {shown!r}" if match.group(1) is not None else f"a lone {token!r}"
+        what = f"unknown variable {_shown(token)}" if match.group(1) is not None else f"a lone {token!r}"
         raise SessionFileError(
             f"field {name!r}: {what} in {which}; braces may only hold {allowed} "
             "(write {{ or }} for a brace itself)"
@@ -233,7 +240,7 @@ def _regions(value: Any, places: Places, regions: Mapping[str, str]) -> list[str
         elif code not in regions:
             found = places.find_region(item)
             if found is None:
-                raise SessionFileError(f"field 'regions': {item!r} is not a safety region code or a known place")
+                raise SessionFileError(f"field 'regions': {_shown(item)} is not a safety region code or a known place")
             code = found
         if code not in out:
             out.append(code)
