@@ -59,8 +59,9 @@ def subscribe(app: Flask, number: str, locale: str = "en") -> str:
     rt = app.extensions["samen"]
     p = str(rt.keys.pseudonym(number))
     sealed = rt.keys.seal(Address(Channel.SMS, number))
+    sub = subscriptions.Subscriber("VR09", locale, Channel.SMS, int(time.time()), "d", sealed)
     pipe = rt.redis.pipeline(transaction=True)
-    subscriptions.subscribe(pipe, p, subscriptions.Subscriber("VR09", locale, Channel.SMS, int(time.time()), "d", sealed))
+    subscriptions.subscribe(pipe, p, sub)
     pipe.execute()
     return p
 

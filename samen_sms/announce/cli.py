@@ -22,9 +22,9 @@ from samen_sms.core.tomlfile import read_text
 from samen_sms.line.runtime import Runtime
 
 sessions_cli = AppGroup("sessions", help="Information sessions: add, list, announce and follow them.")
-REMINDER_HOUR = 10
+REMINDER_HOUR = 10  # the day before, at 10:00 Amsterdam time: never in quiet hours by default
 FINISHED = frozenset({"done", "done with failures", "failed"})
-_TWILIO_CODES_HINT = " (see twilio.com/docs/api/errors; transient: Twilio kept failing, error: see the worker log)"  # the day before, at 10:00 Amsterdam time: never in quiet hours by default
+_TWILIO_CODES_HINT = " (see twilio.com/docs/api/errors; transient: Twilio kept failing; error: see the worker log)"
 
 
 def _rt() -> Runtime:
