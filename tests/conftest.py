@@ -29,6 +29,16 @@ from samen_sms.line import replies
 from samen_sms.line.worker import LineWorker
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-transcripts",
+        action="store_true",
+        help="rewrite tests/transcripts/*.txt's replies and effects from what the engine now does",
+    )
+
+
 PUBLIC_URL = "https://line.example.org"
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 SECRET_KEY = "test-secret-key-0123456789abcdef"
@@ -162,6 +172,20 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, interval: f
     while time.monotonic() < deadline:
         if predicate():
             return True
+        time.sleep(interval)
+    return predicate()
+
+
+def holds_for(predicate: Callable[[], bool], seconds: float = 0.5, interval: float = 0.05) -> bool:
+    """Whether the predicate stays true for `seconds`: a deliberate "nothing more arrives" check.
+
+    Nothing can be awaited for that, so this waits a fixed time: as short as is safe, since a
+    duplicate would come from a job already queued, which a running worker picks up in milliseconds.
+    """
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not predicate():
+            return False
         time.sleep(interval)
     return predicate()
 

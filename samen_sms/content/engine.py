@@ -211,7 +211,7 @@ def _whole_message(content: Content, message: Message, locale: str | None, visit
     if found is None:
         return None
     action, keyword_locale = found
-    return _builtin(content, action, locale, locale or keyword_locale or script_locales(content, said)[0], channel)
+    return _builtin(content, action, locale, locale or keyword_locale or script_locales(content, said)[0])
 
 
 def _say(content: Content, visit: Visit, locale: str | None, said: Said, key: str) -> Outcome:
@@ -303,12 +303,12 @@ def _choose_language(content: Content, visit: Visit, said: Said, keyword_locale:
     )
 
 
-def _builtin(content: Content, action: str, locale: str | None, reply_in: str, channel: Channel) -> Outcome:
+def _builtin(content: Content, action: str, locale: str | None, reply_in: str) -> Outcome:
     flow = content.flow
     if action == "stop":
-        # On SMS Twilio has answered already; on WhatsApp we confirm ourselves.
-        replies: tuple[Ref, ...] = (("msg", flow.messages["stopped"]),) if channel is Channel.WHATSAPP else ()
-        return Outcome(None, locale, reply_in, replies, (Stop(),))
+        # Twilio's own stop words on SMS never get here (Twilio answers those itself); our words
+        # ("afmelden", "توقف") Twilio does not know, so on SMS too only the line can confirm them.
+        return Outcome(None, locale, reply_in, (("msg", flow.messages["stopped"]),), (Stop(),))
     if action == "start":
         return Outcome(
             flow.main, locale, reply_in, (("msg", flow.messages["started"]), ("menu", flow.main)), (Start(),)

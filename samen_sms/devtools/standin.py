@@ -61,7 +61,7 @@ class StandinState:
         return None
 
 
-def _report_delivery(url: str, token: str, sid: str, to: str) -> None:
+def report_delivery(url: str, token: str, sid: str, to: str) -> None:
     """Tell the line its message was sent, then delivered, signed with the account's token."""
     validator = RequestValidator(token)
     for status in ("sent", "delivered"):
@@ -151,7 +151,7 @@ def create_standin(state: StandinState | None = None) -> Flask:
                 st.messages.append(record)
             if st.callbacks and record["_status_callback"]:
                 threading.Thread(
-                    target=_report_delivery, args=(str(record["_status_callback"]), token, sid, to), daemon=True
+                    target=report_delivery, args=(str(record["_status_callback"]), token, sid, to), daemon=True
                 ).start()
             if st.hold:
                 time.sleep(st.hold)
