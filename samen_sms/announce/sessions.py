@@ -296,8 +296,3 @@ def render(renderer: Any, session: InfoSession, locale: str, channel: Channel, k
     key = "announce.text" if kind == "a" else "announce.reminder"
     text = str(renderer.message(locale, key, channel, **values))
     return "\n".join(line for line in text.split("\n") if line.strip())
-
-
-def segments(text: str) -> int:
-    """How many SMS segments a text costs (GSM-7: 160/153, else UCS-2: 70/67)."""
-    return cost(text).segments
