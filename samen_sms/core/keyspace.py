@@ -79,6 +79,16 @@ BROADCAST_LEASE = Key("bc:{broadcast}:lease", "which job is running an announcem
 BROADCAST_SID = Key("bm:{message_sid}", "which announcement a Twilio message belongs to, for delivery reports", "7 days", "announce.broadcast")
 SEND_RATE = Key("rate:{sender}", "send slots reserved for one sender, shared by all workers", "a few seconds", "announce.ratelimit")
 
+# The operator console (console.*): staff accounts and their traces; nothing about a texter.
+CONSOLE_ACCOUNT = Key("console:account:{email}", "a staff account: role, mediator code, password hash (Argon2), authenticator secret (sealed), state", "until an admin removes it (disabled accounts stay, for the audit log)", "console.accounts")
+CONSOLE_ACCOUNTS = Key("console:accounts", "the e-mail addresses of all staff accounts", "kept", "console.accounts")
+CONSOLE_LINK = Key("console:link:{digest}", "a one-time sign-in link (its SHA-256, never the link) -> account, pending authenticator secret (sealed)", "24 h, or until used", "console.accounts")
+CONSOLE_THROTTLE = Key("console:throttle:{scope}:{digest}", "failed sign-ins per account or per address (keyed hash, never the address)", "15 min after the first failure", "console.throttle")
+CONSOLE_AUDIT = Key("console:audit", "the audit log: who signed in or failed to, who created, changed or announced what, when", "one year (older entries trimmed on every write)", "console.audit")
+CONSOLE_DIRECTORY = Key("console:directory", "directory entries added in the console, and verification dates of the file's entries", "kept, until exported to `data/services.toml`", "console.directory")
+CONSOLE_DRAFTS = Key("console:drafts", "information sessions drafted by mediators, waiting for a coordinator", "until approved or discarded", "console.sessions")
+CONSOLE_SIMULATOR = Key("console:sim:{id}", "one simulator conversation (what staff typed and the line's replies; no texter)", "30 min after the last message", "console.simulator")
+
 KEYS: tuple[Key, ...] = tuple(value for value in vars().values() if isinstance(value, Key))
 
 # RQ's own keys, which RQ writes and expires; listed so the README names everything in Redis.
