@@ -76,8 +76,12 @@ def test_sign_in_needs_password_and_code_and_answers_the_same_for_every_failure(
         ("cor@example.org", PASSWORD, "000000"),
     ):
         token = csrf(client)
-        page = client.post("/console/sign-in", data={"csrf_token": token, "email": email, "password": password, "code": totp})
-        answers.append((page.status_code, re.search(r'<div class="alert".*?</div>', page.get_data(as_text=True), re.S).group(0)))  # type: ignore[union-attr]
+        page = client.post(
+            "/console/sign-in", data={"csrf_token": token, "email": email, "password": password, "code": totp}
+        )
+        answers.append(
+            (page.status_code, re.search(r'<div class="alert".*?</div>', page.get_data(as_text=True), re.S).group(0))
+        )  # type: ignore[union-attr]
     assert len(set(answers)) == 1 and answers[0][0] == 401
     assert client.get("/console/").status_code == 302
     assert sign_in(client, "cor@example.org", secret) == 302
@@ -95,7 +99,8 @@ def test_sign_in_is_throttled_per_account_and_per_address(app: Flask, redis_conn
     # Now even the right password and code are refused, with the reason.
     token = csrf(client)
     page = client.post(
-        "/console/sign-in", data={"csrf_token": token, "email": "t@example.org", "password": PASSWORD, "code": code(secret)}
+        "/console/sign-in",
+        data={"csrf_token": token, "email": "t@example.org", "password": PASSWORD, "code": code(secret)},
     )
     assert page.status_code == 429 and "Too many failed attempts" in page.get_data(as_text=True)
     # Per address: many accounts tried from one place.

@@ -23,6 +23,8 @@ def register(registry: Registry) -> None:
 
 def init_app(app: Flask) -> None:
     """Mount the console under /console/ and add `flask users`."""
+    from flask_wtf.csrf import generate_csrf
+
     from samen_sms.console import auth, i18n, pages, web  # noqa: F401  (views register on import)
     from samen_sms.console.cli import users_cli
     from samen_sms.console.keys import ConsoleKeys
@@ -42,7 +44,7 @@ def init_app(app: Flask) -> None:
         WTF_CSRF_TIME_LIMIT=SESSION_HOURS * 3600,
     )
     i18n.init_app(app)
-    app.jinja_env.globals["csrf_token"] = web.generate_csrf
+    app.jinja_env.globals["csrf_token"] = generate_csrf
     app.register_blueprint(web.bp)
     app.after_request(web.security_headers)
     app.cli.add_command(users_cli)

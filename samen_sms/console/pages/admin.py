@@ -20,7 +20,6 @@ def audit_log() -> Any:
     return render_template("console/audit.html", entries=entries, when=lambda t: dt.datetime.fromtimestamp(t, dt.UTC))
 
 
-
 @bp.route("/accounts", methods=["GET", "POST"], endpoint="accounts")
 @requires("accounts")
 def accounts_page() -> Any:
@@ -43,4 +42,3 @@ def accounts_page() -> Any:
             abort(404, str(exc))
         audit.record(runtime().redis, staff().email, f"account {action}", email)
     return render_template("console/accounts.html", accounts=store.all(), link=link)
-

@@ -129,4 +129,6 @@ def directory_export() -> Response:
     """The console's entries in the TOML form of data/services.toml."""
     rt = runtime()
     text = kept.export(kept.added(rt.redis), kept.verified_dates(rt.redis))
-    return Response(text, mimetype="text/plain", headers={"Content-Disposition": "attachment; filename=services-console.toml"})
+    return Response(
+        text, mimetype="text/plain", headers={"Content-Disposition": "attachment; filename=services-console.toml"}
+    )

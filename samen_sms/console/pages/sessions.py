@@ -189,7 +189,7 @@ def audience(rt: Runtime, session: infosessions.InfoSession) -> dict[str, Any]:
     """Who would get the announcement now, per language and channel, and the SMS segments it costs."""
     # The dry run's counting (`sessions announce --dry-run`), so the confirm step and the CLI agree.
     counts = announce_cli._audience(rt, session)
-    rows = []
+    rows: list[dict[str, Any]] = []
     segments_total = 0
     for (locale, route), n in sorted(counts.items()):
         text = infosessions.render(rt.renderer, session, locale, Channel(route.split("-")[0]), "a")
@@ -252,7 +252,8 @@ def drafts() -> Any:
             audit.record(rt.redis, me.email, "draft discarded", draft_id)
         return redirect(url_for("console.drafts"))
     listed = []
-    for draft_id, raw in sorted(rt.redis.hgetall(keyspace.CONSOLE_DRAFTS()).items()):
+    conn: Any = rt.redis
+    for draft_id, raw in sorted(conn.hgetall(keyspace.CONSOLE_DRAFTS()).items()):
         data = json.loads(raw)
         if me.may("sessions") or data["by"] == me.email:
             titles = [v for k, v in data["values"].items() if k.startswith("title_") and v]

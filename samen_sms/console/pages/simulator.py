@@ -51,7 +51,11 @@ def simulator() -> Any:
             return redirect(url_for("console.simulator"))
         if action == "language":
             code = request.form.get("locale", "")
-            state = {"visit": {"locale": code} if code in rt.content.catalogues else {}, "turns": [], "channel": state["channel"]}
+            state = {
+                "visit": {"locale": code} if code in rt.content.catalogues else {},
+                "turns": [],
+                "channel": state["channel"],
+            }
         else:
             channel = Channel.WHATSAPP if request.form.get("channel") == "whatsapp" else Channel.SMS
             text = request.form.get("text", "")[:MAX_TEXT]
