@@ -102,6 +102,12 @@ def _field_of(rt: Runtime, message: str, form: Form) -> str:
 
 def check(rt: Runtime, form: Form, now: datetime | None = None) -> infosessions.InfoSession | None:
     """The session the form describes, or None with every fault named on `form`."""
+    session = parse(rt, form, now)
+    return session if form.ok else None
+
+
+def parse(rt: Runtime, form: Form, now: datetime | None = None) -> infosessions.InfoSession | None:
+    """The session if its fields make one (to preview), with every fault, the console's too, on `form`."""
     data = rt.content.data
     try:
         session = infosessions.session_from(raw_fields(rt, form), data["places"], data["regions"], line_languages(rt))
@@ -116,7 +122,7 @@ def check(rt: Runtime, form: Form, now: datetime | None = None) -> infosessions.
         if found:
             name = f"title_{code}" if code != "*" else f"title_{line_languages(rt)[0]}"
             form.error(name, f"field 'title' ({code}): its first {PREVIEW} characters show {', '.join(found)}")
-    return session if form.ok else None
+    return session
 
 
 def previews(rt: Runtime, session: infosessions.InfoSession) -> list[Preview]:

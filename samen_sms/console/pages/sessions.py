@@ -69,7 +69,7 @@ def _form(rt: Runtime) -> Form:
 
 
 def _render_form(rt: Runtime, form: Form, mode: str, session_id: str = "", draft: str = "") -> Any:
-    session = sessionform.check(rt, form) if request.method == "POST" else None
+    session = sessionform.parse(rt, form) if request.method == "POST" else None
     shown = sessionform.previews(rt, session) if session else []
     return render_template(
         "console/session_form.html",
@@ -148,7 +148,7 @@ def session_preview() -> Any:
     """The preview part of the form, for the page's script (the form works without it)."""
     rt = runtime()
     form = _form(rt)
-    session = sessionform.check(rt, form)
+    session = sessionform.parse(rt, form)
     shown = sessionform.previews(rt, session) if session else []
     return render_template("console/_preview.html", form=form, previews=shown, catalogues=rt.content.catalogues)
 
@@ -238,9 +238,9 @@ def drafts() -> Any:
     form = _form(rt) if request.method == "POST" else Form(lists={"languages": ["nl", "en"]})
     previews: list[sessionform.Preview] = []
     if request.method == "POST" and request.form.get("action") in ("save", "preview"):
-        session = sessionform.check(rt, form)
+        session = sessionform.parse(rt, form)
         previews = sessionform.previews(rt, session) if session else []
-        if session is not None and request.form.get("action") == "save":
+        if session is not None and form.ok and request.form.get("action") == "save":
             draft_id = secrets.token_hex(6)
             record = {"by": me.email, "at": int(time.time()), "values": form.values, "lists": form.lists}
             rt.redis.hset(keyspace.CONSOLE_DRAFTS(), draft_id, json.dumps(record, ensure_ascii=False))
