@@ -23,7 +23,12 @@ def overview() -> Any:
     found = figures.gather(rt.redis, ids)
     names = {code: cat.name for code, cat in rt.content.catalogues.items()}
     regions = {"NL": "NL", **rt.content.data["regions"]}
-    upcoming = [s for s in infosessions.all_sessions(rt.redis) if s.starts > time.time()][:5]
+    soon = [i.decode() for i in conn.zrangebyscore(keyspace.SESSIONS(), time.time(), "+inf", start=0, num=5)]
+    upcoming = [
+        infosessions.InfoSession.loads(raw)
+        for raw in (conn.mget([keyspace.SESSION(i) for i in soon]) if soon else [])
+        if raw
+    ]
     return render_template(
         "console/overview.html",
         f=found,
@@ -36,4 +41,5 @@ def overview() -> Any:
         announced=figures.rows(found.announced),
         upcoming=upcoming,
         periods=figures.PERIODS,
+        counted_at=time.strftime("%H:%M", time.gmtime(found.counted_at)) if found.counted_at else "",
     )
