@@ -80,7 +80,7 @@ BROADCAST_SID = Key("bm:{message_sid}", "which announcement a Twilio message bel
 SEND_RATE = Key("rate:{sender}", "send slots reserved for one sender, shared by all workers", "a few seconds", "announce.ratelimit")
 
 # The operator console (console.*): staff accounts and their traces; nothing about a texter.
-CONSOLE_ACCOUNT = Key("console:account:{email}", "a staff account: role, mediator code, password hash (Argon2), authenticator secret (sealed), state", "until an admin removes it (disabled accounts stay, for the audit log)", "console.accounts")
+CONSOLE_ACCOUNT = Key("console:account:{email}", "a staff account: role, mediator code, password hash (Argon2), authenticator secret (sealed), state", "kept (a disabled account stays, so the audit log can name it)", "console.accounts")
 CONSOLE_ACCOUNTS = Key("console:accounts", "the e-mail addresses of all staff accounts", "kept", "console.accounts")
 CONSOLE_LINK = Key("console:link:{digest}", "a one-time sign-in link (its SHA-256, never the link) -> account, pending authenticator secret (sealed)", "24 h, or until used", "console.accounts")
 CONSOLE_THROTTLE = Key("console:throttle:{scope}:{digest}", "failed sign-ins per account or per address (keyed hash, never the address)", "15 min after the first failure", "console.throttle")
