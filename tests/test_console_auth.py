@@ -172,3 +172,12 @@ def test_the_audit_log_records_sign_ins_and_failures(app: Flask, client: FlaskCl
     assert ("adm@example.org", "signed in") in actions and ("adm@example.org", "sign-in failed") in actions
     page = client.get("/console/audit").get_data(as_text=True)
     assert "sign-in failed" in page
+
+
+def test_the_audit_log_keeps_one_year(redis_conn: redis.Redis) -> None:
+    import time
+
+    old = int((time.time() - audit.KEEP - 3600) * 1000)
+    redis_conn.xadd(keyspace.CONSOLE_AUDIT(), {"actor": "a", "action": "old", "target": ""}, id=f"{old}-0")
+    audit.record(redis_conn, "b@example.org", "session created", "#1")
+    assert [e.action for e in audit.recent(redis_conn)] == ["session created"]

@@ -7,6 +7,7 @@ this page shows what every mediator can forward today.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from flask import render_template, request
 
@@ -16,21 +17,27 @@ from samen_sms.core.identity import Channel
 from samen_sms.line.runtime import Runtime
 
 
+def _hello_link(rt: Runtime, code: str) -> str:
+    # The line's WhatsApp link holding a hello in this language, as the forward text's link does.
+    link = rt.renderer.params.get("whatsapp_link", "")
+    hello = rt.content.catalogues[code].keywords.get("menu", ("hi",))[0]
+    return f"{link}?text={quote(hello, safe='')}" if link else ""
+
+
 def _texts(rt: Runtime, codes: list[str]) -> list[dict[str, Any]]:
     out = []
     for code in codes:
         cat = rt.content.catalogues[code]
-        link = rt.renderer.message(code, "share.forward_text", Channel.WHATSAPP)
-        hello = link.rsplit(" ", 1)[-1] if "https://wa.me/" in link else rt.renderer.params.get("whatsapp_link", "")
+        link = _hello_link(rt, code)
         out.append(
             {
                 "code": code,
                 "name": cat.name,
                 "rtl": cat.rtl,
                 "sms": rt.renderer.message(code, "share.forward_text", Channel.SMS),
-                "whatsapp": link,
-                "link": hello,
-                "qr": qr_data_uri(hello, scale=4) if hello.startswith("https://") else "",
+                "whatsapp": rt.renderer.message(code, "share.forward_text", Channel.WHATSAPP),
+                "link": link,
+                "qr": qr_data_uri(link, scale=4) if link else "",
             }
         )
     return out

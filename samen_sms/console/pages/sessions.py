@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 import time
@@ -131,7 +132,7 @@ def session_edit(session_id: str) -> Any:
     session = sessionform.check(rt, form)
     if session is None:
         return _render_form(rt, form, "edit", session_id), 422
-    changed = infosessions.InfoSession(**{**session.__dict__, "id": current.id})
+    changed = dataclasses.replace(session, id=current.id)
     pipe = rt.redis.pipeline(transaction=True)
     infosessions.replace(changed, pipe)
     if changed.starts != current.starts:
