@@ -19,6 +19,7 @@ from flask import Flask
 
 from samen_sms.announce import subscriptions
 from samen_sms.app import create_app
+from samen_sms.core import keyspace
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Address, Channel
 from samen_sms.devtools.embedded_redis import free_port
@@ -114,20 +115,32 @@ def test_first_sign_in_from_the_link_then_password_and_code(page: Any, live: tup
     page.wait_for_url(re.compile(r".*/console/sign-in"))
     sign_in(page, base, "ana@example.org", secret, ahead=1)  # the enrolment's code is used up
     page.wait_for_url(f"{base}/console/")
-    shot(page, "overview")
     page.goto(link)
     assert page.get_by_role("heading", name="This sign-in link is no longer valid").is_visible()
 
 
 def test_create_and_announce_a_session_and_watch_it_reach_the_standin(
-    page: Any, live: tuple[str, Flask], redis_conn: redis.Redis, redis_server: str,
-    standin_server: tuple[str, StandinState], standin: StandinState,
+    page: Any,
+    live: tuple[str, Flask],
+    redis_conn: redis.Redis,
+    redis_server: str,
+    standin_server: tuple[str, StandinState],
+    standin: StandinState,
 ) -> None:
     base, app = live
     rt = app.extensions["samen"]
     sub = subscriptions.Subscriber("NL", "nl", Channel.SMS, 1, "d", rt.keys.seal(Address(Channel.SMS, ALICE)))
     pipe = redis_conn.pipeline()
     subscriptions.subscribe(pipe, rt.keys.pseudonym(ALICE), sub)
+    # Others, in languages not spoken at this session: counted on the overview, not announced to.
+    for n, (locale, count) in enumerate([("ar", 14), ("uk", 9), ("ti", 6), ("fa", 3)]):
+        for i in range(count):
+            number = f"+4477009005{n}{i:01d}" if i < 10 else f"+447700900{600 + 10 * n + i}"
+            channel = Channel.WHATSAPP if i % 3 == 0 else Channel.SMS
+            other = subscriptions.Subscriber(
+                f"VR{13 + i % 3}", locale, channel, 1, "d", rt.keys.seal(Address(channel, number))
+            )
+            subscriptions.subscribe(pipe, rt.keys.pseudonym(number), other)
     pipe.execute()
     secret = make_staff(app, "cor@example.org", "coordinator")
     sign_in(page, base, "cor@example.org", secret)
@@ -162,6 +175,11 @@ def test_create_and_announce_a_session_and_watch_it_reach_the_standin(
         procs.stop()
     assert "Gezondheid en veiligheid in Nederland" in sent_to(standin, ALICE)[0]
     shot(page, "session-progress")
+    page.goto(f"{base}/console/")  # starts the count of subscriptions by language
+    assert wait_until(lambda: redis_conn.exists(keyspace.CONSOLE_FIGURES("mix")) == 1)
+    page.goto(f"{base}/console/")
+    assert page.get_by_role("img", name="Subscribers by language").is_visible()
+    shot(page, "overview")
     page.goto(f"{base}/console/sessions")
     shot(page, "sessions")
     page.goto(f"{base}/console/directory")
