@@ -234,10 +234,3 @@ def test_every_console_text_has_a_dutch_translation() -> None:
     missing = sorted(t for t in found if t and not dutch.get(t))
     assert not missing, missing
 
-
-def test_the_readme_lists_every_console_key_as_the_registry_says() -> None:
-    from pathlib import Path
-
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    rows = [line for line in keyspace.retention_table().splitlines() if "samen:console:" in line]
-    assert rows and [row for row in rows if row not in readme] == []
