@@ -1,8 +1,8 @@
 """Figures for the overview: counts only, small ones shown as `<5`, nothing about anyone.
 
-Today the line keeps totals since it started (`samen:stats:*`), subscriptions per region and each
-announcement's counts. `PERIODS` lists the windows the overview shows; per-day counters (the reach
-figures) add "today", "7 days" and "30 days" by giving `Source.window` an answer for them.
+Today the line keeps totals since it started (the reply counters in the key registry), the
+subscriptions, and each announcement's counts. `PERIODS` lists the windows the overview shows;
+per-day counters (the reach figures) fill `Overview.windows` for "today", "7 days" and "30 days".
 """
 
 from __future__ import annotations

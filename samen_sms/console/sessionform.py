@@ -14,6 +14,7 @@ from typing import Any
 from samen_sms.announce import sessions as infosessions
 from samen_sms.console.forms import Form
 from samen_sms.content.discretion import PREVIEW, revealing
+from samen_sms.content.segments import cost
 from samen_sms.core.identity import Channel
 from samen_sms.core.quiet import AMSTERDAM
 from samen_sms.line.runtime import Runtime
@@ -133,6 +134,6 @@ def previews(rt: Runtime, session: infosessions.InfoSession) -> list[Preview]:
             continue
         for channel in (Channel.SMS, Channel.WHATSAPP):
             text = infosessions.render(rt.renderer, session, code, channel, "a")
-            segments = infosessions.segments(text) if channel is Channel.SMS else 0
+            segments = cost(text).segments if channel is Channel.SMS else 0
             out.append(Preview(code, channel.value, text, segments, text[:PREVIEW], revealing(text)))
     return out

@@ -14,15 +14,15 @@ from flask import abort, jsonify, redirect, render_template, request, url_for
 from samen_sms.announce import broadcast
 from samen_sms.announce import cli as announce_cli
 from samen_sms.announce import sessions as infosessions
+from samen_sms.announce.routing import Via
 from samen_sms.console import audit, sessionform
 from samen_sms.console.forms import Form
 from samen_sms.console.web import bp, requires, runtime, staff
+from samen_sms.content.segments import cost
 from samen_sms.core import keyspace
 from samen_sms.core.identity import Channel
 from samen_sms.core.quiet import AMSTERDAM
 from samen_sms.line.runtime import Runtime
-
-ROUTES = ("sms", "whatsapp", "whatsapp-template", "whatsapp-skip")
 
 
 def _session(rt: Runtime, session_id: str) -> infosessions.InfoSession:
@@ -187,17 +187,21 @@ def session_progress(session_id: str) -> Any:
 
 
 def audience(rt: Runtime, session: infosessions.InfoSession) -> dict[str, Any]:
-    """Who would get the announcement now, per language and channel, and the SMS segments it costs."""
-    # The dry run's counting (`sessions announce --dry-run`), so the confirm step and the CLI agree.
+    """Who would get the announcement now, per language and way (or skip reason), and the SMS segments."""
+    # The dry run's counting (`sessions announce --dry-run`: `routing.route`, as a real send decides).
     counts = announce_cli._audience(rt, session)
     rows: list[dict[str, Any]] = []
     segments_total = 0
-    for (locale, route), n in sorted(counts.items()):
-        text = infosessions.render(rt.renderer, session, locale, Channel(route.split("-")[0]), "a")
-        parts = infosessions.segments(text) if route == "sms" else 0
+    for (locale, way), n in sorted(counts.items(), key=lambda item: (item[0][0], str(item[0][1]))):
+        parts = 0
+        if way is Via.SMS:
+            parts = cost(infosessions.render(rt.renderer, session, locale, Channel.SMS, "a")).segments
         segments_total += parts * n
-        rows.append({"locale": locale, "route": route, "people": n, "segments": parts, "cost": parts * n})
-    sending = sum(r["people"] for r in rows if r["route"] != "whatsapp-skip")
+        sends = isinstance(way, Via)
+        rows.append(
+            {"locale": locale, "route": str(way), "sends": sends, "people": n, "segments": parts, "cost": parts * n}
+        )
+    sending = sum(r["people"] for r in rows if r["sends"])
     return {"rows": rows, "sending": sending, "segments": segments_total}
 
 
