@@ -121,7 +121,13 @@ def _when(raw: dict[str, Any], name: str, required: bool) -> float | None:
 
 def parse_session(text: str, places: Places, regions: Mapping[str, str], line_languages: list[str]) -> InfoSession:
     """Check a session file's text and return the session (without an id yet)."""
-    raw = parse_toml(text, "session file", SessionFileError)
+    return session_from(parse_toml(text, "session file", SessionFileError), places, regions, line_languages)
+
+
+def session_from(
+    raw: dict[str, Any], places: Places, regions: Mapping[str, str], line_languages: list[str]
+) -> InfoSession:
+    """Check a session's fields (as a session file gives them) and return it (without an id yet)."""
     unknown = sorted(set(raw) - FIELDS)
     if unknown:
         raise SessionFileError(f"unknown field(s) {', '.join(map(repr, unknown))}; allowed: {sorted(FIELDS)}")
@@ -271,6 +277,12 @@ def add(conn: redis.Redis, session: InfoSession, pipe: Any) -> InfoSession:
     pipe.set(keyspace.SESSION(session_id), stored.dumps())
     pipe.zadd(keyspace.SESSIONS(), {session_id: stored.starts})
     return stored
+
+
+def replace(session: InfoSession, pipe: Any) -> None:
+    """Store a changed session under its own id on `pipe` (executed by the caller)."""
+    pipe.set(keyspace.SESSION(session.id), session.dumps())
+    pipe.zadd(keyspace.SESSIONS(), {session.id: session.starts})
 
 
 def get(conn: redis.Redis, session_id: str) -> InfoSession | None:
