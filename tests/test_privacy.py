@@ -112,7 +112,7 @@ def test_every_person_key_expires(post: PostFn, work: Callable[[], None], redis_
     for text in ("hi", "2", "1"):
         post(inbound(ALICE, text))
     # Before the worker runs: session, profile, outbox, rate counter, de-dup markers, queued jobs.
-    shared = (keyspace.OWED().encode(), b"rq:queue:samen", b"rq:queues")
+    shared = (keyspace.OWED().encode(), b"rq:queue:samen", b"rq:queue:samen-urgent", b"rq:queues")
     forever = sorted(key for key in redis_conn.scan_iter() if redis_conn.ttl(key) == -1 and key not in shared)
     assert forever == []
     work()

@@ -61,7 +61,7 @@ def test_forged_or_missing_signature_is_403_and_nothing_happens(
     work()
     assert standin.messages == []
     assert list(redis_conn.scan_iter("samen:*")) == []
-    assert redis_conn.llen("rq:queue:samen") == 0
+    assert redis_conn.llen("rq:queue:samen") == redis_conn.llen("rq:queue:samen-urgent") == 0
 
 
 def test_missing_fields_and_bad_numbers_are_400_with_a_reason(post: PostFn, redis_conn: redis.Redis) -> None:

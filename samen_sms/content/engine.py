@@ -11,7 +11,7 @@ of what the person typed leaves this function. What else should happen is a type
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from samen_sms.content.catalogue import Catalogue
@@ -146,6 +146,7 @@ class Outcome:
     effects: tuple[Effect, ...] = ()
     hint: str | None = None
     store: bool = True
+    urgent: bool = False  # the reply goes ahead of any backlog: a first contact, or an urgent screen
 
     @property
     def erases(self) -> bool:
@@ -163,7 +164,12 @@ def step(content: Content, visit: Visit, message: Message) -> Outcome:
         return _say(content, visit, locale, message.said, notice)
     if message.media and message.said.blank:
         return _say(content, visit, locale, message.said, content.flow.messages["text_only"])
-    return _respond(content, visit, message, locale)
+    outcome = _respond(content, visit, message, locale)
+    first_contact = visit.node is None and visit.locale is None
+    shown = content.flow.nodes.get(outcome.node) if outcome.node else None
+    if outcome.replies and (first_contact or (shown is not None and shown.urgent)):
+        return replace(outcome, urgent=True)
+    return outcome
 
 
 def reply_locale(content: Content, visit: Visit, said: Said) -> str:

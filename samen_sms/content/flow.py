@@ -32,6 +32,8 @@ class Node:
     directory: str | None = None
     # What showing this screen also does (a name in samen_sms.content.effects.NODE_EFFECTS).
     effect: Effect | None = None
+    # A screen people need without delay (help now): its reply goes ahead of any backlog.
+    urgent: bool = False
 
     def message_keys(self) -> set[str]:
         keys = set(self.say)
@@ -82,9 +84,11 @@ def load_flow(path: Path) -> Flow:
     nodes: dict[str, Node] = {}
     for name, spec in raw.get("nodes", {}).items():
         where = f"{path.name}: node {name!r}"
-        unknown = set(spec) - {"say", "title", "options", "type", "input", "back", "directory", "effect"}
+        unknown = set(spec) - {"say", "title", "options", "type", "input", "back", "directory", "effect", "urgent"}
         if unknown:
             raise FlowError(f"{where} has unknown fields {sorted(unknown)}")
+        if not isinstance(spec.get("urgent", False), bool):
+            raise FlowError(f"{where}.urgent must be true or false")
         effect = spec.get("effect")
         if effect is not None and effect not in NODE_EFFECTS:
             raise FlowError(f"{where}: effect {effect!r} is not one of {sorted(NODE_EFFECTS)}")
@@ -98,6 +102,7 @@ def load_flow(path: Path) -> Flow:
             back=spec.get("back"),
             directory=spec.get("directory"),
             effect=NODE_EFFECTS[effect] if effect else None,
+            urgent=bool(spec.get("urgent", False)),
         )
     try:
         flow = Flow(
