@@ -26,8 +26,10 @@ def test_an_erasure_while_a_reply_is_at_twilio_leaves_no_key_with_the_pseudonym(
     assert sent_to(standin, ALICE)[1] == "Done. This line no longer keeps anything about this number."
     # Every job has run (the one queued by the delete word finds nothing left) and let go of the lock.
     assert wait_until(
-        lambda: redis_conn.zcard(keyspace.OWED()) == 0
-        and not redis_conn.exists(keyspace.LOCK(p))
-        and not list(redis_conn.scan_iter("rq:job:*"))
+        lambda: (
+            redis_conn.zcard(keyspace.OWED()) == 0
+            and not redis_conn.exists(keyspace.LOCK(p))
+            and not list(redis_conn.scan_iter("rq:job:*"))
+        )
     )
     assert [key for key, text in redis_text(redis_conn) if p in text] == []

@@ -27,7 +27,8 @@ def health(url: str, strict: bool = False) -> tuple[int, dict[str, Any]]:
 def say(url: str, sender: str, text: str) -> str:
     params = inbound(sender, text)
     signature = sign(PUBLIC_URL + "/twilio/inbound", params)
-    return requests.post(url + "/twilio/inbound", data=params, headers={"X-Twilio-Signature": signature}, timeout=15).text
+    headers = {"X-Twilio-Signature": signature}
+    return requests.post(url + "/twilio/inbound", data=params, headers=headers, timeout=15).text
 
 
 def pseudonym(number: str) -> str:
@@ -52,7 +53,8 @@ def test_a_refusal_of_the_line_itself_keeps_the_reply_owed_until_fixed(
     assert status == 200  # a load balancer keeps the web process: it still takes messages in
     assert body["twilio"]["refused"]["sms"]["code"] == fault.code
     assert health(url, strict=True)[0] == 503  # a monitor that reads status codes sees it
-    assert wait_until(lambda: f"ERROR samen_sms.line.replies: Twilio refuses the line itself (code {fault.code}" in processes.output())
+    logged = f"ERROR samen_sms.line.replies: Twilio refuses the line itself (code {fault.code}"
+    assert wait_until(lambda: logged in processes.output())
     assert wait_until(lambda: fault.count <= 10_000 - 2, timeout=20)  # retried, with back-off
 
     # Nothing was held against the person, and the reply is still owed.
