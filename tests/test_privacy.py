@@ -68,11 +68,12 @@ def run_retries_now(conn: redis.Redis) -> None:
     from rq import Queue
     from rq.registry import ScheduledJobRegistry
 
-    queue = Queue("samen", connection=conn)
-    registry = ScheduledJobRegistry(queue=queue)
-    for job_id in registry.get_job_ids():
-        queue.enqueue_job(queue.fetch_job(job_id))
-        registry.remove(job_id)
+    for name in ("samen-urgent", "samen"):
+        queue = Queue(name, connection=conn)
+        registry = ScheduledJobRegistry(queue=queue)
+        for job_id in registry.get_job_ids():
+            queue.enqueue_job(queue.fetch_job(job_id))
+            registry.remove(job_id)
 
 
 CONVERSATION = ["hi", "2", "1", "0", "2", "0", "3", "0", "4", "0", "5", "0", "6", "1", "", "help", "share", "taal"]

@@ -129,11 +129,12 @@ def test_transient_twilio_errors_are_retried_permanent_ones_are_not(
     from rq import Queue
     from rq.registry import ScheduledJobRegistry
 
-    queue = Queue("samen", connection=redis_conn)
-    registry = ScheduledJobRegistry(queue=queue)
-    for job_id in registry.get_job_ids():
-        queue.enqueue_job(queue.fetch_job(job_id))
-        registry.remove(job_id)
+    for name in ("samen-urgent", "samen"):
+        queue = Queue(name, connection=redis_conn)
+        registry = ScheduledJobRegistry(queue=queue)
+        for job_id in registry.get_job_ids():
+            queue.enqueue_job(queue.fetch_job(job_id))
+            registry.remove(job_id)
     work()
     assert len(sent_to(standin, ALICE)) == 1
     assert redis_conn.zcard(keyspace.OWED()) == 0
