@@ -6,17 +6,32 @@ is fixed, and nothing is counted against the person (no give-up, no opt-out).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import redis
 import requests
+from flask import Flask
+from rq import Queue
+from rq.registry import ScheduledJobRegistry
 
 from samen_sms.core import keyspace
 from samen_sms.devtools.embedded_redis import free_port
 from samen_sms.devtools.standin import Fault, StandinState
 from samen_sms.line.sender import LINE_FAULT_CODES
-from tests.conftest import ALICE, PUBLIC_URL, SECRET_KEY, Processes, inbound, sent_to, sign, wait_until
+from tests.conftest import (
+    ALICE,
+    BOB,
+    PUBLIC_URL,
+    SECRET_KEY,
+    PostFn,
+    Processes,
+    inbound,
+    sent_to,
+    sign,
+    wait_until,
+)
 
 
 def health(url: str, strict: bool = False) -> tuple[int, dict[str, Any]]:
@@ -37,9 +52,11 @@ def pseudonym(number: str) -> str:
     return Keys(SECRET_KEY, None).pseudonym(number)
 
 
-@pytest.mark.parametrize("fault", [Fault(401, 20003, count=10_000), Fault(400, 21606, count=10_000)])
+@pytest.mark.parametrize(
+    ("fault", "where"), [(Fault(401, 20003, count=10_000), "account"), (Fault(400, 21606, count=10_000), "sms")]
+)
 def test_a_refusal_of_the_line_itself_keeps_the_reply_owed_until_fixed(
-    processes: Processes, standin: StandinState, redis_conn: redis.Redis, fault: Fault
+    processes: Processes, standin: StandinState, redis_conn: redis.Redis, fault: Fault, where: str
 ) -> None:
     processes.env["SAMEN_SWEEP_INTERVAL"] = "2"
     url = processes.web(free_port(), workers=1)
@@ -51,7 +68,7 @@ def test_a_refusal_of_the_line_itself_keeps_the_reply_owed_until_fixed(
     assert wait_until(lambda: health(url)[1]["status"] == "degraded", timeout=20), processes.output()
     status, body = health(url)
     assert status == 200  # a load balancer keeps the web process: it still takes messages in
-    assert body["twilio"]["refused"]["sms"]["code"] == fault.code
+    assert body["twilio"]["refused"] == {where: {"code": fault.code, "at": body["twilio"]["refused"][where]["at"]}}
     assert health(url, strict=True)[0] == 503  # a monitor that reads status codes sees it
     logged = f"ERROR samen_sms.line.replies: Twilio refuses the line itself (code {fault.code}"
     assert wait_until(lambda: logged in processes.output())
@@ -81,3 +98,33 @@ def test_the_line_fault_codes_are_the_lines_and_not_the_persons() -> None:
     # window) are about the person; the line's own setup codes are not.
     assert {21610, 21211, 21614, 63016}.isdisjoint(LINE_FAULT_CODES)
     assert {20003, 21606, 21659, 21212, 21701, 21705}.issubset(LINE_FAULT_CODES)
+
+
+def test_while_the_line_is_refused_the_sweep_sends_one_probe_then_everyone(
+    post: PostFn, app: Flask, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis
+) -> None:
+    from samen_sms.line.worker import sweep
+
+    people = (ALICE, BOB, "whatsapp:+447700900789")
+    standin.faults.append(Fault(401, 20003, count=10_000))
+    for sender in people:
+        post(inbound(sender, "hi"))
+    work()
+    assert app.test_client().get("/healthz").json["status"] == "degraded"  # type: ignore[index]
+    for name in ("samen-urgent", "samen"):  # the retries are spent: their jobs are gone
+        registry = ScheduledJobRegistry(queue=Queue(name, connection=redis_conn))
+        for job_id in registry.get_job_ids():
+            registry.remove(job_id, delete_job=True)
+    assert redis_conn.zcard(keyspace.OWED()) == 3
+    assert sweep(min_age=0) == 1  # one probe, not everyone owed
+    work()  # the probe is refused too (the worker's own sweep at start probes one at most)
+    assert standin.messages == []
+    assert redis_conn.zcard(keyspace.OWED()) == 3
+    standin.faults.clear()  # the operator fixed the credentials
+    for _ in range(3):  # sweeps: the first reply that goes through clears the fault, then everyone
+        sweep(min_age=0)
+        work()
+    assert app.test_client().get("/healthz").json["status"] == "ok"  # type: ignore[index]
+    assert all(len(sent_to(standin, sender)) == 1 for sender in people)
+    assert redis_conn.zcard(keyspace.OWED()) == 0
+    assert redis_conn.hgetall(keyspace.STATS("send_failed")) == {}

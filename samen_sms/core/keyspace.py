@@ -61,7 +61,7 @@ LOCK = Key("lock:{p}", "the per-person delivery lock", "a few seconds (2 x Twili
 SENT_SID = Key("m:{message_sid}", "Twilio's id of a sent reply -> pseudonym, for delivery reports", "`SAMEN_DEDUP_TTL`, default 48 h", "line.replies", person=True)
 SENT_BY = Key("ms:{p}", "the MessageSids of replies sent to the person, so erasure finds them", "`SAMEN_DEDUP_TTL`, default 48 h", "line.replies", person=True)
 OWED = Key("owed", "pseudonyms owed a reply, for the recovery sweep", "a member leaves when its replies are sent or erased", "line.replies", person=True)
-LINE_FAULT = Key("fault", "Twilio refusing the line's own setup (credentials, sender), by channel: code and when; shown by /healthz", "until a reply on that channel goes through, at most 7 days", "line.replies")
+LINE_FAULT = Key("fault", "Twilio refusing the line's own setup, by channel (a sender) or `account` (credentials): code and when; shown by /healthz", "until a reply on that channel goes through, at most 7 days", "line.replies")
 # Counters: numbers of messages by outcome, nothing per person.
 STATS = Key("stats:{kind}", "counts of replies sent, failed (by Twilio code) and delivery reports, by status", "kept; numbers only", "line.replies")
 # Announcements (announce.*).

@@ -13,8 +13,13 @@ from typing import Any
 
 from samen_sms.core import keyspace
 from samen_sms.line.runtime import Runtime
+from samen_sms.line.sender import ACCOUNT_FAULT_CODES
 
 FAULT_TTL = 7 * 24 * 3600
+
+# A fault of the whole account is kept under this name instead of a channel's: a reply that goes
+# through on any channel clears it.
+ACCOUNT = "account"
 
 # KEYS: in flight, attempt, tries, sent sid, sent by, stats sent, stats failed, line fault.
 # ARGV: the reply as queued, its MessageSid ('' for none or forget), pseudonym, dedup TTL,
@@ -25,7 +30,7 @@ if mine then redis.call('LPOP', KEYS[1]) end
 redis.call('DEL', KEYS[2], KEYS[3])
 if ARGV[5] == '' then
   redis.call('HINCRBY', KEYS[6], 'replies', 1)
-  redis.call('HDEL', KEYS[8], ARGV[6])
+  redis.call('HDEL', KEYS[8], ARGV[6], 'account')
 else
   redis.call('HINCRBY', KEYS[7], ARGV[5], 1)
 end
@@ -67,9 +72,10 @@ def finish(
 
 
 def record_line_fault(rt: Runtime, channel: str, code: int) -> None:
-    """Remember that Twilio refuses the line itself on `channel`, for /healthz and the sweep."""
+    """Remember that Twilio refuses the line itself on `channel` (or the whole account), for /healthz."""
+    field = ACCOUNT if code in ACCOUNT_FAULT_CODES else channel
     with rt.redis.pipeline(transaction=True) as pipe:
-        pipe.hset(keyspace.LINE_FAULT(), channel, json.dumps({"code": code, "at": round(time.time())}))
+        pipe.hset(keyspace.LINE_FAULT(), field, json.dumps({"code": code, "at": round(time.time())}))
         pipe.expire(keyspace.LINE_FAULT(), FAULT_TTL)
         pipe.execute()
 

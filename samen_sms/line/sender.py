@@ -33,6 +33,8 @@ LINE_FAULT_CODES = frozenset(
 )
 # HTTP statuses that say the request itself was not allowed: credentials, not the person.
 LINE_FAULT_STATUSES = frozenset({401, 403})
+# Of those, the ones about the whole account (every channel fails alike), not one sender.
+ACCOUNT_FAULT_CODES = frozenset({20003, 20005, 20008, 20404, *LINE_FAULT_STATUSES})
 
 
 class TransientSendError(RuntimeError):
