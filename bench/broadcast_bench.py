@@ -17,10 +17,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import redis
 import requests
+from rq import Worker
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -47,6 +49,8 @@ def env(redis_url: str, api_url: str, rate: float) -> dict[str, str]:
         "TWILIO_API_URL": api_url,
         "TWILIO_AUTH_TOKEN": "bench-auth-token-0123456789abcdef",
         "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+        "TWILIO_SMS_FROM": "+447700900000",
+        "TWILIO_WHATSAPP_FROM": "whatsapp:+447700900001",
         "PUBLIC_URL": "https://line.example.org",
         "SAMEN_SECRET_KEY": "bench-secret-key-0123456789abcdef",
         "SAMEN_QUIET_HOURS": "",
@@ -89,6 +93,27 @@ def sms_rate(api_url: str, since: float) -> tuple[int, float, int]:
     return len(times), (len(times) - 1) / (times[-1] - times[0]), busiest
 
 
+def until(predicate: Callable[[], bool], failure: str, timeout: float = 30.0) -> None:
+    """Wait for a condition (not a fixed time); give up with `failure` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise RuntimeError(failure)
+        time.sleep(0.05)
+
+
+def answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).ok
+    except requests.RequestException:
+        return False
+
+
+def worker_names(conn: redis.Redis) -> set[str]:
+    """The RQ workers registered now (a killed worker's name lingers until its key expires)."""
+    return {worker.name for worker in Worker.all(connection=conn)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--subscribers", type=int, default=100_000)
@@ -104,8 +129,8 @@ def main() -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    time.sleep(1)
     api = f"http://127.0.0.1:{port}"
+    until(lambda: answers(api + "/_standin/messages"), "the stand-in did not start")
     try:
         conn = redis.Redis.from_url(server.url)
         conn.flushdb()
@@ -130,6 +155,7 @@ def main() -> None:
         print(f"to-do set while queued: {todo_bytes / queued:.0f} B per recipient")
         for rate in (float(r) for r in args.rates.split(",")):
             requests.post(api + "/_standin/reset", timeout=10)
+            before = worker_names(conn)
             worker = subprocess.Popen(
                 [sys.executable, "-m", "workers", "--processes", str(args.worker_processes)],
                 cwd=ROOT,
@@ -138,10 +164,10 @@ def main() -> None:
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
             )
-            time.sleep(3)
+            until(lambda known=before: len(worker_names(conn) - known) >= args.worker_processes, "no workers")
             since = time.time()
             broadcast.enqueue(rt, stored.id, "a", fill=False)
-            time.sleep(args.seconds)
+            time.sleep(args.seconds)  # the measured interval itself, not a wait for something
             os.killpg(worker.pid, 9)  # the claims make a kill safe; a warm stop would finish the slice
             worker.wait(timeout=30)
             n, achieved, busiest = sms_rate(api, since)

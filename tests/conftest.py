@@ -24,11 +24,21 @@ from samen_sms.assembly import worker_context
 from samen_sms.core.config import Config
 from samen_sms.devtools.embedded_redis import EmbeddedRedis, free_port
 from samen_sms.devtools.simulate import inbound_params
-from samen_sms.devtools.standin import StandinState, running_standin
+from samen_sms.devtools.standin import StandinState, Timings, running_standin
 from samen_sms.line import replies
 from samen_sms.line.worker import LineWorker
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-transcripts",
+        action="store_true",
+        help="rewrite tests/transcripts/*.txt's replies and effects from what the engine now does",
+    )
+
+
 PUBLIC_URL = "https://line.example.org"
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 SECRET_KEY = "test-secret-key-0123456789abcdef"
@@ -76,6 +86,9 @@ def standin(standin_server: tuple[str, StandinState]) -> Iterator[StandinState]:
         state.delay = 0.0
         state.hold = 0.0
         state.max_in_flight = 0
+        state.timings = Timings()
+        state.templates = {}
+        state.callbacks = False
     yield state
 
 
@@ -162,6 +175,20 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, interval: f
     while time.monotonic() < deadline:
         if predicate():
             return True
+        time.sleep(interval)
+    return predicate()
+
+
+def holds_for(predicate: Callable[[], bool], seconds: float = 0.5, interval: float = 0.05) -> bool:
+    """Whether the predicate stays true for `seconds`: a deliberate "nothing more arrives" check.
+
+    Nothing can be awaited for that, so this waits a fixed time: as short as is safe, since a
+    duplicate would come from a job already queued, which a running worker picks up in milliseconds.
+    """
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not predicate():
+            return False
         time.sleep(interval)
     return predicate()
 

@@ -3,7 +3,8 @@
 Every decision about what to answer is made here, on the message's text read once (`Said`): the
 rate-limit notice, the answer to a voice note or photo, the language of a reply before one was
 chosen. A reply is a list of references (`("msg", key)`, `("menu", node)`, `("languages", hint)`,
-`("greeting", hint)`, `("services", municipality code)`, `("region", code)`), not text: the worker
+`("greeting", hint)`, `("services", municipality code)`, `("region", code)`, `("place_pick", key of a
+name in the place data)`), not text: the worker
 renders them in the reply's language, so neither Redis nor a job ever holds reply text, and nothing
 of what the person typed leaves this function. What else should happen is a typed `Effect`.
 """
@@ -214,7 +215,7 @@ def _respond(content: Content, visit: Visit, message: Message, locale: str | Non
     reply_in = locale or keyword_locale or script_locales(content, said)[0]
 
     if action in WHOLE_MESSAGE_ACTIONS:
-        return _builtin(content, action, locale, reply_in, channel)
+        return _builtin(content, action, locale, reply_in)
 
     if locale is None:
         return _choose_language(content, visit, said, keyword_locale)
@@ -289,12 +290,12 @@ def _choose_language(content: Content, visit: Visit, said: Said, keyword_locale:
     )
 
 
-def _builtin(content: Content, action: str, locale: str | None, reply_in: str, channel: Channel) -> Outcome:
+def _builtin(content: Content, action: str, locale: str | None, reply_in: str) -> Outcome:
     flow = content.flow
     if action == "stop":
-        # On SMS Twilio has answered already; on WhatsApp we confirm ourselves.
-        replies: tuple[Ref, ...] = (("msg", flow.messages["stopped"]),) if channel is Channel.WHATSAPP else ()
-        return Outcome(None, locale, reply_in, replies, (Stop(),))
+        # Twilio's own stop words on SMS never get here (Twilio answers those itself); our words
+        # ("afmelden", "توقف") Twilio does not know, so on SMS too only the line can confirm them.
+        return Outcome(None, locale, reply_in, (("msg", flow.messages["stopped"]),), (Stop(),))
     if action == "start":
         return Outcome(
             flow.main, locale, reply_in, (("msg", flow.messages["started"]), ("menu", flow.main)), (Start(),)

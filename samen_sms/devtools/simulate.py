@@ -58,8 +58,10 @@ def main() -> None:
     parser.add_argument("text", nargs="*", help="the message; none for a conversation")
     parser.add_argument("--whatsapp", action="store_true", help="write on WhatsApp instead of SMS")
     parser.add_argument("--from", dest="sender", default=DEFAULT_FROM)
-    parser.add_argument("--url", default=os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"))
-    parser.add_argument("--standin", default=os.environ.get("TWILIO_API_URL", "http://127.0.0.1:5099"))
+    web = f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
+    parser.add_argument("--url", default=os.environ.get("PUBLIC_URL", web))
+    standin = f"http://127.0.0.1:{os.environ.get('STANDIN_PORT', '5099')}"
+    parser.add_argument("--standin", default=os.environ.get("TWILIO_API_URL", standin))
     parser.add_argument("--token", default=os.environ.get("TWILIO_AUTH_TOKEN", DEV_AUTH_TOKEN))
     args = parser.parse_args()
     sender = ("whatsapp:" if args.whatsapp else "") + args.sender
