@@ -23,7 +23,7 @@ def test_an_erasure_while_a_reply_is_at_twilio_leaves_no_key_with_the_pseudonym(
     post(inbound(ALICE, "delete"))  # erased while the worker waits for Twilio's answer
     standin.hold = 0.0
     assert wait_until(lambda: len(sent_to(standin, ALICE)) == 2, timeout=20), processes.output()
-    assert sent_to(standin, ALICE)[1] == "Done. This line no longer keeps anything about this number."
+    assert sent_to(standin, ALICE)[1].startswith("Done. This line no longer keeps anything about this number.")
     # Every job has run (the one queued by the delete word finds nothing left) and let go of the lock.
     assert wait_until(
         lambda: (
