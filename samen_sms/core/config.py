@@ -66,6 +66,7 @@ class Config:
     development: bool = False
     check_signatures: bool = True
     queue_name: str = "samen"
+    urgent_queue_name: str = "samen-urgent"
     conversation_ttl: int = 30 * 60
     profile_ttl: int = 90 * 24 * 3600
     dedup_ttl: int = 48 * 3600
@@ -137,6 +138,7 @@ class Config:
             development=development,
             check_signatures=check,
             queue_name=env.get("SAMEN_QUEUE", "").strip() or "samen",
+            urgent_queue_name=env.get("SAMEN_URGENT_QUEUE", "").strip() or "samen-urgent",
             line_name=env.get("SAMEN_LINE_NAME", "").strip() or "SAMEN",
             conversation_ttl=_int(env, "SAMEN_CONVERSATION_TTL", _int(env, "SAMEN_SESSION_TTL", 30 * 60)),
             profile_ttl=_int(env, "SAMEN_PROFILE_TTL", 90 * 24 * 3600),
