@@ -15,7 +15,7 @@ from samen_sms.content.engine import SWITCHING_ACTIONS, TWILIO_STOP_WORDS, Conte
 from samen_sms.content.keywords import WHOLE_MESSAGE_ACTIONS
 from samen_sms.content.loader import load_content
 from samen_sms.content.render import Renderer, line_params
-from samen_sms.content.segments import Cost, budget, cost, is_gsm7, main, screens
+from samen_sms.content.segments import CONVERSATION_BUDGET, Cost, budget, conversation, cost, is_gsm7, main, screens
 from samen_sms.content.text import Said, digit_value, dominant_script, fold, words
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
@@ -293,3 +293,13 @@ def test_the_segment_table_command_prints_every_language(capsys: pytest.CaptureF
     assert table.splitlines()[0].split() == LANGUAGES
     assert "help_now.body" in table and "screen services_sexual" in table
     assert table.splitlines()[-3].split()[0] == "conversation" and len(table.splitlines()[-3].split()) == 9
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_the_benchmark_conversation_costs_at_most_40_segments(renderer: Renderer, locale: str) -> None:
+    # Issue #10: hello, help now, a need, a place, advice, share and a sign-up, 20 SMS replies.
+    costs = conversation(
+        renderer.content, lambda loc, refs: renderer.render_messages(loc, refs, Channel.SMS), locale
+    )
+    assert len(costs) == 21  # 20 replies; share sends its text to forward as a message of its own
+    assert sum(costs) <= CONVERSATION_BUDGET, f"{locale}: {sum(costs)} segments, per message {costs}"
