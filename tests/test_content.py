@@ -193,6 +193,15 @@ def test_no_reply_is_longer_than_twilio_sends(renderer: Renderer) -> None:
         assert len(text) <= 1600, f"{locale} {what}: {len(text)} characters"
 
 
+def test_a_message_left_out_of_the_sms_form_leaves_no_empty_line(renderer: Renderer) -> None:
+    # main.intro has no SMS form in some languages (a segment saved): the menu starts with option 1.
+    assert renderer.content.catalogues["ar"].messages["main.intro"].sms == ""
+    for locale in LANGUAGES:
+        for name, refs in screens(renderer.content, locale):
+            for text in renderer.render_messages(locale, refs, Channel.SMS):
+                assert "\n\n\n" not in text, f"{locale} {name}: {text[:60]!r}"
+
+
 def test_every_sms_fits_its_segment_budget(renderer: Renderer) -> None:
     budgets = {locale: budget(renderer.content.catalogues[locale]) for locale in LANGUAGES}
     assert [locale for locale, b in budgets.items() if b == 3] == GSM7_LANGUAGES
