@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -58,9 +59,9 @@ def _grouped(table: stats.Table, names: dict[str, str]) -> list[Row]:
     return sorted(((name, cell, drawn(cell)) for name, cell in rows if cell != "0"), key=lambda r: (-r[2], r[0]))
 
 
-def window(conn: redis.Redis, start: date, end: date, languages: dict[str, str]) -> Window:
-    """The reach figures from `start` to `end`, read once, by channel, language chosen and screen."""
-    found = stats.tables(conn, start, end, "day", [None, "channel", "language", "screen"])
+def window(conn: redis.Redis, days: Mapping[date, Mapping[str, int]], languages: dict[str, str]) -> Window:
+    """The reach figures of these days (`reach.stats.read_days`) by channel, language chosen and screen."""
+    found = stats.tables_of(conn, days, "day", [None, "channel", "language", "screen"])
     plain = found[None]
     total = dict(zip(plain.columns, plain.rows[-1], strict=True))
     first = plain.columns.index("first")
@@ -77,8 +78,13 @@ def window(conn: redis.Redis, start: date, end: date, languages: dict[str, str])
 
 
 def windows(conn: redis.Redis, today: date, languages: dict[str, str]) -> dict[str, Window]:
-    """Today, the last 7 and the last 30 days (today included)."""
-    return {name: window(conn, today - timedelta(days=days - 1), today, languages) for name, days in WINDOWS.items()}
+    """Today, the last 7 and the last 30 days (today included), from one read of the day counts."""
+    days = stats.read_days(conn, today - timedelta(days=max(WINDOWS.values()) - 1), today)
+    out = {}
+    for name, back in WINDOWS.items():
+        start = today - timedelta(days=back - 1)
+        out[name] = window(conn, {day: counts for day, counts in days.items() if day >= start}, languages)
+    return out
 
 
 @dataclass

@@ -137,14 +137,23 @@ def table(conn: redis.Redis, start: date, end: date, by: str = "day", group: str
 def tables(
     conn: redis.Redis, start: date, end: date, by: str, groups: Iterable[str | None]
 ) -> dict[str | None, Table]:
-    """`table` for several groups of the same dates, the day counts read once (the console's overview)."""
+    """`table` for several groups of the same dates, the day counts read once."""
+    return tables_of(conn, read_days(conn, start, end), by, groups)
+
+
+def tables_of(
+    conn: redis.Redis, days: Mapping[date, Mapping[str, int]], by: str, groups: Iterable[str | None]
+) -> dict[str | None, Table]:
+    """`tables` for day counts already read (`read_days`, or some of its days): the console's windows."""
     wanted = list(groups)
     if by not in BY:
         raise ValueError(f"by must be one of {', '.join(BY)}")
     for group in wanted:
         if group is not None and group not in GROUPS:
             raise ValueError(f"group must be one of {', '.join(GROUPS)}")
-    days = read_days(conn, start, end)
+    if not days:
+        raise ValueError("no days to show")
+    start, end = min(days), max(days)
     replied = {n.partition(":")[2] for counts in days.values() for n in counts if n.startswith("replied:")}
     by_metric = cubes(days, by, session_hosts(conn, replied))
     periods = sorted({period_of(day, by) for day in days})
