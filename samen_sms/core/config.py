@@ -22,6 +22,8 @@ DEV_SMS_FROM = "+447700900000"
 DEV_WHATSAPP_FROM = "whatsapp:+447700900001"
 DEV_SECRET_KEY = "development-only-secret-key-do-not-use"
 # Published in this repository: a production line must never run on them.
+# Hours of Twilio's message log kept at least: crash recovery and broadcast take-over look there.
+MIN_DELETE_AFTER = 2
 PUBLISHED_VALUES = {DEV_AUTH_TOKEN: "TWILIO_AUTH_TOKEN", DEV_SECRET_KEY: "SAMEN_SECRET_KEY"}
 
 
@@ -83,6 +85,11 @@ class Config:
     worker_ttl: int = 40
     sweep_interval: int = 20
     whatsapp_templates: Path | None = None
+    allow_volatile_redis: bool = False
+    aof_rewrite_hours: float = 24.0
+    twilio_delete_after: float = 0.0
+    metrics_token: str | None = None
+    log_format: str = "text"
     flows_dir: Path = field(default=ROOT / "flows")
     messages_dir: Path = field(default=ROOT / "messages")
     data_dir: Path = field(default=ROOT / "data")
@@ -153,6 +160,11 @@ class Config:
             sweep_interval=_int(env, "SAMEN_SWEEP_INTERVAL", 20),
             instance_dir=instance_dir,
             whatsapp_templates=Path(env["SAMEN_WHATSAPP_TEMPLATES"]) if env.get("SAMEN_WHATSAPP_TEMPLATES") else None,
+            allow_volatile_redis=env.get("SAMEN_ALLOW_VOLATILE_REDIS", "").strip() in {"1", "true", "yes"},
+            aof_rewrite_hours=_float(env, "SAMEN_AOF_REWRITE_HOURS", 24.0),
+            twilio_delete_after=_float(env, "SAMEN_TWILIO_DELETE_AFTER", 0.0),
+            metrics_token=env.get("SAMEN_METRICS_TOKEN", "").strip() or None,
+            log_format=env.get("SAMEN_LOG_FORMAT", "text").strip().lower() or "text",
         )
         if cfg.workers < 1 or cfg.worker_ttl < 5 or cfg.sweep_interval < 1:
             raise ConfigError("SAMEN_WORKERS, SAMEN_WORKER_TTL (5 s or more) and SAMEN_SWEEP_INTERVAL must be positive")
@@ -160,6 +172,13 @@ class Config:
             raise ConfigError("SAMEN_SMS_MPS and SAMEN_WHATSAPP_MPS must be above 0")
         if cfg.broadcast_threads < 1 or cfg.broadcast_lease < 2:
             raise ConfigError("SAMEN_BROADCAST_THREADS must be at least 1 and SAMEN_BROADCAST_LEASE at least 2")
+        if cfg.twilio_delete_after and cfg.twilio_delete_after < MIN_DELETE_AFTER:
+            # Crash recovery asks Twilio whether an interrupted send arrived; those records must still be there.
+            raise ConfigError(f"SAMEN_TWILIO_DELETE_AFTER must be 0 (off) or at least {MIN_DELETE_AFTER} hours")
+        if cfg.log_format not in {"text", "json"}:
+            raise ConfigError(f"SAMEN_LOG_FORMAT must be text or json, not {cfg.log_format!r}")
+        if cfg.metrics_token is not None and len(cfg.metrics_token) < 16:
+            raise ConfigError("SAMEN_METRICS_TOKEN must be at least 16 characters long")
         try:
             parse_quiet_hours(cfg.quiet_hours)
         except ValueError as exc:

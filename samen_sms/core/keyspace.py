@@ -61,6 +61,11 @@ LOCK = Key("lock:{p}", "the per-person delivery lock", "a few seconds (2 x Twili
 SENT_SID = Key("m:{message_sid}", "Twilio's id of a sent reply -> pseudonym, for delivery reports", "`SAMEN_DEDUP_TTL`, default 48 h", "line.replies", person=True)
 SENT_BY = Key("ms:{p}", "the MessageSids of replies sent to the person, so erasure finds them", "`SAMEN_DEDUP_TTL`, default 48 h", "line.replies", person=True)
 OWED = Key("owed", "pseudonyms owed a reply, for the recovery sweep", "a member leaves when its replies are sent or erased", "line.replies", person=True)
+# Erasure at Twilio (line.erasure): the person's own messages in, so the delete word reaches Twilio's log.
+INBOUND_BY = Key("mi:{p}", "the MessageSids of the person's messages in, so erasure can delete them at Twilio", "`SAMEN_DEDUP_TTL`, default 48 h", "line.store", person=True)
+TWILIO_PURGE = Key("purge", "set while the last run of the Twilio message-log clean-up is recent", "one hour", "line.erasure")
+# Durability (line.durability): the scheduled rewrite of Redis's append-only file.
+AOF_REWRITE = Key("aof_rewrite", "set when the workers last asked Redis to rewrite its append-only file", "`SAMEN_AOF_REWRITE_HOURS`, default 24 h", "line.durability")
 # Counters: numbers of messages by outcome, nothing per person.
 STATS = Key("stats:{kind}", "counts of replies sent, failed (by Twilio code) and delivery reports, by status", "kept; numbers only", "line.replies")
 # Announcements (announce.*).

@@ -15,6 +15,7 @@ from samen_sms.content.loader import load_content
 from samen_sms.content.render import Renderer, line_params
 from samen_sms.core.config import Config, ConfigError
 from samen_sms.core.identity import Keys
+from samen_sms.line.durability import check_persistence
 from samen_sms.line.registry import Registry
 from samen_sms.line.store import Store
 
@@ -74,6 +75,8 @@ def build_runtime(config: Config, web: bool = False) -> Runtime:
         queue.get_redis_server_version()
     except redis.RedisError:
         log.warning("Redis does not answer yet; the line will connect when it does")
+    if not config.development:
+        check_persistence(conn, config)
     renderer = Renderer(content, line_params(config.twilio_sms_from, config.twilio_whatsapp_from))
     return Runtime(
         config=config,

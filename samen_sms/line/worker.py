@@ -12,6 +12,7 @@ from rq import SimpleWorker
 from rq.worker_pool import WorkerPool
 
 from samen_sms.core import keyspace
+from samen_sms.line.durability import rewrite_aof_if_due
 from samen_sms.line.replies import WorkerContext, current, install
 from samen_sms.line.store import enqueue_deliver
 
@@ -64,6 +65,16 @@ class LineWorker(SimpleWorker):
             self._swept = True
         except Exception:
             log.exception("sweep failed; will try again at the next maintenance")
+        upkeep(current())
+
+
+def upkeep(ctx: WorkerContext) -> None:
+    """Scheduled chores any worker may do, each at most once per its interval across all workers."""
+    config = ctx.runtime.config
+    try:
+        rewrite_aof_if_due(ctx.runtime.redis, config.aof_rewrite_hours)
+    except Exception:
+        log.exception("append-only file rewrite check failed; will try again at the next maintenance")
 
 
 def main(build: Callable[[], WorkerContext], argv: list[str] | None = None) -> None:
