@@ -86,6 +86,7 @@ def standin(standin_server: tuple[str, StandinState]) -> Iterator[StandinState]:
         state.delay = 0.0
         state.hold = 0.0
         state.max_in_flight = 0
+        state.sending_for = 0.0
     yield state
 
 

@@ -51,6 +51,7 @@ class StandinState:
     callbacks: bool = False  # post signed "sent" and "delivered" status callbacks, as Twilio does
     in_flight: int = 0
     max_in_flight: int = 0
+    sending_for: float = 0.0  # seconds a new message stays `sending` (Twilio refuses to delete it then)
 
     def take_fault(self, to: str) -> Fault | None:
         with self.lock:
@@ -166,13 +167,16 @@ def create_standin(state: StandinState | None = None) -> Flask:
     def list_messages(account_sid: str) -> Any:
         to = request.args.get("To")
         after = request.args.get("DateSent>")
-        since = 0.0
+        before = request.args.get("DateSent<")
+        since, until = 0.0, float("inf")
         if after:
             since = datetime.strptime(after, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+        if before:
+            until = datetime.strptime(before, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
         with st.lock:
-            found = [m for m in st.messages if (not to or m["to"] == to) and m["_at"] >= since]
+            found = [m for m in in_log(st) if (not to or m["to"] == to) and since <= m["_at"] < until]
         found.reverse()  # newest first, as Twilio lists them
-        page = [{k: v for k, v in m.items() if not k.startswith("_")} for m in found[:1000]]
+        page = [shown(st, m) for m in found[:1000]]
         uri = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
         return jsonify(
             messages=page,
@@ -185,6 +189,8 @@ def create_standin(state: StandinState | None = None) -> Flask:
             start=0,
             uri=uri,
         )
+
+    add_delete(app, st)
 
     @app.get("/_standin/messages")
     def recorded() -> Any:
@@ -213,6 +219,66 @@ def create_standin(state: StandinState | None = None) -> Flask:
         return jsonify(ok=True)
 
     return app
+
+
+# Deleting messages, and the person's messages in: kept apart from the rest so it merges easily.
+IN_PROGRESS = frozenset({"queued", "sending", "accepted", "scheduled", "receiving"})
+
+
+def in_log(st: StandinState) -> list[dict[str, Any]]:
+    """The messages Twilio's log still shows: `st.messages` keeps deleted ones too, for tests to count."""
+    return [m for m in st.messages if not m.get("_deleted")]
+
+
+def current_status(st: StandinState, record: dict[str, Any]) -> str:
+    """The message's status now: `sending` for `st.sending_for` seconds, then final."""
+    if record.get("direction") == "inbound":
+        return "received"
+    return "sending" if time.time() < record["_at"] + st.sending_for else "delivered"
+
+
+def shown(st: StandinState, record: dict[str, Any]) -> dict[str, Any]:
+    """The Message resource as Twilio shows it now."""
+    return {k: v for k, v in record.items() if not k.startswith("_")} | {"status": current_status(st, record)}
+
+
+def record_inbound(st: StandinState, params: dict[str, str], at: float | None = None) -> None:
+    """Keep a message a person sent, as Twilio's log does (tests call this beside the webhook)."""
+    now = time.time() if at is None else at
+    record = {
+        "sid": params["MessageSid"],
+        "account_sid": params.get("AccountSid", ""),
+        "from": params["From"],
+        "to": params["To"],
+        "body": params.get("Body", ""),
+        "direction": "inbound",
+        "date_created": _rfc2822(now),
+        "date_sent": _rfc2822(now),
+        "date_updated": _rfc2822(now),
+        "status": "received",
+        "_at": now,
+    }
+    with st.lock:
+        st.messages.append(record)
+
+
+def add_delete(app: Flask, st: StandinState) -> None:
+    """`DELETE .../Messages/{sid}.json`: 204, 404 for an unknown sid, refused while still sending."""
+
+    @app.delete("/2010-04-01/Accounts/<account_sid>/Messages/<sid>.json")
+    def delete_message(account_sid: str, sid: str) -> Any:
+        auth = request.headers.get("Authorization", "")
+        user = base64.b64decode(auth[6:]).decode(errors="replace").split(":")[0] if auth.startswith("Basic ") else ""
+        if user != account_sid:
+            return _error(401, 20003, "Authenticate")
+        with st.lock:
+            found = [m for m in in_log(st) if m["sid"] == sid and m["account_sid"] == account_sid]
+            if not found:
+                return _error(404, 20404, f"The requested resource /Messages/{sid}.json was not found")
+            if current_status(st, found[0]) in IN_PROGRESS:
+                return _error(409, 20009, "Cannot delete a message that is still in progress")
+            found[0]["_deleted"] = time.time()
+        return Response(status=204)
 
 
 @contextmanager

@@ -171,6 +171,9 @@ def _finish(
         if failed_code is not None:
             pipe.hincrby(keyspace.STATS("send_failed"), str(failed_code), 1)
         pipe.execute()
+    if sid:
+        for sent in rt.registry.on_sent:
+            sent(rt, sid, item.forget)
     if failed_code is not None and address is not None:
         for hook in rt.registry.on_send_failed:
             hook(rt, p, address, failed_code if isinstance(failed_code, int) else 0)

@@ -37,6 +37,7 @@ def person_keys(p: str, now: float, rate_window: int) -> list[str]:
         keyspace.ATTEMPT(p),
         keyspace.TRIES(p),
         keyspace.SENT_BY(p),
+        keyspace.INBOUND_BY(p),
         keyspace.RATE(p, window),
         keyspace.RATE(p, window - 1),
     ]
@@ -120,7 +121,10 @@ class Store:
         pipe.get(keyspace.PROFILE(p))
         pipe.incr(counter)
         pipe.expire(counter, self.config.rate_limit_window)
-        claimed, session_raw, profile_raw, count, _ = pipe.execute()
+        # The person's own MessageSids, so the delete word can reach Twilio's log (line.erasure).
+        pipe.sadd(keyspace.INBOUND_BY(p), message_sid)
+        pipe.expire(keyspace.INBOUND_BY(p), self.config.dedup_ttl)
+        claimed, session_raw, profile_raw, count, *_ = pipe.execute()
         session, profile = _json(session_raw), _json(profile_raw)
         visit = Visit(node=session.get("n"), locale=profile.get("l"), hint=session.get("h"))
         return Arrival(duplicate=not claimed, visit=visit, count=int(count))

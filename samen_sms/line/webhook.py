@@ -13,7 +13,7 @@ from samen_sms.content.engine import Message, script_locales, step
 from samen_sms.content.text import Said
 from samen_sms.core import keyspace
 from samen_sms.core.identity import Address, BadAddress, Channel
-from samen_sms.line import twiml
+from samen_sms.line import metrics, twiml
 from samen_sms.line.registry import Change
 from samen_sms.line.runtime import Runtime
 from samen_sms.line.signature import SignatureCheck
@@ -73,9 +73,11 @@ def inbound() -> Response:
     try:
         return _handle(rt, msg)
     except redis.RedisError:
+        metrics.REDIS_ERRORS.labels("webhook").inc()
         log.exception("redis failed during a webhook; answering with the emergency numbers")
     except Exception:
         log.exception("webhook step failed; answering with the emergency numbers")
+    metrics.outcome(msg.address.channel.value, "fallback")
     return twiml.message(fallback_text(rt, msg.said))
 
 
@@ -84,6 +86,7 @@ def _handle(rt: Runtime, msg: Inbound) -> Response:
     p = rt.keys.pseudonym(msg.address.e164)
     arrival = rt.store.arrive(msg.message_sid, p)
     if arrival.duplicate:
+        metrics.outcome(msg.address.channel.value, "duplicate")
         return twiml.empty()
     message = Message(msg.said, msg.address.channel, msg.num_media, arrival.count, rt.config.rate_limit_count)
     outcome = step(rt.content, arrival.visit, message)
@@ -91,6 +94,7 @@ def _handle(rt: Runtime, msg: Inbound) -> Response:
         pipe = rt.store.transaction()
         rt.registry.apply(Change(pipe, rt.redis, p, msg.address, outcome, rt.keys, rt.config))
         rt.store.commit(p, outcome, rt.keys.seal(msg.address), msg.address.channel.value, pipe)
+    metrics.outcome(msg.address.channel.value, "replied" if outcome.replies else "silent")
     return twiml.empty()
 
 
@@ -124,6 +128,7 @@ def status() -> Response:
             hook(pipe, sid, status_value, error)
         pipe.execute()
     except redis.RedisError:
+        metrics.REDIS_ERRORS.labels("status").inc()
         log.exception("could not record a delivery status")
         return Response("redis unavailable", status=503)
     return twiml.empty()

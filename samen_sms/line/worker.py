@@ -13,6 +13,7 @@ from rq.worker_pool import WorkerPool
 
 from samen_sms.core import keyspace
 from samen_sms.line.durability import rewrite_aof_if_due
+from samen_sms.line.erasure import purge_if_due
 from samen_sms.line.replies import WorkerContext, current, install
 from samen_sms.line.store import enqueue_deliver
 
@@ -75,6 +76,10 @@ def upkeep(ctx: WorkerContext) -> None:
         rewrite_aof_if_due(ctx.runtime.redis, config.aof_rewrite_hours)
     except Exception:
         log.exception("append-only file rewrite check failed; will try again at the next maintenance")
+    try:
+        purge_if_due(ctx)
+    except Exception:
+        log.exception("Twilio log clean-up could not be queued; will try again at the next maintenance")
 
 
 def main(build: Callable[[], WorkerContext], argv: list[str] | None = None) -> None:
