@@ -11,7 +11,7 @@ from typing import Any
 from rq import SimpleWorker
 from rq.worker_pool import WorkerPool
 
-from samen_sms.core import keyspace
+from samen_sms.core import keyspace, logs
 from samen_sms.line.durability import rewrite_aof_if_due
 from samen_sms.line.erasure import purge_if_due
 from samen_sms.line.replies import WorkerContext, current, install
@@ -88,9 +88,10 @@ def main(build: Callable[[], WorkerContext], argv: list[str] | None = None) -> N
     parser.add_argument("--processes", type=int, help="worker processes (default: SAMEN_WORKERS)")
     parser.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format=logs.PLAIN)  # until the settings say which format
     install(build())  # content, keys, Redis and the Twilio client: once, inherited by every forked worker
     rt = current().runtime
+    logs.configure(rt.config.log_format)
     processes = args.processes or rt.config.workers
     log.info("worker pool: %d processes on queue %r", processes, rt.queue.name)
     pool = WorkerPool([rt.queue.name], connection=rt.redis, num_workers=processes, worker_class=LineWorker)
