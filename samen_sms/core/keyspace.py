@@ -24,6 +24,7 @@ class Key:
     kept: str
     owner: str
     person: bool = False  # named by, or holding, pseudonyms: erased or emptied on the delete word
+    backup: bool = False  # must survive a move to a new Redis: written by `flask data export`
 
     def __call__(self, *parts: object) -> str:
         """The key for these parts, in the order the pattern names them."""
@@ -69,13 +70,13 @@ AOF_REWRITE = Key("aof_rewrite", "set when the workers last asked Redis to rewri
 # Counters: numbers of messages by outcome, nothing per person.
 STATS = Key("stats:{kind}", "counts of replies sent, failed (by Twilio code) and delivery reports, by status", "kept; numbers only", "line.replies")
 # Announcements (announce.*).
-SUBSCRIBERS = Key("subs:{region}", "subscriptions of one region: pseudonym -> language, channel, consent (when, how), number sealed", "until the person opts out or sends the delete word", "announce.subscriptions", person=True)
-OPTOUT = Key("optout", "pseudonyms that said stop (or Twilio refused with 21610)", "kept, so no announcement reaches someone who said stop; gone with the delete word", "announce.subscriptions", person=True)
+SUBSCRIBERS = Key("subs:{region}", "subscriptions of one region: pseudonym -> language, channel, consent (when, how), number sealed", "until the person opts out or sends the delete word", "announce.subscriptions", person=True, backup=True)
+OPTOUT = Key("optout", "pseudonyms that said stop (or Twilio refused with 21610)", "kept, so no announcement reaches someone who said stop; gone with the delete word", "announce.subscriptions", person=True, backup=True)
 WHATSAPP_WINDOW = Key("wa:{p}", "exists while the person's WhatsApp 24-hour window is open", "24 h after their last WhatsApp message", "announce.subscriptions", person=True)
-RSVP = Key("rsvp:{session_id}", "who replied yes to a session's announcement (pseudonym -> time)", "120 days after the last reply", "announce.subscriptions", person=True)
-SESSIONS = Key("sessions", "index of information sessions by start time", "kept", "announce.sessions")
-SESSION = Key("session:{session_id}", "one information session as the operator described it", "kept", "announce.sessions")
-SESSION_SEQ = Key("session_seq", "the last information session id given out", "kept", "announce.sessions")
+RSVP = Key("rsvp:{session_id}", "who replied yes to a session's announcement (pseudonym -> time)", "120 days after the last reply", "announce.subscriptions", person=True, backup=True)
+SESSIONS = Key("sessions", "index of information sessions by start time", "kept", "announce.sessions", backup=True)
+SESSION = Key("session:{session_id}", "one information session as the operator described it", "kept", "announce.sessions", backup=True)
+SESSION_SEQ = Key("session_seq", "the last information session id given out", "kept", "announce.sessions", backup=True)
 BROADCAST_TODO = Key("bc:{broadcast}:todo", "pseudonyms an announcement or reminder still has to reach", "until 7 days after the session", "announce.broadcast", person=True)
 BROADCAST_DONE = Key("bc:{broadcast}:done", "pseudonym -> claimed, sent, skipped (why) or failed (code)", "until 7 days after the session", "announce.broadcast", person=True)
 BROADCAST_STATS = Key("bc:{broadcast}:stats", "an announcement's counts: sent, delivered, failed, skipped by reason", "until 7 days after the session", "announce.broadcast")

@@ -1,0 +1,72 @@
+"""`flask data export` / `data import`: subscriptions, consent, opt-outs and sessions move to a new Redis.
+
+Still sealed as stored, refused by a line with another SAMEN_SECRET_KEY; menu positions, queues
+and counters stay behind.
+"""
+
+from __future__ import annotations
+
+import stat
+import tempfile
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import redis
+from flask import Flask
+
+from samen_sms.announce import sessions as infosessions
+from samen_sms.announce import subscriptions
+from samen_sms.app import create_app
+from samen_sms.core import keyspace
+from samen_sms.core.config import Config
+from samen_sms.devtools.embedded_redis import EmbeddedRedis, free_port
+from samen_sms.devtools.standin import StandinState
+from tests.conftest import ALICE, BOB, ROOT, PostFn, inbound
+
+SUBSCRIBE = ("hi", "1", "sessions", "1", "'s-Gravenhage", "1")
+
+
+def test_export_then_import_into_a_new_redis_keeps_what_must_survive(
+    app: Flask, config: Config, post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis
+) -> None:
+    for text in SUBSCRIBE:
+        post(inbound(ALICE, text))
+    post(inbound("whatsapp:" + BOB, "hi"))
+    post(inbound("whatsapp:" + BOB, "stop"))
+    runner = app.test_cli_runner()
+    added = runner.invoke(args=["sessions", "add", str(ROOT / "sessions" / "example.toml")])
+    assert added.exit_code == 0, added.output
+    work()
+    rt = app.extensions["samen"]
+    alice, bob = rt.keys.pseudonym(ALICE), rt.keys.pseudonym("+447700900456")
+    file = Path(tempfile.mkdtemp(prefix="samen-backup-")) / "line.json"
+    exported = runner.invoke(args=["data", "export", str(file)])
+    assert exported.exit_code == 0, exported.output
+    assert stat.S_IMODE(file.stat().st_mode) == 0o600
+    text = file.read_text()
+    assert ALICE.lstrip("+") not in text and "447700900456" not in text
+    assert subscriptions.find(redis_conn, alice).sealed in text  # type: ignore[union-attr]
+
+    new = EmbeddedRedis(port=free_port(), data_dir=Path(tempfile.mkdtemp(prefix="samen-new-redis-"))).start()
+    try:
+        moved = create_app({"TESTING": True}, config=replace(config, redis_url=new.url))
+        restored = moved.test_cli_runner().invoke(args=["data", "import", str(file)])
+        assert restored.exit_code == 0, restored.output
+        conn = redis.Redis.from_url(new.url)
+        sub = subscriptions.find(conn, alice)
+        assert sub is not None and (sub.region, sub.locale, sub.how) == ("VR15", "en", "d")
+        assert rt.keys.open(sub.sealed).e164 == ALICE
+        assert subscriptions.describe(conn, bob)["opted_out"]
+        assert infosessions.get(conn, added.output.strip().splitlines()[-1]) is not None
+        assert conn.exists(keyspace.SESSION_SEQ())
+        # Menu positions, profiles, queues and counters stay behind.
+        assert not conn.exists(keyspace.CONVERSATION(alice), keyspace.PROFILE(alice), keyspace.STATS("sent"))
+        assert not list(conn.scan_iter("rq:*"))
+    finally:
+        new.stop()
+
+    other = create_app({"TESTING": True}, config=replace(config, secret_key="another-secret-key-0123456789"))
+    refused = other.test_cli_runner().invoke(args=["data", "import", str(file)])
+    assert refused.exit_code != 0
+    assert "another SAMEN_SECRET_KEY" in refused.output
