@@ -86,6 +86,9 @@ class Config:
     sweep_interval: int = 20
     whatsapp_templates: Path | None = None
     allow_volatile_redis: bool = False
+    redis_sentinels: tuple[tuple[str, int], ...] = ()
+    redis_sentinel_master: str | None = None
+    redis_sentinel_password: str | None = None
     aof_rewrite_hours: float = 24.0
     twilio_delete_after: float = 0.0
     metrics_token: str | None = None
@@ -109,6 +112,13 @@ class Config:
         public_url = env.get("PUBLIC_URL", "").strip().rstrip("/")
         secret = env.get("SAMEN_SECRET_KEY", "").strip()
         redis_url = env.get("REDIS_URL", "").strip() or None
+        sentinels = _sentinels(env)
+        sentinel_master = env.get("REDIS_SENTINEL_MASTER", "").strip() or None
+        if sentinels and not sentinel_master:
+            raise ConfigError("REDIS_SENTINELS is set: REDIS_SENTINEL_MASTER must name the primary Sentinel watches")
+        if sentinels:
+            # The primary is found through Sentinel; REDIS_URL, if given, carries its password, db and TLS.
+            redis_url = redis_url or "redis://"
         account_sid = env.get("TWILIO_ACCOUNT_SID", "").strip()
         sms_from = env.get("TWILIO_SMS_FROM", "").strip()
         service_sid = env.get("TWILIO_MESSAGING_SERVICE_SID", "").strip() or None
@@ -160,6 +170,9 @@ class Config:
             sweep_interval=_int(env, "SAMEN_SWEEP_INTERVAL", 20),
             instance_dir=instance_dir,
             whatsapp_templates=Path(env["SAMEN_WHATSAPP_TEMPLATES"]) if env.get("SAMEN_WHATSAPP_TEMPLATES") else None,
+            redis_sentinels=sentinels,
+            redis_sentinel_master=sentinel_master,
+            redis_sentinel_password=env.get("REDIS_SENTINEL_PASSWORD", "").strip() or None,
             allow_volatile_redis=env.get("SAMEN_ALLOW_VOLATILE_REDIS", "").strip() in {"1", "true", "yes"},
             aof_rewrite_hours=_float(env, "SAMEN_AOF_REWRITE_HOURS", 24.0),
             twilio_delete_after=_float(env, "SAMEN_TWILIO_DELETE_AFTER", 0.0),
@@ -208,7 +221,7 @@ def _refuse_unsafe_production(
             ("PUBLIC_URL", public_url),
             ("SAMEN_SECRET_KEY", secret),
             # An embedded Redis per host would put web and workers in different worlds.
-            ("REDIS_URL", redis_url),
+            ("REDIS_URL or REDIS_SENTINELS", redis_url),
             ("TWILIO_ACCOUNT_SID", account_sid),
             ("TWILIO_SMS_FROM or TWILIO_MESSAGING_SERVICE_SID", sms_from or service_sid),
         )
@@ -229,6 +242,19 @@ def _refuse_unsafe_production(
         raise ConfigError("SAMEN_SECRET_KEY must be at least 16 characters long.")
     if not public_url.startswith("https://"):
         raise ConfigError("Refusing to start: PUBLIC_URL must be an https:// address in production.")
+
+
+def _sentinels(env: Mapping[str, str]) -> tuple[tuple[str, int], ...]:
+    """`REDIS_SENTINELS=host:port,host:port` as (host, port) pairs."""
+    found = []
+    for part in env.get("REDIS_SENTINELS", "").split(","):
+        if not part.strip():
+            continue
+        host, _, port = part.strip().rpartition(":")
+        if not host or not port.isdigit():
+            raise ConfigError(f"REDIS_SENTINELS: {part.strip()!r} is not host:port")
+        found.append((host.strip("[]"), int(port)))
+    return tuple(found)
 
 
 def _embedded_redis_url(instance_dir: Path) -> str | None:
