@@ -1,8 +1,13 @@
-"""Redis killed with SIGKILL mid-traffic and started again on its files: nothing acknowledged is lost.
+"""Redis killed with SIGKILL mid-traffic and started again on its files: what it acknowledged survives.
 
 Subscriptions (with consent), opt-out marks and the replies queued before the kill are all there
 after the restart, and every message the webhook acknowledged with an empty answer gets its one
 reply, once. Messages that came in while Redis was down were answered with the emergency numbers.
+
+The bound: with `appendfsync everysec`, Redis may answer writes it has not yet handed to the
+kernel while a slow disk is still syncing the last second, for at most 2 s. A write acknowledged
+in the 2 s before a SIGKILL may be lost (the person's message then gets no reply, never two);
+anything older survives. `appendfsync always` closes that window at the cost of a sync per write.
 """
 
 from __future__ import annotations
@@ -27,8 +32,9 @@ from tests.conftest import ALICE, PUBLIC_URL, SECRET_KEY, Processes, holds_for, 
 from tests.conftest import test_env as line_env
 
 BOB_WHATSAPP = "whatsapp:+447700900456"
-SENDERS = [f"+4477009005{n:02d}" for n in range(40)]
+SENDERS = [f"+4477009005{n:02d}" for n in range(70)]
 SUBSCRIBE = ("hi", "1", "sessions", "1", "'s-Gravenhage", "1")
+AOF_WINDOW = 2.2  # seconds Redis may hold back an acknowledged write while a slow fsync runs
 
 
 @pytest.fixture
@@ -60,22 +66,23 @@ def test_sigkill_mid_traffic_loses_no_subscription_opt_out_or_owed_reply(
         assert say(url, BOB_WHATSAPP, "stop").endswith("<Response />")
         assert subscriptions.find(conn, keys.pseudonym(ALICE)) is not None
         assert subscriptions.describe(conn, keys.pseudonym("+447700900456"))["opted_out"]
+        time.sleep(AOF_WINDOW)  # acknowledged longer ago than Redis may hold a write back
 
         answers: dict[str, str] = {}
-        halfway = threading.Event()
+        answered_at: dict[str, float] = {}
 
         def traffic() -> None:
-            for n, sender in enumerate(SENDERS):
+            for sender in SENDERS:
                 answers[sender] = say(url, sender, "hi")
-                if n == len(SENDERS) // 3:
-                    halfway.set()
-                time.sleep(0.02)
+                answered_at[sender] = time.monotonic()
+                time.sleep(0.05)
 
         sending = threading.Thread(target=traffic)
         sending.start()
-        assert halfway.wait(timeout=20)
+        time.sleep(AOF_WINDOW + 1.5)  # some of what came before the kill is older than the window
         assert own_redis.process is not None
         os.kill(own_redis.process.pid, signal.SIGKILL)  # no shutdown, no final fsync
+        killed_at = time.monotonic()
         own_redis.process.wait()
         time.sleep(0.3)
         own_redis.start()
@@ -83,7 +90,7 @@ def test_sigkill_mid_traffic_loses_no_subscription_opt_out_or_owed_reply(
         acknowledged = [s for s in SENDERS if answers[s].endswith("<Response />")]
         fallback = [s for s in SENDERS if "112" in answers[s]]
         assert len(acknowledged) + len(fallback) == len(SENDERS)
-        assert len(acknowledged) > len(SENDERS) // 3, "traffic went on after the restart"
+        assert any(answered_at[s] > killed_at for s in acknowledged), "traffic went on after the restart"
 
         conn = redis.Redis(port=own_redis.port)
         sub = subscriptions.find(conn, keys.pseudonym(ALICE))
@@ -92,15 +99,22 @@ def test_sigkill_mid_traffic_loses_no_subscription_opt_out_or_owed_reply(
 
         # The replies were queued while no worker ran: one started now finds every one of them.
         procs.worker(processes=1)
-        everyone = [*acknowledged, ALICE]
+        # Owed for sure: acknowledged over 2 s before the kill, or after the restart.
+        owed = [s for s in acknowledged if answered_at[s] < killed_at - AOF_WINDOW or answered_at[s] > killed_at]
+        window = [s for s in acknowledged if s not in owed]
 
         def all_sent() -> bool:
-            return all(sent_to(standin, s) for s in acknowledged) and len(sent_to(standin, ALICE)) == len(SUBSCRIBE)
+            return all(sent_to(standin, s) for s in owed) and len(sent_to(standin, ALICE)) == len(SUBSCRIBE)
 
-        assert wait_until(all_sent, timeout=30), procs.output()
-        assert holds_for(lambda: all(len(sent_to(standin, s)) == 1 for s in acknowledged))
-        assert all(len(sent_to(standin, s)) <= 1 for s in fallback)
+        def missing() -> list[tuple[str, float]]:
+            return [(s, round(answered_at[s] - killed_at, 2)) for s in owed if not sent_to(standin, s)]
+
+        assert wait_until(all_sent, timeout=30), (missing(), procs.output()[-3000:])
+        assert any(answered_at[s] < killed_at - AOF_WINDOW for s in owed), "some were queued well before the kill"
+        assert holds_for(lambda: all(len(sent_to(standin, s)) == 1 for s in owed))
+        assert all(len(sent_to(standin, s)) <= 1 for s in [*window, *fallback]), "nobody gets two replies"
         assert len(sent_to(standin, ALICE)) == len(SUBSCRIBE)
-        assert len(everyone) == len(set(everyone))
+        lost = [s for s in window if not sent_to(standin, s)]
+        print(f"SIGKILL: {len(owed)} owed and sent once, {len(window)} in the 2 s window ({len(lost)} lost)")
     finally:
         procs.stop()
