@@ -24,7 +24,7 @@ from samen_sms.assembly import worker_context
 from samen_sms.core.config import Config
 from samen_sms.devtools.embedded_redis import EmbeddedRedis, free_port
 from samen_sms.devtools.simulate import inbound_params
-from samen_sms.devtools.standin import StandinState, running_standin
+from samen_sms.devtools.standin import StandinState, Timings, running_standin
 from samen_sms.line import replies
 from samen_sms.line.worker import LineWorker
 
@@ -86,7 +86,9 @@ def standin(standin_server: tuple[str, StandinState]) -> Iterator[StandinState]:
         state.delay = 0.0
         state.hold = 0.0
         state.max_in_flight = 0
-        state.sending_for = 0.0
+        state.timings = Timings()
+        state.templates = {}
+        state.callbacks = False
     yield state
 
 

@@ -55,7 +55,7 @@ def test_odd_bodies_get_a_helpful_reply(post: PostFn, work: Callable[[], None], 
     assert replies[2].startswith("Danger now? Call 112.")
     assert replies[3].startswith("Sorry, I did not understand that.")
     assert replies[4].startswith("Sorry, I did not understand that.")
-    assert replies[5] == "This line can only read text. Please send a word or a number."
+    assert replies[5] == "This line can only read text. Please send a word or a number. Danger now? Call 112."
     assert replies[6].startswith("Sorry, I did not understand that.")
 
 

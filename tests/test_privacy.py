@@ -101,7 +101,8 @@ def test_no_number_and_no_message_text_is_kept_or_logged(
     run_retries_now(redis_conn)
     work()
     # Everyone was answered: every message but Bob's refused first one.
-    per_person = len(CONVERSATION) + len(SECRETS) + 1
+    # Share ("5" and "share") is two messages each: the text to forward goes alone.
+    per_person = len(CONVERSATION) + len(SECRETS) + 1 + 2
     assert len(sent_to(standin, ALICE)) == per_person
     assert len(sent_to(standin, WA_BOB)) == per_person - 1
     assert redis_conn.zcard(keyspace.OWED()) == 0
@@ -141,14 +142,14 @@ def test_delete_erases_everything_and_confirms_neutrally(
     work()
     replies = sent_to(standin, WA_BOB)
     assert len(replies) == 4  # the queued reply to "2" was erased with the rest
-    assert replies[-1] == "Klaar. Deze lijn bewaart niets meer over dit nummer."
+    assert replies[-1] == "Klaar. Deze lijn bewaart niets meer over dit nummer. Nu in gevaar? Bel 112."
     assert registered == [p]
     assert [key for key, text in redis_text(redis_conn) if p in text] == []
     # The line no longer knows Bob's language: a new message starts at the language menu.
     post(inbound(WA_BOB, "1"))
     work()
     assert sent_to(standin, WA_BOB)[-1].startswith(
-        "Hallo, dit is de SAMEN informatielijn.\n\nStuur het nummer van je taal:"
+        "Hallo, dit is de SAMEN informatielijn.\nHello, this is the SAMEN information line.\n\nStuur het nummer"
     )
 
 

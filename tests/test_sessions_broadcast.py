@@ -19,6 +19,7 @@ from samen_sms.announce.ratelimit import SharedRate
 from samen_sms.announce.templates import load_templates
 from samen_sms.app import create_app
 from samen_sms.assembly import worker_context
+from samen_sms.content.segments import cost
 from samen_sms.core import keyspace
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Address, Channel
@@ -88,6 +89,9 @@ def test_bad_session_files_name_the_field_and_create_nothing(
         good.replace('"Gezondheid in Nederland"', '"Over {phone}"'): "unknown variable",
         good.replace("2030", "2001"): "'starts' is in the past",
         "title = [": "not valid TOML",
+        # Operator texts are checked like the line's own: a locked phone shows the first 40 characters.
+        good.replace('"Gezondheid in Nederland"', '"Huiselijk geweld en hulp"'): "the title in 'nl' shows geweld",
+        good.replace('en = "Health in the Netherlands"', 'en = "Suicide prevention"'): "shows suicid",
     }
     for text, field in cases.items():
         code, output = cli(app, "add", str(session_file(tmp_path, text)))
@@ -217,10 +221,10 @@ def test_quiet_hours_windows() -> None:
 
 
 def test_segments() -> None:
-    assert infosessions.segments("a" * 160) == 1
-    assert infosessions.segments("a" * 161) == 2
-    assert infosessions.segments("€" * 80) == 1 and infosessions.segments("€" * 81) == 2
-    assert infosessions.segments("ë" * 70) == 1 and infosessions.segments("ë" * 71) == 2
+    assert cost("a" * 160).segments == 1
+    assert cost("a" * 161).segments == 2
+    assert cost("€" * 80).segments == 1 and cost("€" * 81).segments == 2
+    assert cost("ë" * 70).segments == 1 and cost("ë" * 71).segments == 2
 
 
 def test_shared_rate_reserves_evenly_spaced_slots(redis_conn: redis.Redis) -> None:
@@ -239,4 +243,11 @@ def test_templates_file_is_checked(tmp_path: Path) -> None:
     bad.write_text('[announcement.nl]\ncontent_sid = "HX1"\nvariables = ["phone"]\n')
     with pytest.raises(ValueError, match="variables"):
         load_templates(bad)
+    bad.write_text('[announcement.nl]\ncontent_sid = "HX1"\nvariables = ["title"]\ntext = 3\n')
+    with pytest.raises(ValueError, match="text"):
+        load_templates(bad)
+    example = load_templates(Path(__file__).parent.parent / "whatsapp_templates.example.toml")
+    assert example[("announcement", "en")].rendered({"title": "T", "date": "D", "place": "P"}) == (
+        "Information session: T\nWhen: D\nWhere: P\nReply 1 if you would like to come."
+    )
     assert load_templates(None) == {}

@@ -18,11 +18,13 @@ from twilio.base.exceptions import TwilioRestException
 
 from samen_sms.core import keyspace
 from samen_sms.core.config import Config
-from samen_sms.devtools.standin import StandinState, in_log, record_inbound
+from samen_sms.devtools.standin import StandinState, Timings, in_log, record_inbound
 from samen_sms.line import erasure
 from samen_sms.line.replies import current
 from samen_sms.line.sender import build_client
 from tests.conftest import ALICE, BOB, PostFn, inbound, sent_to
+
+DONE = Timings(sending=0.0, sent=0.0, delivered=0.0)  # a message Twilio has delivered
 
 
 def talk(post: PostFn, standin: StandinState, sender: str, text: str) -> None:
@@ -52,19 +54,24 @@ def test_delete_word_deletes_the_persons_messages_at_twilio_once_final(
     app: Flask, post: PostFn, work: Callable[[], None], standin: StandinState
 ) -> None:
     for text in ("hi", "1"):
-        talk(post, standin, ALICE, text)
         talk(post, standin, BOB, text)
+    work()
+    # Alice's replies stay on their way for a minute: Twilio will not delete them yet.
+    standin.timings = Timings(sending=0.0, sent=60.0, delivered=61.0)
+    for text in ("hi", "1"):
+        talk(post, standin, ALICE, text)
     work()
     assert len(with_person(standin, ALICE)) == 4  # two in, two replies
     bob_before = with_person(standin, BOB)
-    standin.sending_for = 60  # the last replies are still on their way: Twilio will not delete them yet
     talk(post, standin, ALICE, "delete")
     work()
     left = with_person(standin, ALICE)
     assert {m["direction"] for m in left} == {"outbound-api"}, "Twilio deleted the messages in right away"
     assert len(left) == 3  # two replies and the confirmation, all still sending
     assert sent_to(standin, ALICE)[-1] == left[-1]["body"]
-    standin.sending_for = 0  # delivered now
+    with standin.lock:
+        for message in standin.messages:
+            message["_timings"] = DONE  # delivered by now
     assert run_scheduled_now(app) == 2  # the replies' retry and the confirmation's own deletion
     work()
     assert with_person(standin, ALICE) == []
@@ -93,13 +100,18 @@ def test_twilio_delete_after_purges_the_accounts_old_messages_hourly(
 
 def test_standin_deletes_like_twilio(config: Config, standin: StandinState) -> None:
     client = build_client(config)
+    standin.timings = Timings(sending=0.0, sent=60.0, delivered=61.0)
     message = client.messages.create(to=ALICE, from_=config.twilio_sms_from, body="x")
-    standin.sending_for = 60
+    assert client.messages(message.sid).fetch().status == "sending"
     with pytest.raises(TwilioRestException) as refused:
         client.messages(message.sid).delete()
     assert refused.value.status == 409
-    standin.sending_for = 0
+    with standin.lock:
+        standin.messages[-1]["_timings"] = DONE  # delivered now
     assert client.messages(message.sid).delete()
+    with pytest.raises(TwilioRestException) as missing:
+        client.messages(message.sid).fetch()
+    assert missing.value.status == 404
     with pytest.raises(TwilioRestException) as gone:
         client.messages(message.sid).delete()
     assert gone.value.status == 404

@@ -9,7 +9,6 @@ before any send.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
@@ -20,7 +19,10 @@ from rq import Retry
 from samen_sms.announce import sessions as infosessions
 from samen_sms.announce import subscriptions
 from samen_sms.announce.dispatch import Attempt, send_once
+from samen_sms.announce.lease import Lease
 from samen_sms.announce.ratelimit import SharedRate
+from samen_sms.announce.results import Kind, Result, Skip
+from samen_sms.announce.routing import KIND_NAMES, announcement_audience
 from samen_sms.announce.templates import load_templates
 from samen_sms.content.optin import REPLY_NODE
 from samen_sms.core import keyspace
@@ -34,7 +36,6 @@ log = logging.getLogger(__name__)
 
 JOB = "samen_sms.announce.broadcast.run"
 SLICE_SECONDS = 60.0  # then the job re-queues itself: a warm worker stop never waits long
-KIND_NAMES = {"a": "announcement", "r": "reminder"}
 # Slots are reserved 5% below the configured rate: network jitter on the way to Twilio must never
 # make a one-second window there count more than the configured rate.
 RATE_HEADROOM = 0.95
@@ -58,7 +59,7 @@ def key(bid: str, part: str) -> str:
 _CLAIM = """
 local out = {}
 for _, p in ipairs(redis.call('SPOP', KEYS[1], tonumber(ARGV[1]))) do
-  if redis.call('HSETNX', KEYS[2], p, 'c:' .. ARGV[2]) == 1 then table.insert(out, p) end
+  if redis.call('HSETNX', KEYS[2], p, ARGV[2]) == 1 then table.insert(out, p) end
 end
 return out
 """
@@ -69,12 +70,6 @@ for i = 1, #ARGV do
 end
 return n
 """
-_RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) end
-return 0
-"""
-
-
 def enqueue(
     rt: Runtime, session_id: str, kind: str, fill: bool = True, at: datetime | None = None, pipeline: Any = None
 ) -> str:
@@ -94,46 +89,6 @@ def enqueue(
     if at is not None:
         return str(rt.queue.enqueue_at(at, JOB, job_timeout=timeout, **options).id)
     return str(rt.queue.enqueue_call(JOB, timeout=timeout, **options).id)
-
-
-class Lease:
-    """The right to run one broadcast, kept alive by a background thread while the job works."""
-
-    def __init__(self, rt: Runtime, bid: str) -> None:
-        self.conn = rt.redis
-        self.key = key(bid, "lease")
-        self.ttl = rt.config.broadcast_lease
-        self.token = f"{time.time():.6f}:{threading.get_ident()}"
-        self.lost = threading.Event()
-        self._stop = threading.Event()
-        self._renew = self.conn.register_script(_RENEW)
-
-    def acquire(self) -> bool:
-        """Take the lease if nobody holds it, and keep it alive until released."""
-        if not self.conn.set(self.key, self.token, nx=True, ex=self.ttl):
-            return False
-        threading.Thread(target=self._keep, daemon=True).start()
-        return True
-
-    def _keep(self) -> None:
-        while not self._stop.wait(self.ttl / 3):
-            try:
-                if not self._renew(keys=[self.key], args=[self.token, self.ttl]):
-                    self.lost.set()
-                    return
-            except Exception:
-                log.exception("could not renew a broadcast lease")
-
-    def release(self) -> None:
-        """Stop renewing and give the lease back (only if it is still ours)."""
-        self._stop.set()
-        if not self.lost.is_set():
-            self.conn.eval(
-                "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
-                1,
-                self.key,
-                self.token,
-            )
 
 
 def run(session_id: str, kind: str, fill: bool = True) -> int:
@@ -191,17 +146,8 @@ class Broadcast:
             people = [p.decode() for p in self.conn.hkeys(keyspace.RSVP(self.session.id))]
             for start in range(0, len(people), 1000):
                 added += int(self._add(keys=[self.todo, self.done], args=people[start : start + 1000]))
-        regions = subscriptions.REGIONS if "NL" in self.session.regions else ["NL", *self.session.regions]
-        wanted = {f"{loc}|".encode() for loc in self.session.languages}
-        for region in regions if self.kind == "a" else ():
-            cursor = 0
-            while True:
-                cursor, batch = self.conn.hscan(keyspace.SUBSCRIBERS(region), cursor, count=2000)
-                match = [p.decode() for p, raw in batch.items() if raw[: raw.index(b"|") + 1] in wanted]
-                if match:
-                    added += int(self._add(keys=[self.todo, self.done], args=match))
-                if cursor == 0:
-                    break
+        for _, batch in announcement_audience(self.conn, self.session) if self.kind == "a" else ():
+            added += int(self._add(keys=[self.todo, self.done], args=[p.decode() for p in batch]))
         self.conn.expireat(self.todo, self.keep_until)
         self.conn.hset(key(self.bid, "state"), mapping={"phase": "sending", "queued_at": int(time.time())})
         return added
@@ -209,13 +155,13 @@ class Broadcast:
     def resolve_claims(self) -> None:
         """Claims left by a job that died mid-send: sent if Twilio has it, else back on the to-do set."""
         for p_raw, value in self.conn.hscan_iter(self.done, match="*", count=1000):
-            if not value.startswith(b"c:"):
+            claim = Result.parse(value)
+            if claim.kind is not Kind.CLAIMED:
                 continue
             p = p_raw.decode()
             attempt = self._attempt(p)
-            since = float(value[2:])
-            if isinstance(attempt, Attempt) and attempt.already_at_twilio(self.ctx, since):
-                self._record(p, "s", None, attempt)
+            if isinstance(attempt, Attempt) and attempt.already_at_twilio(self.ctx, claim.claimed_at):
+                self._record(p, Result.sent(), None, attempt)
                 continue
             with self.conn.pipeline(transaction=True) as pipe:
                 pipe.hdel(self.done, p)
@@ -238,7 +184,8 @@ class Broadcast:
                     self._continue_later(quiet)
                     break
                 if len(pending) < threads:
-                    batch = [p.decode() for p in self._claim(keys=[self.todo, self.done], args=[threads, time.time()])]
+                    claim = Result.claimed(time.time()).dumps()
+                    batch = [p.decode() for p in self._claim(keys=[self.todo, self.done], args=[threads, claim])]
                     pending |= {pool.submit(self._send_one, p) for p in batch}
                     if not batch and not pending:
                         self.conn.hset(key(self.bid, "state"), mapping={"phase": "done", "done_at": int(time.time())})
@@ -258,37 +205,36 @@ class Broadcast:
         self.conn.hset(key(self.bid, "state"), mapping=state)
         self.resume = quiet or True
 
-    def _attempt(self, p: str) -> Attempt | str:
+    def _attempt(self, p: str) -> Attempt | Skip:
         return Attempt.prepare(self.rt, self.session, self.kind, p, self.templates)
 
     def _send_one(self, p: str) -> bool:
         try:
             attempt = self._attempt(p)
-            if isinstance(attempt, str):
-                self._record(p, "x:" + attempt, None, None)
+            if isinstance(attempt, Skip):
+                self._record(p, Result.skipped(attempt), None, None)
                 return False
             self.rates[attempt.address.channel].acquire()
-            outcome, sid = send_once(self.ctx, attempt, p)
-            self._record(p, outcome, sid, attempt)
-            return outcome == "s"
+            result, sid = send_once(self.ctx, attempt, p)
+            self._record(p, result, sid, attempt)
+            return result.kind is Kind.SENT
         except Exception:
             log.exception("broadcast send failed unexpectedly; the claim stays for the next run to check")
             return False
 
-    def _record(self, p: str, outcome: str, sid: str | None, attempt: Attempt | None) -> None:
-        field = "sent" if outcome == "s" else ("skipped:" if outcome.startswith("x:") else "failed:") + outcome[2:]
+    def _record(self, p: str, result: Result, sid: str | None, attempt: Attempt | None) -> None:
         ttl = max(int(self.session.starts - time.time()), 0) + 24 * 3600
         with self.conn.pipeline(transaction=True) as pipe:
-            pipe.hset(self.done, p, outcome)
+            pipe.hset(self.done, p, result.dumps())
             pipe.expireat(self.done, self.keep_until)
-            pipe.hincrby(self.stats, field, 1)
+            pipe.hincrby(self.stats, result.stat, 1)
             if sid:
                 pipe.set(keyspace.BROADCAST_SID(sid), self.bid, ex=7 * 24 * 3600)
-            if outcome == "s" and self.kind == "a" and attempt is not None:
+            if result.kind is Kind.SENT and self.kind == "a" and attempt is not None:
                 # A reply of 1 or yes now means "I want to come to this session".
                 place_in_menus(pipe, p, REPLY_NODE, self.session.id, min(ttl, 14 * 86400))
                 remember_language(pipe, p, attempt.locale, self.rt.config.profile_ttl, only_if_unknown=True)
-            if outcome == "f:21610":
+            if result == Result.failed(21610):  # the person opted out at Twilio (STOP)
                 subscriptions.opt_out(pipe, p)
             pipe.execute()
 

@@ -14,7 +14,11 @@ from flask.cli import AppGroup
 
 from samen_sms.announce import broadcast, subscriptions
 from samen_sms.announce import sessions as infosessions
+from samen_sms.announce.results import STAT_PREFIX, Kind, Skip
+from samen_sms.announce.routing import Via, announcement_audience, route
 from samen_sms.announce.templates import load_templates
+from samen_sms.content.discretion import PREVIEW, revealing_words, reveals
+from samen_sms.content.segments import cost
 from samen_sms.core import keyspace
 from samen_sms.core.identity import Channel
 from samen_sms.core.quiet import AMSTERDAM
@@ -34,6 +38,26 @@ def _session(rt: Runtime, session_id: str) -> infosessions.InfoSession:
     if session is None:
         raise click.ClickException(f"no session with id {session_id!r} (see `sessions list`)")
     return session
+
+
+def _revealing(rt: Runtime, session: infosessions.InfoSession) -> str | None:
+    # A locked phone shows an announcement's first characters; a template may open with the title.
+    words = revealing_words(rt.content.catalogues)
+    for locale in rt.content.flow.languages:
+        texts = {
+            "title": session.text(session.title, locale),
+            "description": session.text(session.description, locale),
+            "announcement": infosessions.render(rt.renderer, session, locale, Channel.SMS, "a"),
+            "reminder": infosessions.render(rt.renderer, session, locale, Channel.SMS, "r"),
+        }
+        for what, text in texts.items():
+            found = reveals(text, words)
+            if found:
+                return (
+                    f"the {what} in {locale!r} shows {', '.join(found)} in its first {PREVIEW} characters, "
+                    "which a locked phone shows; open with something neutral"
+                )
+    return None
 
 
 def reminder_time(session: infosessions.InfoSession, now: datetime) -> datetime:
@@ -57,6 +81,9 @@ def add_command(file: Path) -> None:
     now = datetime.now(AMSTERDAM)
     if session.starts <= now.timestamp():
         raise click.ClickException(f"{file.name}: field 'starts' is in the past")
+    shown = _revealing(rt, session)
+    if shown:
+        raise click.ClickException(f"{file.name}: {shown}")
     pipe = rt.redis.pipeline(transaction=True)
     stored = infosessions.add(rt.redis, session, pipe)
     remind_at = reminder_time(stored, now)
@@ -87,41 +114,49 @@ def list_command() -> None:
         )
 
 
-def _audience(rt: Runtime, session: infosessions.InfoSession) -> Counter[tuple[str, str]]:
-    """Subscribers who would get the announcement now, by (language, channel)."""
+def _audience(rt: Runtime, session: infosessions.InfoSession) -> Counter[tuple[str, Via | Skip]]:
+    """What the announcement would do now per (language, way or skip reason), decided by `routing.route`.
+
+    The same selection (`announcement_audience`, minus those already handled) and the same routing
+    a real send uses; only the look-ups are batched.
+    """
     conn: Any = rt.redis
-    regions = subscriptions.REGIONS if "NL" in session.regions else ["NL", *session.regions]
     done = broadcast.key(f"{session.id}:a", "done")
-    counts: Counter[tuple[str, str]] = Counter()
+    counts: Counter[tuple[str, Via | Skip]] = Counter()
     templates = load_templates(rt.config.whatsapp_templates)
-    for region in regions:
-        for batch in _hscan_batches(conn, keyspace.SUBSCRIBERS(region)):
-            people = list(batch)
-            out = conn.smismember(keyspace.OPTOUT(), people) if people else []
-            handled = conn.hmget(done, people) if people else []
-            for p, is_out, was in zip(people, out, handled, strict=True):
-                sub = subscriptions.Subscriber.loads(region, batch[p])
-                if not is_out and was is None and sub.locale in session.languages:
-                    counts[(sub.locale, _route(conn, p, sub, templates))] += 1
+    for region, batch in announcement_audience(conn, session):
+        people = [p for p, was in zip(batch, conn.hmget(done, list(batch)), strict=True) if was is None]
+        if not people:
+            continue
+        out = conn.smismember(keyspace.OPTOUT(), people)
+        windows = subscriptions.windows_open(conn, [p.decode() for p in people])
+        for p, is_out, in_window in zip(people, out, windows, strict=True):
+            sub = subscriptions.Subscriber.loads(region, batch[p])
+            way = route(rt, session, "a", None if is_out else sub, in_window, templates)
+            counts[(sub.locale, way if isinstance(way, Skip) else way.via)] += 1
     return counts
 
 
-def _route(conn: Any, p: bytes, sub: subscriptions.Subscriber, templates: dict[Any, Any]) -> str:
-    """How a subscriber would be reached: SMS, WhatsApp text, a WhatsApp template, or not at all."""
-    if sub.channel is Channel.SMS:
-        return "sms"
-    if subscriptions.within_whatsapp_window(conn, p.decode()):
-        return "whatsapp"
-    return "whatsapp-template" if ("announcement", sub.locale) in templates else "whatsapp-skip"
+DRY_RUN_LABELS: dict[Via | Skip, str] = {
+    Via.WHATSAPP: "WhatsApp text (within 24 h of their last message)",
+    Via.TEMPLATE: "WhatsApp approved template (window closed)",
+    Skip.WHATSAPP_WINDOW_CLOSED_NO_TEMPLATE: "skipped: WhatsApp window closed and no template for this language",
+}
 
 
-def _hscan_batches(conn: Any, name: str) -> Any:
-    cursor = 0
-    while True:
-        cursor, batch = conn.hscan(name, cursor, count=2000)
-        yield batch
-        if cursor == 0:
-            return
+def _dry_run(rt: Runtime, session: infosessions.InfoSession) -> None:
+    counts = _audience(rt, session)
+    total_segments = 0
+    for (locale, way), n in sorted(counts.items()):
+        name = "whatsapp-skip" if way is Skip.WHATSAPP_WINDOW_CLOSED_NO_TEMPLATE else str(way)
+        label = DRY_RUN_LABELS.get(way, f"skipped: {way}")
+        if way is Via.SMS:
+            parts = cost(infosessions.render(rt.renderer, session, locale, Channel.SMS, "a")).segments
+            label = f"{parts} SMS segment(s) each, {parts * n} in all"
+            total_segments += parts * n
+        click.echo(f"{locale:>4} {name:<17} {n:>7}  {label}")
+    sending = sum(n for (_, way), n in counts.items() if isinstance(way, Via))
+    click.echo(f"Would send {sending} message(s); {total_segments} SMS segment(s).")
 
 
 @sessions_cli.command("announce")
@@ -134,21 +169,7 @@ def announce_command(session_id: str, dry_run: bool) -> None:
     if session.starts <= time.time():
         raise click.ClickException(f"session {session.id} has already started; nothing is announced")
     if dry_run:
-        counts = _audience(rt, session)
-        total_segments = 0
-        for (locale, channel), n in sorted(counts.items()):
-            text = infosessions.render(rt.renderer, session, locale, Channel(channel.split("-")[0]), "a")
-            parts = infosessions.segments(text)
-            cost = {
-                "sms": f"{parts} SMS segment(s) each, {parts * n} in all",
-                "whatsapp": "WhatsApp text (within 24 h of their last message)",
-                "whatsapp-template": "WhatsApp approved template (window closed)",
-                "whatsapp-skip": "skipped: WhatsApp window closed and no template for this language",
-            }[channel]
-            total_segments += parts * n if channel == "sms" else 0
-            click.echo(f"{locale:>4} {channel:<17} {n:>7}  {cost}")
-        sending = sum(n for (_, channel), n in counts.items() if channel != "whatsapp-skip")
-        click.echo(f"Would send {sending} message(s); {total_segments} SMS segment(s).")
+        _dry_run(rt, session)
         return
     job_id = broadcast.enqueue(rt, session.id, "a")
     click.echo(f"Announcement of session {session.id} queued (job {job_id}). Follow it: sessions status {session.id}")
@@ -159,8 +180,9 @@ def _numbers(rt: Runtime, bid: str) -> dict[str, Any]:
     stats = {k.decode(): int(v) for k, v in conn.hgetall(broadcast.key(bid, "stats")).items()}
     state = {k.decode(): v.decode() for k, v in conn.hgetall(broadcast.key(bid, "state")).items()}
     total = int(conn.hlen(broadcast.key(bid, "done"))) + int(conn.scard(broadcast.key(bid, "todo")))
-    skipped = {k.split(":", 1)[1]: v for k, v in stats.items() if k.startswith("skipped:")}
-    refused = sum(v for k, v in stats.items() if k.startswith("failed:"))
+    skipped_, failed_ = STAT_PREFIX[Kind.SKIPPED], STAT_PREFIX[Kind.FAILED]
+    skipped = {k.removeprefix(skipped_): v for k, v in stats.items() if k.startswith(skipped_)}
+    refused = sum(v for k, v in stats.items() if k.startswith(failed_))
     return {
         "total": total,
         "sent": stats.get("sent", 0),

@@ -174,11 +174,21 @@ def _regions(value: Any, places: Places, regions: Mapping[str, str]) -> list[str
         elif code not in regions:
             found = places.find_region(item)
             if found is None:
-                raise SessionFileError(f"field 'regions': {item!r} is not a safety region code or a known place")
+                raise SessionFileError(f"field 'regions': {_not_a_region(item, places)}")
             code = found
         if code not in out:
             out.append(code)
     return out
+
+
+def _not_a_region(item: str, places: Places) -> str:
+    # A name several municipalities share (Hoorn, Bergen) is named with the regions to choose from.
+    known = places.exact(item)
+    if known is None:
+        return f"{item!r} is not a safety region code or a known place"
+    choices = sorted({(places.by_code[c].region_code, places.by_code[c].region) for c in known.codes})
+    listed = ", ".join(f"{code} ({name})" for code, name in choices)
+    return f"{item!r} is a place in more than one region: write one of {listed}"
 
 
 def add(conn: redis.Redis, session: InfoSession, pipe: Any) -> InfoSession:
@@ -230,19 +240,3 @@ def render(renderer: Any, session: InfoSession, locale: str, channel: Channel, k
     key = "announce.text" if kind == "a" else "announce.reminder"
     text = str(renderer.message(locale, key, channel, **values))
     return "\n".join(line for line in text.split("\n") if line.strip())
-
-
-GSM7 = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
-    "¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM7_EXT = set("^{}\\[~]|€\f")
-
-
-def segments(text: str) -> int:
-    """How many SMS segments a text costs (GSM-7: 160/153, else UCS-2: 70/67)."""
-    if all(ch in GSM7 or ch in GSM7_EXT for ch in text):
-        units = sum(2 if ch in GSM7_EXT else 1 for ch in text)
-        return 1 if units <= 160 else -(-units // 153)
-    units = sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
-    return 1 if units <= 70 else -(-units // 67)

@@ -141,9 +141,17 @@ def describe(conn: redis.Redis, p: str) -> dict[str, Any]:
     }
 
 
-def within_whatsapp_window(conn: redis.Redis, p: str, margin: int = 300) -> bool:
+def within_whatsapp_window(conn: redis.Redis, p: str) -> bool:
     """Whether free text may still go to this person on WhatsApp (their last message < 24 h ago)."""
-    return int(conn.ttl(keyspace.WHATSAPP_WINDOW(p))) > margin
+    return windows_open(conn, [p])[0]
+
+
+def windows_open(conn: redis.Redis, people: list[str], margin: int = 300) -> list[bool]:
+    """For each pseudonym, whether their WhatsApp window stays open for at least `margin` seconds more."""
+    pipe = conn.pipeline(transaction=False)
+    for p in people:
+        pipe.ttl(keyspace.WHATSAPP_WINDOW(p))
+    return [int(ttl) > margin for ttl in pipe.execute()]
 
 
 def count(conn: redis.Redis, regions: Iterable[str] = REGIONS) -> int:

@@ -5,11 +5,16 @@ The file named by `SAMEN_WHATSAPP_TEMPLATES` (see `whatsapp_templates.example.to
     [announcement.nl]
     content_sid = "HXaaaaaaaa..."          # the approved template's Content SID
     variables = ["title", "date", "place"] # fills {{1}}, {{2}}, {{3}}
+    text = "Nieuwe bijeenkomst: {{1}}, {{2}}, {{3}}"  # the approved text, exactly as in Twilio's Content
+
+`text` lets the line recognise, after a crash, a template message it already handed to Twilio:
+Twilio's Message resource has no Content SID, only the rendered text in `body`.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,14 +22,23 @@ from samen_sms.core.tomlfile import read_toml
 
 VARIABLES = frozenset({"title", "description", "date", "place", "host", "languages"})
 KINDS = frozenset({"announcement", "reminder"})
+PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 
 
 @dataclass(frozen=True)
 class Template:
-    """One approved template: its Content SID and which values fill its numbered variables."""
+    """One approved template: its Content SID, which values fill its numbered variables, and its text."""
 
     content_sid: str
     variables: tuple[str, ...]
+    text: str | None = None
+
+    def rendered(self, values: dict[str, str]) -> str | None:
+        """The text Twilio will show as the message's `body`, or None when the file gives no text."""
+        if self.text is None:
+            return None
+        filled = json.loads(self.content_variables(values))
+        return PLACEHOLDER.sub(lambda m: str(filled.get(m.group(1), "")), self.text)
 
     def content_variables(self, values: dict[str, str]) -> str:
         """Twilio's `ContentVariables` JSON."""
@@ -49,5 +63,8 @@ def load_templates(path: Path | None) -> dict[tuple[str, str], Template]:
                 raise ValueError(f"{path.name}: [{kind}.{locale}] content_sid must be a Content SID (HX...)")
             if not isinstance(names, list) or not set(names) <= VARIABLES:
                 raise ValueError(f"{path.name}: [{kind}.{locale}] variables must be a list from {sorted(VARIABLES)}")
-            out[(kind, locale)] = Template(sid, tuple(names))
+            text = spec.get("text")
+            if text is not None and not isinstance(text, str):
+                raise ValueError(f"{path.name}: [{kind}.{locale}] text must be the approved template's text")
+            out[(kind, locale)] = Template(sid, tuple(names), text)
     return out

@@ -39,6 +39,10 @@ class Catalogue:
     messages: Mapping[str, Text]
     keywords: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     yes: tuple[str, ...] = ()  # words that mean yes (`[answers] yes`), as written
+    # Municipality code -> the city's name as this language's readers write it (`[places]`).
+    places: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Words a locked screen's preview must not show (`[discretion] words`): see content.discretion.
+    discreet: tuple[str, ...] = ()
 
 
 def placeholders(template: str) -> set[str]:
@@ -81,6 +85,22 @@ def load_catalogue(path: Path) -> Catalogue:
     yes = raw.get("answers", {}).get("yes", [])
     if not isinstance(yes, list) or not all(isinstance(word, str) for word in yes):
         raise CatalogueError(f"{path.name}: answers.yes must be a list of words")
+    places = raw.get("places", {})
+    for code, names in places.items():
+        if not isinstance(names, list) or not names or not all(isinstance(name, str) and name for name in names):
+            raise CatalogueError(f"{path.name}: places.{code} must be a list of names")
+    letters = meta.get("sms_letters", {})
+    if not isinstance(letters, dict) or not all(isinstance(v, str) and len(k) == 1 for k, v in letters.items()):
+        raise CatalogueError(f"{path.name}: meta.sms_letters must map single letters to their SMS spelling")
+    messages = _flatten(locale, raw.get("messages", {}))
+    if letters:
+        # Turkish written without s-cedilla, g-breve and dotless i fits GSM-7: a third of the SMS.
+        # The WhatsApp form keeps every letter.
+        table = str.maketrans(letters)
+        messages = {key: Text(text.sms.translate(table), text.whatsapp) for key, text in messages.items()}
+    discreet = raw.get("discretion", {}).get("words", [])
+    if not isinstance(discreet, list) or not all(isinstance(word, str) and word for word in discreet):
+        raise CatalogueError(f"{path.name}: discretion.words must be a list of words")
     return Catalogue(
         locale=locale,
         name=str(meta["name"]),
@@ -88,9 +108,11 @@ def load_catalogue(path: Path) -> Catalogue:
         rtl=bool(meta.get("rtl", False)),
         reviewed=bool(meta["reviewed_by_native_speaker"]),
         review_note=str(meta.get("review_note", "")),
-        messages=_flatten(locale, raw.get("messages", {})),
+        messages=messages,
         keywords=keywords,
         yes=tuple(yes),
+        places={str(code): tuple(names) for code, names in places.items()},
+        discreet=tuple(discreet),
     )
 
 

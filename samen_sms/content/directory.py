@@ -15,10 +15,11 @@ from pathlib import Path
 
 from samen_sms.core.tomlfile import read_toml
 
-COSTS = ("free", "local_rate", "paid")
+COSTS = ("free", "local_rate", "paid", "unknown")
 HOURS = ("always", "office", "callback", "unknown")
-# "unknown" (hours, anonymous): the source does not say, so the reply says nothing about it.
-ANONYMOUS = ("yes", "partly", "no", "unknown")
+# "unknown" (cost, hours, anonymous): the source does not say, so the reply says nothing about it.
+# "advice": advice can be anonymous (a report, or help beyond advice, may need a name).
+ANONYMOUS = ("yes", "advice", "partly", "no", "unknown")
 NATIONAL = "national"
 STALE_AFTER = dt.timedelta(days=365)
 

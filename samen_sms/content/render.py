@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from samen_sms.content.catalogue import placeholders
 from samen_sms.content.directory import Directory, Service
-from samen_sms.content.engine import Content, Ref
+from samen_sms.content.engine import Content, Ref, split_messages
 from samen_sms.content.optin import ALL_NL
 from samen_sms.content.places import Places
 from samen_sms.core.identity import Channel
@@ -22,10 +22,11 @@ class _Params(dict[str, str]):
         return ""
 
 
-def line_params(sms_number: str, whatsapp_number: str) -> dict[str, str]:
-    """The values every message may use: the line's own numbers."""
+def line_params(sms_number: str, whatsapp_number: str, line_name: str = "SAMEN") -> dict[str, str]:
+    """The values every message may use: the line's own numbers and who runs it."""
     wa_digits = whatsapp_number.removeprefix("whatsapp:").lstrip("+")
     return {
+        "line_name": line_name,
         "sms_number": sms_number,
         "whatsapp_number": "+" + wa_digits if wa_digits else "",
         "whatsapp_link": f"https://wa.me/{wa_digits}" if wa_digits else "",
@@ -44,18 +45,19 @@ class Renderer:
         template = self.content.catalogues[locale].messages[key].for_channel(channel)
         params = _Params(self.params)
         params.update(extra)
-        if "share_text" in placeholders(template):
-            params["share_text"] = quote(self.message(locale, "share.forward_text", channel, **extra), safe="")
         if "whatsapp_hello" in placeholders(template) and params.get("whatsapp_link"):
-            # A chat with the line that opens holding a hello in this language, so the
-            # language menu that answers lists this language first.
-            hello = self.content.catalogues[locale].keywords.get("menu", ("hi",))[0]
-            params["whatsapp_hello"] = f"{params['whatsapp_link']}?text={quote(hello, safe='')}"
+            # A chat with the line that opens holding the line's own short ASCII hello: a link
+            # that fits in a forwarded SMS in any language, never a line of encoded script.
+            params["whatsapp_hello"] = f"{params['whatsapp_link']}?text={quote(self.content.flow.hello, safe='')}"
         return template.format_map(params)
 
     def render(self, locale: str, refs: Iterable[Ref], channel: Channel) -> str:
-        """The whole reply: each reference rendered, blocks separated by a blank line."""
+        """One message: each reference rendered, blocks separated by a blank line."""
         return "\n\n".join(self._block(locale, ref, channel) for ref in refs).strip()
+
+    def render_messages(self, locale: str, refs: tuple[Ref, ...], channel: Channel) -> list[str]:
+        """Every message a reply is sent as (a text to forward goes alone), each rendered."""
+        return [self.render(locale, part, channel) for part in split_messages(refs)]
 
     def _block(self, locale: str, ref: Ref, channel: Channel) -> str:
         kind, name = ref
@@ -65,10 +67,12 @@ class Renderer:
         if kind == "greeting":
             # Before a language is chosen: greet in each language of the script the first
             # message showed (Arabic letters: Arabic and Farsi), so a Dari reader is greeted too.
-            order = self.content.language_order(name or None)
-            scripts = {loc: self.content.catalogues[loc].script for loc in order}
-            same = [loc for loc in order if scripts[loc] == scripts[order[0]] != "Latn"] or order[:1]
-            return "\n".join(self.message(loc, flow.greeting, channel) for loc in same)
+            # Nothing to go by (a voice note, a Latin-letter text with no keyword): Dutch and English.
+            return "\n".join(self.message(loc, flow.greeting, channel) for loc in self._readers(name))
+        if kind == "notice":
+            # Free text before a language is chosen: the automatic-line notice in the languages
+            # of the message's script (Latin letters: the first two of the line).
+            return "\n\n".join(self.message(loc, flow.messages["automatic"], channel) for loc in self._readers(name))
         if kind == "region":
             # The region someone chose for announcements, named in their language.
             if name == ALL_NL:
@@ -95,14 +99,26 @@ class Renderer:
             return "\n".join(lines)
         if kind == "services":
             return self._place(locale, name, channel)
+        if kind == "place_pick":
+            return self._pick(locale, name, channel)
         raise ValueError(f"unknown reply part {kind!r}")
+
+    def _readers(self, hint: str) -> list[str]:
+        # The languages a message in this script (or keyword language) is likely read in.
+        order = self.content.language_order(hint or None)
+        script = self.content.catalogues[order[0]].script
+        if hint and script != "Latn":
+            return [loc for loc in order if self.content.catalogues[loc].script == script]
+        return order[:1] if hint else order[:2]
 
     def service(self, locale: str, service: Service, channel: Channel) -> str:
         """One directory entry: name and contact, then what it is for, cost, hours, anonymity."""
         contact = service.contact()
         if channel is Channel.WHATSAPP and service.phone and service.chat:
             contact += f" / {service.chat}"
-        facts = [self.message(locale, f"directory.cost.{service.cost}", channel)]
+        facts = []
+        if service.cost != "unknown":
+            facts.append(self.message(locale, f"directory.cost.{service.cost}", channel))
         if service.hours != "unknown":
             facts.append(self.message(locale, f"directory.hours.{service.hours}", channel))
         if service.anonymous != "unknown":
@@ -117,7 +133,8 @@ class Renderer:
         return f"{service.name} {contact}\n{self.message(locale, service.purpose, channel)} ({comma.join(facts)})"
 
     def _place(self, locale: str, code: str, channel: Channel) -> str:
-        # A place screen: the services of the municipality ("" when unknown), then the national ones.
+        # A place screen: the services of the municipality ("" when unknown), then the national ones;
+        # it names the municipality and region understood, so a wrong guess is seen at once.
         directory: Directory = self.content.data["directory"]
         places: Places = self.content.data["places"]
         place = places.by_code.get(code)
@@ -125,11 +142,29 @@ class Renderer:
         if place is None:
             lines = [self.message(locale, "services.place_unknown", channel)]
         elif local:
-            lines = [self.message(locale, "services.place_local", channel, place=place.name)]
+            lines = [self.message(locale, "services.place_local", channel, place=place.name, region=place.region)]
             lines += [self.service(locale, s, channel) for s in local]
             lines.append(self.message(locale, "services.everywhere", channel))
         else:
-            lines = [self.message(locale, "services.place_none", channel, place=place.name)]
+            lines = [self.message(locale, "services.place_none", channel, place=place.name, region=place.region)]
         lines += [f"{s.name} {s.contact()}" for s in directory.national_summary()]
         lines.append(self.message(locale, self.content.flow.footer, channel))
+        return "\n".join(lines)
+
+    def _pick(self, locale: str, key: str, channel: Channel) -> str:
+        # "Did you mean Hoofddorp (Haarlemmermeer)? 1 Yes", or "Which Bergen? 1 Bergen (NH.), <region> 2 ..."
+        places: Places = self.content.data["places"]
+        name = places.names.get(key)
+        footer = self.message(locale, self.content.flow.footer, channel)
+        if name is None:
+            return "\n".join((self.message(locale, self.content.flow.not_understood, channel), footer))
+        if len(name.codes) == 1:
+            lines = [self.message(locale, "where.did_you_mean", channel, place=places.shown(key))]
+            lines.append(f"1 {self.message(locale, 'where.yes', channel)}")
+        else:
+            comma = _COMMA.get(self.content.catalogues[locale].script, ", ")
+            lines = [self.message(locale, "where.which", channel, place=name.shown)]
+            choices = (places.by_code[code] for code in name.codes)
+            lines += [f"{i} {place.name}{comma}{place.region}" for i, place in enumerate(choices, 1)]
+        lines.append(footer)
         return "\n".join(lines)

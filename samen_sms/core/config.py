@@ -93,6 +93,8 @@ class Config:
     twilio_delete_after: float = 0.0
     metrics_token: str | None = None
     log_format: str = "text"
+    # Who runs the line, named in the text people forward (in every language).
+    line_name: str = "SAMEN"
     flows_dir: Path = field(default=ROOT / "flows")
     messages_dir: Path = field(default=ROOT / "messages")
     data_dir: Path = field(default=ROOT / "data")
@@ -152,6 +154,7 @@ class Config:
             development=development,
             check_signatures=check,
             queue_name=env.get("SAMEN_QUEUE", "").strip() or "samen",
+            line_name=env.get("SAMEN_LINE_NAME", "").strip() or "SAMEN",
             conversation_ttl=_int(env, "SAMEN_CONVERSATION_TTL", _int(env, "SAMEN_SESSION_TTL", 30 * 60)),
             profile_ttl=_int(env, "SAMEN_PROFILE_TTL", 90 * 24 * 3600),
             dedup_ttl=_int(env, "SAMEN_DEDUP_TTL", 48 * 3600),

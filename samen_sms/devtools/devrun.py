@@ -38,10 +38,11 @@ def main() -> None:
     redis_url = os.environ.get("REDIS_URL") or shared_embedded_url(ROOT / "instance")
     env = dev_environment(redis_url)
     python = sys.executable
+    standin = [python, "-m", "samen_sms.devtools.standin", "--port", str(STANDIN_PORT), "--callbacks"]
+    if env.get("SAMEN_WHATSAPP_TEMPLATES"):
+        standin += ["--templates", env["SAMEN_WHATSAPP_TEMPLATES"]]  # template messages show their text, as at Twilio
     procs = [
-        subprocess.Popen(
-            [python, "-m", "samen_sms.devtools.standin", "--port", str(STANDIN_PORT), "--callbacks"], env=env, cwd=ROOT
-        ),
+        subprocess.Popen(standin, env=env, cwd=ROOT),
         subprocess.Popen(
             [
                 python,

@@ -13,6 +13,7 @@ from redis.retry import Retry
 from redis.sentinel import Sentinel
 from rq import Queue
 
+from samen_sms.content.discretion import revealing_words, reveals
 from samen_sms.content.engine import Content
 from samen_sms.content.loader import load_content
 from samen_sms.content.render import Renderer, line_params
@@ -96,6 +97,9 @@ def build_runtime(config: Config, web: bool = False) -> Runtime:
     conn = connect(config.redis_url, web=web, config=config)
     queue = Queue(config.queue_name, connection=conn)
     content = load_content(config)
+    if reveals(config.line_name, revealing_words(content.catalogues)):
+        # The name is in the text mediators forward, near its start: a locked phone shows it.
+        raise ConfigError(f"SAMEN_LINE_NAME {config.line_name!r} says what the line is about; choose a neutral name")
     try:
         # Open the connection and cache the server version now, so a person's first message
         # costs the same two round trips as every other one.
@@ -104,7 +108,7 @@ def build_runtime(config: Config, web: bool = False) -> Runtime:
         log.warning("Redis does not answer yet; the line will connect when it does")
     if not config.development:
         check_persistence(conn, config)
-    renderer = Renderer(content, line_params(config.twilio_sms_from, config.twilio_whatsapp_from))
+    renderer = Renderer(content, line_params(config.twilio_sms_from, config.twilio_whatsapp_from, config.line_name))
     return Runtime(
         config=config,
         redis=conn,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -10,6 +11,7 @@ import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from twilio.rest.api.v2010.account.message import MessageInstance
 
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Address, Channel
@@ -20,6 +22,7 @@ log = logging.getLogger(__name__)
 TRANSIENT_CODES = frozenset({20429, 63018, 20500, 20503})
 # Codes that will not change by retrying: bad number, opted out, not a mobile, outside WhatsApp window.
 PERMANENT_CODES = frozenset({21211, 21610, 21614, 63016, 21408, 21612})
+LOOKUP_PAGE = 50  # messages per page when looking for an earlier send (Twilio's default)
 
 
 class TransientSendError(RuntimeError):
@@ -103,14 +106,22 @@ class Sender:
 
     def already_sent(self, to: Address, body: str, since: float) -> bool:
         """Whether Twilio already has this exact message to this address since `since` (after a crash)."""
-        # Filter on creation, not DateSent: a message Twilio has queued but not yet sent has no date_sent.
+        return self.find_since(to, since, lambda message: message.body == body)
+
+    def find_since(self, to: Address, since: float, match: Callable[[MessageInstance], bool]) -> bool:
+        """Whether a message to `to` created since `since` (less 5 s of clock skew) satisfies `match`.
+
+        Filters on creation, not DateSent: a message Twilio has queued but not yet sent has no
+        date_sent, and a DateSent filter would miss it. Twilio lists newest first by creation, so
+        the walk stops at the first older message; `stream` follows `next_page_uri` as needed.
+        """
         after = datetime.fromtimestamp(since, UTC) - timedelta(seconds=5)
         try:
-            for message in self.client.messages.list(to=to.twilio, limit=50):
+            for message in self.client.messages.stream(to=to.twilio, page_size=LOOKUP_PAGE):
                 created = message.date_created
                 if created is not None and created < after:
-                    break  # newest first: everything further down is older
-                if message.body == body:
+                    return False  # newest first: everything further down is older
+                if match(message):
                     return True
         except (TwilioException, requests.RequestException, OSError):
             raise TransientSendError("lookup", uncertain=True) from None

@@ -13,7 +13,7 @@ from typing import Any
 import redis
 from rq import Queue, Retry
 
-from samen_sms.content.engine import Outcome, Ref, Visit
+from samen_sms.content.engine import Outcome, Ref, Visit, split_messages
 from samen_sms.core import keyspace
 from samen_sms.core.config import Config
 
@@ -150,15 +150,23 @@ class Store:
         if outcome.locale is not None:
             remember_language(pipe, p, outcome.locale, cfg.profile_ttl)
         if outcome.replies:
-            item = OutboxItem(sealed, outcome.reply_locale, outcome.replies, channel, time.time(), outcome.erases)
-            self.enqueue_delivery(pipe, p, item)
+            # A reply may be several messages (a text to forward goes alone): one outbox item each,
+            # in order, so each is sent exactly once and in the order the engine gave.
+            now = time.time()
+            items = [
+                OutboxItem(sealed, outcome.reply_locale, refs, channel, now, outcome.erases)
+                for refs in split_messages(outcome.replies)
+            ]
+            self.enqueue_delivery(pipe, p, *items)
         pipe.execute()
 
-    def enqueue_delivery(self, pipe: Any, p: str, item: OutboxItem) -> None:
-        """Queue one reply on a pipeline: outbox, the owed index, and a delivery job."""
-        pipe.rpush(keyspace.OUTBOX(p), item.dumps())
+    def enqueue_delivery(self, pipe: Any, p: str, *items: OutboxItem) -> None:
+        """Queue replies on a pipeline: outbox (in order), the owed index, and one delivery job."""
+        if not items:
+            return
+        pipe.rpush(keyspace.OUTBOX(p), *(item.dumps() for item in items))
         pipe.expire(keyspace.OUTBOX(p), OUTBOX_TTL)
-        pipe.zadd(keyspace.OWED(), {p: item.created}, nx=True)
+        pipe.zadd(keyspace.OWED(), {p: items[0].created}, nx=True)
         enqueue_deliver(self.queue, self.config, p, pipe)
 
 

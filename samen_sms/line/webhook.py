@@ -59,6 +59,9 @@ def parse_inbound() -> Inbound:
         num_media = max(0, int(form.get("NumMedia", "0") or 0))
     except ValueError:
         num_media = 0
+    if form.get("Latitude", "").strip():
+        # A shared location (WhatsApp) comes with no media and no text: an attachment all the same.
+        num_media = max(num_media, 1)
     return Inbound(sid, address, Said.read(form.get("Body", "")[:MAX_BODY]), num_media)
 
 

@@ -1,0 +1,278 @@
+"""The stand-in's HTTP side: create, list (paged, filtered, newest first) and fetch messages, and test hooks."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+from flask import Flask, Response, jsonify, request
+from twilio.request_validator import RequestValidator
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from samen_sms.announce.templates import load_templates
+from samen_sms.devtools.standin.deletion import add_delete, in_log
+from samen_sms.devtools.standin.state import Fault, StandinState, Timings, parse_date, rfc2822
+
+ROOT = "/2010-04-01/Accounts/<account_sid>/Messages"
+DEFAULT_PAGE_SIZE = 50
+FILTERS = ("To", "From", "DateSent", "DateSent<", "DateSent>")
+
+
+def report_delivery(url: str, token: str, sid: str, to: str, timings: Timings | None = None) -> None:
+    """Tell the line its message was sent, then delivered, each when it happens, signed with the account's token."""
+    timings = timings or Timings()
+    started = time.time()
+    validator = RequestValidator(token)
+    for after, status in ((timings.sent, "sent"), (timings.delivered, "delivered")):
+        if after == float("inf"):
+            return
+        time.sleep(max(0.0, started + after - time.time()))
+        params = {"MessageSid": sid, "MessageStatus": status, "To": to, "AccountSid": "AC" + "0" * 32}
+        try:
+            requests.post(
+                url, data=params, timeout=5, headers={"X-Twilio-Signature": validator.compute_signature(url, params)}
+            )
+        except requests.RequestException:
+            return  # the line is down; Twilio would give up too
+
+
+def _error(status: int, code: int, message: str) -> tuple[Response, int]:
+    return jsonify(
+        code=code, message=message, more_info=f"https://www.twilio.com/docs/errors/{code}", status=status
+    ), status
+
+
+def _matches(message: dict[str, Any], args: dict[str, str]) -> bool:
+    """Twilio's list filters; DateSent ones look at date_sent, so unsent messages never match them."""
+    if args.get("To") and message["to"] != args["To"]:
+        return False
+    if args.get("From") and message["from"] != args["From"]:
+        return False
+    dated = {k: parse_date(v) for k, v in args.items() if k.startswith("DateSent") and v}
+    if not dated:
+        return True
+    sent = message["_sent_at"]
+    if sent is None:
+        return False
+    if "DateSent" in dated and not dated["DateSent"][0] <= sent < dated["DateSent"][1]:
+        return False
+    if "DateSent>" in dated and sent < dated["DateSent>"][0]:
+        return False
+    return not ("DateSent<" in dated and sent >= dated["DateSent<"][1])
+
+
+def _page(st: StandinState, account_sid: str) -> dict[str, Any]:
+    args = {k: v for k, v in request.args.items() if k in FILTERS}
+    size = min(max(int(request.args.get("PageSize", DEFAULT_PAGE_SIZE)), 1), 1000)
+    number = int(request.args.get("Page", 0))
+    token = request.args.get("PageToken", "")
+    now = time.time()
+    with st.lock:
+        shown = [st.resource(m, now) | {"_at": m["_at"], "_sent_at": st.sent_at(m, now)} for m in in_log(st)]
+    # Newest first by date_created (whole seconds, as Twilio shows them); among equals, the later recorded first.
+    found = sorted((m for m in reversed(shown) if _matches(m, args)), key=lambda m: -int(m["_at"]))
+    start_at = 0
+    if token.startswith("PA"):
+        sids = [m["sid"] for m in found]
+        start_at = sids.index(token[2:]) + 1 if token[2:] in sids else len(found)
+    items = found[start_at : start_at + size]
+    base = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
+
+    def uri(page: int, **more: str) -> str:
+        return base + "?" + urlencode({**args, "PageSize": size, "Page": page, **more})
+
+    more = start_at + size < len(found)
+    return {
+        "messages": [{k: v for k, v in m.items() if not k.startswith("_")} for m in items],
+        "end": number * size + len(items) - 1 if items else 0,
+        "first_page_uri": uri(0),
+        "next_page_uri": uri(number + 1, PageToken="PA" + items[-1]["sid"]) if more and items else None,
+        "page": number,
+        "page_size": size,
+        "previous_page_uri": uri(number - 1) if number > 0 else None,
+        "start": number * size,
+        "uri": uri(number, **({"PageToken": token} if token else {})),
+    }
+
+
+
+def _authorised(account_sid: str) -> str | None:
+    """The auth token if the request is signed in as `account_sid` (HTTP basic), else None."""
+    auth = request.headers.get("Authorization", "")
+    if not auth.startswith("Basic "):
+        return None
+    user, _, token = base64.b64decode(auth[6:]).decode(errors="replace").partition(":")
+    return token if user == account_sid else None
+
+
+def _refusal(form: Any) -> tuple[Response, int] | None:
+    if not form.get("To"):
+        return _error(400, 21604, "A 'To' phone number is required.")
+    if not (form.get("From") or form.get("MessagingServiceSid")):
+        return _error(400, 21603, "A 'From' phone number is required.")
+    if not (form.get("Body") or form.get("ContentSid") or form.get("MediaUrl")):
+        return _error(400, 21602, "Message body is required.")
+    if len(form.get("Body", "")) > 1600:
+        return _error(400, 21617, "The concatenated message body exceeds the 1600 character limit.")
+    return None
+
+
+def _record(st: StandinState, account_sid: str, form: Any, now: float) -> dict[str, Any]:
+    sid = "SM" + secrets.token_hex(16)
+    return {
+        "account_sid": account_sid,
+        "api_version": "2010-04-01",
+        "body": st.body_of(form.get("Body", ""), form.get("ContentSid"), form.get("ContentVariables")),
+        "date_created": rfc2822(now),
+        "direction": "outbound-api",
+        "error_code": None,
+        "error_message": None,
+        "from": form.get("From") or None,
+        "messaging_service_sid": form.get("MessagingServiceSid") or None,
+        "num_media": "0",
+        "num_segments": "1",
+        "price": None,
+        "price_unit": "EUR",
+        "sid": sid,
+        "subresource_uris": {"media": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}/Media.json"},
+        "to": form["To"],
+        "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json",
+        # Not Twilio fields: what the tests look at.
+        "_status_callback": form.get("StatusCallback"),
+        "_content_sid": form.get("ContentSid"),
+        "_content_variables": form.get("ContentVariables"),
+        "_at": now,
+        "_timings": st.timings,
+    }
+
+
+def create_standin(state: StandinState | None = None) -> Flask:
+    """The stand-in as a Flask app; `app.config['STATE']` holds what it recorded."""
+    app = Flask("twilio-standin")
+    st = state or StandinState()
+    app.config["STATE"] = st
+
+    @app.post(ROOT + ".json")
+    def create_message(account_sid: str) -> Any:
+        token = _authorised(account_sid)
+        if token is None:
+            return _error(401, 20003, "Authenticate")
+        refused = _refusal(request.form)
+        if refused:
+            return refused
+        to = request.form["To"]
+        with st.lock:
+            st.in_flight += 1
+            st.max_in_flight = max(st.max_in_flight, st.in_flight)
+        try:
+            if st.delay:
+                time.sleep(st.delay)
+            fault = st.take_fault(to)
+            if fault:
+                return _error(fault.status, fault.code, "injected fault")
+            now = time.time()
+            record = _record(st, account_sid, request.form, now)
+            with st.lock:
+                st.messages.append(record)
+            if st.callbacks and record["_status_callback"]:
+                args = (str(record["_status_callback"]), token, record["sid"], to, record["_timings"])
+                threading.Thread(target=report_delivery, args=args, daemon=True).start()
+            if st.hold:
+                time.sleep(st.hold)
+            if not st.quiet:
+                print(f"[twilio stand-in] -> {to}\n{record['body'] or record['_content_sid']}\n", flush=True)
+            # As Twilio answers a create: queued (statuses move strictly after creation).
+            return jsonify(st.resource(record, now)), 201
+        finally:
+            with st.lock:
+                st.in_flight -= 1
+
+    @app.get(ROOT + ".json")
+    def list_messages(account_sid: str) -> Any:
+        if _authorised(account_sid) is None:
+            return _error(401, 20003, "Authenticate")
+        return jsonify(_page(st, account_sid))
+
+    @app.get(ROOT + "/<sid>.json")
+    def fetch_message(account_sid: str, sid: str) -> Any:
+        if _authorised(account_sid) is None:
+            return _error(401, 20003, "Authenticate")
+        with st.lock:
+            found = [m for m in in_log(st) if m["sid"] == sid and m["account_sid"] == account_sid]
+        if not found:
+            return _error(404, 20404, f"The requested resource {request.path} was not found")
+        return jsonify(st.resource(found[0]))
+
+    add_delete(app, st, _authorised)
+
+    @app.get("/_standin/messages")
+    def recorded() -> Any:
+        with st.lock:
+            shown = [{k: v for k, v in m.items() if k != "_timings"} for m in st.messages]
+        return jsonify(messages=shown, max_in_flight=st.max_in_flight)
+
+    @app.post("/_standin/reset")
+    def reset() -> Any:
+        with st.lock:
+            st.messages.clear()
+            st.faults.clear()
+            st.max_in_flight = 0
+            st.delay = st.hold = 0.0
+        return jsonify(ok=True)
+
+    @app.post("/_standin/faults")
+    def add_fault() -> Any:
+        data = request.get_json(force=True)
+        with st.lock:
+            st.faults.append(Fault(int(data["status"]), int(data["code"]), int(data.get("count", 1)), data.get("to")))
+        return jsonify(ok=True)
+
+    @app.post("/_standin/delay")
+    def set_delay() -> Any:
+        st.delay = float(request.get_json(force=True)["seconds"])
+        return jsonify(ok=True)
+
+    return app
+
+
+@contextmanager
+def running_standin(port: int = 0, delay: float = 0.0, quiet: bool = True) -> Iterator[tuple[str, StandinState]]:
+    """Serve the stand-in on loopback in a background thread; yields its base URL and state."""
+    state = StandinState(delay=delay, quiet=quiet)
+    server: BaseWSGIServer = make_server("127.0.0.1", port, create_standin(state), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", state
+    finally:
+        server.shutdown()
+
+
+def template_texts(path: Path | None) -> dict[str, str]:
+    """Content SID -> template text, from a templates file like the line's (`SAMEN_WHATSAPP_TEMPLATES`)."""
+    return {t.content_sid: t.text for t in load_templates(path).values() if t.text}
+
+
+def main() -> None:
+    """`python -m samen_sms.devtools.standin`: serve the stand-in in the foreground."""
+    parser = argparse.ArgumentParser(description="A local stand-in for Twilio's Messages API.")
+    parser.add_argument("--port", type=int, default=5099)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds per request (Twilio: about 0.2)")
+    parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--callbacks", action="store_true", help="post status callbacks (sent, delivered)")
+    parser.add_argument("--templates", type=Path, help="WhatsApp templates file: their text fills `body`")
+    args = parser.parse_args()
+    state = StandinState(delay=args.delay, quiet=args.quiet, callbacks=args.callbacks)
+    state.templates = template_texts(args.templates)
+    server = make_server("127.0.0.1", args.port, create_standin(state), threaded=True)
+    print(f"Twilio stand-in on http://127.0.0.1:{args.port} (every outgoing message is printed here)", flush=True)
+    server.serve_forever()
