@@ -37,6 +37,10 @@ def test_export_then_import_into_a_new_redis_keeps_what_must_survive(
     runner = app.test_cli_runner()
     added = runner.invoke(args=["sessions", "add", str(ROOT / "sessions" / "example.toml")])
     assert added.exit_code == 0, added.output
+    mediator = runner.invoke(args=["mediators", "add", "Stichting Voorbeeld", "--languages", "en", "--region", "NL"])
+    assert mediator.exit_code == 0, mediator.output
+    account = runner.invoke(args=["users", "add", "coordinator@example.org", "--role", "coordinator"])
+    assert account.exit_code == 0, account.output
     work()
     rt = app.extensions["samen"]
     alice, bob = rt.keys.pseudonym(ALICE), rt.keys.pseudonym("+447700900456")
@@ -60,6 +64,13 @@ def test_export_then_import_into_a_new_redis_keeps_what_must_survive(
         assert subscriptions.describe(conn, bob)["opted_out"]
         assert infosessions.get(conn, added.output.strip().splitlines()[-1]) is not None
         assert conn.exists(keyspace.SESSION_SEQ())
+        # Operators' data: the mediator and their code, the account, the audit log with its times.
+        assert conn.hkeys(keyspace.MEDIATORS()) == redis_conn.hkeys(keyspace.MEDIATORS())
+        assert conn.smembers(keyspace.LIVE_CODES()) == redis_conn.smembers(keyspace.LIVE_CODES())
+        assert conn.hgetall(keyspace.CONSOLE_ACCOUNT("coordinator@example.org"))["role".encode()] == b"coordinator"
+        assert conn.xrange(keyspace.CONSOLE_AUDIT()) == redis_conn.xrange(keyspace.CONSOLE_AUDIT()) != []
+        # One-time sign-in links are not moved: a new one is made on the new Redis.
+        assert not list(conn.scan_iter(keyspace.CONSOLE_LINK("*")))
         # Menu positions, profiles, queues and counters stay behind.
         assert not conn.exists(keyspace.CONVERSATION(alice), keyspace.PROFILE(alice), keyspace.STATS("sent"))
         assert not list(conn.scan_iter("rq:*"))

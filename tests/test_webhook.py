@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 
 import redis
 from flask import Flask
 
-from samen_sms.core import keyspace
+from samen_sms.core import keyspace, tally
 from samen_sms.devtools.standin import Fault, StandinState
 from tests.conftest import ALICE, BOB, PUBLIC_URL, PostFn, inbound, sent_to, sign
 
@@ -182,3 +183,27 @@ def test_a_message_costs_two_redis_round_trips(post: PostFn, monkeypatch) -> Non
         monkeypatch.setattr(Connection, "send_packed_command", original)
         assert response.status_code == 200
         assert len(trips) == 2, body
+
+
+def test_a_first_message_with_a_referral_code_still_costs_two_round_trips(
+    post: PostFn, monkeypatch, redis_conn: redis.Redis
+) -> None:
+    from redis.connection import Connection
+
+    redis_conn.sadd(keyspace.LIVE_CODES(), "K7Q")
+    trips: list[int] = []
+    original = Connection.send_packed_command
+
+    def counting(self: Connection, command: object, check_health: bool = True) -> None:
+        trips.append(1)
+        original(self, command, check_health)
+
+    post(inbound(BOB, "hi"))  # the connection is open and healthy, as in production
+    for body in ("hi K7Q", "1", "K7Q"):
+        trips.clear()
+        monkeypatch.setattr(Connection, "send_packed_command", counting)
+        response = post(inbound(ALICE, body))
+        monkeypatch.setattr(Connection, "send_packed_command", original)
+        assert response.status_code == 200
+        assert len(trips) == 2, body
+    assert redis_conn.hget(keyspace.REACH_DAY(tally.day_of(time.time()).isoformat()), "code:K7Q") == b"1"

@@ -11,14 +11,14 @@ function. What else should happen is a typed `Effect`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from samen_sms.content import freetext
+from samen_sms.content import freetext, referral
 from samen_sms.content.catalogue import Catalogue
-from samen_sms.content.effects import Erase, Start, Stop
+from samen_sms.content.effects import Erase, LanguageChosen, Reached, Start, Stop
 from samen_sms.content.flow import LANGUAGE_NODE_TYPE, Flow, Node
-from samen_sms.content.keywords import WHOLE_MESSAGE_ACTIONS, Lexicon
+from samen_sms.content.keywords import Lexicon
 from samen_sms.content.model import NEXT, Message, Outcome, Ref, Visit, split_messages
 from samen_sms.content.text import Said
 from samen_sms.core.identity import Channel
@@ -90,13 +90,32 @@ class Content:
 
 
 def step(content: Content, visit: Visit, message: Message) -> Outcome:
-    """Move one person one step through the flow."""
+    """Move one person one step through the flow.
+
+    A message that begins a conversation is counted (`Reached`); a live referral code in it is
+    counted too and then read out of the message, so the rest goes on exactly as without it.
+    """
+    if visit.node is not None:
+        return _step(content, visit, message)
+    code = next((c for c in referral.candidates(message.said) if c in message.codes), None)
+    if code is not None:
+        said = referral.without(message.said, code)
+        # "STOP K7Q" is no stop to Twilio, so it must not silence the line either: keep it as it came.
+        twilio_word = message.channel is Channel.SMS and said.whole in TWILIO_STOP_WORDS | TWILIO_START_WORDS
+        message = replace(message, said=message.said if twilio_word else said, codes=frozenset())
+    outcome = _step(content, visit, message)
+    if not outcome.store or outcome.erases:
+        return outcome
+    new = visit.locale not in content.catalogues
+    if not new and code is None:
+        return outcome
+    return replace(outcome, effects=(Reached(new, code), *outcome.effects))
+
+
+def _step(content: Content, visit: Visit, message: Message) -> Outcome:
     locale = visit.locale if visit.locale in content.catalogues else None
     if message.limit and message.recent > message.limit:
-        if message.recent > message.limit + 1:
-            return Outcome(visit.node, locale, reply_locale(content, visit, message.said), hint=visit.hint, store=False)
-        notice = content.flow.messages["rate_limited"]
-        return _say(content, visit, locale, message.said, notice)
+        return _past_limit(content, visit, message, locale)
     if message.media and message.said.blank:
         if locale is None:
             # A voice note, photo or location first: greet, offer the languages (112 in the footer),
@@ -127,6 +146,38 @@ def script_locales(content: Content, said: Said) -> list[str]:
     return list(languages[:2])
 
 
+def _past_limit(content: Content, visit: Visit, message: Message, locale: str | None) -> Outcome:
+    """A message past the rate limit: stop, start and delete still take effect; replies stay bounded.
+
+    A limit must never keep someone subscribed or keep their data. But a flood (perhaps from a
+    spoofed sender) must cost the number at most limit + 1 replies per window, whatever it says:
+    the first message past the limit gets the keyword's own reply (else the notice) and every later
+    one nothing, not even an erasure's confirmation.
+    """
+    first_past = message.recent == message.limit + 1
+    keyword = _whole_message(content, message, locale, visit)
+    if keyword is not None:
+        return keyword if first_past else replace(keyword, replies=())
+    if first_past:
+        return _say(content, visit, locale, message.said, content.flow.messages["rate_limited"])
+    return Outcome(visit.node, locale, reply_locale(content, visit, message.said), hint=visit.hint, store=False)
+
+
+def _whole_message(content: Content, message: Message, locale: str | None, visit: Visit) -> Outcome | None:
+    """Stop, start or delete as the whole message (and Twilio's own words on SMS), else None."""
+    flow = content.flow
+    said, channel = message.said, message.channel
+    if channel is Channel.SMS and said.whole in TWILIO_STOP_WORDS:
+        return Outcome(None, locale, locale or flow.languages[0], (), (Stop(),))
+    if channel is Channel.SMS and said.whole in TWILIO_START_WORDS:
+        return Outcome(visit.node, locale, locale or flow.languages[0], (), (Start(),), hint=visit.hint)
+    found = content.lexicon.whole.get(said.whole)
+    if found is None:
+        return None
+    action, keyword_locale = found
+    return _builtin(content, action, locale, locale or keyword_locale or script_locales(content, said)[0])
+
+
 def _say(content: Content, visit: Visit, locale: str | None, said: Said, key: str) -> Outcome:
     # A notice that leaves the person where they were, menu order included.
     return Outcome(visit.node, locale, reply_locale(content, visit, said), (("msg", key),), hint=visit.hint)
@@ -134,16 +185,12 @@ def _say(content: Content, visit: Visit, locale: str | None, said: Said, key: st
 
 def _respond(content: Content, visit: Visit, message: Message, locale: str | None) -> Outcome:
     flow, lexicon = content.flow, content.lexicon
-    said, channel = message.said, message.channel
+    said = message.said
 
-    if channel is Channel.SMS and said.whole in TWILIO_STOP_WORDS:
-        return Outcome(None, locale, locale or flow.languages[0], (), (Stop(),))
-    if channel is Channel.SMS and said.whole in TWILIO_START_WORDS:
-        return Outcome(visit.node, locale, locale or flow.languages[0], (), (Start(),), hint=visit.hint)
-
+    keyword = _whole_message(content, message, locale, visit)
+    if keyword is not None:
+        return keyword
     action, keyword_locale = lexicon.lookup(said) or (None, None)
-    if action in WHOLE_MESSAGE_ACTIONS:
-        return _builtin(content, action, locale, locale or keyword_locale or script_locales(content, said)[0])
     danger = lexicon.danger(said)
     if locale is None:
         return _first_contact(content, visit, said, action, keyword_locale, danger)
@@ -178,7 +225,8 @@ def _at_screen(content: Content, visit: Visit, message: Message, locale: str) ->
         if 1 <= number <= len(options):
             chosen = options[number - 1]
             if here.type == LANGUAGE_NODE_TYPE:
-                return _show(content, flow.main, chosen)
+                main = _show(content, flow.main, chosen)
+                return replace(main, effects=(*main.effects, LanguageChosen(chosen)))
             return _show(content, chosen, locale)
     shown = here if (here.options or here.type == LANGUAGE_NODE_TYPE) else flow.node(here.back or flow.main)
     return Outcome(
@@ -223,7 +271,7 @@ def _first_contact(
             chosen = order[said.digit - 1]
             # The first screen in the chosen language says the line is automatic.
             refs = (("msg", flow.messages["automatic_short"]), ("menu", flow.main))
-            return Outcome(flow.main, chosen, chosen, refs)
+            return Outcome(flow.main, chosen, chosen, refs, (LanguageChosen(chosen),))
     helped = danger or content.lexicon.help_within(said)
     if helped:
         return freetext.help_now(flow, helped, danger is not None, first_contact=True)

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from samen_sms.content import optin, placeinput
 from samen_sms.content.catalogue import Catalogue, load_catalogues
+from samen_sms.content.community import community_input, load_community
 from samen_sms.content.directory import Directory, DirectoryError, load_directory
 from samen_sms.content.engine import Content
 from samen_sms.content.flow import Node, load_flow
@@ -31,7 +32,9 @@ def load_content(config: Config) -> Content:
     _check_directory(directory, flow.nodes.values(), catalogues[flow.languages[0]])
     data = {"directory": directory, "places": places}
     data["regions"] = places.regions
-    return Content.build(flow, catalogues, inputs={**placeinput.INPUTS, **optin.INPUTS}, data=data)
+    data["community"] = load_community(config.data_dir / "services.toml", places.regions)
+    inputs = {**placeinput.INPUTS, "community": community_input, **optin.INPUTS}
+    return Content.build(flow, catalogues, inputs=inputs, data=data)
 
 
 def _check_directory(directory: Directory, nodes: Iterable[Node], reference: Catalogue) -> None:

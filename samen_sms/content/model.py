@@ -47,6 +47,7 @@ class Message:
     media: int = 0
     recent: int = 0  # messages from this person in the current rate window, this one included
     limit: int = 0  # above this many in a window: one notice, then silence; 0 means no limit
+    codes: frozenset[str] = frozenset()  # live referral codes among the message's words (the line looked them up)
 
     @classmethod
     def of(cls, text: str, channel: Channel, media: int = 0, recent: int = 0, limit: int = 0) -> Message:

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
 from samen_sms.content.catalogue import placeholders
+from samen_sms.content.community import Community, listed_for
 from samen_sms.content.directory import Directory, Service
 from samen_sms.content.engine import Content, Ref, split_messages
 from samen_sms.content.optin import ALL_NL
@@ -49,6 +50,14 @@ class Renderer:
             # A chat with the line that opens holding the line's own short ASCII hello: a link
             # that fits in a forwarded SMS in any language, never a line of encoded script.
             params["whatsapp_hello"] = f"{params['whatsapp_link']}?text={quote(self.content.flow.hello, safe='')}"
+        if "hello" in placeholders(template) and params.get("code"):
+            # A mediator's forward text: the hello of this language with their referral code,
+            # for SMS in capitals ("SMS HI K7Q to ..."), and a WhatsApp chat that opens holding it.
+            hello = self.content.catalogues[locale].keywords.get("menu", ("hi",))[0]
+            params["hello"] = f"{hello.upper()} {params['code']}"
+            if params.get("whatsapp_link"):
+                opener = quote(f"{hello.capitalize()} {params['code']}", safe="")
+                params["hello_link"] = f"{params['whatsapp_link']}?text={opener}"
         return template.format_map(params)
 
     def render(self, locale: str, refs: Iterable[Ref], channel: Channel) -> str:
@@ -101,6 +110,8 @@ class Renderer:
             return self._place(locale, name, channel)
         if kind == "place_pick":
             return self._pick(locale, name, channel)
+        if kind == "community":
+            return self._community(locale, name, channel)
         raise ValueError(f"unknown reply part {kind!r}")
 
     def _readers(self, hint: str) -> list[str]:
@@ -168,3 +179,31 @@ class Renderer:
             lines += [f"{i} {place.name}{comma}{place.region}" for i, place in enumerate(choices, 1)]
         lines.append(footer)
         return "\n".join(lines)
+    def _community(self, locale: str, region: str, channel: Channel) -> str:
+        # "Someone from your community": the region's organisations in this language, then the
+        # national ones; when there are none, say so and give the services that help everyone.
+        local, national = listed_for(self.content.data.get("community", ()), region, locale)
+        lines = [self.message(locale, "services.community.unknown", channel)] if not region else []
+        if local or national:
+            lines.append(self.message(locale, "services.community.intro", channel))
+            lines += [self._organisation(c, channel) for c in local]
+            if local and national:
+                lines.append(self.message(locale, "services.community.national", channel))
+            lines += [self._organisation(c, channel) for c in national]
+        else:
+            lines.append(self.message(locale, "services.community.none", channel))
+            directory: Directory = self.content.data["directory"]
+            lines += [f"{s.name} {s.contact()}" for s in directory.national_summary()]
+        lines.append(self.message(locale, self.content.flow.footer, channel))
+        return "\n".join(lines)
+
+    def _organisation(self, entry: Community, channel: Channel) -> str:
+        ways = [entry.phone]
+        if entry.whatsapp:
+            digits = entry.whatsapp.removeprefix("whatsapp:").lstrip("+").replace(" ", "").replace("-", "")
+            ways.append(f"wa.me/{digits}" if channel is Channel.WHATSAPP else f"WhatsApp {entry.whatsapp}")
+        ways.append(entry.web)
+        names = [self.content.catalogues[lang].name for lang in entry.languages if lang in self.content.catalogues]
+        head = f"{entry.name} {' / '.join(w for w in ways if w)}"
+        body = f"{entry.offers} ({', '.join(names)})" if entry.offers else f"({', '.join(names)})"
+        return f"{head}\n{body}"

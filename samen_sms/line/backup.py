@@ -1,8 +1,9 @@
 """`flask --app app data export FILE` / `data import FILE`: what must survive a move to a new Redis.
 
 Exported: every key `core.keyspace` marks `backup=True` (subscriptions with consent, opt-out marks,
-information sessions and their RSVPs; operator accounts, local directory entries and the audit log
-once they exist), with their time to live, still sealed and pseudonymised as stored. Menu
+information sessions and their RSVPs, mediators and their codes, console accounts, the console's
+directory entries and drafts, and the audit log), with their time to live, still sealed and
+pseudonymised as stored. Menu
 positions, queues, counters and Twilio bookkeeping are not: they are short-lived or rebuilt. The
 file carries a fingerprint of the keys, so it is refused by a line with another `SAMEN_SECRET_KEY`
 (whose pseudonyms would never match) or `SAMEN_DATA_KEY` (which could not open the numbers).
@@ -75,6 +76,9 @@ def _read(conn: redis.Redis, key: str) -> dict[str, Any] | None:
         value = [[_text(member), score] for member, score in pairs]
     elif kind == "list":
         value = [_text(v) for v in conn.lrange(key, 0, -1)]
+    elif kind == "stream":  # the console's audit log
+        entries: list[tuple[Any, dict[Any, Any]]] = conn.xrange(key)  # type: ignore[assignment]
+        value = [[_text(i), {_text(k): _text(v) for k, v in f.items()}] for i, f in entries]
     else:
         return None  # gone since the scan
     ttl = conn.pttl(key)
@@ -123,10 +127,22 @@ def restore(conn: redis.Redis, config: Config, path: Path) -> int:
         elif kind == "list" and value:
             pipe.delete(key)
             pipe.rpush(key, *value)
+        elif kind == "stream":
+            # Entries keep their ids (when they happened); those this Redis already has are skipped.
+            newest = conn.xrevrange(key, count=1)
+            after = _stream_id(_text(newest[0][0])) if newest else (0, 0)
+            for entry_id, fields in value:
+                if _stream_id(entry_id) > after:
+                    pipe.xadd(key, fields, id=entry_id)
         if ttl:
             pipe.pexpire(key, int(ttl))
     pipe.execute()
     return len(entries)
+
+
+def _stream_id(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
 
 
 def register(registry: Registry) -> None:

@@ -8,7 +8,6 @@ its deletions: the erasure and the neutral confirmation then happen together, or
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import redis
@@ -28,13 +27,13 @@ def _members(conn: redis.Redis, key: str) -> list[str]:
 
 
 def erase_line_state(conn: redis.Redis, pipe: Any, p: str, config: Config) -> None:
-    """Conversation, profile, rate counters, queued and in-flight replies, and delivery bookkeeping.
+    """Conversation, profile, queued and in-flight replies, and delivery bookkeeping (not the rate counter).
 
     The messages Twilio still holds for the person (their messages in, the replies sent) are
     deleted there by a job queued in the same transaction.
     """
     sids = _members(conn, keyspace.SENT_BY(p))
-    pipe.delete(*person_keys(p, time.time(), config.rate_limit_window), *(keyspace.SENT_SID(sid) for sid in sids))
+    pipe.delete(*person_keys(p), *(keyspace.SENT_SID(sid) for sid in sids))
     pipe.zrem(keyspace.OWED(), p)
     inbound = _members(conn, keyspace.INBOUND_BY(p))
     erasure.queue_forget(Queue(config.queue_name, connection=conn), [*sids, *inbound], pipe)

@@ -21,14 +21,14 @@ DELIVER_JOB = "samen_sms.line.replies.deliver"
 OUTBOX_TTL = 7 * 24 * 3600
 
 
-def person_keys(p: str, now: float, rate_window: int) -> list[str]:
-    """Every key that belongs to one person, named without a SCAN.
+def person_keys(p: str) -> list[str]:
+    """Every key that belongs to one person and goes with the delete word, named without a SCAN.
 
-    A rate counter lives at most one window past its last message, so only the current and the
-    previous window can exist. The delivery lock is left alone: it expires or is released by the
-    worker holding it, and deleting it could let two workers send at once.
+    The rate counter stays: erasing it would let a flood of delete words past the rate limit, and
+    it holds nothing but a count under the pseudonym, gone when its window ends. The delivery lock
+    is left alone too: it expires or is released by the worker holding it, and deleting it could
+    let two workers send at once.
     """
-    window = int(now // rate_window)
     return [
         keyspace.CONVERSATION(p),
         keyspace.PROFILE(p),
@@ -38,8 +38,6 @@ def person_keys(p: str, now: float, rate_window: int) -> list[str]:
         keyspace.TRIES(p),
         keyspace.SENT_BY(p),
         keyspace.INBOUND_BY(p),
-        keyspace.RATE(p, window),
-        keyspace.RATE(p, window - 1),
     ]
 
 
@@ -50,6 +48,7 @@ class Arrival:
     duplicate: bool
     visit: Visit
     count: int
+    codes: frozenset[str] = frozenset()  # which of the message's code-shaped words are live referral codes
 
 
 @dataclass(frozen=True)
@@ -111,8 +110,12 @@ class Store:
         self.queue = queue
         self.config = config
 
-    def arrive(self, message_sid: str, p: str, now: float | None = None) -> Arrival:
-        """Round trip 1: claim the MessageSid, read session and profile, count the message."""
+    def arrive(self, message_sid: str, p: str, now: float | None = None, candidates: tuple[str, ...] = ()) -> Arrival:
+        """Round trip 1: claim the MessageSid, read session and profile, count the message.
+
+        `candidates` are the message's words shaped like referral codes: which of them are live is
+        asked in the same round trip (one SMISMEMBER, only when there are any).
+        """
         now = time.time() if now is None else now
         counter = keyspace.RATE(p, int(now // self.config.rate_limit_window))
         pipe = self.conn.pipeline(transaction=False)
@@ -124,10 +127,13 @@ class Store:
         # The person's own MessageSids, so the delete word can reach Twilio's log (line.erasure).
         pipe.sadd(keyspace.INBOUND_BY(p), message_sid)
         pipe.expire(keyspace.INBOUND_BY(p), self.config.dedup_ttl)
-        claimed, session_raw, profile_raw, count, *_ = pipe.execute()
+        if candidates:
+            pipe.smismember(keyspace.LIVE_CODES(), list(candidates))
+        claimed, session_raw, profile_raw, count, _, _, _, *live = pipe.execute()
+        codes = frozenset(c for c, is_live in zip(candidates, live[0], strict=True) if is_live) if live else frozenset()
         session, profile = _json(session_raw), _json(profile_raw)
         visit = Visit(node=session.get("n"), locale=profile.get("l"), hint=session.get("h"))
-        return Arrival(duplicate=not claimed, visit=visit, count=int(count))
+        return Arrival(duplicate=not claimed, visit=visit, count=int(count), codes=codes)
 
     def release(self, message_sid: str) -> None:
         """Forget a claimed MessageSid, so Twilio's retry is answered after a failed second step."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import redis
 from flask import Blueprint, Response, abort, current_app, request
 
+from samen_sms.content import referral
 from samen_sms.content.engine import Message, script_locales, step
 from samen_sms.content.text import Said
 from samen_sms.core import keyspace
@@ -87,15 +88,16 @@ def inbound() -> Response:
 def _handle(rt: Runtime, msg: Inbound) -> Response:
     """Check in (round trip 1), one step of the engine, commit what it returned (round trip 2)."""
     p = rt.keys.pseudonym(msg.address.e164)
-    arrival = rt.store.arrive(msg.message_sid, p)
+    arrival = rt.store.arrive(msg.message_sid, p, candidates=referral.candidates(msg.said))
     if arrival.duplicate:
         metrics.outcome(msg.address.channel.value, "duplicate")
         return twiml.empty()
-    message = Message(msg.said, msg.address.channel, msg.num_media, arrival.count, rt.config.rate_limit_count)
+    limit = rt.config.rate_limit_count
+    message = Message(msg.said, msg.address.channel, msg.num_media, arrival.count, limit, arrival.codes)
     outcome = step(rt.content, arrival.visit, message)
     if outcome.store:
         pipe = rt.store.transaction()
-        rt.registry.apply(Change(pipe, rt.redis, p, msg.address, outcome, rt.keys, rt.config))
+        rt.registry.apply(Change(pipe, rt.redis, p, msg.address, outcome, rt.keys, rt.config, rt.content))
         rt.store.commit(p, outcome, rt.keys.seal(msg.address), msg.address.channel.value, pipe)
     metrics.outcome(msg.address.channel.value, "replied" if outcome.replies else "silent")
     return twiml.empty()
