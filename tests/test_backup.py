@@ -67,7 +67,7 @@ def test_export_then_import_into_a_new_redis_keeps_what_must_survive(
         # Operators' data: the mediator and their code, the account, the audit log with its times.
         assert conn.hkeys(keyspace.MEDIATORS()) == redis_conn.hkeys(keyspace.MEDIATORS())
         assert conn.smembers(keyspace.LIVE_CODES()) == redis_conn.smembers(keyspace.LIVE_CODES())
-        assert conn.hgetall(keyspace.CONSOLE_ACCOUNT("coordinator@example.org"))["role".encode()] == b"coordinator"
+        assert conn.hgetall(keyspace.CONSOLE_ACCOUNT("coordinator@example.org"))[b"role"] == b"coordinator"
         assert conn.xrange(keyspace.CONSOLE_AUDIT()) == redis_conn.xrange(keyspace.CONSOLE_AUDIT()) != []
         # One-time sign-in links are not moved: a new one is made on the new Redis.
         assert not list(conn.scan_iter(keyspace.CONSOLE_LINK("*")))
