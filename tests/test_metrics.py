@@ -71,7 +71,9 @@ def test_counts_by_channel_and_outcome_and_no_label_names_a_person(
         after_in = scrape(client)
         assert after_in[("samen_replies_owed", ())] == 2
         assert after_in[("samen_queue_depth", ())] == 2
-        LineWorker([rt.queue], connection=rt.redis).work(burst=True, with_scheduler=False, logging_level="WARNING")
+        LineWorker([rt.urgent_queue, rt.queue], connection=rt.redis).work(
+            burst=True, with_scheduler=False, logging_level="WARNING"
+        )
     after = scrape(client)
 
     def grew(name: str, **labels: str) -> float:

@@ -82,7 +82,7 @@ class RedisGauges(Collector):
         rt = self.rt
         up = GaugeMetricFamily("samen_redis_up", "Whether Redis answered this scrape")
         try:
-            depth, owed = rt.queue.count, rt.redis.zcard(keyspace.OWED())
+            depth, owed = rt.queue.count + rt.urgent_queue.count, rt.redis.zcard(keyspace.OWED())
             progress = GaugeMetricFamily(
                 "samen_announcement_messages", "An announcement's messages by state", labels=["broadcast", "state"]
             )
@@ -99,7 +99,7 @@ class RedisGauges(Collector):
             return
         up.add_metric([], 1)
         yield up
-        yield GaugeMetricFamily("samen_queue_depth", "Jobs waiting in the line's queue", value=depth)
+        yield GaugeMetricFamily("samen_queue_depth", "Jobs waiting in the line's queues (urgent included)", value=depth)
         yield GaugeMetricFamily("samen_replies_owed", "People owed a reply", value=owed)
         yield progress
 
