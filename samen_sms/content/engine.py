@@ -17,6 +17,7 @@ from typing import Any
 from samen_sms.content.catalogue import Catalogue
 from samen_sms.content.effects import Effect, Erase, Start, Stop
 from samen_sms.content.flow import LANGUAGE_NODE_TYPE, Flow, Node
+from samen_sms.content.languages import MORE_DIGIT, LanguageMenu, language_menu, language_order
 from samen_sms.content.text import Said, words
 from samen_sms.core.identity import Channel
 
@@ -35,11 +36,14 @@ class Lexicon:
 
     first_word: Mapping[str, tuple[str, str]]
     whole: Mapping[str, tuple[str, str]]
+    # Every language that has a keyword (سلام: Arabic, Farsi, Dari, Pashto), so the letters can choose.
+    speakers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, flow: Flow, catalogues: Mapping[str, Catalogue]) -> Lexicon:
         first: dict[str, tuple[str, str]] = {}
         whole: dict[str, tuple[str, str]] = {}
+        speakers: dict[str, tuple[str, ...]] = {}
         for locale in flow.languages:
             for action, keywords in catalogues[locale].keywords.items():
                 for keyword in keywords:
@@ -48,7 +52,20 @@ class Lexicon:
                         continue
                     table = whole if action in WHOLE_MESSAGE_ACTIONS else first
                     table.setdefault(folded, (action, locale))
-        return cls(first, whole)
+                    if locale not in speakers.get(folded, ()):
+                        speakers[folded] = (*speakers.get(folded, ()), locale)
+        return cls(first, whole, speakers)
+
+    def match(self, said: Said) -> tuple[str | None, str | None]:
+        """The keyword action a message means and its language (the likeliest that has the word)."""
+        found = self.whole.get(said.whole)
+        word = said.whole
+        if found is None and said.words:
+            found, word = self.first_word.get(said.words[0]), said.words[0]
+        if found is None:
+            return None, None
+        speakers = self.speakers.get(word, ())
+        return found[0], next((loc for loc in said.languages if loc in speakers), found[1])
 
 
 InputHandler = Callable[["Content", "Visit", "Message", str], "Outcome | None"]
@@ -91,20 +108,17 @@ class Content:
         return cls(flow, catalogues, Lexicon.build(flow, catalogues), handlers, dict(data or {}))
 
     def language_order(self, hint: str | None) -> list[str]:
-        """Languages as the language menu lists them: the hinted language or script first."""
-        order = list(self.flow.languages)
-        if not hint:
-            return order
-        first: list[str] = []
-        if hint in self.catalogues:
-            # A keyword's language first, then the others in its script (salam: Arabic, then Farsi).
-            first = [hint]
-            hint = self.catalogues[hint].script
-            if hint == "Latn":
-                # Most languages are written in Latin letters: that says nothing more.
-                return first + [loc for loc in order if loc != first[0]]
-        first += [loc for loc in order if self.catalogues[loc].script == hint and loc not in first]
-        return first + [loc for loc in order if loc not in first]
+        """Languages as the language menu lists them: the hinted language, then the rest of its script."""
+        return language_order(self.flow.languages, self.scripts, hint)
+
+    def language_menu(self, hint: str | None) -> LanguageMenu:
+        """The page of the language menu a hint shows."""
+        return language_menu(self.flow.languages, self.scripts, hint)
+
+    @property
+    def scripts(self) -> dict[str, str]:
+        """Each offered language's script."""
+        return {loc: cat.script for loc, cat in self.catalogues.items()}
 
 
 @dataclass(frozen=True)
@@ -171,18 +185,24 @@ def reply_locale(content: Content, visit: Visit, said: Said) -> str:
     if visit.locale in content.catalogues:
         return str(visit.locale)
     if visit.hint:
-        return content.language_order(visit.hint)[0]
+        return content.language_menu(visit.hint).shown[0]
     return script_locales(content, said)[0]
 
 
 def script_locales(content: Content, said: Said) -> list[str]:
-    """The languages written in the message's script (Arabic letters: Arabic and Farsi), else the first two."""
+    """The languages the message's letters suggest, likeliest first (Arabic letters: five), else the first two."""
     languages = content.flow.languages
     if said.script and said.script != "Latn":
-        same = [loc for loc in languages if content.catalogues[loc].script == said.script]
+        same = content.language_order(_letters_hint(content, said))
+        same = [loc for loc in same if content.catalogues[loc].script == said.script]
         if same:
             return same
     return list(languages[:2])
+
+
+def _letters_hint(content: Content, said: Said) -> str | None:
+    # The likeliest offered language the letters point to, else their script.
+    return next((loc for loc in said.languages if loc in content.catalogues), said.script)
 
 
 def _say(content: Content, visit: Visit, locale: str | None, said: Said, key: str) -> Outcome:
@@ -193,18 +213,14 @@ def _say(content: Content, visit: Visit, locale: str | None, said: Said, key: st
 def _respond(content: Content, visit: Visit, message: Message, locale: str | None) -> Outcome:
     flow = content.flow
     said, channel = message.said, message.channel
-    folded, whole = said.words, said.whole
+    whole = said.whole
 
     if channel is Channel.SMS and whole in TWILIO_STOP_WORDS:
         return Outcome(None, locale, locale or flow.languages[0], (), (Stop(),))
     if channel is Channel.SMS and whole in TWILIO_START_WORDS:
         return Outcome(visit.node, locale, locale or flow.languages[0], (), (Start(),), hint=visit.hint)
 
-    action, keyword_locale = (
-        content.lexicon.whole.get(whole)
-        or (content.lexicon.first_word.get(folded[0]) if folded else None)
-        or (None, None)
-    )
+    action, keyword_locale = content.lexicon.match(said)
     reply_in = locale or keyword_locale or script_locales(content, said)[0]
 
     if action in WHOLE_MESSAGE_ACTIONS:
@@ -228,13 +244,12 @@ def _respond(content: Content, visit: Visit, message: Message, locale: str | Non
         handled = content.inputs[here.input](content, visit, message, locale)
         if handled is not None:
             return handled
-    if number is not None:
-        options = _options(content, here, visit.hint)
-        if 1 <= number <= len(options):
-            chosen = options[number - 1]
-            if here.type == LANGUAGE_NODE_TYPE:
-                return _show(content, flow.main, chosen)
-            return _show(content, chosen, locale)
+    if number is not None and here.type == LANGUAGE_NODE_TYPE:
+        picked = _pick_language(content, visit, number, locale)
+        if picked is not None:
+            return picked
+    elif number is not None and 1 <= number <= len(here.options):
+        return _show(content, here.options[number - 1], locale)
     shown = here if (here.options or here.type == LANGUAGE_NODE_TYPE) else flow.node(here.back or flow.main)
     return Outcome(
         shown.name,
@@ -245,10 +260,16 @@ def _respond(content: Content, visit: Visit, message: Message, locale: str | Non
     )
 
 
-def _options(content: Content, node: Node, hint: str | None) -> list[str]:
-    if node.type == LANGUAGE_NODE_TYPE:
-        return content.language_order(hint)
-    return list(node.options)
+def _pick_language(content: Content, visit: Visit, number: int, locale: str | None) -> Outcome | None:
+    # A digit on the language menu: a language of the page shown, or 9 for the other page.
+    menu = content.language_menu(visit.hint)
+    chosen = menu.choice(number)
+    if chosen is not None:
+        return _show(content, content.flow.main, chosen)
+    if number == MORE_DIGIT and menu.more is not None:
+        shown = locale or menu.shown[0]
+        return Outcome(content.flow.language, locale, shown, (("languages", menu.more),), hint=menu.more)
+    return None
 
 
 def _screen(content: Content, node: str, hint: str | None = None) -> Ref:
@@ -259,20 +280,18 @@ def _screen(content: Content, node: str, hint: str | None = None) -> Ref:
 
 def _show(content: Content, node: str, locale: str) -> Outcome:
     effect = content.flow.nodes[node].effect
-    return Outcome(node, locale, locale, (_screen(content, node),), (effect,) if effect else ())
+    # The language menu opens on the person's own script (a Farsi reader finds Dari beside it).
+    hint = locale if content.flow.nodes[node].type == LANGUAGE_NODE_TYPE else None
+    return Outcome(node, locale, locale, (_screen(content, node, hint),), (effect,) if effect else (), hint=hint)
 
 
 def _choose_language(content: Content, visit: Visit, said: Said, keyword_locale: str | None) -> Outcome:
     flow = content.flow
-    if visit.node == flow.language:
-        number = said.digit
-        order = content.language_order(visit.hint)
-        if number is not None and 1 <= number <= len(order):
-            chosen = order[number - 1]
-            return _show(content, flow.main, chosen)
-    hint = keyword_locale or said.script
-    if hint == "Latn":
-        hint = None
+    if visit.node == flow.language and said.digit is not None:
+        picked = _pick_language(content, visit, said.digit, None)
+        if picked is not None:
+            return picked
+    hint = keyword_locale or _letters_hint(content, said)
     first = content.language_order(hint)[0]
     return Outcome(
         flow.language,

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from samen_sms.content.catalogue import placeholders
 from samen_sms.content.directory import Directory, Service
 from samen_sms.content.engine import Content, Ref
+from samen_sms.content.languages import MORE_DIGIT
 from samen_sms.content.optin import ALL_NL
 from samen_sms.content.places import Places
 from samen_sms.core.identity import Channel
@@ -63,12 +64,9 @@ class Renderer:
         if kind == "msg":
             return self.message(locale, name, channel)
         if kind == "greeting":
-            # Before a language is chosen: greet in each language of the script the first
-            # message showed (Arabic letters: Arabic and Farsi), so a Dari reader is greeted too.
-            order = self.content.language_order(name or None)
-            scripts = {loc: self.content.catalogues[loc].script for loc in order}
-            same = [loc for loc in order if scripts[loc] == scripts[order[0]] != "Latn"] or order[:1]
-            return "\n".join(self.message(loc, flow.greeting, channel) for loc in same)
+            # Before a language is chosen: greet in the likeliest language only; the menu below
+            # names every language of the script in its own words (five greetings would cost 2 SMS).
+            return self.message(self.content.language_menu(name or None).shown[0], flow.greeting, channel)
         if kind == "region":
             # The region someone chose for announcements, named in their language.
             if name == ALL_NL:
@@ -76,9 +74,11 @@ class Renderer:
             region = self.content.data["regions"].get(name, name)
             return self.message(locale, "subscribe.region_named", channel, region=region)
         if kind == "languages":
-            order = self.content.language_order(name or None)
+            menu = self.content.language_menu(name or None)
             lines = [self.message(locale, flow.choose_language, channel)]
-            lines += [f"{i} {self.content.catalogues[loc].name}" for i, loc in enumerate(order, 1)]
+            lines += [f"{i} {self.content.catalogues[loc].name}" for i, loc in enumerate(menu.shown, 1)]
+            if menu.more is not None:
+                lines.append(f"{MORE_DIGIT} {self.message(locale, flow.messages['more_languages'], channel)}")
             lines.append(self.message(locale, flow.footer, channel))
             return "\n".join(lines)
         if kind == "menu":

@@ -39,6 +39,15 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
 
 
+def _languages(env: Mapping[str, str]) -> tuple[str, ...]:
+    # SAMEN_LANGUAGES: the language codes the line offers, comma-separated; empty means every one.
+    raw = env.get("SAMEN_LANGUAGES", "").replace(",", " ").split()
+    for code in raw:
+        if not (2 <= len(code) <= 3 and code.isascii() and code.isalpha() and code.islower()):
+            raise ConfigError(f"SAMEN_LANGUAGES must list language codes such as nl,en,ar, not {code!r}")
+    return tuple(dict.fromkeys(raw))
+
+
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name, "").strip()
     if not raw:
@@ -83,6 +92,8 @@ class Config:
     worker_ttl: int = 40
     sweep_interval: int = 20
     whatsapp_templates: Path | None = None
+    # Languages the line offers (codes from flows/main.toml); empty: every language the flow has.
+    languages: tuple[str, ...] = ()
     flows_dir: Path = field(default=ROOT / "flows")
     messages_dir: Path = field(default=ROOT / "messages")
     data_dir: Path = field(default=ROOT / "data")
@@ -153,6 +164,7 @@ class Config:
             sweep_interval=_int(env, "SAMEN_SWEEP_INTERVAL", 20),
             instance_dir=instance_dir,
             whatsapp_templates=Path(env["SAMEN_WHATSAPP_TEMPLATES"]) if env.get("SAMEN_WHATSAPP_TEMPLATES") else None,
+            languages=_languages(env),
         )
         if cfg.workers < 1 or cfg.worker_ttl < 5 or cfg.sweep_interval < 1:
             raise ConfigError("SAMEN_WORKERS, SAMEN_WORKER_TTL (5 s or more) and SAMEN_SWEEP_INTERVAL must be positive")
