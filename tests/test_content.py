@@ -18,18 +18,25 @@ from samen_sms.content.text import digit_value, dominant_script, fold, words
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
 
-LANGUAGES = ["nl", "en", "ar", "fa", "ti", "tr", "uk", "so"]
+LANGUAGES = ["nl", "en", "ar", "fa", "prs", "ps", "ckb", "ti", "am", "tr", "uk", "ru", "so", "fr", "es"]
 SCRIPTS = {
     "nl": "Latn",
     "en": "Latn",
     "ar": "Arab",
     "fa": "Arab",
+    "prs": "Arab",
+    "ps": "Arab",
+    "ckb": "Arab",
     "ti": "Ethi",
+    "am": "Ethi",
     "tr": "Latn",
     "uk": "Cyrl",
+    "ru": "Cyrl",
     "so": "Latn",
+    "fr": "Latn",
+    "es": "Latn",
 }
-# Written in GSM-7 only, so a screen costs at most 3 SMS (Turkish needs UCS-2 letters).
+# Written in GSM-7 only, so a screen costs at most 3 SMS (Turkish, French and Spanish need UCS-2 letters).
 GSM7_LANGUAGES = ["nl", "en", "so"]
 BUILTIN_EFFECTS = {"stop": Stop(), "start": Start(), "delete": Erase()}
 ACTIONS = ["menu", "help", "language", "share", "sessions", "sessions_stop", "stop", "start", "delete"]
@@ -43,6 +50,13 @@ REVEALING = {
     "tr": ["şiddet", "siddet", "istismar", "taciz", "tecavüz", "tecavuz", "saldırı"],
     "uk": ["насильств", "насилл", "зґвалт", "напад", "кривдж"],
     "so": ["xadgudub", "rabshad", "kufsi", "tacadi", "faraxumeyn"],
+    "prs": ["خشونت", "آزار", "تجاوز", "لت و کوب"],
+    "ps": ["تاوتریخوال", "تېری", "جنسي ځورون", "تجاوز"],
+    "ckb": ["توندوتیژ", "دەستدرێژ", "ئازاردان", "لاقەکردن"],
+    "am": ["ጥቃት", "ሁከት", "መድፈር", "በደል"],
+    "ru": ["насили", "изнасил", "домогат", "нападени", "побо"],
+    "fr": ["violence", "viol ", "abus", "agression", "maltrait"],
+    "es": ["violencia", "violación", "violacion", "abuso", "agresión", "agresion", "maltrato"],
 }
 PREVIEW = 40
 
@@ -92,13 +106,14 @@ def test_a_catalogue_missing_a_key_does_not_load(tmp_path: Path) -> None:
     ("first_message", "first"),
     [
         ("ሓበሬታ ደልየ", ["ti"]),
-        ("Здравствуйте", ["uk"]),
+        ("Здравствуйте", ["ru", "uk"]),
         ("اريد معلومات", ["ar", "fa"]),
         ("سلام", ["ar", "fa"]),
         ("Merhaba", ["tr"]),
         ("Привіт", ["uk"]),
         ("Salaan", ["so"]),
-        ("good morning", ["nl", "en"]),
+        ("good morning", ["en", "nl"]),
+        ("1", ["nl", "en"]),
     ],
 )
 def test_the_first_message_script_puts_its_languages_first(
