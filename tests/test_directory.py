@@ -35,7 +35,7 @@ verified = 2026-01-01
 
 @pytest.fixture(scope="module")
 def places() -> Places:
-    return load_places(DATA / "nl-municipalities.csv")
+    return load_places(DATA / "nl-municipalities.csv", DATA / "nl-postcodes.csv")
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +97,8 @@ def test_the_shipped_directory_is_fresh_today(capsys: pytest.CaptureFixture[str]
         ("sudwest fryslan", "GM1900"),
         ("Zuidwest-Friesland", "GM1900"),
         ("leidschendam voorburg", "GM1916"),
-        ("Hengelo", "GM0164"),
+        ("Hengelo (O.)", "GM0164"),
+        ("Hengelo (Gld)", "GM1876"),
         ("Nuenen", "GM0820"),
     ],
 )
@@ -108,7 +109,8 @@ def test_place_names_are_recognised_in_the_forms_people_type(places: Places, typ
 
 def test_unknown_and_ambiguous_places_are_not_guessed(places: Places) -> None:
     assert places.find("Atlantis") is None
-    assert places.find("Bergen") is None  # Bergen (NH.) and Bergen (L.)
+    assert places.find("Bergen") is None  # Bergen (NH.) and Bergen (L.): the line asks which
+    assert places.find("Hengelo") is None  # Hengelo (O.) and Hengelo (Gld), in Bronckhorst
     assert place_key("'s-Hertogenbosch") == "hertogenbosch"
     assert len(places.by_code) == 342
 
@@ -137,7 +139,7 @@ def test_a_place_shows_its_own_entries_beside_the_national_ones(renderer: Render
     outcome = step(content, Visit(node="services_place", locale="en"), Message.of("amsterdam", Channel.SMS))
     assert outcome.replies == (("services", "GM0363"),)  # the code, never what was typed
     text = local_renderer.render("en", outcome.replies, Channel.SMS)
-    assert text.startswith("Near Amsterdam:\nKliniek Oost 0800-0000")
+    assert text.startswith("Near Amsterdam, region Amsterdam-Amstelland:\nKliniek Oost 0800-0000")
     assert text.index("Kliniek Oost") < text.index("Veilig Thuis 0800-2000")
 
     dutch = local_renderer.render("nl", outcome.replies, Channel.SMS)

@@ -174,11 +174,21 @@ def _regions(value: Any, places: Places, regions: Mapping[str, str]) -> list[str
         elif code not in regions:
             found = places.find_region(item)
             if found is None:
-                raise SessionFileError(f"field 'regions': {item!r} is not a safety region code or a known place")
+                raise SessionFileError(f"field 'regions': {_not_a_region(item, places)}")
             code = found
         if code not in out:
             out.append(code)
     return out
+
+
+def _not_a_region(item: str, places: Places) -> str:
+    # A name several municipalities share (Hoorn, Bergen) is named with the regions to choose from.
+    known = places.exact(item)
+    if known is None:
+        return f"{item!r} is not a safety region code or a known place"
+    choices = sorted({(places.by_code[c].region_code, places.by_code[c].region) for c in known.codes})
+    listed = ", ".join(f"{code} ({name})" for code, name in choices)
+    return f"{item!r} is a place in more than one region: write one of {listed}"
 
 
 def add(conn: redis.Redis, session: InfoSession, pipe: Any) -> InfoSession:

@@ -39,6 +39,8 @@ class Catalogue:
     messages: Mapping[str, Text]
     keywords: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     yes: tuple[str, ...] = ()  # words that mean yes (`[answers] yes`), as written
+    # Municipality code -> the city's name as this language's readers write it (`[places]`).
+    places: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def placeholders(template: str) -> set[str]:
@@ -81,6 +83,10 @@ def load_catalogue(path: Path) -> Catalogue:
     yes = raw.get("answers", {}).get("yes", [])
     if not isinstance(yes, list) or not all(isinstance(word, str) for word in yes):
         raise CatalogueError(f"{path.name}: answers.yes must be a list of words")
+    places = raw.get("places", {})
+    for code, names in places.items():
+        if not isinstance(names, list) or not names or not all(isinstance(name, str) and name for name in names):
+            raise CatalogueError(f"{path.name}: places.{code} must be a list of names")
     return Catalogue(
         locale=locale,
         name=str(meta["name"]),
@@ -91,6 +97,7 @@ def load_catalogue(path: Path) -> Catalogue:
         messages=_flatten(locale, raw.get("messages", {})),
         keywords=keywords,
         yes=tuple(yes),
+        places={str(code): tuple(names) for code, names in places.items()},
     )
 
 

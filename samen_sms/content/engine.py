@@ -3,7 +3,8 @@
 Every decision about what to answer is made here, on the message's text read once (`Said`): the
 rate-limit notice, the answer to a voice note or photo, the language of a reply before one was
 chosen. A reply is a list of references (`("msg", key)`, `("menu", node)`, `("languages", hint)`,
-`("greeting", hint)`, `("services", municipality code)`, `("region", code)`), not text: the worker
+`("greeting", hint)`, `("services", municipality code)`, `("region", code)`, `("place_pick", key of a
+name in the place data)`), not text: the worker
 renders them in the reply's language, so neither Redis nor a job ever holds reply text, and nothing
 of what the person typed leaves this function. What else should happen is a typed `Effect`.
 """

@@ -1,16 +1,20 @@
-"""Reading the content at start: the flow, the catalogues, places, the directory; all checked before use."""
+"""Reading the content at start: the flow, the catalogues, places, the directory; all checked before use.
+
+Places: the municipalities, their postcodes and villages (`data/`), and the cities' names as each
+catalogue's readers write them (`[places]`), refused at start if one names an unknown municipality.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
 
-from samen_sms.content import optin
+from samen_sms.content import optin, placeinput
 from samen_sms.content.catalogue import Catalogue, CatalogueError, load_catalogues
 from samen_sms.content.directory import Directory, DirectoryError, load_directory
 from samen_sms.content.engine import Content
 from samen_sms.content.flow import Flow, Node, load_flow
-from samen_sms.content.places import load_places, place_input
+from samen_sms.content.places import load_places
 from samen_sms.core.config import Config
 
 
@@ -19,12 +23,17 @@ def load_content(config: Config) -> Content:
     flow = load_flow(config.flows_dir / "main.toml")
     catalogues = load_catalogues(config.messages_dir, list(flow.languages))
     flow, catalogues = offered(flow, catalogues, config.languages)
-    places = load_places(config.data_dir / "nl-municipalities.csv")
+    written: dict[str, list[str]] = {}
+    for catalogue in catalogues.values():
+        for code, names in catalogue.places.items():
+            written.setdefault(code, []).extend(names)
+    data_dir = config.data_dir
+    places = load_places(data_dir / "nl-municipalities.csv", data_dir / "nl-postcodes.csv", written)
     directory = load_directory(config.data_dir / "services.toml", places.by_code)
     _check_directory(directory, flow.nodes.values(), catalogues[flow.languages[0]])
     data = {"directory": directory, "places": places}
     data["regions"] = places.regions
-    return Content.build(flow, catalogues, inputs={"place": place_input, **optin.INPUTS}, data=data)
+    return Content.build(flow, catalogues, inputs={**placeinput.INPUTS, **optin.INPUTS}, data=data)
 
 
 def offered(

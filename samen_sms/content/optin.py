@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from samen_sms.content.effects import ConsentHow, OptIn, Rsvp
 from samen_sms.content.engine import Content, InputHandler, Message, Outcome, Visit
+from samen_sms.content.placeinput import ask, picked, said_yes
 from samen_sms.content.places import Places
-from samen_sms.content.text import Said, words
+from samen_sms.content.text import Said
 
 ALL_NL = "NL"
 REGION_NODE = "subscribe_region"
+REGION_PICK_NODE = "subscribe_region_pick"
 CONFIRM_NODE = "subscribe_confirm"
 REPLY_NODE = "announce_reply"
 LEFT_NODE = "subscribe_left"
@@ -23,23 +25,41 @@ LEFT_NODE = "subscribe_left"
 def _is_yes(content: Content, said: Said, locale: str) -> ConsentHow | None:
     if said.digit == 1:
         return ConsentHow.DIGIT
-    yes = {" ".join(words(word)) for word in content.catalogues[locale].yes}
-    return ConsentHow.WORD if said.whole in yes else None
+    return ConsentHow.WORD if said_yes(content, said, locale) else None
+
+
+def _ask_consent(region: str, locale: str) -> Outcome:
+    return Outcome(CONFIRM_NODE, locale, locale, (("region", region), ("menu", CONFIRM_NODE)), hint=region)
 
 
 def choose_region(content: Content, visit: Visit, message: Message, locale: str) -> Outcome | None:
-    """A place name (or 1 for the whole country) -> ask for consent, with the region remembered."""
+    """A place (or 1 for the whole country) -> ask for consent, with the region remembered.
+
+    A postcode, a place or a region names its region; a near miss, or a name in two regions, is
+    asked about first.
+    """
     number = message.said.digit
     if number is not None:
-        region = ALL_NL if number == 1 else None
-    else:
+        return _ask_consent(ALL_NL, locale) if number == 1 else None
+    places: Places = content.data["places"]
+    region = places.find_region(message.said)
+    if region is not None:
+        return _ask_consent(region, locale)
+    found = places.read(message.said)
+    if found is not None:
+        return ask(found, REGION_PICK_NODE, locale)
+    return Outcome(REGION_NODE, locale, locale, (("msg", "subscribe.unknown_place"), ("menu", REGION_NODE)))
+
+
+def pick_region(content: Content, visit: Visit, message: Message, locale: str) -> Outcome | None:
+    """The answer to "did you mean" or "which one" at the region prompt; other text is a new place."""
+    code = picked(content, visit, message, locale)
+    if code:
         places: Places = content.data["places"]
-        region = places.find_region(message.said)
-    if region is None:
-        if number is not None:
-            return None
-        return Outcome(REGION_NODE, locale, locale, (("msg", "subscribe.unknown_place"), ("menu", REGION_NODE)))
-    return Outcome(CONFIRM_NODE, locale, locale, (("region", region), ("menu", CONFIRM_NODE)), hint=region)
+        return _ask_consent(places.by_code[code].region_code, locale)
+    if message.said.digit is not None:
+        return None
+    return choose_region(content, visit, message, locale)
 
 
 def confirm(content: Content, visit: Visit, message: Message, locale: str) -> Outcome | None:
@@ -63,6 +83,7 @@ def reply_to_announcement(content: Content, visit: Visit, message: Message, loca
 
 INPUTS: dict[str, InputHandler] = {
     "subscribe_region": choose_region,
+    "subscribe_region_pick": pick_region,
     "subscribe_consent": confirm,
     "announce_reply": reply_to_announcement,
 }

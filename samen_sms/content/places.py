@@ -1,15 +1,30 @@
-"""Dutch municipalities (`data/nl-municipalities.csv`) and recognising the place name someone texts."""
+"""Dutch municipalities, their places and postcodes, and recognising the place someone texts.
+
+A message is read as a postcode (`1012`, `1012 AB`), then as a name (a municipality, a village, a
+city as its community writes it), then as a near miss of a name (rapidfuzz). Every answer names
+municipalities by CBS code and names by their key in this data, never by what was typed.
+"""
 
 from __future__ import annotations
 
+import bisect
 import csv
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from samen_sms.content.engine import Content, Message, Outcome, Visit
-from samen_sms.content.text import Said, fold, strip_edges
+from rapidfuzz import fuzz, process
+
+from samen_sms.content.postcodes import PlaceDataError, Postcodes, load_postcodes
+from samen_sms.content.text import Said, dominant_script, fold, strip_edges
+
+# fuzz.ratio is 100 * (1 - Indel distance / both lengths): one letter dropped from a 9-letter name
+# (Amsterdm) scores 94, two changes in 8 letters (Neimegen) 88; the everyday words in
+# tests/test_places.py (okay, thanks, dank je) find no name at 85.
+GUESS_CUTOFF = 85
+GUESS_MIN_LETTERS = 4  # shorter texts (nee, ok, ja) are too close to too many villages (Nes, Ee)
 
 
 @dataclass(frozen=True)
@@ -22,8 +37,33 @@ class Place:
     region_code: str
 
 
+@dataclass(frozen=True)
+class Name:
+    """A name as this data writes it, and the municipalities it may mean (the likeliest first)."""
+
+    shown: str
+    codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a message was read as: the key of a known name ("" for a postcode) and its municipalities.
+
+    `sure` is False for a near miss, which the person confirms before it is used.
+    """
+
+    key: str
+    codes: tuple[str, ...]
+    sure: bool
+
+    @property
+    def settled(self) -> bool:
+        """One municipality, surely: nothing left to ask."""
+        return self.sure and len(self.codes) == 1
+
+
 def place_key(text: str) -> str:
-    """The form place names are compared in: no case, accents, `'s-`, hyphens or `(NH.)`."""
+    """The form place names are compared in: no case, accents, `'s-`, hyphens or brackets."""
     return _key(fold(text))
 
 
@@ -33,73 +73,134 @@ def _compared(text: Said | str) -> str:
 
 
 def _key(folded: str) -> str:
-    folded = re.sub(r"\(.*?\)", " ", folded)
     folded = re.sub(r"^['\u2019`]?s[-\s]+", "", strip_edges(folded.strip()))
-    folded = re.sub(r"[-'\u2019`.,/]+", " ", folded)
+    folded = re.sub(r"[-'\u2019`.,/()]+", " ", folded)
     return " ".join(folded.split())
 
 
 @dataclass(frozen=True)
 class Places:
-    """Every municipality by code, and every name it goes by in its compared form."""
+    """Every municipality by code, every name it and its places go by, and every postcode."""
 
     by_code: dict[str, Place]
-    by_key: dict[str, str]
+    names: dict[str, Name]
+    postcodes: Postcodes
     regions: dict[str, str]
+    keys: tuple[str, ...]  # the names' keys, shortest first, for the fuzzy matcher
+    lengths: tuple[int, ...]  # the length of each of `keys`
+
+    def exact(self, text: Said | str) -> Found | None:
+        """A postcode or a name exactly as known (after folding), else None."""
+        code = self.postcodes.find(text.folded if isinstance(text, Said) else fold(text))
+        if code:
+            return Found("", (code,), True)
+        key = _compared(text)
+        name = self.names.get(key)
+        return Found(key, name.codes, True) if name else None
+
+    def guess(self, said: Said) -> Found | None:
+        """The known name a message most nearly spells, if near enough to ask about, else None."""
+        key = _compared(said)
+        if sum(ch.isalpha() for ch in key) < GUESS_MIN_LETTERS:
+            return None
+        # A name much shorter or longer than the text cannot reach the cut-off: compare only the rest.
+        low = bisect.bisect_left(self.lengths, len(key) * GUESS_CUTOFF / (200 - GUESS_CUTOFF))
+        high = bisect.bisect_right(self.lengths, len(key) * (200 - GUESS_CUTOFF) / GUESS_CUTOFF)
+        near = self.keys[low:high]
+        best = process.extractOne(key, near, scorer=fuzz.ratio, processor=None, score_cutoff=GUESS_CUTOFF)
+        if best is None:
+            return None
+        return Found(best[0], self.names[best[0]].codes, False)
+
+    def read(self, said: Said) -> Found | None:
+        """A message as a postcode, a name, or a near miss of a name; None if it is none of these."""
+        return self.exact(said) or self.guess(said)
 
     def find(self, text: Said | str) -> Place | None:
-        """The municipality a message (or an operator's text) names, else None (unknown, or Bergen NH. or L.)."""
-        code = self.by_key.get(_compared(text))
-        return self.by_code[code] if code else None
+        """The one municipality a message (or an operator's text) names, else None (unknown, or Bergen)."""
+        found = self.exact(text)
+        return self.by_code[found.codes[0]] if found and found.settled else None
 
     def find_region(self, text: Said | str) -> str | None:
-        """The safety region code of the municipality or region a message names, else None."""
-        place = self.find(text)
-        if place:
-            return place.region_code
+        """The safety region of the place or region a message names, if only one, else None."""
+        found = self.exact(text)
+        if found:
+            return self.region_of(found.codes)
         key = _compared(text)
         return next((code for code, name in self.regions.items() if place_key(name) == key), None)
 
+    def region_of(self, codes: Iterable[str]) -> str | None:
+        """The one safety region these municipalities share, else None."""
+        regions = {self.by_code[code].region_code for code in codes}
+        return regions.pop() if len(regions) == 1 else None
 
-def load_places(path: Path) -> Places:
-    """Read the municipalities file; a name two places share recognises neither."""
+    def shown(self, key: str) -> str:
+        """A known name as a reply shows it, with its municipality when that is called otherwise."""
+        name = self.names[key]
+        if len(name.codes) > 1:
+            return name.shown
+        municipality = self.by_code[name.codes[0]].name
+        same = place_key(municipality) in (key, place_key(name.shown))
+        if same:
+            return name.shown
+        return f"{name.shown}, {municipality}" if "(" in name.shown else f"{name.shown} ({municipality})"
+
+
+class _Index:
+    # Names in the order they are added: a municipality's own names first, so its code leads.
+    def __init__(self) -> None:
+        self.names: dict[str, Name] = {}
+
+    def add(self, name: str, codes: Iterable[str]) -> None:
+        # Bergen (NH.) is also just Bergen; a dict, not a set, keeps the order the same every run.
+        forms = dict.fromkeys((name, re.sub(r"\(.*?\)", " ", name)))
+        for form in forms:
+            key = place_key(form)
+            if not key:
+                continue
+            known = self.names.get(key)
+            if known is None:
+                self.names[key] = Name(" ".join(_plain(form).split()), tuple(codes))
+            else:
+                more = tuple(code for code in codes if code not in known.codes)
+                self.names[key] = Name(known.shown, known.codes + more)
+
+
+def load_places(
+    path: Path, postcodes: Path | None = None, written: Mapping[str, Iterable[str]] | None = None
+) -> Places:
+    """Read the municipalities, their places and postcodes, and names in other scripts (code -> names)."""
     by_code: dict[str, Place] = {}
-    by_key: dict[str, str] = {}
     regions: dict[str, str] = {}
-    shared: set[str] = set()
+    index = _Index()
     with path.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             code = row["gm_code"]
             shown = _plain(row["display_name"] or row["name"])
-            by_code[code] = Place(code, shown, row["safety_region_name"], row["safety_region_code"])
-            regions[row["safety_region_code"]] = row["safety_region_name"]
-            names = {row["name"], row["display_name"], *row["also_known_as"].split("|")}
+            region = _plain(row["safety_region_name"])
+            by_code[code] = Place(code, shown, region, row["safety_region_code"])
+            regions[row["safety_region_code"]] = region
+            names = [row["display_name"], row["name"], *row["also_known_as"].split("|")]
             # "Nuenen, Gerwen en Nederwetten" is called Nuenen.
-            names |= {name.split(",")[0] for name in names if "," in name}
-            for name in names:
-                key = place_key(name)
-                if not key:
-                    continue
-                if by_key.get(key, code) != code:
-                    shared.add(key)
-                by_key[key] = code
-    for key in shared:
-        del by_key[key]
-    return Places(by_code, by_key, regions)
+            names += [name.split(",")[0] for name in names if "," in name]
+            for name in filter(None, names):
+                index.add(name, (code,))
+    codes = load_postcodes(postcodes, by_code) if postcodes else Postcodes({}, {})
+    for place, where in codes.places.items():
+        index.add(place, where)
+    for code, spellings in (written or {}).items():
+        if code not in by_code:
+            raise PlaceDataError(f"names are given for {code!r}, which is not a municipality")
+        for spelling in spellings:
+            index.add(spelling, (code,))
+    keys = tuple(sorted(index.names, key=len))
+    return Places(by_code, index.names, codes, regions, keys, tuple(len(key) for key in keys))
 
 
 def _plain(name: str) -> str:
-    # Sudwest-Fryslan without accents keeps a Dutch or English reply in GSM-7 (one SMS, not three).
+    # Sudwest-Fryslan without accents keeps a Dutch or English reply in GSM-7 (one SMS, not three);
+    # other scripts keep their marks (Лейден is not Леиден).
+    if dominant_script(name) != "Latn":
+        return name
     decomposed = unicodedata.normalize("NFKD", name)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-def place_input(content: Content, visit: Visit, message: Message, locale: str) -> Outcome | None:
-    """A place name typed at a place node: that place's services beside the national ones.
-
-    An unknown place still gets the national ones. Only the municipality code goes into the reply
-    reference, never what the person typed.
-    """
-    places: Places = content.data["places"]
-    place = places.find(message.said)
-    return Outcome(visit.node, locale, locale, (("services", place.code if place else ""),))

@@ -95,6 +95,8 @@ class Renderer:
             return "\n".join(lines)
         if kind == "services":
             return self._place(locale, name, channel)
+        if kind == "place_pick":
+            return self._pick(locale, name, channel)
         raise ValueError(f"unknown reply part {kind!r}")
 
     def service(self, locale: str, service: Service, channel: Channel) -> str:
@@ -117,7 +119,8 @@ class Renderer:
         return f"{service.name} {contact}\n{self.message(locale, service.purpose, channel)} ({comma.join(facts)})"
 
     def _place(self, locale: str, code: str, channel: Channel) -> str:
-        # A place screen: the services of the municipality ("" when unknown), then the national ones.
+        # A place screen: the services of the municipality ("" when unknown), then the national ones;
+        # it names the municipality and region understood, so a wrong guess is seen at once.
         directory: Directory = self.content.data["directory"]
         places: Places = self.content.data["places"]
         place = places.by_code.get(code)
@@ -125,11 +128,29 @@ class Renderer:
         if place is None:
             lines = [self.message(locale, "services.place_unknown", channel)]
         elif local:
-            lines = [self.message(locale, "services.place_local", channel, place=place.name)]
+            lines = [self.message(locale, "services.place_local", channel, place=place.name, region=place.region)]
             lines += [self.service(locale, s, channel) for s in local]
             lines.append(self.message(locale, "services.everywhere", channel))
         else:
-            lines = [self.message(locale, "services.place_none", channel, place=place.name)]
+            lines = [self.message(locale, "services.place_none", channel, place=place.name, region=place.region)]
         lines += [f"{s.name} {s.contact()}" for s in directory.national_summary()]
         lines.append(self.message(locale, self.content.flow.footer, channel))
+        return "\n".join(lines)
+
+    def _pick(self, locale: str, key: str, channel: Channel) -> str:
+        # "Did you mean Hoofddorp (Haarlemmermeer)? 1 Yes", or "Which Bergen? 1 Bergen (NH.), <region> 2 ..."
+        places: Places = self.content.data["places"]
+        name = places.names.get(key)
+        footer = self.message(locale, self.content.flow.footer, channel)
+        if name is None:
+            return "\n".join((self.message(locale, self.content.flow.not_understood, channel), footer))
+        if len(name.codes) == 1:
+            lines = [self.message(locale, "where.did_you_mean", channel, place=places.shown(key))]
+            lines.append(f"1 {self.message(locale, 'where.yes', channel)}")
+        else:
+            comma = _COMMA.get(self.content.catalogues[locale].script, ", ")
+            lines = [self.message(locale, "where.which", channel, place=name.shown)]
+            choices = (places.by_code[code] for code in name.codes)
+            lines += [f"{i} {place.name}{comma}{place.region}" for i, place in enumerate(choices, 1)]
+        lines.append(footer)
         return "\n".join(lines)

@@ -61,7 +61,7 @@ def budget(catalogue: Catalogue) -> int:
 
 
 def screens(content: Content, locale: str) -> Iterator[tuple[str, tuple[Ref, ...]]]:
-    """Every reply the line can send in a language, as reference lists: each node and place screen.
+    """Every reply the line can send in a language, as reference lists: each node, place and place question.
 
     First contact is the reply to a hello in that language (its own language and script first).
     """
@@ -77,6 +77,18 @@ def screens(content: Content, locale: str) -> Iterator[tuple[str, tuple[Ref, ...
         for code in local or ["GM0363"]:
             yield f"place {code}", (("services", code),)
         yield "place unknown", (("services", ""),)
+    places = content.data.get("places")
+    if places is not None:
+        # The longest of each: a municipality and region named, a near miss, a numbered choice.
+        longest = max(places.by_code.values(), key=lambda p: len(p.name) + len(p.region))
+        yield f"place {longest.code}", (("services", longest.code),)
+        single = [key for key, name in places.names.items() if len(name.codes) == 1]
+        yield "did you mean", (("place_pick", max(single, key=lambda key: len(places.shown(key)))),)
+
+        def choice(key: str) -> int:
+            return sum(len(places.by_code[c].name) + len(places.by_code[c].region) for c in places.names[key].codes)
+
+        yield "which one", (("place_pick", max(places.names, key=choice)),)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,71 @@
+"""The place prompts' input handlers: a postcode, a name or a near miss typed, and the step that settles it.
+
+A near miss ("Amsterdm") is confirmed with 1 or a yes word; a name in more than one municipality
+(Bergen, Hoorn) is a numbered choice. The conversation's hint remembers the key of the name in the
+place data that is being asked about, never what the person typed.
+"""
+
+from __future__ import annotations
+
+from samen_sms.content.engine import Content, Message, Outcome, Visit
+from samen_sms.content.places import Found, Places
+from samen_sms.content.text import Said, words
+
+PLACE_NODE = "services_place"
+PLACE_PICK_NODE = "services_place_pick"
+
+
+def said_yes(content: Content, said: Said, locale: str) -> bool:
+    """Whether the whole message is one of the language's yes words (`[answers] yes`)."""
+    return said.whole in {" ".join(words(word)) for word in content.catalogues[locale].yes}
+
+
+def ask(found: Found, node: str, locale: str) -> Outcome:
+    """Ask whether a near miss was meant (1 yes), or which municipality a shared name means."""
+    return Outcome(node, locale, locale, (("place_pick", found.key),), hint=found.key)
+
+
+def picked(content: Content, visit: Visit, message: Message, locale: str) -> str | None:
+    """The municipality chosen at a pick step: a number from its list, or yes to a single near miss."""
+    places: Places = content.data["places"]
+    name = places.names.get(visit.hint or "")
+    if name is None:
+        return None
+    number = message.said.digit
+    if number is not None:
+        return name.codes[number - 1] if 1 <= number <= len(name.codes) else None
+    if len(name.codes) == 1 and said_yes(content, message.said, locale):
+        return name.codes[0]
+    return None
+
+
+def _services(code: str, locale: str) -> Outcome:
+    # Only the municipality code goes into the reply reference ("" for a place not known).
+    return Outcome(PLACE_NODE, locale, locale, (("services", code),))
+
+
+def place_input(content: Content, visit: Visit, message: Message, locale: str) -> Outcome | None:
+    """A place typed at the services' place prompt: its services beside the national ones, or a question.
+
+    A place not known still gets the national services.
+    """
+    places: Places = content.data["places"]
+    found = places.read(message.said)
+    if found is None:
+        return _services("", locale)
+    if found.settled:
+        return _services(found.codes[0], locale)
+    return ask(found, PLACE_PICK_NODE, locale)
+
+
+def place_pick(content: Content, visit: Visit, message: Message, locale: str) -> Outcome | None:
+    """The answer to "did you mean" or "which one": the chosen place's services; other text is a new place."""
+    code = picked(content, visit, message, locale)
+    if code:
+        return _services(code, locale)
+    if message.said.digit is not None:
+        return None  # a number not offered: not understood, back to the prompt
+    return place_input(content, visit, message, locale)
+
+
+INPUTS = {"place": place_input, "place_pick": place_pick}
