@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from samen_sms.announce import feature as announcements
 from samen_sms.core.config import Config
-from samen_sms.line import privacy
+from samen_sms.line import contentcli, privacy
 from samen_sms.line.replies import WorkerContext
 from samen_sms.line.runtime import Runtime, build_runtime
 from samen_sms.line.sender import Sender, build_client
 
-FEATURES = (privacy, announcements)
+FEATURES = (privacy, announcements, contentcli)
 
 
 def build_line(config: Config, web: bool = False) -> Runtime:
