@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from samen_sms.content.catalogue import CatalogueError, load_catalogues
-from samen_sms.content.effects import Erase, Start, Stop
 from samen_sms.content.discretion import PREVIEW, REVEALING, revealing
+from samen_sms.content.effects import Erase, Start, Stop
 from samen_sms.content.engine import TWILIO_STOP_WORDS, WHOLE_MESSAGE_ACTIONS, Content, Message, Visit, step
 from samen_sms.content.loader import load_content
 from samen_sms.content.render import Renderer, line_params

@@ -1,4 +1,4 @@
-"""Catalogues as gettext PO files for translators (Poedit, Weblate), and back into the TOML, changed only where they changed.
+"""Catalogues as gettext PO files for translators (Poedit, Weblate), and what those files say back.
 
 One PO file per language. Each entry's `msgctxt` names it (a message key such as `help_now.body`,
 `keywords.help`, `answers.yes`, `meta.name`; a message with a separate SMS and WhatsApp form is two
@@ -121,7 +121,8 @@ def export(flow: Flow, catalogues: Mapping[str, Catalogue], budgets: Mapping[str
             entry = f"keywords.{action}"
             po.append(_entry(entry, ", ".join(words), ", ".join(own_words), note, _flags(cat, source, entry)))
         note = "Words that mean yes, comma-separated (answers to 'Send 1 or yes')."
-        po.append(_entry("answers.yes", ", ".join(source.yes), ", ".join(cat.yes), note, _flags(cat, source, "answers.yes")))
+        yes = _flags(cat, source, "answers.yes")
+        po.append(_entry("answers.yes", ", ".join(source.yes), ", ".join(cat.yes), note, yes))
         note = "The language's own name, in its own script, as the language menu lists it."
         po.append(_entry(NAME, source.name, cat.name, note, _flags(cat, source, NAME)))
         files[locale] = po

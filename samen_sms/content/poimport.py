@@ -76,9 +76,9 @@ def check(
             shown = revealing(mine)
             if shown:
                 out.append(Refusal(loc, key, f"the first 40 characters would show {shown} on a locked phone"))
-    for entry, text in _texts(after):
+    for entry, written in _texts(after):
         # Keywords and yes words may be transliterations (naam, bale): only messages must read right to left.
-        problem = _direction_problem(text, after.rtl and entry in after.messages)
+        problem = _direction_problem(written, after.rtl and entry in after.messages)
         if problem:
             out.append(Refusal(loc, entry, f"broken right-to-left text: {problem}"))
     out += _keyword_refusals(content, after)
@@ -108,7 +108,8 @@ def _keyword_refusals(content: Content, after: Catalogue) -> list[Refusal]:
             if their != action:
                 out.append(Refusal(after.locale, entry, f"{keyword!r} is {other}'s keyword for {their}"))
             if own.setdefault(folded, action) != action:
-                out.append(Refusal(after.locale, entry, f"{keyword!r} is also this language's keyword for {own[folded]}"))
+                again = f"{keyword!r} is also this language's keyword for {own[folded]}"
+                out.append(Refusal(after.locale, entry, again))
     return out
 
 
