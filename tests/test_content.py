@@ -14,6 +14,7 @@ from samen_sms.content.effects import Erase, Start, Stop
 from samen_sms.content.engine import TWILIO_STOP_WORDS, WHOLE_MESSAGE_ACTIONS, Content, Message, Visit, step
 from samen_sms.content.loader import load_content
 from samen_sms.content.render import Renderer, line_params
+from samen_sms.content.review import table
 from samen_sms.content.segments import Cost, budget, cost, is_gsm7, main, screens
 from samen_sms.content.text import digit_value, dominant_script, fold, words
 from samen_sms.core.config import Config
@@ -37,8 +38,8 @@ SCRIPTS = {
     "fr": "Latn",
     "es": "Latn",
 }
-# Written in GSM-7 only, so a screen costs at most 3 SMS (Turkish, French and Spanish need UCS-2 letters).
-GSM7_LANGUAGES = ["nl", "en", "so"]
+# Written in GSM-7 only, so a screen costs at most 3 SMS (Turkish and Spanish need UCS-2 letters).
+GSM7_LANGUAGES = ["nl", "en", "so", "fr"]
 BUILTIN_EFFECTS = {"stop": Stop(), "start": Start(), "delete": Erase()}
 ACTIONS = ["menu", "help", "language", "share", "sessions", "sessions_stop", "stop", "start", "delete"]
 
@@ -242,6 +243,13 @@ def test_readme_lists_every_language_with_its_review_status(content: Content) ->
             assert keyword in readme, (locale, keyword)
     none_reviewed = not any(content.catalogues[locale].reviewed for locale in LANGUAGES)
     assert ("**None has been reviewed yet**" in readme) == none_reviewed
+
+
+def test_readme_languages_table_is_what_make_content_prints() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    inside = readme.split("<!-- languages-table:start -->\n")[1].split("\n<!-- languages-table:end -->")[0]
+    messages = Path(__file__).resolve().parent.parent / "messages"
+    assert inside == table(load_catalogues(messages, LANGUAGES)), "paste `python -m samen_sms.content.review`"
 
 
 def test_the_footer_word_for_menu_is_a_keyword_in_every_language(content: Content) -> None:
