@@ -152,13 +152,16 @@ def reply_locale(content: Content, visit: Visit, said: Said) -> str:
 
 
 def script_locales(content: Content, said: Said) -> list[str]:
-    """The languages the message's letters suggest, likeliest first (Arabic letters: five), else the first two."""
+    """The two likeliest languages of the message's letters (Arabic letters: Arabic and Farsi), else the first two.
+
+    Two, not every language of the script: the emergency fallback is written in each of them.
+    """
     languages = content.flow.languages
     if said.script and said.script != "Latn":
         same = content.language_order(_letters_hint(content, said))
         same = [loc for loc in same if content.catalogues[loc].script == said.script]
         if same:
-            return same
+            return same[:2]
     return list(languages[:2])
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from samen_sms.content.catalogue import Catalogue
 from samen_sms.content.engine import Content, Ref
+from samen_sms.content.languages import SECOND_PAGE
 from samen_sms.core.identity import Channel
 
 GSM7_BASIC = frozenset(
@@ -69,6 +70,8 @@ def screens(content: Content, locale: str) -> Iterator[tuple[str, tuple[Ref, ...
     yield "first contact", (("greeting", locale), ("languages", locale))
     for name, node in flow.nodes.items():
         yield f"screen {name}", (("languages", ""),) if node.type == "language" else (("menu", name),)
+        if node.type == "language":
+            yield f"screen {name} page 2", (("languages", SECOND_PAGE),)
     yield "not_understood+main", (("msg", flow.not_understood), ("menu", flow.main))
     yield "session expired", (("msg", flow.greeting), ("menu", flow.main))
     directory = content.data.get("directory")
