@@ -49,6 +49,8 @@ def environment(redis_url: str) -> dict[str, str]:
         **os.environ,
         "REDIS_URL": redis_url,
         "TWILIO_AUTH_TOKEN": TOKEN,
+        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+        "TWILIO_SMS_FROM": "+447700900000",
         "PUBLIC_URL": PUBLIC,
         "SAMEN_SECRET_KEY": "bench-secret-key-0123456789abcdef",
         "TWILIO_API_URL": "http://127.0.0.1:9",
@@ -127,37 +129,54 @@ def report(name: str, total: float, latencies: list[float]) -> float:
 
 
 def round_trips(redis_url: str) -> None:
-    """Count socket writes (round trips) and commands for single inbound messages, in-process."""
+    """Count round trips, commands sent and commands Redis ran (Lua's inner calls included) per message."""
     from redis.connection import Connection
 
     os.environ.update(environment(redis_url))
     from samen_sms.app import create_app
+    from samen_sms.core import keyspace
 
     app = create_app()
     client = app.test_client()
     validator = RequestValidator(TOKEN)
-    counter = {"trips": 0}
+    counter = {"trips": 0, "sent": 0}
     original = Connection.send_packed_command
+    pack_one, pack_many = Connection.pack_command, Connection.pack_commands
 
     def counting(self: Connection, command: object, check_health: bool = True) -> None:
         counter["trips"] += 1
         original(self, command, check_health)
 
+    def one(self: Connection, *args: object) -> object:
+        counter["sent"] += 1
+        return pack_one(self, *args)
+
+    def many(self: Connection, commands: list[object]) -> object:
+        counter["sent"] += len(commands)
+        return pack_many(self, commands)
+
     conn = redis.Redis.from_url(redis_url)
-    for body in ("hi", "1", "1", "0"):
-        params = inbound_params("+447700900999", "+447700900000", body)
+    conn.sadd(keyspace.LIVE_CODES(), "K7Q")  # a mediator's live referral code
+    first, second = "+447700900999", "+447700900998"
+    messages = [(first, "hi"), (first, "1"), (first, "1"), (first, "0"), (first, "2"), (first, "8")]
+    messages += [(first, "Amsterdam"), (second, "hi K7Q")]
+    for number, body in messages:
+        params = inbound_params(number, "+447700900000", body)
         sig = validator.compute_signature(PUBLIC + "/twilio/inbound", params)
         before = {k: v["calls"] for k, v in conn.info("commandstats").items()}
-        counter["trips"] = 0
+        counter["trips"] = counter["sent"] = 0
         Connection.send_packed_command = counting  # type: ignore[method-assign]
+        Connection.pack_command, Connection.pack_commands = one, many  # type: ignore[method-assign]
         try:
             response = client.post("/twilio/inbound", data=params, headers={"X-Twilio-Signature": sig})
         finally:
             Connection.send_packed_command = original  # type: ignore[method-assign]
+            Connection.pack_command, Connection.pack_commands = pack_one, pack_many  # type: ignore[method-assign]
         after = {k: v["calls"] for k, v in conn.info("commandstats").items()}
-        commands = sum(after.get(k, 0) - before.get(k, 0) for k in after) - 1  # minus the INFO itself
+        ran = sum(after.get(k, 0) - before.get(k, 0) for k in after) - 1  # minus the INFO itself
         assert response.status_code == 200
-        print(f"  message {body!r}: {counter['trips']} round trips, {commands} Redis commands")
+        trips, sent = counter["trips"], counter["sent"]
+        print(f"  message {body!r}: {trips} round trips, {sent} commands sent, {ran} run by Redis")
 
 
 def main() -> None:

@@ -12,8 +12,9 @@ from samen_sms.line import contentcli, privacy
 from samen_sms.line.replies import WorkerContext
 from samen_sms.line.runtime import Runtime, build_runtime
 from samen_sms.line.sender import Sender, build_client
+from samen_sms.reach import feature as reach
 
-FEATURES = (privacy, announcements, contentcli)
+FEATURES = (privacy, announcements, reach, contentcli)
 
 
 def build_line(config: Config, web: bool = False) -> Runtime:

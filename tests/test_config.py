@@ -6,6 +6,7 @@ import pytest
 
 from samen_sms.app import create_app
 from samen_sms.core.config import Config, ConfigError
+from samen_sms.line.runtime import build_runtime
 
 PRODUCTION = {
     "TWILIO_AUTH_TOKEN": "t" * 32,
@@ -84,3 +85,13 @@ def test_development_on_loopback_may_switch_signatures_off_and_says_so(caplog: p
     app = create_app(config=cfg)
     response = app.test_client().post("/twilio/inbound", data={"From": "+447700900123"})
     assert response.status_code == 400  # past the signature check, stopped by the missing MessageSid
+
+
+def test_the_line_name_is_a_setting_and_must_be_neutral(redis_server: str) -> None:
+    env = {"SAMEN_ENV": "development", "REDIS_URL": redis_server}
+    assert Config.from_env(env).line_name == "SAMEN"
+    named = Config.from_env({**env, "SAMEN_LINE_NAME": " Stichting Voorbeeld "})
+    assert named.line_name == "Stichting Voorbeeld"
+    assert build_runtime(named).renderer.params["line_name"] == "Stichting Voorbeeld"
+    with pytest.raises(ConfigError, match="SAMEN_LINE_NAME"):
+        build_runtime(Config.from_env({**env, "SAMEN_LINE_NAME": "Hulplijn Seksueel Geweld"}))

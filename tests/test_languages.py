@@ -27,35 +27,44 @@ from tests.conftest import ALICE, PUBLIC_URL, inbound, sent_to, sign, with_confi
 # or (where the letters say no more than the script) among the first two.
 FIRST_MESSAGES = [
     ("Hallo", "nl", 1),
-    ("Ik heb hulp nodig", "nl", 1),
+    ("Waar vind ik informatie?", "nl", 1),
     ("Hello", "en", 1),
-    ("I need help please", "en", 1),
+    ("Where can I find information?", "en", 1),
     ("مرحبا", "ar", 1),
-    ("أحتاج مساعدة من فضلك", "ar", 1),
+    ("أين أجد معلومات؟", "ar", 1),
     ("سلام، وقت بخیر", "fa", 2),
     ("اطلاعات می‌خواهم", "fa", 1),
     ("سلام، معلومات ضرورت دارم", "prs", 1),
     ("تشکر، داکتر کجاست؟", "prs", 1),
     ("ستړي مه شئ", "ps", 1),
-    ("زه مرسته غواړم", "ps", 1),
+    ("زه معلومات غواړم", "ps", 1),
     ("سڵاو چۆنی", "ckb", 1),
     ("یارمەتیم پێویستە", "ckb", 1),
     ("ሰላም ከመይ ኣለኹም", "ti", 1),
     ("ሓበሬታ ደልየ", "ti", 1),
     ("ጤና ይስጥልኝ", "am", 1),
-    ("እርዳታ እፈልጋለሁ", "am", 1),
+    ("መረጃ እፈልጋለሁ", "am", 1),
     ("Merhaba", "tr", 1),
-    ("Yardıma ihtiyacım var", "tr", 1),
+    ("Bilgi nerede bulabilirim?", "tr", 1),
     ("Привіт", "uk", 1),
-    ("Мені потрібна допомога", "uk", 1),
+    ("Де знайти інформацію?", "uk", 1),
     ("Здравствуйте", "ru", 1),
-    ("Мне нужна помощь", "ru", 1),
+    ("Где найти информацию?", "ru", 1),
     ("Salaan", "so", 1),
-    ("Waxaan u baahanahay caawimaad", "so", 1),
+    ("Macluumaad halkee ka helaa?", "so", 1),
     ("Bonjour", "fr", 1),
-    ("J'ai besoin d'aide", "fr", 1),
+    ("Où trouver des informations ?", "fr", 1),
     ("Hola", "es", 1),
-    ("Necesito ayuda, por favor", "es", 1),
+    ("¿Dónde encuentro información?", "es", 1),
+]
+# Asking for help first gets help now at once, in the language the words and letters point to.
+HELP_FIRST = [
+    ("Ik heb hulp nodig", "nl"),
+    ("زه مرسته غواړم", "ps"),
+    ("Мені потрібна допомога", "uk"),
+    ("Мне нужна помощь", "ru"),
+    ("እርዳታ እፈልጋለሁ", "am"),
+    ("Necesito ayuda, por favor", "es"),
 ]
 SCRIPT_OF = {"ar": "Arab", "fa": "Arab", "prs": "Arab", "ps": "Arab", "ckb": "Arab", "ti": "Ethi", "am": "Ethi",
              "uk": "Cyrl", "ru": "Cyrl"}
@@ -89,10 +98,18 @@ def test_a_first_message_lists_its_language_first_and_its_script_next(
         # A wrong guess costs one digit: every language of the script is on the first screen.
         same = [loc for loc in content.flow.languages if content.catalogues[loc].script == script]
         assert set(order[: len(same)]) == set(same)
-    # The first screen (greeting and language menu) stays within 3 SMS, in every script.
-    first_screen = renderer.render(outcome.reply_locale, outcome.replies, Channel.SMS)
-    assert cost(first_screen).segments <= 3, first_screen
-    assert content.catalogues[locale].name in first_screen
+    # The first screen (a greeting or the automatic-line notice, and the language menu) costs at
+    # most 3 SMS a message, in every script.
+    first_screen = renderer.render_messages(outcome.reply_locale, outcome.replies, Channel.SMS)
+    assert all(cost(text).segments <= 3 for text in first_screen), [cost(text) for text in first_screen]
+    assert content.catalogues[locale].name in first_screen[-1]
+
+
+@pytest.mark.parametrize(("text", "locale"), HELP_FIRST, ids=[t for t, _ in HELP_FIRST])
+def test_help_asked_first_comes_in_the_language_the_letters_say(content: Content, text: str, locale: str) -> None:
+    outcome = step(content, Visit(), Message.of(text, Channel.SMS))
+    assert outcome.node == content.flow.keywords["help"]
+    assert outcome.reply_locale == locale
 
 
 def test_letters_that_only_some_languages_write_decide() -> None:
@@ -157,7 +174,7 @@ def test_a_remembered_language_held_back_gets_the_language_menu_end_to_end(
     with replies.using(worker_context(config)):
         say(everything, "سلام، معلومات ضرورت دارم")
         say(everything, "1")  # Dari, the first on the menu
-    assert sent_to(standin, ALICE)[-1].startswith("یک نمبر بفرستید:")
+    assert "یک نمبر بفرستید:" in sent_to(standin, ALICE)[-1]
 
     fewer = with_config(config, languages=("nl", "en", "ar", "fa"))
     held_back = create_app({"TESTING": True}, config=fewer)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import zlib
 from collections.abc import Callable, Iterator
 
@@ -101,7 +102,8 @@ def test_no_number_and_no_message_text_is_kept_or_logged(
     run_retries_now(redis_conn)
     work()
     # Everyone was answered: every message but Bob's refused first one.
-    per_person = len(CONVERSATION) + len(SECRETS) + 1
+    # Share ("5" and "share") is two messages each: the text to forward goes alone.
+    per_person = len(CONVERSATION) + len(SECRETS) + 1 + 2
     assert len(sent_to(standin, ALICE)) == per_person
     assert len(sent_to(standin, WA_BOB)) == per_person - 1
     assert redis_conn.zcard(keyspace.OWED()) == 0
@@ -141,14 +143,14 @@ def test_delete_erases_everything_and_confirms_neutrally(
     work()
     replies = sent_to(standin, WA_BOB)
     assert len(replies) == 4  # the queued reply to "2" was erased with the rest
-    assert replies[-1] == "Klaar. Deze lijn bewaart niets meer over dit nummer."
+    assert replies[-1] == "Klaar. Deze lijn bewaart niets meer over dit nummer. Nu in gevaar? Bel 112."
     assert registered == [p]
     assert [key for key, text in redis_text(redis_conn) if p in text] == []
     # The line no longer knows Bob's language: a new message starts at the language menu.
     post(inbound(WA_BOB, "1"))
     work()
     assert sent_to(standin, WA_BOB)[-1].startswith(
-        "Hallo, dit is de SAMEN informatielijn.\n\nStuur het nummer van je taal:"
+        "Hallo, dit is de SAMEN informatielijn.\nHello, this is the SAMEN information line.\n\nStuur het nummer"
     )
 
 
@@ -171,3 +173,34 @@ def test_delete_word_of_every_language_erases(
     work()
     assert sent_to(standin, ALICE)[-1] == rt.renderer.message("en", "deleted", Channel.SMS)
     assert [key for key, text in redis_text(redis_conn) if p in text] == []
+
+
+def test_reach_figures_hold_no_pseudonym_number_or_text(
+    app: Flask, post: PostFn, work: Callable[[], None], redis_conn: redis.Redis
+) -> None:
+    runner = app.test_cli_runner()
+    added = runner.invoke(args=["mediators", "add", "Stichting Voorbeeld", "--languages", "en", "--region", "NL"])
+    code = added.output.strip().splitlines()[-1]
+    rt = app.extensions["samen"]
+    for sender in (ALICE, WA_BOB):
+        for text in [f"hi {code}", "1", "2", "8", "Zwolle", *SECRETS, "0", "4", "1", "Zwolle", "1", "delete"]:
+            assert post(inbound(sender, text)).status_code == 200
+    work()
+    pseudonyms = [rt.keys.pseudonym(ALICE), rt.keys.pseudonym(BOB)]
+    reach = [k for k in redis_conn.scan_iter("samen:reach*")]
+    assert len(reach) == 2  # today's counts and this week's HyperLogLog for the code
+    needles = [*pseudonyms, *number_forms(ALICE), *number_forms(BOB), *SECRETS, "Quokkaberg", "Zwolle", "zwolle"]
+    found = [
+        f"{key}: {needle!r}"
+        for key, text in redis_text(redis_conn)
+        if key.startswith("samen:reach") or key in (keyspace.MEDIATORS(), keyspace.LIVE_CODES())
+        for needle in needles
+        if needle in text
+    ]
+    assert found == []
+    counts = {k.decode(): int(v) for k, v in redis_conn.hgetall(next(k for k in reach if b"people" not in k)).items()}
+    allowed = re.compile(r"^(first|code|language|screen|region|opted_in|replied):\w+$|^(optout|erase|sent|delivered)$")
+    assert [name for name in counts if not allowed.match(name)] == []
+    assert counts["erase"] == 2 and counts[f"code:{code}"] == 2 and counts["opted_in:VR04"] == 2
+    # Erasure left only the numbers: nothing under either pseudonym.
+    assert [k for k in redis_conn.scan_iter() if any(p.encode() in k for p in pseudonyms)] == []

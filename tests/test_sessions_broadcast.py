@@ -89,6 +89,9 @@ def test_bad_session_files_name_the_field_and_create_nothing(
         good.replace('"Gezondheid in Nederland"', '"Over {phone}"'): "unknown variable",
         good.replace("2030", "2001"): "'starts' is in the past",
         "title = [": "not valid TOML",
+        # Operator texts are checked like the line's own: a locked phone shows the first 40 characters.
+        good.replace('"Gezondheid in Nederland"', '"Huiselijk geweld en hulp"'): "the title in 'nl' shows geweld",
+        good.replace('en = "Health in the Netherlands"', 'en = "Suicide prevention"'): "shows suicid",
     }
     for text, field in cases.items():
         code, output = cli(app, "add", str(session_file(tmp_path, text)))
@@ -248,3 +251,40 @@ def test_templates_file_is_checked(tmp_path: Path) -> None:
         "Information session: T\nWhen: D\nWhere: P\nReply 1 if you would like to come."
     )
     assert load_templates(None) == {}
+
+
+def test_a_session_hosted_by_a_mediator_counts_its_replies_in_their_reach(
+    app: Flask, tmp_path: Path, post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis
+) -> None:
+    runner = app.test_cli_runner()
+    added = runner.invoke(args=["mediators", "add", "Stichting Voorbeeld", "--languages", "en", "--region", "Utrecht"])
+    code = added.output.strip().splitlines()[-1]
+    year = datetime.now().year + 1
+    body = SESSION.format(starts=f"{year}-03-05T19:30:00") + f'host_code = "{code.lower()}"\n'
+    unknown = SESSION.format(starts=f"{year}-03-05T19:30:00") + 'host_code = "ZZ9"\n'
+    refused, output = cli(app, "add", str(session_file(tmp_path, unknown)))
+    assert refused != 0 and "'host_code'" in output and not redis_conn.exists(keyspace.SESSIONS())
+    status, output = cli(app, "add", str(session_file(tmp_path, body)))
+    assert status == 0, output
+    assert f"Hosted by: Stichting Voorbeeld (code {code})" in output
+    sid = output.strip().splitlines()[-1]
+    assert f"host Stichting Voorbeeld ({code})" in cli(app, "list")[1]
+    people = [ALICE, BOB, CAROL, DAVE, ERIN, "+447700900111"]
+    for number in people:
+        subscribe(app, number, Channel.SMS, "VR09", "en")
+    assert cli(app, "announce", sid)[0] == 0
+    work()
+    assert all(sent_to(standin, n)[0].startswith("Information session") for n in people)
+    with standin.lock:
+        first_sid = standin.messages[0]["sid"]
+    params = {"MessageSid": first_sid, "MessageStatus": "delivered", "AccountSid": "AC" + "1" * 32}
+    sig = sign(PUBLIC_URL + "/twilio/status", params)
+    app.test_client().post("/twilio/status", data=params, headers={"X-Twilio-Signature": sig})
+    for number in people:
+        post(inbound(number, "1"))
+    work()
+    day = redis_conn.hgetall(keyspace.REACH_DAY(datetime.now(AMSTERDAM).date().isoformat()))
+    assert day[b"sent"] == b"6" and day[b"delivered"] == b"1" and day[f"replied:{sid}".encode()] == b"6"
+    listed = runner.invoke(args=["mediators", "list"]).output
+    row = next(line for line in listed.splitlines() if line.startswith(code))
+    assert row.split()[-1] == "6"  # session replies, attributed to the host's code

@@ -13,6 +13,7 @@ A transcript (`tests/transcripts/*.txt`) is read line by line:
     > Hulp!                            a message in; `> (voice note)` is a voice note without text
     < Hallo, ...                       the reply, one line each (`<` alone is an empty line)
     < (nothing)                        the line sends nothing
+    < (next message)                   what follows arrives as a message of its own (share's text)
     = OptIn(region='VR09', channel=sms, how=d)
                                        an effect of the step, in the order the engine returned them
 
@@ -41,6 +42,7 @@ from samen_sms.core.identity import Channel
 TRANSCRIPTS = sorted((Path(__file__).parent / "transcripts").glob("*.txt"))
 VOICE_NOTE = "(voice note)"
 NOTHING = "< (nothing)"
+NEXT_MESSAGE = "< (next message)"
 
 
 @dataclass
@@ -111,8 +113,10 @@ def shown(effect: Effect) -> str:
 def said_back(renderer: Renderer, outcome: Outcome, channel: Channel) -> list[str]:
     """What the person receives (each line prefixed `<`), then what else happens (`=`)."""
     if outcome.replies:
-        text = renderer.render(outcome.reply_locale, outcome.replies, channel)
-        lines = [f"< {line}".rstrip() for line in text.split("\n")]
+        lines = []
+        for n, text in enumerate(renderer.render_messages(outcome.reply_locale, outcome.replies, channel)):
+            lines += [NEXT_MESSAGE] if n else []
+            lines += [f"< {line}".rstrip() for line in text.split("\n")]
     else:
         lines = [NOTHING]
     return lines + [shown(effect) for effect in outcome.effects]

@@ -95,7 +95,7 @@ def test_each_entry_tells_the_translator_where_placeholders_budget_and_discretio
     assert "first 40 characters" in place.comment
     assert "Shown: the screen 'help_now'" in by_context["help_now.body"].comment
     # A message with its own SMS and WhatsApp forms is two entries.
-    assert {"share.body#sms", "share.body#whatsapp", "keywords.help", "answers.yes", "meta.name"} <= set(by_context)
+    assert {"auto.notice#sms", "auto.notice#whatsapp", "keywords.help", "answers.yes", "meta.name"} <= set(by_context)
     assert by_context["keywords.help"].msgstr == "کمک, اضطراری"
     dutch = {e.msgctxt: e for e in polib.pofile(str(tmp_path / "nl.po"))}
     assert "at most 3 SMS segments" in dutch["greeting"].comment
@@ -180,12 +180,12 @@ REFUSALS = {
         "fr services.place_local: placeholders do not match the English (extra ['town'])",
     ),
     "over-budget": (
-        "es", "help_now.body", "¿Peligro ahora? Llame al 112. " + "Información útil, gratis, día y noche. " * 9,
+        "es", "help_now.body#sms", "¿Peligro ahora? Llame al 112. " + "Información útil, gratis, día y noche. " * 9,
         "es help_now.body: costs 6 SMS segments alone, over the budget of 5",
     ),
     "revealing-nl": (
-        "nl", "services.title", "Hulp bij huiselijk geweld",
-        "nl services.title: the first 40 characters would show ['geweld']",
+        "nl", "main.intro", "Hulp bij huiselijk geweld. Stuur een nummer:",
+        "nl main.intro: the first 40 characters would show ['geweld']",
     ),
     "revealing-ru": (
         "ru", "greeting", "Насилие дома? Это линия SAMEN.",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 
 import redis
 from flask import Flask
 
-from samen_sms.core import keyspace
+from samen_sms.core import keyspace, tally
 from samen_sms.devtools.standin import Fault, StandinState
 from tests.conftest import ALICE, BOB, PUBLIC_URL, PostFn, inbound, sent_to, sign
 
@@ -22,7 +23,8 @@ def test_signed_message_gets_one_reply_in_order(post: PostFn, work, standin: Sta
     replies = sent_to(standin, ALICE)
     assert len(replies) == 2
     assert replies[0].startswith("Hello, this is the SAMEN information line.")
-    assert replies[1].startswith("Stuur een nummer:")
+    assert replies[1].startswith("Deze lijn is automatisch: niemand leest je berichten.")
+    assert "\n\nStuur een nummer:\n1 Nu hulp" in replies[1]
     with standin.lock:
         first = standin.messages[0]
     assert first["from"] == "+447700900000"
@@ -180,3 +182,27 @@ def test_a_message_costs_two_redis_round_trips(post: PostFn, monkeypatch) -> Non
         monkeypatch.setattr(Connection, "send_packed_command", original)
         assert response.status_code == 200
         assert len(trips) == 2, body
+
+
+def test_a_first_message_with_a_referral_code_still_costs_two_round_trips(
+    post: PostFn, monkeypatch, redis_conn: redis.Redis
+) -> None:
+    from redis.connection import Connection
+
+    redis_conn.sadd(keyspace.LIVE_CODES(), "K7Q")
+    trips: list[int] = []
+    original = Connection.send_packed_command
+
+    def counting(self: Connection, command: object, check_health: bool = True) -> None:
+        trips.append(1)
+        original(self, command, check_health)
+
+    post(inbound(BOB, "hi"))  # the connection is open and healthy, as in production
+    for body in ("hi K7Q", "1", "K7Q"):
+        trips.clear()
+        monkeypatch.setattr(Connection, "send_packed_command", counting)
+        response = post(inbound(ALICE, body))
+        monkeypatch.setattr(Connection, "send_packed_command", original)
+        assert response.status_code == 200
+        assert len(trips) == 2, body
+    assert redis_conn.hget(keyspace.REACH_DAY(tally.day_of(time.time()).isoformat()), "code:K7Q") == b"1"

@@ -25,7 +25,7 @@ from samen_sms.announce.results import Kind, Result, Skip
 from samen_sms.announce.routing import KIND_NAMES, announcement_audience
 from samen_sms.announce.templates import load_templates
 from samen_sms.content.optin import REPLY_NODE
-from samen_sms.core import keyspace
+from samen_sms.core import keyspace, tally
 from samen_sms.core.identity import Channel
 from samen_sms.core.quiet import quiet_until
 from samen_sms.line.replies import WorkerContext, current
@@ -236,6 +236,8 @@ class Broadcast:
                 remember_language(pipe, p, attempt.locale, self.rt.config.profile_ttl, only_if_unknown=True)
             if result == Result.failed(21610):  # the person opted out at Twilio (STOP)
                 subscriptions.opt_out(pipe, p)
+            if result.kind is Kind.SENT and self.kind == "a":
+                tally.count(pipe, ["sent"], time.time())  # the anonymous reach figures
             pipe.execute()
 
 
@@ -245,6 +247,10 @@ local bid = redis.call('GET', KEYS[1])
 if not bid then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('HINCRBY', ARGV[2] .. bid .. ARGV[3], ARGV[1], 1)
+if ARGV[1] == 'delivered' and string.sub(bid, -2) == ':a' then
+  redis.call('HINCRBY', KEYS[2], 'delivered', 1)
+  redis.call('EXPIRE', KEYS[2], ARGV[4])
+end
 return 1
 """
 
@@ -253,4 +259,6 @@ def status_hook(pipe: Any, message_sid: str, status: str, error_code: str) -> No
     """`/twilio/status` hook: count a broadcast message's final outcome once, inside the same pipeline."""
     stats = keyspace.BROADCAST_STATS("\0")
     prefix, suffix = stats.split("\0")
-    pipe.eval(_DELIVERY_STATUS, 1, keyspace.BROADCAST_SID(message_sid), status, prefix, suffix)
+    # An announcement delivered also counts in the day's anonymous reach figures (KEYS[2]).
+    today = keyspace.REACH_DAY(tally.day_of(time.time()).isoformat())
+    pipe.eval(_DELIVERY_STATUS, 2, keyspace.BROADCAST_SID(message_sid), today, status, prefix, suffix, tally.KEEP)

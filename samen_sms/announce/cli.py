@@ -17,6 +17,7 @@ from samen_sms.announce import sessions as infosessions
 from samen_sms.announce.results import STAT_PREFIX, Kind, Skip
 from samen_sms.announce.routing import Via, announcement_audience, route
 from samen_sms.announce.templates import load_templates
+from samen_sms.content.discretion import PREVIEW, revealing_words, reveals
 from samen_sms.content.segments import cost
 from samen_sms.core import keyspace
 from samen_sms.core.identity import Channel
@@ -39,6 +40,26 @@ def _session(rt: Runtime, session_id: str) -> infosessions.InfoSession:
     return session
 
 
+def _revealing(rt: Runtime, session: infosessions.InfoSession) -> str | None:
+    # A locked phone shows an announcement's first characters; a template may open with the title.
+    words = revealing_words(rt.content.catalogues)
+    for locale in rt.content.flow.languages:
+        texts = {
+            "title": session.text(session.title, locale),
+            "description": session.text(session.description, locale),
+            "announcement": infosessions.render(rt.renderer, session, locale, Channel.SMS, "a"),
+            "reminder": infosessions.render(rt.renderer, session, locale, Channel.SMS, "r"),
+        }
+        for what, text in texts.items():
+            found = reveals(text, words)
+            if found:
+                return (
+                    f"the {what} in {locale!r} shows {', '.join(found)} in its first {PREVIEW} characters, "
+                    "which a locked phone shows; open with something neutral"
+                )
+    return None
+
+
 def reminder_time(session: infosessions.InfoSession, now: datetime) -> datetime:
     """When the reminder goes: the day before at 10:00, or now if that has passed."""
     day_before = session.start_time.date() - timedelta(days=1)
@@ -57,9 +78,15 @@ def add_command(file: Path) -> None:
         session = infosessions.parse_session(text, data["places"], data["regions"], list(rt.content.flow.languages))
     except (UnicodeDecodeError, infosessions.SessionFileError) as exc:
         raise click.ClickException(f"{file.name}: {exc}") from None
+    if session.host_code and not rt.redis.sismember(keyspace.LIVE_CODES(), session.host_code):
+        # The registry of codes is the reach room's; a live code is all a session needs to know.
+        raise click.ClickException(f"{file.name}: field 'host_code': {session.host_code} is not a live referral code")
     now = datetime.now(AMSTERDAM)
     if session.starts <= now.timestamp():
         raise click.ClickException(f"{file.name}: field 'starts' is in the past")
+    shown = _revealing(rt, session)
+    if shown:
+        raise click.ClickException(f"{file.name}: {shown}")
     pipe = rt.redis.pipeline(transaction=True)
     stored = infosessions.add(rt.redis, session, pipe)
     remind_at = reminder_time(stored, now)
@@ -67,6 +94,7 @@ def add_command(file: Path) -> None:
     pipe.execute()  # the session and its reminder job together, or neither
     click.echo(f"Added: {_title(stored)}, {stored.start_time:%Y-%m-%d %H:%M} (Europe/Amsterdam)")
     click.echo(f"Regions: {', '.join(stored.regions)}; languages: {', '.join(stored.languages)}")
+    click.echo(f"Hosted by: {stored.host}" + (f" (code {stored.host_code})" if stored.host_code else ""))
     click.echo(f"Reminder to those who reply: {remind_at:%Y-%m-%d %H:%M}")
     click.echo(stored.id)
 
@@ -84,8 +112,9 @@ def list_command() -> None:
         click.echo("No sessions yet. Add one with: flask --app app sessions add FILE")
     for s in sessions:
         interested = rt.redis.hlen(keyspace.RSVP(s.id))
+        host = f"{s.host} ({s.host_code})" if s.host_code else s.host
         click.echo(
-            f"{s.id:>4}  {s.start_time:%Y-%m-%d %H:%M}  {_title(s)[:40]:<40}  "
+            f"{s.id:>4}  {s.start_time:%Y-%m-%d %H:%M}  {_title(s)[:40]:<40}  host {host[:30]}  "
             f"regions {','.join(s.regions)}  languages {','.join(s.languages)}  interested {interested}"
         )
 

@@ -3,7 +3,8 @@
 A session file is TOML (see `sessions/example.toml`): `title` and optional `description` (one text
 for every language, or a table per language; either may use {date}, {place}, {host}, {languages}),
 `starts` (and optional `ends`) in Europe/Amsterdam, `place` or `online`, `host`, `languages` spoken
-there, and `regions` it is for.
+there, and `regions` it is for. `host_code` (optional) is the referral code of the mediator or
+organisation hosting it (`flask mediators list`): replies to the session count in their reach.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import redis
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
 
+from samen_sms.content import referral
 from samen_sms.content.catalogue import placeholders
 from samen_sms.content.optin import ALL_NL
 from samen_sms.content.places import Places
@@ -28,7 +30,7 @@ from samen_sms.core.tomlfile import parse_toml
 
 # Variables a title or description may use, filled in per language: "{host} at {place}, {date}".
 TEXT_VARIABLES = frozenset({"date", "place", "host", "languages"})
-FIELDS = {"title", "description", "starts", "ends", "place", "online", "host", "languages", "regions"}
+FIELDS = {"title", "description", "starts", "ends", "place", "online", "host", "host_code", "languages", "regions"}
 
 
 class SessionFileError(ValueError):
@@ -49,6 +51,7 @@ class InfoSession:
     host: str
     languages: list[str]
     regions: list[str]
+    host_code: str | None = None  # the hosting organisation's referral code, when it has one
 
     @property
     def start_time(self) -> datetime:
@@ -126,6 +129,9 @@ def parse_session(text: str, places: Places, regions: Mapping[str, str], line_la
     host = raw.get("host")
     if not isinstance(host, str) or not host.strip():
         raise SessionFileError("field 'host' is missing or empty (the organisation holding the session)")
+    host_code = raw.get("host_code")
+    if host_code is not None and (not isinstance(host_code, str) or referral.normal(host_code) is None):
+        raise SessionFileError("field 'host_code' must be a referral code such as K7Q (see `mediators list`)")
     languages = raw.get("languages")
     if not isinstance(languages, list) or not languages or not all(isinstance(x, str) for x in languages):
         raise SessionFileError("field 'languages' must be a list of language codes, e.g. ['nl', 'ar']")
@@ -160,6 +166,7 @@ def parse_session(text: str, places: Places, regions: Mapping[str, str], line_la
         host=host.strip(),
         languages=list(dict.fromkeys(languages)),
         regions=_regions(raw.get("regions"), places, regions),
+        host_code=referral.normal(host_code) if host_code else None,
     )
 
 

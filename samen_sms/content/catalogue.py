@@ -42,6 +42,8 @@ class Catalogue:
     yes: tuple[str, ...] = ()  # words that mean yes (`[answers] yes`), as written
     # Municipality code -> the city's name as this language's readers write it (`[places]`).
     places: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Words a locked screen's preview must not show (`[discretion] words`): see content.discretion.
+    discreet: tuple[str, ...] = ()
     # Entry (message key, `keywords.<action>`, ...) -> fingerprint of the English text a native
     # speaker reviewed it against (`[review]`); see content/review.py.
     reviews: Mapping[str, str] = field(default_factory=dict)
@@ -104,6 +106,18 @@ def catalogue_from(raw: Mapping[str, Any], filename: str) -> Catalogue:
     reviews = raw.get("review", {})
     if not all(isinstance(value, str) for value in reviews.values()):
         raise CatalogueError(f"{filename}: every review must be the fingerprint of the English text, as text")
+    letters = meta.get("sms_letters", {})
+    if not isinstance(letters, dict) or not all(isinstance(v, str) and len(k) == 1 for k, v in letters.items()):
+        raise CatalogueError(f"{filename}: meta.sms_letters must map single letters to their SMS spelling")
+    messages = _flatten(locale, raw.get("messages", {}))
+    if letters:
+        # Turkish written without s-cedilla, g-breve and dotless i fits GSM-7: a third of the SMS.
+        # The WhatsApp form keeps every letter.
+        table = str.maketrans(letters)
+        messages = {key: Text(text.sms.translate(table), text.whatsapp) for key, text in messages.items()}
+    discreet = raw.get("discretion", {}).get("words", [])
+    if not isinstance(discreet, list) or not all(isinstance(word, str) and word for word in discreet):
+        raise CatalogueError(f"{filename}: discretion.words must be a list of words")
     return Catalogue(
         locale=locale,
         name=str(meta["name"]),
@@ -111,10 +125,11 @@ def catalogue_from(raw: Mapping[str, Any], filename: str) -> Catalogue:
         rtl=bool(meta.get("rtl", False)),
         reviewed=bool(meta["reviewed_by_native_speaker"]),
         review_note=str(meta.get("review_note", "")),
-        messages=_flatten(locale, raw.get("messages", {})),
+        messages=messages,
         keywords=keywords,
         yes=tuple(yes),
         places={str(code): tuple(names) for code, names in places.items()},
+        discreet=tuple(discreet),
         reviews=dict(reviews),
     )
 

@@ -15,10 +15,11 @@ from pathlib import Path
 
 from samen_sms.core.tomlfile import read_toml
 
-COSTS = ("free", "local_rate", "paid")
+COSTS = ("free", "local_rate", "paid", "unknown")
 HOURS = ("always", "office", "callback", "unknown")
-# "unknown" (hours, anonymous): the source does not say, so the reply says nothing about it.
-ANONYMOUS = ("yes", "partly", "no", "unknown")
+# "unknown" (cost, hours, anonymous): the source does not say, so the reply says nothing about it.
+# "advice": advice can be anonymous (a report, or help beyond advice, may need a name).
+ANONYMOUS = ("yes", "advice", "partly", "no", "unknown")
 NATIONAL = "national"
 STALE_AFTER = dt.timedelta(days=365)
 
@@ -130,7 +131,9 @@ def _opt(value: object) -> str | None:
 def load_directory(path: Path, place_codes: Iterable[str] = ()) -> Directory:
     """Read and check the directory; every entry needs a source and a verification date."""
     raw = read_toml(path, DirectoryError)
-    services = tuple(_entry(entry, path.name) for entry in raw.get("service", []))
+    # Entries of kind "community" (migrant organisations, mediators) are read by `content.community`.
+    entries = [e for e in raw.get("service", []) if not (isinstance(e, dict) and e.get("kind") == "community")]
+    services = tuple(_entry(entry, path.name) for entry in entries)
     ids = [s.id for s in services]
     if len(set(ids)) != len(ids):
         raise DirectoryError(f"{path.name}: service ids must be unique")

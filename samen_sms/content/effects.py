@@ -58,8 +58,26 @@ class Rsvp:
     session_id: str
 
 
-Effect = OptIn | OptOutAnnouncements | Stop | Start | Erase | Rsvp
-EFFECT_TYPES: tuple[type[Effect], ...] = (OptIn, OptOutAnnouncements, Stop, Start, Erase, Rsvp)
+@dataclass(frozen=True)
+class Reached:
+    """A conversation began: `new` when the line knew nothing of the person, `code` a live referral code it carried.
+
+    Counted in the anonymous reach figures only; the code itself was read out of the message.
+    """
+
+    new: bool
+    code: str | None = None
+
+
+@dataclass(frozen=True)
+class LanguageChosen:
+    """The person picked a language from the language menu (counted, anonymously, by language)."""
+
+    locale: str
+
+
+Effect = OptIn | OptOutAnnouncements | Stop | Start | Erase | Rsvp | Reached | LanguageChosen
+EFFECT_TYPES: tuple[type[Effect], ...] = (OptIn, OptOutAnnouncements, Stop, Start, Erase, Rsvp, Reached, LanguageChosen)
 
 # Effects a node may name in the flow file: those that need nothing from the message itself.
 NODE_EFFECTS: dict[str, Effect] = {

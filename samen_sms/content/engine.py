@@ -2,32 +2,36 @@
 
 Every decision about what to answer is made here, on the message's text read once (`Said`): the
 rate-limit notice, the answer to a voice note or photo, the language of a reply before one was
-chosen. A reply is a list of references (`("msg", key)`, `("menu", node)`, `("languages", hint)`,
-`("greeting", hint)`, `("services", municipality code)`, `("region", code)`, `("place_pick", key of a
-name in the place data)`), not text: the worker
-renders them in the reply's language, so neither Redis nor a job ever holds reply text, and nothing
-of what the person typed leaves this function. What else should happen is a typed `Effect`.
+chosen, help now for a danger word, the automatic-line notice for free text. A reply is a list of
+references (`samen_sms.content.model`), not text: the worker renders them in the reply's language,
+so neither Redis nor a job ever holds reply text, and nothing of what the person typed leaves this
+function. What else should happen is a typed `Effect`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from samen_sms.content import freetext, referral
 from samen_sms.content.catalogue import Catalogue
-from samen_sms.content.effects import Effect, Erase, Start, Stop
+from samen_sms.content.effects import Erase, LanguageChosen, Reached, Start, Stop
 from samen_sms.content.flow import LANGUAGE_NODE_TYPE, Flow
+from samen_sms.content.keywords import WHOLE_MESSAGE_ACTIONS, Lexicon
 from samen_sms.content.languages import MORE_DIGIT, LanguageMenu, language_menu, language_order
-from samen_sms.content.lexicon import WHOLE_MESSAGE_ACTIONS, Lexicon
+from samen_sms.content.model import NEXT, Message, Outcome, Ref, Visit, split_messages
 from samen_sms.content.text import Said
 from samen_sms.core.identity import Channel
 
+__all__ = ["Content", "Message", "Outcome", "Ref", "Visit", "reply_locale", "script_locales", "split_messages", "step"]
+
 # Twilio answers these itself on SMS (and still forwards them): the line must stay silent.
+# Stop words of the line's own languages (afmelden, توقف, dur) are confirmed by the line itself.
 TWILIO_STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"})
 TWILIO_START_WORDS = frozenset({"start", "yes", "unstop"})
-
-Ref = tuple[str, str]
+# Keyword actions that, typed in another language than the person's, offer to switch to it.
+SWITCHING_ACTIONS = frozenset({"menu", "language"})
 
 
 InputHandler = Callable[["Content", "Visit", "Message", str], "Outcome | None"]
@@ -83,54 +87,30 @@ class Content:
         return {loc: cat.script for loc, cat in self.catalogues.items()}
 
 
-@dataclass(frozen=True)
-class Visit:
-    """What the line knows when a message arrives: where the person was, and their language."""
-
-    node: str | None = None
-    locale: str | None = None
-    hint: str | None = None
-
-
-@dataclass(frozen=True)
-class Message:
-    """One message in: what was said (read once), the channel, media attached, and the rate so far."""
-
-    said: Said
-    channel: Channel
-    media: int = 0
-    recent: int = 0  # messages from this person in the current rate window, this one included
-    limit: int = 0  # above this many in a window: one notice, then silence; 0 means no limit
-
-    @classmethod
-    def of(cls, text: str, channel: Channel, media: int = 0, recent: int = 0, limit: int = 0) -> Message:
-        """A message from its raw text (read here, once)."""
-        return cls(Said.read(text), channel, media, recent, limit)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """The new state, the reply (empty: send nothing) and effects for the caller to carry out.
-
-    `store` is False when nothing at all changes (a flood past its notice): the caller need not write.
-    """
-
-    node: str | None
-    locale: str | None
-    reply_locale: str
-    replies: tuple[Ref, ...] = ()
-    effects: tuple[Effect, ...] = ()
-    hint: str | None = None
-    store: bool = True
-
-    @property
-    def erases(self) -> bool:
-        """Whether this step forgets the person (its confirmation must then leave no trace)."""
-        return any(isinstance(effect, Erase) for effect in self.effects)
-
-
 def step(content: Content, visit: Visit, message: Message) -> Outcome:
-    """Move one person one step through the flow."""
+    """Move one person one step through the flow.
+
+    A message that begins a conversation is counted (`Reached`); a live referral code in it is
+    counted too and then read out of the message, so the rest goes on exactly as without it.
+    """
+    if visit.node is not None:
+        return _step(content, visit, message)
+    code = next((c for c in referral.candidates(message.said) if c in message.codes), None)
+    if code is not None:
+        said = referral.without(message.said, code)
+        # "STOP K7Q" is no stop to Twilio, so it must not silence the line either: keep it as it came.
+        twilio_word = message.channel is Channel.SMS and said.whole in TWILIO_STOP_WORDS | TWILIO_START_WORDS
+        message = replace(message, said=message.said if twilio_word else said, codes=frozenset())
+    outcome = _step(content, visit, message)
+    if not outcome.store or outcome.erases:
+        return outcome
+    new = visit.locale not in content.catalogues
+    if not new and code is None:
+        return outcome
+    return replace(outcome, effects=(Reached(new, code), *outcome.effects))
+
+
+def _step(content: Content, visit: Visit, message: Message) -> Outcome:
     locale = visit.locale if visit.locale in content.catalogues else None
     if message.limit and message.recent > message.limit:
         if message.recent > message.limit + 1:
@@ -138,6 +118,12 @@ def step(content: Content, visit: Visit, message: Message) -> Outcome:
         notice = content.flow.messages["rate_limited"]
         return _say(content, visit, locale, message.said, notice)
     if message.media and message.said.blank:
+        if locale is None:
+            # A voice note, photo or location first: greet, offer the languages (112 in the footer),
+            # in the order the person may already have seen, so a digit keeps its meaning.
+            hint = visit.hint if visit.node == content.flow.language else None
+            refs = (("greeting", hint or ""), ("languages", hint or ""))
+            return Outcome(content.flow.language, None, content.language_menu(hint).shown[0], refs, hint=hint)
         return _say(content, visit, locale, message.said, content.flow.messages["text_only"])
     return _respond(content, visit, message, locale)
 
@@ -176,28 +162,32 @@ def _say(content: Content, visit: Visit, locale: str | None, said: Said, key: st
 
 
 def _respond(content: Content, visit: Visit, message: Message, locale: str | None) -> Outcome:
-    flow = content.flow
+    flow, lexicon = content.flow, content.lexicon
     said, channel = message.said, message.channel
-    whole = said.whole
 
-    if channel is Channel.SMS and whole in TWILIO_STOP_WORDS:
+    if channel is Channel.SMS and said.whole in TWILIO_STOP_WORDS:
         return Outcome(None, locale, locale or flow.languages[0], (), (Stop(),))
-    if channel is Channel.SMS and whole in TWILIO_START_WORDS:
+    if channel is Channel.SMS and said.whole in TWILIO_START_WORDS:
         return Outcome(visit.node, locale, locale or flow.languages[0], (), (Start(),), hint=visit.hint)
 
-    action, keyword_locale = content.lexicon.match(said)
-    reply_in = locale or keyword_locale or script_locales(content, said)[0]
-
+    action, keyword_locale = lexicon.lookup(said) or (None, None)
     if action in WHOLE_MESSAGE_ACTIONS:
-        return _builtin(content, action, locale, reply_in)
-
+        return _builtin(content, action, locale, locale or keyword_locale or script_locales(content, said)[0])
+    danger = lexicon.danger(said)
     if locale is None:
-        return _choose_language(content, visit, said, keyword_locale)
-
+        return _first_contact(content, visit, said, action, keyword_locale, danger)
+    if danger is not None or (action is None and lexicon.help_within(said)):
+        return freetext.help_now(flow, locale, danger is not None, first_contact=False)
+    if action in SWITCHING_ACTIONS and keyword_locale and not lexicon.speaks(said, locale):
+        return freetext.offer_switch(flow, locale, keyword_locale)
     target = flow.keywords.get(action) if action else None
     if target:
         return _show(content, target, locale)
+    return _at_screen(content, visit, message, locale)
 
+
+def _at_screen(content: Content, visit: Visit, message: Message, locale: str) -> Outcome:
+    flow, said = content.flow, message.said
     number = said.digit
     here = flow.node(visit.node) if visit.node else None
     if number == 0:
@@ -205,7 +195,7 @@ def _respond(content: Content, visit: Visit, message: Message, locale: str | Non
     if here is None:
         # A returning person whose conversation expired: greet, then the main menu.
         return Outcome(flow.main, locale, locale, (("msg", flow.greeting), ("menu", flow.main)))
-    if here.input and (number is None or not here.options):
+    if here.input and (number is None or not (here.options or here.answers)):
         handled = content.inputs[here.input](content, visit, message, locale)
         if handled is not None:
             return handled
@@ -213,27 +203,38 @@ def _respond(content: Content, visit: Visit, message: Message, locale: str | Non
         picked = _pick_language(content, visit, number, locale)
         if picked is not None:
             return picked
-    elif number is not None and 1 <= number <= len(here.options):
-        return _show(content, here.options[number - 1], locale)
+    elif number is not None:
+        options = list(here.options)
+        if not options and here.answers and here.back:
+            # An answer screen has no options: a digit means one of the screen it came from.
+            options = list(flow.nodes[here.back].options)
+        if 1 <= number <= len(options):
+            return _show(content, options[number - 1], locale)
     shown = here if (here.options or here.type == LANGUAGE_NODE_TYPE) else flow.node(here.back or flow.main)
     return Outcome(
         shown.name,
         locale,
         locale,
-        (("msg", flow.not_understood), _screen(content, shown.name, visit.hint)),
+        (freetext.unanswered(flow, said), _screen(content, shown.name, visit.hint)),
         hint=visit.hint if shown.type == LANGUAGE_NODE_TYPE else None,
     )
 
 
 def _pick_language(content: Content, visit: Visit, number: int, locale: str | None) -> Outcome | None:
     # A digit on the language menu: a language of the page shown, or 9 for the other page.
+    flow = content.flow
     menu = content.language_menu(visit.hint)
     chosen = menu.choice(number)
+    if chosen is not None and locale is None:
+        # The first screen in the chosen language says the line is automatic.
+        refs = (("msg", flow.messages["automatic_short"]), ("menu", flow.main))
+        return Outcome(flow.main, chosen, chosen, refs, (LanguageChosen(chosen),))
     if chosen is not None:
-        return _show(content, content.flow.main, chosen)
+        main = _show(content, flow.main, chosen)
+        return replace(main, effects=(*main.effects, LanguageChosen(chosen)))
     if number == MORE_DIGIT and menu.more is not None:
         shown = locale or menu.shown[0]
-        return Outcome(content.flow.language, locale, shown, (("languages", menu.more),), hint=menu.more)
+        return Outcome(flow.language, locale, shown, (("languages", menu.more),), hint=menu.more)
     return None
 
 
@@ -244,27 +245,35 @@ def _screen(content: Content, node: str, hint: str | None = None) -> Ref:
 
 
 def _show(content: Content, node: str, locale: str) -> Outcome:
-    effect = content.flow.nodes[node].effect
-    # The language menu opens on the person's own script (a Farsi reader finds Dari beside it).
-    hint = locale if content.flow.nodes[node].type == LANGUAGE_NODE_TYPE else None
-    return Outcome(node, locale, locale, (_screen(content, node, hint),), (effect,) if effect else (), hint=hint)
+    shown = content.flow.nodes[node]
+    effects = (shown.effect,) if shown.effect else ()
+    if shown.type == LANGUAGE_NODE_TYPE:
+        # The person's language first, then the rest as on first contact: digits keep their meaning.
+        return Outcome(node, locale, locale, (("languages", locale),), effects, hint=locale)
+    separate = tuple(ref for key in shown.separate for ref in (NEXT, ("msg", key)))
+    return Outcome(node, locale, locale, (("menu", node), *separate), effects)
 
 
-def _choose_language(content: Content, visit: Visit, said: Said, keyword_locale: str | None) -> Outcome:
+def _first_contact(
+    content: Content, visit: Visit, said: Said, action: str | None, keyword_locale: str | None, danger: str | None
+) -> Outcome:
+    # Before a language is chosen: a digit at the language menu chooses; help comes before choosing.
     flow = content.flow
     if visit.node == flow.language and said.digit is not None:
         picked = _pick_language(content, visit, said.digit, None)
         if picked is not None:
             return picked
-    hint = keyword_locale or _letters_hint(content, said)
-    first = content.language_order(hint)[0]
-    return Outcome(
-        flow.language,
-        None,
-        first,
-        (("greeting", hint or ""), ("languages", hint or "")),
-        hint=hint,
-    )
+    helped = danger or content.lexicon.help_within(said)
+    if helped:
+        return freetext.help_now(flow, helped, danger is not None, first_contact=True)
+    hint = keyword_locale or _letters_hint(content, said) or None
+    first = content.language_menu(hint).shown[0]
+    menu: Ref = ("languages", hint or "")
+    if action is None and freetext.is_free_text(said):
+        # The automatic-line notice and the language menu go as two messages: together they would
+        # cost four to six SMS, apart each keeps to three.
+        return Outcome(flow.language, None, first, (("notice", hint or ""), NEXT, menu), hint=hint)
+    return Outcome(flow.language, None, first, (("greeting", hint or ""), menu), hint=hint)
 
 
 def _builtin(content: Content, action: str, locale: str | None, reply_in: str) -> Outcome:

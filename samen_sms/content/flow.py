@@ -9,6 +9,7 @@ from samen_sms.content.effects import NODE_EFFECTS, Effect
 from samen_sms.core.tomlfile import read_toml
 
 LANGUAGE_NODE_TYPE = "language"
+_NODE_FIELDS = ("say", "title", "options", "type", "input", "back", "directory", "effect", "separate", "digits")
 # Keyword actions the engine carries out itself rather than by moving to a node.
 BUILTIN_ACTIONS = frozenset({"stop", "start", "delete"})
 
@@ -32,9 +33,18 @@ class Node:
     directory: str | None = None
     # What showing this screen also does (a name in samen_sms.content.effects.NODE_EFFECTS).
     effect: Effect | None = None
+    # Messages sent after the screen as messages of their own, so they can be forwarded as they are.
+    separate: tuple[str, ...] = ()
+    # "back": a digit typed here is not input but an option of the `back` screen (a place prompt).
+    digits: str = "input"
+
+    @property
+    def answers(self) -> bool:
+        """An answer screen: no options of its own, so a digit means an option of its `back` screen."""
+        return not self.options and self.type != LANGUAGE_NODE_TYPE and (self.input is None or self.digits == "back")
 
     def message_keys(self) -> set[str]:
-        keys = set(self.say)
+        keys = set(self.say) | set(self.separate)
         if self.title:
             keys.add(self.title)
         return keys
@@ -54,6 +64,8 @@ class Flow:
     footer: str
     not_understood: str
     messages: dict[str, str]
+    # The line's own hello, in no language: what a shared WhatsApp link pre-fills (plain ASCII).
+    hello: str = "SAMEN"
 
     def node(self, name: str | None) -> Node:
         return self.nodes[name] if name in self.nodes else self.nodes[self.main]
@@ -82,7 +94,7 @@ def load_flow(path: Path) -> Flow:
     nodes: dict[str, Node] = {}
     for name, spec in raw.get("nodes", {}).items():
         where = f"{path.name}: node {name!r}"
-        unknown = set(spec) - {"say", "title", "options", "type", "input", "back", "directory", "effect"}
+        unknown = set(spec) - {*_NODE_FIELDS}
         if unknown:
             raise FlowError(f"{where} has unknown fields {sorted(unknown)}")
         effect = spec.get("effect")
@@ -98,7 +110,11 @@ def load_flow(path: Path) -> Flow:
             back=spec.get("back"),
             directory=spec.get("directory"),
             effect=NODE_EFFECTS[effect] if effect else None,
+            separate=_tuple(spec.get("separate", []), f"{where}.separate"),
+            digits=str(spec.get("digits", "input")),
         )
+        if nodes[name].digits not in {"input", "back"}:
+            raise FlowError(f"{where}: digits must be 'input' or 'back'")
     try:
         flow = Flow(
             main=head["main"],
@@ -111,9 +127,12 @@ def load_flow(path: Path) -> Flow:
             footer=head["footer"],
             not_understood=head["not_understood"],
             messages={str(k): str(v) for k, v in raw.get("messages", {}).items()},
+            hello=str(head.get("hello", "SAMEN")),
         )
     except KeyError as exc:
         raise FlowError(f"{path.name}: [flow] needs {exc.args[0]!r}") from exc
+    if not flow.hello.isascii() or not flow.hello.isalnum():
+        raise FlowError(f"{path.name}: [flow] hello must be one plain ASCII word (a link carries it)")
     _validate(flow, path.name)
     return flow
 
@@ -133,6 +152,8 @@ def _validate(flow: Flow, where: str) -> None:
         for option in node.options:
             if flow.nodes[option].title is None:
                 raise FlowError(f"{where}: node {option!r} is offered as an option but has no title")
+        if node.digits == "back" and not node.back:
+            raise FlowError(f"{where}: node {node.name!r} sends digits back but has no back")
         if len(node.options) > 9:
             raise FlowError(f"{where}: node {node.name!r} offers more than 9 options")
     for word, target in flow.keywords.items():

@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from samen_sms.content import optin, placeinput
 from samen_sms.content.catalogue import Catalogue, CatalogueError, load_catalogues
+from samen_sms.content.community import community_input, load_community
 from samen_sms.content.directory import Directory, DirectoryError, load_directory
 from samen_sms.content.engine import Content
 from samen_sms.content.flow import Flow, Node, load_flow
@@ -33,7 +34,9 @@ def load_content(config: Config) -> Content:
     _check_directory(directory, flow.nodes.values(), catalogues[flow.languages[0]])
     data = {"directory": directory, "places": places}
     data["regions"] = places.regions
-    return Content.build(flow, catalogues, inputs={**placeinput.INPUTS, **optin.INPUTS}, data=data)
+    data["community"] = load_community(config.data_dir / "services.toml", places.regions)
+    inputs = {**placeinput.INPUTS, "community": community_input, **optin.INPUTS}
+    return Content.build(flow, catalogues, inputs=inputs, data=data)
 
 
 def offered(
@@ -62,10 +65,8 @@ def _check_directory(directory: Directory, nodes: Iterable[Node], reference: Cat
         if node.directory and not directory.for_need(node.directory):
             raise DirectoryError(f"node {node.name!r} lists need {node.directory!r}, which no service has")
     for service in directory.services:
-        keys = [service.purpose, f"directory.cost.{service.cost}"]
+        keys = [service.purpose, f"directory.cost.{service.cost}"]  # "unknown" ones are never shown
         keys += [f"directory.hours.{service.hours}", f"directory.anonymous.{service.anonymous}"]
         missing = [k for k in keys if k not in reference.messages and not k.endswith(".unknown")]
         if missing:
             raise DirectoryError(f"service {service.id!r} needs catalogue messages {', '.join(missing)}")
-
-

@@ -16,7 +16,7 @@ from pathlib import Path
 import polib
 
 from samen_sms.content.catalogue import Catalogue, parse_catalogue, placeholders
-from samen_sms.content.discretion import revealing
+from samen_sms.content.discretion import revealing_words, reveals
 from samen_sms.content.engine import Content
 from samen_sms.content.po import Refusal, export, merged, read
 from samen_sms.content.render import Renderer
@@ -29,6 +29,7 @@ from samen_sms.core.identity import Channel
 _OPENERS = {"\u202a", "\u202b", "\u202d", "\u202e"}  # LRE, RLE, LRO, RLO: closed by PDF
 _ISOLATES = {"\u2066", "\u2067", "\u2068"}  # LRI, RLI, FSI: closed by PDI
 _OVERRIDES = {"\u202d", "\u202e"}
+MENU_DIGITS = 9
 
 
 def _texts(cat: Catalogue) -> Iterator[tuple[str, str]]:
@@ -59,6 +60,8 @@ def check(
     """Every reason the catalogue `after` cannot replace the current one of its language."""
     loc = after.locale
     out: list[Refusal] = []
+    # Every language's revealing words, this one's as the PO file leaves them.
+    revealing = revealing_words({**content.catalogues, loc: after})
     for key, text in after.messages.items():
         english = source.messages.get(key)
         for form in ("sms", "whatsapp"):
@@ -73,7 +76,8 @@ def check(
                     if part
                 )
                 out.append(Refusal(loc, key, f"placeholders do not match the English ({detail})"))
-            shown = revealing(mine)
+            # Option titles and service lines follow a screen's neutral first line (as the tests check).
+            shown = [] if key.endswith(".title") or key.startswith("directory.") else reveals(mine, revealing)
             if shown:
                 out.append(Refusal(loc, key, f"the first 40 characters would show {shown} on a locked phone"))
     for entry, written in _texts(after):
@@ -101,7 +105,9 @@ def _keyword_refusals(content: Content, after: Catalogue) -> list[Refusal]:
         entry = f"keywords.{action}"
         for keyword in keywords:
             folded = " ".join(words(keyword))
-            if digit_value(keyword) is not None or folded.isdigit():
+            value = digit_value(keyword)
+            if value is not None and value <= MENU_DIGITS:
+                # Menus number their options 1 to 9 (0 is the menu); 112 as a help word is fine.
                 out.append(Refusal(after.locale, entry, f"{keyword!r} is a menu digit"))
                 continue
             other, their = others.get(folded, (after.locale, action))
@@ -124,7 +130,8 @@ def _budget_refusals(content: Content, params: Mapping[str, str], after: Catalog
     trial = Content.build(content.flow, {**content.catalogues, loc: after}, content.inputs, content.data)
     renderer = Renderer(trial, params)
     for name, refs in screens(trial, loc):
-        spent = cost(renderer.render(loc, refs, Channel.SMS)).segments
+        # A reply may go as several messages (`NEXT`): each must keep to the budget.
+        spent = max(cost(text).segments for text in renderer.render_messages(loc, refs, Channel.SMS))
         if spent > allowed:
             out.append(Refusal(loc, name, f"the screen costs {spent} SMS segments, over the budget of {allowed}"))
     return out

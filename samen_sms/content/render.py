@@ -6,8 +6,9 @@ from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
 from samen_sms.content.catalogue import placeholders
+from samen_sms.content.community import Community, listed_for
 from samen_sms.content.directory import Directory, Service
-from samen_sms.content.engine import Content, Ref
+from samen_sms.content.engine import Content, Ref, split_messages
 from samen_sms.content.languages import MORE_DIGIT
 from samen_sms.content.optin import ALL_NL
 from samen_sms.content.places import Places
@@ -23,10 +24,11 @@ class _Params(dict[str, str]):
         return ""
 
 
-def line_params(sms_number: str, whatsapp_number: str) -> dict[str, str]:
-    """The values every message may use: the line's own numbers."""
+def line_params(sms_number: str, whatsapp_number: str, line_name: str = "SAMEN") -> dict[str, str]:
+    """The values every message may use: the line's own numbers and who runs it."""
     wa_digits = whatsapp_number.removeprefix("whatsapp:").lstrip("+")
     return {
+        "line_name": line_name,
         "sms_number": sms_number,
         "whatsapp_number": "+" + wa_digits if wa_digits else "",
         "whatsapp_link": f"https://wa.me/{wa_digits}" if wa_digits else "",
@@ -45,18 +47,27 @@ class Renderer:
         template = self.content.catalogues[locale].messages[key].for_channel(channel)
         params = _Params(self.params)
         params.update(extra)
-        if "share_text" in placeholders(template):
-            params["share_text"] = quote(self.message(locale, "share.forward_text", channel, **extra), safe="")
         if "whatsapp_hello" in placeholders(template) and params.get("whatsapp_link"):
-            # A chat with the line that opens holding a hello in this language, so the
-            # language menu that answers lists this language first.
+            # A chat with the line that opens holding the line's own short ASCII hello: a link
+            # that fits in a forwarded SMS in any language, never a line of encoded script.
+            params["whatsapp_hello"] = f"{params['whatsapp_link']}?text={quote(self.content.flow.hello, safe='')}"
+        if "hello" in placeholders(template) and params.get("code"):
+            # A mediator's forward text: the hello of this language with their referral code,
+            # for SMS in capitals ("SMS HI K7Q to ..."), and a WhatsApp chat that opens holding it.
             hello = self.content.catalogues[locale].keywords.get("menu", ("hi",))[0]
-            params["whatsapp_hello"] = f"{params['whatsapp_link']}?text={quote(hello, safe='')}"
+            params["hello"] = f"{hello.upper()} {params['code']}"
+            if params.get("whatsapp_link"):
+                opener = quote(f"{hello.capitalize()} {params['code']}", safe="")
+                params["hello_link"] = f"{params['whatsapp_link']}?text={opener}"
         return template.format_map(params)
 
     def render(self, locale: str, refs: Iterable[Ref], channel: Channel) -> str:
-        """The whole reply: each reference rendered, blocks separated by a blank line."""
+        """One message: each reference rendered, blocks separated by a blank line."""
         return "\n\n".join(self._block(locale, ref, channel) for ref in refs).strip()
+
+    def render_messages(self, locale: str, refs: tuple[Ref, ...], channel: Channel) -> list[str]:
+        """Every message a reply is sent as (a text to forward goes alone), each rendered."""
+        return [self.render(locale, part, channel) for part in split_messages(refs)]
 
     def _block(self, locale: str, ref: Ref, channel: Channel) -> str:
         kind, name = ref
@@ -64,9 +75,14 @@ class Renderer:
         if kind == "msg":
             return self.message(locale, name, channel)
         if kind == "greeting":
-            # Before a language is chosen: greet in the likeliest language only; the menu below
-            # names every language of the script in its own words (five greetings would cost 2 SMS).
-            return self.message(self.content.language_menu(name or None).shown[0], flow.greeting, channel)
+            # Before a language is chosen: greet in each language of the script the first
+            # message showed (Arabic letters: Arabic and Farsi), so a Dari reader is greeted too.
+            # Nothing to go by (a voice note, a Latin-letter text with no keyword): Dutch and English.
+            return "\n".join(self.message(loc, flow.greeting, channel) for loc in self._readers(name))
+        if kind == "notice":
+            # Free text before a language is chosen: the automatic-line notice in the likeliest
+            # language (two notices cost four to six SMS); the language menu follows as its own message.
+            return self.message(self._readers(name)[0], flow.messages["automatic"], channel)
         if kind == "region":
             # The region someone chose for announcements, named in their language.
             if name == ALL_NL:
@@ -97,14 +113,31 @@ class Renderer:
             return self._place(locale, name, channel)
         if kind == "place_pick":
             return self._pick(locale, name, channel)
+        if kind == "community":
+            return self._community(locale, name, channel)
         raise ValueError(f"unknown reply part {kind!r}")
+
+    def _readers(self, hint: str) -> list[str]:
+        # The languages a first message is likely read in: the two likeliest of its script (five
+        # languages write Arabic letters; two greetings keep the first screen within 3 SMS), the
+        # keyword's language, or with nothing to go by (Latin letters, no keyword) Dutch and English.
+        # A language the keyword or the letters named is greeted alone; a script alone, its first two.
+        order = self.content.language_menu(hint or None).shown
+        script = self.content.catalogues[order[0]].script
+        if hint in self.content.catalogues:
+            return list(order[:1])
+        if hint and script != "Latn":
+            return [loc for loc in order if self.content.catalogues[loc].script == script][:2]
+        return list(order[:2])
 
     def service(self, locale: str, service: Service, channel: Channel) -> str:
         """One directory entry: name and contact, then what it is for, cost, hours, anonymity."""
         contact = service.contact()
         if channel is Channel.WHATSAPP and service.phone and service.chat:
             contact += f" / {service.chat}"
-        facts = [self.message(locale, f"directory.cost.{service.cost}", channel)]
+        facts = []
+        if service.cost != "unknown":
+            facts.append(self.message(locale, f"directory.cost.{service.cost}", channel))
         if service.hours != "unknown":
             facts.append(self.message(locale, f"directory.hours.{service.hours}", channel))
         if service.anonymous != "unknown":
@@ -154,3 +187,31 @@ class Renderer:
             lines += [f"{i} {place.name}{comma}{place.region}" for i, place in enumerate(choices, 1)]
         lines.append(footer)
         return "\n".join(lines)
+    def _community(self, locale: str, region: str, channel: Channel) -> str:
+        # "Someone from your community": the region's organisations in this language, then the
+        # national ones; when there are none, say so and give the services that help everyone.
+        local, national = listed_for(self.content.data.get("community", ()), region, locale)
+        lines = [self.message(locale, "services.community.unknown", channel)] if not region else []
+        if local or national:
+            lines.append(self.message(locale, "services.community.intro", channel))
+            lines += [self._organisation(c, channel) for c in local]
+            if local and national:
+                lines.append(self.message(locale, "services.community.national", channel))
+            lines += [self._organisation(c, channel) for c in national]
+        else:
+            lines.append(self.message(locale, "services.community.none", channel))
+            directory: Directory = self.content.data["directory"]
+            lines += [f"{s.name} {s.contact()}" for s in directory.national_summary()]
+        lines.append(self.message(locale, self.content.flow.footer, channel))
+        return "\n".join(lines)
+
+    def _organisation(self, entry: Community, channel: Channel) -> str:
+        ways = [entry.phone]
+        if entry.whatsapp:
+            digits = entry.whatsapp.removeprefix("whatsapp:").lstrip("+").replace(" ", "").replace("-", "")
+            ways.append(f"wa.me/{digits}" if channel is Channel.WHATSAPP else f"WhatsApp {entry.whatsapp}")
+        ways.append(entry.web)
+        names = [self.content.catalogues[lang].name for lang in entry.languages if lang in self.content.catalogues]
+        head = f"{entry.name} {' / '.join(w for w in ways if w)}"
+        body = f"{entry.offers} ({', '.join(names)})" if entry.offers else f"({', '.join(names)})"
+        return f"{head}\n{body}"

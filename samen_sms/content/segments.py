@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from samen_sms.content.catalogue import Catalogue
 from samen_sms.content.engine import Content, Ref
 from samen_sms.content.languages import SECOND_PAGE
+from samen_sms.content.model import NEXT
 from samen_sms.core.identity import Channel
 
 GSM7_BASIC = frozenset(
@@ -69,10 +70,19 @@ def screens(content: Content, locale: str) -> Iterator[tuple[str, tuple[Ref, ...
     flow = content.flow
     yield "first contact", (("greeting", locale), ("languages", locale))
     for name, node in flow.nodes.items():
-        yield f"screen {name}", (("languages", ""),) if node.type == "language" else (("menu", name),)
+        separate = tuple(ref for key in node.separate for ref in (NEXT, ("msg", key)))
+        yield f"screen {name}", (("languages", ""),) if node.type == "language" else (("menu", name), *separate)
         if node.type == "language":
             yield f"screen {name} page 2", (("languages", SECOND_PAGE),)
     yield "not_understood+main", (("msg", flow.not_understood), ("menu", flow.main))
+    yield "free text+main", (("msg", flow.messages["automatic"]), ("menu", flow.main))
+    yield "language chosen", (("msg", flow.messages["automatic_short"]), ("menu", flow.main))
+    help_now = flow.keywords["help"]
+    yield "help first", (("menu", help_now), ("msg", flow.messages["language_offer"]))
+    yield (
+        "danger first",
+        (("msg", flow.messages["automatic_short"]), ("menu", help_now), ("msg", flow.messages["language_offer"])),
+    )
     yield "session expired", (("msg", flow.greeting), ("menu", flow.main))
     directory = content.data.get("directory")
     if directory is not None:
@@ -92,6 +102,36 @@ def screens(content: Content, locale: str) -> Iterator[tuple[str, tuple[Ref, ...
             return sum(len(places.by_code[c].name) + len(places.by_code[c].region) for c in places.names[key].codes)
 
         yield "which one", (("place_pick", max(places.names, key=choice)),)
+
+
+# The benchmark conversation (issue #10): hello, help now, a service need, a place, advice, share
+# and a sign-up, each step an SMS reply. `{hello}` is the language's own hello, `{place}` a town.
+CONVERSATION = (
+    "{hello}", "{choice}", "1", "0", "2", "2", "0", "2", "8", "{place}",
+    "0", "3", "1", "0", "5", "0", "4", "1", "{place}", "1",
+)  # fmt: skip
+CONVERSATION_BUDGET = 40
+
+
+def conversation(content: Content, render: Callable[[str, tuple[Ref, ...]], list[str]], locale: str) -> list[int]:
+    """Segments of each SMS message the benchmark conversation gets in one language."""
+    from samen_sms.content.engine import Message, Visit, step
+
+    hello = content.catalogues[locale].keywords["menu"][0]
+    visit, costs = Visit(), []
+    for typed in CONVERSATION:
+        # The language's own number in the menu the hello got (salam lists Arabic before Farsi).
+        choice = str(content.language_order(visit.hint).index(locale) + 1)
+        said = typed.format(hello=hello, place="Utrecht", choice=choice)
+        outcome = step(content, visit, Message.of(said, Channel.SMS))
+        costs += [cost(text).segments for text in render(outcome.reply_locale, outcome.replies)]
+        visit = Visit(outcome.node, outcome.locale, outcome.hint)
+    return costs
+
+
+def _worst(texts: list[str]) -> Cost:
+    # A reply sent as several messages (share): the costliest of them is what the budget limits.
+    return max((cost(text) for text in texts), key=lambda c: c.segments)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,7 +154,13 @@ def main(argv: list[str] | None = None) -> int:
     per_locale = [list(screens(content, loc)) for loc in locales]
     for i, (name, _) in enumerate(per_locale[0]):
         rows.append(
-            (name, [cost(renderer.render(loc, per_locale[n][i][1], Channel.SMS)) for n, loc in enumerate(locales)])
+            (
+                name,
+                [
+                    _worst(renderer.render_messages(loc, per_locale[n][i][1], Channel.SMS))
+                    for n, loc in enumerate(locales)
+                ],
+            )
         )
     width = max(len(name) for name, _ in rows)
     print(f"{'':{width}}  " + " ".join(f"{loc:>4}" for loc in locales))
@@ -130,6 +176,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'max':{width}}  " + " ".join(f"{max(c[i].segments for _, c in rows):>4}" for i in range(len(locales))))
     print(f"{'budget':{width}}  " + " ".join(f"{b:>4}" for b in budgets))
     print("u: UCS-2; !: over the language's budget (3 for languages written in GSM-7, else 5)")
+    talks = [
+        conversation(content, lambda loc, refs: renderer.render_messages(loc, refs, Channel.SMS), loc)
+        for loc in locales
+    ]
+    cells = [f"{sum(c):>3}{'!' if sum(c) > CONVERSATION_BUDGET else ' '}" for c in talks]
+    print(f"{'conversation':{width}}  " + " ".join(cells))
+    print(f"conversation: {len(CONVERSATION)} SMS replies (hello, help now, a need, a place, advice, share, sign-up);")
+    print(f"  the goal is at most {CONVERSATION_BUDGET} segments per language (!: not yet; not an error)")
     return 1 if over else 0
 
 

@@ -92,6 +92,8 @@ class Config:
     worker_ttl: int = 40
     sweep_interval: int = 20
     whatsapp_templates: Path | None = None
+    # Who runs the line, named in the text people forward (in every language).
+    line_name: str = "SAMEN"
     # Languages the line offers (codes from flows/main.toml); empty: every language the flow has.
     languages: tuple[str, ...] = ()
     flows_dir: Path = field(default=ROOT / "flows")
@@ -146,6 +148,7 @@ class Config:
             development=development,
             check_signatures=check,
             queue_name=env.get("SAMEN_QUEUE", "").strip() or "samen",
+            line_name=env.get("SAMEN_LINE_NAME", "").strip() or "SAMEN",
             conversation_ttl=_int(env, "SAMEN_CONVERSATION_TTL", _int(env, "SAMEN_SESSION_TTL", 30 * 60)),
             profile_ttl=_int(env, "SAMEN_PROFILE_TTL", 90 * 24 * 3600),
             dedup_ttl=_int(env, "SAMEN_DEDUP_TTL", 48 * 3600),

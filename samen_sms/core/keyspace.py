@@ -79,6 +79,12 @@ BROADCAST_LEASE = Key("bc:{broadcast}:lease", "which job is running an announcem
 BROADCAST_SID = Key("bm:{message_sid}", "which announcement a Twilio message belongs to, for delivery reports", "7 days", "announce.broadcast")
 SEND_RATE = Key("rate:{sender}", "send slots reserved for one sender, shared by all workers", "a few seconds", "announce.ratelimit")
 
+# Reach (reach.*): mediators' referral codes and anonymous figures for funders, nothing per person.
+MEDIATORS = Key("mediators", "registered mediators and organisations: code -> name, languages, regions, when added or retired", "kept; an organisation, never a person who texts", "reach.mediators")
+LIVE_CODES = Key("codes", "the referral codes that count now (read in the webhook's first round trip)", "kept; a retired code leaves it", "reach.mediators")
+REACH_DAY = Key("reach:{day}", "one day's counts (Europe/Amsterdam): first contacts by channel and code, languages chosen, screens, place lookups by safety region, opt-ins and outs, announcements sent and delivered, RSVPs, erasures", "400 days; numbers only", "reach.counting")
+REACH_PEOPLE = Key("reach:people:{week}:{code}", "a HyperLogLog estimating how many different people one code reached in one ISO week; its registers give no pseudonym back", "400 days", "reach.counting")
+
 KEYS: tuple[Key, ...] = tuple(value for value in vars().values() if isinstance(value, Key))
 
 # RQ's own keys, which RQ writes and expires; listed so the README names everything in Redis.

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import redis
 
 from samen_sms.content.effects import EFFECT_TYPES, Effect
-from samen_sms.content.engine import Outcome
+from samen_sms.content.engine import Content, Outcome
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Address, Keys
 
@@ -39,6 +39,7 @@ class Change:
     outcome: Outcome
     keys: Keys
     config: Config
+    content: Content | None = None  # what the step read (places, for counting a lookup by region)
 
 
 E = TypeVar("E", bound=Effect)

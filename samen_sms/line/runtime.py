@@ -10,6 +10,7 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 from rq import Queue
 
+from samen_sms.content.discretion import revealing_words, reveals
 from samen_sms.content.engine import Content
 from samen_sms.content.loader import load_content
 from samen_sms.content.render import Renderer, line_params
@@ -68,13 +69,16 @@ def build_runtime(config: Config, web: bool = False) -> Runtime:
     conn = connect(config.redis_url, web=web)
     queue = Queue(config.queue_name, connection=conn)
     content = load_content(config)
+    if reveals(config.line_name, revealing_words(content.catalogues)):
+        # The name is in the text mediators forward, near its start: a locked phone shows it.
+        raise ConfigError(f"SAMEN_LINE_NAME {config.line_name!r} says what the line is about; choose a neutral name")
     try:
         # Open the connection and cache the server version now, so a person's first message
         # costs the same two round trips as every other one.
         queue.get_redis_server_version()
     except redis.RedisError:
         log.warning("Redis does not answer yet; the line will connect when it does")
-    renderer = Renderer(content, line_params(config.twilio_sms_from, config.twilio_whatsapp_from))
+    renderer = Renderer(content, line_params(config.twilio_sms_from, config.twilio_whatsapp_from, config.line_name))
     return Runtime(
         config=config,
         redis=conn,

@@ -13,7 +13,7 @@ from typing import Any
 import redis
 from rq import Queue, Retry
 
-from samen_sms.content.engine import Outcome, Ref, Visit
+from samen_sms.content.engine import Outcome, Ref, Visit, split_messages
 from samen_sms.core import keyspace
 from samen_sms.core.config import Config
 
@@ -49,6 +49,7 @@ class Arrival:
     duplicate: bool
     visit: Visit
     count: int
+    codes: frozenset[str] = frozenset()  # which of the message's code-shaped words are live referral codes
 
 
 @dataclass(frozen=True)
@@ -110,8 +111,12 @@ class Store:
         self.queue = queue
         self.config = config
 
-    def arrive(self, message_sid: str, p: str, now: float | None = None) -> Arrival:
-        """Round trip 1: claim the MessageSid, read session and profile, count the message."""
+    def arrive(self, message_sid: str, p: str, now: float | None = None, candidates: tuple[str, ...] = ()) -> Arrival:
+        """Round trip 1: claim the MessageSid, read session and profile, count the message.
+
+        `candidates` are the message's words shaped like referral codes: which of them are live is
+        asked in the same round trip (one SMISMEMBER, only when there are any).
+        """
         now = time.time() if now is None else now
         counter = keyspace.RATE(p, int(now // self.config.rate_limit_window))
         pipe = self.conn.pipeline(transaction=False)
@@ -120,10 +125,13 @@ class Store:
         pipe.get(keyspace.PROFILE(p))
         pipe.incr(counter)
         pipe.expire(counter, self.config.rate_limit_window)
-        claimed, session_raw, profile_raw, count, _ = pipe.execute()
+        if candidates:
+            pipe.smismember(keyspace.LIVE_CODES(), list(candidates))
+        claimed, session_raw, profile_raw, count, _, *live = pipe.execute()
+        codes = frozenset(c for c, is_live in zip(candidates, live[0], strict=True) if is_live) if live else frozenset()
         session, profile = _json(session_raw), _json(profile_raw)
         visit = Visit(node=session.get("n"), locale=profile.get("l"), hint=session.get("h"))
-        return Arrival(duplicate=not claimed, visit=visit, count=int(count))
+        return Arrival(duplicate=not claimed, visit=visit, count=int(count), codes=codes)
 
     def release(self, message_sid: str) -> None:
         """Forget a claimed MessageSid, so Twilio's retry is answered after a failed second step."""
@@ -146,15 +154,23 @@ class Store:
         if outcome.locale is not None:
             remember_language(pipe, p, outcome.locale, cfg.profile_ttl)
         if outcome.replies:
-            item = OutboxItem(sealed, outcome.reply_locale, outcome.replies, channel, time.time(), outcome.erases)
-            self.enqueue_delivery(pipe, p, item)
+            # A reply may be several messages (a text to forward goes alone): one outbox item each,
+            # in order, so each is sent exactly once and in the order the engine gave.
+            now = time.time()
+            items = [
+                OutboxItem(sealed, outcome.reply_locale, refs, channel, now, outcome.erases)
+                for refs in split_messages(outcome.replies)
+            ]
+            self.enqueue_delivery(pipe, p, *items)
         pipe.execute()
 
-    def enqueue_delivery(self, pipe: Any, p: str, item: OutboxItem) -> None:
-        """Queue one reply on a pipeline: outbox, the owed index, and a delivery job."""
-        pipe.rpush(keyspace.OUTBOX(p), item.dumps())
+    def enqueue_delivery(self, pipe: Any, p: str, *items: OutboxItem) -> None:
+        """Queue replies on a pipeline: outbox (in order), the owed index, and one delivery job."""
+        if not items:
+            return
+        pipe.rpush(keyspace.OUTBOX(p), *(item.dumps() for item in items))
         pipe.expire(keyspace.OUTBOX(p), OUTBOX_TTL)
-        pipe.zadd(keyspace.OWED(), {p: item.created}, nx=True)
+        pipe.zadd(keyspace.OWED(), {p: items[0].created}, nx=True)
         enqueue_deliver(self.queue, self.config, p, pipe)
 
 

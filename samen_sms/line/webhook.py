@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import redis
 from flask import Blueprint, Response, abort, current_app, request
 
+from samen_sms.content import referral
 from samen_sms.content.engine import Message, script_locales, step
 from samen_sms.content.text import Said
 from samen_sms.core import keyspace
@@ -59,6 +60,9 @@ def parse_inbound() -> Inbound:
         num_media = max(0, int(form.get("NumMedia", "0") or 0))
     except ValueError:
         num_media = 0
+    if form.get("Latitude", "").strip():
+        # A shared location (WhatsApp) comes with no media and no text: an attachment all the same.
+        num_media = max(num_media, 1)
     return Inbound(sid, address, Said.read(form.get("Body", "")[:MAX_BODY]), num_media)
 
 
@@ -82,14 +86,15 @@ def inbound() -> Response:
 def _handle(rt: Runtime, msg: Inbound) -> Response:
     """Check in (round trip 1), one step of the engine, commit what it returned (round trip 2)."""
     p = rt.keys.pseudonym(msg.address.e164)
-    arrival = rt.store.arrive(msg.message_sid, p)
+    arrival = rt.store.arrive(msg.message_sid, p, candidates=referral.candidates(msg.said))
     if arrival.duplicate:
         return twiml.empty()
-    message = Message(msg.said, msg.address.channel, msg.num_media, arrival.count, rt.config.rate_limit_count)
+    limit = rt.config.rate_limit_count
+    message = Message(msg.said, msg.address.channel, msg.num_media, arrival.count, limit, arrival.codes)
     outcome = step(rt.content, arrival.visit, message)
     if outcome.store:
         pipe = rt.store.transaction()
-        rt.registry.apply(Change(pipe, rt.redis, p, msg.address, outcome, rt.keys, rt.config))
+        rt.registry.apply(Change(pipe, rt.redis, p, msg.address, outcome, rt.keys, rt.config, rt.content))
         rt.store.commit(p, outcome, rt.keys.seal(msg.address), msg.address.channel.value, pipe)
     return twiml.empty()
 

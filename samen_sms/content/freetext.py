@@ -1,0 +1,44 @@
+"""Answers to what people write in their own words, where the menus have no answer ready.
+
+A survivor writes "my husband hits me what can i do", not `1`. The line never answers that with a
+bare "did not understand": it says it is automatic (nobody reads the messages), where a person can
+be reached and that 112 is for danger, then shows the menu. A danger word anywhere, or a help word
+among the first few, brings help now at once; before a language is chosen, in that word's language
+with one line offering the language menu.
+"""
+
+from __future__ import annotations
+
+from samen_sms.content.flow import Flow
+from samen_sms.content.model import Outcome, Ref
+from samen_sms.content.text import Said
+
+# From this many words on, unrecognised text is someone writing to a person, not a mistyped keyword.
+FREE_TEXT_WORDS = 3
+
+
+def is_free_text(said: Said) -> bool:
+    """Whether a message is a sentence rather than a mistyped keyword or number."""
+    return len(said.words) >= FREE_TEXT_WORDS and said.digit is None
+
+
+def unanswered(flow: Flow, said: Said) -> Ref:
+    """What precedes the screen shown again after text the screen has no answer for."""
+    return ("msg", flow.messages["automatic"] if is_free_text(said) else flow.not_understood)
+
+
+def help_now(flow: Flow, locale: str, danger: bool, first_contact: bool) -> Outcome:
+    """Help now in `locale`: said to be automatic after a danger word, with the language menu offered at first."""
+    node = flow.keywords["help"]
+    refs: list[Ref] = []
+    if danger:
+        refs.append(("msg", flow.messages["automatic_short"]))
+    refs.append(("menu", node))
+    if first_contact:
+        refs.append(("msg", flow.messages["language_offer"]))
+    return Outcome(node, locale, locale, tuple(refs))
+
+
+def offer_switch(flow: Flow, locale: str, other: str) -> Outcome:
+    """A greeting in another language: the language menu in that language, it first; the language stays."""
+    return Outcome(flow.language, locale, other, (("languages", other),), hint=other)

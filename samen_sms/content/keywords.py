@@ -1,0 +1,100 @@
+"""Keywords of every language, folded once at start: which action a message names, in which language.
+
+Three kinds of words live in each catalogue's `[keywords]`:
+- most actions count as a message's first word ("help me" is help), and help also among its first
+  few words ("I need help"), so a survivor who writes a sentence still gets help now;
+- stop, start and delete count only as the whole message ("stop hitting me" is not an opt-out);
+- danger words (kill, knife, ...) count anywhere in the message: they lead to help now at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from samen_sms.content.catalogue import Catalogue
+from samen_sms.content.flow import Flow
+from samen_sms.content.text import Said, words
+
+# Keyword actions that only count as the whole message.
+WHOLE_MESSAGE_ACTIONS = frozenset({"stop", "start", "delete"})
+# Words that count anywhere in a message.
+ANYWHERE_ACTIONS = frozenset({"danger"})
+HELP_ACTION = "help"
+# How far into a message a help word still counts ("I really need help now": the fourth word).
+HELP_WITHIN = 4
+# The language of a language-neutral keyword (the line's own hello, which no catalogue owns).
+NEUTRAL = ""
+
+Hit = tuple[str, str]  # (action, language of the keyword; NEUTRAL for the line's own hello)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Every keyword of every language, folded, with the action it means and the languages that use it."""
+
+    first_word: Mapping[str, Hit]
+    whole: Mapping[str, Hit]
+    anywhere: Mapping[tuple[str, ...], Hit]
+    owners: Mapping[str, frozenset[str]]
+
+    @classmethod
+    def build(cls, flow: Flow, catalogues: Mapping[str, Catalogue]) -> Lexicon:
+        """Fold every catalogue's keywords; where two languages share a word, the first in the flow names it."""
+        first: dict[str, Hit] = {}
+        whole: dict[str, Hit] = {}
+        anywhere: dict[tuple[str, ...], Hit] = {}
+        owners: dict[str, set[str]] = {}
+        for locale in flow.languages:
+            for action, keywords in catalogues[locale].keywords.items():
+                for keyword in keywords:
+                    folded = tuple(words(keyword))
+                    if not folded:
+                        continue
+                    if action in ANYWHERE_ACTIONS:
+                        anywhere.setdefault(folded, (action, locale))
+                        continue
+                    joined = " ".join(folded)
+                    owners.setdefault(joined, set()).add(locale)
+                    table = whole if action in WHOLE_MESSAGE_ACTIONS else first
+                    table.setdefault(joined, (action, locale))
+        hello = " ".join(words(flow.hello))
+        first[hello] = ("menu", NEUTRAL)
+        owners[hello] = set(flow.languages)
+        return cls(first, whole, anywhere, {word: frozenset(locs) for word, locs in owners.items()})
+
+    def lookup(self, said: Said) -> Hit | None:
+        """The action the whole message or its first word names, if any, and its likeliest language.
+
+        Where languages share the word (سلام: Arabic, Farsi, Dari, Pashto), the one the message's
+        letters point to (`Said.languages`) is its language; else the first in the flow.
+        """
+        key = said.whole if said.whole in self.whole else (said.words[0] if said.words else "")
+        hit = self.whole.get(key) if key == said.whole and key in self.whole else self.first_word.get(key)
+        if hit is None or hit[1] == NEUTRAL:
+            return hit
+        owners = self.owners.get(key, frozenset())
+        likeliest = next((loc for loc in said.languages if loc in owners), hit[1])
+        return hit[0], likeliest
+
+    def help_within(self, said: Said) -> str | None:
+        """The language of a help word among the message's first few words, else None."""
+        for word in said.words[:HELP_WITHIN]:
+            hit = self.first_word.get(word)
+            if hit and hit[0] == HELP_ACTION:
+                return hit[1]
+        return None
+
+    def danger(self, said: Said) -> str | None:
+        """The language of a danger word or phrase anywhere in the message, else None."""
+        found = said.words
+        for phrase, (_, locale) in self.anywhere.items():
+            size = len(phrase)
+            if any(found[i : i + size] == phrase for i in range(len(found) - size + 1)):
+                return locale
+        return None
+
+    def speaks(self, said: Said, locale: str) -> bool:
+        """Whether the keyword a message starts with is one of `locale`'s own (or the line's neutral hello)."""
+        key = said.whole if said.whole in self.owners else (said.words[0] if said.words else "")
+        return locale in self.owners.get(key, frozenset({locale}))

@@ -1,0 +1,76 @@
+"""What the engine reads and returns: a visit, a message, an outcome; replies as references, not text.
+
+A reply is a list of references (`("msg", key)`, `("menu", node)`, `("languages", hint)`,
+`("greeting", hint)`, `("notice", hint)`, `("services", municipality code)`, `("region", code)`)
+that the worker renders in the reply's language. `NEXT` between references starts a message of its
+own: the text a mediator forwards arrives alone, so it can be forwarded as it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from samen_sms.content.effects import Effect, Erase
+from samen_sms.content.text import Said
+from samen_sms.core.identity import Channel
+
+Ref = tuple[str, str]
+NEXT: Ref = ("next", "")
+
+
+def split_messages(refs: tuple[Ref, ...]) -> list[tuple[Ref, ...]]:
+    """The references of each message a reply is sent as, in order (`NEXT` separates them)."""
+    parts: list[list[Ref]] = [[]]
+    for ref in refs:
+        if ref == NEXT:
+            parts.append([])
+        else:
+            parts[-1].append(ref)
+    return [tuple(part) for part in parts if part]
+
+
+@dataclass(frozen=True)
+class Visit:
+    """What the line knows when a message arrives: where the person was, and their language."""
+
+    node: str | None = None
+    locale: str | None = None
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message in: what was said (read once), the channel, media attached, and the rate so far."""
+
+    said: Said
+    channel: Channel
+    media: int = 0
+    recent: int = 0  # messages from this person in the current rate window, this one included
+    limit: int = 0  # above this many in a window: one notice, then silence; 0 means no limit
+    codes: frozenset[str] = frozenset()  # live referral codes among the message's words (the line looked them up)
+
+    @classmethod
+    def of(cls, text: str, channel: Channel, media: int = 0, recent: int = 0, limit: int = 0) -> Message:
+        """A message from its raw text (read here, once)."""
+        return cls(Said.read(text), channel, media, recent, limit)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The new state, the reply (empty: send nothing) and effects for the caller to carry out.
+
+    `store` is False when nothing at all changes (a flood past its notice): the caller need not write.
+    """
+
+    node: str | None
+    locale: str | None
+    reply_locale: str
+    replies: tuple[Ref, ...] = ()
+    effects: tuple[Effect, ...] = ()
+    hint: str | None = None
+    store: bool = True
+
+    @property
+    def erases(self) -> bool:
+        """Whether this step forgets the person (its confirmation must then leave no trace)."""
+        return any(isinstance(effect, Erase) for effect in self.effects)

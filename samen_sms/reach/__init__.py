@@ -1,0 +1,1 @@
+"""Reach: referral codes of mediators, anonymous reach figures, the `mediators` and `stats` commands."""

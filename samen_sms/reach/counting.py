@@ -1,0 +1,73 @@
+"""What one inbound message adds to the anonymous reach figures: fields of the day's counts, never a person.
+
+The webhook's message hook gathers every field an outcome counts (a first contact by channel and
+code, the language chosen, screens opened, a place lookup by safety region, an opt-in or out, an
+RSVP) and queues them as one command on the webhook's own MULTI/EXEC (`core.tally.count`).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from samen_sms.content.effects import Erase, LanguageChosen, OptIn, OptOutAnnouncements, Reached, Rsvp, Stop
+from samen_sms.content.flow import LANGUAGE_NODE_TYPE
+from samen_sms.core import tally
+from samen_sms.line.registry import Change
+
+UNKNOWN = "unknown"
+
+
+def fields(change: Change) -> tuple[list[str], tuple[str, str] | None]:
+    """The fields one outcome counts, and (code, pseudonym) when it reached someone through a code."""
+    out: list[str] = []
+    reached: tuple[str, str] | None = None
+    for effect in change.outcome.effects:
+        if isinstance(effect, Reached):
+            if effect.new:
+                out.append(f"first:{change.address.channel.value}")
+            if effect.code:
+                out.append(f"code:{effect.code}")
+                reached = (effect.code, change.pseudonym)
+        elif isinstance(effect, LanguageChosen):
+            out.append(f"language:{effect.locale}")
+        elif isinstance(effect, OptIn):
+            out.append(f"opted_in:{effect.region}")
+        elif isinstance(effect, OptOutAnnouncements | Stop):
+            out.append("opted_out")
+        elif isinstance(effect, Rsvp):
+            out.append(f"replied:{effect.session_id}")
+    out += screens(change)
+    return out, reached
+
+
+def screens(change: Change) -> list[str]:
+    """Screens opened (not the main menu or language menu) and place lookups by safety region."""
+    content = change.content
+    if content is None:
+        return []
+    out = []
+    for kind, name in change.outcome.replies:
+        if kind == "menu" and name != content.flow.main and content.flow.nodes[name].type != LANGUAGE_NODE_TYPE:
+            out.append(f"screen:{name}")
+        elif kind == "services":
+            place = content.data["places"].by_code.get(name)
+            out.append(f"region:{place.region_code if place else UNKNOWN}")
+        elif kind == "community":
+            out.append(f"region:{name or UNKNOWN}")
+    return out
+
+
+def count_message(change: Change) -> None:
+    """Message hook: queue the message's counts on the webhook's transaction (one command, if any)."""
+    names, reached = fields(change)
+    tally.count(change.pipe, names, time.time(), reached)
+
+
+def count_erasure(change: Change, effect: Erase) -> None:
+    """An erasure is counted as a number only (the person's other counts were never theirs)."""
+    tally.count(change.pipe, ["erase"], time.time())
+
+
+def counted_by_hook(change: Change, effect: Any) -> None:
+    """Reached and LanguageChosen are counted by `count_message`, together with the rest, in one command."""

@@ -1,0 +1,199 @@
+"""The reach figures as a table, small numbers hidden: what `flask stats` prints and the console shows.
+
+`table(conn, start, end, by, group)` reads the day counts (`keyspace.REACH_DAY`) in one round trip
+and returns rows of text, suppression applied: any count from 1 to 4 shows as `<5`, and where a
+hidden count could be worked out by subtraction from a total (a row or column with exactly one
+hidden cell), the next smallest count in that line is hidden too (`*`). Totals are computed from
+the same hidden cube, so the plain table and every `--group` table of the same dates agree.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import redis
+
+from samen_sms.core import keyspace, tally
+
+BY = ("day", "week", "month")
+GROUPS = ("language", "channel", "code", "screen", "region")
+ALL, TOTAL, SMALL, HIDDEN, NO_CODE = "all", "total", "<5", "*", "none"
+# Each counted metric and the group it is broken down by (None: a plain number).
+METRICS: dict[str, str | None] = {
+    "first": "channel",  # first contacts
+    "code": "code",  # conversations begun with a referral code
+    "language": "language",  # languages chosen
+    "screen": "screen",  # screens opened
+    "region": "region",  # place lookups
+    "opted_in": "region",
+    "opted_out": None,
+    "sent": None,  # announcements sent
+    "delivered": None,
+    "replied": "code",  # replies to sessions, by the code of the organisation hosting them
+    "erase": None,
+}
+LEGEND = "<5: a count from 1 to 4, hidden. *: hidden so that a <5 cannot be worked out from a total."
+
+
+@dataclass(frozen=True)
+class Table:
+    """Column names and rows of text, suppression applied."""
+
+    columns: list[str]
+    rows: list[list[str]]
+
+
+def period_of(day: date, by: str) -> str:
+    """The label of the day, week or month a day belongs to."""
+    if by == "week":
+        return tally.week_of(day)
+    return day.strftime("%Y-%m") if by == "month" else day.isoformat()
+
+
+def read_days(conn: redis.Redis, start: date, end: date) -> dict[date, dict[str, int]]:
+    """Every day's counts from `start` to `end` (inclusive), in one round trip."""
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    pipe = conn.pipeline(transaction=False)
+    for day in days:
+        pipe.hgetall(keyspace.REACH_DAY(day.isoformat()))
+    out = {}
+    for day, raw in zip(days, pipe.execute(), strict=True):
+        out[day] = {k.decode(): int(v) for k, v in raw.items()}
+    return out
+
+
+def session_hosts(conn: redis.Redis, session_ids: Iterable[str]) -> dict[str, str]:
+    """Session id -> the referral code of the organisation hosting it (sessions without one left out)."""
+    ids = sorted(set(session_ids))
+    if not ids:
+        return {}
+    raws: list[Any] = conn.mget([keyspace.SESSION(i) for i in ids])
+    hosts = {}
+    for session_id, raw in zip(ids, raws, strict=True):
+        code = json.loads(raw).get("host_code") if raw else None
+        if code:
+            hosts[session_id] = str(code)
+    return hosts
+
+
+Cube = dict[str, dict[str, int]]  # period -> group value -> count
+
+
+def cubes(days: Mapping[date, Mapping[str, int]], by: str, hosts: Mapping[str, str]) -> dict[str, Cube]:
+    """Metric -> period -> value -> count, from the day counts (`replied` turned from sessions to host codes)."""
+    out: dict[str, Cube] = {m: defaultdict(lambda: defaultdict(int)) for m in METRICS}
+    for day, counts in days.items():
+        period = period_of(day, by)
+        for name, value in counts.items():
+            metric, _, part = name.partition(":")
+            if metric not in out:
+                continue
+            if metric == "replied":
+                part = hosts.get(part, NO_CODE)
+            out[metric][period][part or ALL] += value
+    return out
+
+
+def suppress(grid: list[list[int]]) -> list[list[str]]:
+    """Hide 1-4, then hide more until no row or column (margins included) has exactly one hidden cell.
+
+    `grid` has its row totals as the last column and column totals as the last row.
+    """
+    rows, cols = len(grid), len(grid[0])
+    hidden = {(i, j): SMALL for i in range(rows) for j in range(cols) if 1 <= grid[i][j] <= 4}
+    lines = [[(i, j) for j in range(cols)] for i in range(rows)] + [[(i, j) for i in range(rows)] for j in range(cols)]
+    changed = True
+    while changed:
+        changed = False
+        for line in lines:
+            if sum(cell in hidden for cell in line) != 1:
+                continue
+            shown = [cell for cell in line if cell not in hidden and grid[cell[0]][cell[1]] > 0]
+            if shown:
+                # The smallest count, inner cells before totals, keeps the most information.
+                pick = min(shown, key=lambda c: (c[0] == rows - 1 or c[1] == cols - 1, grid[c[0]][c[1]]))
+                hidden[pick] = HIDDEN
+                changed = True
+    return [[hidden.get((i, j), str(grid[i][j])) for j in range(cols)] for i in range(rows)]
+
+
+def _matrix(cube: Cube, periods: list[str], values: list[str]) -> list[list[str]]:
+    grid = [[cube.get(p, {}).get(v, 0) for v in values] for p in periods]
+    grid = [row + [sum(row)] for row in grid]
+    grid.append([sum(row[j] for row in grid) for j in range(len(values) + 1)])
+    return suppress(grid)
+
+
+def table(conn: redis.Redis, start: date, end: date, by: str = "day", group: str | None = None) -> Table:
+    """The reach figures from `start` to `end` by day, week or month, optionally broken down by `group`."""
+    if by not in BY:
+        raise ValueError(f"by must be one of {', '.join(BY)}")
+    if group is not None and group not in GROUPS:
+        raise ValueError(f"group must be one of {', '.join(GROUPS)}")
+    days = read_days(conn, start, end)
+    replied = {n.partition(":")[2] for counts in days.values() for n in counts if n.startswith("replied:")}
+    by_metric = cubes(days, by, session_hosts(conn, replied))
+    periods = sorted({period_of(day, by) for day in days})
+    if group is None:
+        columns = list(METRICS)
+        sums = {}
+        for metric, cube in by_metric.items():
+            values = sorted({v for per in cube.values() for v in per}) or [ALL]
+            sums[metric] = [row[-1] for row in _matrix(cube, periods, values)]
+        rows = [[label] + [sums[m][i] for m in columns] for i, label in enumerate([*periods, TOTAL])]
+        return Table(["period", *columns], rows)
+    metrics = [m for m, g in METRICS.items() if g == group]
+    values = sorted({v for m in metrics for per in by_metric[m].values() for v in per if v != ALL}) or [ALL]
+    shown = {m: _matrix(by_metric[m], periods, values) for m in metrics}
+    rows = []
+    for i, label in enumerate([*periods, TOTAL]):
+        for j, value in enumerate([*values, ALL]):
+            rows.append([label, value] + [shown[m][i][j] for m in metrics])
+    if group == "code":
+        people = people_reached(conn, start, end, by, values)
+        rows = [row + [people.get((row[0], row[1]), "")] for row in rows]
+        metrics.append("people")
+    return Table(["period", group, *metrics], rows)
+
+
+def people_reached(conn: redis.Redis, start: date, end: date, by: str, codes: list[str]) -> dict[tuple[str, str], str]:
+    """Different people each code reached, per week (or month, from its weeks), estimated; 1-4 shown as <5."""
+    weeks = sorted({tally.week_of(start + timedelta(days=i)) for i in range((end - start).days + 1)})
+    if by == "day" or not codes or codes == [ALL]:
+        return {}
+    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for week in weeks:
+        label = week if by == "week" else _month_of_week(week)
+        for code in codes:
+            key = keyspace.REACH_PEOPLE(week, code)
+            for where in ((label, code), (label, ALL), (TOTAL, code), (TOTAL, ALL)):
+                groups[where].append(key)
+    pipe = conn.pipeline(transaction=False)
+    for keys in groups.values():
+        pipe.pfcount(*keys)
+    counts = dict(zip(groups, pipe.execute(), strict=True))
+    return {where: (SMALL if 1 <= n <= 4 else str(n)) for where, n in counts.items()}
+
+
+def _month_of_week(week: str) -> str:
+    # A week belongs to the month of its Thursday (as ISO weeks belong to years).
+    year, number = week.split("-W")
+    return date.fromisocalendar(int(year), int(number), 4).strftime("%Y-%m")
+
+
+def reach_by_code(conn: redis.Redis, codes: list[str], weeks: list[str]) -> dict[str, int]:
+    """Different people each code reached over these weeks (a union of the weekly estimates)."""
+    pipe = conn.pipeline(transaction=False)
+    for code in codes:
+        pipe.pfcount(*[keyspace.REACH_PEOPLE(week, code) for week in weeks])
+    return dict(zip(codes, map(int, pipe.execute()), strict=True)) if codes else {}
+
+
+def shown(count: int) -> str:
+    """One count as an output shows it: 1-4 hidden as <5."""
+    return SMALL if 1 <= count <= 4 else str(count)
