@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from flask import Flask
 
+from samen_sms.announce import sessions as infosessions
 from samen_sms.app import create_app
 from samen_sms.assembly import worker_context
 from samen_sms.content.catalogue import CatalogueError
@@ -182,3 +184,16 @@ def test_a_remembered_language_held_back_gets_the_language_menu_end_to_end(
         say(held_back, "1")
     answer = sent_to(standin, ALICE)[-1]
     assert "العربية" in answer and "فارسی" in answer and "دری" not in answer
+
+
+def test_an_announcement_is_written_in_every_language(content: Content, renderer: Renderer) -> None:
+    # Dates come from Babel (CLDR), which knows Dari only as Persian of Afghanistan (fa_AF).
+    example = Path(__file__).resolve().parent.parent / "sessions" / "example.toml"
+    data = content.data
+    session = infosessions.parse_session(
+        example.read_text(encoding="utf-8"), data["places"], data["regions"], list(content.flow.languages)
+    )
+    for locale in content.flow.languages:
+        text = infosessions.render(renderer, session, locale, Channel.SMS, "a")
+        assert "2027" in text and "Stichting Voorbeeld" in text, locale
+    assert "جنوری" in infosessions.render(renderer, session, "prs", Channel.SMS, "a")  # January, as Afghans say

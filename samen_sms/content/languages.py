@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from samen_sms.content.text import fold
 
+# Dari has no CLDR locale of its own: CLDR (and so Babel, for dates) calls it Persian of Afghanistan.
+CLDR_LOCALES = {"prs": "fa_AF"}
 # The digit that shows the second page of the language menu.
 MORE_DIGIT = 9
 # The first page: the guessed language and the others of its script, filled up to six languages.
@@ -172,6 +174,11 @@ def likely_languages(raw: str, script: str | None, folded_words: Iterable[str]) 
             scores[locale] = score
     order = list(MARKS)
     return tuple(sorted(scores, key=lambda loc: (-scores[loc], order.index(loc))))
+
+
+def cldr_locale(code: str) -> str:
+    """The CLDR locale (Babel's) for one of the line's language codes."""
+    return CLDR_LOCALES.get(code, code)
 
 
 def language_order(languages: Sequence[str], scripts: Mapping[str, str], hint: str | None) -> list[str]:

@@ -1,8 +1,9 @@
 """Catalogues as gettext PO files for translators (Poedit, Weblate), and what those files say back.
 
 One PO file per language. Each entry's `msgctxt` names it (a message key such as `help_now.body`,
-`keywords.help`, `answers.yes`, `meta.name`; a message with a separate SMS and WhatsApp form is two
-entries, `key#sms` and `key#whatsapp`), `msgid` is the English text, `msgstr` the translation, and
+`keywords.help`, `answers.yes`, `discretion.words`, `meta.name`; a message with separate SMS and
+WhatsApp forms is two entries, `key#sms` and `key#whatsapp`), `msgid` is the English text, `msgstr`
+the translation, and
 the extracted comments say where the text is shown, its placeholders, its SMS budget and that its
 first 40 characters must be discreet. Review: an entry flagged `reviewed` (`#, reviewed`) and not
 fuzzy has been read by a native speaker against today's English; export flags entries whose
@@ -25,7 +26,7 @@ from samen_sms.content.segments import UCS2_BUDGET
 REVIEWED = "reviewed"
 FUZZY = "fuzzy"
 FORMS = ("sms", "whatsapp")
-LIST_ENTRIES = ("keywords.", "answers.yes")
+LIST_ENTRIES = ("keywords.", "answers.yes", "discretion.words")
 NAME = "meta.name"
 
 
@@ -49,6 +50,7 @@ class Translation:
     messages: dict[str, Text] = field(default_factory=dict)
     keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
     yes: tuple[str, ...] | None = None
+    discreet: tuple[str, ...] | None = None
     name: str | None = None
     reviewed: set[str] = field(default_factory=set)
     fuzzy: set[str] = field(default_factory=set)
@@ -123,6 +125,12 @@ def export(flow: Flow, catalogues: Mapping[str, Catalogue], budgets: Mapping[str
         note = "Words that mean yes, comma-separated (answers to 'Send 1 or yes')."
         yes = _flags(cat, source, "answers.yes")
         po.append(_entry("answers.yes", ", ".join(source.yes), ", ".join(cat.yes), note, yes))
+        note = (
+            "Words (or word stems) for sexual violence, abuse, rape, suicide and trafficking, comma-separated: "
+            "no message of any language may show one in its first 40 characters."
+        )
+        marks = _flags(cat, source, "discretion.words")
+        po.append(_entry("discretion.words", ", ".join(source.discreet), ", ".join(cat.discreet), note, marks))
         note = "The language's own name, in its own script, as the language menu lists it."
         po.append(_entry(NAME, source.name, cat.name, note, _flags(cat, source, NAME)))
         files[locale] = po
@@ -164,6 +172,8 @@ def read(po: polib.POFile, locale: str, source: Catalogue) -> Translation:
             out.keywords[base.removeprefix(LIST_ENTRIES[0])] = _words(text)
         elif base == LIST_ENTRIES[1]:
             out.yes = _words(text)
+        elif base == LIST_ENTRIES[2]:
+            out.discreet = _words(text)
         else:
             out.name = text.strip()
     for key, forms in split.items():
@@ -202,6 +212,7 @@ def merged(current: Catalogue, translation: Translation, source: Catalogue) -> C
         messages=messages,
         keywords={**current.keywords, **translation.keywords},
         yes=translation.yes if translation.yes is not None else current.yes,
+        discreet=translation.discreet if translation.discreet is not None else current.discreet,
         name=translation.name or current.name,
         reviews=reviews,
     )

@@ -152,12 +152,14 @@ def write(text: str, before: Catalogue, after: Catalogue) -> str:
             text = set_value(text, "keywords", action, list(keywords))
     if tuple(after.yes) != tuple(before.yes):
         text = set_value(text, "answers", "yes", list(after.yes))
+    if tuple(after.discreet) != tuple(before.discreet):
+        text = set_value(text, "discretion", "words", list(after.discreet))
     for entry in sorted(set(before.reviews) | set(after.reviews)):
         if after.reviews.get(entry) != before.reviews.get(entry):
             mark = after.reviews.get(entry)
             text = remove_key(text, "review", entry) if mark is None else set_value(text, "review", entry, mark)
     written = parse_catalogue(text, f"{after.locale}.toml")
-    for field in ("name", "messages", "keywords", "yes", "reviews"):
+    for field in ("name", "messages", "keywords", "yes", "discreet", "reviews"):
         if dict_or(getattr(written, field)) != dict_or(getattr(after, field)):
             raise ValueError(f"{after.locale}: writing {field} did not give what the PO file says")
     return text

@@ -1,7 +1,8 @@
 """Review per entry: which translations a native speaker has read, and which went stale since.
 
 An entry is one thing a translator translates: a message (`help_now.body`), a keyword list
-(`keywords.help`), the yes words (`answers.yes`) or the language's own name (`meta.name`). A
+(`keywords.help`), the yes words (`answers.yes`), the words a locked screen must not show
+(`discretion.words`) or the language's own name (`meta.name`). A
 catalogue's `[review]` table maps an entry to the fingerprint of the English text it was reviewed
 against; when the English changes, the fingerprint no longer matches and the translation is stale.
 `python -m samen_sms.content.review` prints the table the README shows.
@@ -34,6 +35,7 @@ def entries(catalogue: Catalogue) -> dict[str, tuple[str, ...]]:
     out: dict[str, tuple[str, ...]] = {key: (text.sms, text.whatsapp) for key, text in catalogue.messages.items()}
     out.update({f"keywords.{action}": tuple(words) for action, words in catalogue.keywords.items()})
     out["answers.yes"] = tuple(catalogue.yes)
+    out["discretion.words"] = tuple(catalogue.discreet)
     out["meta.name"] = (catalogue.name,)
     return out
 
