@@ -7,6 +7,7 @@ adds itself to `FEATURES` with a `register(registry)` function (and `init_app(ap
 from __future__ import annotations
 
 from samen_sms.announce import feature as announcements
+from samen_sms.console import feature as console
 from samen_sms.core.config import Config
 from samen_sms.line import contentcli, privacy
 from samen_sms.line.replies import WorkerContext
@@ -14,7 +15,7 @@ from samen_sms.line.runtime import Runtime, build_runtime
 from samen_sms.line.sender import Sender, build_client
 from samen_sms.reach import feature as reach
 
-FEATURES = (privacy, announcements, reach, contentcli)
+FEATURES = (privacy, announcements, reach, console, contentcli)
 
 
 def build_line(config: Config, web: bool = False) -> Runtime:

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
+import redis
 from rq import Retry
 
 from samen_sms.announce import sessions as infosessions
@@ -21,7 +24,7 @@ from samen_sms.announce import subscriptions
 from samen_sms.announce.dispatch import Attempt, send_once
 from samen_sms.announce.lease import Lease
 from samen_sms.announce.ratelimit import SharedRate
-from samen_sms.announce.results import Kind, Result, Skip
+from samen_sms.announce.results import PREPARE_ERROR, STAT_PREFIX, Kind, Result, Skip
 from samen_sms.announce.routing import KIND_NAMES, announcement_audience
 from samen_sms.announce.templates import load_templates
 from samen_sms.content.optin import REPLY_NODE
@@ -159,15 +162,21 @@ class Broadcast:
             if claim.kind is not Kind.CLAIMED:
                 continue
             p = p_raw.decode()
-            attempt = self._attempt(p)
+            try:
+                attempt = self._attempt(p)
+            except Exception:
+                log.exception("could not prepare a broadcast message; counted as failed (error)")
+                self._record(p, Result.failed(PREPARE_ERROR), None, None)
+                continue
             if isinstance(attempt, Attempt) and attempt.already_at_twilio(self.ctx, claim.claimed_at):
                 self._record(p, Result.sent(), None, attempt)
                 continue
-            with self.conn.pipeline(transaction=True) as pipe:
-                pipe.hdel(self.done, p)
-                pipe.sadd(self.todo, p)
-                pipe.expireat(self.todo, self.keep_until)
-                pipe.execute()
+            self._while_claimed(p, partial(self._queue_retry, p=p))
+
+    def _queue_retry(self, pipe: Any, *, p: str) -> None:
+        pipe.hdel(self.done, p)
+        pipe.sadd(self.todo, p)
+        pipe.expireat(self.todo, self.keep_until)
 
     def send(self) -> int:
         """Claim and send until done, out of time, into quiet hours, or the lease is lost."""
@@ -188,7 +197,7 @@ class Broadcast:
                     batch = [p.decode() for p in self._claim(keys=[self.todo, self.done], args=[threads, claim])]
                     pending |= {pool.submit(self._send_one, p) for p in batch}
                     if not batch and not pending:
-                        self.conn.hset(key(self.bid, "state"), mapping={"phase": "done", "done_at": int(time.time())})
+                        self._finish()
                         break
                     if batch and len(pending) < threads:
                         continue
@@ -197,6 +206,14 @@ class Broadcast:
             wait(pending)
             sent += sum(1 for f in pending if f.result())
         return sent
+
+    def _finish(self) -> None:
+        # Say how it went: "done" after every send failed would be a lie.
+        stats = {k.decode(): int(v) for k, v in self.conn.hgetall(self.stats).items()}
+        phase = final_phase(stats)
+        self.conn.hset(key(self.bid, "state"), mapping={"phase": phase, "done_at": int(time.time())})
+        if phase != "done":
+            log.warning("broadcast %s ended %s: %s", self.bid, phase, failure_codes(stats))
 
     def _continue_later(self, quiet: datetime | None) -> None:
         state = {"phase": "waiting for quiet hours to end" if quiet else "continuing"}
@@ -211,6 +228,12 @@ class Broadcast:
     def _send_one(self, p: str) -> bool:
         try:
             attempt = self._attempt(p)
+        except Exception:
+            # Nothing went out: count it as failed, so the status says so, instead of leaving a claim.
+            log.exception("could not prepare a broadcast message; counted as failed (error)")
+            self._record(p, Result.failed(PREPARE_ERROR), None, None)
+            return False
+        try:
             if isinstance(attempt, Skip):
                 self._record(p, Result.skipped(attempt), None, None)
                 return False
@@ -223,22 +246,58 @@ class Broadcast:
             return False
 
     def _record(self, p: str, result: Result, sid: str | None, attempt: Attempt | None) -> None:
-        ttl = max(int(self.session.starts - time.time()), 0) + 24 * 3600
+        """Write the result, only while the claim is still there: a person erased meanwhile stays gone."""
+        self._while_claimed(p, lambda pipe: self._queue_record(pipe, p, result, sid, attempt))
+
+    def _while_claimed(self, p: str, queue: Callable[[Any], None]) -> None:
+        """Run the writes `queue` puts on a transaction, only if `p`'s claim is still in the done hash."""
         with self.conn.pipeline(transaction=True) as pipe:
-            pipe.hset(self.done, p, result.dumps())
-            pipe.expireat(self.done, self.keep_until)
-            pipe.hincrby(self.stats, result.stat, 1)
-            if sid:
-                pipe.set(keyspace.BROADCAST_SID(sid), self.bid, ex=7 * 24 * 3600)
-            if result.kind is Kind.SENT and self.kind == "a" and attempt is not None:
-                # A reply of 1 or yes now means "I want to come to this session".
-                place_in_menus(pipe, p, REPLY_NODE, self.session.id, min(ttl, 14 * 86400))
-                remember_language(pipe, p, attempt.locale, self.rt.config.profile_ttl, only_if_unknown=True)
-            if result == Result.failed(21610):  # the person opted out at Twilio (STOP)
-                subscriptions.opt_out(pipe, p)
-            if result.kind is Kind.SENT and self.kind == "a":
-                tally.count(pipe, ["sent"], time.time())  # the anonymous reach figures
-            pipe.execute()
+            while True:
+                try:
+                    # The delete word removes the claim (HDEL on the done hash): WATCH makes check and write one step.
+                    pipe.watch(self.done)
+                    raw = pipe.hget(self.done, p)
+                    if raw is None or Result.parse(raw).kind is not Kind.CLAIMED:
+                        pipe.reset()
+                        log.info("broadcast %s: someone was erased while being sent to; not recorded", self.bid)
+                        return
+                    pipe.multi()
+                    queue(pipe)
+                    pipe.execute()
+                    return
+                except redis.WatchError:
+                    continue  # another thread recorded or claimed someone: check again
+
+    def _queue_record(self, pipe: Any, p: str, result: Result, sid: str | None, attempt: Attempt | None) -> None:
+        ttl = max(int(self.session.starts - time.time()), 0) + 24 * 3600
+        pipe.hset(self.done, p, result.dumps())
+        pipe.expireat(self.done, self.keep_until)
+        pipe.hincrby(self.stats, result.stat, 1)
+        if sid:
+            pipe.set(keyspace.BROADCAST_SID(sid), self.bid, ex=7 * 24 * 3600)
+        if result.kind is Kind.SENT and self.kind == "a" and attempt is not None:
+            # A reply of 1 or yes now means "I want to come to this session".
+            place_in_menus(pipe, p, REPLY_NODE, self.session.id, min(ttl, 14 * 86400))
+            remember_language(pipe, p, attempt.locale, self.rt.config.profile_ttl, only_if_unknown=True)
+        if result == Result.failed(21610):  # the person opted out at Twilio (STOP)
+            subscriptions.opt_out(pipe, p)
+        if result.kind is Kind.SENT and self.kind == "a":
+            tally.count(pipe, ["sent"], time.time())  # the anonymous reach figures
+
+
+def final_phase(stats: dict[str, int]) -> str:
+    """How a finished broadcast went: done, done with failures, or failed (failures and nothing sent)."""
+    failed = sum(n for name, n in stats.items() if name.startswith(STAT_PREFIX[Kind.FAILED]))
+    if not failed:
+        return "done"
+    return "done with failures" if stats.get(Result.sent().stat, 0) else "failed"
+
+
+def failure_codes(stats: dict[str, int]) -> str:
+    """Failed sends by Twilio error code (or `transient`, `error`), e.g. `21617 3, 30007 1`."""
+    prefix = STAT_PREFIX[Kind.FAILED]
+    codes = sorted((name.removeprefix(prefix), n) for name, n in stats.items() if name.startswith(prefix))
+    return ", ".join(f"{code} {n}" for code, n in codes)
 
 
 _DELIVERY_STATUS = """

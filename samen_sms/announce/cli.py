@@ -22,10 +22,13 @@ from samen_sms.content.segments import cost
 from samen_sms.core import keyspace
 from samen_sms.core.identity import Channel
 from samen_sms.core.quiet import AMSTERDAM
+from samen_sms.core.tomlfile import read_text
 from samen_sms.line.runtime import Runtime
 
 sessions_cli = AppGroup("sessions", help="Information sessions: add, list, announce and follow them.")
 REMINDER_HOUR = 10  # the day before, at 10:00 Amsterdam time: never in quiet hours by default
+FINISHED = frozenset({"done", "done with failures", "failed"})
+_TWILIO_CODES_HINT = " (see twilio.com/docs/api/errors; transient: Twilio kept failing; error: see the worker log)"
 
 
 def _rt() -> Runtime:
@@ -69,15 +72,20 @@ def reminder_time(session: infosessions.InfoSession, now: datetime) -> datetime:
 
 
 @sessions_cli.command("add")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))
 def add_command(file: Path) -> None:
     """Add a session from a file; prints its new id on the last line."""
     rt = _rt()
     data = rt.content.data
+    # Every way a file can be wrong ends here as one line and exit status 1, never a traceback.
     try:
-        text = file.read_text(encoding="utf-8")
+        text = read_text(file, infosessions.SessionFileError, infosessions.MAX_FILE_BYTES)
+    except infosessions.SessionFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
         session = infosessions.parse_session(text, data["places"], data["regions"], list(rt.content.flow.languages))
-    except (UnicodeDecodeError, infosessions.SessionFileError) as exc:
+        infosessions.check_length(rt.renderer, session)
+    except infosessions.SessionFileError as exc:
         raise click.ClickException(f"{file.name}: {exc}") from None
     if session.host_code and not rt.redis.sismember(keyspace.LIVE_CODES(), session.host_code):
         # The registry of codes is the reach room's; a live code is all a session needs to know.
@@ -194,6 +202,8 @@ def _numbers(rt: Runtime, bid: str) -> dict[str, Any]:
         "sent": stats.get("sent", 0),
         "delivered": stats.get("delivered", 0),
         "failed": refused + stats.get("failed", 0) + stats.get("undelivered", 0),
+        "codes": broadcast.failure_codes(stats),
+        "reported": {status: stats.get(status, 0) for status in ("failed", "undelivered") if stats.get(status)},
         "skipped": skipped,
         "phase": state.get("phase", "not started"),
         "until": state.get("until"),
@@ -217,7 +227,7 @@ def status_command(session_id: str, wait: bool) -> None:
                 bar.length = max(now["total"], 1)
                 bar.update(max(handled - shown, 0))
                 shown = max(handled, shown)
-                if now["phase"] == "done" or (now["total"] and handled >= now["total"]):
+                if now["phase"] in FINISHED or (now["total"] and handled >= now["total"]):
                     break
                 time.sleep(1)
     click.echo(f"Session {session.id}: {_title(session)}, {session.start_time:%Y-%m-%d %H:%M}")
@@ -229,4 +239,9 @@ def status_command(session_id: str, wait: bool) -> None:
             f"{label}: {n['phase']}{until}. total {n['total']}, sent {n['sent']}, delivered {n['delivered']}, "
             f"failed {n['failed']}, skipped {sum(n['skipped'].values())} ({skipped})"
         )
+        if n["codes"]:
+            click.echo(f"  refused by Twilio or not sent, by error code: {n['codes']}{_TWILIO_CODES_HINT}")
+        if n["reported"]:
+            reported = ", ".join(f"{status} {count}" for status, count in n["reported"].items())
+            click.echo(f"  failed after sending (delivery reports): {reported}")
     click.echo(f"Interested (replied to the announcement): {rt.redis.hlen(keyspace.RSVP(session.id))}")

@@ -31,6 +31,8 @@ class Kind(Enum):
 
 
 STAT_PREFIX = {Kind.SKIPPED: "skipped:", Kind.FAILED: "failed:"}
+# The failure "code" of a message that could not even be prepared (a bug or a bad record): see the log.
+PREPARE_ERROR = "error"
 
 
 @dataclass(frozen=True)

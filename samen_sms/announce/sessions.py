@@ -5,11 +5,18 @@ for every language, or a table per language; either may use {date}, {place}, {ho
 `starts` (and optional `ends`) in Europe/Amsterdam, `place` or `online`, `host`, `languages` spoken
 there, and `regions` it is for. `host_code` (optional) is the referral code of the mediator or
 organisation hosting it (`flask mediators list`): replies to the session count in their reach.
+
+Titles and descriptions are operators' text, not Python format strings: only a bare `{name}` of
+`TEXT_VARIABLES` is filled in (`fill`), and `parse_session` refuses anything else in braces, so a
+format spec such as `{host:>99999999}` can neither crash nor stall a worker. `check_length` refuses
+a session whose announcement or reminder, rendered per language as it would be sent, is longer
+than Twilio takes or costs more SMS segments than the language's budget.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time
@@ -20,10 +27,10 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
 
 from samen_sms.content import referral
-from samen_sms.content.catalogue import placeholders
 from samen_sms.content.languages import cldr_locale
 from samen_sms.content.optin import ALL_NL
 from samen_sms.content.places import Places
+from samen_sms.content.segments import budget, cost
 from samen_sms.core import keyspace
 from samen_sms.core.identity import Channel
 from samen_sms.core.quiet import AMSTERDAM
@@ -32,6 +39,10 @@ from samen_sms.core.tomlfile import parse_toml
 # Variables a title or description may use, filled in per language: "{host} at {place}, {date}".
 TEXT_VARIABLES = frozenset({"date", "place", "host", "languages"})
 FIELDS = {"title", "description", "starts", "ends", "place", "online", "host", "host_code", "languages", "regions"}
+# A brace pair, an escaped brace ({{ or }}), or a lone brace: every brace in a text is one of these.
+BRACES = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+MAX_FILE_BYTES = 64 * 1024  # a session file is a few lines; refused unread above this
+TWILIO_MAX_BODY = 1600  # Twilio refuses a longer body (21617)
 
 
 class SessionFileError(ValueError):
@@ -103,12 +114,21 @@ def _when(raw: dict[str, Any], name: str, required: bool) -> float | None:
         raise SessionFileError(f"field {name!r} must be a date and time like 2026-12-10 19:00")
     if value.tzinfo is not None:
         raise SessionFileError(f"field {name!r}: give the local time in Europe/Amsterdam, without an offset")
+    if not 2000 <= value.year <= 2999:
+        # Dates near year 1 or 9999 overflow once shifted to Amsterdam time, in Babel or datetime.
+        raise SessionFileError(f"field {name!r}: the year {value.year} is out of range")
     return value.replace(tzinfo=AMSTERDAM).timestamp()
 
 
 def parse_session(text: str, places: Places, regions: Mapping[str, str], line_languages: list[str]) -> InfoSession:
     """Check a session file's text and return the session (without an id yet)."""
-    raw = parse_toml(text, "session file", SessionFileError)
+    return session_from(parse_toml(text, "session file", SessionFileError), places, regions, line_languages)
+
+
+def session_from(
+    raw: dict[str, Any], places: Places, regions: Mapping[str, str], line_languages: list[str]
+) -> InfoSession:
+    """Check a session's fields (as a session file gives them) and return it (without an id yet)."""
     unknown = sorted(set(raw) - FIELDS)
     if unknown:
         raise SessionFileError(f"unknown field(s) {', '.join(map(repr, unknown))}; allowed: {sorted(FIELDS)}")
@@ -140,17 +160,10 @@ def parse_session(text: str, places: Places, regions: Mapping[str, str], line_la
         try:
             Locale.parse(cldr_locale(code))
         except (UnknownLocaleError, ValueError):
-            raise SessionFileError(f"field 'languages': {code!r} is not a language code") from None
+            raise SessionFileError(f"field 'languages': {_shown(code)} is not a language code") from None
     for name, table in (("title", title), ("description", description)):
         for code, text in table.items():
-            try:
-                used = placeholders(text)
-            except ValueError:
-                raise SessionFileError(f"field {name!r}: unbalanced {{ or }} in the {code} text") from None
-            if not used <= TEXT_VARIABLES:
-                raise SessionFileError(
-                    f"field {name!r}: unknown variable(s) {sorted(used - TEXT_VARIABLES)}; use {sorted(TEXT_VARIABLES)}"
-                )
+            _check_braces(name, code, text)
             if code != "*" and code not in languages:
                 raise SessionFileError(f"field {name!r}: text for {code!r}, which is not in 'languages'")
     for code in languages:
@@ -169,6 +182,65 @@ def parse_session(text: str, places: Places, regions: Mapping[str, str], line_la
         regions=_regions(raw.get("regions"), places, regions),
         host_code=referral.normal(host_code) if host_code else None,
     )
+
+
+def _shown(value: str, width: int = 40) -> str:
+    """An operator's value quoted in an error, cut short: the reason must fit on one line."""
+    return repr(value if len(value) <= width else value[: width - 3] + "...")
+
+
+def _check_braces(name: str, code: str, text: str) -> None:
+    """Only bare {date}, {place}, {host}, {languages}; {{ and }} for a brace; nothing else in braces."""
+    for match in BRACES.finditer(text):
+        token = match.group(0)
+        if token in ("{{", "}}") or match.group(1) in TEXT_VARIABLES:
+            continue
+        which = "the text for every language" if code == "*" else f"the {code} text"
+        allowed = ", ".join("{" + v + "}" for v in sorted(TEXT_VARIABLES))
+        what = f"unknown variable {_shown(token)}" if match.group(1) is not None else f"a lone {token!r}"
+        raise SessionFileError(
+            f"field {name!r}: {what} in {which}; braces may only hold {allowed} "
+            "(write {{ or }} for a brace itself)"
+        )
+
+
+def fill(text: str, values: Mapping[str, str]) -> str:
+    """A title or description with its {name}s filled in; anything else in braces is left as written.
+
+    Never `str.format`: an operator's `{host:>99999999}` would make a 100 MB string, `{host!z}` raise.
+    """
+
+    def one(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token in ("{{", "}}"):
+            return token[0]
+        name = match.group(1)
+        return values[name] if name in TEXT_VARIABLES and name in values else token
+
+    return BRACES.sub(one, text)
+
+
+def check_length(renderer: Any, session: InfoSession) -> None:
+    """Refuse a session whose announcement or reminder is too long in one of its languages, as sent."""
+    catalogues = renderer.content.catalogues
+    for locale in session.languages:
+        if locale not in catalogues:
+            continue  # the line has no subscribers in it: nothing is sent
+        allowed = budget(catalogues[locale])
+        for kind, label in (("a", "announcement"), ("r", "reminder")):
+            for channel in (Channel.SMS, Channel.WHATSAPP):
+                text = render(renderer, session, locale, channel, kind)
+                if len(text) > TWILIO_MAX_BODY:
+                    raise SessionFileError(
+                        f"the {locale} {label} would be {len(text)} characters on {channel.value}; Twilio takes at "
+                        f"most {TWILIO_MAX_BODY}: shorten the title, description, place or host"
+                    )
+            sms = cost(render(renderer, session, locale, Channel.SMS, kind))
+            if sms.segments > allowed:
+                raise SessionFileError(
+                    f"the {locale} {label} would cost {sms.segments} SMS segments ({sms.units} {sms.encoding} "
+                    f"characters); at most {allowed} in {locale}: shorten the title, description, place or host"
+                )
 
 
 def _regions(value: Any, places: Places, regions: Mapping[str, str]) -> list[str]:
@@ -193,10 +265,10 @@ def _not_a_region(item: str, places: Places) -> str:
     # A name several municipalities share (Hoorn, Bergen) is named with the regions to choose from.
     known = places.exact(item)
     if known is None:
-        return f"{item!r} is not a safety region code or a known place"
+        return f"{_shown(item)} is not a safety region code or a known place"
     choices = sorted({(places.by_code[c].region_code, places.by_code[c].region) for c in known.codes})
     listed = ", ".join(f"{code} ({name})" for code, name in choices)
-    return f"{item!r} is a place in more than one region: write one of {listed}"
+    return f"{_shown(item)} is a place in more than one region: write one of {listed}"
 
 
 def add(conn: redis.Redis, session: InfoSession, pipe: Any) -> InfoSession:
@@ -206,6 +278,12 @@ def add(conn: redis.Redis, session: InfoSession, pipe: Any) -> InfoSession:
     pipe.set(keyspace.SESSION(session_id), stored.dumps())
     pipe.zadd(keyspace.SESSIONS(), {session_id: stored.starts})
     return stored
+
+
+def replace(session: InfoSession, pipe: Any) -> None:
+    """Store a changed session under its own id on `pipe` (executed by the caller)."""
+    pipe.set(keyspace.SESSION(session.id), session.dumps())
+    pipe.zadd(keyspace.SESSIONS(), {session.id: session.starts})
 
 
 def get(conn: redis.Redis, session_id: str) -> InfoSession | None:
@@ -234,8 +312,8 @@ def variables(session: InfoSession, locale: str, place_text: str) -> dict[str, s
     spoken = ", ".join(Locale.parse(cldr_locale(code)).get_display_name(cldr) or code for code in session.languages)
     values = {"date": when, "place": place_text, "host": session.host, "languages": spoken}
     return {
-        "title": session.text(session.title, locale).format_map(values),
-        "description": session.text(session.description, locale).format_map(values),
+        "title": fill(session.text(session.title, locale), values),
+        "description": fill(session.text(session.description, locale), values),
         **values,
     }
 

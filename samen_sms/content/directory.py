@@ -80,7 +80,8 @@ class Directory:
         return [s for s in self.services if today - s.verified > STALE_AFTER]
 
 
-def _entry(raw: dict[str, object], where: str) -> Service:
+def parse_entry(raw: dict[str, object], where: str) -> Service:
+    """One entry as the file gives it; DirectoryError naming the field at fault."""
     name = raw.get("id") or raw.get("name") or "?"
     label = f"{where}: service {name!r}"
     for needed in ("id", "name", "purpose", "needs", "cost", "hours", "anonymous", "places", "source", "verified"):
@@ -133,7 +134,7 @@ def load_directory(path: Path, place_codes: Iterable[str] = ()) -> Directory:
     raw = read_toml(path, DirectoryError)
     # Entries of kind "community" (migrant organisations, mediators) are read by `content.community`.
     entries = [e for e in raw.get("service", []) if not (isinstance(e, dict) and e.get("kind") == "community")]
-    services = tuple(_entry(entry, path.name) for entry in entries)
+    services = tuple(parse_entry(entry, path.name) for entry in entries)
     ids = [s.id for s in services]
     if len(set(ids)) != len(ids):
         raise DirectoryError(f"{path.name}: service ids must be unique")

@@ -18,7 +18,7 @@ from samen_sms.content import freetext, referral
 from samen_sms.content.catalogue import Catalogue
 from samen_sms.content.effects import Erase, LanguageChosen, Reached, Start, Stop
 from samen_sms.content.flow import LANGUAGE_NODE_TYPE, Flow
-from samen_sms.content.keywords import WHOLE_MESSAGE_ACTIONS, Lexicon
+from samen_sms.content.keywords import Lexicon
 from samen_sms.content.languages import MORE_DIGIT, LanguageMenu, language_menu, language_order
 from samen_sms.content.model import NEXT, Message, Outcome, Ref, Visit, split_messages
 from samen_sms.content.text import Said
@@ -113,10 +113,7 @@ def step(content: Content, visit: Visit, message: Message) -> Outcome:
 def _step(content: Content, visit: Visit, message: Message) -> Outcome:
     locale = visit.locale if visit.locale in content.catalogues else None
     if message.limit and message.recent > message.limit:
-        if message.recent > message.limit + 1:
-            return Outcome(visit.node, locale, reply_locale(content, visit, message.said), hint=visit.hint, store=False)
-        notice = content.flow.messages["rate_limited"]
-        return _say(content, visit, locale, message.said, notice)
+        return _past_limit(content, visit, message, locale)
     if message.media and message.said.blank:
         if locale is None:
             # A voice note, photo or location first: greet, offer the languages (112 in the footer),
@@ -156,6 +153,38 @@ def _letters_hint(content: Content, said: Said) -> str | None:
     return next((loc for loc in said.languages if loc in content.catalogues), said.script)
 
 
+def _past_limit(content: Content, visit: Visit, message: Message, locale: str | None) -> Outcome:
+    """A message past the rate limit: stop, start and delete still take effect; replies stay bounded.
+
+    A limit must never keep someone subscribed or keep their data. But a flood (perhaps from a
+    spoofed sender) must cost the number at most limit + 1 replies per window, whatever it says:
+    the first message past the limit gets the keyword's own reply (else the notice) and every later
+    one nothing, not even an erasure's confirmation.
+    """
+    first_past = message.recent == message.limit + 1
+    keyword = _whole_message(content, message, locale, visit)
+    if keyword is not None:
+        return keyword if first_past else replace(keyword, replies=())
+    if first_past:
+        return _say(content, visit, locale, message.said, content.flow.messages["rate_limited"])
+    return Outcome(visit.node, locale, reply_locale(content, visit, message.said), hint=visit.hint, store=False)
+
+
+def _whole_message(content: Content, message: Message, locale: str | None, visit: Visit) -> Outcome | None:
+    """Stop, start or delete as the whole message (and Twilio's own words on SMS), else None."""
+    flow = content.flow
+    said, channel = message.said, message.channel
+    if channel is Channel.SMS and said.whole in TWILIO_STOP_WORDS:
+        return Outcome(None, locale, locale or flow.languages[0], (), (Stop(),))
+    if channel is Channel.SMS and said.whole in TWILIO_START_WORDS:
+        return Outcome(visit.node, locale, locale or flow.languages[0], (), (Start(),), hint=visit.hint)
+    found = content.lexicon.whole.get(said.whole)
+    if found is None:
+        return None
+    action, keyword_locale = found
+    return _builtin(content, action, locale, locale or keyword_locale or script_locales(content, said)[0])
+
+
 def _say(content: Content, visit: Visit, locale: str | None, said: Said, key: str) -> Outcome:
     # A notice that leaves the person where they were, menu order included.
     return Outcome(visit.node, locale, reply_locale(content, visit, said), (("msg", key),), hint=visit.hint)
@@ -163,16 +192,12 @@ def _say(content: Content, visit: Visit, locale: str | None, said: Said, key: st
 
 def _respond(content: Content, visit: Visit, message: Message, locale: str | None) -> Outcome:
     flow, lexicon = content.flow, content.lexicon
-    said, channel = message.said, message.channel
+    said = message.said
 
-    if channel is Channel.SMS and said.whole in TWILIO_STOP_WORDS:
-        return Outcome(None, locale, locale or flow.languages[0], (), (Stop(),))
-    if channel is Channel.SMS and said.whole in TWILIO_START_WORDS:
-        return Outcome(visit.node, locale, locale or flow.languages[0], (), (Start(),), hint=visit.hint)
-
+    keyword = _whole_message(content, message, locale, visit)
+    if keyword is not None:
+        return keyword
     action, keyword_locale = lexicon.lookup(said) or (None, None)
-    if action in WHOLE_MESSAGE_ACTIONS:
-        return _builtin(content, action, locale, locale or keyword_locale or script_locales(content, said)[0])
     danger = lexicon.danger(said)
     if locale is None:
         return _first_contact(content, visit, said, action, keyword_locale, danger)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -14,6 +15,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 WHATSAPP_PREFIX = "whatsapp:"
+# E.164 as Twilio sends it: a plus, a country code that does not start with 0, at most 15 digits.
+E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 
 
 class Channel(StrEnum):
@@ -41,18 +44,26 @@ class Address:
 
     @classmethod
     def parse(cls, raw: str) -> Address:
-        """Parse Twilio's `From` (`+31…` or `whatsapp:+31…`); raise BadAddress if it is no number."""
+        """Parse Twilio's `From` (`+31…` or `whatsapp:+31…`); raise BadAddress naming what is wrong.
+
+        Only SMS and WhatsApp are answered: any other channel's prefix (`messenger:`, `rcs:`, ...)
+        is refused rather than read as a number, or a reply would go by SMS to whoever the digits
+        happen to reach. The number must already be E.164: a name like `0800FLOWERS` is never
+        turned into digits.
+        """
         text = raw.strip()
         channel = Channel.SMS
-        if text.lower().startswith(WHATSAPP_PREFIX):
-            channel = Channel.WHATSAPP
-            text = text[len(WHATSAPP_PREFIX) :]
-        if not text or len(text) > 32:
-            raise BadAddress("From is not a phone number")
+        prefix, colon, rest = text.partition(":")
+        if colon:
+            if prefix.lower() != WHATSAPP_PREFIX[:-1]:
+                raise BadAddress(f"From is on channel {prefix[:20]!r}; this line answers SMS and WhatsApp only")
+            channel, text = Channel.WHATSAPP, rest.strip()
+        if not E164.fullmatch(text):
+            raise BadAddress("From is not an E.164 phone number (a + and up to 15 digits)")
         try:
-            number = phonenumbers.parse(text, "NL")
+            number = phonenumbers.parse(text, None)
         except phonenumbers.NumberParseException as exc:
-            raise BadAddress("From is not a phone number") from exc
+            raise BadAddress("From is not an E.164 phone number (a + and up to 15 digits)") from exc
         if not phonenumbers.is_possible_number(number):
             raise BadAddress("From is not a possible phone number")
         return cls(channel, phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))

@@ -23,7 +23,7 @@ class Key:
     holds: str
     kept: str
     owner: str
-    person: bool = False  # named by, or holding, pseudonyms: erased or emptied on the delete word
+    person: bool = False  # named by, or holding, pseudonyms: erased or emptied on the delete word (but the rate count)
 
     def __call__(self, *parts: object) -> str:
         """The key for these parts, in the order the pattern names them."""
@@ -51,7 +51,7 @@ class Key:
 DEDUP = Key("d:{message_sid}", "a MessageSid seen, so Twilio's retries get no second reply", "`SAMEN_DEDUP_TTL`, default 48 h", "line.store")
 CONVERSATION = Key("s:{p}", "conversation: the person's place in the menus (node, menu hint: a script, region or session code, or the name in the place data being asked about; never typed text)", "`SAMEN_CONVERSATION_TTL` after the last message, default 30 min; after an announcement, until the session starts (at most 14 days)", "line.store", person=True)
 PROFILE = Key("p:{p}", "profile: the language the person chose", "`SAMEN_PROFILE_TTL` after the last message, default 90 days", "line.store", person=True)
-RATE = Key("r:{p}:{window}", "how many messages the person sent in this rate window", "one `SAMEN_RATE_WINDOW`", "line.store", person=True)
+RATE = Key("r:{p}:{window}", "how many messages the person sent in this rate window", "one `SAMEN_RATE_WINDOW`, through erasure too (a flood of delete words stays limited)", "line.store", person=True)
 # Reply delivery (line.replies): replies owed, as references to catalogue messages, address sealed.
 OUTBOX = Key("o:{p}", "replies owed, as references; the address sealed (Fernet)", "until sent, at most 7 days", "line.replies", person=True)
 INFLIGHT = Key("f:{p}", "the reply being handed to Twilio right now", "until sent, at most 7 days", "line.replies", person=True)
@@ -84,6 +84,17 @@ MEDIATORS = Key("mediators", "registered mediators and organisations: code -> na
 LIVE_CODES = Key("codes", "the referral codes that count now (read in the webhook's first round trip)", "kept; a retired code leaves it", "reach.mediators")
 REACH_DAY = Key("reach:{day}", "one day's counts (Europe/Amsterdam): first contacts by channel and code, languages chosen, screens, place lookups by safety region, opt-ins and outs, announcements sent and delivered, RSVPs, erasures", "400 days; numbers only", "reach.counting")
 REACH_PEOPLE = Key("reach:people:{week}:{code}", "a HyperLogLog estimating how many different people one code reached in one ISO week; its registers give no pseudonym back", "400 days", "reach.counting")
+
+# The operator console (console.*): staff accounts and their traces; nothing about a texter.
+CONSOLE_ACCOUNT = Key("console:account:{email}", "a staff account: role, mediator code, password hash (Argon2), authenticator secret (sealed), state", "kept (a disabled account stays, so the audit log can name it)", "console.accounts")
+CONSOLE_ACCOUNTS = Key("console:accounts", "the e-mail addresses of all staff accounts", "kept", "console.accounts")
+CONSOLE_LINK = Key("console:link:{digest}", "a one-time sign-in link (its SHA-256, never the link) -> account, pending authenticator secret (sealed)", "24 h, or until used", "console.accounts")
+CONSOLE_THROTTLE = Key("console:throttle:{scope}:{digest}", "failed sign-ins per account or per address (keyed hash, never the address)", "15 min after the first failure", "console.throttle")
+CONSOLE_AUDIT = Key("console:audit", "the audit log: who signed in or failed to, who created, changed or announced what, when", "one year (older entries trimmed on every write)", "console.audit")
+CONSOLE_DIRECTORY = Key("console:directory", "directory entries added in the console, and verification dates of the file's entries", "kept, until exported to `data/services.toml`", "console.directory")
+CONSOLE_DRAFTS = Key("console:drafts", "information sessions drafted by mediators, waiting for a coordinator", "until approved or discarded", "console.sessions")
+CONSOLE_FIGURES = Key("console:figures:{name}", "subscriptions counted by language and channel for the overview (counts only), and the lock of the count", "10 min (the lock 2 min)", "console.figures")
+CONSOLE_SIMULATOR = Key("console:sim:{id}", "one simulator conversation (what staff typed and the line's replies; no texter)", "30 min after the last message", "console.simulator")
 
 KEYS: tuple[Key, ...] = tuple(value for value in vars().values() if isinstance(value, Key))
 

@@ -75,6 +75,8 @@ def main() -> None:
  Talk to it from a second terminal:
    make simulate                      (SMS from {DEV_SMS_FROM[:-3]}123)
    .venv/bin/python -m samen_sms.devtools.simulate --whatsapp hi
+ Operator console: {env["PUBLIC_URL"]}/console/  (an account first, in a second terminal:
+   SAMEN_ENV=development .venv/bin/flask --app app users add you@example.org --role admin)
  Ctrl-C stops everything.
 ==========================================================================
 """,

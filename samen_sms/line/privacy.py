@@ -8,7 +8,6 @@ its deletions: the erasure and the neutral confirmation then happen together, or
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import redis
@@ -21,9 +20,9 @@ from samen_sms.line.store import person_keys
 
 
 def erase_line_state(conn: redis.Redis, pipe: Any, p: str, config: Config) -> None:
-    """Conversation, profile, rate counters, queued and in-flight replies, and delivery bookkeeping."""
+    """Conversation, profile, queued and in-flight replies, and delivery bookkeeping (not the rate counter)."""
     sids = [sid.decode() if isinstance(sid, bytes) else str(sid) for sid in conn.smembers(keyspace.SENT_BY(p))]
-    pipe.delete(*person_keys(p, time.time(), config.rate_limit_window), *(keyspace.SENT_SID(sid) for sid in sids))
+    pipe.delete(*person_keys(p), *(keyspace.SENT_SID(sid) for sid in sids))
     pipe.zrem(keyspace.OWED(), p)
 
 

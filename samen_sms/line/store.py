@@ -21,14 +21,14 @@ DELIVER_JOB = "samen_sms.line.replies.deliver"
 OUTBOX_TTL = 7 * 24 * 3600
 
 
-def person_keys(p: str, now: float, rate_window: int) -> list[str]:
-    """Every key that belongs to one person, named without a SCAN.
+def person_keys(p: str) -> list[str]:
+    """Every key that belongs to one person and goes with the delete word, named without a SCAN.
 
-    A rate counter lives at most one window past its last message, so only the current and the
-    previous window can exist. The delivery lock is left alone: it expires or is released by the
-    worker holding it, and deleting it could let two workers send at once.
+    The rate counter stays: erasing it would let a flood of delete words past the rate limit, and
+    it holds nothing but a count under the pseudonym, gone when its window ends. The delivery lock
+    is left alone too: it expires or is released by the worker holding it, and deleting it could
+    let two workers send at once.
     """
-    window = int(now // rate_window)
     return [
         keyspace.CONVERSATION(p),
         keyspace.PROFILE(p),
@@ -37,8 +37,6 @@ def person_keys(p: str, now: float, rate_window: int) -> list[str]:
         keyspace.ATTEMPT(p),
         keyspace.TRIES(p),
         keyspace.SENT_BY(p),
-        keyspace.RATE(p, window),
-        keyspace.RATE(p, window - 1),
     ]
 
 

@@ -1,0 +1,220 @@
+"""Staff accounts in Redis: role, password, authenticator, one-time sign-in links.
+
+An account is made by `flask users add`, which prints a one-time link (24 h). Following it, the
+person sets a password and enrols an authenticator app (TOTP); every later sign-in needs both.
+Only the SHA-256 of a link is stored, so Redis never holds a usable link; authenticator secrets
+are stored sealed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import pyotp
+import redis
+
+from samen_sms.console import passwords
+from samen_sms.console.keys import ConsoleKeys
+from samen_sms.core import keyspace
+
+LINK_TTL = 24 * 3600
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
+MEDIATOR_CODE_RE = re.compile(r"^[A-Za-z0-9_-]{2,32}$")
+ISSUER = "SAMEN console"
+
+
+class Role(StrEnum):
+    """What an account may do; checked on the server for every page and action."""
+
+    ADMIN = "admin"
+    COORDINATOR = "coordinator"
+    MEDIATOR = "mediator"
+
+
+class AccountError(ValueError):
+    """A command or form asked for something an account cannot be."""
+
+
+@dataclass(frozen=True)
+class Account:
+    """One staff account as stored (the password hash and the sealed secret stay inside)."""
+
+    email: str
+    role: Role
+    mediator: str
+    password_hash: str
+    totp_sealed: str
+    totp_step: int
+    disabled: bool
+    generation: int
+    created: int
+
+    @property
+    def ready(self) -> bool:
+        """Whether the person has set a password and enrolled an authenticator."""
+        return bool(self.password_hash and self.totp_sealed)
+
+    @classmethod
+    def from_hash(cls, email: str, raw: dict[bytes, bytes]) -> Account:
+        """Read the stored hash."""
+        field = {k.decode(): v.decode() for k, v in raw.items()}
+        return cls(
+            email=email,
+            role=Role(field["role"]),
+            mediator=field.get("mediator", ""),
+            password_hash=field.get("password", ""),
+            totp_sealed=field.get("totp", ""),
+            totp_step=int(field.get("totp_step", "0")),
+            disabled=field.get("disabled") == "1",
+            generation=int(field.get("generation", "0")),
+            created=int(field.get("created", "0")),
+        )
+
+
+def normal_email(email: str) -> str:
+    """The form an address is stored under; AccountError if it is not one."""
+    value = email.strip().lower()
+    if not EMAIL_RE.match(value):
+        raise AccountError(f"{email!r} is not an e-mail address")
+    return value
+
+
+def digest(token: str) -> str:
+    """What is stored of a sign-in link."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Accounts:
+    """The account store: one hash per account, one key per open sign-in link."""
+
+    def __init__(self, conn: redis.Redis, keys: ConsoleKeys) -> None:
+        self.conn: Any = conn
+        self.keys = keys
+
+    def get(self, email: str) -> Account | None:
+        """The account, or None."""
+        raw = self.conn.hgetall(keyspace.CONSOLE_ACCOUNT(email))
+        return Account.from_hash(email, raw) if raw else None
+
+    def all(self) -> list[Account]:
+        """Every account, by e-mail."""
+        emails = sorted(e.decode() for e in self.conn.smembers(keyspace.CONSOLE_ACCOUNTS()))
+        return [a for a in (self.get(e) for e in emails) if a]
+
+    def add(self, email: str, role: str, mediator: str | None = None) -> str:
+        """Create an account; returns the token of its first sign-in link."""
+        email = normal_email(email)
+        try:
+            chosen = Role(role)
+        except ValueError:
+            raise AccountError(f"role must be one of {', '.join(r.value for r in Role)}") from None
+        code = (mediator or "").strip()
+        if chosen is Role.MEDIATOR and not code:
+            raise AccountError("a mediator account needs --mediator CODE")
+        if code and not MEDIATOR_CODE_RE.match(code):
+            raise AccountError("--mediator must be 2-32 letters, digits, - or _")
+        fields = {"role": chosen.value, "mediator": code, "created": int(time.time()), "generation": 0}
+        if not self.conn.hsetnx(keyspace.CONSOLE_ACCOUNT(email), "role", chosen.value):
+            raise AccountError(f"an account for {email} exists already (use `users reset`)")
+        self.conn.hset(keyspace.CONSOLE_ACCOUNT(email), mapping=fields)
+        self.conn.sadd(keyspace.CONSOLE_ACCOUNTS(), email)
+        return self.new_link(email)
+
+    def new_link(self, email: str) -> str:
+        """A fresh one-time link for an existing account (valid 24 h, single use)."""
+        token = secrets.token_urlsafe(32)
+        secret = pyotp.random_base32()
+        self.conn.hset(keyspace.CONSOLE_LINK(digest(token)), mapping={"email": email, "totp": self.keys.seal(secret)})
+        self.conn.expire(keyspace.CONSOLE_LINK(digest(token)), LINK_TTL)
+        return token
+
+    def reset(self, email: str) -> str:
+        """Forget password and authenticator, sign the person out everywhere; returns a new link."""
+        email = normal_email(email)
+        if self.get(email) is None:
+            raise AccountError(f"no account for {email}")
+        key = keyspace.CONSOLE_ACCOUNT(email)
+        with self.conn.pipeline(transaction=True) as pipe:
+            pipe.hdel(key, "password", "totp", "totp_step", "disabled")
+            pipe.hincrby(key, "generation", 1)
+            pipe.execute()
+        return self.new_link(email)
+
+    def disable(self, email: str) -> None:
+        """Refuse every sign-in and end every open console session of this account."""
+        email = normal_email(email)
+        if self.get(email) is None:
+            raise AccountError(f"no account for {email}")
+        key = keyspace.CONSOLE_ACCOUNT(email)
+        with self.conn.pipeline(transaction=True) as pipe:
+            pipe.hset(key, "disabled", "1")
+            pipe.hincrby(key, "generation", 1)
+            pipe.execute()
+
+    def link(self, token: str) -> tuple[str, str] | None:
+        """The account and the pending authenticator secret of an open link, or None."""
+        raw = self.conn.hgetall(keyspace.CONSOLE_LINK(digest(token)))
+        if not raw or b"email" not in raw:
+            return None
+        try:
+            return raw[b"email"].decode(), self.keys.open(raw[b"totp"].decode())
+        except (KeyError, ValueError):
+            return None
+
+    def complete(self, token: str, password: str, secret: str, step: int) -> bool:
+        """Use a link: set the password and authenticator (`step`: the code just used). False if used meanwhile."""
+        found = self.link(token)
+        if found is None or found[1] != secret:
+            return False
+        if not self.conn.delete(keyspace.CONSOLE_LINK(digest(token))):
+            return False  # someone used it a moment ago: single use holds
+        email = found[0]
+        self.conn.hset(
+            keyspace.CONSOLE_ACCOUNT(email),
+            mapping={"password": passwords.hash_password(password), "totp": self.keys.seal(secret), "totp_step": step},
+        )
+        self.conn.hdel(keyspace.CONSOLE_ACCOUNT(email), "disabled")
+        return True
+
+    def check(self, email: str, password: str, code: str) -> Account | None:
+        """The account if password and authenticator code are right and the account is usable."""
+        try:
+            email = normal_email(email)
+        except AccountError:
+            passwords.verify(None, password)  # same cost as a wrong password
+            return None
+        account = self.get(email)
+        if not passwords.verify(account.password_hash if account else None, password):
+            return None
+        if account is None or account.disabled or not account.ready:
+            return None
+        step = totp_step(self.keys.open(account.totp_sealed), code)
+        if step is None or step <= account.totp_step:
+            return None  # a wrong code, or one already used (replayed)
+        self.conn.hset(keyspace.CONSOLE_ACCOUNT(email), "totp_step", step)
+        return account
+
+
+def totp_step(secret: str, code: str, now: float | None = None) -> int | None:
+    """The time step a code belongs to (this one or either neighbour), or None if it is wrong."""
+    code = code.strip().replace(" ", "")
+    if not code.isdigit() or len(code) != 6:
+        return None
+    totp = pyotp.TOTP(secret)
+    at = time.time() if now is None else now
+    current = int(at // totp.interval)
+    for step in (current, current - 1, current + 1):
+        if secrets.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def provisioning_uri(email: str, secret: str) -> str:
+    """The otpauth:// URI an authenticator app reads from the QR code."""
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER)

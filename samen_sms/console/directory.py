@@ -1,0 +1,85 @@
+"""Directory entries kept by the console: local and community entries added here, and verification dates.
+
+They live in one Redis hash (survive restarts) and are exported in the TOML form of
+`data/services.toml`, which the line reads at start: a reviewed export is how they reach texters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict
+from typing import Any
+
+import redis
+
+from samen_sms.content.directory import Service, parse_entry
+from samen_sms.core import keyspace
+
+ENTRY = "entry:"
+VERIFIED = "verified:"
+
+
+def added(conn: redis.Redis) -> list[Service]:
+    """Entries added in the console."""
+    raw: Any = conn.hgetall(keyspace.CONSOLE_DIRECTORY())
+    out = []
+    for name, value in raw.items():
+        if name.startswith(ENTRY.encode()):
+            data = json.loads(value)
+            data["verified"] = dt.date.fromisoformat(data["verified"])
+            out.append(parse_entry(data, "console"))
+    return sorted(out, key=lambda s: s.id)
+
+
+def verified_dates(conn: redis.Redis) -> dict[str, dt.date]:
+    """Dates the console marked file entries as verified."""
+    raw: Any = conn.hgetall(keyspace.CONSOLE_DIRECTORY())
+    return {
+        name.decode()[len(VERIFIED) :]: dt.date.fromisoformat(value.decode())
+        for name, value in raw.items()
+        if name.startswith(VERIFIED.encode())
+    }
+
+
+def mark_verified(conn: redis.Redis, service_id: str, day: dt.date, is_added: bool) -> None:
+    """Record that someone checked an entry today."""
+    if is_added:
+        raw: Any = conn.hget(keyspace.CONSOLE_DIRECTORY(), ENTRY + service_id)
+        data = json.loads(raw)
+        data["verified"] = day.isoformat()
+        conn.hset(keyspace.CONSOLE_DIRECTORY(), ENTRY + service_id, json.dumps(data, ensure_ascii=False))
+    else:
+        conn.hset(keyspace.CONSOLE_DIRECTORY(), VERIFIED + service_id, day.isoformat())
+
+
+def save(conn: redis.Redis, service: Service) -> None:
+    """Store an added entry (checked by `parse_entry`)."""
+    data = asdict(service)
+    data["verified"] = service.verified.isoformat()
+    conn.hset(keyspace.CONSOLE_DIRECTORY(), ENTRY + service.id, json.dumps(data, ensure_ascii=False))
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    # A JSON string is a valid TOML basic string.
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def export(services: list[Service], verified: dict[str, dt.date]) -> str:
+    """The added entries as `[[service]]` tables, and the new verification dates as a note."""
+    lines = ["# Exported from the SAMEN console: review, then add to data/services.toml.", ""]
+    for sid, day in sorted(verified.items()):
+        lines.append(f"# {sid}: verified = {day.isoformat()}")
+    for service in services:
+        lines += ["", "[[service]]"]
+        for name, value in asdict(service).items():
+            if value in (None, (), []) and name not in ("places",):
+                continue
+            lines.append(f"{name} = {_toml_value(value)}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,50 @@
+"""How the console plugs into the app: the blueprint, its secrets and cookies, languages, commands.
+
+It registers nothing in the line's registry: the console reads what the line keeps and adds no
+handler to a texter's message.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from samen_sms.line.registry import Registry
+
+SESSION_HOURS = 8
+
+
+def register(registry: Registry) -> None:
+    """Nothing to add to the line's registry."""
+
+
+def init_app(app: Flask) -> None:
+    """Mount the console under /console/ and add `flask users`."""
+    from flask_wtf.csrf import generate_csrf
+
+    from samen_sms.console import auth, i18n, pages, web  # noqa: F401  (views register on import)
+    from samen_sms.console.cli import users_cli
+    from samen_sms.console.keys import ConsoleKeys
+    from samen_sms.line.runtime import Runtime
+
+    rt: Runtime = app.extensions["samen"]
+    keys = ConsoleKeys(rt.config.secret_key)
+    app.extensions["samen.console"] = keys
+    app.config.update(
+        SECRET_KEY=keys.session,
+        SESSION_COOKIE_NAME="samen_console",
+        SESSION_COOKIE_PATH="/console",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=not rt.config.development,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
+        WTF_CSRF_TIME_LIMIT=SESSION_HOURS * 3600,
+    )
+    i18n.init_app(app)
+    app.jinja_env.globals["csrf_token"] = generate_csrf
+    app.register_blueprint(web.bp)
+    app.after_request(web.security_headers)
+    app.cli.add_command(users_cli)

@@ -1,0 +1,44 @@
+"""Administration: the audit log and the staff accounts (admins only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import abort, render_template, request
+
+from samen_sms.console import audit
+from samen_sms.console.accounts import AccountError
+from samen_sms.console.web import accounts, bp, requires, runtime, staff
+
+
+@bp.get("/audit", endpoint="audit")
+@requires("audit")
+def audit_log() -> Any:
+    """The newest 500 entries of the audit log (kept one year)."""
+    entries = audit.recent(runtime().redis, 500)
+    return render_template("console/audit.html", entries=entries, when=lambda t: dt.datetime.fromtimestamp(t, dt.UTC))
+
+
+@bp.route("/accounts", methods=["GET", "POST"], endpoint="accounts")
+@requires("accounts")
+def accounts_page() -> Any:
+    """Every account; disable one, or reset it (a new one-time link, shown once)."""
+    store = accounts()
+    link = ""
+    if request.method == "POST":
+        email, action = request.form.get("email", ""), request.form.get("action")
+        if email == staff().email:
+            abort(400, "You cannot disable or reset your own account here.")
+        try:
+            if action == "disable":
+                store.disable(email)
+            elif action == "reset":
+                token = store.reset(email)
+                link = f"{runtime().config.public_url.rstrip('/')}/console/welcome/{token}"
+            else:
+                abort(400, "Unknown action.")
+        except AccountError as exc:
+            abort(404, str(exc))
+        audit.record(runtime().redis, staff().email, f"account {action}", email)
+    return render_template("console/accounts.html", accounts=store.all(), link=link)

@@ -1,0 +1,45 @@
+"""The overview: what the line has done, in numbers and charts; small numbers as `<5`."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import render_template
+
+from samen_sms.announce import sessions as infosessions
+from samen_sms.console import figures
+from samen_sms.console.web import bp, requires, runtime
+from samen_sms.core import keyspace
+
+
+@bp.get("/")
+@requires("overview")
+def overview() -> Any:
+    """Figures since the line started, and per window once per-day counters exist."""
+    rt = runtime()
+    conn: Any = rt.redis
+    ids = [i.decode() for i in conn.zrange(keyspace.SESSIONS(), 0, -1)]
+    found = figures.gather(rt.redis, ids)
+    names = {code: cat.name for code, cat in rt.content.catalogues.items()}
+    regions = {"NL": "NL", **rt.content.data["regions"]}
+    soon = [i.decode() for i in conn.zrangebyscore(keyspace.SESSIONS(), time.time(), "+inf", start=0, num=5)]
+    upcoming = [
+        infosessions.InfoSession.loads(raw)
+        for raw in (conn.mget([keyspace.SESSION(i) for i in soon]) if soon else [])
+        if raw
+    ]
+    return render_template(
+        "console/overview.html",
+        f=found,
+        shown=figures.shown,
+        by_language=figures.rows(found.subscribers, names),
+        by_channel=figures.rows(found.channels),
+        by_region=figures.rows(found.regions, regions),
+        delivery=figures.rows(found.delivery),
+        failed=figures.rows(found.replies_failed),
+        announced=figures.rows(found.announced),
+        upcoming=upcoming,
+        periods=figures.PERIODS,
+        counted_at=time.strftime("%H:%M", time.gmtime(found.counted_at)) if found.counted_at else "",
+    )

@@ -1,0 +1,276 @@
+"""Information sessions: list, create and edit with a live preview, announce with a confirm step, progress."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import secrets
+import time
+from datetime import datetime
+from typing import Any
+
+from flask import abort, jsonify, redirect, render_template, request, url_for
+
+from samen_sms.announce import broadcast
+from samen_sms.announce import cli as announce_cli
+from samen_sms.announce import sessions as infosessions
+from samen_sms.announce.routing import Via
+from samen_sms.console import audit, sessionform
+from samen_sms.console.forms import Form
+from samen_sms.console.web import bp, requires, runtime, staff
+from samen_sms.content.segments import cost
+from samen_sms.core import keyspace
+from samen_sms.core.identity import Channel
+from samen_sms.core.quiet import AMSTERDAM
+from samen_sms.line.runtime import Runtime
+
+
+def _session(rt: Runtime, session_id: str) -> infosessions.InfoSession:
+    session = infosessions.get(rt.redis, session_id) if session_id.isdigit() else None
+    if session is None:
+        abort(404, "No such session.")
+    return session
+
+
+def numbers(rt: Runtime, session_id: str, kind: str) -> dict[str, Any]:
+    """An announcement's or reminder's totals (the same as `sessions status`)."""
+    # The CLI's counting, reused so the page and `sessions status` never disagree.
+    found: dict[str, Any] = announce_cli._numbers(rt, f"{session_id}:{kind}")
+    found["skipped_total"] = sum(found["skipped"].values())
+    return found
+
+
+def title_of(session: infosessions.InfoSession, lang: str) -> str:
+    """The session's title in the page's language if it has one, else its first."""
+    return session.title.get(lang) or session.title.get("*") or next(iter(session.title.values()), "")
+
+
+@bp.get("/sessions")
+@requires("sessions")
+def sessions() -> Any:
+    """Every session, soonest first, with its announcement's state and how many replied."""
+    rt = runtime()
+    rows = []
+    for s in infosessions.all_sessions(rt.redis):
+        rows.append(
+            {
+                "session": s,
+                "announcement": numbers(rt, s.id, "a"),
+                "reminder": numbers(rt, s.id, "r"),
+                "interested": rt.redis.hlen(keyspace.RSVP(s.id)),
+                "past": s.starts <= time.time(),
+            }
+        )
+    drafts = len(rt.redis.hkeys(keyspace.CONSOLE_DRAFTS()))
+    return render_template("console/sessions.html", rows=rows, title_of=title_of, drafts=drafts)
+
+
+def _form(rt: Runtime) -> Form:
+    return Form.read(request.form, multi=sessionform.MULTI)
+
+
+def _render_form(rt: Runtime, form: Form, mode: str, session_id: str = "", draft: str = "") -> Any:
+    session = sessionform.parse(rt, form) if request.method == "POST" else None
+    shown = sessionform.previews(rt, session) if session else []
+    return render_template(
+        "console/session_form.html",
+        form=form,
+        mode=mode,
+        session_id=session_id,
+        draft=draft,
+        previews=shown,
+        line_languages=sessionform.line_languages(rt),
+        catalogues=rt.content.catalogues,
+        regions=sorted(rt.content.data["regions"].items()),
+    )
+
+
+def _store_new(rt: Runtime, session: infosessions.InfoSession) -> infosessions.InfoSession:
+    # As `sessions add` does: the session and its reminder job together, or neither.
+    pipe = rt.redis.pipeline(transaction=True)
+    stored = infosessions.add(rt.redis, session, pipe)
+    broadcast.enqueue(rt, stored.id, "r", at=announce_cli.reminder_time(stored, datetime.now(AMSTERDAM)), pipeline=pipe)
+    pipe.execute()
+    return stored
+
+
+@bp.route("/sessions/new", methods=["GET", "POST"])
+@requires("sessions")
+def session_new() -> Any:
+    """Create a session (or approve a mediator's draft: `?draft=ID`)."""
+    rt = runtime()
+    draft = request.values.get("draft", "")
+    if request.method == "GET":
+        form = _draft_form(rt, draft) if draft else Form(lists={"languages": ["nl", "en"]})
+        return _render_form(rt, form, "new", draft=draft)
+    form = _form(rt)
+    if request.form.get("action") != "save":
+        return _render_form(rt, form, "new", draft=draft)
+    session = sessionform.check(rt, form)
+    if session is None:
+        return _render_form(rt, form, "new", draft=draft), 422
+    stored = _store_new(rt, session)
+    if draft:
+        rt.redis.hdel(keyspace.CONSOLE_DRAFTS(), draft)
+    audit.record(rt.redis, staff().email, "session created" + (" from a draft" if draft else ""), f"#{stored.id}")
+    return redirect(url_for("console.session_page", session_id=stored.id))
+
+
+@bp.route("/sessions/<session_id>/edit", methods=["GET", "POST"])
+@requires("sessions")
+def session_edit(session_id: str) -> Any:
+    """Change a session, as long as its announcement has not started."""
+    rt = runtime()
+    current = _session(rt, session_id)
+    if numbers(rt, session_id, "a")["phase"] != "not started":
+        abort(409, "This session has been announced; its text can no longer change.")
+    if request.method == "GET":
+        return _render_form(rt, sessionform.form_from_session(rt, current), "edit", session_id)
+    form = _form(rt)
+    if request.form.get("action") != "save":
+        return _render_form(rt, form, "edit", session_id)
+    session = sessionform.check(rt, form)
+    if session is None:
+        return _render_form(rt, form, "edit", session_id), 422
+    changed = dataclasses.replace(session, id=current.id)
+    pipe = rt.redis.pipeline(transaction=True)
+    infosessions.replace(changed, pipe)
+    if changed.starts != current.starts:
+        when = announce_cli.reminder_time(changed, datetime.now(AMSTERDAM))
+        broadcast.enqueue(rt, changed.id, "r", at=when, pipeline=pipe)
+    pipe.execute()
+    audit.record(rt.redis, staff().email, "session changed", f"#{current.id}")
+    return redirect(url_for("console.session_page", session_id=current.id))
+
+
+@bp.post("/sessions/preview")
+@requires("drafts")
+def session_preview() -> Any:
+    """The preview part of the form, for the page's script (the form works without it)."""
+    rt = runtime()
+    form = _form(rt)
+    session = sessionform.parse(rt, form)
+    shown = sessionform.previews(rt, session) if session else []
+    return render_template("console/_preview.html", form=form, previews=shown, catalogues=rt.content.catalogues)
+
+
+@bp.get("/sessions/<session_id>")
+@requires("sessions")
+def session_page(session_id: str) -> Any:
+    """One session: its texts, its announcement's progress, the reminder, how many replied."""
+    rt = runtime()
+    session = _session(rt, session_id)
+    return render_template(
+        "console/session.html",
+        session=session,
+        title_of=title_of,
+        announcement=numbers(rt, session_id, "a"),
+        reminder=numbers(rt, session_id, "r"),
+        interested=rt.redis.hlen(keyspace.RSVP(session_id)),
+        previews=sessionform.previews(rt, session),
+        catalogues=rt.content.catalogues,
+        past=session.starts <= time.time(),
+    )
+
+
+@bp.get("/sessions/<session_id>/progress.json")
+@requires("sessions")
+def session_progress(session_id: str) -> Any:
+    """Numbers for the progress shown while an announcement goes out."""
+    rt = runtime()
+    _session(rt, session_id)
+    return jsonify(
+        announcement=numbers(rt, session_id, "a"),
+        reminder=numbers(rt, session_id, "r"),
+        interested=rt.redis.hlen(keyspace.RSVP(session_id)),
+    )
+
+
+def audience(rt: Runtime, session: infosessions.InfoSession) -> dict[str, Any]:
+    """Who would get the announcement now, per language and way (or skip reason), and the SMS segments."""
+    # The dry run's counting (`sessions announce --dry-run`: `routing.route`, as a real send decides).
+    counts = announce_cli._audience(rt, session)
+    rows: list[dict[str, Any]] = []
+    segments_total = 0
+    for (locale, way), n in sorted(counts.items(), key=lambda item: (item[0][0], str(item[0][1]))):
+        parts = 0
+        if way is Via.SMS:
+            parts = cost(infosessions.render(rt.renderer, session, locale, Channel.SMS, "a")).segments
+        segments_total += parts * n
+        sends = isinstance(way, Via)
+        rows.append(
+            {"locale": locale, "route": str(way), "sends": sends, "people": n, "segments": parts, "cost": parts * n}
+        )
+    sending = sum(r["people"] for r in rows if r["sends"])
+    return {"rows": rows, "sending": sending, "segments": segments_total}
+
+
+@bp.route("/sessions/<session_id>/announce", methods=["GET", "POST"])
+@requires("sessions")
+def session_announce(session_id: str) -> Any:
+    """Confirm (how many people, by language and channel, at what cost), then queue the announcement."""
+    rt = runtime()
+    session = _session(rt, session_id)
+    if session.starts <= time.time():
+        abort(409, "This session has already started; nothing is announced.")
+    if request.method == "GET":
+        found = audience(rt, session)
+        return render_template(
+            "console/announce.html", session=session, title_of=title_of, catalogues=rt.content.catalogues, **found
+        )
+    if request.form.get("confirm") != "yes":
+        abort(400, "Confirm the announcement with its button.")
+    job = broadcast.enqueue(rt, session.id, "a")
+    audit.record(rt.redis, staff().email, "session announced", f"#{session.id} (job {job})")
+    return redirect(url_for("console.session_page", session_id=session.id))
+
+
+# Drafts: a mediator describes a session; a coordinator opens it in the form and saves it.
+def _draft_form(rt: Runtime, draft_id: str) -> Form:
+    raw = rt.redis.hget(keyspace.CONSOLE_DRAFTS(), draft_id)
+    if not raw:
+        abort(404, "No such draft.")
+    data = json.loads(raw)
+    return Form(dict(data["values"]), dict(data["lists"]))
+
+
+@bp.route("/drafts", methods=["GET", "POST"])
+@requires("drafts")
+def drafts() -> Any:
+    """Mediators draft a session here; coordinators see every draft and approve or discard it."""
+    rt = runtime()
+    me = staff()
+    form = _form(rt) if request.method == "POST" else Form(lists={"languages": ["nl", "en"]})
+    previews: list[sessionform.Preview] = []
+    if request.method == "POST" and request.form.get("action") in ("save", "preview"):
+        session = sessionform.parse(rt, form)
+        previews = sessionform.previews(rt, session) if session else []
+        if session is not None and form.ok and request.form.get("action") == "save":
+            draft_id = secrets.token_hex(6)
+            record = {"by": me.email, "at": int(time.time()), "values": form.values, "lists": form.lists}
+            rt.redis.hset(keyspace.CONSOLE_DRAFTS(), draft_id, json.dumps(record, ensure_ascii=False))
+            audit.record(rt.redis, me.email, "session drafted", draft_id)
+            return redirect(url_for("console.drafts"))
+    if request.method == "POST" and request.form.get("action") == "discard" and me.may("sessions"):
+        draft_id = request.form.get("draft", "")
+        if rt.redis.hdel(keyspace.CONSOLE_DRAFTS(), draft_id):
+            audit.record(rt.redis, me.email, "draft discarded", draft_id)
+        return redirect(url_for("console.drafts"))
+    listed = []
+    conn: Any = rt.redis
+    for draft_id, raw in sorted(conn.hgetall(keyspace.CONSOLE_DRAFTS()).items()):
+        data = json.loads(raw)
+        if me.may("sessions") or data["by"] == me.email:
+            titles = [v for k, v in data["values"].items() if k.startswith("title_") and v]
+            listed.append({"id": draft_id.decode(), "by": data["by"], "at": data["at"], "title": (titles or [""])[0]})
+    return render_template(
+        "console/drafts.html",
+        form=form,
+        drafts=listed,
+        previews=previews,
+        line_languages=sessionform.line_languages(rt),
+        catalogues=rt.content.catalogues,
+        mode="draft",
+        session_id="",
+        draft="",
+    )

@@ -1,0 +1,56 @@
+// Progressive help only: every page works without this file.
+"use strict";
+
+// A session form's preview follows what is typed (the Preview button does the same without script).
+function livePreview() {
+  const form = document.getElementById("session-form");
+  if (!form || !form.dataset.preview) return;
+  let timer = null;
+  const refresh = () => {
+    const data = new FormData(form);
+    data.set("action", "preview");
+    fetch(form.dataset.preview, { method: "POST", body: data, credentials: "same-origin" })
+      .then((r) => (r.ok ? r.text() : null))
+      .then((html) => {
+        if (!html) return;
+        const target = document.getElementById("preview");
+        const fresh = new DOMParser().parseFromString(html, "text/html").getElementById("preview");
+        if (target && fresh) target.replaceWith(fresh);
+      })
+      .catch(() => {});
+  };
+  form.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 400);
+  });
+}
+
+// An announcement's numbers update while it goes out.
+function liveProgress() {
+  const box = document.getElementById("progress");
+  if (!box || !box.dataset.url) return;
+  const tick = () => {
+    fetch(box.dataset.url, { credentials: "same-origin" })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((data) => {
+        if (!data) return;
+        box.querySelectorAll("[data-k]").forEach((el) => {
+          const value = el.dataset.k.split(".").reduce((o, k) => (o == null ? o : o[k]), data);
+          if (value !== undefined && value !== null) el.textContent = String(value);
+        });
+        const a = data.announcement;
+        const bar = box.querySelector("[data-progress]");
+        if (bar) {
+          bar.max = Math.max(a.total, 1);
+          bar.value = a.sent + a.failed + a.skipped_total;
+        }
+      })
+      .catch(() => {});
+  };
+  setInterval(tick, 1500);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  livePreview();
+  liveProgress();
+});

@@ -1,0 +1,183 @@
+"""The console's accounts and sign-in: one-time links, passwords, authenticator codes, throttling, audit."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import redis
+from flask import Flask
+from flask.testing import FlaskClient
+
+from samen_sms.console import audit, throttle
+from samen_sms.console.accounts import LINK_TTL
+from samen_sms.console.passwords import weakness
+from samen_sms.core import keyspace
+from tests.console_support import PASSWORD, code, csrf, make_staff, sign_in, store
+
+
+def _link_token(output: str) -> str:
+    last = output.strip().splitlines()[-1]
+    found = re.fullmatch(r"https://line\.example\.org/console/welcome/([A-Za-z0-9_-]+)", last)
+    assert found, output
+    return found.group(1)
+
+
+def test_users_add_prints_a_one_time_link_that_sets_password_and_authenticator(
+    app: Flask, client: FlaskClient, redis_conn: redis.Redis
+) -> None:
+    out = app.test_cli_runner().invoke(args=["users", "add", "Ana@Example.org", "--role", "coordinator"])
+    assert out.exit_code == 0, out.output
+    token = _link_token(out.output)
+    assert redis_conn.ttl(keyspace.CONSOLE_LINK(__import__("hashlib").sha256(token.encode()).hexdigest())) <= LINK_TTL
+    page = client.get(f"/console/welcome/{token}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "data:image/svg+xml;base64," in text
+    secret = re.search(r'<code id="totp-secret">([A-Z2-7]+)</code>', text)
+    assert secret
+    token_field = re.search(r'name="csrf_token" value="([^"]+)"', text).group(1)  # type: ignore[union-attr]
+    # A short password is refused, naming the field, and nothing is used up.
+    short = client.post(
+        f"/console/welcome/{token}",
+        data={"csrf_token": token_field, "password": "short", "again": "short", "code": code(secret.group(1))},
+    )
+    assert short.status_code == 200 and "Password: at least 12 characters" in short.get_data(as_text=True)
+    done = client.post(
+        f"/console/welcome/{token}",
+        data={"csrf_token": token_field, "password": PASSWORD, "again": PASSWORD, "code": code(secret.group(1))},
+    )
+    assert done.status_code == 302 and done.headers["Location"].endswith("/console/")
+    assert client.get("/console/").status_code == 200
+    # Single use: the same link again is a clear page, nothing else.
+    again = client.get(f"/console/welcome/{token}")
+    assert again.status_code == 410 and "no longer valid" in again.get_data(as_text=True)
+    assert "<form" not in again.get_data(as_text=True).split("<main")[1]
+    listed = app.test_cli_runner().invoke(args=["users", "list"])
+    assert "ana@example.org" in listed.output and "coordinator" in listed.output and "active" in listed.output
+
+
+def test_an_expired_or_made_up_link_is_a_clear_page(app: Flask, client: FlaskClient, redis_conn: redis.Redis) -> None:
+    token = store(app).add("old@example.org", "mediator", "M01")
+    for key in redis_conn.scan_iter(keyspace.CONSOLE_LINK("*")):
+        redis_conn.delete(key)  # what 24 hours do
+    for made_up in (token, "x" * 43, "nonsense"):
+        page = client.get(f"/console/welcome/{made_up}")
+        assert page.status_code == 410 and "expired" in page.get_data(as_text=True)
+
+
+def test_sign_in_needs_password_and_code_and_answers_the_same_for_every_failure(
+    app: Flask, client: FlaskClient
+) -> None:
+    secret = make_staff(app, "cor@example.org", "coordinator")
+    answers = []
+    for email, password, totp in (
+        ("nobody@example.org", PASSWORD, code(secret)),
+        ("cor@example.org", "wrong-password-entirely", code(secret)),
+        ("cor@example.org", PASSWORD, "000000"),
+    ):
+        token = csrf(client)
+        page = client.post(
+            "/console/sign-in", data={"csrf_token": token, "email": email, "password": password, "code": totp}
+        )
+        answers.append(
+            (page.status_code, re.search(r'<div class="alert".*?</div>', page.get_data(as_text=True), re.S).group(0))
+        )  # type: ignore[union-attr]
+    assert len(set(answers)) == 1 and answers[0][0] == 401
+    assert client.get("/console/").status_code == 302
+    assert sign_in(client, "cor@example.org", secret) == 302
+    assert client.get("/console/").status_code == 200
+    # The same code cannot be used twice (replay).
+    other = app.test_client()
+    assert sign_in(other, "cor@example.org", secret) == 401
+
+
+def test_sign_in_is_throttled_per_account_and_per_address(app: Flask, redis_conn: redis.Redis) -> None:
+    secret = make_staff(app, "t@example.org", "admin")
+    client = app.test_client()
+    for _ in range(throttle.PER_ACCOUNT):
+        assert sign_in(client, "t@example.org", secret, password="not-the-password-at-all") == 401
+    # Now even the right password and code are refused, with the reason.
+    token = csrf(client)
+    page = client.post(
+        "/console/sign-in",
+        data={"csrf_token": token, "email": "t@example.org", "password": PASSWORD, "code": code(secret)},
+    )
+    assert page.status_code == 429 and "Too many failed attempts" in page.get_data(as_text=True)
+    # Per address: many accounts tried from one place.
+    other = make_staff(app, "u@example.org", "admin")
+    for n in range(throttle.PER_ADDRESS):
+        sign_in(client, f"guess{n}@example.org", other)
+    assert sign_in(client, "u@example.org", other) == 429
+    # Keys are digests, never the address or the e-mail.
+    names = b" ".join(redis_conn.keys(keyspace.CONSOLE_THROTTLE("*", "*")))
+    assert b"example.org" not in names and b"127.0.0.1" not in names
+
+
+def test_disabled_and_reset_accounts_are_signed_out_at_once(app: Flask) -> None:
+    secret = make_staff(app, "m@example.org", "mediator", "M7")
+    client = app.test_client()
+    assert sign_in(client, "m@example.org", secret) == 302
+    assert client.get("/console/simulator").status_code == 200
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["users", "disable", "m@example.org"]).exit_code == 0
+    assert client.get("/console/simulator").status_code == 302
+    assert sign_in(client, "m@example.org", secret, ahead=1) == 401
+    out = runner.invoke(args=["users", "reset", "m@example.org"])
+    assert out.exit_code == 0 and _link_token(out.output)
+    assert sign_in(client, "m@example.org", secret, ahead=1) == 401  # the old authenticator is gone
+
+
+def test_users_commands_refuse_bad_input_with_the_reason(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    bad = runner.invoke(args=["users", "add", "not-an-email", "--role", "admin"])
+    assert bad.exit_code != 0 and "is not an e-mail address" in bad.output
+    role = runner.invoke(args=["users", "add", "a@example.org", "--role", "king"])
+    assert role.exit_code != 0 and "king" in role.output
+    mediator = runner.invoke(args=["users", "add", "b@example.org", "--role", "mediator"])
+    assert mediator.exit_code != 0 and "--mediator" in mediator.output
+    assert runner.invoke(args=["users", "add", "c@example.org", "--role", "admin"]).exit_code == 0
+    twice = runner.invoke(args=["users", "add", "C@example.org", "--role", "admin"])
+    assert twice.exit_code != 0 and "exists already" in twice.output
+    assert runner.invoke(args=["users", "disable", "nobody@example.org"]).exit_code != 0
+
+
+@pytest.mark.parametrize(
+    ("password", "refused"),
+    [
+        ("short", True),
+        ("password1234", True),
+        ("Wachtwoord123!", True),
+        ("aaaaaaaaaaaaaaaa", True),
+        ("ana.devries-2026", True),
+        ("lantern-orchard-47-quietly", False),
+    ],
+)
+def test_passwords_are_long_and_not_common(password: str, refused: bool) -> None:
+    assert (weakness(password, "ana.devries@example.org") is not None) is refused
+
+
+def test_passwords_are_stored_as_argon2_and_secrets_sealed(app: Flask, redis_conn: redis.Redis) -> None:
+    secret = make_staff(app, "h@example.org", "admin")
+    stored = redis_conn.hgetall(keyspace.CONSOLE_ACCOUNT("h@example.org"))
+    assert stored[b"password"].startswith(b"$argon2id$")
+    assert PASSWORD.encode() not in b"".join(stored.values())
+    assert secret.encode() not in b"".join(stored.values())
+
+
+def test_the_audit_log_records_sign_ins_and_failures(app: Flask, client: FlaskClient, redis_conn: redis.Redis) -> None:
+    secret = make_staff(app, "adm@example.org", "admin")
+    sign_in(client, "adm@example.org", secret, password="not-the-password-at-all")
+    sign_in(client, "adm@example.org", secret)
+    actions = [(e.actor, e.action) for e in audit.recent(redis_conn)]
+    assert ("adm@example.org", "signed in") in actions and ("adm@example.org", "sign-in failed") in actions
+    page = client.get("/console/audit").get_data(as_text=True)
+    assert "sign-in failed" in page
+
+
+def test_the_audit_log_keeps_one_year(redis_conn: redis.Redis) -> None:
+    import time
+
+    old = int((time.time() - audit.KEEP - 3600) * 1000)
+    redis_conn.xadd(keyspace.CONSOLE_AUDIT(), {"actor": "a", "action": "old", "target": ""}, id=f"{old}-0")
+    audit.record(redis_conn, "b@example.org", "session created", "#1")
+    assert [e.action for e in audit.recent(redis_conn)] == ["session created"]

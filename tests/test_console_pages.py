@@ -1,0 +1,236 @@
+"""The console's pages with real parts: sessions made, previewed, announced and sent; drafts, directory,
+content, simulator and overview as staff see them."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import redis
+from flask import Flask
+
+from samen_sms.announce import subscriptions
+from samen_sms.app import create_app
+from samen_sms.assembly import worker_context
+from samen_sms.console.figures import shown
+from samen_sms.core import keyspace
+from samen_sms.core.config import Config
+from samen_sms.core.identity import Address, Channel
+from samen_sms.devtools.standin import StandinState
+from samen_sms.line import replies
+from tests.conftest import ALICE, BOB, sent_to, wait_until, with_config
+from tests.console_support import csrf, staff_client
+
+GOOD = {
+    "title_en": "Health and safety in the Netherlands",
+    "title_nl": "Gezondheid en veiligheid in Nederland",
+    "description_en": "With a GP. Free.",
+    "starts": "2099-01-14T14:00",
+    "place": "Buurthuis De Pijp, Amsterdam",
+    "host": "Stichting Voorbeeld",
+    "languages": ["nl", "en"],
+    "regions": "Amsterdam, Zaanstad",
+}
+
+
+@pytest.fixture
+def app(config: Config) -> Iterator[Flask]:
+    """The app with no quiet hours, so an announcement goes out whenever the test runs."""
+    cfg = with_config(config, quiet_hours="")
+    application = create_app({"TESTING": True}, config=cfg)
+    with replies.using(worker_context(cfg)):
+        yield application
+
+
+def _post(client: Any, path: str, **changes: Any) -> Any:
+    data = {**GOOD, **changes, "csrf_token": csrf(client, "/console/drafts")}
+    return client.post(path, data={k: v for k, v in data.items() if v is not None})
+
+
+def _subscribe(app: Flask, redis_conn: redis.Redis, number: str, locale: str, region: str = "NL") -> None:
+    rt = app.extensions["samen"]
+    sub = subscriptions.Subscriber(region, locale, Channel.SMS, 1, "d", rt.keys.seal(Address(Channel.SMS, number)))
+    pipe = redis_conn.pipeline()
+    subscriptions.subscribe(pipe, rt.keys.pseudonym(number), sub)
+    pipe.execute()
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "reason"),
+    [
+        ({"starts": "2020-01-01T10:00"}, "starts", "in the past"),
+        ({"regions": "Atlantis"}, "regions", "'Atlantis' is not a safety region code or a known place"),
+        ({"languages_other": "xx-notalang"}, "languages_other", "is not a language code"),
+        ({"title_en": "Violence at home: what now"}, "title_en", "first 40 characters show violen"),
+        ({"title_nl": "Huiselijk geweld, een avond"}, "title_nl", "first 40 characters show geweld"),
+        ({"place": None, "online": "http://meet.example.org/x"}, "online", "must be an https:// link"),
+        ({"host": ""}, "host", "field 'host' is missing"),
+        ({"title_en": "", "title_nl": ""}, "title_nl", "field 'title' is missing"),
+    ],
+)
+def test_a_bad_session_is_refused_naming_the_field_and_keeping_what_was_typed(
+    app: Flask, redis_conn: redis.Redis, changes: dict[str, Any], field: str, reason: str
+) -> None:
+    client = staff_client(app, "c@example.org", "coordinator")
+    page = _post(client, "/console/sessions/new", action="save", **changes)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 422
+    error = re.search(rf'<p class="error" id="e-{field}">([^<]*)</p>', text)
+    assert error and reason in error.group(1).replace("&#39;", "'"), text[text.find('class="alert"') :][:600]
+    assert 'value="Stichting Voorbeeld"' in text or field == "host"
+    assert redis_conn.zcard(keyspace.SESSIONS()) == 0
+
+
+def test_create_preview_announce_and_watch_it_reach_the_standin(
+    app: Flask, redis_conn: redis.Redis, standin: StandinState, work: Callable[[], None]
+) -> None:
+    _subscribe(app, redis_conn, ALICE, "nl")
+    _subscribe(app, redis_conn, BOB, "ar")  # Arabic is not spoken there: not announced to
+    client = staff_client(app, "c@example.org", "coordinator")
+    preview = _post(client, "/console/sessions/preview").get_data(as_text=True)
+    assert "Informatiebijeenkomst: Gezondheid en veiligheid" in preview and "1 segment" not in preview
+    assert re.search(r"\d segments?", preview) and "discreet" in preview
+    saved = _post(client, "/console/sessions/new", action="save")
+    assert saved.status_code == 302 and saved.headers["Location"].endswith("/console/sessions/1")
+    assert redis_conn.zcard(keyspace.SESSIONS()) == 1
+    confirm = client.get("/console/sessions/1/announce").get_data(as_text=True)
+    assert "1 person will get this announcement" in confirm and "Nederlands" in confirm
+    token = csrf(client, "/console/sessions/1")
+    assert client.post("/console/sessions/1/announce", data={"csrf_token": token}).status_code == 400
+    sent = client.post("/console/sessions/1/announce", data={"csrf_token": token, "confirm": "yes"})
+    assert sent.status_code == 302
+    work()
+    bodies = sent_to(standin, ALICE)
+    assert len(bodies) == 1 and "Gezondheid en veiligheid in Nederland" in bodies[0]
+    assert sent_to(standin, BOB) == []
+    progress = client.get("/console/sessions/1/progress.json").get_json()
+    assert progress["announcement"]["sent"] == 1 and progress["announcement"]["phase"] == "done"
+    page = client.get("/console/sessions/1").get_data(as_text=True)
+    assert 'data-k="announcement.sent">1<' in page
+    assert "Edit" not in page  # announced: its text can no longer change
+    assert client.get("/console/sessions/1/edit").status_code == 409
+
+
+def test_edit_a_session_before_it_is_announced(app: Flask, redis_conn: redis.Redis) -> None:
+    client = staff_client(app, "c@example.org", "coordinator")
+    _post(client, "/console/sessions/new", action="save")
+    form = client.get("/console/sessions/1/edit").get_data(as_text=True)
+    assert 'value="Stichting Voorbeeld"' in form and 'value="2099-01-14T14:00"' in form
+    assert _post(client, "/console/sessions/1/edit", action="save", host="Buurtwerk Noord").status_code == 302
+    stored = json.loads(redis_conn.get(keyspace.SESSION("1")) or b"{}")
+    assert stored["host"] == "Buurtwerk Noord" and redis_conn.zcard(keyspace.SESSIONS()) == 1
+
+
+def test_a_mediator_drafts_and_a_coordinator_approves(app: Flask, redis_conn: redis.Redis) -> None:
+    mediator = staff_client(app, "m@example.org", "mediator", "M3")
+    assert _post(mediator, "/console/drafts", action="save").status_code == 302
+    assert redis_conn.zcard(keyspace.SESSIONS()) == 0
+    coordinator = staff_client(app, "c@example.org", "coordinator")
+    listing = coordinator.get("/console/drafts").get_data(as_text=True)
+    draft = re.search(r"/console/sessions/new\?draft=([0-9a-f]+)", listing)
+    assert draft and "m@example.org" in listing
+    form = coordinator.get(f"/console/sessions/new?draft={draft.group(1)}").get_data(as_text=True)
+    assert 'value="Stichting Voorbeeld"' in form
+    assert _post(coordinator, "/console/sessions/new", action="save", draft=draft.group(1)).status_code == 302
+    assert redis_conn.zcard(keyspace.SESSIONS()) == 1 and redis_conn.hlen(keyspace.CONSOLE_DRAFTS()) == 0
+
+
+def test_the_simulator_speaks_arabic_counts_nothing_and_forgets(app: Flask, redis_conn: redis.Redis) -> None:
+    client = staff_client(app, "m@example.org", "mediator", "M4")
+    token = csrf(client, "/console/simulator")
+    before = set(redis_conn.keys())
+    client.post("/console/simulator", data={"csrf_token": token, "action": "language", "locale": "ar"})
+    client.post("/console/simulator", data={"csrf_token": token, "text": "مرحبا", "channel": "sms"})
+    client.post("/console/simulator", data={"csrf_token": token, "text": "1", "channel": "sms"})
+    page = client.get("/console/simulator").get_data(as_text=True)
+    assert "112" in page and 'lang="ar" dir="rtl"' in page
+    rt = app.extensions["samen"]
+    assert rt.renderer.render("ar", [("menu", "help_now")], Channel.SMS).split("\n")[0] in page.replace("&#39;", "'")
+    new = set(redis_conn.keys()) - before
+    assert len(new) == 1 and new.pop().startswith(keyspace.CONSOLE_SIMULATOR("").encode())
+    assert not redis_conn.keys(keyspace.STATS("*"))
+    sim_key = redis_conn.keys(keyspace.CONSOLE_SIMULATOR("*"))[0]
+    assert 0 < redis_conn.ttl(sim_key) <= 30 * 60
+
+
+def test_the_overview_shows_small_numbers_as_under_five(app: Flask, redis_conn: redis.Redis) -> None:
+    for n, number in enumerate(["+447700900201", "+447700900202", "+447700900203"]):
+        _subscribe(app, redis_conn, number, "ar" if n else "nl")
+    for n in range(7):
+        _subscribe(app, redis_conn, f"+4477009003{n:02d}", "uk")
+    redis_conn.hset(keyspace.STATS("sent"), "replies", 1234)
+    client = staff_client(app, "c@example.org", "coordinator")
+    first = client.get("/console/").get_data(as_text=True)  # starts the count, does not wait for it
+    assert "being counted" in first and "<p class=\"big\">10</p>" in first
+    assert wait_until(lambda: redis_conn.exists(keyspace.CONSOLE_FIGURES("mix")) == 1)
+    page = client.get("/console/").get_data(as_text=True)
+    assert "1234" in page and "<td>Українська</td><td>7</td>" in page
+    assert "<td>العربية</td><td>&lt;5</td>" in page and "<td>Nederlands</td><td>&lt;5</td>" in page
+    assert shown(0) == "0" and shown(4) == "<5" and shown(5) == "5"
+
+
+def test_directory_verify_add_and_export(app: Flask, redis_conn: redis.Redis) -> None:
+    client = staff_client(app, "c@example.org", "coordinator")
+    token = csrf(client, "/console/directory")
+    assert client.post("/console/directory/csg/verified", data={"csrf_token": token}).status_code == 302
+    bad = {
+        "csrf_token": token,
+        "id": "clinic_a",
+        "name": "Kliniek A",
+        "phone": "020-0000000",
+        "purpose": "directory.gza",
+        "cost": "free",
+        "hours": "office",
+        "anonymous": "unknown",
+        "needs": ["health"],
+        "places": "Amsterdam",
+        "source": "http://example.org",
+        "verified": "2026-11-01",
+    }
+    refused = client.post("/console/directory/entry", data=bad)
+    assert refused.status_code == 422 and "https://" in refused.get_data(as_text=True)
+    assert 'value="Kliniek A"' in refused.get_data(as_text=True)
+    assert client.post("/console/directory/entry", data={**bad, "source": "https://example.org/a"}).status_code == 302
+    listing = client.get("/console/directory").get_data(as_text=True)
+    assert "Kliniek A" in listing
+    export = client.get("/console/directory/export.toml").get_data(as_text=True)
+    assert 'id = "clinic_a"' in export and 'places = ["GM0363"]' in export and "# csg: verified =" in export
+    import tomllib
+
+    assert tomllib.loads(export)["service"][0]["name"] == "Kliniek A"
+
+
+def test_content_page_and_dutch(app: Flask) -> None:
+    client = staff_client(app, "c@example.org", "coordinator")
+    page = client.get("/console/content").get_data(as_text=True)
+    assert page.count("<strong>no</strong>") == 8
+    dutch = client.get("/console/content?lang=nl").get_data(as_text=True)
+    assert 'lang="nl"' in dutch and "Afmelden" in dutch and "Inhoud" in dutch
+
+
+def test_mediator_page_has_forward_texts_qr_and_poster(app: Flask) -> None:
+    client = staff_client(app, "m@example.org", "mediator", "M5")
+    page = client.get("/console/mediators?l=ar&l=nl").get_data(as_text=True)
+    assert "M5" in page and "data:image/svg+xml;base64," in page and "wa.me" in page
+    poster = client.get("/console/mediators/poster?l=ar").get_data(as_text=True)
+    assert "+447700900000" in poster and 'lang="ar"' in poster
+
+
+def test_every_console_text_has_a_dutch_translation() -> None:
+    from pathlib import Path
+
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parent.parent / "samen_sms" / "console"
+    method_map = [("**.py", "python"), ("templates/**.html", "jinja2")]
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2)}
+    found = {m[2] if isinstance(m[2], str) else m[2][0] for m in extract_from_dir(root, method_map, keywords=keywords)}
+    with (root / "translations" / "nl.po").open("rb") as fh:
+        dutch = {m.id if isinstance(m.id, str) else m.id[0]: m.string for m in read_po(fh)}
+    missing = sorted(t for t in found if t and not dutch.get(t))
+    assert not missing, missing
+

@@ -1,0 +1,214 @@
+"""Session files an operator might get wrong, or an adversary might write (issue #9): one line, exit 1."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import redis
+from flask import Flask
+
+from samen_sms.announce import sessions as infosessions
+from samen_sms.announce import subscriptions
+from samen_sms.app import create_app
+from samen_sms.assembly import worker_context
+from samen_sms.core.config import Config
+from samen_sms.core.identity import Address, Channel
+from samen_sms.devtools.standin import StandinState
+from samen_sms.line import replies
+from tests.conftest import ALICE, BOB, sent_to, with_config
+
+NEXT_YEAR = datetime.now().year + 1
+GOOD = f"""
+title = {{ nl = "Gezondheid in Nederland", en = "Health in the Netherlands" }}
+description = "Hosted by {{host}} in {{place}}."
+starts = {NEXT_YEAR}-03-05T19:30:00
+place = "Buurthuis, Utrecht"
+host = "Stichting Voorbeeld"
+languages = ["nl", "en"]
+regions = ["Utrecht"]
+"""
+EN_TITLE = 'en = "Health in the Netherlands"'
+
+
+@pytest.fixture
+def app(config: Config) -> Iterator[Flask]:
+    cfg = with_config(config, quiet_hours="")
+    application = create_app({"TESTING": True}, config=cfg)
+    with replies.using(worker_context(cfg)):
+        yield application
+
+
+def cli(app: Flask, *args: str) -> tuple[int, str]:
+    result = app.test_cli_runner().invoke(args=["sessions", *args])
+    return result.exit_code, result.output
+
+
+def write(tmp_path: Path, text: str | bytes) -> Path:
+    path = tmp_path / "session.toml"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def refused(app: Flask, path: Path, redis_conn: redis.Redis) -> str:
+    """Add a file that must be refused: exit status 1, one line of reason, nothing stored."""
+    code, output = cli(app, "add", str(path))
+    assert code == 1, output
+    assert len(output.strip().splitlines()) == 1 and output.startswith("Error: "), output
+    assert "Traceback" not in output
+    assert infosessions.all_sessions(redis_conn) == []
+    return output
+
+
+@pytest.mark.parametrize("title", ["{host:d}", "{}", "{host!z}", "{host:{place}}", "{host:>99999999}", "100% {"])
+def test_titles_with_anything_but_bare_variables_are_refused(
+    title: str, app: Flask, tmp_path: Path, redis_conn: redis.Redis
+) -> None:
+    output = refused(app, write(tmp_path, GOOD.replace("Health in the Netherlands", f"Health {title}")), redis_conn)
+    assert "'title'" in output and "the en text" in output
+
+
+def test_bare_variables_and_escaped_braces_are_filled_in(
+    app: Flask, tmp_path: Path, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis
+) -> None:
+    subscribe(app, ALICE, "en")
+    text = GOOD.replace("Health in the Netherlands", "Health {{ask}} with {host}")
+    code, output = cli(app, "add", str(write(tmp_path, text)))
+    assert code == 0, output
+    assert cli(app, "announce", output.strip().splitlines()[-1])[0] == 0
+    work()
+    (body,) = sent_to(standin, ALICE)
+    assert body.startswith("Information session: Health {ask} with Stichting Voorbeeld\n")
+
+
+def test_a_stored_title_with_a_format_spec_is_sent_as_written(
+    app: Flask, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis
+) -> None:
+    """A session stored before titles were checked: the dry run and the worker render it, never crash."""
+    rt = app.extensions["samen"]
+    subscribe(app, ALICE, "en")
+    subscribe(app, BOB, "nl")
+    data = rt.content.data
+    checked = infosessions.parse_session(GOOD, data["places"], data["regions"], ["nl", "en"])
+    session = replace(checked, title={"en": "Health {host!z}", "nl": "Gezondheid {}"})
+    pipe = rt.redis.pipeline(transaction=True)
+    stored = infosessions.add(rt.redis, session, pipe)
+    pipe.execute()
+    code, output = cli(app, "announce", stored.id, "--dry-run")
+    assert code == 0 and "Would send 2 message(s)" in output, output
+    assert cli(app, "announce", stored.id)[0] == 0
+    work()
+    assert sent_to(standin, ALICE)[0].startswith("Information session: Health {host!z}\n")
+    assert sent_to(standin, BOB)[0].startswith("Informatiebijeenkomst: Gezondheid {}\n")
+    code, output = cli(app, "status", stored.id)
+    assert "sent 2" in output, output
+
+
+def subscribe(app: Flask, number: str, locale: str) -> None:
+    rt = app.extensions["samen"]
+    address = Address(Channel.SMS, number)
+    sub = subscriptions.Subscriber("VR09", locale, Channel.SMS, int(time.time()), "d", rt.keys.seal(address))
+    pipe = rt.redis.pipeline(transaction=True)
+    subscriptions.subscribe(pipe, rt.keys.pseudonym(number), sub)
+    pipe.execute()
+
+
+def test_a_title_longer_than_twilio_takes_is_refused_naming_the_language(
+    app: Flask, tmp_path: Path, redis_conn: redis.Redis
+) -> None:
+    text = GOOD.replace(EN_TITLE, 'en = "' + "Health " * 1500 + '"')  # 10,500 characters
+    output = refused(app, write(tmp_path, text), redis_conn)
+    assert "the en announcement would be" in output and "at most 1600" in output
+
+
+@pytest.mark.parametrize(
+    ("description", "language", "budget"),
+    [
+        ('{ nl = "Kort.", en = "' + "A GP answers questions. " * 12 + '" }', "en", 3),  # GSM-7: 3 SMS
+        ('{ nl = "' + "Een huisarts beantwoordt vragen. " * 10 + '", en = "Short." }', "nl", 3),
+    ],
+)
+def test_an_announcement_over_the_languages_sms_budget_is_refused(
+    description: str, language: str, budget: int, app: Flask, tmp_path: Path, redis_conn: redis.Redis
+) -> None:
+    text = GOOD.replace('description = "Hosted by {host} in {place}."', f"description = {description}")
+    output = refused(app, write(tmp_path, text), redis_conn)
+    assert f"the {language} announcement would cost" in output and f"at most {budget} in {language}" in output
+
+
+def test_an_arabic_announcement_over_five_segments_is_refused(
+    app: Flask, tmp_path: Path, redis_conn: redis.Redis
+) -> None:
+    text = (
+        GOOD.replace('languages = ["nl", "en"]', 'languages = ["nl", "en", "ar"]')
+        .replace(EN_TITLE, EN_TITLE + ', ar = "الصحة في هولندا"')
+        .replace(
+            'description = "Hosted by {host} in {place}."',
+            'description = { nl = "Kort.", en = "Short.", ar = "' + "طبيب عام يجيب على الأسئلة. " * 8 + '" }',
+        )
+    )
+    output = refused(app, write(tmp_path, text), redis_conn)
+    assert "the ar announcement would cost" in output and "at most 5 in ar" in output
+
+
+def test_a_huge_file_is_refused_unread(app: Flask, tmp_path: Path, redis_conn: redis.Redis) -> None:
+    text = GOOD.replace('description = "Hosted by {host} in {place}."', 'description = "' + "x" * 30_000_000 + '"')
+    output = refused(app, write(tmp_path, text), redis_conn)
+    assert "larger than 64 KiB" in output
+
+
+def test_the_example_session_file_is_accepted(app: Flask, redis_conn: redis.Redis) -> None:
+    code, output = cli(app, "add", str(Path(__file__).parent.parent / "sessions" / "example.toml"))
+    assert code == 0, output
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda d: write(d, "title = " + "[" * 30_000 + "]" * 30_000 + "\n"), "nested too deeply"),
+        (lambda d: write(d, "title = " + "{a = " * 10_000 + "1" + "}" * 10_000 + "\n"), "nested too deeply"),
+        (lambda d: write(d, GOOD.encode("utf-16")), "is not a text file"),
+        (lambda d: write(d, GOOD.encode("utf-8").replace(b"Voorbeeld", b"Voorb\xe9eld")), "is not UTF-8"),
+        (lambda d: write(d, bytes(range(256)) * 4), "is not a text file"),
+        (lambda d: write(d, GOOD.replace(f"{NEXT_YEAR}-03-05", "0001-01-01")), "'starts': the year 1 is out of range"),
+        (lambda d: write(d, GOOD + "ends = 9999-12-31T23:59:59\n"), "'ends': the year 9999 is out of range"),
+        (lambda d: write(d, GOOD.replace('["Utrecht"]', '["' + "a" * 5000 + '"]')), "'regions': 'aaaa"),
+        (lambda d: d, "is a directory"),
+        (lambda d: d / "missing.toml", "no such file"),
+        (lambda d: write(d, "") and d / "session.toml" / "x", "no such file"),
+    ],
+    ids=[
+        "nested-arrays",
+        "nested-tables",
+        "utf-16",
+        "latin-1",
+        "binary",
+        "year-1",
+        "year-9999",
+        "long-region",
+        "directory",
+        "missing",
+        "under-a-file",
+    ],
+)
+def test_every_bad_file_gets_one_line_and_exit_status_1(
+    make: Callable[[Path], Path], reason: str, app: Flask, tmp_path: Path, redis_conn: redis.Redis
+) -> None:
+    output = refused(app, make(tmp_path), redis_conn)
+    assert reason in output
+    assert len(output) < 300  # a reason, not the file
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_an_unreadable_file_gets_one_line(app: Flask, tmp_path: Path, redis_conn: redis.Redis) -> None:
+    path = write(tmp_path, GOOD)
+    path.chmod(0)
+    assert "cannot be read" in refused(app, path, redis_conn)
