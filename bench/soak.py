@@ -178,7 +178,10 @@ def main() -> None:
             if count != last:
                 last, stable_since = count, time.monotonic()
             try:
-                idle = conn.zcard("samen:owed") == 0 and conn.llen("rq:queue:samen") == 0
+                idle = (
+                    conn.zcard("samen:owed") == 0
+                    and conn.llen("rq:queue:samen") == conn.llen("rq:queue:samen-urgent") == 0
+                )
             except redis.RedisError:
                 idle = False
             if idle and time.monotonic() - stable_since > 10:

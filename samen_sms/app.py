@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from samen_sms.assembly import FEATURES, build_line
 from samen_sms.core.config import Config, ConfigError
@@ -39,6 +40,10 @@ def create_app(test_config: Mapping[str, Any] | None = None, config: Config | No
     cfg = config or Config.from_env()
     if not cfg.check_signatures and not (cfg.development and _is_loopback(cfg.public_url)):
         raise ConfigError("Signature checks can only be switched off in development mode on loopback.")
+    if cfg.trusted_proxies:
+        # Only the client address is taken from the proxies (the console's per-address sign-in
+        # throttle); signatures are checked against PUBLIC_URL, never a forwarded host.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=cfg.trusted_proxies)  # type: ignore[method-assign]
     app.extensions["samen"] = build_line(cfg, web=True)
     app.extensions["samen.signature"] = SignatureCheck(
         cfg.twilio_auth_token, cfg.public_url, enabled=cfg.check_signatures

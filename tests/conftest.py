@@ -158,7 +158,7 @@ def work(app: Flask, redis_conn: redis.Redis) -> Callable[[], None]:
 
     def _work() -> None:
         rt = app.extensions["samen"]
-        worker = LineWorker([rt.queue], connection=rt.redis)
+        worker = LineWorker([rt.urgent_queue, rt.queue], connection=rt.redis)
         worker.work(burst=True, with_scheduler=False, logging_level="WARNING")
 
     return _work

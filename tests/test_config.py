@@ -95,3 +95,10 @@ def test_the_line_name_is_a_setting_and_must_be_neutral(redis_server: str) -> No
     assert build_runtime(named).renderer.params["line_name"] == "Stichting Voorbeeld"
     with pytest.raises(ConfigError, match="SAMEN_LINE_NAME"):
         build_runtime(Config.from_env({**env, "SAMEN_LINE_NAME": "Hulplijn Seksueel Geweld"}))
+
+
+def test_trusted_proxies_are_off_unless_set_and_never_negative() -> None:
+    assert Config.from_env(PRODUCTION).trusted_proxies == 0
+    assert Config.from_env({**PRODUCTION, "SAMEN_TRUSTED_PROXIES": "2"}).trusted_proxies == 2
+    with pytest.raises(ConfigError, match="SAMEN_TRUSTED_PROXIES"):
+        Config.from_env({**PRODUCTION, "SAMEN_TRUSTED_PROXIES": "-1"})

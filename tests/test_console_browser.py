@@ -1,6 +1,7 @@
 """The console in a real browser (Playwright driving Debian's Chromium): sign in with an authenticator
-code, create and announce a session and watch it reach the Twilio stand-in, a mediator kept out of the
-sessions, the simulator in Arabic. Set SAMEN_SCREENSHOTS=docs/screenshots to keep the pages' pictures.
+code, create and announce a session and watch it reach the Twilio stand-in, the overview's reach
+figures and every code, a mediator seeing their own code and poster and kept out of the sessions, the
+simulator in Arabic. Set SAMEN_SCREENSHOTS=docs/screenshots to keep the pages' pictures.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from flask import Flask
 
 from samen_sms.announce import subscriptions
 from samen_sms.app import create_app
-from samen_sms.core import keyspace
+from samen_sms.core import keyspace, tally
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Address, Channel
 from samen_sms.devtools.embedded_redis import free_port
@@ -97,6 +99,25 @@ def sign_in(page: Any, base: str, email: str, secret: str, ahead: int = 0) -> No
     page.get_by_role("button", name="Sign in").click()
 
 
+def reach_figures(app: Flask, conn: redis.Redis) -> str:
+    """Two organisations with codes, a month of first contacts and people reached; returns the first's code."""
+    codes = []
+    for name, languages in (("Stichting Voorbeeld", "ar,ti"), ("Vereniging Fictief", "nl")):
+        out = app.test_cli_runner().invoke(args=["mediators", "add", name, "--languages", languages, "--region", "NL"])
+        codes.append(out.output.strip().splitlines()[-1])
+    pipe = conn.pipeline()
+    for back in range(30):
+        when = time.time() - back * 86400
+        for n in range(12 + back % 7 * 3):
+            channel = "whatsapp" if n % 3 else "sms"
+            language = ("ar", "nl", "uk", "ti")[n % 4]
+            tally.count(pipe, [f"first:{channel}", f"language:{language}", "screen:help_now"], when)
+    for n in range(9):
+        tally.count(pipe, ["first:sms", f"code:{codes[0]}"], time.time(), (codes[0], f"someone-{n}"))
+    pipe.execute()
+    return codes[0]
+
+
 def test_first_sign_in_from_the_link_then_password_and_code(page: Any, live: tuple[str, Flask]) -> None:
     base, app = live
     out = app.test_cli_runner().invoke(args=["users", "add", "ana@example.org", "--role", "admin"])
@@ -104,7 +125,7 @@ def test_first_sign_in_from_the_link_then_password_and_code(page: Any, live: tup
     page.goto(link)
     shot(page, "welcome")
     secret = page.locator("#totp-secret").inner_text().strip()
-    assert page.get_by_role("img", name="QR code for your authenticator app").is_visible()
+    assert page.get_by_role("img", name="QR code for your authenticator app").evaluate("img => img.naturalWidth > 0")
     page.get_by_label("New password").fill(PASSWORD)
     page.get_by_label("The same password again").fill(PASSWORD)
     page.get_by_label("The 6-digit code the app now shows").fill(pyotp.TOTP(secret).now())
@@ -175,11 +196,17 @@ def test_create_and_announce_a_session_and_watch_it_reach_the_standin(
         procs.stop()
     assert "Gezondheid en veiligheid in Nederland" in sent_to(standin, ALICE)[0]
     shot(page, "session-progress")
+    reach_figures(app, redis_conn)
     page.goto(f"{base}/console/")  # starts the count of subscriptions by language
     assert wait_until(lambda: redis_conn.exists(keyspace.CONSOLE_FIGURES("mix")) == 1)
     page.goto(f"{base}/console/")
     assert page.get_by_role("img", name="Subscribers by language").is_visible()
+    assert page.get_by_role("img", name="First contacts per day, last 30 days").is_visible()
+    assert page.get_by_role("img", name="First contacts by channel").first.is_visible()
     shot(page, "overview")
+    page.goto(f"{base}/console/mediators")
+    assert page.get_by_role("cell", name="Stichting Voorbeeld").is_visible()
+    shot(page, "mediators-codes")
     page.goto(f"{base}/console/sessions")
     shot(page, "sessions")
     page.goto(f"{base}/console/directory")
@@ -189,13 +216,25 @@ def test_create_and_announce_a_session_and_watch_it_reach_the_standin(
     shot(page, "content-nl")
 
 
-def test_a_mediator_cannot_open_the_sessions_page(page: Any, live: tuple[str, Flask]) -> None:
+def test_a_mediator_sees_their_own_code_and_poster_and_not_the_sessions_page(
+    page: Any, live: tuple[str, Flask], redis_conn: redis.Redis
+) -> None:
     base, app = live
-    secret = make_staff(app, "med@example.org", "mediator", "AMS01")
+    mine = reach_figures(app, redis_conn)
+    secret = make_staff(app, "med@example.org", "mediator", mine)
     sign_in(page, base, "med@example.org", secret)
-    page.wait_for_url(f"{base}/console/mediators")
+    page.wait_for_url(f"{base}/console/mediators/{mine}")
     assert page.get_by_role("link", name="Sessions").count() == 0
+    assert page.get_by_role("img", name="People reached per week").is_visible()
+    assert page.get_by_text("Vereniging Fictief").count() == 0
+    # The QR codes are drawn (an SVG without its namespace would show as a broken image).
+    qr = page.get_by_role("img", name=re.compile("QR code: opens WhatsApp")).first
+    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
     shot(page, "mediators")
+    page.get_by_role("link", name="Poster (print)").click()
+    page.wait_for_url(f"{base}/console/mediators/{mine}/poster")
+    assert page.get_by_role("img", name=re.compile("WhatsApp")).evaluate("img => img.naturalWidth > 0")
+    shot(page, "poster")
     response = page.goto(f"{base}/console/sessions")
     assert response.status == 403
     assert page.get_by_role("heading", name=re.compile("Not for your role")).is_visible()

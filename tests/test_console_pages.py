@@ -15,12 +15,12 @@ from flask import Flask
 from samen_sms.announce import subscriptions
 from samen_sms.app import create_app
 from samen_sms.assembly import worker_context
-from samen_sms.console.figures import shown
 from samen_sms.core import keyspace
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Address, Channel
 from samen_sms.devtools.standin import StandinState
 from samen_sms.line import replies
+from samen_sms.reach.stats import shown
 from tests.conftest import ALICE, BOB, sent_to, wait_until, with_config
 from tests.console_support import csrf, staff_client
 

@@ -16,7 +16,7 @@ from samen_sms.content.keywords import WHOLE_MESSAGE_ACTIONS
 from samen_sms.content.loader import load_content
 from samen_sms.content.render import Renderer, line_params
 from samen_sms.content.review import table
-from samen_sms.content.segments import Cost, budget, cost, is_gsm7, main, screens
+from samen_sms.content.segments import CONVERSATION_BUDGET, Cost, budget, conversation, cost, is_gsm7, main, screens
 from samen_sms.content.text import Said, digit_value, dominant_script, fold, words
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
@@ -203,6 +203,15 @@ def test_no_reply_is_longer_than_twilio_sends(renderer: Renderer) -> None:
         assert len(text) <= 1600, f"{locale} {what}: {len(text)} characters"
 
 
+def test_a_message_left_out_of_the_sms_form_leaves_no_empty_line(renderer: Renderer) -> None:
+    # main.intro has no SMS form in some languages (a segment saved): the menu starts with option 1.
+    assert renderer.content.catalogues["ar"].messages["main.intro"].sms == ""
+    for locale in LANGUAGES:
+        for name, refs in screens(renderer.content, locale):
+            for text in renderer.render_messages(locale, refs, Channel.SMS):
+                assert "\n\n\n" not in text, f"{locale} {name}: {text[:60]!r}"
+
+
 def test_every_sms_fits_its_segment_budget(renderer: Renderer) -> None:
     budgets = {locale: budget(renderer.content.catalogues[locale]) for locale in LANGUAGES}
     assert [locale for locale, b in budgets.items() if b == 3] == GSM7_LANGUAGES
@@ -311,3 +320,42 @@ def test_the_segment_table_command_prints_every_language(capsys: pytest.CaptureF
     assert "help_now.body" in table and "screen services_sexual" in table
     assert table.splitlines()[-3].split()[0] == "conversation"
     assert len(table.splitlines()[-3].split()) == len(LANGUAGES) + 1
+
+
+# Issue #10's benchmark (segments.CONVERSATION): in UCS-2 (70 characters, 67 per part) these
+# languages do not reach 40 without dropping what a survivor needs; the figure each has reached.
+# Arabic addressed in the plural (أرسلوا, issue #14) costs 56 where the masculine singular cost 49;
+# the seven languages of issue #14 are first drafts, not yet shortened for SMS.
+NOT_YET_WITHIN_40 = {
+    "ar": 56, "fa": 52, "ti": 52, "uk": 52,
+    "prs": 62, "ps": 67, "ckb": 69, "am": 52, "ru": 72, "fr": 42, "es": 71,
+}
+
+
+def benchmark(renderer: Renderer, locale: str) -> list[int]:
+    """Segments of each SMS message of the benchmark conversation in one language."""
+    return conversation(renderer.content, lambda loc, refs: renderer.render_messages(loc, refs, Channel.SMS), locale)
+
+
+@pytest.mark.parametrize(
+    "locale",
+    [
+        pytest.param(locale, marks=pytest.mark.xfail(strict=True, reason="issue #10: not yet within 40 in UCS-2"))
+        if locale in NOT_YET_WITHIN_40
+        else locale
+        for locale in LANGUAGES
+    ],
+)
+def test_the_benchmark_conversation_costs_at_most_40_segments(renderer: Renderer, locale: str) -> None:
+    # Hello, help now, a need, a place, advice, share and a sign-up: 20 SMS replies.
+    costs = benchmark(renderer, locale)
+    assert len(costs) == 21  # 20 replies; share sends its text to forward as a message of its own
+    assert sum(costs) <= CONVERSATION_BUDGET, f"{locale}: {sum(costs)} segments, per message {costs}"
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_the_benchmark_conversation_costs_no_more_than_it_has_reached(renderer: Renderer, locale: str) -> None:
+    # A shortened SMS form that grows back shows here before it costs survivors a segment.
+    costs = benchmark(renderer, locale)
+    allowed = NOT_YET_WITHIN_40.get(locale, CONVERSATION_BUDGET)
+    assert sum(costs) <= allowed, f"{locale}: {sum(costs)} segments (reached: {allowed}), per message {costs}"

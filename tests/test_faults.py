@@ -118,7 +118,9 @@ def test_redis_restart_in_process_recovers_without_restarting_anything(
     rt = own_app.extensions["samen"]
 
     def work() -> None:
-        LineWorker([rt.queue], connection=rt.redis).work(burst=True, with_scheduler=False, logging_level="WARNING")
+        LineWorker([rt.urgent_queue, rt.queue], connection=rt.redis).work(
+            burst=True, with_scheduler=False, logging_level="WARNING"
+        )
 
     assert post_to(client, inbound(ALICE, "hi"))[1].endswith("<Response />")
     work()
@@ -169,4 +171,4 @@ def test_a_failing_step_after_redis_answered_still_gets_the_emergency_numbers(
     status, twiml = post_to(client, inbound(ALICE, "hi"))
     assert status == 200
     assert all(number in twiml for number in EMERGENCY)
-    assert redis_conn.llen("rq:queue:samen") == 0  # nothing half-queued
+    assert redis_conn.llen("rq:queue:samen") == redis_conn.llen("rq:queue:samen-urgent") == 0  # nothing half-queued

@@ -69,11 +69,12 @@ def run_retries_now(conn: redis.Redis) -> None:
     from rq import Queue
     from rq.registry import ScheduledJobRegistry
 
-    queue = Queue("samen", connection=conn)
-    registry = ScheduledJobRegistry(queue=queue)
-    for job_id in registry.get_job_ids():
-        queue.enqueue_job(queue.fetch_job(job_id))
-        registry.remove(job_id)
+    for name in ("samen-urgent", "samen"):
+        queue = Queue(name, connection=conn)
+        registry = ScheduledJobRegistry(queue=queue)
+        for job_id in registry.get_job_ids():
+            queue.enqueue_job(queue.fetch_job(job_id))
+            registry.remove(job_id)
 
 
 CONVERSATION = ["hi", "2", "1", "0", "2", "0", "3", "0", "4", "0", "5", "0", "6", "1", "", "help", "share", "taal"]
@@ -114,7 +115,7 @@ def test_every_person_key_expires(post: PostFn, work: Callable[[], None], redis_
     for text in ("hi", "2", "1"):
         post(inbound(ALICE, text))
     # Before the worker runs: session, profile, outbox, rate counter, de-dup markers, queued jobs.
-    shared = (keyspace.OWED().encode(), b"rq:queue:samen", b"rq:queues")
+    shared = (keyspace.OWED().encode(), b"rq:queue:samen", b"rq:queue:samen-urgent", b"rq:queues")
     forever = sorted(key for key in redis_conn.scan_iter() if redis_conn.ttl(key) == -1 and key not in shared)
     assert forever == []
     work()

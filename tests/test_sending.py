@@ -20,13 +20,15 @@ from tests.conftest import ALICE, BOB, PostFn, inbound, sent_to
 
 def run_retries_now(conn: redis.Redis) -> int:
     """Move jobs waiting out their back-off to the queue, as the scheduler would; how many there were."""
-    queue = Queue("samen", connection=conn)
-    registry = ScheduledJobRegistry(queue=queue)
-    ids = registry.get_job_ids()
-    for job_id in ids:
-        queue.enqueue_job(queue.fetch_job(job_id))
-        registry.remove(job_id)
-    return len(ids)
+    moved = 0
+    for name in ("samen-urgent", "samen"):
+        queue = Queue(name, connection=conn)
+        registry = ScheduledJobRegistry(queue=queue)
+        for job_id in registry.get_job_ids():
+            queue.enqueue_job(queue.fetch_job(job_id))
+            registry.remove(job_id)
+            moved += 1
+    return moved
 
 
 def test_transient_failures_are_retried_with_growing_back_off_then_counted_by_code(
@@ -36,7 +38,7 @@ def test_transient_failures_are_retried_with_growing_back_off_then_counted_by_co
     standin.faults.append(fault)
     post(inbound(ALICE, "hi"))
     work()
-    queue = Queue("samen", connection=redis_conn)
+    queue = Queue("samen-urgent", connection=redis_conn)  # the reply to a first message
     job_id = ScheduledJobRegistry(queue=queue).get_job_ids()[0]
     intervals = queue.fetch_job(job_id).retry_intervals
     assert intervals == sorted(intervals) and intervals[0] < intervals[-1]

@@ -203,7 +203,8 @@ REFUSALS = {
         "ckb greeting: broken right-to-left text: no right-to-left letters",
     ),
     "rtl-override": (
-        "ar", "main.intro", "\u202eأرسلوا رقما:\u202c", "ar main.intro: broken right-to-left text: a direction override"
+        "ar", "choose_language", "\u202eأرسلوا رقم لغتكم:\u202c",
+        "ar choose_language: broken right-to-left text: a direction override",
     ),
 }
 

@@ -63,7 +63,7 @@ def test_forged_or_missing_signature_is_403_and_nothing_happens(
     work()
     assert standin.messages == []
     assert list(redis_conn.scan_iter("samen:*")) == []
-    assert redis_conn.llen("rq:queue:samen") == 0
+    assert redis_conn.llen("rq:queue:samen") == redis_conn.llen("rq:queue:samen-urgent") == 0
 
 
 def test_missing_fields_and_bad_numbers_are_400_with_a_reason(post: PostFn, redis_conn: redis.Redis) -> None:
@@ -131,11 +131,12 @@ def test_transient_twilio_errors_are_retried_permanent_ones_are_not(
     from rq import Queue
     from rq.registry import ScheduledJobRegistry
 
-    queue = Queue("samen", connection=redis_conn)
-    registry = ScheduledJobRegistry(queue=queue)
-    for job_id in registry.get_job_ids():
-        queue.enqueue_job(queue.fetch_job(job_id))
-        registry.remove(job_id)
+    for name in ("samen-urgent", "samen"):
+        queue = Queue(name, connection=redis_conn)
+        registry = ScheduledJobRegistry(queue=queue)
+        for job_id in registry.get_job_ids():
+            queue.enqueue_job(queue.fetch_job(job_id))
+            registry.remove(job_id)
     work()
     assert len(sent_to(standin, ALICE)) == 1
     assert redis_conn.zcard(keyspace.OWED()) == 0

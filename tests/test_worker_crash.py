@@ -56,7 +56,8 @@ def test_sweep_requeues_only_what_the_queue_cannot_account_for(
     for sender in (ALICE, BOB, "whatsapp:+447700900789"):
         post(inbound(sender, "hi"))
     assert sweep(min_age=0) == 0  # a backlog: every owed person has a job waiting
-    redis_conn.delete("rq:queue:samen")  # the jobs are lost (e.g. a Redis restart without persistence)
+    # The jobs are lost (e.g. a Redis restart without persistence).
+    redis_conn.delete("rq:queue:samen", "rq:queue:samen-urgent")
     assert sweep(min_age=0) == 3
     work()
     assert len(standin.messages) == 3

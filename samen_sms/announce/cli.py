@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from samen_sms.announce import broadcast, subscriptions
+from samen_sms.announce import broadcast, progress
 from samen_sms.announce import sessions as infosessions
-from samen_sms.announce.results import STAT_PREFIX, Kind, Skip
-from samen_sms.announce.routing import Via, announcement_audience, route
-from samen_sms.announce.templates import load_templates
+from samen_sms.announce.results import Skip
+from samen_sms.announce.routing import Via
 from samen_sms.content.discretion import PREVIEW, revealing_words, reveals
 from samen_sms.content.segments import cost
 from samen_sms.core import keyspace
@@ -128,29 +125,6 @@ def list_command() -> None:
         )
 
 
-def _audience(rt: Runtime, session: infosessions.InfoSession) -> Counter[tuple[str, Via | Skip]]:
-    """What the announcement would do now per (language, way or skip reason), decided by `routing.route`.
-
-    The same selection (`announcement_audience`, minus those already handled) and the same routing
-    a real send uses; only the look-ups are batched.
-    """
-    conn: Any = rt.redis
-    done = broadcast.key(f"{session.id}:a", "done")
-    counts: Counter[tuple[str, Via | Skip]] = Counter()
-    templates = load_templates(rt.config.whatsapp_templates)
-    for region, batch in announcement_audience(conn, session):
-        people = [p for p, was in zip(batch, conn.hmget(done, list(batch)), strict=True) if was is None]
-        if not people:
-            continue
-        out = conn.smismember(keyspace.OPTOUT(), people)
-        windows = subscriptions.windows_open(conn, [p.decode() for p in people])
-        for p, is_out, in_window in zip(people, out, windows, strict=True):
-            sub = subscriptions.Subscriber.loads(region, batch[p])
-            way = route(rt, session, "a", None if is_out else sub, in_window, templates)
-            counts[(sub.locale, way if isinstance(way, Skip) else way.via)] += 1
-    return counts
-
-
 DRY_RUN_LABELS: dict[Via | Skip, str] = {
     Via.WHATSAPP: "WhatsApp text (within 24 h of their last message)",
     Via.TEMPLATE: "WhatsApp approved template (window closed)",
@@ -159,7 +133,7 @@ DRY_RUN_LABELS: dict[Via | Skip, str] = {
 
 
 def _dry_run(rt: Runtime, session: infosessions.InfoSession) -> None:
-    counts = _audience(rt, session)
+    counts = progress.audience(rt, session)
     total_segments = 0
     for (locale, way), n in sorted(counts.items()):
         name = "whatsapp-skip" if way is Skip.WHATSAPP_WINDOW_CLOSED_NO_TEMPLATE else str(way)
@@ -189,27 +163,6 @@ def announce_command(session_id: str, dry_run: bool) -> None:
     click.echo(f"Announcement of session {session.id} queued (job {job_id}). Follow it: sessions status {session.id}")
 
 
-def _numbers(rt: Runtime, bid: str) -> dict[str, Any]:
-    conn: Any = rt.redis
-    stats = {k.decode(): int(v) for k, v in conn.hgetall(broadcast.key(bid, "stats")).items()}
-    state = {k.decode(): v.decode() for k, v in conn.hgetall(broadcast.key(bid, "state")).items()}
-    total = int(conn.hlen(broadcast.key(bid, "done"))) + int(conn.scard(broadcast.key(bid, "todo")))
-    skipped_, failed_ = STAT_PREFIX[Kind.SKIPPED], STAT_PREFIX[Kind.FAILED]
-    skipped = {k.removeprefix(skipped_): v for k, v in stats.items() if k.startswith(skipped_)}
-    refused = sum(v for k, v in stats.items() if k.startswith(failed_))
-    return {
-        "total": total,
-        "sent": stats.get("sent", 0),
-        "delivered": stats.get("delivered", 0),
-        "failed": refused + stats.get("failed", 0) + stats.get("undelivered", 0),
-        "codes": broadcast.failure_codes(stats),
-        "reported": {status: stats.get(status, 0) for status in ("failed", "undelivered") if stats.get(status)},
-        "skipped": skipped,
-        "phase": state.get("phase", "not started"),
-        "until": state.get("until"),
-    }
-
-
 @sessions_cli.command("status")
 @click.argument("session_id")
 @click.option("--wait", is_flag=True, help="Show a progress bar until the announcement is sent.")
@@ -218,11 +171,11 @@ def status_command(session_id: str, wait: bool) -> None:
     rt = _rt()
     session = _session(rt, session_id)
     if wait:
-        first = _numbers(rt, f"{session.id}:a")
+        first = progress.numbers(rt, f"{session.id}:a")
         with click.progressbar(length=max(first["total"], 1), label="Announcing") as bar:
             shown = 0
             while True:
-                now = _numbers(rt, f"{session.id}:a")
+                now = progress.numbers(rt, f"{session.id}:a")
                 handled = now["sent"] + now["failed"] + sum(now["skipped"].values())
                 bar.length = max(now["total"], 1)
                 bar.update(max(handled - shown, 0))
@@ -232,7 +185,7 @@ def status_command(session_id: str, wait: bool) -> None:
                 time.sleep(1)
     click.echo(f"Session {session.id}: {_title(session)}, {session.start_time:%Y-%m-%d %H:%M}")
     for kind, label in (("a", "Announcement"), ("r", "Reminder")):
-        n = _numbers(rt, f"{session.id}:{kind}")
+        n = progress.numbers(rt, f"{session.id}:{kind}")
         skipped = ", ".join(f"{reason} {count}" for reason, count in sorted(n["skipped"].items())) or "none"
         until = f" until {n['until']}" if n["until"] and n["phase"].startswith("waiting") else ""
         click.echo(

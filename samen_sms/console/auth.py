@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import time
 from typing import Any
 
@@ -19,8 +20,10 @@ from samen_sms.console.web import accounts, address, bp, keys, runtime
 
 def qr_data_uri(text: str, scale: int = 5) -> str:
     """A QR code as an SVG data URI (an <img>, so the page needs no inline SVG or script)."""
-    svg = segno.make(text, error="m").svg_inline(scale=scale, dark="#000", light="#fff")
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    # A complete SVG document: an <img> shows nothing for one without its namespace (svg_inline's).
+    buffer = io.BytesIO()
+    segno.make(text, error="m").save(buffer, kind="svg", scale=scale, dark="#000", light="#fff", xmldecl=False)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
 def _start(email: str, generation: int) -> None:

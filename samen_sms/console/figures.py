@@ -1,8 +1,8 @@
 """Figures for the overview: counts only, small ones shown as `<5`, nothing about anyone.
 
-Today the line keeps totals since it started (the reply counters in the key registry), the
-subscriptions, and each announcement's counts. `PERIODS` lists the windows the overview shows;
-per-day counters (the reach figures) fill `Overview.windows` for "today", "7 days" and "30 days".
+Totals since the line started (the reply counters), the subscriptions and each announcement's
+counts are read here; the figures for today, 7 and 30 days come from the reach room's tables
+(`reach.stats.tables`), which count and hide small numbers: this module only picks cells out.
 """
 
 from __future__ import annotations
@@ -12,26 +12,79 @@ import logging
 import threading
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 import redis
 
 from samen_sms.announce import subscriptions
 from samen_sms.core import keyspace
+from samen_sms.reach import stats
 
 SMALL = 5
-PERIODS = ("today", "7 days", "30 days", "since start")
-
-
-def shown(n: int) -> str:
-    """A count as it may be shown: 1 to 4 as `<5`, so no small group can be singled out."""
-    return "<5" if 0 < n < SMALL else str(n)
+WINDOWS = {"today": 1, "7 days": 7, "30 days": 30}  # days back, today included
+PERIODS = (*WINDOWS, "since start")
+CHANNELS = {"sms": "SMS", "whatsapp": "WhatsApp"}
+Row = tuple[str, str, int]  # name, as shown, as drawn
 
 
 def bar(n: int) -> int:
     """A count as a chart may draw it: small ones not at all (their label says `<5`)."""
     return n if n >= SMALL else 0
+
+
+def drawn(cell: str) -> int:
+    """A table cell as a chart may draw it: hidden ones (`<5`, `*`) not at all."""
+    return bar(int(cell)) if cell.isdigit() else 0
+
+
+@dataclass
+class Window:
+    """One window's reach figures, as `reach.stats` shows them (small numbers hidden)."""
+
+    first: str  # first contacts
+    screens: str
+    opted_in: str
+    delivered: str  # announcements delivered
+    by_channel: list[Row]
+    by_language: list[Row]  # languages chosen
+    by_screen: list[Row]
+    daily: list[Row]  # first contacts per day
+
+
+def _grouped(table: stats.Table, names: dict[str, str]) -> list[Row]:
+    rows = [(names.get(r[1], r[1]), r[2]) for r in table.rows if r[0] == stats.TOTAL and r[1] != stats.ALL]
+    return sorted(((name, cell, drawn(cell)) for name, cell in rows if cell != "0"), key=lambda r: (-r[2], r[0]))
+
+
+def window(conn: redis.Redis, days: Mapping[date, Mapping[str, int]], languages: dict[str, str]) -> Window:
+    """The reach figures of these days (`reach.stats.read_days`) by channel, language chosen and screen."""
+    found = stats.tables_of(conn, days, "day", [None, "channel", "language", "screen"])
+    plain = found[None]
+    total = dict(zip(plain.columns, plain.rows[-1], strict=True))
+    first = plain.columns.index("first")
+    return Window(
+        first=total["first"],
+        screens=total["screen"],
+        opted_in=total["opted_in"],
+        delivered=total["delivered"],
+        by_channel=_grouped(found["channel"], CHANNELS),
+        by_language=_grouped(found["language"], languages),
+        by_screen=_grouped(found["screen"], {}),
+        daily=[(row[0][5:], row[first], drawn(row[first])) for row in plain.rows[:-1]],
+    )
+
+
+def windows(conn: redis.Redis, today: date, languages: dict[str, str]) -> dict[str, Window]:
+    """Today, the last 7 and the last 30 days (today included), from one read of the day counts."""
+    days = stats.read_days(conn, today - timedelta(days=max(WINDOWS.values()) - 1), today)
+    out = {}
+    for name, back in WINDOWS.items():
+        start = today - timedelta(days=back - 1)
+        out[name] = window(conn, {day: counts for day, counts in days.items() if day >= start}, languages)
+    return out
 
 
 @dataclass
@@ -46,7 +99,7 @@ class Overview:
     regions: Counter[str] = field(default_factory=Counter)
     opted_out: int = 0
     announced: Counter[str] = field(default_factory=Counter)  # sent, delivered, failed over all sessions
-    windows: dict[str, dict[str, int] | None] = field(default_factory=dict)
+    windows: dict[str, Window] = field(default_factory=dict)
     counted_at: float | None = None  # when subscriptions were last counted by language and channel
 
 
@@ -128,7 +181,7 @@ def subscriber_mix(conn: Any) -> tuple[Counter[str], Counter[str], Counter[str],
     return Counter(mix["languages"]), Counter(mix["channels"]), by_region, float(mix["at"])
 
 
-def gather(conn: redis.Redis, session_ids: list[str]) -> Overview:
+def gather(conn: redis.Redis, session_ids: list[str], today: date, languages: dict[str, str]) -> Overview:
     """Read the figures in one pipelined round trip (plus the cached subscriber mix)."""
     c: Any = conn
     pipe = c.pipeline(transaction=False)
@@ -145,18 +198,17 @@ def gather(conn: redis.Redis, session_ids: list[str]) -> Overview:
         delivery=_ints(status),
         opted_out=int(opted_out),
     )
-    for stats in broadcasts:
-        counts = _ints(stats)
+    for raw in broadcasts:
+        counts = _ints(raw)
         out.announced["sent"] += counts["sent"]
         out.announced["delivered"] += counts["delivered"]
         out.announced["failed"] += sum(v for k, v in counts.items() if k.startswith("failed") or k == "undelivered")
     out.subscribers, out.channels, out.regions, out.counted_at = subscriber_mix(c)
-    # The per-day windows come with the reach counters; until then only "since start" has figures.
-    out.windows = {period: None for period in PERIODS[:-1]}
+    out.windows = windows(conn, today, languages)
     return out
 
 
 def rows(counts: Counter[str], names: dict[str, str] | None = None) -> list[tuple[str, str, int]]:
     """Chart and table rows (name, shown, drawn), largest first."""
     names = names or {}
-    return [(names.get(k, k), shown(v), bar(v)) for k, v in counts.most_common()]
+    return [(names.get(k, k), stats.shown(v), bar(v)) for k, v in counts.most_common()]

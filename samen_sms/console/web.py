@@ -71,7 +71,7 @@ def staff() -> Staff:
 
 
 def address() -> str:
-    """The client's address, for throttling (behind a proxy: configure it to set REMOTE_ADDR)."""
+    """The client's address, for throttling (behind proxies: set SAMEN_TRUSTED_PROXIES so it is theirs)."""
     return request.remote_addr or "unknown"
 
 

@@ -88,10 +88,20 @@ class Content:
 
 
 def step(content: Content, visit: Visit, message: Message) -> Outcome:
-    """Move one person one step through the flow.
+    """Move one person one step through the flow; a reply to a first contact or an urgent screen is urgent."""
+    outcome = _counted_step(content, visit, message)
+    first_contact = visit.node is None and visit.locale not in content.catalogues
+    shown = content.flow.nodes.get(outcome.node) if outcome.node else None
+    if outcome.replies and (first_contact or (shown is not None and shown.urgent)):
+        return replace(outcome, urgent=True)
+    return outcome
 
-    A message that begins a conversation is counted (`Reached`); a live referral code in it is
-    counted too and then read out of the message, so the rest goes on exactly as without it.
+
+def _counted_step(content: Content, visit: Visit, message: Message) -> Outcome:
+    """One step; a message that begins a conversation is counted (`Reached`).
+
+    A live referral code in it is counted too and then read out of the message, so the rest goes
+    on exactly as without it.
     """
     if visit.node is not None:
         return _step(content, visit, message)

@@ -9,7 +9,10 @@ from samen_sms.content.effects import NODE_EFFECTS, Effect
 from samen_sms.core.tomlfile import read_toml
 
 LANGUAGE_NODE_TYPE = "language"
-_NODE_FIELDS = ("say", "title", "options", "type", "input", "back", "directory", "effect", "separate", "digits")
+_NODE_FIELDS = (
+    *("say", "title", "options", "type", "input", "back", "directory", "effect"),
+    *("separate", "digits", "urgent"),
+)
 # Keyword actions the engine carries out itself rather than by moving to a node.
 BUILTIN_ACTIONS = frozenset({"stop", "start", "delete"})
 
@@ -33,6 +36,8 @@ class Node:
     directory: str | None = None
     # What showing this screen also does (a name in samen_sms.content.effects.NODE_EFFECTS).
     effect: Effect | None = None
+    # A screen people need without delay (help now): its reply goes ahead of any backlog.
+    urgent: bool = False
     # Messages sent after the screen as messages of their own, so they can be forwarded as they are.
     separate: tuple[str, ...] = ()
     # "back": a digit typed here is not input but an option of the `back` screen (a place prompt).
@@ -97,6 +102,8 @@ def load_flow(path: Path) -> Flow:
         unknown = set(spec) - {*_NODE_FIELDS}
         if unknown:
             raise FlowError(f"{where} has unknown fields {sorted(unknown)}")
+        if not isinstance(spec.get("urgent", False), bool):
+            raise FlowError(f"{where}.urgent must be true or false")
         effect = spec.get("effect")
         if effect is not None and effect not in NODE_EFFECTS:
             raise FlowError(f"{where}: effect {effect!r} is not one of {sorted(NODE_EFFECTS)}")
@@ -110,6 +117,7 @@ def load_flow(path: Path) -> Flow:
             back=spec.get("back"),
             directory=spec.get("directory"),
             effect=NODE_EFFECTS[effect] if effect else None,
+            urgent=bool(spec.get("urgent", False)),
             separate=_tuple(spec.get("separate", []), f"{where}.separate"),
             digits=str(spec.get("digits", "input")),
         )

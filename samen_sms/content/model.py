@@ -69,6 +69,7 @@ class Outcome:
     effects: tuple[Effect, ...] = ()
     hint: str | None = None
     store: bool = True
+    urgent: bool = False  # the reply goes ahead of any backlog: a first contact, or an urgent screen
 
     @property
     def erases(self) -> bool:

@@ -99,7 +99,8 @@ class Renderer:
             return "\n".join(lines)
         if kind == "menu":
             node = flow.nodes[name]
-            lines = [self.message(locale, key, channel) for key in node.say]
+            # A message may have no SMS form ("" = left out to save a segment): no empty line for it.
+            lines = [text for key in node.say if (text := self.message(locale, key, channel))]
             for i, option in enumerate(node.options, 1):
                 title = flow.nodes[option].title
                 assert title is not None  # checked when the flow was loaded

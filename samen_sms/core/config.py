@@ -75,6 +75,7 @@ class Config:
     development: bool = False
     check_signatures: bool = True
     queue_name: str = "samen"
+    urgent_queue_name: str = "samen-urgent"
     conversation_ttl: int = 30 * 60
     profile_ttl: int = 90 * 24 * 3600
     dedup_ttl: int = 48 * 3600
@@ -92,6 +93,8 @@ class Config:
     worker_ttl: int = 40
     sweep_interval: int = 20
     whatsapp_templates: Path | None = None
+    # Reverse proxies in front of the app that set X-Forwarded-For (0: none, REMOTE_ADDR is the client).
+    trusted_proxies: int = 0
     # Who runs the line, named in the text people forward (in every language).
     line_name: str = "SAMEN"
     # Languages the line offers (codes from flows/main.toml); empty: every language the flow has.
@@ -148,6 +151,7 @@ class Config:
             development=development,
             check_signatures=check,
             queue_name=env.get("SAMEN_QUEUE", "").strip() or "samen",
+            urgent_queue_name=env.get("SAMEN_URGENT_QUEUE", "").strip() or "samen-urgent",
             line_name=env.get("SAMEN_LINE_NAME", "").strip() or "SAMEN",
             conversation_ttl=_int(env, "SAMEN_CONVERSATION_TTL", _int(env, "SAMEN_SESSION_TTL", 30 * 60)),
             profile_ttl=_int(env, "SAMEN_PROFILE_TTL", 90 * 24 * 3600),
@@ -165,6 +169,7 @@ class Config:
             workers=_int(env, "SAMEN_WORKERS", 2),
             worker_ttl=_int(env, "SAMEN_WORKER_TTL", 40),
             sweep_interval=_int(env, "SAMEN_SWEEP_INTERVAL", 20),
+            trusted_proxies=_int(env, "SAMEN_TRUSTED_PROXIES", 0),
             instance_dir=instance_dir,
             whatsapp_templates=Path(env["SAMEN_WHATSAPP_TEMPLATES"]) if env.get("SAMEN_WHATSAPP_TEMPLATES") else None,
             languages=_languages(env),
@@ -175,6 +180,8 @@ class Config:
             raise ConfigError("SAMEN_SMS_MPS and SAMEN_WHATSAPP_MPS must be above 0")
         if cfg.broadcast_threads < 1 or cfg.broadcast_lease < 2:
             raise ConfigError("SAMEN_BROADCAST_THREADS must be at least 1 and SAMEN_BROADCAST_LEASE at least 2")
+        if cfg.trusted_proxies < 0:
+            raise ConfigError("SAMEN_TRUSTED_PROXIES must be 0 (no proxy) or the number of proxies in front")
         try:
             parse_quiet_hours(cfg.quiet_hours)
         except ValueError as exc:

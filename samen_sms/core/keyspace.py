@@ -48,7 +48,7 @@ class Key:
 
 
 # The conversation (line.store): one person's place in the menus and their language.
-DEDUP = Key("d:{message_sid}", "a MessageSid seen, so Twilio's retries get no second reply", "`SAMEN_DEDUP_TTL`, default 48 h", "line.store")
+DEDUP = Key("d:{message_sid}", "a MessageSid seen (holding a token of the request that claimed it), so Twilio's retries get no second reply", "`SAMEN_DEDUP_TTL`, default 48 h", "line.store")
 CONVERSATION = Key("s:{p}", "conversation: the person's place in the menus (node, menu hint: a script, region or session code, or the name in the place data being asked about; never typed text)", "`SAMEN_CONVERSATION_TTL` after the last message, default 30 min; after an announcement, until the session starts (at most 14 days)", "line.store", person=True)
 PROFILE = Key("p:{p}", "profile: the language the person chose", "`SAMEN_PROFILE_TTL` after the last message, default 90 days", "line.store", person=True)
 RATE = Key("r:{p}:{window}", "how many messages the person sent in this rate window", "one `SAMEN_RATE_WINDOW`, through erasure too (a flood of delete words stays limited)", "line.store", person=True)
@@ -61,6 +61,7 @@ LOCK = Key("lock:{p}", "the per-person delivery lock", "a few seconds (2 x Twili
 SENT_SID = Key("m:{message_sid}", "Twilio's id of a sent reply -> pseudonym, for delivery reports", "`SAMEN_DEDUP_TTL`, default 48 h", "line.replies", person=True)
 SENT_BY = Key("ms:{p}", "the MessageSids of replies sent to the person, so erasure finds them", "`SAMEN_DEDUP_TTL`, default 48 h", "line.replies", person=True)
 OWED = Key("owed", "pseudonyms owed a reply, for the recovery sweep", "a member leaves when its replies are sent or erased", "line.replies", person=True)
+LINE_FAULT = Key("fault", "Twilio refusing the line's own setup, by channel (a sender) or `account` (credentials): code and when; shown by /healthz", "until a reply on that channel goes through, at most 7 days", "line.replies")
 # Counters: numbers of messages by outcome, nothing per person.
 STATS = Key("stats:{kind}", "counts of replies sent, failed (by Twilio code) and delivery reports, by status", "kept; numbers only", "line.replies")
 # Announcements (announce.*).

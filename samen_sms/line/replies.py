@@ -7,14 +7,17 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from samen_sms.core import keyspace
 from samen_sms.core.identity import Address
+from samen_sms.line.ledger import finish, record_line_fault
 from samen_sms.line.runtime import Runtime
-from samen_sms.line.sender import PermanentSendError, Sender, TransientSendError
-from samen_sms.line.store import OUTBOX_TTL, OutboxItem
+from samen_sms.line.sender import LineFaultError, PermanentSendError, Sender, TransientSendError
+from samen_sms.line.store import OUTBOX_TTL, SWEEP_AFTER, OutboxItem
 
 log = logging.getLogger(__name__)
+
 
 @dataclass
 class WorkerContext:
@@ -53,57 +56,76 @@ def current() -> WorkerContext:
     return _Installed.context
 
 
-class Busy(RuntimeError):
-    """Another worker is delivering to this person; the job is retried later."""
-
-
 def deliver(p: str) -> int:
     """Send every reply owed to one person, in order, each once. Returns how many went out.
 
     A reply moves from the outbox to the in-flight slot before it is sent and leaves it only once
     Twilio has it (or refused it for good). A reply found in flight was interrupted by a crash: if
-    Twilio already has it, it is not sent again.
+    Twilio already has it, it is not sent again. A job that finds another worker delivering to the
+    same person gives its worker back at once: the holder sends what is queued, and looks again
+    after letting go of the lock, so nothing queued meanwhile is left behind.
     """
     ctx = current()
     rt = ctx.runtime
     conn = rt.redis
     lock_ttl = rt.config.twilio_timeout * 2 + 5
-    lock = conn.lock(keyspace.LOCK(p), timeout=lock_ttl, blocking_timeout=lock_ttl + 5)
-    if not lock.acquire():
-        raise Busy("delivery lock held")
     sent = 0
-    try:
-        while True:
-            raw = conn.lindex(keyspace.INFLIGHT(p), 0)
-            if raw is None:
-                with conn.pipeline(transaction=True) as pipe:
-                    pipe.lmove(keyspace.OUTBOX(p), keyspace.INFLIGHT(p), "LEFT", "RIGHT")
-                    pipe.expire(keyspace.INFLIGHT(p), OUTBOX_TTL)
-                    raw, _ = pipe.execute()
-                if raw is None:
-                    break
-            lock.reacquire()
-            if _deliver_one(ctx, p, OutboxItem.loads(raw), lock.reacquire):
-                sent += 1
-        with conn.pipeline(transaction=True) as pipe:
-            pipe.zrem(keyspace.OWED(), p)
-            pipe.delete(keyspace.ATTEMPT(p))
-            pipe.llen(keyspace.OUTBOX(p))
-            *_, late = pipe.execute()
-        if late:
-            # A reply queued after the last LMOVE: its own job sends it, but keep it findable by a sweep.
-            conn.zadd(keyspace.OWED(), {p: time.time()})
-    finally:
+    while True:
+        lock = conn.lock(keyspace.LOCK(p), timeout=lock_ttl)
+        if not lock.acquire(blocking=False):
+            _follow_up(rt, p)
+            return sent
         try:
-            lock.release()
-        except Exception:  # the lock expired: another worker may hold it now, which is fine
-            pass
+            sent += _drain(ctx, p, lock)
+        finally:
+            try:
+                lock.release()
+            except Exception:  # the lock expired: another worker may hold it now, which is fine
+                pass
+        # A job for a reply queued just before the release found the lock taken and left it to us.
+        if not conn.exists(keyspace.OUTBOX(p)):
+            return sent
+
+
+def _drain(ctx: WorkerContext, p: str, lock: Any) -> int:
+    conn = ctx.runtime.redis
+    sent = 0
+    while True:
+        raw = conn.lindex(keyspace.INFLIGHT(p), 0)
+        if raw is None:
+            with conn.pipeline(transaction=True) as pipe:
+                pipe.lmove(keyspace.OUTBOX(p), keyspace.INFLIGHT(p), "LEFT", "RIGHT")
+                pipe.expire(keyspace.INFLIGHT(p), OUTBOX_TTL)
+                raw, _ = pipe.execute()
+            if raw is None:
+                break
+        lock.reacquire()
+        if _deliver_one(ctx, p, raw, lock.reacquire):
+            sent += 1
+    with conn.pipeline(transaction=True) as pipe:
+        pipe.zrem(keyspace.OWED(), p)
+        pipe.delete(keyspace.ATTEMPT(p))
+        pipe.llen(keyspace.OUTBOX(p))
+        *_, late = pipe.execute()
+    if late:
+        conn.zadd(keyspace.OWED(), {p: time.time()})  # queued after the last LMOVE: keep it findable
     return sent
 
 
-def _deliver_one(ctx: WorkerContext, p: str, item: OutboxItem, keep_lock: Callable[[], object]) -> bool:
+def _follow_up(rt: Runtime, p: str) -> None:
+    """The lock is taken: let the sweep look again once it would expire, in case its holder died."""
+    wait_ms = rt.redis.pttl(keyspace.LOCK(p))
+    if wait_ms <= 0:
+        return  # released meanwhile: the holder looks at the outbox after releasing
+    # The sweep requeues a person owed for SWEEP_AFTER seconds; date this one so it is due then.
+    due = time.time() + wait_ms / 1000 - SWEEP_AFTER
+    rt.redis.zadd(keyspace.OWED(), {p: due}, xx=True, lt=True)
+
+
+def _deliver_one(ctx: WorkerContext, p: str, raw: bytes | str, keep_lock: Callable[[], object]) -> bool:
     rt = ctx.runtime
     conn = rt.redis
+    item = OutboxItem.loads(raw)
     address = rt.keys.open(item.sealed)
     body = rt.renderer.render(item.locale, item.refs, address.channel)
     previous = conn.get(keyspace.ATTEMPT(p))
@@ -117,18 +139,36 @@ def _deliver_one(ctx: WorkerContext, p: str, item: OutboxItem, keep_lock: Callab
             conn.set(keyspace.ATTEMPT(p), time.time(), ex=OUTBOX_TTL)
             sid = ctx.sender.send(address, body)
     except PermanentSendError as exc:
-        _finish(rt, p, item, failed_code=exc.code, address=address)
+        if finish(rt, p, raw, address.channel.value, failed_code=exc.code):
+            for hook in rt.registry.on_send_failed:
+                hook(rt, p, address, exc.code)
         log.warning("reply refused by Twilio with code %s; not retried", exc.code)
         return False
+    except LineFaultError as exc:
+        # Nobody can be answered until the account or sender is fixed: the reply stays owed, the
+        # job is retried with back-off, and the sweep keeps probing once the retries are spent.
+        conn.delete(keyspace.ATTEMPT(p))  # Twilio answered: it does not have this one
+        record_line_fault(rt, address.channel.value, exc.code)
+        log.error(
+            "Twilio refuses the line itself (code %s on %s): fix the account or sender; replies stay owed",
+            exc.code,
+            address.channel.value,
+        )
+        raise
     except TransientSendError as exc:
         if not exc.uncertain:
             conn.delete(keyspace.ATTEMPT(p))  # Twilio answered "not now": it surely does not have this one
-        if _count_attempt(rt, p) > rt.config.send_retries:
-            _finish(rt, p, item, failed_code=exc.code, address=address)
+        tries = _count_attempt(rt, p)
+        if tries == 0:
+            return False  # erased while at Twilio: nothing is owed any more
+        if tries > rt.config.send_retries:
+            if finish(rt, p, raw, address.channel.value, failed_code=str(exc.code)):
+                for hook in rt.registry.on_send_failed:
+                    hook(rt, p, address, exc.code if isinstance(exc.code, int) else 0)
             log.error("reply given up after %s attempts (last code %s)", rt.config.send_retries + 1, exc.code)
             return False
         raise
-    _finish(rt, p, item, sid=sid)
+    finish(rt, p, raw, address.channel.value, sid=sid, forget=item.forget)
     return True
 
 
@@ -141,36 +181,15 @@ def _sent_before(ctx: WorkerContext, address: Address, body: str, attempted: flo
     return ctx.sender.already_sent(address, body, attempted)
 
 
+# Count a transient failure of the reply in flight, unless an erasure took it meanwhile (0).
+_COUNT_ATTEMPT = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local n = redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+return n
+"""
+
+
 def _count_attempt(rt: Runtime, p: str) -> int:
-    key = keyspace.TRIES(p)
-    with rt.redis.pipeline(transaction=True) as pipe:
-        pipe.incr(key)
-        pipe.expire(key, OUTBOX_TTL)
-        count, _ = pipe.execute()
-    return int(count)
-
-
-def _finish(
-    rt: Runtime,
-    p: str,
-    item: OutboxItem,
-    sid: str | None = None,
-    failed_code: int | str | None = None,
-    address: Address | None = None,
-) -> None:
-    with rt.redis.pipeline(transaction=True) as pipe:
-        # Pop only the reply just handled: anything behind it in flight is still owed.
-        pipe.lpop(keyspace.INFLIGHT(p))
-        pipe.delete(keyspace.ATTEMPT(p), keyspace.TRIES(p))
-        if failed_code is None:
-            pipe.hincrby(keyspace.STATS("sent"), "replies", 1)
-        if sid and not item.forget:
-            pipe.set(keyspace.SENT_SID(sid), p, ex=rt.config.dedup_ttl)
-            pipe.sadd(keyspace.SENT_BY(p), sid)
-            pipe.expire(keyspace.SENT_BY(p), rt.config.dedup_ttl)
-        if failed_code is not None:
-            pipe.hincrby(keyspace.STATS("send_failed"), str(failed_code), 1)
-        pipe.execute()
-    if failed_code is not None and address is not None:
-        for hook in rt.registry.on_send_failed:
-            hook(rt, p, address, failed_code if isinstance(failed_code, int) else 0)
+    script = rt.redis.register_script(_COUNT_ATTEMPT)
+    return int(script(keys=[keyspace.INFLIGHT(p), keyspace.TRIES(p)], args=[OUTBOX_TTL]))

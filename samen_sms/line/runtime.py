@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 import redis
 from redis.backoff import ExponentialBackoff
-from redis.retry import Retry
 from rq import Queue
 
 from samen_sms.content.discretion import revealing_words, reveals
@@ -16,6 +15,7 @@ from samen_sms.content.loader import load_content
 from samen_sms.content.render import Renderer, line_params
 from samen_sms.core.config import Config, ConfigError
 from samen_sms.core.identity import Keys
+from samen_sms.line.once import LineRetry
 from samen_sms.line.registry import Registry
 from samen_sms.line.store import Store
 
@@ -29,6 +29,7 @@ class Runtime:
     config: Config
     redis: redis.Redis
     queue: Queue
+    urgent_queue: Queue
     keys: Keys
     content: Content
     renderer: Renderer
@@ -57,7 +58,7 @@ def connect(url: str, web: bool = False) -> redis.Redis:
         socket_timeout=WEB_SOCKET_TIMEOUT if web else 3,
         socket_connect_timeout=WEB_CONNECT_TIMEOUT if web else 1,
         health_check_interval=15,
-        retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 1 if web else 2, supported_errors=errors),
+        retry=LineRetry(ExponentialBackoff(cap=0.2, base=0.02), 1 if web else 2, supported_errors=errors),
         retry_on_error=list(errors),
     )
 
@@ -68,6 +69,7 @@ def build_runtime(config: Config, web: bool = False) -> Runtime:
         raise ConfigError("REDIS_URL is not set and no embedded Redis runs for this checkout: `make run` starts one.")
     conn = connect(config.redis_url, web=web)
     queue = Queue(config.queue_name, connection=conn)
+    urgent = Queue(config.urgent_queue_name, connection=conn)
     content = load_content(config)
     if reveals(config.line_name, revealing_words(content.catalogues)):
         # The name is in the text mediators forward, near its start: a locked phone shows it.
@@ -83,8 +85,9 @@ def build_runtime(config: Config, web: bool = False) -> Runtime:
         config=config,
         redis=conn,
         queue=queue,
+        urgent_queue=urgent,
         keys=Keys(config.secret_key, config.data_key),
         content=content,
         renderer=renderer,
-        store=Store(conn, queue, config),
+        store=Store(conn, queue, config, urgent),
     )

@@ -22,6 +22,22 @@ log = logging.getLogger(__name__)
 TRANSIENT_CODES = frozenset({20429, 63018, 20500, 20503})
 # Codes that will not change by retrying: bad number, opted out, not a mobile, outside WhatsApp window.
 PERMANENT_CODES = frozenset({21211, 21610, 21614, 63016, 21408, 21612})
+# Refusals that are the line's own fault, not the person's: the account or the sender is wrong, so
+# every reply to everyone fails the same way until an operator fixes it. Such a reply stays owed
+# and is sent once the fault clears; it is never counted against the person. From Twilio's error
+# list (twilio.com/docs/api/errors): 20003 authentication failed, 20005 account not active, 20008
+# test credentials, 20404 account or resource not found; 21212 invalid From, 21603 From missing,
+# 21606 From not a message-capable number of this account, 21608 unverified number on a trial
+# account, 21659 From is not a Twilio number; 21701-21712 the Messaging Service is missing,
+# invalid or has no sender for the destination; 63007 no WhatsApp sender for the From address.
+LINE_FAULT_CODES = frozenset(
+    {20003, 20005, 20008, 20404, 21212, 21603, 21606, 21608, 21659, 63007, *range(21701, 21713)}
+)
+# HTTP statuses that say the request itself was not allowed: credentials, not the person.
+LINE_FAULT_STATUSES = frozenset({401, 403})
+# Of those, the ones about the whole account (every channel fails alike), not one sender.
+ACCOUNT_FAULT_CODES = frozenset({20003, 20005, 20008, 20404, *LINE_FAULT_STATUSES})
+
 LOOKUP_PAGE = 50  # messages per page when looking for an earlier send (Twilio's default)
 
 
@@ -45,6 +61,18 @@ class PermanentSendError(Exception):
     code: int
 
 
+class LineFaultError(TransientSendError):
+    """Twilio refused because of the line's own setup (credentials, sender): nobody can be answered.
+
+    A kind of transient failure: it clears when an operator fixes the setup, and callers that know
+    no better (announcements) retry it rather than count it against the person.
+    """
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code: int = code
+
+
 def build_client(config: Config) -> Client:
     """The real twilio-python client, pointed at `TWILIO_API_URL` (Twilio, or the local stand-in)."""
     http = TwilioHttpClient(timeout=config.twilio_timeout, pool_connections=True, max_retries=0)
@@ -63,7 +91,7 @@ class Sender:
         self.config = config
 
     def send(self, to: Address, body: str) -> str:
-        """Send and return Twilio's MessageSid; raise TransientSendError or PermanentSendError."""
+        """Send and return Twilio's MessageSid; raise TransientSendError, PermanentSendError or LineFaultError."""
         kwargs: dict[str, str] = {
             "to": to.twilio,
             "body": body,
@@ -94,6 +122,8 @@ class Sender:
             message = self.client.messages.create(**kwargs)
         except TwilioRestException as exc:
             code = int(exc.code or 0)
+            if code in LINE_FAULT_CODES or (not code and exc.status in LINE_FAULT_STATUSES):
+                raise LineFaultError(code or exc.status) from None
             if exc.status == 429 or exc.status >= 500 or code in TRANSIENT_CODES:
                 raise TransientSendError(code or exc.status) from None
             raise PermanentSendError(code or exc.status) from None

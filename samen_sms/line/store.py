@@ -6,6 +6,7 @@ The keys and their lifetimes are in `samen_sms.core.keyspace`; every one of them
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -16,9 +17,11 @@ from rq import Queue, Retry
 from samen_sms.content.engine import Outcome, Ref, Visit, split_messages
 from samen_sms.core import keyspace
 from samen_sms.core.config import Config
+from samen_sms.line.once import sent_once
 
 DELIVER_JOB = "samen_sms.line.replies.deliver"
 OUTBOX_TTL = 7 * 24 * 3600
+SWEEP_AFTER = 60.0  # seconds a reply may be owed before a sweep queues its delivery again
 
 
 def person_keys(p: str) -> list[str]:
@@ -104,9 +107,10 @@ def _json(raw: bytes | None) -> dict[str, Any]:
 class Store:
     """The webhook's view of Redis: exactly two round trips per message."""
 
-    def __init__(self, conn: redis.Redis, queue: Queue, config: Config) -> None:
+    def __init__(self, conn: redis.Redis, queue: Queue, config: Config, urgent: Queue | None = None) -> None:
         self.conn = conn
         self.queue = queue
+        self.urgent = urgent if urgent is not None else queue
         self.config = config
 
     def arrive(self, message_sid: str, p: str, now: float | None = None, candidates: tuple[str, ...] = ()) -> Arrival:
@@ -114,22 +118,29 @@ class Store:
 
         `candidates` are the message's words shaped like referral codes: which of them are live is
         asked in the same round trip (one SMISMEMBER, only when there are any).
+
+        The claim carries a token of this request: when the connection drops after Redis ran the
+        pipeline but before its answer came back, the client sends it again, and the claim then
+        finds its own token, not a duplicate. (The rate counter counts that message twice.)
         """
         now = time.time() if now is None else now
+        token = secrets.token_hex(8)
         counter = keyspace.RATE(p, int(now // self.config.rate_limit_window))
         pipe = self.conn.pipeline(transaction=False)
-        pipe.set(keyspace.DEDUP(message_sid), 1, nx=True, ex=self.config.dedup_ttl)
+        pipe.set(keyspace.DEDUP(message_sid), token, nx=True, ex=self.config.dedup_ttl)
+        pipe.get(keyspace.DEDUP(message_sid))
         pipe.get(keyspace.CONVERSATION(p))
         pipe.get(keyspace.PROFILE(p))
         pipe.incr(counter)
         pipe.expire(counter, self.config.rate_limit_window)
         if candidates:
             pipe.smismember(keyspace.LIVE_CODES(), list(candidates))
-        claimed, session_raw, profile_raw, count, _, *live = pipe.execute()
+        _, holder, session_raw, profile_raw, count, _, *live = pipe.execute()
         codes = frozenset(c for c, is_live in zip(candidates, live[0], strict=True) if is_live) if live else frozenset()
         session, profile = _json(session_raw), _json(profile_raw)
         visit = Visit(node=session.get("n"), locale=profile.get("l"), hint=session.get("h"))
-        return Arrival(duplicate=not claimed, visit=visit, count=int(count), codes=codes)
+        mine = holder is not None and (holder.decode() if isinstance(holder, bytes) else str(holder)) == token
+        return Arrival(duplicate=not mine, visit=visit, count=int(count), codes=codes)
 
     def release(self, message_sid: str) -> None:
         """Forget a claimed MessageSid, so Twilio's retry is answered after a failed second step."""
@@ -159,17 +170,18 @@ class Store:
                 OutboxItem(sealed, outcome.reply_locale, refs, channel, now, outcome.erases)
                 for refs in split_messages(outcome.replies)
             ]
-            self.enqueue_delivery(pipe, p, *items)
-        pipe.execute()
+            self.enqueue_delivery(pipe, p, *items, urgent=outcome.urgent)
+        with sent_once():  # run twice, this transaction would queue the reply twice
+            pipe.execute()
 
-    def enqueue_delivery(self, pipe: Any, p: str, *items: OutboxItem) -> None:
+    def enqueue_delivery(self, pipe: Any, p: str, *items: OutboxItem, urgent: bool = False) -> None:
         """Queue replies on a pipeline: outbox (in order), the owed index, and one delivery job."""
         if not items:
             return
         pipe.rpush(keyspace.OUTBOX(p), *(item.dumps() for item in items))
         pipe.expire(keyspace.OUTBOX(p), OUTBOX_TTL)
         pipe.zadd(keyspace.OWED(), {p: items[0].created}, nx=True)
-        enqueue_deliver(self.queue, self.config, p, pipe)
+        enqueue_deliver(self.urgent if urgent else self.queue, self.config, p, pipe)
 
 
 def enqueue_deliver(queue: Queue, config: Config, p: str, pipe: Any = None) -> None:

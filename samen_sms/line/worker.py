@@ -8,16 +8,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from rq import SimpleWorker
+from rq import SimpleWorker, worker_registration
 from rq.worker_pool import WorkerPool
 
 from samen_sms.core import keyspace
 from samen_sms.line.replies import WorkerContext, current, install
-from samen_sms.line.store import enqueue_deliver
+from samen_sms.line.store import SWEEP_AFTER, enqueue_deliver
 
 log = logging.getLogger(__name__)
-
-SWEEP_AFTER = 60.0  # seconds a reply may be owed before a sweep queues its delivery again
 
 
 def sweep(min_age: float = SWEEP_AFTER) -> int:
@@ -25,10 +23,14 @@ def sweep(min_age: float = SWEEP_AFTER) -> int:
 
     Only as many people as the queue cannot account for are requeued: under a backlog every owed
     person still has a job waiting, and requeueing them all would only make the backlog grow.
+    While Twilio refuses the line itself (a line fault), one person is requeued per sweep: a
+    probe that sends once the fault is fixed, after which the next sweep requeues everyone.
     """
     rt = current().runtime
     conn = rt.redis
-    budget = conn.zcard(keyspace.OWED()) - rt.queue.count
+    budget = conn.zcard(keyspace.OWED()) - rt.queue.count - rt.urgent_queue.count
+    if conn.exists(keyspace.LINE_FAULT()):
+        budget = min(budget, 1)  # Twilio refuses the line itself: one probe, not everyone owed
     if budget <= 0:
         return 0
     cutoff = time.time() - min_age
@@ -56,6 +58,13 @@ class LineWorker(SimpleWorker):
         super().__init__(*args, **kwargs)
         self._swept = False
 
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        """RQ's heartbeat, which also registers the worker again if Redis lost it (a restart without data)."""
+        super().heartbeat(timeout, pipeline)
+        if pipeline is None and not self.connection.sismember(self.redis_workers_keys, self.key):
+            worker_registration.register(self)
+            log.warning("worker registration was lost (Redis restarted without its data); registered again")
+
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
         try:
@@ -76,6 +85,8 @@ def main(build: Callable[[], WorkerContext], argv: list[str] | None = None) -> N
     install(build())  # content, keys, Redis and the Twilio client: once, inherited by every forked worker
     rt = current().runtime
     processes = args.processes or rt.config.workers
-    log.info("worker pool: %d processes on queue %r", processes, rt.queue.name)
-    pool = WorkerPool([rt.queue.name], connection=rt.redis, num_workers=processes, worker_class=LineWorker)
+    # Every worker takes urgent replies first (a first contact, help now), then the rest in order.
+    queues = [rt.urgent_queue.name, rt.queue.name]
+    log.info("worker pool: %d processes on queues %r", processes, queues)
+    pool = WorkerPool(queues, connection=rt.redis, num_workers=processes, worker_class=LineWorker)
     pool.start(burst=args.burst, logging_level="INFO")

@@ -8,7 +8,6 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import click
 from flask import current_app
@@ -17,9 +16,8 @@ from flask.cli import AppGroup, with_appcontext
 from samen_sms.content.community import KIND, parse_community
 from samen_sms.content.directory import DirectoryError
 from samen_sms.core import tally
-from samen_sms.core.identity import Channel
 from samen_sms.line.runtime import Runtime
-from samen_sms.reach import mediators, stats
+from samen_sms.reach import forward, mediators, stats
 from samen_sms.reach.directory_file import append_entry
 from samen_sms.reach.mediators import Mediator, RegistrationError
 
@@ -35,13 +33,10 @@ def _rt() -> Runtime:
 def forward_texts(rt: Runtime, mediator: Mediator) -> list[str]:
     """The forward text and WhatsApp link with the code, in each language the mediator works in."""
     out = []
-    link = rt.renderer.params.get("whatsapp_link", "")
-    for locale in mediator.languages:
-        text = rt.renderer.message(locale, "mediator.forward_text", Channel.SMS, code=mediator.code)
-        hello = rt.content.catalogues[locale].keywords.get("menu", ("hi",))[0].capitalize()
-        out.append(f"[{locale}] {text}")
-        if link:
-            out.append(f"[{locale}] WhatsApp: {link}?text={quote(f'{hello} {mediator.code}', safe='')}")
+    for found in forward.forwards(rt, mediator):
+        out.append(f"[{found.locale}] {found.text}")
+        if found.link:
+            out.append(f"[{found.locale}] WhatsApp: {found.link}")
     return out
 
 

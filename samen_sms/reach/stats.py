@@ -131,14 +131,37 @@ def _matrix(cube: Cube, periods: list[str], values: list[str]) -> list[list[str]
 
 def table(conn: redis.Redis, start: date, end: date, by: str = "day", group: str | None = None) -> Table:
     """The reach figures from `start` to `end` by day, week or month, optionally broken down by `group`."""
+    return tables(conn, start, end, by, [group])[group]
+
+
+def tables(
+    conn: redis.Redis, start: date, end: date, by: str, groups: Iterable[str | None]
+) -> dict[str | None, Table]:
+    """`table` for several groups of the same dates, the day counts read once."""
+    return tables_of(conn, read_days(conn, start, end), by, groups)
+
+
+def tables_of(
+    conn: redis.Redis, days: Mapping[date, Mapping[str, int]], by: str, groups: Iterable[str | None]
+) -> dict[str | None, Table]:
+    """`tables` for day counts already read (`read_days`, or some of its days): the console's windows."""
+    wanted = list(groups)
     if by not in BY:
         raise ValueError(f"by must be one of {', '.join(BY)}")
-    if group is not None and group not in GROUPS:
-        raise ValueError(f"group must be one of {', '.join(GROUPS)}")
-    days = read_days(conn, start, end)
+    for group in wanted:
+        if group is not None and group not in GROUPS:
+            raise ValueError(f"group must be one of {', '.join(GROUPS)}")
+    if not days:
+        raise ValueError("no days to show")
+    start, end = min(days), max(days)
     replied = {n.partition(":")[2] for counts in days.values() for n in counts if n.startswith("replied:")}
     by_metric = cubes(days, by, session_hosts(conn, replied))
     periods = sorted({period_of(day, by) for day in days})
+    return {group: _table(conn, by_metric, periods, start, end, by, group) for group in wanted}
+
+
+def _table(conn: redis.Redis, by_metric: dict[str, Cube], periods: list[str], start: date, end: date, by: str,
+           group: str | None) -> Table:
     if group is None:
         columns = list(METRICS)
         sums = {}

@@ -1,20 +1,32 @@
-"""Mediators and organisations: forward texts per language, a QR code for the WhatsApp link, a poster.
+"""Mediators and organisations: their codes, people reached per week, forward texts, QR codes, a poster.
 
-Reach per week and per-code links need the referral codes of the reach figures; until they exist
-this page shows what every mediator can forward today.
+Coordinators and admins see every code; a mediator account sees only its own code's page (any
+other code is 403, decided here on the server). Figures come from `reach.stats` (small numbers
+hidden), texts and links from `reach.forward`, as `flask mediators` prints them.
 """
 
 from __future__ import annotations
 
+import time
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from flask import render_template, request
+from flask import abort, redirect, render_template, request, url_for
 
+from samen_sms.console.accounts import Role
 from samen_sms.console.auth import qr_data_uri
+from samen_sms.console.figures import drawn
 from samen_sms.console.web import bp, requires, runtime, staff
+from samen_sms.content import referral
+from samen_sms.core import tally
 from samen_sms.core.identity import Channel
 from samen_sms.line.runtime import Runtime
+from samen_sms.reach import forward, stats
+from samen_sms.reach import mediators as registry
+from samen_sms.reach.mediators import Mediator
+
+WEEKS = 12  # reach per week, the last 12 weeks (as `mediators list`)
 
 
 def _hello_link(rt: Runtime, code: str) -> str:
@@ -48,19 +60,86 @@ def _chosen(rt: Runtime) -> list[str]:
     return wanted or list(rt.content.flow.languages)
 
 
+def _weeks(today: date) -> tuple[date, list[str]]:
+    first = today - timedelta(weeks=WEEKS - 1)
+    return first, sorted({tally.week_of(first + timedelta(days=i)) for i in range((today - first).days + 1)})
+
+
+def _own(rt: Runtime, code: str) -> Mediator:
+    """The mediator a code names, if this person may see it: 403 for another mediator's code, 404 if none."""
+    me = staff()
+    wanted = referral.normal(code) or ""
+    if me.role is Role.MEDIATOR and wanted != (referral.normal(me.mediator) or me.mediator):
+        abort(403, "A mediator account sees only its own code.")
+    found = registry.get(rt.redis, wanted) if wanted else None
+    if found is None:
+        abort(404, "No mediator with that code.")
+    return found
+
+
 @bp.get("/mediators")
 @requires("mediators")
 def mediators() -> Any:
-    """Forward texts and QR codes per language."""
+    """Every code with its reach per week (coordinators), or the mediator's own page; forward texts per language."""
     rt = runtime()
+    me = staff()
+    if me.role is Role.MEDIATOR:
+        own = registry.get(rt.redis, me.mediator)
+        if own is not None:
+            return redirect(url_for("console.mediator", code=own.code))
+    everyone = [] if me.role is Role.MEDIATOR else registry.all_mediators(rt.redis)
+    first, weeks = _weeks(tally.day_of(time.time()))
+    codes = [m.code for m in everyone]
+    people = stats.people_reached(rt.redis, first, tally.day_of(time.time()), "week", codes) if codes else {}
     return render_template(
         "console/mediators.html",
+        everyone=everyone,
+        weeks=weeks,
+        people=people,
+        total=stats.TOTAL,
         texts=_texts(rt, _chosen(rt)),
         order=list(rt.content.flow.languages),
         catalogues=rt.content.catalogues,
         chosen=_chosen(rt),
-        code=staff().mediator,
+        code=me.mediator,
         sms_number=rt.renderer.params.get("sms_number", ""),
+    )
+
+
+@bp.get("/mediators/<code>")
+@requires("mediators")
+def mediator(code: str) -> Any:
+    """One code: people reached per week (small numbers hidden), forward texts and QR codes per language."""
+    rt = runtime()
+    found = _own(rt, code)
+    today = tally.day_of(time.time())
+    first, weeks = _weeks(today)
+    people = stats.people_reached(rt.redis, first, today, "week", [found.code])
+    cells = [(week, people.get((week, found.code), "0")) for week in weeks]
+    rows = [(week, cell, drawn(cell)) for week, cell in cells]
+    texts = [
+        {"forward": f, "catalogue": rt.content.catalogues[f.locale], "qr": qr_data_uri(f.link, 4) if f.link else ""}
+        for f in forward.forwards(rt, found)
+    ]
+    return render_template(
+        "console/mediator.html", m=found, rows=rows, total=people.get((stats.TOTAL, found.code), "0"), texts=texts
+    )
+
+
+@bp.get("/mediators/<code>/poster")
+@requires("mediators")
+def mediator_poster(code: str) -> Any:
+    """A print-ready poster for one code: a QR code opening WhatsApp with the code, the number, their languages."""
+    rt = runtime()
+    found = _own(rt, code)
+    texts = forward.forwards(rt, found)
+    link = next((f.link for f in texts if f.link), "") or rt.renderer.params.get("whatsapp_link", "") or "https://wa.me/"
+    return render_template(
+        "console/poster.html",
+        texts=[{"code": f.locale, "rtl": rt.content.catalogues[f.locale].rtl, "sms": f.text} for f in texts],
+        sms_number=rt.renderer.params.get("sms_number", ""),
+        whatsapp_number=rt.renderer.params.get("whatsapp_number", ""),
+        qr=qr_data_uri(link, scale=8),
     )
 
 

@@ -10,18 +10,19 @@ from flask import render_template
 from samen_sms.announce import sessions as infosessions
 from samen_sms.console import figures
 from samen_sms.console.web import bp, requires, runtime
-from samen_sms.core import keyspace
+from samen_sms.core import keyspace, tally
+from samen_sms.reach import stats
 
 
 @bp.get("/")
 @requires("overview")
 def overview() -> Any:
-    """Figures since the line started, and per window once per-day counters exist."""
+    """Reach figures for today, 7 and 30 days, and totals since the line started."""
     rt = runtime()
     conn: Any = rt.redis
     ids = [i.decode() for i in conn.zrange(keyspace.SESSIONS(), 0, -1)]
-    found = figures.gather(rt.redis, ids)
     names = {code: cat.name for code, cat in rt.content.catalogues.items()}
+    found = figures.gather(rt.redis, ids, tally.day_of(time.time()), names)
     regions = {"NL": "NL", **rt.content.data["regions"]}
     soon = [i.decode() for i in conn.zrangebyscore(keyspace.SESSIONS(), time.time(), "+inf", start=0, num=5)]
     upcoming = [
@@ -32,7 +33,8 @@ def overview() -> Any:
     return render_template(
         "console/overview.html",
         f=found,
-        shown=figures.shown,
+        shown=stats.shown,
+        legend=stats.LEGEND,
         by_language=figures.rows(found.subscribers, names),
         by_channel=figures.rows(found.channels),
         by_region=figures.rows(found.regions, regions),

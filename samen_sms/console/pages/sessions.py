@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import abort, jsonify, redirect, render_template, request, url_for
 
-from samen_sms.announce import broadcast
+from samen_sms.announce import broadcast, progress
 from samen_sms.announce import cli as announce_cli
 from samen_sms.announce import sessions as infosessions
 from samen_sms.announce.routing import Via
@@ -35,7 +35,7 @@ def _session(rt: Runtime, session_id: str) -> infosessions.InfoSession:
 def numbers(rt: Runtime, session_id: str, kind: str) -> dict[str, Any]:
     """An announcement's or reminder's totals (the same as `sessions status`)."""
     # The CLI's counting, reused so the page and `sessions status` never disagree.
-    found: dict[str, Any] = announce_cli._numbers(rt, f"{session_id}:{kind}")
+    found: dict[str, Any] = progress.numbers(rt, f"{session_id}:{kind}")
     found["skipped_total"] = sum(found["skipped"].values())
     return found
 
@@ -189,7 +189,7 @@ def session_progress(session_id: str) -> Any:
 def audience(rt: Runtime, session: infosessions.InfoSession) -> dict[str, Any]:
     """Who would get the announcement now, per language and way (or skip reason), and the SMS segments."""
     # The dry run's counting (`sessions announce --dry-run`: `routing.route`, as a real send decides).
-    counts = announce_cli._audience(rt, session)
+    counts = progress.audience(rt, session)
     rows: list[dict[str, Any]] = []
     segments_total = 0
     for (locale, way), n in sorted(counts.items(), key=lambda item: (item[0][0], str(item[0][1]))):

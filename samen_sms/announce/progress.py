@@ -1,0 +1,61 @@
+"""How far an announcement is, and who it would reach now: what `sessions status` and `announce --dry-run`
+print and what the console's confirm step and progress show, counted one way for both.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from samen_sms.announce import broadcast, subscriptions
+from samen_sms.announce import sessions as infosessions
+from samen_sms.announce.results import STAT_PREFIX, Kind, Skip
+from samen_sms.announce.routing import Via, announcement_audience, route
+from samen_sms.announce.templates import load_templates
+from samen_sms.core import keyspace
+from samen_sms.line.runtime import Runtime
+
+
+def audience(rt: Runtime, session: infosessions.InfoSession) -> Counter[tuple[str, Via | Skip]]:
+    """What the announcement would do now per (language, way or skip reason), decided by `routing.route`.
+
+    The same selection (`announcement_audience`, minus those already handled) and the same routing
+    a real send uses; only the look-ups are batched.
+    """
+    conn: Any = rt.redis
+    done = broadcast.key(f"{session.id}:a", "done")
+    counts: Counter[tuple[str, Via | Skip]] = Counter()
+    templates = load_templates(rt.config.whatsapp_templates)
+    for region, batch in announcement_audience(conn, session):
+        people = [p for p, was in zip(batch, conn.hmget(done, list(batch)), strict=True) if was is None]
+        if not people:
+            continue
+        out = conn.smismember(keyspace.OPTOUT(), people)
+        windows = subscriptions.windows_open(conn, [p.decode() for p in people])
+        for p, is_out, in_window in zip(people, out, windows, strict=True):
+            sub = subscriptions.Subscriber.loads(region, batch[p])
+            way = route(rt, session, "a", None if is_out else sub, in_window, templates)
+            counts[(sub.locale, way if isinstance(way, Skip) else way.via)] += 1
+    return counts
+
+
+def numbers(rt: Runtime, bid: str) -> dict[str, Any]:
+    """An announcement's or reminder's totals (`bid` = `{session}:a` or `:r`) and phase; never who."""
+    conn: Any = rt.redis
+    stats = {k.decode(): int(v) for k, v in conn.hgetall(broadcast.key(bid, "stats")).items()}
+    state = {k.decode(): v.decode() for k, v in conn.hgetall(broadcast.key(bid, "state")).items()}
+    total = int(conn.hlen(broadcast.key(bid, "done"))) + int(conn.scard(broadcast.key(bid, "todo")))
+    skipped_, failed_ = STAT_PREFIX[Kind.SKIPPED], STAT_PREFIX[Kind.FAILED]
+    skipped = {k.removeprefix(skipped_): v for k, v in stats.items() if k.startswith(skipped_)}
+    refused = sum(v for k, v in stats.items() if k.startswith(failed_))
+    return {
+        "total": total,
+        "sent": stats.get("sent", 0),
+        "delivered": stats.get("delivered", 0),
+        "failed": refused + stats.get("failed", 0) + stats.get("undelivered", 0),
+        "codes": broadcast.failure_codes(stats),
+        "reported": {status: stats.get(status, 0) for status in ("failed", "undelivered") if stats.get(status)},
+        "skipped": skipped,
+        "phase": state.get("phase", "not started"),
+        "until": state.get("until"),
+    }

@@ -1,0 +1,92 @@
+"""What a send leaves in Redis: the reply leaves the in-flight slot, the sent index, counters, line faults.
+
+A reply can finish after the person erased their data (the delete word arrived while it was at
+Twilio). Then nothing about the person may be written back: a finished send writes its person keys
+only if the reply it handled is still in flight, checked and written in one Lua script.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from samen_sms.core import keyspace
+from samen_sms.line.runtime import Runtime
+from samen_sms.line.sender import ACCOUNT_FAULT_CODES
+
+FAULT_TTL = 7 * 24 * 3600
+
+# A fault of the whole account is kept under this name instead of a channel's: a reply that goes
+# through on any channel clears it.
+ACCOUNT = "account"
+
+# KEYS: in flight, attempt, tries, sent sid, sent by, stats sent, stats failed, line fault.
+# ARGV: the reply as queued, its MessageSid ('' for none or forget), pseudonym, dedup TTL,
+#       failure code ('' when sent), channel. Returns 1 when the reply was still in flight.
+_FINISH = """
+local mine = redis.call('LINDEX', KEYS[1], 0) == ARGV[1]
+if mine then redis.call('LPOP', KEYS[1]) end
+redis.call('DEL', KEYS[2], KEYS[3])
+if ARGV[5] == '' then
+  redis.call('HINCRBY', KEYS[6], 'replies', 1)
+  redis.call('HDEL', KEYS[8], ARGV[6], 'account')
+else
+  redis.call('HINCRBY', KEYS[7], ARGV[5], 1)
+end
+if mine and ARGV[2] ~= '' then
+  redis.call('SET', KEYS[4], ARGV[3], 'EX', ARGV[4])
+  redis.call('SADD', KEYS[5], ARGV[2])
+  redis.call('EXPIRE', KEYS[5], ARGV[4])
+end
+if mine then return 1 end
+return 0
+"""
+
+
+def finish(
+    rt: Runtime,
+    p: str,
+    raw: bytes | str,
+    channel: str,
+    sid: str | None = None,
+    forget: bool = False,
+    failed_code: int | str | None = None,
+) -> bool:
+    """Take the handled reply out of flight and record the send; False if an erasure came first."""
+    keep_sid = sid if sid and not forget else ""
+    script = rt.redis.register_script(_FINISH)
+    keys = [
+        keyspace.INFLIGHT(p),
+        keyspace.ATTEMPT(p),
+        keyspace.TRIES(p),
+        keyspace.SENT_SID(keep_sid or "none"),
+        keyspace.SENT_BY(p),
+        keyspace.STATS("sent"),
+        keyspace.STATS("send_failed"),
+        keyspace.LINE_FAULT(),
+    ]
+    failed = "" if failed_code is None else str(failed_code)
+    args = [raw, keep_sid, p, rt.config.dedup_ttl, failed, channel]
+    return bool(script(keys=keys, args=args))
+
+
+def record_line_fault(rt: Runtime, channel: str, code: int) -> None:
+    """Remember that Twilio refuses the line itself on `channel` (or the whole account), for /healthz."""
+    field = ACCOUNT if code in ACCOUNT_FAULT_CODES else channel
+    with rt.redis.pipeline(transaction=True) as pipe:
+        pipe.hset(keyspace.LINE_FAULT(), field, json.dumps({"code": code, "at": round(time.time())}))
+        pipe.expire(keyspace.LINE_FAULT(), FAULT_TTL)
+        pipe.execute()
+
+
+def line_faults(rt: Runtime) -> dict[str, dict[str, Any]]:
+    """The channels on which Twilio refuses the line itself: channel -> {code, at}."""
+    faults: dict[str, dict[str, Any]] = {}
+    for channel, raw in rt.redis.hgetall(keyspace.LINE_FAULT()).items():
+        name = channel.decode() if isinstance(channel, bytes) else str(channel)
+        try:
+            faults[name] = dict(json.loads(raw))
+        except (ValueError, TypeError):
+            faults[name] = {"code": 0}
+    return faults

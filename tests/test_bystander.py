@@ -1,0 +1,68 @@
+"""Nobody waits behind someone else: a busy person holds no worker, a first contact skips the backlog."""
+
+from __future__ import annotations
+
+import time
+
+from samen_sms.content.engine import Message, Visit, step
+from samen_sms.core.identity import Channel
+from samen_sms.devtools.standin import StandinState
+from tests.conftest import ALICE, BOB, PostFn, Processes, inbound, sent_to, wait_until
+
+CROWD = [f"+447700900{n:03d}" for n in range(300, 316)]
+
+
+def reply_time(post: PostFn, standin: StandinState, sender: str, text: str, count: int) -> float:
+    """Seconds from the webhook to the stand-in receiving `sender`'s `count`-th reply."""
+    posted = time.time()
+    post(inbound(sender, text))
+    assert wait_until(lambda: len(sent_to(standin, sender)) >= count, timeout=60)
+    with standin.lock:
+        return [m["_at"] for m in standin.messages if m["to"] == sender][count - 1] - posted
+
+
+def in_conversation(post: PostFn, standin: StandinState, numbers: list[str]) -> None:
+    for number in numbers:
+        post(inbound(number, "hi"))
+        post(inbound(number, "1"))
+    assert wait_until(lambda: all(len(sent_to(standin, n)) == 2 for n in numbers), timeout=30)
+
+
+def test_a_bystander_does_not_wait_behind_a_busy_person(
+    post: PostFn, processes: Processes, standin: StandinState
+) -> None:
+    processes.worker(processes=2)
+    in_conversation(post, standin, [ALICE, BOB])
+    standin.delay = 0.5  # Twilio at 0.5 s per message: Alice's 28 replies take 14 s
+    for _ in range(28):  # 30 messages with "hi" and "1": inside the rate limit
+        post(inbound(ALICE, "0"))
+    took = reply_time(post, standin, BOB, "0", 3)
+    assert took < 4, f"Bob waited {took:.1f} s behind Alice's replies"
+    assert wait_until(lambda: len(sent_to(standin, ALICE)) == 30, timeout=60)
+
+
+def test_a_first_message_is_answered_ahead_of_a_backlog(
+    post: PostFn, processes: Processes, standin: StandinState
+) -> None:
+    processes.worker(processes=1)
+    in_conversation(post, standin, CROWD)
+    standin.delay = 0.5
+    for number in CROWD:  # 16 replies queued: 8 s of sending
+        post(inbound(number, "0"))
+    took = reply_time(post, standin, BOB, "hi", 1)
+    assert took < 3, f"a first message waited {took:.1f} s behind the backlog"
+    assert wait_until(lambda: all(len(sent_to(standin, n)) == 3 for n in CROWD), timeout=60)
+
+
+def test_first_contact_and_help_now_are_urgent_and_nothing_else(app: object) -> None:
+    content = app.extensions["samen"].content  # type: ignore[attr-defined]
+
+    def outcome(visit: Visit, text: str) -> bool:
+        return step(content, visit, Message.of(text, Channel.SMS, recent=1, limit=30)).urgent
+
+    assert outcome(Visit(node=None, locale=None, hint=None), "hi")  # a first contact
+    assert outcome(Visit(node="main", locale="en", hint=None), "1")  # help now, from the menu
+    assert outcome(Visit(node="services", locale="en", hint=None), "help")  # help now, by keyword
+    assert not outcome(Visit(node="language", locale=None, hint=None), "1")  # choosing a language
+    assert not outcome(Visit(node="main", locale="en", hint=None), "2")  # the services menu
+    assert not outcome(Visit(node=None, locale="en", hint=None), "hi")  # a returning person

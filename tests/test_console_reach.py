@@ -1,0 +1,133 @@
+"""The console's reach figures with real parts: the overview's windows and the mediators' pages as each
+role sees them (small numbers hidden as `reach.stats` hides them), the poster, and the sign-in throttle
+behind a trusted proxy."""
+
+from __future__ import annotations
+
+import time
+
+import redis
+from flask import Flask
+
+from samen_sms.app import create_app
+from samen_sms.console.auth import qr_data_uri
+from samen_sms.console.keys import ConsoleKeys
+from samen_sms.core import keyspace, tally
+from samen_sms.core.config import Config
+from samen_sms.reach import forward, mediators
+from tests.conftest import with_config
+from tests.console_support import csrf, staff_client
+
+DAY = 24 * 3600
+
+
+def count(conn: redis.Redis, names: list[str], times: int = 1, days_back: int = 0) -> None:
+    """Count as the line does (`tally.count`): `times` messages, each adding one to every field."""
+    pipe = conn.pipeline()
+    for _ in range(times):
+        tally.count(pipe, names, time.time() - days_back * DAY)
+    pipe.execute()
+
+
+def reach(conn: redis.Redis, code: str, people: int) -> None:
+    """`people` different people write first with the code this week."""
+    pipe = conn.pipeline()
+    for n in range(people):
+        tally.count(pipe, ["first:sms", f"code:{code}"], time.time(), (code, f"pseudonym-{code}-{n}"))
+    pipe.execute()
+
+
+def register(app: Flask, name: str, languages: str) -> str:
+    result = app.test_cli_runner().invoke(args=["mediators", "add", name, "--languages", languages, "--region", "NL"])
+    assert result.exit_code == 0, result.output
+    return result.output.strip().splitlines()[-1]
+
+
+def section(page: str, heading: str) -> str:
+    """The part of a page under one <h3> heading, up to the next."""
+    return page.split(f"<h3>{heading}</h3>", 1)[1].split("<h3>", 1)[0]
+
+
+def test_the_overview_shows_today_7_and_30_days_with_a_3_hidden_everywhere(
+    app: Flask, redis_conn: redis.Redis
+) -> None:
+    count(redis_conn, ["first:sms", "language:nl"], times=30)
+    count(redis_conn, ["first:whatsapp", "language:ar"], times=3)
+    count(redis_conn, ["screen:help_now"], times=8)
+    count(redis_conn, ["opted_in:VR13", "delivered"], times=6)
+    count(redis_conn, ["first:sms"], times=10, days_back=3)
+    client = staff_client(app, "c@example.org", "coordinator")
+    page = client.get("/console/").get_data(as_text=True)
+    first = page.split("First contacts</th>", 1)[1].split("</tr>", 1)[0]
+    assert first == "<td>33</td><td>43</td><td>43</td><td>—</td>"
+    assert "Opt-ins to announcements</th><td>6</td><td>6</td><td>6</td>" in page
+    assert "Announcements delivered</th><td>6</td>" in page and "Screens opened</th><td>8</td>" in page
+    for window in ("today", "7 days", "30 days"):
+        shown = section(page, window)
+        # The 3 is hidden, and so is the count beside it: the total (33 today) minus 30 would give it back.
+        assert "<td>WhatsApp</td><td>&lt;5</td>" in shown and "<td>SMS</td><td>*</td>" in shown
+        assert "<td>العربية</td><td>&lt;5</td>" in shown and "<td>Nederlands</td><td>*</td>" in shown
+        assert "<td>help_now</td><td>8</td>" in shown
+        assert 'role="img"' in shown
+    assert "<td>SMS</td><td>30</td>" not in page and "<td>SMS</td><td>40</td>" not in page
+    # The per-day chart's table: today's 33 shows, a day with only small counts would say <5.
+    assert "<td>33</td>" in section(page, "First contacts per day, last 30 days")
+
+
+def test_coordinators_see_every_code_and_a_mediator_only_their_own(app: Flask, redis_conn: redis.Redis) -> None:
+    mine = register(app, "Stichting Voorbeeld", "ar,ti")
+    other = register(app, "Vereniging Fictief", "nl")
+    reach(redis_conn, mine, 7)
+    reach(redis_conn, other, 3)
+    coordinator = staff_client(app, "c@example.org", "coordinator")
+    listing = coordinator.get("/console/mediators").get_data(as_text=True)
+    assert "Stichting Voorbeeld" in listing and "Vereniging Fictief" in listing
+    week = tally.week_of(tally.day_of(time.time()))[5:]
+    assert week in listing and "<td>7</td>" in listing and "<td>&lt;5</td>" in listing
+    assert "<td>3</td>" not in listing
+    assert coordinator.get(f"/console/mediators/{other}").status_code == 200
+
+    mediator = staff_client(app, "m@example.org", "mediator", mine)
+    assert mediator.get("/console/mediators").headers["Location"].endswith(f"/console/mediators/{mine}")
+    own = mediator.get(f"/console/mediators/{mine.lower()}").get_data(as_text=True)
+    assert "Stichting Voorbeeld" in own and "<td>7</td>" in own
+    assert other not in own and "Vereniging Fictief" not in own
+    texts = forward.forwards(app.extensions["samen"], mediators.get(redis_conn, mine))  # type: ignore[arg-type]
+    assert [t.locale for t in texts] == ["ar", "ti"] and all(mine in t.link for t in texts)
+    assert texts[0].text in own and texts[0].link.replace("&", "&amp;") in own
+    assert qr_data_uri(texts[0].link, scale=4) in own
+    for path in (f"/console/mediators/{other}", f"/console/mediators/{other}/poster", "/console/mediators/ZZZ9"):
+        assert mediator.get(path).status_code == 403
+
+
+def test_the_poster_carries_the_code_in_the_qr_and_the_mediators_languages(
+    app: Flask, redis_conn: redis.Redis
+) -> None:
+    code = register(app, "Stichting Voorbeeld", "ar,ti")
+    mediator = staff_client(app, "m@example.org", "mediator", code)
+    poster = mediator.get(f"/console/mediators/{code}/poster").get_data(as_text=True)
+    texts = forward.forwards(app.extensions["samen"], mediators.get(redis_conn, code))  # type: ignore[arg-type]
+    assert qr_data_uri(texts[0].link, scale=8) in poster
+    assert "+447700900000" in poster and 'lang="ar"' in poster and 'lang="ti"' in poster
+    assert 'lang="nl"' not in poster and poster.count(code) >= 2
+
+
+def _failed_sign_in(app: Flask, forwarded: str) -> list[str]:
+    """One failed sign-in through a proxy; the addresses whose throttle counted it."""
+    client = app.test_client()
+    token = csrf(client)
+    data = {"csrf_token": token, "email": "x@example.org", "password": "wrong", "code": "000000"}
+    client.post("/console/sign-in", data=data, headers={"X-Forwarded-For": forwarded})
+    keys: ConsoleKeys = app.extensions["samen.console"]
+    conn = app.extensions["samen"].redis
+    return [a for a in ("127.0.0.1", forwarded) if conn.exists(keyspace.CONSOLE_THROTTLE("address", keys.digest(a)))]
+
+
+def test_the_sign_in_throttle_counts_the_client_behind_a_trusted_proxy_only_when_told(
+    config: Config, redis_conn: redis.Redis
+) -> None:
+    assert config.trusted_proxies == 0
+    assert _failed_sign_in(create_app({"TESTING": True}, config=config), "203.0.113.7") == ["127.0.0.1"]
+    redis_conn.flushdb()
+    behind = create_app({"TESTING": True}, config=with_config(config, trusted_proxies=1))
+    assert _failed_sign_in(behind, "203.0.113.7") == ["203.0.113.7"]

@@ -1,0 +1,36 @@
+"""The delete word arriving while a reply is at Twilio: what finishes afterwards writes nothing back."""
+
+from __future__ import annotations
+
+import redis
+
+from samen_sms.core import keyspace
+from samen_sms.devtools.standin import StandinState
+from tests.conftest import ALICE, SECRET_KEY, PostFn, Processes, inbound, sent_to, wait_until
+from tests.test_privacy import redis_text
+
+
+def test_an_erasure_while_a_reply_is_at_twilio_leaves_no_key_with_the_pseudonym(
+    post: PostFn, processes: Processes, standin: StandinState, redis_conn: redis.Redis
+) -> None:
+    from samen_sms.core.identity import Keys
+
+    p = Keys(SECRET_KEY, None).pseudonym(ALICE)
+    processes.worker(processes=1)
+    standin.hold = 2.0  # Twilio has recorded the reply; its answer takes 2 s to come back
+    post(inbound(ALICE, "hi"))
+    assert wait_until(lambda: len(standin.messages) == 1, timeout=20), processes.output()
+    post(inbound(ALICE, "delete"))  # erased while the worker waits for Twilio's answer
+    standin.hold = 0.0
+    assert wait_until(lambda: len(sent_to(standin, ALICE)) == 2, timeout=20), processes.output()
+    assert sent_to(standin, ALICE)[1].startswith("Done. This line no longer keeps anything about this number.")
+    # Every job has run (the one queued by the delete word finds nothing left) and let go of the lock.
+    assert wait_until(
+        lambda: (
+            redis_conn.zcard(keyspace.OWED()) == 0
+            and not redis_conn.exists(keyspace.LOCK(p))
+            and not list(redis_conn.scan_iter("rq:job:*"))
+        )
+    )
+    # Only the rate counter stays, by design: it counts through erasure until its window ends.
+    assert [key for key, text in redis_text(redis_conn) if p in text and not key.startswith(keyspace.RATE(p, ""))] == []
