@@ -9,6 +9,10 @@ Redis is restarted (web and workers keep running). Then it waits until no reply 
 compares, per number, the replies the stand-in received with the messages the webhook accepted
 for the queue. Reports accepted, answered directly (fallback TwiML), replies sent, duplicates,
 lost, and p50/p99 webhook latency.
+
+`--failover` runs on a Redis primary, a replica and three sentinels instead (web and workers find
+the primary through Sentinel) and, at 50 % of the run, forces a failover (SENTINEL FAILOVER);
+nothing else is killed.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 from samen_sms.devtools.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
+from samen_sms.devtools.sentinel_cluster import MASTER, Cluster  # noqa: E402
 from samen_sms.devtools.simulate import inbound_params  # noqa: E402
 from samen_sms.devtools.standin import running_standin  # noqa: E402
 
@@ -69,9 +74,11 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=80.0, help="messages per second")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (and gunicorn workers)")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--failover", action="store_true", help="Sentinel, and a forced failover at 50 %%")
     args = parser.parse_args()
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the stand-in's request log
+    cluster = Cluster(Path(tempfile.mkdtemp(prefix="samen-soak-sentinel-"))).start() if args.failover else None
     server = EmbeddedRedis(port=free_port(), data_dir=Path(tempfile.mkdtemp(prefix="samen-soak-"))).start()
     logs = Path(tempfile.mkdtemp(prefix="samen-soak-logs-"))
     with running_standin(delay=0.02) as (api_url, standin):
@@ -88,6 +95,8 @@ def main() -> None:
             "SAMEN_TWILIO_TIMEOUT": "3",
             "SAMEN_SWEEP_INTERVAL": "5",
         }
+        if cluster is not None:
+            env.update(REDIS_URL="", REDIS_SENTINELS=cluster.addresses, REDIS_SENTINEL_MASTER=MASTER)
         port = free_port()
         web = start(
             [
@@ -152,6 +161,9 @@ def main() -> None:
                     queued[sender] += 1
 
         kill_at, restart_at = int(args.messages * 0.4), int(args.messages * 0.7)
+        failover_at = int(args.messages * 0.5) if cluster is not None else -1
+        if cluster is not None:
+            kill_at = restart_at = -1
         events: list[str] = []
         t0 = time.monotonic()
         with ThreadPoolExecutor(args.concurrency) as pool:
@@ -166,10 +178,13 @@ def main() -> None:
                 if i == restart_at:
                     pool.submit(server.restart)
                     events.append(f"{time.monotonic() - t0:6.1f} s: Redis restarted")
+                if cluster is not None and i == failover_at:
+                    pool.submit(cluster.failover)
+                    events.append(f"{time.monotonic() - t0:6.1f} s: Sentinel failover forced")
                 pool.submit(one, i)
         sent_for = time.monotonic() - t0
 
-        conn = redis.Redis.from_url(server.url)
+        conn = redis.Redis(port=cluster.primary_port()) if cluster is not None else redis.Redis.from_url(server.url)
         drain_deadline = time.monotonic() + 300
         last, stable_since = -1, time.monotonic()
         while time.monotonic() < drain_deadline:
@@ -216,6 +231,10 @@ def main() -> None:
         stop(web)
         stop(worker)
     server.stop()
+    if cluster is not None:
+        moved = cluster.primary_port() == cluster.replica
+        print(f"primary at the end:                {'the former replica' if moved else 'unchanged'}")
+        cluster.stop()
 
 
 if __name__ == "__main__":

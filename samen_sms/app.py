@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
+import uuid
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlparse
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from samen_sms.assembly import FEATURES, build_line
+from samen_sms.core import logs
 from samen_sms.core.config import Config, ConfigError
 from samen_sms.line import health, webhook
 from samen_sms.line.signature import SignatureCheck
 
 MAX_REQUEST_BYTES = 64 * 1024
+REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
 def _is_loopback(url: str) -> bool:
@@ -32,12 +36,15 @@ def _is_loopback(url: str) -> bool:
 
 def create_app(test_config: Mapping[str, Any] | None = None, config: Config | None = None) -> Flask:
     """Build the web app; raise ConfigError when the environment is not safe to run on."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     if test_config:
         app.config.update(test_config)
+    else:
+        logging.basicConfig(level=logging.INFO, format=logs.PLAIN)  # until the settings say which format
     cfg = config or Config.from_env()
+    if not test_config:
+        logs.configure(cfg.log_format)
     if not cfg.check_signatures and not (cfg.development and _is_loopback(cfg.public_url)):
         raise ConfigError("Signature checks can only be switched off in development mode on loopback.")
     if cfg.trusted_proxies:
@@ -53,6 +60,12 @@ def create_app(test_config: Mapping[str, Any] | None = None, config: Config | No
             feature.init_app(app)
     app.register_blueprint(webhook.bp)
     app.register_blueprint(health.bp)
+
+    @app.before_request
+    def _request_id() -> None:
+        # A proxy's id when it sends a plain one, else a fresh one: ties a request's log lines together.
+        given = request.headers.get("X-Request-Id", "")
+        logs.request_id.set(given if REQUEST_ID_RE.match(given) else uuid.uuid4().hex)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[Response, int]:

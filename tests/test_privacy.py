@@ -14,7 +14,7 @@ from flask import Flask
 from samen_sms.core import keyspace
 from samen_sms.core.identity import Channel
 from samen_sms.devtools.standin import Fault, StandinState
-from tests.conftest import ALICE, BOB, PostFn, inbound, sent_to
+from tests.conftest import ALICE, BOB, PostFn, Processes, inbound, sent_to
 
 WA_BOB = "whatsapp:" + BOB
 # What a person might write that must never be kept: free text, in two scripts, and a number.
@@ -212,3 +212,34 @@ def test_reach_figures_hold_no_pseudonym_number_or_text(
     # counting until its window ends so the delete word cannot bypass the rate limit.
     left = [k.decode() for k in redis_conn.scan_iter() if any(p.encode() in k for p in pseudonyms)]
     assert [k for k in left if not any(is_rate_counter(k, p) for p in pseudonyms)] == []
+
+
+def test_json_logs_of_web_and_workers_hold_no_number_or_text(processes: Processes, standin: StandinState) -> None:
+    """`SAMEN_LOG_FORMAT=json`: one object per line with time, level, logger, event and request id."""
+    import json
+
+    import requests
+
+    from samen_sms.devtools.embedded_redis import free_port
+    from tests.conftest import PUBLIC_URL, sign, wait_until
+
+    processes.env["SAMEN_LOG_FORMAT"] = "json"
+    standin.faults.append(Fault(status=400, code=21211, count=1, to=WA_BOB))  # a refusal is logged
+    url = processes.web(free_port(), workers=1)
+    processes.worker(processes=1)
+    texts = ["hi", *SECRETS, "2"]
+    for sender in (ALICE, WA_BOB):
+        for text in texts:
+            params = inbound(sender, text, ProfileName="Farid Quokkaberg")
+            headers = {"X-Twilio-Signature": sign(PUBLIC_URL + "/twilio/inbound", params)}
+            assert requests.post(url + "/twilio/inbound", data=params, headers=headers, timeout=10).ok
+    assert wait_until(lambda: len(sent_to(standin, ALICE)) == len(texts), timeout=30), processes.output()
+    assert wait_until(lambda: "21211" in processes.output(), timeout=10), processes.output()
+    output = processes.output()
+    needles = [*number_forms(ALICE), *number_forms(BOB), *SECRETS, "Quokkaberg", "Farid"]
+    assert [needle for needle in needles if needle in output] == []
+    # gunicorn's and RQ's own start-up lines aside, the line's records are JSON objects.
+    records = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    assert records, output
+    assert all({"time", "level", "logger", "event", "request_id"} <= set(r) for r in records)
+    assert any(r["logger"] == "samen_sms.line.replies" and "21211" in r["event"] for r in records)

@@ -22,6 +22,8 @@ DEV_SMS_FROM = "+447700900000"
 DEV_WHATSAPP_FROM = "whatsapp:+447700900001"
 DEV_SECRET_KEY = "development-only-secret-key-do-not-use"
 # Published in this repository: a production line must never run on them.
+# Hours of Twilio's message log kept at least: crash recovery and broadcast take-over look there.
+MIN_DELETE_AFTER = 2
 PUBLISHED_VALUES = {DEV_AUTH_TOKEN: "TWILIO_AUTH_TOKEN", DEV_SECRET_KEY: "SAMEN_SECRET_KEY"}
 
 
@@ -95,6 +97,14 @@ class Config:
     whatsapp_templates: Path | None = None
     # Reverse proxies in front of the app that set X-Forwarded-For (0: none, REMOTE_ADDR is the client).
     trusted_proxies: int = 0
+    allow_volatile_redis: bool = False
+    redis_sentinels: tuple[tuple[str, int], ...] = ()
+    redis_sentinel_master: str | None = None
+    redis_sentinel_password: str | None = None
+    aof_rewrite_hours: float = 24.0
+    twilio_delete_after: float = 0.0
+    metrics_token: str | None = None
+    log_format: str = "text"
     # Who runs the line, named in the text people forward (in every language).
     line_name: str = "SAMEN"
     # Languages the line offers (codes from flows/main.toml); empty: every language the flow has.
@@ -118,6 +128,13 @@ class Config:
         public_url = env.get("PUBLIC_URL", "").strip().rstrip("/")
         secret = env.get("SAMEN_SECRET_KEY", "").strip()
         redis_url = env.get("REDIS_URL", "").strip() or None
+        sentinels = _sentinels(env)
+        sentinel_master = env.get("REDIS_SENTINEL_MASTER", "").strip() or None
+        if sentinels and not sentinel_master:
+            raise ConfigError("REDIS_SENTINELS is set: REDIS_SENTINEL_MASTER must name the primary Sentinel watches")
+        if sentinels:
+            # The primary is found through Sentinel; REDIS_URL, if given, carries its password, db and TLS.
+            redis_url = redis_url or "redis://"
         account_sid = env.get("TWILIO_ACCOUNT_SID", "").strip()
         sms_from = env.get("TWILIO_SMS_FROM", "").strip()
         service_sid = env.get("TWILIO_MESSAGING_SERVICE_SID", "").strip() or None
@@ -173,6 +190,14 @@ class Config:
             instance_dir=instance_dir,
             whatsapp_templates=Path(env["SAMEN_WHATSAPP_TEMPLATES"]) if env.get("SAMEN_WHATSAPP_TEMPLATES") else None,
             languages=_languages(env),
+            redis_sentinels=sentinels,
+            redis_sentinel_master=sentinel_master,
+            redis_sentinel_password=env.get("REDIS_SENTINEL_PASSWORD", "").strip() or None,
+            allow_volatile_redis=env.get("SAMEN_ALLOW_VOLATILE_REDIS", "").strip() in {"1", "true", "yes"},
+            aof_rewrite_hours=_float(env, "SAMEN_AOF_REWRITE_HOURS", 24.0),
+            twilio_delete_after=_float(env, "SAMEN_TWILIO_DELETE_AFTER", 0.0),
+            metrics_token=env.get("SAMEN_METRICS_TOKEN", "").strip() or None,
+            log_format=env.get("SAMEN_LOG_FORMAT", "text").strip().lower() or "text",
         )
         if cfg.workers < 1 or cfg.worker_ttl < 5 or cfg.sweep_interval < 1:
             raise ConfigError("SAMEN_WORKERS, SAMEN_WORKER_TTL (5 s or more) and SAMEN_SWEEP_INTERVAL must be positive")
@@ -182,6 +207,13 @@ class Config:
             raise ConfigError("SAMEN_BROADCAST_THREADS must be at least 1 and SAMEN_BROADCAST_LEASE at least 2")
         if cfg.trusted_proxies < 0:
             raise ConfigError("SAMEN_TRUSTED_PROXIES must be 0 (no proxy) or the number of proxies in front")
+        if cfg.twilio_delete_after and cfg.twilio_delete_after < MIN_DELETE_AFTER:
+            # Crash recovery asks Twilio whether an interrupted send arrived; those records must still be there.
+            raise ConfigError(f"SAMEN_TWILIO_DELETE_AFTER must be 0 (off) or at least {MIN_DELETE_AFTER} hours")
+        if cfg.log_format not in {"text", "json"}:
+            raise ConfigError(f"SAMEN_LOG_FORMAT must be text or json, not {cfg.log_format!r}")
+        if cfg.metrics_token is not None and len(cfg.metrics_token) < 16:
+            raise ConfigError("SAMEN_METRICS_TOKEN must be at least 16 characters long")
         try:
             parse_quiet_hours(cfg.quiet_hours)
         except ValueError as exc:
@@ -211,7 +243,7 @@ def _refuse_unsafe_production(
             ("PUBLIC_URL", public_url),
             ("SAMEN_SECRET_KEY", secret),
             # An embedded Redis per host would put web and workers in different worlds.
-            ("REDIS_URL", redis_url),
+            ("REDIS_URL or REDIS_SENTINELS", redis_url),
             ("TWILIO_ACCOUNT_SID", account_sid),
             ("TWILIO_SMS_FROM or TWILIO_MESSAGING_SERVICE_SID", sms_from or service_sid),
         )
@@ -232,6 +264,19 @@ def _refuse_unsafe_production(
         raise ConfigError("SAMEN_SECRET_KEY must be at least 16 characters long.")
     if not public_url.startswith("https://"):
         raise ConfigError("Refusing to start: PUBLIC_URL must be an https:// address in production.")
+
+
+def _sentinels(env: Mapping[str, str]) -> tuple[tuple[str, int], ...]:
+    """`REDIS_SENTINELS=host:port,host:port` as (host, port) pairs."""
+    found = []
+    for part in env.get("REDIS_SENTINELS", "").split(","):
+        if not part.strip():
+            continue
+        host, _, port = part.strip().rpartition(":")
+        if not host or not port.isdigit():
+            raise ConfigError(f"REDIS_SENTINELS: {part.strip()!r} is not host:port")
+        found.append((host.strip("[]"), int(port)))
+    return tuple(found)
 
 
 def _embedded_redis_url(instance_dir: Path) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import fcntl
 import logging
+import os
 import shutil
 import socket
 import subprocess
@@ -48,6 +49,7 @@ class EmbeddedRedis:
     port: int
     data_dir: Path
     process: subprocess.Popen[bytes] | None = None
+    args: tuple[str, ...] = ()  # more redis-server options, e.g. ("--appendonly", "no") in a test
 
     @property
     def url(self) -> str:
@@ -55,7 +57,7 @@ class EmbeddedRedis:
 
     def start(self, timeout: float = 10.0, detach: bool = False) -> EmbeddedRedis:
         """Start the server and wait until it answers PING."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.data_dir)
         self.process = subprocess.Popen(
             [
                 redis_server_binary(),
@@ -75,10 +77,13 @@ class EmbeddedRedis:
                 "yes",
                 "--loglevel",
                 "warning",
+                *self.args,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=detach,
+            # The append-only file holds sealed numbers and pseudonyms: readable by this user only.
+            umask=0o077,
         )
         client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
         deadline = time.monotonic() + timeout
@@ -109,6 +114,17 @@ class EmbeddedRedis:
         self.start()
 
 
+def private_dir(directory: Path) -> None:
+    """Make `directory` (mode 0700) and tighten what is already in it to 0600 / 0700.
+
+    Data written by an older version, before the server ran with umask 077, is tightened too.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    directory.chmod(0o700)
+    for path in directory.rglob("*"):
+        path.chmod(0o700 if path.is_dir() else 0o600)
+
+
 def start_embedded(data_dir: Path | None = None, port: int | None = None) -> EmbeddedRedis:
     """Start a private server that lives as long as this process."""
     directory = data_dir or Path(tempfile.mkdtemp(prefix="samen-redis-"))
@@ -126,9 +142,10 @@ def shared_embedded_url(instance_dir: Path) -> str:
     find it there. The server outlives the process that started it; `make stop` ends it.
     """
     directory = instance_dir / "redis"
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dir(directory)
     port_file = directory / "port"
     with open(directory / "lock", "w") as lock:
+        os.fchmod(lock.fileno(), 0o600)
         fcntl.flock(lock, fcntl.LOCK_EX)
         if port_file.exists():
             port = int(port_file.read_text().strip() or 0)
@@ -140,5 +157,6 @@ def shared_embedded_url(instance_dir: Path) -> str:
         server = EmbeddedRedis(port=free_port(), data_dir=directory)
         server.start(detach=True)
         port_file.write_text(str(server.port))
+        port_file.chmod(0o600)
         log.warning("No REDIS_URL: started the embedded Redis at %s (data in %s)", server.url, directory)
         return server.url

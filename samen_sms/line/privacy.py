@@ -11,24 +11,44 @@ from __future__ import annotations
 from typing import Any
 
 import redis
+from rq import Queue
 
 from samen_sms.content.effects import Erase
 from samen_sms.core import keyspace
 from samen_sms.core.config import Config
+from samen_sms.line import erasure
 from samen_sms.line.registry import Change, Registry
+from samen_sms.line.runtime import Runtime
 from samen_sms.line.store import person_keys
 
 
+def _members(conn: redis.Redis, key: str) -> list[str]:
+    return [sid.decode() if isinstance(sid, bytes) else str(sid) for sid in conn.smembers(key)]
+
+
 def erase_line_state(conn: redis.Redis, pipe: Any, p: str, config: Config) -> None:
-    """Conversation, profile, queued and in-flight replies, and delivery bookkeeping (not the rate counter)."""
-    sids = [sid.decode() if isinstance(sid, bytes) else str(sid) for sid in conn.smembers(keyspace.SENT_BY(p))]
+    """Conversation, profile, queued and in-flight replies, and delivery bookkeeping (not the rate counter).
+
+    The messages Twilio still holds for the person (their messages in, the replies sent) are
+    deleted there by a job queued in the same transaction.
+    """
+    sids = _members(conn, keyspace.SENT_BY(p))
     pipe.delete(*person_keys(p), *(keyspace.SENT_SID(sid) for sid in sids))
     pipe.zrem(keyspace.OWED(), p)
+    inbound = _members(conn, keyspace.INBOUND_BY(p))
+    erasure.queue_forget(Queue(config.queue_name, connection=conn), [*sids, *inbound], pipe)
+
+
+def forget_confirmation(rt: Runtime, sid: str, forget: bool) -> None:
+    """The erasure's own confirmation: deleted at Twilio once delivered (it is still sending now)."""
+    if forget:
+        erasure.queue_forget(rt.queue, [sid], delay=erasure.RETRY_AFTER)
 
 
 def register(registry: Registry) -> None:
     """The line's own part: erase its state, and carry out the Erase effect through every eraser."""
     registry.erasers.append(erase_line_state)
+    registry.on_sent.append(forget_confirmation)
 
     def erase(change: Change, effect: Erase) -> None:
         registry.erase(change.conn, change.pipe, change.pseudonym, change.config)

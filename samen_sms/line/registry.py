@@ -52,6 +52,8 @@ Eraser = Callable[[redis.Redis, Any, str, Config], None]
 StatusHook = Callable[[Any, str, str, str], None]
 # send_failed(runtime, pseudonym, address, code): Twilio refused a reply for good.
 FailureHook = Callable[["Runtime", str, Address, int], None]
+# sent(runtime, message_sid, forget): Twilio took a reply; `forget` marks an erasure's confirmation.
+SentHook = Callable[["Runtime", str, bool], None]
 
 
 @dataclass
@@ -63,6 +65,7 @@ class Registry:
     erasers: list[Eraser] = field(default_factory=list)
     on_status: list[StatusHook] = field(default_factory=list)
     on_send_failed: list[FailureHook] = field(default_factory=list)
+    on_sent: list[SentHook] = field(default_factory=list)
 
     def handle(self, kind: type[E], handler: Callable[[Change, E], None]) -> None:
         """Carry out every effect of type `kind` with `handler(change, effect)`."""

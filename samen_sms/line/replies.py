@@ -169,6 +169,9 @@ def _deliver_one(ctx: WorkerContext, p: str, raw: bytes | str, keep_lock: Callab
             return False
         raise
     finish(rt, p, raw, address.channel.value, sid=sid, forget=item.forget)
+    if sid:
+        for sent in rt.registry.on_sent:  # metrics; erasure at Twilio of an erasure's confirmation
+            sent(rt, sid, item.forget)
     return True
 
 

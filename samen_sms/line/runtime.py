@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 import redis
 from redis.backoff import ExponentialBackoff
+from redis.connection import parse_url
+from redis.sentinel import Sentinel
 from rq import Queue
 
 from samen_sms.content.discretion import revealing_words, reveals
@@ -15,6 +18,7 @@ from samen_sms.content.loader import load_content
 from samen_sms.content.render import Renderer, line_params
 from samen_sms.core.config import Config, ConfigError
 from samen_sms.core.identity import Keys
+from samen_sms.line.durability import check_persistence
 from samen_sms.line.once import LineRetry
 from samen_sms.line.registry import Registry
 from samen_sms.line.store import Store
@@ -44,30 +48,56 @@ WEB_SOCKET_TIMEOUT = 1.5
 WEB_CONNECT_TIMEOUT = 0.5
 
 
-def connect(url: str, web: bool = False) -> redis.Redis:
-    """A Redis client that fails fast and reconnects by itself after a restart.
+def connect(url: str, web: bool = False, config: Config | None = None) -> redis.Redis:
+    """A Redis client that fails fast and reconnects by itself after a restart or a failover.
 
     A dropped connection (Redis restarted) is retried on a fresh one; the web client does not
-    retry timeouts, so a hanging Redis costs a webhook at most two socket timeouts.
+    retry timeouts, so a hanging Redis costs a webhook at most two socket timeouts. With
+    `REDIS_SENTINELS` the primary is asked of Sentinel on every new connection, so a connection
+    to a demoted primary (READONLY) is dropped and the retry lands on the new one. `rediss://`
+    URLs use TLS, directly or to the primary Sentinel names.
     """
     errors: tuple[type[Exception], ...] = (redis.ConnectionError,)
     if not web:
         errors += (redis.TimeoutError,)
-    return redis.Redis.from_url(
-        url,
-        socket_timeout=WEB_SOCKET_TIMEOUT if web else 3,
-        socket_connect_timeout=WEB_CONNECT_TIMEOUT if web else 1,
-        health_check_interval=15,
-        retry=LineRetry(ExponentialBackoff(cap=0.2, base=0.02), 1 if web else 2, supported_errors=errors),
-        retry_on_error=list(errors),
+    options: dict[str, Any] = {
+        "socket_timeout": WEB_SOCKET_TIMEOUT if web else 3,
+        "socket_connect_timeout": WEB_CONNECT_TIMEOUT if web else 1,
+        "health_check_interval": 15,
+        # A restart or failover takes a second or two: workers wait it out (about 4 s of tries),
+        # the web tries once more and then answers with the emergency numbers.
+        "retry": LineRetry(
+            ExponentialBackoff(cap=0.2 if web else 1.0, base=0.02 if web else 0.1), 1 if web else 6, errors
+        ),
+        "retry_on_error": list(errors),
+    }
+    if config is None or not config.redis_sentinels:
+        return redis.Redis.from_url(url, **options)
+    # The primary's password, db and TLS come from the URL; its address from Sentinel.
+    primary: dict[str, Any] = parse_url(url)  # type: ignore[no-untyped-call]
+    primary.pop("host", None)
+    primary.pop("port", None)
+    if primary.pop("connection_class", None) is redis.SSLConnection:
+        primary["ssl"] = True
+    sentinel = Sentinel(  # type: ignore[no-untyped-call]
+        list(config.redis_sentinels),
+        sentinel_kwargs={
+            "password": config.redis_sentinel_password,
+            "socket_timeout": options["socket_timeout"],
+            "socket_connect_timeout": options["socket_connect_timeout"],
+        },
+        **options,
+        **primary,
     )
+    primary_client: redis.Redis = sentinel.master_for(config.redis_sentinel_master)  # type: ignore[no-untyped-call]
+    return primary_client
 
 
 def build_runtime(config: Config, web: bool = False) -> Runtime:
     """Connect, load and check everything; fails at start, never on a person's message."""
     if not config.redis_url:
         raise ConfigError("REDIS_URL is not set and no embedded Redis runs for this checkout: `make run` starts one.")
-    conn = connect(config.redis_url, web=web)
+    conn = connect(config.redis_url, web=web, config=config)
     queue = Queue(config.queue_name, connection=conn)
     urgent = Queue(config.urgent_queue_name, connection=conn)
     content = load_content(config)
@@ -80,6 +110,8 @@ def build_runtime(config: Config, web: bool = False) -> Runtime:
         queue.get_redis_server_version()
     except redis.RedisError:
         log.warning("Redis does not answer yet; the line will connect when it does")
+    if not config.development:
+        check_persistence(conn, config)
     renderer = Renderer(content, line_params(config.twilio_sms_from, config.twilio_whatsapp_from, config.line_name))
     return Runtime(
         config=config,

@@ -40,6 +40,7 @@ def person_keys(p: str) -> list[str]:
         keyspace.ATTEMPT(p),
         keyspace.TRIES(p),
         keyspace.SENT_BY(p),
+        keyspace.INBOUND_BY(p),
     ]
 
 
@@ -133,9 +134,12 @@ class Store:
         pipe.get(keyspace.PROFILE(p))
         pipe.incr(counter)
         pipe.expire(counter, self.config.rate_limit_window)
+        # The person's own MessageSids, so the delete word can reach Twilio's log (line.erasure).
+        pipe.sadd(keyspace.INBOUND_BY(p), message_sid)
+        pipe.expire(keyspace.INBOUND_BY(p), self.config.dedup_ttl)
         if candidates:
             pipe.smismember(keyspace.LIVE_CODES(), list(candidates))
-        _, holder, session_raw, profile_raw, count, _, *live = pipe.execute()
+        _, holder, session_raw, profile_raw, count, _, _, _, *live = pipe.execute()
         codes = frozenset(c for c, is_live in zip(candidates, live[0], strict=True) if is_live) if live else frozenset()
         session, profile = _json(session_raw), _json(profile_raw)
         visit = Visit(node=session.get("n"), locale=profile.get("l"), hint=session.get("h"))

@@ -14,7 +14,7 @@ from samen_sms.content.engine import Message, script_locales, step
 from samen_sms.content.text import Said
 from samen_sms.core import keyspace
 from samen_sms.core.identity import Address, BadAddress, Channel
-from samen_sms.line import twiml
+from samen_sms.line import metrics, twiml
 from samen_sms.line.registry import Change
 from samen_sms.line.runtime import Runtime
 from samen_sms.line.signature import SignatureCheck
@@ -77,9 +77,11 @@ def inbound() -> Response:
     try:
         return _handle(rt, msg)
     except redis.RedisError:
+        metrics.REDIS_ERRORS.labels("webhook").inc()
         log.exception("redis failed during a webhook; answering with the emergency numbers")
     except Exception:
         log.exception("webhook step failed; answering with the emergency numbers")
+    metrics.outcome(msg.address.channel.value, "fallback")
     return twiml.message(fallback_text(rt, msg.said))
 
 
@@ -88,6 +90,7 @@ def _handle(rt: Runtime, msg: Inbound) -> Response:
     p = rt.keys.pseudonym(msg.address.e164)
     arrival = rt.store.arrive(msg.message_sid, p, candidates=referral.candidates(msg.said))
     if arrival.duplicate:
+        metrics.outcome(msg.address.channel.value, "duplicate")
         return twiml.empty()
     limit = rt.config.rate_limit_count
     message = Message(msg.said, msg.address.channel, msg.num_media, arrival.count, limit, arrival.codes)
@@ -96,6 +99,7 @@ def _handle(rt: Runtime, msg: Inbound) -> Response:
         pipe = rt.store.transaction()
         rt.registry.apply(Change(pipe, rt.redis, p, msg.address, outcome, rt.keys, rt.config, rt.content))
         rt.store.commit(p, outcome, rt.keys.seal(msg.address), msg.address.channel.value, pipe)
+    metrics.outcome(msg.address.channel.value, "replied" if outcome.replies else "silent")
     return twiml.empty()
 
 
@@ -129,6 +133,7 @@ def status() -> Response:
             hook(pipe, sid, status_value, error)
         pipe.execute()
     except redis.RedisError:
+        metrics.REDIS_ERRORS.labels("status").inc()
         log.exception("could not record a delivery status")
         return Response("redis unavailable", status=503)
     return twiml.empty()

@@ -11,7 +11,9 @@ from typing import Any
 from rq import SimpleWorker, worker_registration
 from rq.worker_pool import WorkerPool
 
-from samen_sms.core import keyspace
+from samen_sms.core import keyspace, logs
+from samen_sms.line.durability import rewrite_aof_if_due
+from samen_sms.line.erasure import purge_if_due
 from samen_sms.line.replies import WorkerContext, current, install
 from samen_sms.line.store import SWEEP_AFTER, enqueue_deliver
 
@@ -73,6 +75,20 @@ class LineWorker(SimpleWorker):
             self._swept = True
         except Exception:
             log.exception("sweep failed; will try again at the next maintenance")
+        upkeep(current())
+
+
+def upkeep(ctx: WorkerContext) -> None:
+    """Scheduled chores any worker may do, each at most once per its interval across all workers."""
+    config = ctx.runtime.config
+    try:
+        rewrite_aof_if_due(ctx.runtime.redis, config.aof_rewrite_hours)
+    except Exception:
+        log.exception("append-only file rewrite check failed; will try again at the next maintenance")
+    try:
+        purge_if_due(ctx)
+    except Exception:
+        log.exception("Twilio log clean-up could not be queued; will try again at the next maintenance")
 
 
 def main(build: Callable[[], WorkerContext], argv: list[str] | None = None) -> None:
@@ -81,9 +97,10 @@ def main(build: Callable[[], WorkerContext], argv: list[str] | None = None) -> N
     parser.add_argument("--processes", type=int, help="worker processes (default: SAMEN_WORKERS)")
     parser.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format=logs.PLAIN)  # until the settings say which format
     install(build())  # content, keys, Redis and the Twilio client: once, inherited by every forked worker
     rt = current().runtime
+    logs.configure(rt.config.log_format)
     processes = args.processes or rt.config.workers
     # Every worker takes urgent replies first (a first contact, help now), then the rest in order.
     queues = [rt.urgent_queue.name, rt.queue.name]

@@ -8,8 +8,11 @@ messages not yet sent never match). A message moves queued -> sending -> sent ->
 `StandinState.timings`, and `date_sent` stays null until it is sent. A template's `body` is its
 text filled in (`StandinState.templates`). Test hooks live under `/_standin/`: the recorded
 messages, a reset, a per-request delay (Twilio takes about 200 ms) and injected faults.
+`DELETE .../Messages/{Sid}.json` deletes as Twilio does, refused while a message is in progress
+(`deletion.py`); `record_inbound` keeps a person's message in, as Twilio's log does.
 """
 
+from samen_sms.devtools.standin.deletion import in_log, record_inbound
 from samen_sms.devtools.standin.server import create_standin, main, report_delivery, running_standin, template_texts
 from samen_sms.devtools.standin.state import Fault, StandinState, Timings
 
@@ -17,6 +20,8 @@ __all__ = [
     "Fault",
     "StandinState",
     "Timings",
+    "in_log",
+    "record_inbound",
     "report_delivery",
     "create_standin",
     "main",

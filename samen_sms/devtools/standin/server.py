@@ -19,6 +19,7 @@ from twilio.request_validator import RequestValidator
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from samen_sms.announce.templates import load_templates
+from samen_sms.devtools.standin.deletion import add_delete, in_log
 from samen_sms.devtools.standin.state import Fault, StandinState, Timings, parse_date, rfc2822
 
 ROOT = "/2010-04-01/Accounts/<account_sid>/Messages"
@@ -76,7 +77,7 @@ def _page(st: StandinState, account_sid: str) -> dict[str, Any]:
     token = request.args.get("PageToken", "")
     now = time.time()
     with st.lock:
-        shown = [st.resource(m, now) | {"_at": m["_at"], "_sent_at": st.sent_at(m, now)} for m in st.messages]
+        shown = [st.resource(m, now) | {"_at": m["_at"], "_sent_at": st.sent_at(m, now)} for m in in_log(st)]
     # Newest first by date_created (whole seconds, as Twilio shows them); among equals, the later recorded first.
     found = sorted((m for m in reversed(shown) if _matches(m, args)), key=lambda m: -int(m["_at"]))
     start_at = 0
@@ -206,10 +207,12 @@ def create_standin(state: StandinState | None = None) -> Flask:
         if _authorised(account_sid) is None:
             return _error(401, 20003, "Authenticate")
         with st.lock:
-            found = [m for m in st.messages if m["sid"] == sid and m["account_sid"] == account_sid]
+            found = [m for m in in_log(st) if m["sid"] == sid and m["account_sid"] == account_sid]
         if not found:
             return _error(404, 20404, f"The requested resource {request.path} was not found")
         return jsonify(st.resource(found[0]))
+
+    add_delete(app, st, _authorised)
 
     @app.get("/_standin/messages")
     def recorded() -> Any:

@@ -87,6 +87,8 @@ class StandinState:
         for after, name in self.changes(record):
             if now - created > after:
                 status, updated = name, created + after
+        if record.get("direction") == "inbound":
+            status = "received"  # a person's message in (devtools.standin.deletion.record_inbound)
         sent = self.sent_at(record, now)
         out = {k: v for k, v in record.items() if not k.startswith("_")}
         # Twilio leaves date_sent empty while a message is queued or sending.

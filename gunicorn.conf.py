@@ -1,0 +1,17 @@
+"""gunicorn's settings for the web process (`Procfile`), and Prometheus' multiprocess bookkeeping."""
+
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Twilio gives up on a webhook after 15 s; a worker stuck longer is restarted.
+timeout = 15
+graceful_timeout = 10
+
+
+def child_exit(server: object, worker: object) -> None:
+    """A dead worker's metrics files stay counted, but its live gauges must go (prometheus_client)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

@@ -1,0 +1,75 @@
+"""Deleting messages as Twilio does, and the person's messages in as Twilio's log keeps them.
+
+`DELETE .../Messages/{Sid}.json`: 204; 404 for an unknown (or already deleted) message; 409 while
+the message is still queued or sending (Twilio deletes only messages in a final state). A deleted
+message leaves the API's list and fetch but stays in `StandinState.messages` (marked `_deleted`),
+so tests can still count what a phone received.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+
+from samen_sms.devtools.standin.state import StandinState, Timings, rfc2822
+
+IN_PROGRESS = frozenset({"queued", "sending", "accepted", "scheduled", "receiving"})
+# A message in is final once Twilio has it.
+RECEIVED = Timings(sending=0.0, sent=0.0, delivered=0.0)
+
+
+def in_log(st: StandinState) -> list[dict[str, Any]]:
+    """The messages Twilio's log still shows."""
+    return [m for m in st.messages if not m.get("_deleted")]
+
+
+def record_inbound(st: StandinState, params: dict[str, str], at: float | None = None) -> None:
+    """Keep a message a person sent, as Twilio's log does (tests call this beside the webhook)."""
+    now = time.time() if at is None else at
+    record = {
+        "sid": params["MessageSid"],
+        "account_sid": params.get("AccountSid", ""),
+        "api_version": "2010-04-01",
+        "body": params.get("Body", ""),
+        "date_created": rfc2822(now),
+        "direction": "inbound",
+        "from": params["From"],
+        "to": params["To"],
+        "status": "received",
+        "_at": now,
+        "_timings": RECEIVED,
+        "_status_callback": None,
+        "_content_sid": None,
+    }
+    with st.lock:
+        st.messages.append(record)
+
+
+def status_now(st: StandinState, record: dict[str, Any]) -> str:
+    """The message's status as Twilio would show it now."""
+    return "received" if record.get("direction") == "inbound" else str(st.resource(record)["status"])
+
+
+def add_delete(app: Flask, st: StandinState, authorised: Any) -> None:
+    """Add the DELETE route; `authorised(account_sid)` checks the request's basic auth."""
+
+    @app.delete("/2010-04-01/Accounts/<account_sid>/Messages/<sid>.json")
+    def delete_message(account_sid: str, sid: str) -> Any:
+        if authorised(account_sid) is None:
+            return _error(401, 20003, "Authenticate")
+        with st.lock:
+            found = [m for m in in_log(st) if m["sid"] == sid and m["account_sid"] == account_sid]
+            if not found:
+                return _error(404, 20404, f"The requested resource {request.path} was not found")
+            if status_now(st, found[0]) in IN_PROGRESS:
+                return _error(409, 20009, "Cannot delete a message that is still in progress")
+            found[0]["_deleted"] = time.time()
+        return Response(status=204)
+
+
+def _error(status: int, code: int, message: str) -> tuple[Response, int]:
+    return jsonify(
+        code=code, message=message, more_info=f"https://www.twilio.com/docs/errors/{code}", status=status
+    ), status

@@ -1,0 +1,100 @@
+"""Erasure that reaches Twilio: its message log keeps each text and number until deleted.
+
+When a person sends the delete word, the line deletes at Twilio the messages it still knows for
+them: their messages in (`keyspace.INBOUND_BY`) and the replies it sent (`keyspace.SENT_BY`), and
+later the neutral confirmation itself. A message Twilio is still sending cannot be deleted yet: the
+job tries again later. With `SAMEN_TWILIO_DELETE_AFTER` the workers also delete every message of
+the account older than that many hours, every hour. Jobs carry MessageSids only, never a number.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+from rq import Queue
+from twilio.base.exceptions import TwilioException, TwilioRestException
+
+from samen_sms.core import keyspace
+from samen_sms.line.replies import WorkerContext, current
+
+log = logging.getLogger(__name__)
+
+FORGET_JOB = "samen_sms.line.erasure.forget_at_twilio"
+PURGE_JOB = "samen_sms.line.erasure.purge_twilio_log"
+RETRY_AFTER = 120  # seconds: most messages reach a final state within a minute or two
+MAX_TRIES = 30  # an hour of tries; a message still "sending" then is left to SAMEN_TWILIO_DELETE_AFTER
+PURGE_EVERY = 3600
+# Statuses in which Twilio still works on a message and refuses to delete it.
+IN_PROGRESS = frozenset({"queued", "sending", "accepted", "scheduled", "receiving", "processing"})
+
+
+def queue_forget(queue: Queue, sids: Iterable[str], pipe: Any = None, delay: float = 0, tries: int = 0) -> None:
+    """Queue the deletion of these messages at Twilio (on `pipe`, when given), after `delay` seconds."""
+    sids = sorted(set(sids))
+    if not sids:
+        return
+    options: dict[str, Any] = {
+        "args": (sids, tries),
+        "description": "forget",  # RQ logs the description; the default would print the MessageSids
+        "result_ttl": 0,
+        "failure_ttl": 7 * 24 * 3600,
+        "pipeline": pipe,
+    }
+    if delay > 0:
+        queue.enqueue_in(timedelta(seconds=delay), FORGET_JOB, **options)
+    else:
+        queue.enqueue_call(FORGET_JOB, **options)
+
+
+def delete_message(ctx: WorkerContext, sid: str) -> bool | None:
+    """Delete one message at Twilio: True when gone (or never there), None when not yet possible."""
+    try:
+        ctx.sender.client.messages(sid).delete()
+    except TwilioRestException as exc:
+        if exc.status == 404:
+            return True
+        log.info("Twilio did not delete a message yet (code %s)", exc.code or exc.status)
+        return None
+    except (TwilioException, requests.RequestException, OSError):
+        return None
+    return True
+
+
+def forget_at_twilio(sids: list[str], tries: int = 0) -> int:
+    """RQ job: delete these messages from Twilio's log; those still in progress are tried again later."""
+    ctx = current()
+    left = [sid for sid in sids if delete_message(ctx, sid) is None]
+    if left and tries + 1 < MAX_TRIES:
+        queue_forget(ctx.runtime.queue, left, delay=RETRY_AFTER, tries=tries + 1)
+    elif left:
+        log.warning("%d messages not deletable at Twilio after %d tries; left to the clean-up", len(left), tries + 1)
+    return len(sids) - len(left)
+
+
+def purge_twilio_log(hours: float) -> int:
+    """RQ job: delete every message of the account sent over `hours` ago (in and out), page by page."""
+    ctx = current()
+    before = datetime.now(UTC) - timedelta(hours=hours)
+    deleted = 0
+    for message in ctx.sender.client.messages.stream(date_sent_before=before, page_size=1000):
+        if message.status in IN_PROGRESS:
+            continue
+        if delete_message(ctx, str(message.sid)):
+            deleted += 1
+    log.info("deleted %d messages older than %s h from Twilio's log", deleted, hours)
+    return deleted
+
+
+def purge_if_due(ctx: WorkerContext) -> bool:
+    """Queue the log clean-up when `SAMEN_TWILIO_DELETE_AFTER` is set and the last run is an hour old."""
+    rt = ctx.runtime
+    hours = rt.config.twilio_delete_after
+    if not hours or not rt.redis.set(keyspace.TWILIO_PURGE(), int(time.time()), nx=True, ex=PURGE_EVERY):
+        return False
+    rt.queue.enqueue_call(PURGE_JOB, args=(hours,), description="purge", result_ttl=0, timeout=PURGE_EVERY)
+    return True
