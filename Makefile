@@ -28,10 +28,12 @@ lint: install
 	$(PY) -m mypy
 	$(VENV)/bin/lint-imports
 
-# Stale directory entries (exit 1 if any) and the SMS segments every screen costs per language.
+# Stale directory entries (exit 1 if any), the SMS segments every screen costs per language, and
+# the languages table: entries translated, reviewed and stale per language (README).
 content: install
 	$(PY) -m samen_sms.content.directory check
 	$(PY) -m samen_sms.content.segments --screens-only
+	$(PY) -m samen_sms.content.review
 
 simulate: install
 	$(PY) -m samen_sms.devtools.simulate

@@ -9,13 +9,13 @@ from __future__ import annotations
 from samen_sms.announce import feature as announcements
 from samen_sms.console import feature as console
 from samen_sms.core.config import Config
-from samen_sms.line import backup, metrics, privacy
+from samen_sms.line import backup, contentcli, metrics, privacy
 from samen_sms.line.replies import WorkerContext
 from samen_sms.line.runtime import Runtime, build_runtime
 from samen_sms.line.sender import Sender, build_client
 from samen_sms.reach import feature as reach
 
-FEATURES = (privacy, announcements, reach, console, metrics, backup)
+FEATURES = (privacy, announcements, reach, console, metrics, backup, contentcli)
 
 
 def build_line(config: Config, web: bool = False) -> Runtime:

@@ -15,24 +15,33 @@ from samen_sms.content.engine import SWITCHING_ACTIONS, TWILIO_STOP_WORDS, Conte
 from samen_sms.content.keywords import WHOLE_MESSAGE_ACTIONS
 from samen_sms.content.loader import load_content
 from samen_sms.content.render import Renderer, line_params
+from samen_sms.content.review import table
 from samen_sms.content.segments import CONVERSATION_BUDGET, Cost, budget, conversation, cost, is_gsm7, main, screens
 from samen_sms.content.text import Said, digit_value, dominant_script, fold, words
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
 
-LANGUAGES = ["nl", "en", "ar", "fa", "ti", "tr", "uk", "so"]
+LANGUAGES = ["nl", "en", "ar", "fa", "prs", "ps", "ckb", "ti", "am", "tr", "uk", "ru", "so", "fr", "es"]
 SCRIPTS = {
     "nl": "Latn",
     "en": "Latn",
     "ar": "Arab",
     "fa": "Arab",
+    "prs": "Arab",
+    "ps": "Arab",
+    "ckb": "Arab",
     "ti": "Ethi",
+    "am": "Ethi",
     "tr": "Latn",
     "uk": "Cyrl",
+    "ru": "Cyrl",
     "so": "Latn",
+    "fr": "Latn",
+    "es": "Latn",
 }
-# Sent in GSM-7 only, so a screen costs at most 3 SMS (Turkish SMS spell s-cedilla as s: meta.sms_letters).
-GSM7_LANGUAGES = ["nl", "en", "tr", "so"]
+# Sent in GSM-7 only, so a screen costs at most 3 SMS (Turkish SMS spell s-cedilla as s: meta.sms_letters;
+# French keeps to the accents GSM-7 has).
+GSM7_LANGUAGES = ["nl", "en", "tr", "so", "fr"]
 BUILTIN_EFFECTS = {"stop": Stop(), "start": Start(), "delete": Erase()}
 ACTIONS = ["menu", "help", "language", "share", "sessions", "sessions_stop", "stop", "start", "delete", "danger"]
 
@@ -83,13 +92,14 @@ def test_a_catalogue_missing_a_key_does_not_load(tmp_path: Path) -> None:
     ("first_message", "first"),
     [
         ("ሓበሬታ ደልየ", ["ti"]),
-        ("Здравствуйте", ["uk"]),
+        ("Здравствуйте", ["ru", "uk"]),
         ("اريد معلومات", ["ar", "fa"]),
         ("سلام", ["ar", "fa"]),
         ("Merhaba", ["tr"]),
         ("Привіт", ["uk"]),
         ("Salaan", ["so"]),
-        ("good morning", ["nl", "en"]),
+        ("good morning", ["en", "nl"]),
+        ("1", ["nl", "en"]),
     ],
 )
 def test_the_first_message_script_puts_its_languages_first(
@@ -283,6 +293,13 @@ def test_readme_lists_every_language_with_its_review_status(content: Content) ->
     assert ("**None has been reviewed yet**" in readme) == none_reviewed
 
 
+def test_readme_languages_table_is_what_make_content_prints() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    inside = readme.split("<!-- languages-table:start -->\n")[1].split("\n<!-- languages-table:end -->")[0]
+    messages = Path(__file__).resolve().parent.parent / "messages"
+    assert inside == table(load_catalogues(messages, LANGUAGES)), "paste `python -m samen_sms.content.review`"
+
+
 def test_the_footer_word_for_menu_is_a_keyword_in_every_language(content: Content) -> None:
     for locale in LANGUAGES:
         footer = content.catalogues[locale].messages[content.flow.footer].sms
@@ -301,12 +318,18 @@ def test_the_segment_table_command_prints_every_language(capsys: pytest.CaptureF
     table = capsys.readouterr().out
     assert table.splitlines()[0].split() == LANGUAGES
     assert "help_now.body" in table and "screen services_sexual" in table
-    assert table.splitlines()[-3].split()[0] == "conversation" and len(table.splitlines()[-3].split()) == 9
+    assert table.splitlines()[-3].split()[0] == "conversation"
+    assert len(table.splitlines()[-3].split()) == len(LANGUAGES) + 1
 
 
 # Issue #10's benchmark (segments.CONVERSATION): in UCS-2 (70 characters, 67 per part) these
 # languages do not reach 40 without dropping what a survivor needs; the figure each has reached.
-NOT_YET_WITHIN_40 = {"ar": 49, "fa": 52, "ti": 52, "uk": 52}
+# Arabic addressed in the plural (أرسلوا, issue #14) costs 56 where the masculine singular cost 49;
+# the seven languages of issue #14 are first drafts, not yet shortened for SMS.
+NOT_YET_WITHIN_40 = {
+    "ar": 56, "fa": 52, "ti": 52, "uk": 52,
+    "prs": 62, "ps": 67, "ckb": 69, "am": 52, "ru": 72, "fr": 42, "es": 71,
+}
 
 
 def benchmark(renderer: Renderer, locale: str) -> list[int]:

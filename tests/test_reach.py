@@ -50,7 +50,8 @@ def test_mediator_gets_a_code_and_forward_texts_in_their_languages(app: Flask, r
     new = lines[-1]
     assert re.fullmatch(f"[{referral.ALPHABET}]{{3,5}}", new) and not set(new) & set("0O1IL")
     assert referral.normal(new.lower()) == new
-    assert f"[ar] أسئلة عن الصحة والأمان؟ معلومات مجانية بلغتك. أرسل مرحبا {new} برسالة SMS إلى +447700900000" in output
+    arabic = f"أسئلة عن الصحة والأمان؟ معلومات مجانية بلغتكم. أرسلوا مرحبا {new} برسالة SMS إلى +447700900000"
+    assert f"[ar] {arabic}" in output
     assert f"https://wa.me/447700900001?text=%D9%85%D8%B1%D8%AD%D8%A8%D8%A7%20{new}" in output
     assert any(line.startswith("[ti] ") and f"ሰላም {new}" in line for line in lines)
     assert not any(line.startswith("[en]") for line in lines)

@@ -43,7 +43,8 @@ def _session(rt: Runtime, session_id: str) -> infosessions.InfoSession:
 def _revealing(rt: Runtime, session: infosessions.InfoSession) -> str | None:
     # A locked phone shows an announcement's first characters; a template may open with the title.
     words = revealing_words(rt.content.catalogues)
-    for locale in rt.content.flow.languages:
+    # Only subscribers of the session's languages get it (a language the line holds back: nobody).
+    for locale in [loc for loc in session.languages if loc in rt.content.catalogues]:
         texts = {
             "title": session.text(session.title, locale),
             "description": session.text(session.description, locale),

@@ -27,6 +27,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
 
 from samen_sms.content import referral
+from samen_sms.content.languages import cldr_locale
 from samen_sms.content.optin import ALL_NL
 from samen_sms.content.places import Places
 from samen_sms.content.segments import budget, cost
@@ -157,7 +158,7 @@ def session_from(
         raise SessionFileError("field 'languages' must be a list of language codes, e.g. ['nl', 'ar']")
     for code in languages:
         try:
-            Locale.parse(code)
+            Locale.parse(cldr_locale(code))
         except (UnknownLocaleError, ValueError):
             raise SessionFileError(f"field 'languages': {_shown(code)} is not a language code") from None
     for name, table in (("title", title), ("description", description)):
@@ -301,13 +302,14 @@ def all_sessions(conn: redis.Redis) -> list[InfoSession]:
 def variables(session: InfoSession, locale: str, place_text: str) -> dict[str, str]:
     """The values an announcement or reminder fills in, in one language (dates by Babel)."""
     start = session.start_time
-    when = f"{format_date(start.date(), 'full', locale=locale)}, {format_time(start.time(), 'short', locale=locale)}"
+    cldr = cldr_locale(locale)
+    when = f"{format_date(start.date(), 'full', locale=cldr)}, {format_time(start.time(), 'short', locale=cldr)}"
     if session.ends:
         end = datetime.fromtimestamp(session.ends, AMSTERDAM)
-        when += "-" + format_time(end.time(), "short", locale=locale)
+        when += "-" + format_time(end.time(), "short", locale=cldr)
     # Babel uses narrow and no-break spaces ("7:30\u202fPM"): one such character makes an SMS UCS-2.
     when = when.replace("\u202f", " ").replace("\u00a0", " ")
-    spoken = ", ".join(Locale.parse(code).get_display_name(locale) or code for code in session.languages)
+    spoken = ", ".join(Locale.parse(cldr_locale(code)).get_display_name(cldr) or code for code in session.languages)
     values = {"date": when, "place": place_text, "host": session.host, "languages": spoken}
     return {
         "title": fill(session.text(session.title, locale), values),

@@ -6,9 +6,10 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from samen_sms.core.identity import Channel
-from samen_sms.core.tomlfile import read_toml
+from samen_sms.core.tomlfile import parse_toml, read_toml
 
 
 class CatalogueError(ValueError):
@@ -43,6 +44,9 @@ class Catalogue:
     places: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Words a locked screen's preview must not show (`[discretion] words`): see content.discretion.
     discreet: tuple[str, ...] = ()
+    # Entry (message key, `keywords.<action>`, ...) -> fingerprint of the English text a native
+    # speaker reviewed it against (`[review]`); see content/review.py.
+    reviews: Mapping[str, str] = field(default_factory=dict)
 
 
 def placeholders(template: str) -> set[str]:
@@ -73,25 +77,38 @@ def _flatten(locale: str, table: Mapping[str, object], prefix: str = "") -> dict
 
 def load_catalogue(path: Path) -> Catalogue:
     """Read one catalogue file."""
-    raw = read_toml(path, CatalogueError)
+    return catalogue_from(read_toml(path, CatalogueError), path.name)
+
+
+def parse_catalogue(text: str, filename: str) -> Catalogue:
+    """One catalogue from its TOML text (`filename`, e.g. `fa.toml`, names it in errors)."""
+    return catalogue_from(parse_toml(text, filename, CatalogueError), filename)
+
+
+def catalogue_from(raw: Mapping[str, Any], filename: str) -> Catalogue:
+    """One catalogue from its parsed TOML, checked."""
+    stem = filename.removesuffix(".toml")
     meta = raw.get("meta", {})
     locale = meta.get("locale")
-    if locale != path.stem:
-        raise CatalogueError(f"{path.name}: meta.locale must be {path.stem!r}")
+    if locale != stem:
+        raise CatalogueError(f"{filename}: meta.locale must be {stem!r}")
     for needed in ("name", "script", "reviewed_by_native_speaker"):
         if needed not in meta:
-            raise CatalogueError(f"{path.name}: meta.{needed} is missing")
+            raise CatalogueError(f"{filename}: meta.{needed} is missing")
     keywords = {action: tuple(str(word) for word in words) for action, words in raw.get("keywords", {}).items()}
     yes = raw.get("answers", {}).get("yes", [])
     if not isinstance(yes, list) or not all(isinstance(word, str) for word in yes):
-        raise CatalogueError(f"{path.name}: answers.yes must be a list of words")
+        raise CatalogueError(f"{filename}: answers.yes must be a list of words")
     places = raw.get("places", {})
     for code, names in places.items():
         if not isinstance(names, list) or not names or not all(isinstance(name, str) and name for name in names):
-            raise CatalogueError(f"{path.name}: places.{code} must be a list of names")
+            raise CatalogueError(f"{filename}: places.{code} must be a list of names")
+    reviews = raw.get("review", {})
+    if not all(isinstance(value, str) for value in reviews.values()):
+        raise CatalogueError(f"{filename}: every review must be the fingerprint of the English text, as text")
     letters = meta.get("sms_letters", {})
     if not isinstance(letters, dict) or not all(isinstance(v, str) and len(k) == 1 for k, v in letters.items()):
-        raise CatalogueError(f"{path.name}: meta.sms_letters must map single letters to their SMS spelling")
+        raise CatalogueError(f"{filename}: meta.sms_letters must map single letters to their SMS spelling")
     messages = _flatten(locale, raw.get("messages", {}))
     if letters:
         # Turkish written without s-cedilla, g-breve and dotless i fits GSM-7: a third of the SMS.
@@ -100,7 +117,7 @@ def load_catalogue(path: Path) -> Catalogue:
         messages = {key: Text(text.sms.translate(table), text.whatsapp) for key, text in messages.items()}
     discreet = raw.get("discretion", {}).get("words", [])
     if not isinstance(discreet, list) or not all(isinstance(word, str) and word for word in discreet):
-        raise CatalogueError(f"{path.name}: discretion.words must be a list of words")
+        raise CatalogueError(f"{filename}: discretion.words must be a list of words")
     return Catalogue(
         locale=locale,
         name=str(meta["name"]),
@@ -113,6 +130,7 @@ def load_catalogue(path: Path) -> Catalogue:
         yes=tuple(yes),
         places={str(code): tuple(names) for code, names in places.items()},
         discreet=tuple(discreet),
+        reviews=dict(reviews),
     )
 
 

@@ -17,8 +17,9 @@ from typing import Any
 from samen_sms.content import freetext, referral
 from samen_sms.content.catalogue import Catalogue
 from samen_sms.content.effects import Erase, LanguageChosen, Reached, Start, Stop
-from samen_sms.content.flow import LANGUAGE_NODE_TYPE, Flow, Node
+from samen_sms.content.flow import LANGUAGE_NODE_TYPE, Flow
 from samen_sms.content.keywords import Lexicon
+from samen_sms.content.languages import MORE_DIGIT, LanguageMenu, language_menu, language_order
 from samen_sms.content.model import NEXT, Message, Outcome, Ref, Visit, split_messages
 from samen_sms.content.text import Said
 from samen_sms.core.identity import Channel
@@ -73,20 +74,17 @@ class Content:
         return cls(flow, catalogues, Lexicon.build(flow, catalogues), handlers, dict(data or {}))
 
     def language_order(self, hint: str | None) -> list[str]:
-        """Languages as the language menu lists them: the hinted language or script first."""
-        order = list(self.flow.languages)
-        if not hint:
-            return order
-        first: list[str] = []
-        if hint in self.catalogues:
-            # A keyword's language first, then the others in its script (salam: Arabic, then Farsi).
-            first = [hint]
-            hint = self.catalogues[hint].script
-            if hint == "Latn":
-                # Most languages are written in Latin letters: that says nothing more.
-                return first + [loc for loc in order if loc != first[0]]
-        first += [loc for loc in order if self.catalogues[loc].script == hint and loc not in first]
-        return first + [loc for loc in order if loc not in first]
+        """Languages as the language menu lists them: the hinted language, then the rest of its script."""
+        return language_order(self.flow.languages, self.scripts, hint)
+
+    def language_menu(self, hint: str | None) -> LanguageMenu:
+        """The page of the language menu a hint shows."""
+        return language_menu(self.flow.languages, self.scripts, hint)
+
+    @property
+    def scripts(self) -> dict[str, str]:
+        """Each offered language's script."""
+        return {loc: cat.script for loc, cat in self.catalogues.items()}
 
 
 def step(content: Content, visit: Visit, message: Message) -> Outcome:
@@ -132,7 +130,7 @@ def _step(content: Content, visit: Visit, message: Message) -> Outcome:
             # in the order the person may already have seen, so a digit keeps its meaning.
             hint = visit.hint if visit.node == content.flow.language else None
             refs = (("greeting", hint or ""), ("languages", hint or ""))
-            return Outcome(content.flow.language, None, content.language_order(hint)[0], refs, hint=hint)
+            return Outcome(content.flow.language, None, content.language_menu(hint).shown[0], refs, hint=hint)
         return _say(content, visit, locale, message.said, content.flow.messages["text_only"])
     return _respond(content, visit, message, locale)
 
@@ -142,18 +140,27 @@ def reply_locale(content: Content, visit: Visit, said: Said) -> str:
     if visit.locale in content.catalogues:
         return str(visit.locale)
     if visit.hint:
-        return content.language_order(visit.hint)[0]
+        return content.language_menu(visit.hint).shown[0]
     return script_locales(content, said)[0]
 
 
 def script_locales(content: Content, said: Said) -> list[str]:
-    """The languages written in the message's script (Arabic letters: Arabic and Farsi), else the first two."""
+    """The two likeliest languages of the message's letters (Arabic letters: Arabic and Farsi), else the first two.
+
+    Two, not every language of the script: the emergency fallback is written in each of them.
+    """
     languages = content.flow.languages
     if said.script and said.script != "Latn":
-        same = [loc for loc in languages if content.catalogues[loc].script == said.script]
+        same = content.language_order(_letters_hint(content, said))
+        same = [loc for loc in same if content.catalogues[loc].script == said.script]
         if same:
-            return same
+            return same[:2]
     return list(languages[:2])
+
+
+def _letters_hint(content: Content, said: Said) -> str | None:
+    # The likeliest offered language the letters point to, else their script.
+    return next((loc for loc in said.languages if loc in content.catalogues), said.script)
 
 
 def _past_limit(content: Content, visit: Visit, message: Message, locale: str | None) -> Outcome:
@@ -227,17 +234,17 @@ def _at_screen(content: Content, visit: Visit, message: Message, locale: str) ->
         handled = content.inputs[here.input](content, visit, message, locale)
         if handled is not None:
             return handled
-    if number is not None:
-        options = _options(content, here, visit.hint)
+    if number is not None and here.type == LANGUAGE_NODE_TYPE:
+        picked = _pick_language(content, visit, number, locale)
+        if picked is not None:
+            return picked
+    elif number is not None:
+        options = list(here.options)
         if not options and here.answers and here.back:
             # An answer screen has no options: a digit means one of the screen it came from.
-            options = _options(content, flow.nodes[here.back], None)
+            options = list(flow.nodes[here.back].options)
         if 1 <= number <= len(options):
-            chosen = options[number - 1]
-            if here.type == LANGUAGE_NODE_TYPE:
-                main = _show(content, flow.main, chosen)
-                return replace(main, effects=(*main.effects, LanguageChosen(chosen)))
-            return _show(content, chosen, locale)
+            return _show(content, options[number - 1], locale)
     shown = here if (here.options or here.type == LANGUAGE_NODE_TYPE) else flow.node(here.back or flow.main)
     return Outcome(
         shown.name,
@@ -248,10 +255,22 @@ def _at_screen(content: Content, visit: Visit, message: Message, locale: str) ->
     )
 
 
-def _options(content: Content, node: Node, hint: str | None) -> list[str]:
-    if node.type == LANGUAGE_NODE_TYPE:
-        return content.language_order(hint)
-    return list(node.options)
+def _pick_language(content: Content, visit: Visit, number: int, locale: str | None) -> Outcome | None:
+    # A digit on the language menu: a language of the page shown, or 9 for the other page.
+    flow = content.flow
+    menu = content.language_menu(visit.hint)
+    chosen = menu.choice(number)
+    if chosen is not None and locale is None:
+        # The first screen in the chosen language says the line is automatic.
+        refs = (("msg", flow.messages["automatic_short"]), ("menu", flow.main))
+        return Outcome(flow.main, chosen, chosen, refs, (LanguageChosen(chosen),))
+    if chosen is not None:
+        main = _show(content, flow.main, chosen)
+        return replace(main, effects=(*main.effects, LanguageChosen(chosen)))
+    if number == MORE_DIGIT and menu.more is not None:
+        shown = locale or menu.shown[0]
+        return Outcome(flow.language, locale, shown, (("languages", menu.more),), hint=menu.more)
+    return None
 
 
 def _screen(content: Content, node: str, hint: str | None = None) -> Ref:
@@ -276,22 +295,20 @@ def _first_contact(
     # Before a language is chosen: a digit at the language menu chooses; help comes before choosing.
     flow = content.flow
     if visit.node == flow.language and said.digit is not None:
-        order = content.language_order(visit.hint)
-        if 1 <= said.digit <= len(order):
-            chosen = order[said.digit - 1]
-            # The first screen in the chosen language says the line is automatic.
-            refs = (("msg", flow.messages["automatic_short"]), ("menu", flow.main))
-            return Outcome(flow.main, chosen, chosen, refs, (LanguageChosen(chosen),))
+        picked = _pick_language(content, visit, said.digit, None)
+        if picked is not None:
+            return picked
     helped = danger or content.lexicon.help_within(said)
     if helped:
         return freetext.help_now(flow, helped, danger is not None, first_contact=True)
-    hint = keyword_locale or said.script
-    if hint == "Latn":
-        hint = None
-    hint = hint or None
-    first = content.language_order(hint)[0]
-    opening = "notice" if action is None and freetext.is_free_text(said) else "greeting"
-    return Outcome(flow.language, None, first, ((opening, hint or ""), ("languages", hint or "")), hint=hint)
+    hint = keyword_locale or _letters_hint(content, said) or None
+    first = content.language_menu(hint).shown[0]
+    menu: Ref = ("languages", hint or "")
+    if action is None and freetext.is_free_text(said):
+        # The automatic-line notice and the language menu go as two messages: together they would
+        # cost four to six SMS, apart each keeps to three.
+        return Outcome(flow.language, None, first, (("notice", hint or ""), NEXT, menu), hint=hint)
+    return Outcome(flow.language, None, first, (("greeting", hint or ""), menu), hint=hint)
 
 
 def _builtin(content: Content, action: str, locale: str | None, reply_in: str) -> Outcome:

@@ -64,10 +64,18 @@ class Lexicon:
         return cls(first, whole, anywhere, {word: frozenset(locs) for word, locs in owners.items()})
 
     def lookup(self, said: Said) -> Hit | None:
-        """The action the whole message or its first word names, if any."""
-        if said.whole in self.whole:
-            return self.whole[said.whole]
-        return self.first_word.get(said.words[0]) if said.words else None
+        """The action the whole message or its first word names, if any, and its likeliest language.
+
+        Where languages share the word (سلام: Arabic, Farsi, Dari, Pashto), the one the message's
+        letters point to (`Said.languages`) is its language; else the first in the flow.
+        """
+        key = said.whole if said.whole in self.whole else (said.words[0] if said.words else "")
+        hit = self.whole.get(key) if key == said.whole and key in self.whole else self.first_word.get(key)
+        if hit is None or hit[1] == NEUTRAL:
+            return hit
+        owners = self.owners.get(key, frozenset())
+        likeliest = next((loc for loc in said.languages if loc in owners), hit[1])
+        return hit[0], likeliest
 
     def help_within(self, said: Said) -> str | None:
         """The language of a help word among the message's first few words, else None."""

@@ -7,13 +7,14 @@ catalogue's readers write them (`[places]`), refused at start if one names an un
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from samen_sms.content import optin, placeinput
-from samen_sms.content.catalogue import Catalogue, load_catalogues
+from samen_sms.content.catalogue import Catalogue, CatalogueError, load_catalogues
 from samen_sms.content.community import community_input, load_community
 from samen_sms.content.directory import Directory, DirectoryError, load_directory
 from samen_sms.content.engine import Content
-from samen_sms.content.flow import Node, load_flow
+from samen_sms.content.flow import Flow, Node, load_flow
 from samen_sms.content.places import load_places
 from samen_sms.core.config import Config
 
@@ -22,6 +23,7 @@ def load_content(config: Config) -> Content:
     """Read and validate the flow and every catalogue it offers."""
     flow = load_flow(config.flows_dir / "main.toml")
     catalogues = load_catalogues(config.messages_dir, list(flow.languages))
+    flow, catalogues = offered(flow, catalogues, config.languages)
     written: dict[str, list[str]] = {}
     for catalogue in catalogues.values():
         for code, names in catalogue.places.items():
@@ -35,6 +37,26 @@ def load_content(config: Config) -> Content:
     data["community"] = load_community(config.data_dir / "services.toml", places.regions)
     inputs = {**placeinput.INPUTS, "community": community_input, **optin.INPUTS}
     return Content.build(flow, catalogues, inputs=inputs, data=data)
+
+
+def offered(
+    flow: Flow, catalogues: dict[str, Catalogue], languages: tuple[str, ...]
+) -> tuple[Flow, dict[str, Catalogue]]:
+    """The flow and catalogues cut to the languages the line offers (`SAMEN_LANGUAGES`; empty: all).
+
+    Every catalogue is still loaded and checked first, so a language held back for review cannot
+    rot unnoticed; a person whose remembered language is held back is asked to choose again.
+    """
+    if not languages:
+        return flow, catalogues
+    unknown = [code for code in languages if code not in flow.languages]
+    if unknown:
+        raise CatalogueError(
+            f"SAMEN_LANGUAGES names {', '.join(unknown)}, which flows/main.toml does not offer "
+            f"(it has {', '.join(flow.languages)})"
+        )
+    kept = tuple(loc for loc in flow.languages if loc in languages)
+    return replace(flow, languages=kept), {loc: catalogues[loc] for loc in kept}
 
 
 def _check_directory(directory: Directory, nodes: Iterable[Node], reference: Catalogue) -> None:

@@ -9,6 +9,7 @@ from samen_sms.content.catalogue import placeholders
 from samen_sms.content.community import Community, listed_for
 from samen_sms.content.directory import Directory, Service
 from samen_sms.content.engine import Content, Ref, split_messages
+from samen_sms.content.languages import MORE_DIGIT
 from samen_sms.content.optin import ALL_NL
 from samen_sms.content.places import Places
 from samen_sms.core.identity import Channel
@@ -79,9 +80,9 @@ class Renderer:
             # Nothing to go by (a voice note, a Latin-letter text with no keyword): Dutch and English.
             return "\n".join(self.message(loc, flow.greeting, channel) for loc in self._readers(name))
         if kind == "notice":
-            # Free text before a language is chosen: the automatic-line notice in the languages
-            # of the message's script (Latin letters: the first two of the line).
-            return "\n\n".join(self.message(loc, flow.messages["automatic"], channel) for loc in self._readers(name))
+            # Free text before a language is chosen: the automatic-line notice in the likeliest
+            # language (two notices cost four to six SMS); the language menu follows as its own message.
+            return self.message(self._readers(name)[0], flow.messages["automatic"], channel)
         if kind == "region":
             # The region someone chose for announcements, named in their language.
             if name == ALL_NL:
@@ -89,9 +90,11 @@ class Renderer:
             region = self.content.data["regions"].get(name, name)
             return self.message(locale, "subscribe.region_named", channel, region=region)
         if kind == "languages":
-            order = self.content.language_order(name or None)
+            menu = self.content.language_menu(name or None)
             lines = [self.message(locale, flow.choose_language, channel)]
-            lines += [f"{i} {self.content.catalogues[loc].name}" for i, loc in enumerate(order, 1)]
+            lines += [f"{i} {self.content.catalogues[loc].name}" for i, loc in enumerate(menu.shown, 1)]
+            if menu.more is not None:
+                lines.append(f"{MORE_DIGIT} {self.message(locale, flow.messages['more_languages'], channel)}")
             lines.append(self.message(locale, flow.footer, channel))
             return "\n".join(lines)
         if kind == "menu":
@@ -116,12 +119,17 @@ class Renderer:
         raise ValueError(f"unknown reply part {kind!r}")
 
     def _readers(self, hint: str) -> list[str]:
-        # The languages a message in this script (or keyword language) is likely read in.
-        order = self.content.language_order(hint or None)
+        # The languages a first message is likely read in: the two likeliest of its script (five
+        # languages write Arabic letters; two greetings keep the first screen within 3 SMS), the
+        # keyword's language, or with nothing to go by (Latin letters, no keyword) Dutch and English.
+        # A language the keyword or the letters named is greeted alone; a script alone, its first two.
+        order = self.content.language_menu(hint or None).shown
         script = self.content.catalogues[order[0]].script
+        if hint in self.content.catalogues:
+            return list(order[:1])
         if hint and script != "Latn":
-            return [loc for loc in order if self.content.catalogues[loc].script == script]
-        return order[:1] if hint else order[:2]
+            return [loc for loc in order if self.content.catalogues[loc].script == script][:2]
+        return list(order[:2])
 
     def service(self, locale: str, service: Service, channel: Channel) -> str:
         """One directory entry: name and contact, then what it is for, cost, hours, anonymity."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from samen_sms.content.catalogue import Catalogue
 from samen_sms.content.engine import Content, Ref
+from samen_sms.content.languages import SECOND_PAGE
 from samen_sms.content.model import NEXT
 from samen_sms.core.identity import Channel
 
@@ -71,6 +72,8 @@ def screens(content: Content, locale: str) -> Iterator[tuple[str, tuple[Ref, ...
     for name, node in flow.nodes.items():
         separate = tuple(ref for key in node.separate for ref in (NEXT, ("msg", key)))
         yield f"screen {name}", (("languages", ""),) if node.type == "language" else (("menu", name), *separate)
+        if node.type == "language":
+            yield f"screen {name} page 2", (("languages", SECOND_PAGE),)
     yield "not_understood+main", (("msg", flow.not_understood), ("menu", flow.main))
     yield "free text+main", (("msg", flow.messages["automatic"]), ("menu", flow.main))
     yield "language chosen", (("msg", flow.messages["automatic_short"]), ("menu", flow.main))

@@ -102,7 +102,7 @@ def dominant_script(text: str) -> str | None:
 
 @dataclass(frozen=True)
 class Said:
-    """One message's text, read once: folded words, the whole folded message, a digit, the script.
+    """One message's text, read once: folded words, the whole message, a digit, the script, likely languages.
 
     The engine and its input handlers decide on these; nothing here leaves the step that reads it.
     """
@@ -113,13 +113,19 @@ class Said:
     whole: str
     digit: int | None
     script: str | None
+    languages: tuple[str, ...] = ()  # languages the letters and words point to, the most likely first
 
     @classmethod
     def read(cls, text: str) -> Said:
         """Fold, split and classify a message's text (the one place this happens per message)."""
+        # Imported here: languages.py folds its word lists with this module's fold().
+        from samen_sms.content.languages import likely_languages
+
         folded = fold(text)
         found = tuple(word for word in (strip_edges(raw) for raw in folded.split()) if word)
-        return cls(text, folded, found, " ".join(found), digit_value(text), dominant_script(text))
+        script = dominant_script(text)
+        likely = likely_languages(text, script, found)
+        return cls(text, folded, found, " ".join(found), digit_value(text), script, likely)
 
     @property
     def blank(self) -> bool:

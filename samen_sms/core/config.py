@@ -41,6 +41,15 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
 
 
+def _languages(env: Mapping[str, str]) -> tuple[str, ...]:
+    # SAMEN_LANGUAGES: the language codes the line offers, comma-separated; empty means every one.
+    raw = env.get("SAMEN_LANGUAGES", "").replace(",", " ").split()
+    for code in raw:
+        if not (2 <= len(code) <= 3 and code.isascii() and code.isalpha() and code.islower()):
+            raise ConfigError(f"SAMEN_LANGUAGES must list language codes such as nl,en,ar, not {code!r}")
+    return tuple(dict.fromkeys(raw))
+
+
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name, "").strip()
     if not raw:
@@ -98,6 +107,8 @@ class Config:
     log_format: str = "text"
     # Who runs the line, named in the text people forward (in every language).
     line_name: str = "SAMEN"
+    # Languages the line offers (codes from flows/main.toml); empty: every language the flow has.
+    languages: tuple[str, ...] = ()
     flows_dir: Path = field(default=ROOT / "flows")
     messages_dir: Path = field(default=ROOT / "messages")
     data_dir: Path = field(default=ROOT / "data")
@@ -178,6 +189,7 @@ class Config:
             trusted_proxies=_int(env, "SAMEN_TRUSTED_PROXIES", 0),
             instance_dir=instance_dir,
             whatsapp_templates=Path(env["SAMEN_WHATSAPP_TEMPLATES"]) if env.get("SAMEN_WHATSAPP_TEMPLATES") else None,
+            languages=_languages(env),
             redis_sentinels=sentinels,
             redis_sentinel_master=sentinel_master,
             redis_sentinel_password=env.get("REDIS_SENTINEL_PASSWORD", "").strip() or None,

@@ -61,7 +61,9 @@ def simulator() -> Any:
             text = request.form.get("text", "")[:MAX_TEXT]
             visit = Visit(**{k: v for k, v in state["visit"].items() if k in ("node", "locale", "hint")})
             outcome = step(rt.content, visit, Message.of(text, channel))
-            reply = rt.renderer.render(outcome.reply_locale, outcome.replies, channel) if outcome.replies else ""
+            # A reply may go as several messages (share; a first sentence's notice, then the language menu).
+            parts = rt.renderer.render_messages(outcome.reply_locale, outcome.replies, channel)
+            reply = "\n\n".join(parts) if outcome.replies else ""
             notes = [type(effect).__name__ for effect in outcome.effects]
             turns = state["turns"] + [{"me": text}, {"line": reply, "locale": outcome.reply_locale, "notes": notes}]
             state = {

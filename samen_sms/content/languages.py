@@ -1,0 +1,227 @@
+"""Which language a first message is likely in, and the language menu: its order and its two pages.
+
+Five languages share Arabic letters (Arabic, Farsi, Dari, Pashto, Sorani), two Ge'ez (Tigrinya,
+Amharic) and two Cyrillic (Ukrainian, Russian). Letters only some of them use (Pashto's ټ ډ ړ ښ,
+Sorani's ڕ ڵ ۆ ێ ە, the Persian پ چ ژ گ that Arabic lacks, Ukrainian's і ї є ґ against Russian's ы
+э ъ ё) and a few common words tell them apart; what nothing tells apart keeps the flow's order,
+so a wrong guess costs the reader one digit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from samen_sms.content.text import fold
+
+# Dari has no CLDR locale of its own: CLDR (and so Babel, for dates) calls it Persian of Afghanistan.
+CLDR_LOCALES = {"prs": "fa_AF"}
+# The digit that shows the second page of the language menu.
+MORE_DIGIT = 9
+# The first page: the guessed language and the others of its script, filled up to six languages.
+FIRST_PAGE = 6
+# A hint that starts with this names the second page of the menu the rest of the hint ordered.
+SECOND_PAGE = "+"
+
+
+@dataclass(frozen=True)
+class Marks:
+    """What points to one language: letters only it (or few others) writes, words, word endings."""
+
+    script: str
+    letters: str = ""
+    foreign: str = ""  # letters the language does not write: one of them rules it out
+    words: tuple[str, ...] = ()
+    endings: tuple[str, ...] = ()
+
+
+_PASHTO = "ټډړښږځڅګڼېۍ"
+_SORANI = "ڕڵۆێەڤ"
+_PERSIAN = "پچژگ"
+_ARABIC = "ةىيك"  # Arabic keyboards' forms; Persian keyboards write ی and ک
+_TIGRINYA = "ቐቑቒቓቔቕቖቘቚቛቜቝኸኹኺኻኼኽኾዀዂዃዄዅኣ"
+MARKS: Mapping[str, Marks] = {
+    "ar": Marks(
+        "Arab",
+        _ARABIC + "ثذضظ",
+        _PASHTO + _SORANI + _PERSIAN,
+        ("اريد", "أريد", "احتاج", "أحتاج", "مرحبا", "اهلا", "أهلا", "مساعدة", "ساعدني", "كيف", "ماذا", "هل", "انا",
+         "أنا", "لو", "سمحت", "شكرا", "معلومات", "عندي", "الى", "إلى", "عليكم"),
+    ),
+    "fa": Marks(
+        "Arab",
+        _PERSIAN,
+        _PASHTO + _SORANI,
+        ("است", "هست", "هستم", "میخواهم", "می‌خواهم", "خواهش", "ممنون", "مرسی", "چطوری", "اطلاعات", "درود",
+         "پلیس", "پزشک", "شهرداری", "کودکان", "هلند", "لطفا", "دارم", "کجا", "چی", "کمک"),
+    ),
+    "prs": Marks(
+        "Arab",
+        _PERSIAN,
+        _PASHTO + _SORANI,
+        ("استم", "استی", "استین", "استید", "تشکر", "داکتر", "پولیس", "شاروالی", "اطفال", "هالند", "ضرورت",
+         "معلومات", "میخواهم", "می‌خواهم", "دارم", "کجا", "چی", "کمک", "جان", "مهربانی"),
+    ),
+    "ps": Marks(
+        "Arab",
+        _PASHTO,
+        _SORANI,
+        ("زه", "یم", "غواړم", "مرسته", "ستړي", "شئ", "څنګه", "مننه", "معلومات", "کې"),
+    ),
+    "ckb": Marks(
+        "Arab",
+        _SORANI,
+        _PASHTO + "ةثذضظ",
+        ("سڵاو", "چۆنی", "چۆنن", "باشم", "سوپاس", "دەمەوێت", "یارمەتی", "زانیاری", "پێویستم", "هەیە", "کوێ"),
+    ),
+    "ti": Marks(
+        "Ethi",
+        _TIGRINYA,
+        "",
+        ("ከመይ", "ኣለኹም", "ኣለኹ", "ኣለኽን", "ኣሎ", "ደሓን", "ሓገዝ", "ደልየ", "እየ", "የቐንየለይ", "ሓበሬታ", "ኣበይ",
+         "እንታይ", "ይደሊ", "ይኽእል", "ክሕግዘኒ"),
+        ("ኹም", "ኽን", "ኒ"),
+    ),
+    "am": Marks(
+        "Ethi",
+        "",
+        "ቐቑቒቓቔቕቖ",
+        ("ጤና", "ይስጥልኝ", "እንደምን", "ነህ", "ነሽ", "ነዎት", "እርዳታ", "እፈልጋለሁ", "አለ", "ምን", "እባክዎ", "እባክህ",
+         "እባክሽ", "መረጃ", "አመሰግናለሁ", "የት", "አለብኝ", "አለኝ"),
+        ("ለሁ", "ኛል", "ኝ"),
+    ),
+    "uk": Marks(
+        "Cyrl",
+        "іїєґ'ʼ",
+        "ыэъё",
+        ("привіт", "вітаю", "допомога", "допоможіть", "що", "як", "мені", "потрібна", "дякую", "будь",
+         "ласка", "інформація", "де"),
+    ),
+    "ru": Marks(
+        "Cyrl",
+        "ыэъё",
+        "іїєґ",
+        ("привет", "здравствуйте", "помощь", "помогите", "что", "как", "мне", "нужна", "нужно", "спасибо",
+         "пожалуйста", "информация", "где"),
+    ),
+    "nl": Marks(
+        "Latn",
+        "",
+        "",
+        ("hallo", "hoi", "goedemorgen", "goedemiddag", "goedenavond", "ik", "heb", "hulp", "nodig", "wil",
+         "graag", "informatie", "alstublieft", "wat", "waar", "hoe", "een", "het"),
+    ),
+    "en": Marks(
+        "Latn",
+        "",
+        "",
+        ("hello", "hi", "hey", "help", "need", "please", "i", "i'm", "want", "information", "good", "morning",
+         "evening", "what", "where", "how", "the", "can"),
+    ),
+    "tr": Marks(
+        "Latn",
+        "şğı",
+        "",
+        ("merhaba", "selam", "yardım", "yardim", "bilgi", "istiyorum", "nasıl", "lütfen", "var", "mı",
+         "nerede", "acil", "günaydın"),
+    ),
+    "so": Marks(
+        "Latn",
+        "",
+        "",
+        ("salaan", "salaam", "nabad", "iska", "waran", "caawin", "caawimaad", "waxaan", "rabaa", "baahanahay",
+         "macluumaad", "sidee", "mahadsanid", "haa"),
+    ),
+    "fr": Marks(
+        "Latn",
+        "çœêâîôûëï",
+        "",
+        ("bonjour", "salut", "bonsoir", "je", "besoin", "aide", "d'aide", "j'ai", "voudrais", "informations",
+         "merci", "comment", "où", "s'il", "vous", "plaît", "est-ce", "suis"),
+    ),
+    "es": Marks(
+        "Latn",
+        "ñ¿¡áíóú",
+        "",
+        ("hola", "buenos", "buenas", "días", "necesito", "ayuda", "quiero", "información", "gracias", "por",
+         "favor", "cómo", "dónde", "estoy", "tengo", "puedo"),
+    ),
+}
+# Folded once, as message words are, so "Здравствуйте" and "dónde" match however they are typed.
+_WORDS = {locale: frozenset(fold(word) for word in marks.words) for locale, marks in MARKS.items()}
+_ENDINGS = {locale: tuple(fold(ending) for ending in marks.endings) for locale, marks in MARKS.items()}
+
+
+def likely_languages(raw: str, script: str | None, folded_words: Iterable[str]) -> tuple[str, ...]:
+    """Languages of `script` the message points to, the most likely first; () when nothing tells.
+
+    A word counts two, a marking letter one; a letter a language does not write rules it out.
+    Languages without evidence are left out: the menu's order fills in the rest.
+    """
+    if script is None:
+        return ()
+    said = list(folded_words)
+    letters = set(raw.lower())
+    scores: dict[str, int] = {}
+    for locale, marks in MARKS.items():
+        if marks.script != script or letters & set(marks.foreign):
+            continue
+        score = sum(1 for ch in raw.lower() if ch in marks.letters)
+        score += 2 * sum(1 for word in said if word in _WORDS[locale])
+        if _ENDINGS[locale]:
+            score += sum(1 for word in said if word not in _WORDS[locale] and word.endswith(_ENDINGS[locale]))
+        if score:
+            scores[locale] = score
+    order = list(MARKS)
+    return tuple(sorted(scores, key=lambda loc: (-scores[loc], order.index(loc))))
+
+
+def cldr_locale(code: str) -> str:
+    """The CLDR locale (Babel's) for one of the line's language codes."""
+    return CLDR_LOCALES.get(code, code)
+
+
+def language_order(languages: Sequence[str], scripts: Mapping[str, str], hint: str | None) -> list[str]:
+    """Every offered language, as the menu lists them: the hinted language, then the rest of its script.
+
+    `hint` is a language code (a keyword's or the letters' guess) or a script (`Arab`, `Latn`, ...).
+    """
+    order = list(languages)
+    if not hint:
+        return order
+    first = [hint] if hint in scripts else []
+    script = scripts.get(hint, hint)
+    first += [loc for loc in order if scripts[loc] == script and loc not in first]
+    return first + [loc for loc in order if loc not in first]
+
+
+@dataclass(frozen=True)
+class LanguageMenu:
+    """One page of the language menu: the languages numbered 1, 2, ..., and the next page's hint."""
+
+    shown: tuple[str, ...]
+    more: str | None = None  # the hint that shows the other languages (digit 9); None: all are here
+
+    def choice(self, number: int | None) -> str | None:
+        """The language a digit picks on this page, or None."""
+        if number is not None and 1 <= number <= len(self.shown):
+            return self.shown[number - 1]
+        return None
+
+
+def language_menu(languages: Sequence[str], scripts: Mapping[str, str], hint: str | None) -> LanguageMenu:
+    """The page of the language menu a hint shows (a hint starting with `+`: the second page).
+
+    The first page holds the guessed script's languages, filled up to six; `9` shows the others.
+    Fifteen names on one screen cost a Dutch reader four SMS; two pages cost at most three each.
+    """
+    second = bool(hint) and str(hint).startswith(SECOND_PAGE)
+    base = str(hint)[len(SECOND_PAGE) :] if second else hint
+    order = language_order(languages, scripts, base or None)
+    if len(order) <= MORE_DIGIT:
+        return LanguageMenu(tuple(order))
+    run = next((i for i, loc in enumerate(order) if scripts[loc] != scripts[order[0]]), len(order))
+    size = min(max(run, FIRST_PAGE), MORE_DIGIT - 1)
+    if second:
+        return LanguageMenu(tuple(order[size:]))
+    return LanguageMenu(tuple(order[:size]), SECOND_PAGE + (base or ""))
