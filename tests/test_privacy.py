@@ -233,7 +233,8 @@ def test_json_logs_of_web_and_workers_hold_no_number_or_text(processes: Processe
             params = inbound(sender, text, ProfileName="Farid Quokkaberg")
             headers = {"X-Twilio-Signature": sign(PUBLIC_URL + "/twilio/inbound", params)}
             assert requests.post(url + "/twilio/inbound", data=params, headers=headers, timeout=10).ok
-    assert wait_until(lambda: len(sent_to(standin, ALICE)) == len(texts), timeout=30), processes.output()
+    # Every message is answered (a sentence may get the automatic-line notice as a message of its own).
+    assert wait_until(lambda: len(sent_to(standin, ALICE)) >= len(texts), timeout=30), processes.output()
     assert wait_until(lambda: "21211" in processes.output(), timeout=10), processes.output()
     output = processes.output()
     needles = [*number_forms(ALICE), *number_forms(BOB), *SECRETS, "Quokkaberg", "Farid"]
