@@ -1,12 +1,15 @@
 """Inbound webhook throughput measured by wrk, a C load generator that is not the bottleneck.
 
     .venv/bin/python bench/wrk_bench.py [--seconds 10] [--connections 16] [--runs 3] [--pin]
+        [--web-concurrency 2] [--gunicorn-args "--worker-class gthread --threads 4"]
 
 Starts a private Redis, then the line and a bare Flask endpoint under the Procfile's own web
 command (`gunicorn --config gunicorn.conf.py ...`, same settings, WEB_CONCURRENCY workers). wrk
 replays pre-signed webhooks from `bench/replay.lua`, every MessageSid once (200 numbers walking
 hi, 1, 2, 0), against each in turn. Reports req/s, p50 and p99 for both and the ratio; the median
 run of `--runs`. `--pin` puts the web workers on CPU 0 and wrk and Redis on CPU 1 (2 cores here).
+`--web-concurrency` and `--gunicorn-args` (gunicorn's own GUNICORN_CMD_ARGS) apply to both servers:
+they are how the Procfile's defaults were chosen.
 No RQ worker runs: the replies wait in the queue, so only the webhook is measured.
 Needs wrk (Debian: `apt-get install wrk`).
 """
@@ -112,6 +115,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--signed", type=int, default=80_000, help="signed requests per run and server")
     parser.add_argument("--pin", action="store_true", help="web on CPU 0; wrk and Redis on CPU 1")
+    parser.add_argument("--web-concurrency", type=int, default=None, help="gunicorn workers (WEB_CONCURRENCY)")
+    parser.add_argument("--gunicorn-args", default="", help="more gunicorn settings, as GUNICORN_CMD_ARGS")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk (Debian)")
@@ -122,6 +127,10 @@ def main() -> None:
         pid = str(server.process.pid)  # type: ignore[union-attr]
         subprocess.run(["taskset", "-pc", load_cpus, pid], check=True, capture_output=True)
     env = environment(server.url)
+    if args.web_concurrency:
+        env["WEB_CONCURRENCY"] = str(args.web_concurrency)
+    if args.gunicorn_args:
+        env["GUNICORN_CMD_ARGS"] = args.gunicorn_args
     (workdir / "bare.py").write_text(BARE_APP)
     signed = workdir / "signed.txt"
     sign_requests(signed, args.signed)
@@ -133,8 +142,9 @@ def main() -> None:
     ]
     workers = env.get("WEB_CONCURRENCY", "2")
     print(
-        f"wrk -t2 -c{args.connections} -d{args.seconds}s, {args.runs} runs; gunicorn --config gunicorn.conf.py "
-        f"(sync, {workers} workers){', web pinned to CPU 0, wrk and Redis to CPU 1' if args.pin else ''}"
+        f"wrk -c{args.connections} -d{args.seconds}s, {args.runs} runs; gunicorn --config gunicorn.conf.py "
+        f"({workers} workers {args.gunicorn_args or '--worker-class sync'})"
+        f"{', web pinned to CPU 0, wrk and Redis to CPU 1' if args.pin else ''}"
     )
     results: dict[str, list[Run]] = {"bare": [], "line": []}
     try:
