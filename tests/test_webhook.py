@@ -166,45 +166,65 @@ def test_healthz_reports_queue_and_nothing_personal(client, post: PostFn) -> Non
     assert ALICE not in response.data.decode()
 
 
-def test_a_message_costs_two_redis_round_trips(post: PostFn, monkeypatch) -> None:
-    from redis.connection import Connection
+class RedisCost:
+    """Round trips and commands one webhook costs, counted where redis-py packs and sends them."""
 
-    trips: list[int] = []
-    original = Connection.send_packed_command
+    def __init__(self, monkeypatch) -> None:
+        from redis.connection import Connection
 
-    def counting(self: Connection, command: object, check_health: bool = True) -> None:
-        trips.append(1)
-        original(self, command, check_health)
+        self.trips = self.commands = 0
+        send, pack_one, pack_many = Connection.send_packed_command, Connection.pack_command, Connection.pack_commands
 
+        def counting_send(conn: Connection, command: object, check_health: bool = True) -> None:
+            self.trips += 1
+            send(conn, command, check_health)
+
+        def counting_one(conn: Connection, *args: object) -> object:
+            self.commands += 1
+            return pack_one(conn, *args)
+
+        def counting_many(conn: Connection, commands: list[object]) -> object:
+            self.commands += len(commands)
+            return pack_many(conn, commands)
+
+        monkeypatch.setattr(Connection, "send_packed_command", counting_send)
+        monkeypatch.setattr(Connection, "pack_command", counting_one)
+        monkeypatch.setattr(Connection, "pack_commands", counting_many)
+
+    def of(self, post: PostFn, params: dict[str, str]) -> tuple[int, int]:
+        self.trips = self.commands = 0
+        assert post(params).status_code == 200
+        return self.trips, self.commands
+
+
+def test_a_message_costs_two_round_trips_and_at_most_12_commands(
+    post: PostFn, monkeypatch, redis_conn: redis.Redis
+) -> None:
     post(inbound(ALICE, "hi"))  # the connection is open and healthy, as in production
-    for body in ("1", "1", "0", "help"):
-        trips.clear()
-        monkeypatch.setattr(Connection, "send_packed_command", counting)
-        response = post(inbound(ALICE, body))
-        monkeypatch.setattr(Connection, "send_packed_command", original)
-        assert response.status_code == 200
-        assert len(trips) == 2, body
+    post(inbound("whatsapp:" + BOB, "hi"))
+    cost = RedisCost(monkeypatch)
+    # Menus, help now (urgent queue), a place typed, and WhatsApp (which keeps its reply window).
+    for body in ("1", "1", "0", "2", "8", "Utrecht"):
+        trips, commands = cost.of(post, inbound(ALICE, body))
+        assert (trips, commands <= 12) == (2, True), (body, trips, commands)
+    for body in ("1", "2", "help"):
+        trips, commands = cost.of(post, inbound("whatsapp:" + BOB, body))
+        assert (trips, commands <= 12) == (2, True), (body, trips, commands)
+    # RQ's job is whole: queued, with its expiry (the other tests see workers run such jobs).
+    (job_id,) = redis_conn.lrange("rq:queue:samen-urgent", -1, -1)
+    job = f"rq:job:{job_id.decode()}"
+    assert redis_conn.hget(job, "status") == b"queued"
+    assert 0 < redis_conn.ttl(job) <= 7 * 24 * 3600
 
 
 def test_a_first_message_with_a_referral_code_still_costs_two_round_trips(
     post: PostFn, monkeypatch, redis_conn: redis.Redis
 ) -> None:
-    from redis.connection import Connection
-
     redis_conn.sadd(keyspace.LIVE_CODES(), "K7Q")
-    trips: list[int] = []
-    original = Connection.send_packed_command
-
-    def counting(self: Connection, command: object, check_health: bool = True) -> None:
-        trips.append(1)
-        original(self, command, check_health)
-
     post(inbound(BOB, "hi"))  # the connection is open and healthy, as in production
+    cost = RedisCost(monkeypatch)
     for body in ("hi K7Q", "1", "K7Q"):
-        trips.clear()
-        monkeypatch.setattr(Connection, "send_packed_command", counting)
-        response = post(inbound(ALICE, body))
-        monkeypatch.setattr(Connection, "send_packed_command", original)
-        assert response.status_code == 200
-        assert len(trips) == 2, body
+        trips, commands = cost.of(post, inbound(ALICE, body))
+        assert (trips, commands <= 12) == (2, True), (body, trips, commands)
     assert redis_conn.hget(keyspace.REACH_DAY(tally.day_of(time.time()).isoformat()), "code:K7Q") == b"1"
+

@@ -10,7 +10,7 @@ Three kinds of words live in each catalogue's `[keywords]`:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from samen_sms.content.catalogue import Catalogue
 from samen_sms.content.flow import Flow
@@ -37,6 +37,15 @@ class Lexicon:
     whole: Mapping[str, Hit]
     anywhere: Mapping[tuple[str, ...], Hit]
     owners: Mapping[str, frozenset[str]]
+    # The danger phrases ranked by their place in `anywhere` (phrase -> (rank, language)), and the
+    # lengths in words that occur: a message is read in a few dictionary lookups.
+    _ranked: Mapping[tuple[str, ...], tuple[int, str]] = field(init=False, repr=False, compare=False)
+    _sizes: tuple[int, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        ranked = {phrase: (rank, hit[1]) for rank, (phrase, hit) in enumerate(self.anywhere.items())}
+        object.__setattr__(self, "_ranked", ranked)
+        object.__setattr__(self, "_sizes", tuple(sorted({len(phrase) for phrase in ranked})))
 
     @classmethod
     def build(cls, flow: Flow, catalogues: Mapping[str, Catalogue]) -> Lexicon:
@@ -86,13 +95,20 @@ class Lexicon:
         return None
 
     def danger(self, said: Said) -> str | None:
-        """The language of a danger word or phrase anywhere in the message, else None."""
+        """The language of a danger word or phrase anywhere in the message, else None.
+
+        Where a message holds several, the one listed first (by the flow's language order) names
+        the language. Every run of the message's words of a phrase's length is looked up, so a
+        message costs a few dictionary lookups, not a pass over every language's list.
+        """
         found = said.words
-        for phrase, (_, locale) in self.anywhere.items():
-            size = len(phrase)
-            if any(found[i : i + size] == phrase for i in range(len(found) - size + 1)):
-                return locale
-        return None
+        best: tuple[int, str] | None = None
+        for size in self._sizes:
+            for i in range(len(found) - size + 1):
+                hit = self._ranked.get(found[i : i + size])
+                if hit is not None and (best is None or hit < best):
+                    best = hit
+        return best[1] if best else None
 
     def speaks(self, said: Said, locale: str) -> bool:
         """Whether the keyword a message starts with is one of `locale`'s own (or the line's neutral hello)."""

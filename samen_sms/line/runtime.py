@@ -21,7 +21,7 @@ from samen_sms.core.identity import Keys
 from samen_sms.line.durability import check_persistence
 from samen_sms.line.once import LineRetry
 from samen_sms.line.registry import Registry
-from samen_sms.line.store import Store
+from samen_sms.line.store import LineQueue, Store
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +98,8 @@ def build_runtime(config: Config, web: bool = False) -> Runtime:
     if not config.redis_url:
         raise ConfigError("REDIS_URL is not set and no embedded Redis runs for this checkout: `make run` starts one.")
     conn = connect(config.redis_url, web=web, config=config)
-    queue = Queue(config.queue_name, connection=conn)
-    urgent = Queue(config.urgent_queue_name, connection=conn)
+    queue = LineQueue(config.queue_name, connection=conn)
+    urgent = LineQueue(config.urgent_queue_name, connection=conn)
     content = load_content(config)
     if reveals(config.line_name, revealing_words(content.catalogues)):
         # The name is in the text mediators forward, near its start: a locked phone shows it.

@@ -13,6 +13,7 @@ from typing import Any
 
 import redis
 from rq import Queue, Retry
+from rq.job import Job, JobStatus
 
 from samen_sms.content.engine import Outcome, Ref, Visit, split_messages
 from samen_sms.core import keyspace
@@ -22,6 +23,41 @@ from samen_sms.line.once import sent_once
 DELIVER_JOB = "samen_sms.line.replies.deliver"
 OUTBOX_TTL = 7 * 24 * 3600
 SWEEP_AFTER = 60.0  # seconds a reply may be owed before a sweep queues its delivery again
+
+# Round trip 1: claim the MessageSid with this request's token, read where the person is and their
+# language, count the message in the rate window, note the MessageSid under the person (so the
+# delete word reaches Twilio's log), and ask which code-shaped words are live referral codes.
+# KEYS: dedup, conversation, profile, rate counter, inbound sids, live codes.
+# ARGV: token, dedup ttl, rate window, MessageSid, candidate codes...
+ARRIVE = """
+redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2])
+local holder = redis.call('GET', KEYS[1])
+local session = redis.call('GET', KEYS[2])
+local profile = redis.call('GET', KEYS[3])
+local count = redis.call('INCR', KEYS[4])
+redis.call('EXPIRE', KEYS[4], ARGV[3])
+redis.call('SADD', KEYS[5], ARGV[4])
+redis.call('EXPIRE', KEYS[5], ARGV[2])
+local live = {}
+if #ARGV > 4 then live = redis.call('SMISMEMBER', KEYS[6], unpack(ARGV, 5)) end
+return {holder, session, profile, count, live}
+"""
+
+# Round trip 2, the line's part of the MULTI/EXEC: where the person is now (or nowhere), their
+# language, and the replies owed (outbox in order, the owed index). RQ's enqueue follows it as RQ's
+# own commands. KEYS: conversation, profile, outbox, owed.
+# ARGV: state ('' deletes it), its ttl, profile ('' keeps it), its ttl, pseudonym, created, outbox
+# ttl, outbox items...
+COMMIT = """
+if ARGV[1] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end
+if ARGV[3] ~= '' then redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4]) end
+if #ARGV > 7 then
+  redis.call('RPUSH', KEYS[3], unpack(ARGV, 8))
+  redis.call('EXPIRE', KEYS[3], ARGV[7])
+  redis.call('ZADD', KEYS[4], 'NX', ARGV[6], ARGV[5])
+end
+return 0
+"""
 
 
 def person_keys(p: str) -> list[str]:
@@ -87,7 +123,11 @@ class OutboxItem:
 def place_in_menus(pipe: Any, p: str, node: str, hint: str | None, ttl: int) -> None:
     """Queue on `pipe`: the person is now at `node` (with the menu's hint), for `ttl` seconds."""
     state = {"n": node, "h": hint} if hint else {"n": node}
-    pipe.set(keyspace.CONVERSATION(p), json.dumps(state, separators=(",", ":")), ex=ttl)
+    pipe.set(keyspace.CONVERSATION(p), _dumps(state), ex=ttl)
+
+
+def _dumps(state: dict[str, Any]) -> str:
+    return json.dumps(state, separators=(",", ":"))
 
 
 def remember_language(pipe: Any, p: str, locale: str, ttl: int, only_if_unknown: bool = False) -> None:
@@ -113,34 +153,33 @@ class Store:
         self.queue = queue
         self.urgent = urgent if urgent is not None else queue
         self.config = config
+        # Round trip 1 is one EVALSHA (redis-py loads the script again after a Redis restart).
+        self._arrive = conn.register_script(ARRIVE)
 
     def arrive(self, message_sid: str, p: str, now: float | None = None, candidates: tuple[str, ...] = ()) -> Arrival:
         """Round trip 1: claim the MessageSid, read session and profile, count the message.
 
-        `candidates` are the message's words shaped like referral codes: which of them are live is
-        asked in the same round trip (one SMISMEMBER, only when there are any).
+        One EVALSHA of `ARRIVE`. `candidates` are the message's words shaped like referral codes:
+        which of them are live is asked in the same script (one SMISMEMBER, only when there are any).
 
         The claim carries a token of this request: when the connection drops after Redis ran the
-        pipeline but before its answer came back, the client sends it again, and the claim then
+        script but before its answer came back, the client sends it again, and the claim then
         finds its own token, not a duplicate. (The rate counter counts that message twice.)
         """
         now = time.time() if now is None else now
         token = secrets.token_hex(8)
-        counter = keyspace.RATE(p, int(now // self.config.rate_limit_window))
-        pipe = self.conn.pipeline(transaction=False)
-        pipe.set(keyspace.DEDUP(message_sid), token, nx=True, ex=self.config.dedup_ttl)
-        pipe.get(keyspace.DEDUP(message_sid))
-        pipe.get(keyspace.CONVERSATION(p))
-        pipe.get(keyspace.PROFILE(p))
-        pipe.incr(counter)
-        pipe.expire(counter, self.config.rate_limit_window)
-        # The person's own MessageSids, so the delete word can reach Twilio's log (line.erasure).
-        pipe.sadd(keyspace.INBOUND_BY(p), message_sid)
-        pipe.expire(keyspace.INBOUND_BY(p), self.config.dedup_ttl)
-        if candidates:
-            pipe.smismember(keyspace.LIVE_CODES(), list(candidates))
-        _, holder, session_raw, profile_raw, count, _, _, _, *live = pipe.execute()
-        codes = frozenset(c for c, is_live in zip(candidates, live[0], strict=True) if is_live) if live else frozenset()
+        cfg = self.config
+        keys = [
+            keyspace.DEDUP(message_sid),
+            keyspace.CONVERSATION(p),
+            keyspace.PROFILE(p),
+            keyspace.RATE(p, int(now // cfg.rate_limit_window)),
+            keyspace.INBOUND_BY(p),
+            keyspace.LIVE_CODES(),
+        ]
+        args: list[str | int] = [token, cfg.dedup_ttl, cfg.rate_limit_window, message_sid, *candidates]
+        holder, session_raw, profile_raw, count, live = self._arrive(keys=keys, args=args)
+        codes = frozenset(c for c, is_live in zip(candidates, live, strict=True) if is_live)
         session, profile = _json(session_raw), _json(profile_raw)
         visit = Visit(node=session.get("n"), locale=profile.get("l"), hint=session.get("h"))
         mine = holder is not None and (holder.decode() if isinstance(holder, bytes) else str(holder)) == token
@@ -157,15 +196,15 @@ class Store:
         return pipe
 
     def commit(self, p: str, outcome: Outcome, sealed: str, channel: str, effects_pipe: Any = None) -> None:
-        """Round trip 2: save the new state, add the reply to the outbox and queue its delivery."""
+        """Round trip 2: save the new state, add the reply to the outbox and queue its delivery.
+
+        Whatever the features added to `effects_pipe` goes first; then the line's writes (one EVAL
+        of `COMMIT`) and RQ's enqueue, all in one MULTI/EXEC.
+        """
         cfg = self.config
         pipe = effects_pipe if effects_pipe is not None else self.transaction()
-        if outcome.node is None:
-            pipe.delete(keyspace.CONVERSATION(p))
-        else:
-            place_in_menus(pipe, p, outcome.node, outcome.hint, cfg.conversation_ttl)
-        if outcome.locale is not None:
-            remember_language(pipe, p, outcome.locale, cfg.profile_ttl)
+        state = {"n": outcome.node, "h": outcome.hint} if outcome.hint else {"n": outcome.node}
+        items: list[OutboxItem] = []
         if outcome.replies:
             # A reply may be several messages (a text to forward goes alone): one outbox item each,
             # in order, so each is sent exactly once and in the order the engine gave.
@@ -174,18 +213,47 @@ class Store:
                 OutboxItem(sealed, outcome.reply_locale, refs, channel, now, outcome.erases)
                 for refs in split_messages(outcome.replies)
             ]
-            self.enqueue_delivery(pipe, p, *items, urgent=outcome.urgent)
+        # The line's own writes are one EVAL inside the MULTI/EXEC (never EVALSHA: a Redis restarted
+        # since the script was loaded would run the rest of the transaction without it).
+        pipe.eval(
+            COMMIT,
+            4,
+            keyspace.CONVERSATION(p),
+            keyspace.PROFILE(p),
+            keyspace.OUTBOX(p),
+            keyspace.OWED(),
+            _dumps(state) if outcome.node is not None else "",
+            cfg.conversation_ttl,
+            json.dumps({"l": outcome.locale}) if outcome.locale is not None else "",
+            cfg.profile_ttl,
+            p,
+            items[0].created if items else 0,
+            OUTBOX_TTL,
+            *(item.dumps() for item in items),
+        )
+        if items:
+            enqueue_deliver(self.urgent if outcome.urgent else self.queue, cfg, p, pipe)
         with sent_once():  # run twice, this transaction would queue the reply twice
             pipe.execute()
 
-    def enqueue_delivery(self, pipe: Any, p: str, *items: OutboxItem, urgent: bool = False) -> None:
-        """Queue replies on a pipeline: outbox (in order), the owed index, and one delivery job."""
-        if not items:
+
+class LineQueue(Queue):
+    """RQ's queue, writing a queued job in two commands where RQ sends five (issue #11).
+
+    For a new job RQ first sets the status with an HSET of its own, then saves the job's hash
+    (which holds the status too), then sets expiries on the job, its dependents and its
+    dependencies keys; a job without dependencies has neither of the last two. Here such a job is
+    its hash and the hash's expiry; anything else (dependencies, scheduled, no ttl) is RQ's own.
+    The queue's registration (SADD) and the push of the job's id stay RQ's.
+    """
+
+    def _persist_job(self, job: Job, pipeline: Any, status: JobStatus = JobStatus.QUEUED) -> None:
+        plain = status == JobStatus.QUEUED and job.get_status(refresh=False) == status
+        if not plain or job._dependency_ids or not job.ttl or job.ttl < 0:
+            super()._persist_job(job, pipeline, status)
             return
-        pipe.rpush(keyspace.OUTBOX(p), *(item.dumps() for item in items))
-        pipe.expire(keyspace.OUTBOX(p), OUTBOX_TTL)
-        pipe.zadd(keyspace.OWED(), {p: items[0].created}, nx=True)
-        enqueue_deliver(self.urgent if urgent else self.queue, self.config, p, pipe)
+        job.save(pipeline=pipeline)
+        pipeline.expire(job.key, job.ttl)
 
 
 def enqueue_deliver(queue: Queue, config: Config, p: str, pipe: Any = None) -> None:
