@@ -201,7 +201,8 @@ def merged(current: Catalogue, translation: Translation, source: Catalogue) -> C
     messages = dict(current.messages)
     for key, text in translation.messages.items():
         old = messages.get(key, Text("", ""))
-        messages[key] = Text(text.sms or old.sms, text.whatsapp or old.whatsapp)
+        # An SMS form is spelled as the language sends it (Spanish á as a), as loading it would.
+        messages[key] = Text(current.sms_spelling(text.sms) or old.sms, text.whatsapp or old.whatsapp)
     reviews = dict(current.reviews)
     wanted = entries(source)
     for entry in wanted:
