@@ -93,7 +93,7 @@ def test_each_entry_tells_the_translator_where_placeholders_budget_and_discretio
     assert "Placeholders: {place}, {region}" in place.comment
     assert "at most 5 SMS segments" in place.comment
     assert "first 40 characters" in place.comment
-    assert "Shown: the screen 'help_now'" in by_context["help_now.body"].comment
+    assert "Shown: the screen 'help_now'" in by_context["help_now.body#sms"].comment
     # A message with its own SMS and WhatsApp forms is two entries.
     assert {"auto.notice#sms", "auto.notice#whatsapp", "keywords.help", "answers.yes", "meta.name"} <= set(by_context)
     assert by_context["keywords.help"].msgstr == "کمک, اضطراری"
@@ -204,7 +204,7 @@ REFUSALS = {
         "ckb greeting: broken right-to-left text: no right-to-left letters",
     ),
     "rtl-override": (
-        "ar", "choose_language", "\u202eأرسلوا رقم لغتكم:\u202c",
+        "ar", "choose_language#sms", "\u202eرقم لغتكم:\u202c",
         "ar choose_language: broken right-to-left text: a direction override",
     ),
 }
