@@ -93,7 +93,7 @@ def test_each_entry_tells_the_translator_where_placeholders_budget_and_discretio
     assert "Placeholders: {place}, {region}" in place.comment
     assert "at most 5 SMS segments" in place.comment
     assert "first 40 characters" in place.comment
-    assert "Shown: the screen 'help_now'" in by_context["help_now.body"].comment
+    assert "Shown: the screen 'help_now'" in by_context["help_now.body#sms"].comment
     # A message with its own SMS and WhatsApp forms is two entries.
     assert {"auto.notice#sms", "auto.notice#whatsapp", "keywords.help", "answers.yes", "meta.name"} <= set(by_context)
     assert by_context["keywords.help"].msgstr == "کمک, اضطراری"
@@ -181,8 +181,9 @@ REFUSALS = {
         "fr services.place_local: placeholders do not match the English (extra ['town'])",
     ),
     "over-budget": (
-        "es", "help_now.body#sms", "¿Peligro ahora? Llame al 112. " + "Información útil, gratis, día y noche. " * 9,
-        "es help_now.body: costs 6 SMS segments alone, over the budget of 5",
+        # Spanish SMS are GSM-7 (meta.sms_letters): 3 segments at most.
+        "es", "help_now.body#sms", "¿Peligro ahora? Llame al 112. " + "Información útil, gratis, día y noche. " * 13,
+        "es help_now.body: costs 4 SMS segments alone, over the budget of 3",
     ),
     "revealing-nl": (
         "nl", "main.intro", "Hulp bij huiselijk geweld. Stuur een nummer:",
@@ -203,7 +204,7 @@ REFUSALS = {
         "ckb greeting: broken right-to-left text: no right-to-left letters",
     ),
     "rtl-override": (
-        "ar", "choose_language", "\u202eأرسلوا رقم لغتكم:\u202c",
+        "ar", "choose_language#sms", "\u202eرقم لغتكم:\u202c",
         "ar choose_language: broken right-to-left text: a direction override",
     ),
 }
@@ -229,6 +230,20 @@ def test_a_screen_over_budget_is_refused_by_name(messages: Path, tmp_path: Path)
         _edit(tmp_path, "nl", context, _set(long_title))
     _, refusals = _import(messages, tmp_path)
     assert any(r.startswith("nl screen services: the screen costs") for r in refusals), refusals
+
+
+def test_an_sms_form_is_imported_as_the_language_spells_its_sms(messages: Path, tmp_path: Path) -> None:
+    # A translator writes Spanish with its accents; the SMS form is sent in GSM-7 (meta.sms_letters),
+    # so it is written without á í ó ú, and the WhatsApp form keeps them. Turkish likewise without ş.
+    export_directory(_content(messages), tmp_path)
+    _edit(tmp_path, "es", "share.body#sms", _set("Reenvíe el próximo mensaje a quien lo necesite:"))
+    _edit(tmp_path, "tr", "share.body#sms", _set("Sonraki mesajı ihtiyacı olan birine iletin:"))
+    planned, refusals = _import(messages, tmp_path)
+    assert refusals == []
+    es, tr = load_catalogue(messages / "es.toml"), load_catalogue(messages / "tr.toml")
+    assert es.messages["share.body"].sms == "Reenvie el proximo mensaje a quien lo necesite:"
+    assert "í" in es.messages["share.body"].whatsapp
+    assert tr.messages["share.body"].sms == "Sonraki mesaji ihtiyaci olan birine iletin:"
 
 
 def test_an_entry_the_english_does_not_have_is_refused(messages: Path, tmp_path: Path) -> None:

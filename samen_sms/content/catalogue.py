@@ -47,6 +47,13 @@ class Catalogue:
     # Entry (message key, `keywords.<action>`, ...) -> fingerprint of the English text a native
     # speaker reviewed it against (`[review]`); see content/review.py.
     reviews: Mapping[str, str] = field(default_factory=dict)
+    # Letters SMS forms spell otherwise to stay in GSM-7 (`meta.sms_letters`: Turkish ş as s, Spanish á as a).
+    sms_letters: Mapping[str, str] = field(default_factory=dict)
+
+    def sms_spelling(self, text: str) -> str:
+        """An SMS form as this language sends it: with `meta.sms_letters` applied."""
+        letters: dict[str, str | int | None] = dict(self.sms_letters)
+        return text.translate(str.maketrans(letters)) if letters else text
 
 
 def placeholders(template: str) -> set[str]:
@@ -131,6 +138,7 @@ def catalogue_from(raw: Mapping[str, Any], filename: str) -> Catalogue:
         places={str(code): tuple(names) for code, names in places.items()},
         discreet=tuple(discreet),
         reviews=dict(reviews),
+        sms_letters={str(k): str(v) for k, v in letters.items()},
     )
 
 

@@ -71,6 +71,12 @@ class Flow:
     messages: dict[str, str]
     # The line's own hello, in no language: what a shared WhatsApp link pre-fills (plain ASCII).
     hello: str = "SAMEN"
+    # The main menu's last line: 112 without "0 Menu" (it is the menu). Empty: the footer.
+    footer_main: str = ""
+
+    def footer_of(self, node: str) -> str:
+        """The key of a screen's last line: the main menu's own, or the footer every other screen has."""
+        return self.footer_main if node == self.main and self.footer_main else self.footer
 
     def node(self, name: str | None) -> Node:
         return self.nodes[name] if name in self.nodes else self.nodes[self.main]
@@ -78,6 +84,7 @@ class Flow:
     def message_keys(self) -> set[str]:
         """Every catalogue key the flow uses."""
         keys = {self.greeting, self.choose_language, self.footer, self.not_understood}
+        keys |= {self.footer_main} if self.footer_main else set()
         keys |= set(self.messages.values())
         for node in self.nodes.values():
             keys |= node.message_keys()
@@ -136,6 +143,7 @@ def load_flow(path: Path) -> Flow:
             not_understood=head["not_understood"],
             messages={str(k): str(v) for k, v in raw.get("messages", {}).items()},
             hello=str(head.get("hello", "SAMEN")),
+            footer_main=str(head.get("footer_main", "")),
         )
     except KeyError as exc:
         raise FlowError(f"{path.name}: [flow] needs {exc.args[0]!r}") from exc

@@ -65,6 +65,8 @@ def where_shown(flow: Flow) -> dict[str, str]:
         flow.footer: "the last line of every screen: keep 0, the menu keyword and 112",
         flow.not_understood: "above a screen, when a reply was not understood",
     }
+    if flow.footer_main:
+        out[flow.footer_main] = "the main menu's last line: 112 and a word saying what it is (no 0: it is the menu)"
     for name, key in flow.messages.items():
         out.setdefault(key, f"a reply of its own ({name.replace('_', ' ')})")
     for node in flow.nodes.values():
@@ -199,7 +201,8 @@ def merged(current: Catalogue, translation: Translation, source: Catalogue) -> C
     messages = dict(current.messages)
     for key, text in translation.messages.items():
         old = messages.get(key, Text("", ""))
-        messages[key] = Text(text.sms or old.sms, text.whatsapp or old.whatsapp)
+        # An SMS form is spelled as the language sends it (Spanish á as a), as loading it would.
+        messages[key] = Text(current.sms_spelling(text.sms) or old.sms, text.whatsapp or old.whatsapp)
     reviews = dict(current.reviews)
     wanted = entries(source)
     for entry in wanted:

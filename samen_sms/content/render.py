@@ -108,7 +108,8 @@ class Renderer:
             if node.directory:
                 directory: Directory = self.content.data["directory"]
                 lines += [self.service(locale, s, channel) for s in directory.for_need(node.directory)]
-            lines.append(self.message(locale, flow.footer, channel))
+            # The main menu ends with 112 alone: "0 Menu" on the menu itself is a line paid for nothing.
+            lines.append(self.message(locale, flow.footer_of(name), channel))
             return "\n".join(lines)
         if kind == "services":
             return self._place(locale, name, channel)
