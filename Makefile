@@ -39,7 +39,7 @@ simulate: install
 	$(PY) -m samen_sms.devtools.simulate
 
 bench: install
-	$(PY) bench/webhook_bench.py
+	$(PY) bench/wrk_bench.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
