@@ -200,7 +200,7 @@ REFUSALS = {
         "prs greeting: broken right-to-left text: direction embeddings are not closed",
     ),
     "rtl-latin": (
-        "ckb", "greeting", "Hello, this is the SAMEN information line.",
+        "ckb", "greeting#sms", "Hello, this is the SAMEN information line.",
         "ckb greeting: broken right-to-left text: no right-to-left letters",
     ),
     "rtl-override": (
@@ -258,7 +258,7 @@ def test_an_entry_the_english_does_not_have_is_refused(messages: Path, tmp_path:
 def test_the_cli_refuses_and_writes_nothing(cli_app: Flask, messages: Path, tmp_path: Path) -> None:
     runner = cli_app.test_cli_runner()
     assert runner.invoke(args=["content", "export", str(tmp_path / "po")]).exit_code == 0
-    _edit(tmp_path / "po", "ps", "services.place_none", _set("{place}: لا ځایي خدمتونه نشته."))
+    _edit(tmp_path / "po", "ps", "services.place_none#sms", _set("{place}: لا ځایي خدمتونه نشته."))
     before = _snapshot(messages)
     result = runner.invoke(args=["content", "import", str(tmp_path / "po")])
     assert result.exit_code == 1
