@@ -164,6 +164,10 @@ class Store:
         # Round trip 1 is one EVALSHA (redis-py loads the script again after a Redis restart).
         self._arrive = conn.register_script(ARRIVE)
 
+    def load_scripts(self) -> None:
+        """Put round trip 1's script into Redis's cache (else the first message loads it: two more trips)."""
+        self.conn.script_load(ARRIVE)
+
     def arrive(self, message_sid: str, p: str, now: float | None = None, candidates: tuple[str, ...] = ()) -> Arrival:
         """Round trip 1: claim the MessageSid, read session and profile, count the message.
 
