@@ -77,6 +77,11 @@ def gunicorn(app: str, port: int, workers: int, env: dict[str, str], cwd: Path) 
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    return serving(proc, port, app)
+
+
+def serving(proc: subprocess.Popen[bytes], port: int, app: str) -> subprocess.Popen[bytes]:
+    """`proc` once it answers on `port` (within 20 s), else killed and an error."""
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:

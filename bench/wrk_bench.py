@@ -23,19 +23,17 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
 import redis
-import requests
 from twilio.request_validator import RequestValidator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from webhook_bench import BARE_APP, PUBLIC, TOKEN, environment  # noqa: E402
+from webhook_bench import BARE_APP, PUBLIC, TOKEN, environment, serving  # noqa: E402
 
 from samen_sms.devtools.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
 from samen_sms.devtools.simulate import inbound_params  # noqa: E402
@@ -71,15 +69,7 @@ def start_web(app: str, port: int, env: dict[str, str], cwd: Path, cpus: str | N
     proc = subprocess.Popen(
         command, env={**env, "PORT": str(port)}, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            requests.post(f"http://127.0.0.1:{port}/twilio/inbound", timeout=1)
-            return proc
-        except requests.RequestException:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(f"{app} did not start")
+    return serving(proc, port, app)
 
 
 def wrk(port: int, signed: Path, seconds: int, connections: int, cpus: str | None) -> Run:

@@ -122,6 +122,21 @@ def app(config: Config) -> Iterator[Flask]:
 
 
 @pytest.fixture
+def anytime_app(config: Config) -> Iterator[Flask]:
+    """The app with quiet hours off, so announcements go out whatever the clock says."""
+    cfg = with_config(config, quiet_hours="")
+    application = create_app({"TESTING": True}, config=cfg)
+    with replies.using(worker_context(cfg)):
+        yield application
+
+
+def sessions_cli(app: Flask, *args: str) -> tuple[int, str]:
+    """`flask sessions ARGS`: its exit code and output."""
+    result = app.test_cli_runner().invoke(args=["sessions", *args])
+    return result.exit_code, result.output
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -14,15 +14,13 @@ from flask import Flask
 from rq.registry import ScheduledJobRegistry
 
 from samen_sms.announce import broadcast, subscriptions
-from samen_sms.app import create_app
 from samen_sms.assembly import worker_context
 from samen_sms.core import keyspace
-from samen_sms.core.config import Config
 from samen_sms.core.identity import Address, Channel
 from samen_sms.core.quiet import AMSTERDAM
 from samen_sms.devtools.standin import Fault, StandinState
 from samen_sms.line import replies
-from tests.conftest import ALICE, BOB, PostFn, inbound, sent_to, wait_until, with_config
+from tests.conftest import ALICE, BOB, PostFn, inbound, sent_to, sessions_cli, wait_until, with_config
 
 SESSION = f"""
 title = {{ nl = "Gezondheid in Nederland", en = "Health in the Netherlands" }}
@@ -35,16 +33,11 @@ regions = ["Utrecht"]
 
 
 @pytest.fixture
-def app(config: Config) -> Iterator[Flask]:
-    cfg = with_config(config, quiet_hours="")
-    application = create_app({"TESTING": True}, config=cfg)
-    with replies.using(worker_context(cfg)):
-        yield application
+def app(anytime_app: Flask) -> Flask:
+    return anytime_app
 
 
-def cli(app: Flask, *args: str) -> tuple[int, str]:
-    result = app.test_cli_runner().invoke(args=["sessions", *args])
-    return result.exit_code, result.output
+cli = sessions_cli
 
 
 def add_session(app: Flask, tmp_path: Path) -> str:

@@ -38,14 +38,15 @@ class CuttingProxy:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.pattern: bytes | None = None
+        self.forward = True  # whether the armed request reaches Redis before the cut
         self.cuts = 0
         self.cutting: socket.socket | None = None  # the Redis side whose answer is swallowed
         self.lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
 
-    def arm(self, pattern: bytes) -> None:
+    def arm(self, pattern: bytes, forward: bool = True) -> None:
         with self.lock:
-            self.pattern = pattern
+            self.pattern, self.forward = pattern, forward
 
     def _accept(self) -> None:
         while True:
@@ -71,8 +72,10 @@ class CuttingProxy:
                 with self.lock:
                     self.cuts += 1
                     self.cutting = server
-                server.sendall(data)
-                time.sleep(0.3)  # Redis has run every command of the request by now
+                    forward = self.forward
+                if forward:
+                    server.sendall(data)
+                    time.sleep(0.3)  # Redis has run every command of the request by now
                 break
         except OSError:
             pass
@@ -150,9 +153,23 @@ def test_a_connection_cut_before_redis_answered_never_leaves_the_person_unanswer
     assert proxy.cuts == 1, f"the proxy never saw {moment}"
     drain(proxied_app)
     got = answered(twiml, standin)
-    assert got, f"a cut at {moment} left the person with no reply at all"
-    assert len([text for text in got if text != "fallback"]) <= 1, f"a cut at {moment} sent the reply twice"
+    # Redis ran what it was sent: the reply is queued, and the person gets it once, with no
+    # emergency fallback on top of it.
+    assert len(got) == 1, f"a cut at {moment}: {got}"
+    assert got != ["fallback"], f"a cut at {moment} answered with the fallback although the reply was queued"
     # Twilio's own retry of the same message is still recognised as a duplicate.
     assert post(proxied_app, params).endswith("<Response />")
     drain(proxied_app)
     assert sent_to(standin, ALICE) == [text for text in got if text != "fallback"]
+
+
+def test_a_commit_cut_before_it_reached_redis_gets_the_fallback_and_nothing_else(
+    proxied_app: Flask, proxy: CuttingProxy, standin: StandinState, redis_conn: redis.Redis
+) -> None:
+    params = inbound(ALICE, "hi")
+    proxy.arm(b"EXEC", forward=False)
+    twiml = post(proxied_app, params)
+    assert proxy.cuts == 1
+    drain(proxied_app)
+    assert answered(twiml, standin) == ["fallback"]
+    assert redis_conn.llen("rq:queue:samen") == 0

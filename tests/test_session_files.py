@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -15,13 +15,9 @@ from flask import Flask
 
 from samen_sms.announce import sessions as infosessions
 from samen_sms.announce import subscriptions
-from samen_sms.app import create_app
-from samen_sms.assembly import worker_context
-from samen_sms.core.config import Config
 from samen_sms.core.identity import Address, Channel
 from samen_sms.devtools.standin import StandinState
-from samen_sms.line import replies
-from tests.conftest import ALICE, BOB, sent_to, with_config
+from tests.conftest import ALICE, BOB, sent_to, sessions_cli
 
 NEXT_YEAR = datetime.now().year + 1
 GOOD = f"""
@@ -37,16 +33,11 @@ EN_TITLE = 'en = "Health in the Netherlands"'
 
 
 @pytest.fixture
-def app(config: Config) -> Iterator[Flask]:
-    cfg = with_config(config, quiet_hours="")
-    application = create_app({"TESTING": True}, config=cfg)
-    with replies.using(worker_context(cfg)):
-        yield application
+def app(anytime_app: Flask) -> Flask:
+    return anytime_app
 
 
-def cli(app: Flask, *args: str) -> tuple[int, str]:
-    result = app.test_cli_runner().invoke(args=["sessions", *args])
-    return result.exit_code, result.output
+cli = sessions_cli
 
 
 def write(tmp_path: Path, text: str | bytes) -> Path:

@@ -228,3 +228,20 @@ def test_a_first_message_with_a_referral_code_still_costs_two_round_trips(
         assert (trips, commands <= 12) == (2, True), (body, trips, commands)
     assert redis_conn.hget(keyspace.REACH_DAY(tally.day_of(time.time()).isoformat()), "code:K7Q") == b"1"
 
+
+
+def test_the_first_message_after_a_start_costs_two_round_trips_too(
+    config, monkeypatch, redis_conn: redis.Redis
+) -> None:
+    from samen_sms.app import create_app
+
+    redis_conn.script_flush()  # as after a Redis restart, before the web process started
+    fresh = create_app({"TESTING": True}, config=config)
+    client = fresh.test_client()
+
+    def post_fresh(params: dict[str, str], path: str = "/twilio/inbound", signature: str | None = None):
+        sig = signature or sign(PUBLIC_URL + path, params)
+        return client.post(path, data=params, headers={"X-Twilio-Signature": sig})
+
+    cost = RedisCost(monkeypatch)
+    assert cost.of(post_fresh, inbound(ALICE, "hi"))[0] == 2

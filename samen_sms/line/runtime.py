@@ -104,10 +104,12 @@ def build_runtime(config: Config, web: bool = False) -> Runtime:
     if reveals(config.line_name, revealing_words(content.catalogues)):
         # The name is in the text mediators forward, near its start: a locked phone shows it.
         raise ConfigError(f"SAMEN_LINE_NAME {config.line_name!r} says what the line is about; choose a neutral name")
+    store = Store(conn, queue, config, urgent)
     try:
-        # Open the connection and cache the server version now, so a person's first message
-        # costs the same two round trips as every other one.
+        # Open the connection, cache the server version and load the first round trip's script
+        # now, so a person's first message costs the same two round trips as every other one.
         queue.get_redis_server_version()
+        store.load_scripts()
     except redis.RedisError:
         log.warning("Redis does not answer yet; the line will connect when it does")
     if not config.development:
@@ -121,5 +123,5 @@ def build_runtime(config: Config, web: bool = False) -> Runtime:
         keys=Keys(config.secret_key, config.data_key),
         content=content,
         renderer=renderer,
-        store=Store(conn, queue, config, urgent),
+        store=store,
     )

@@ -43,21 +43,24 @@ if #ARGV > 4 then live = redis.call('SMISMEMBER', KEYS[6], unpack(ARGV, 5)) end
 return {holder, session, profile, count, live}
 """
 
-# Round trip 2, the line's part of the MULTI/EXEC: where the person is now (or nowhere), their
-# language, and the replies owed (outbox in order, the owed index). RQ's enqueue follows it as RQ's
-# own commands. KEYS: conversation, profile, outbox, owed.
-# ARGV: state ('' deletes it), its ttl, profile ('' keeps it), its ttl, pseudonym, created, outbox
-# ttl, outbox items...
+# Round trip 2, the line's part of the MULTI/EXEC: the MessageSid's claim marked committed, where
+# the person is now (or nowhere), their language, and the replies owed (outbox in order, the owed
+# index). RQ's enqueue follows it as RQ's own commands. KEYS: conversation, profile, outbox, owed,
+# dedup. ARGV: claim marker, state ('' deletes it), its ttl, profile ('' keeps it), its
+# ttl, pseudonym, created, outbox ttl, outbox items...
 COMMIT = """
-if ARGV[1] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end
-if ARGV[3] ~= '' then redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4]) end
-if #ARGV > 7 then
-  redis.call('RPUSH', KEYS[3], unpack(ARGV, 8))
-  redis.call('EXPIRE', KEYS[3], ARGV[7])
-  redis.call('ZADD', KEYS[4], 'NX', ARGV[6], ARGV[5])
+redis.call('SET', KEYS[5], ARGV[1], 'XX', 'KEEPTTL')
+if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) end
+if ARGV[4] ~= '' then redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[5]) end
+if #ARGV > 8 then
+  redis.call('RPUSH', KEYS[3], unpack(ARGV, 9))
+  redis.call('EXPIRE', KEYS[3], ARGV[8])
+  redis.call('ZADD', KEYS[4], 'NX', ARGV[7], ARGV[6])
 end
 return 0
 """
+COMMITTED = "+"  # appended to a claim's token once its transaction ran
+Claim = tuple[str, str]  # (MessageSid, token)
 
 
 def person_keys(p: str) -> list[str]:
@@ -88,6 +91,7 @@ class Arrival:
     visit: Visit
     count: int
     codes: frozenset[str] = frozenset()  # which of the message's code-shaped words are live referral codes
+    token: str = ""  # this request's claim on the MessageSid (`Store.commit` marks it committed)
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,10 @@ def remember_language(pipe: Any, p: str, locale: str, ttl: int, only_if_unknown:
     pipe.set(keyspace.PROFILE(p), json.dumps({"l": locale}), ex=ttl, nx=only_if_unknown)
 
 
+def _text(raw: bytes | str | None) -> str | None:
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
 def _json(raw: bytes | None) -> dict[str, Any]:
     if not raw:
         return {}
@@ -155,6 +163,10 @@ class Store:
         self.config = config
         # Round trip 1 is one EVALSHA (redis-py loads the script again after a Redis restart).
         self._arrive = conn.register_script(ARRIVE)
+
+    def load_scripts(self) -> None:
+        """Put round trip 1's script into Redis's cache (else the first message loads it: two more trips)."""
+        self.conn.script_load(ARRIVE)
 
     def arrive(self, message_sid: str, p: str, now: float | None = None, candidates: tuple[str, ...] = ()) -> Arrival:
         """Round trip 1: claim the MessageSid, read session and profile, count the message.
@@ -182,8 +194,13 @@ class Store:
         codes = frozenset(c for c, is_live in zip(candidates, live, strict=True) if is_live)
         session, profile = _json(session_raw), _json(profile_raw)
         visit = Visit(node=session.get("n"), locale=profile.get("l"), hint=session.get("h"))
-        mine = holder is not None and (holder.decode() if isinstance(holder, bytes) else str(holder)) == token
-        return Arrival(duplicate=not mine, visit=visit, count=int(count), codes=codes)
+        mine = _text(holder) == token
+        return Arrival(duplicate=not mine, visit=visit, count=int(count), codes=codes, token=token)
+
+    def committed(self, message_sid: str, token: str) -> bool:
+        """Whether this request's transaction ran (its answer may have been lost with the connection)."""
+        holder = self.conn.get(keyspace.DEDUP(message_sid))
+        return _text(holder) == token + COMMITTED
 
     def release(self, message_sid: str) -> None:
         """Forget a claimed MessageSid, so Twilio's retry is answered after a failed second step."""
@@ -195,11 +212,14 @@ class Store:
         pipe.multi()
         return pipe
 
-    def commit(self, p: str, outcome: Outcome, sealed: str, channel: str, effects_pipe: Any = None) -> None:
+    def commit(
+        self, p: str, outcome: Outcome, sealed: str, channel: str, claim: Claim, effects_pipe: Any = None
+    ) -> None:
         """Round trip 2: save the new state, add the reply to the outbox and queue its delivery.
 
         Whatever the features added to `effects_pipe` goes first; then the line's writes (one EVAL
-        of `COMMIT`) and RQ's enqueue, all in one MULTI/EXEC.
+        of `COMMIT`) and RQ's enqueue, all in one MULTI/EXEC. `claim` (MessageSid, token) is marked
+        committed in the same transaction, so `committed` can tell afterwards whether it ran.
         """
         cfg = self.config
         pipe = effects_pipe if effects_pipe is not None else self.transaction()
@@ -215,13 +235,16 @@ class Store:
             ]
         # The line's own writes are one EVAL inside the MULTI/EXEC (never EVALSHA: a Redis restarted
         # since the script was loaded would run the rest of the transaction without it).
+        message_sid, token = claim
         pipe.eval(
             COMMIT,
-            4,
+            5,
             keyspace.CONVERSATION(p),
             keyspace.PROFILE(p),
             keyspace.OUTBOX(p),
             keyspace.OWED(),
+            keyspace.DEDUP(message_sid),
+            token + COMMITTED,
             _dumps(state) if outcome.node is not None else "",
             cfg.conversation_ttl,
             json.dumps({"l": outcome.locale}) if outcome.locale is not None else "",

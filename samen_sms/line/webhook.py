@@ -98,7 +98,15 @@ def _handle(rt: Runtime, msg: Inbound) -> Response:
     if outcome.store:
         pipe = rt.store.transaction()
         rt.registry.apply(Change(pipe, rt.redis, p, msg.address, outcome, rt.keys, rt.config, rt.content))
-        rt.store.commit(p, outcome, rt.keys.seal(msg.address), msg.address.channel.value, pipe)
+        claim = (msg.message_sid, arrival.token)
+        try:
+            rt.store.commit(p, outcome, rt.keys.seal(msg.address), msg.address.channel.value, claim, pipe)
+        except (redis.ConnectionError, redis.TimeoutError):
+            # Lost: the answer to the transaction, perhaps not the transaction. When it ran, the
+            # reply is queued and the emergency fallback on top would be a second message.
+            if not rt.store.committed(*claim):
+                raise
+            log.warning("the connection dropped after the reply was queued; answering without the fallback")
     metrics.outcome(msg.address.channel.value, "replied" if outcome.replies else "silent")
     return twiml.empty()
 
