@@ -19,7 +19,7 @@ from samen_sms.announce.ratelimit import SharedRate
 from samen_sms.announce.templates import load_templates
 from samen_sms.app import create_app
 from samen_sms.assembly import worker_context
-from samen_sms.content.segments import cost
+from samen_sms.content.segments import cost, is_gsm7
 from samen_sms.core import keyspace
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Address, Channel
@@ -288,3 +288,30 @@ def test_a_session_hosted_by_a_mediator_counts_its_replies_in_their_reach(
     listed = runner.invoke(args=["mediators", "list"]).output
     row = next(line for line in listed.splitlines() if line.startswith(code))
     assert row.split()[-1] == "6"  # session replies, attributed to the host's code
+
+
+def test_a_sorani_session_in_march_is_not_refused_for_its_month(app: Flask, tmp_path: Path) -> None:
+    # Babel writes March in Sorani ئازار, which holds the Farsi stem for abuse (آزار): a date is no subject.
+    sorani = SESSION.format(starts=f"{datetime.now().year + 1}-03-05T19:30:00")
+    sorani = sorani.replace('nl = "Gezondheid in Nederland", en = "Health in the Netherlands"', 'ckb = "تەندروستی"')
+    sorani = sorani.replace('languages = ["nl", "en"]', 'languages = ["ckb"]')
+    code, output = cli(app, "add", str(session_file(tmp_path, sorani)))
+    assert code == 0, output
+    # The Farsi word itself, in a Sorani title, is still refused.
+    abuse = sorani.replace('ckb = "تەندروستی"', 'ckb = "آزار"')
+    code, output = cli(app, "add", str(session_file(tmp_path, abuse)))
+    assert code != 0 and "the title in 'ckb' shows" in output, output
+
+
+def test_a_dutch_announcement_naming_sorani_stays_one_gsm7_sms(app: Flask, tmp_path: Path) -> None:
+    # Babel calls Sorani "Soranî" in Dutch: one î would make the whole Dutch SMS UCS-2 (and refused).
+    both = SESSION.format(starts=f"{datetime.now().year + 1}-03-05T19:30:00")
+    both = both.replace('en = "Health in the Netherlands"', 'ckb = "تەندروستی"')
+    both = both.replace('languages = ["nl", "en"]', 'languages = ["nl", "ckb"]')
+    code, output = cli(app, "add", str(session_file(tmp_path, both)))
+    assert code == 0, output
+    rt = app.extensions["samen"]
+    (session,) = infosessions.all_sessions(rt.redis)
+    text = infosessions.render(rt.renderer, session, "nl", Channel.SMS, "a")
+    assert "Talen: Nederlands, Sorani." in text
+    assert is_gsm7(text)

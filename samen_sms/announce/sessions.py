@@ -31,6 +31,7 @@ from samen_sms.content.languages import cldr_locale
 from samen_sms.content.optin import ALL_NL
 from samen_sms.content.places import Places
 from samen_sms.content.segments import budget, cost
+from samen_sms.content.text import plain_latin
 from samen_sms.core import keyspace
 from samen_sms.core.identity import Channel
 from samen_sms.core.quiet import AMSTERDAM
@@ -309,7 +310,10 @@ def variables(session: InfoSession, locale: str, place_text: str) -> dict[str, s
         when += "-" + format_time(end.time(), "short", locale=cldr)
     # Babel uses narrow and no-break spaces ("7:30\u202fPM"): one such character makes an SMS UCS-2.
     when = when.replace("\u202f", " ").replace("\u00a0", " ")
-    spoken = ", ".join(Locale.parse(cldr_locale(code)).get_display_name(cldr) or code for code in session.languages)
+    # Babel's names (Dutch "Soranî") without accents, so they never turn a GSM-7 SMS into UCS-2.
+    spoken = ", ".join(
+        plain_latin(Locale.parse(cldr_locale(code)).get_display_name(cldr) or code) for code in session.languages
+    )
     values = {"date": when, "place": place_text, "host": session.host, "languages": spoken}
     return {
         "title": fill(session.text(session.title, locale), values),

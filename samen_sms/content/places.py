@@ -10,7 +10,6 @@ from __future__ import annotations
 import bisect
 import csv
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from samen_sms.content.postcodes import PlaceDataError, Postcodes, load_postcodes
-from samen_sms.content.text import Said, dominant_script, fold, strip_edges
+from samen_sms.content.text import Said, fold, plain_latin, strip_edges
 
 # fuzz.ratio is 100 * (1 - Indel distance / both lengths): one letter dropped from a 9-letter name
 # (Amsterdm) scores 94, two changes in 8 letters (Neimegen) 88; the everyday words in
@@ -160,7 +159,7 @@ class _Index:
                 continue
             known = self.names.get(key)
             if known is None:
-                self.names[key] = Name(" ".join(_plain(form).split()), tuple(codes))
+                self.names[key] = Name(" ".join(plain_latin(form).split()), tuple(codes))
             else:
                 more = tuple(code for code in codes if code not in known.codes)
                 self.names[key] = Name(known.shown, known.codes + more)
@@ -176,8 +175,8 @@ def load_places(
     with path.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             code = row["gm_code"]
-            shown = _plain(row["display_name"] or row["name"])
-            region = _plain(row["safety_region_name"])
+            shown = plain_latin(row["display_name"] or row["name"])
+            region = plain_latin(row["safety_region_name"])
             by_code[code] = Place(code, shown, region, row["safety_region_code"])
             regions[row["safety_region_code"]] = region
             names = [row["display_name"], row["name"], *row["also_known_as"].split("|")]
@@ -195,12 +194,3 @@ def load_places(
             index.add(spelling, (code,))
     keys = tuple(sorted(index.names, key=len))
     return Places(by_code, index.names, codes, regions, keys, tuple(len(key) for key in keys))
-
-
-def _plain(name: str) -> str:
-    # Sudwest-Fryslan without accents keeps a Dutch or English reply in GSM-7 (one SMS, not three);
-    # other scripts keep their marks (Лейден is not Леиден).
-    if dominant_script(name) != "Latn":
-        return name
-    decomposed = unicodedata.normalize("NFKD", name)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))

@@ -131,3 +131,15 @@ class Said:
     def blank(self) -> bool:
         """No text at all (a voice note or photo alone)."""
         return not self.raw.strip()
+
+
+def plain_latin(name: str) -> str:
+    """A name in Latin letters without accents (Súdwest-Fryslân, Soranî), others as they are.
+
+    A place or language name with one accent the GSM-7 alphabet lacks would make a whole Dutch or
+    English SMS UCS-2 (one SMS becomes three); other scripts keep their marks (Лейден is not Леиден).
+    """
+    if dominant_script(name) != "Latn":
+        return name
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
