@@ -290,24 +290,25 @@ def test_a_session_hosted_by_a_mediator_counts_its_replies_in_their_reach(
     assert row.split()[-1] == "6"  # session replies, attributed to the host's code
 
 
+def sorani_session(titles: str, languages: str) -> str:
+    """The session file in March, with these titles and languages (TOML)."""
+    text = SESSION.format(starts=f"{datetime.now().year + 1}-03-05T19:30:00")
+    text = text.replace('nl = "Gezondheid in Nederland", en = "Health in the Netherlands"', titles)
+    return text.replace('languages = ["nl", "en"]', f"languages = {languages}")
+
+
 def test_a_sorani_session_in_march_is_not_refused_for_its_month(app: Flask, tmp_path: Path) -> None:
     # Babel writes March in Sorani ئازار, which holds the Farsi stem for abuse (آزار): a date is no subject.
-    sorani = SESSION.format(starts=f"{datetime.now().year + 1}-03-05T19:30:00")
-    sorani = sorani.replace('nl = "Gezondheid in Nederland", en = "Health in the Netherlands"', 'ckb = "تەندروستی"')
-    sorani = sorani.replace('languages = ["nl", "en"]', 'languages = ["ckb"]')
-    code, output = cli(app, "add", str(session_file(tmp_path, sorani)))
+    code, output = cli(app, "add", str(session_file(tmp_path, sorani_session('ckb = "تەندروستی"', '["ckb"]'))))
     assert code == 0, output
     # The Farsi word itself, in a Sorani title, is still refused.
-    abuse = sorani.replace('ckb = "تەندروستی"', 'ckb = "آزار"')
-    code, output = cli(app, "add", str(session_file(tmp_path, abuse)))
+    code, output = cli(app, "add", str(session_file(tmp_path, sorani_session('ckb = "آزار"', '["ckb"]'))))
     assert code != 0 and "the title in 'ckb' shows" in output, output
 
 
 def test_a_dutch_announcement_naming_sorani_stays_one_gsm7_sms(app: Flask, tmp_path: Path) -> None:
     # Babel calls Sorani "Soranî" in Dutch: one î would make the whole Dutch SMS UCS-2 (and refused).
-    both = SESSION.format(starts=f"{datetime.now().year + 1}-03-05T19:30:00")
-    both = both.replace('en = "Health in the Netherlands"', 'ckb = "تەندروستی"')
-    both = both.replace('languages = ["nl", "en"]', 'languages = ["nl", "ckb"]')
+    both = sorani_session('nl = "Gezondheid in Nederland", ckb = "تەندروستی"', '["nl", "ckb"]')
     code, output = cli(app, "add", str(session_file(tmp_path, both)))
     assert code == 0, output
     rt = app.extensions["samen"]
