@@ -126,12 +126,12 @@ class OutboxItem:
 
 def place_in_menus(pipe: Any, p: str, node: str, hint: str | None, ttl: int) -> None:
     """Queue on `pipe`: the person is now at `node` (with the menu's hint), for `ttl` seconds."""
-    state = {"n": node, "h": hint} if hint else {"n": node}
-    pipe.set(keyspace.CONVERSATION(p), _dumps(state), ex=ttl)
+    pipe.set(keyspace.CONVERSATION(p), _state(node, hint), ex=ttl)
 
 
-def _dumps(state: dict[str, Any]) -> str:
-    return json.dumps(state, separators=(",", ":"))
+def _state(node: str, hint: str | None) -> str:
+    # Where a person is in the menus, as stored (`Store.arrive` reads it back into a Visit).
+    return json.dumps({"n": node, "h": hint} if hint else {"n": node}, separators=(",", ":"))
 
 
 def remember_language(pipe: Any, p: str, locale: str, ttl: int, only_if_unknown: bool = False) -> None:
@@ -223,7 +223,6 @@ class Store:
         """
         cfg = self.config
         pipe = effects_pipe if effects_pipe is not None else self.transaction()
-        state = {"n": outcome.node, "h": outcome.hint} if outcome.hint else {"n": outcome.node}
         items: list[OutboxItem] = []
         if outcome.replies:
             # A reply may be several messages (a text to forward goes alone): one outbox item each,
@@ -245,7 +244,7 @@ class Store:
             keyspace.OWED(),
             keyspace.DEDUP(message_sid),
             token + COMMITTED,
-            _dumps(state) if outcome.node is not None else "",
+            _state(outcome.node, outcome.hint) if outcome.node is not None else "",
             cfg.conversation_ttl,
             json.dumps({"l": outcome.locale}) if outcome.locale is not None else "",
             cfg.profile_ttl,
