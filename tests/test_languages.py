@@ -191,7 +191,7 @@ def test_an_announcement_is_written_in_every_language(content: Content, renderer
     example = Path(__file__).resolve().parent.parent / "sessions" / "example.toml"
     data = content.data
     session = infosessions.parse_session(
-        example.read_text(encoding="utf-8"), data["places"], data["regions"], list(content.flow.languages)
+        example.read_text(encoding="utf-8"), data["places"], list(content.flow.languages)
     )
     for locale in content.flow.languages:
         text = infosessions.render(renderer, session, locale, Channel.SMS, "a")

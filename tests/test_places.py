@@ -186,7 +186,7 @@ def test_a_near_miss_by_sms_leaves_nothing_typed_in_redis(
 def test_a_session_file_naming_a_place_in_two_regions_is_told_which_to_write(places: Places) -> None:
     text = 'title = "Health"\nstarts = 2099-02-01T14:00:00\nplace = "Hoorn"\nhost = "Org"\nlanguages = ["nl"]\n'
     with pytest.raises(SessionFileError, match=r"'Hoorn' is a place in more than one region: write one of VR02 \("):
-        parse_session(text + 'regions = ["Hoorn"]\n', places, places.regions, ["nl"])
+        parse_session(text + 'regions = ["Hoorn"]\n', places, ["nl"])
     with pytest.raises(SessionFileError, match="'Atlantis' is not a safety region code or a known place"):
-        parse_session(text + 'regions = ["Atlantis"]\n', places, places.regions, ["nl"])
-    assert parse_session(text + 'regions = ["2132", "Hoofddorp"]\n', places, places.regions, ["nl"]).regions == ["VR12"]
+        parse_session(text + 'regions = ["Atlantis"]\n', places, ["nl"])
+    assert parse_session(text + 'regions = ["2132", "Hoofddorp"]\n', places, ["nl"]).regions == ["VR12"]

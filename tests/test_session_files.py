@@ -88,7 +88,7 @@ def test_a_stored_title_with_a_format_spec_is_sent_as_written(
     subscribe(app, ALICE, "en")
     subscribe(app, BOB, "nl")
     data = rt.content.data
-    checked = infosessions.parse_session(GOOD, data["places"], data["regions"], ["nl", "en"])
+    checked = infosessions.parse_session(GOOD, data["places"], ["nl", "en"])
     session = replace(checked, title={"en": "Health {host!z}", "nl": "Gezondheid {}"})
     pipe = rt.redis.pipeline(transaction=True)
     stored = infosessions.add(rt.redis, session, pipe)

@@ -80,7 +80,7 @@ def add_command(file: Path) -> None:
     except infosessions.SessionFileError as exc:
         raise click.ClickException(str(exc)) from None
     try:
-        session = infosessions.parse_session(text, data["places"], data["regions"], list(rt.content.flow.languages))
+        session = infosessions.parse_session(text, data["places"], list(rt.content.flow.languages))
         infosessions.check_length(rt.renderer, session)
     except infosessions.SessionFileError as exc:
         raise click.ClickException(f"{file.name}: {exc}") from None

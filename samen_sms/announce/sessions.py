@@ -28,7 +28,6 @@ from babel.dates import format_date, format_time
 
 from samen_sms.content import referral
 from samen_sms.content.languages import cldr_locale
-from samen_sms.content.optin import ALL_NL
 from samen_sms.content.places import Places
 from samen_sms.content.segments import budget, cost
 from samen_sms.content.text import plain_latin
@@ -121,13 +120,13 @@ def _when(raw: dict[str, Any], name: str, required: bool) -> float | None:
     return value.replace(tzinfo=AMSTERDAM).timestamp()
 
 
-def parse_session(text: str, places: Places, regions: Mapping[str, str], line_languages: list[str]) -> InfoSession:
+def parse_session(text: str, places: Places, line_languages: list[str]) -> InfoSession:
     """Check a session file's text and return the session (without an id yet)."""
-    return session_from(parse_toml(text, "session file", SessionFileError), places, regions, line_languages)
+    return session_from(parse_toml(text, "session file", SessionFileError), places, line_languages)
 
 
 def session_from(
-    raw: dict[str, Any], places: Places, regions: Mapping[str, str], line_languages: list[str]
+    raw: dict[str, Any], places: Places, line_languages: list[str]
 ) -> InfoSession:
     """Check a session's fields (as a session file gives them) and return it (without an id yet)."""
     unknown = sorted(set(raw) - FIELDS)
@@ -180,7 +179,7 @@ def session_from(
         online=bool(online),
         host=host.strip(),
         languages=list(dict.fromkeys(languages)),
-        regions=_regions(raw.get("regions"), places, regions),
+        regions=_regions(raw.get("regions"), places),
         host_code=referral.normal(host_code) if host_code else None,
     )
 
@@ -244,19 +243,14 @@ def check_length(renderer: Any, session: InfoSession) -> None:
                 )
 
 
-def _regions(value: Any, places: Places, regions: Mapping[str, str]) -> list[str]:
+def _regions(value: Any, places: Places) -> list[str]:
     if not isinstance(value, list) or not value or not all(isinstance(x, str) for x in value):
         raise SessionFileError("field 'regions' must be a list: 'NL' for the whole country, VR codes or places")
     out: list[str] = []
     for item in value:
-        code = item.strip().upper()
-        if code in {"NL", "ALL"}:
-            code = ALL_NL
-        elif code not in regions:
-            found = places.find_region(item)
-            if found is None:
-                raise SessionFileError(f"field 'regions': {_not_a_region(item, places)}")
-            code = found
+        code = places.region_code(item)
+        if code is None:
+            raise SessionFileError(f"field 'regions': {_not_a_region(item, places)}")
         if code not in out:
             out.append(code)
     return out

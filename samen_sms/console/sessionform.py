@@ -111,7 +111,7 @@ def parse(rt: Runtime, form: Form, now: datetime | None = None) -> infosessions.
     """The session if its fields make one (to preview), with every fault, the console's too, on `form`."""
     data = rt.content.data
     try:
-        session = infosessions.session_from(raw_fields(rt, form), data["places"], data["regions"], line_languages(rt))
+        session = infosessions.session_from(raw_fields(rt, form), data["places"], line_languages(rt))
     except infosessions.SessionFileError as exc:
         form.error(_field_of(rt, str(exc), form), str(exc))
         return None

@@ -18,12 +18,11 @@ from pathlib import Path
 
 from samen_sms.content.directory import DirectoryError
 from samen_sms.content.engine import Content, Message, Outcome, Visit
-from samen_sms.content.places import Places
+from samen_sms.content.places import ALL_NL, Places
 from samen_sms.core.tomlfile import read_toml
 
 KIND = "community"
 NODE = "services_community"
-NATIONWIDE = "NL"
 REQUIRED = ("id", "name", "languages", "regions", "listed", "source", "verified")
 FIELDS = {*REQUIRED, "kind", "phone", "whatsapp", "web", "offers", "code"}
 
@@ -74,7 +73,7 @@ def parse_community(raw: Mapping[str, object], where: str, regions: Mapping[str,
     if unknown:
         raise DirectoryError(f"{label} has unknown fields {sorted(unknown)}")
     areas = _list(raw, "regions", label)
-    bad = [r for r in areas if r != NATIONWIDE and r not in regions]
+    bad = [r for r in areas if r != ALL_NL and r not in regions]
     if bad:
         raise DirectoryError(f"{label}: field 'regions' has {bad}; use safety region codes (VR13) or NL")
     if not str(raw["source"]).startswith("https://"):
@@ -110,8 +109,8 @@ def load_community(path: Path, regions: Mapping[str, str]) -> tuple[Community, .
 
 def listed_for(entries: tuple[Community, ...], region: str, locale: str) -> tuple[list[Community], list[Community]]:
     """Those for the region in this language, then the national ones in this language."""
-    local = [c for c in entries if region != NATIONWIDE and c.serves(region, locale)]
-    national = [c for c in entries if c.serves(NATIONWIDE, locale) and c not in local]
+    local = [c for c in entries if region != ALL_NL and c.serves(region, locale)]
+    national = [c for c in entries if c.serves(ALL_NL, locale) and c not in local]
     return local, national
 
 
@@ -121,5 +120,5 @@ def community_input(content: Content, visit: Visit, message: Message, locale: st
     if number is not None and number != 1:
         return None
     places: Places = content.data["places"]
-    region = NATIONWIDE if number == 1 else (places.find_region(message.said) or "")
+    region = ALL_NL if number == 1 else (places.find_region(message.said) or "")
     return Outcome(NODE, locale, locale, (("community", region),))

@@ -11,10 +11,9 @@ from __future__ import annotations
 from samen_sms.content.effects import ConsentHow, OptIn, Rsvp
 from samen_sms.content.engine import Content, InputHandler, Message, Outcome, Visit
 from samen_sms.content.placeinput import ask, picked, said_yes
-from samen_sms.content.places import Places
+from samen_sms.content.places import ALL_NL, Places
 from samen_sms.content.text import Said
 
-ALL_NL = "NL"
 REGION_NODE = "subscribe_region"
 REGION_PICK_NODE = "subscribe_region_pick"
 CONFIRM_NODE = "subscribe_confirm"

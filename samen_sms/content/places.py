@@ -22,6 +22,7 @@ from samen_sms.content.text import Said, fold, plain_latin, strip_edges
 # fuzz.ratio is 100 * (1 - Indel distance / both lengths): one letter dropped from a 9-letter name
 # (Amsterdm) scores 94, two changes in 8 letters (Neimegen) 88; the everyday words in
 # tests/test_places.py (okay, thanks, dank je) find no name at 85.
+ALL_NL = "NL"  # the whole country, where a safety region code may stand
 GUESS_CUTOFF = 85
 GUESS_MIN_LETTERS = 4  # shorter texts (nee, ok, ja) are too close to too many villages (Nes, Ee)
 
@@ -119,6 +120,14 @@ class Places:
         """The one municipality a message (or an operator's text) names, else None (unknown, or Bergen)."""
         found = self.exact(text)
         return self.by_code[found.codes[0]] if found and found.settled else None
+
+    def region_code(self, text: str) -> str | None:
+        """What an operator wrote for an area: NL (or ALL) for the whole country, a safety region's
+        code (VR13), or a place or region name in one region; else None."""
+        code = text.strip().upper()
+        if code in {ALL_NL, "ALL"}:
+            return ALL_NL
+        return code if code in self.regions else self.find_region(text)
 
     def find_region(self, text: Said | str) -> str | None:
         """The safety region of the place or region a message names, if only one, else None."""

@@ -10,8 +10,7 @@ from samen_sms.content.community import Community, listed_for
 from samen_sms.content.directory import Directory, Service
 from samen_sms.content.engine import Content, Ref, split_messages
 from samen_sms.content.languages import MORE_DIGIT
-from samen_sms.content.optin import ALL_NL
-from samen_sms.content.places import Places
+from samen_sms.content.places import ALL_NL, Places
 from samen_sms.core.identity import Channel
 
 # The comma each script writes between facts (Arabic and Farsi turn it, Ge'ez has its own).

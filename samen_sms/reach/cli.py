@@ -62,7 +62,7 @@ def add_command(
         if not name.strip():
             raise RegistrationError("field 'name' is empty")
         langs = mediators.check_languages(languages, rt.content.flow.languages)
-        areas = mediators.check_regions(regions, data["places"], data["regions"])
+        areas = mediators.check_regions(regions, data["places"])
         entry = None
         if listed:
             entry = _community_entry(name, langs, areas, consented, source, phone, whatsapp, web, offers, data)

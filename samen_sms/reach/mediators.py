@@ -65,18 +65,15 @@ def check_languages(text: str, line_languages: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(codes))
 
 
-def check_regions(values: Iterable[str], places: Places, regions: Mapping[str, str]) -> list[str]:
+def check_regions(values: Iterable[str], places: Places) -> list[str]:
     """Place names, safety region codes or NL -> region codes; refuses none or an unknown one."""
     out: list[str] = []
     for value in (part.strip() for text in values for part in text.split(",")):
         if not value:
             continue
-        code = value.upper()
-        if code != "NL" and code not in regions:
-            found = places.find_region(value)
-            if found is None:
-                raise RegistrationError(f"field 'region': {value!r} is not a known place, safety region (VR13) or NL")
-            code = found
+        code = places.region_code(value)
+        if code is None:
+            raise RegistrationError(f"field 'region': {value!r} is not a known place, safety region (VR13) or NL")
         if code not in out:
             out.append(code)
     if not out:
