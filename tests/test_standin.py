@@ -70,7 +70,7 @@ def test_date_sent_filters_skip_messages_not_yet_sent(twilio: Client, standin: S
     assert [m.body for m in twilio.messages.list(to=ALICE)] == ["still queued", "sent"]
     assert [m.body for m in twilio.messages.list(to=ALICE, date_sent_after=hour_ago)] == ["sent"]
     assert [m.body for m in twilio.messages.list(to=ALICE, date_sent=datetime.now(UTC))] == ["sent"]  # that day
-    assert twilio.messages.list(to=ALICE, date_sent_before=hour_ago) == []
+    assert twilio.messages.list(to=ALICE, date_sent_before=datetime.now(UTC) - timedelta(days=1)) == []
 
 
 def test_a_template_shows_its_text_filled_in_as_body(twilio: Client, standin: StandinState) -> None:

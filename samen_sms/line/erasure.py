@@ -81,8 +81,10 @@ def purge_twilio_log(hours: float) -> int:
     ctx = current()
     before = datetime.now(UTC) - timedelta(hours=hours)
     deleted = 0
+    # Twilio's DateSent filters go by day: the whole day of `before` comes back, so each message's
+    # own date_sent decides (a message sent minutes ago may be needed by crash recovery).
     for message in ctx.sender.client.messages.stream(date_sent_before=before, page_size=1000):
-        if message.status in IN_PROGRESS:
+        if message.status in IN_PROGRESS or message.date_sent is None or message.date_sent >= before:
             continue
         if delete_message(ctx, str(message.sid)):
             deleted += 1

@@ -3,13 +3,14 @@
 It answers `POST` and the list `GET` on `/2010-04-01/Accounts/{AccountSid}/Messages.json` and
 `GET .../Messages/{Sid}.json` as Twilio's OpenAPI description says: 201 with a Message resource;
 errors as `{code, message, more_info, status}`; lists newest first, paged (`PageSize`, default 50,
-`next_page_uri` with a `PageToken`), filtered by `To`, `From` and `DateSent` (on date_sent, so
-messages not yet sent never match). A message moves queued -> sending -> sent -> delivered over
-`StandinState.timings`, and `date_sent` stays null until it is sent. A template's `body` is its
-text filled in (`StandinState.templates`). Test hooks live under `/_standin/`: the recorded
-messages, a reset, a per-request delay (Twilio takes about 200 ms) and injected faults.
-`DELETE .../Messages/{Sid}.json` deletes as Twilio does, refused while a message is in progress
-(`deletion.py`); `record_inbound` keeps a person's message in, as Twilio's log does.
+`next_page_uri` with a `PageToken`), filtered by `To`, `From` and `DateSent` (by the GMT day of
+date_sent, as Twilio's `sent_date`, so messages not yet sent never match). A message moves
+queued -> sending -> sent -> delivered over `StandinState.timings`, and `date_sent` stays null
+until it is sent. A template's `body` is its text filled in (`StandinState.templates`). Test
+hooks live under `/_standin/`: the recorded messages, a reset, a per-request delay (Twilio takes
+about 200 ms) and injected faults. `DELETE .../Messages/{Sid}.json` deletes as Twilio does,
+refused while a message is in progress (`deletion.py`); `record_inbound` keeps a person's message
+in, as Twilio's log does.
 """
 
 from samen_sms.devtools.standin.deletion import in_log, record_inbound

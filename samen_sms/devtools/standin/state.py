@@ -101,14 +101,19 @@ def rfc2822(ts: float) -> str:
 
 
 def parse_date(value: str) -> tuple[float, float]:
-    """A DateSent filter value as the (start, end) of the second or day it names, in epoch seconds."""
+    """A DateSent filter value as the (start, end) of the GMT day it names, in epoch seconds.
+
+    Twilio filters by `sent_date`, a date: `DateSent` that day, `DateSent<` on and before it,
+    `DateSent>` on and after it, whatever time of day the value carries (twilio-python sends a
+    datetime, a date as `T00:00:00Z`).
+    """
     value = value.strip()
-    for fmt in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M:%S", "%a, %d %b %Y %H:%M:%S %z"):
+    for fmt in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M:%S", "%a, %d %b %Y %H:%M:%S %z", "%Y-%m-%d"):
         try:
             parsed = datetime.strptime(value, fmt)
         except ValueError:
             continue
-        ts = parsed.replace(tzinfo=parsed.tzinfo or UTC).timestamp()
-        return ts, ts + 1
-    day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()
-    return day, day + 86400
+        day = parsed.replace(tzinfo=parsed.tzinfo or UTC).astimezone(UTC).date()
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
+        return start, start + 86400
+    raise ValueError(f"not a date: {value!r}")
