@@ -276,3 +276,19 @@ def processes(
 
 def with_config(config: Config, **changes: Any) -> Config:
     return replace(config, **changes)
+
+
+def run_retries_now(conn: redis.Redis) -> int:
+    """Move jobs waiting out their back-off to the queue, as RQ's scheduler would later; how many."""
+    from rq import Queue
+    from rq.registry import ScheduledJobRegistry
+
+    moved = 0
+    for name in ("samen-urgent", "samen"):
+        queue = Queue(name, connection=conn)
+        registry = ScheduledJobRegistry(queue=queue)
+        for job_id in registry.get_job_ids():
+            queue.enqueue_job(queue.fetch_job(job_id))
+            registry.remove(job_id)
+            moved += 1
+    return moved

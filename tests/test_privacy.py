@@ -14,7 +14,7 @@ from flask import Flask
 from samen_sms.core import keyspace
 from samen_sms.core.identity import Channel
 from samen_sms.devtools.standin import Fault, StandinState
-from tests.conftest import ALICE, BOB, PostFn, Processes, inbound, sent_to
+from tests.conftest import ALICE, BOB, PostFn, Processes, inbound, run_retries_now, sent_to
 
 WA_BOB = "whatsapp:" + BOB
 # What a person might write that must never be kept: free text, in two scripts, and a number.
@@ -62,19 +62,6 @@ def redis_text(conn: redis.Redis) -> Iterator[tuple[str, str]]:
 def leaks(conn: redis.Redis, logs: str, needles: list[str]) -> list[str]:
     found = [f"redis {key}: {needle!r}" for key, text in redis_text(conn) for needle in needles if needle in text]
     return found + [f"logs: {needle!r}" for needle in needles if needle in logs]
-
-
-def run_retries_now(conn: redis.Redis) -> None:
-    """Move jobs waiting out their back-off to the queue, as the scheduler would later."""
-    from rq import Queue
-    from rq.registry import ScheduledJobRegistry
-
-    for name in ("samen-urgent", "samen"):
-        queue = Queue(name, connection=conn)
-        registry = ScheduledJobRegistry(queue=queue)
-        for job_id in registry.get_job_ids():
-            queue.enqueue_job(queue.fetch_job(job_id))
-            registry.remove(job_id)
 
 
 CONVERSATION = ["hi", "2", "1", "0", "2", "0", "3", "0", "4", "0", "5", "0", "6", "1", "", "help", "share", "taal"]

@@ -15,20 +15,7 @@ from samen_sms.core import keyspace
 from samen_sms.core.config import Config
 from samen_sms.devtools.standin import Fault, StandinState
 from samen_sms.line import replies
-from tests.conftest import ALICE, BOB, PostFn, inbound, sent_to
-
-
-def run_retries_now(conn: redis.Redis) -> int:
-    """Move jobs waiting out their back-off to the queue, as the scheduler would; how many there were."""
-    moved = 0
-    for name in ("samen-urgent", "samen"):
-        queue = Queue(name, connection=conn)
-        registry = ScheduledJobRegistry(queue=queue)
-        for job_id in registry.get_job_ids():
-            queue.enqueue_job(queue.fetch_job(job_id))
-            registry.remove(job_id)
-            moved += 1
-    return moved
+from tests.conftest import ALICE, BOB, PostFn, inbound, run_retries_now, sent_to
 
 
 def test_transient_failures_are_retried_with_growing_back_off_then_counted_by_code(

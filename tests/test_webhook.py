@@ -10,7 +10,7 @@ from flask import Flask
 
 from samen_sms.core import keyspace, tally
 from samen_sms.devtools.standin import Fault, StandinState
-from tests.conftest import ALICE, BOB, PUBLIC_URL, PostFn, inbound, sent_to, sign
+from tests.conftest import ALICE, BOB, PUBLIC_URL, PostFn, inbound, run_retries_now, sent_to, sign
 
 
 def test_signed_message_gets_one_reply_in_order(post: PostFn, work, standin: StandinState) -> None:
@@ -128,16 +128,7 @@ def test_transient_twilio_errors_are_retried_permanent_ones_are_not(
     work()  # Alice's first attempt hits 429 and is retried; Bob's is refused for good
     assert sent_to(standin, BOB) == []
     assert redis_conn.hget("samen:stats:send_failed", "21211") == b"1"
-    # Run any retry still waiting for its back-off now.
-    from rq import Queue
-    from rq.registry import ScheduledJobRegistry
-
-    for name in ("samen-urgent", "samen"):
-        queue = Queue(name, connection=redis_conn)
-        registry = ScheduledJobRegistry(queue=queue)
-        for job_id in registry.get_job_ids():
-            queue.enqueue_job(queue.fetch_job(job_id))
-            registry.remove(job_id)
+    run_retries_now(redis_conn)  # any retry still waiting for its back-off, now
     work()
     assert len(sent_to(standin, ALICE)) == 1
     assert redis_conn.zcard(keyspace.OWED()) == 0
