@@ -25,6 +25,11 @@ def in_log(st: StandinState) -> list[dict[str, Any]]:
     return [m for m in st.messages if not m.get("_deleted")]
 
 
+def logged(st: StandinState, account_sid: str, sid: str) -> dict[str, Any] | None:
+    """The account's message with this sid in the log, if it is still there (hold `st.lock`)."""
+    return next((m for m in in_log(st) if m["sid"] == sid and m["account_sid"] == account_sid), None)
+
+
 def record_inbound(st: StandinState, params: dict[str, str], at: float | None = None) -> None:
     """Keep a message a person sent, as Twilio's log does (tests call this beside the webhook)."""
     now = time.time() if at is None else at
@@ -60,12 +65,12 @@ def add_delete(app: Flask, st: StandinState, authorised: Any) -> None:
         if authorised(account_sid) is None:
             return _error(401, 20003, "Authenticate")
         with st.lock:
-            found = [m for m in in_log(st) if m["sid"] == sid and m["account_sid"] == account_sid]
-            if not found:
+            found = logged(st, account_sid, sid)
+            if found is None:
                 return _error(404, 20404, f"The requested resource {request.path} was not found")
-            if status_now(st, found[0]) in IN_PROGRESS:
+            if status_now(st, found) in IN_PROGRESS:
                 return _error(409, 20009, "Cannot delete a message that is still in progress")
-            found[0]["_deleted"] = time.time()
+            found["_deleted"] = time.time()
         return Response(status=204)
 
 

@@ -19,7 +19,7 @@ from twilio.request_validator import RequestValidator
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from samen_sms.announce.templates import load_templates
-from samen_sms.devtools.standin.deletion import add_delete, in_log
+from samen_sms.devtools.standin.deletion import add_delete, in_log, logged
 from samen_sms.devtools.standin.state import Fault, StandinState, Timings, parse_date, rfc2822
 
 ROOT = "/2010-04-01/Accounts/<account_sid>/Messages"
@@ -207,10 +207,10 @@ def create_standin(state: StandinState | None = None) -> Flask:
         if _authorised(account_sid) is None:
             return _error(401, 20003, "Authenticate")
         with st.lock:
-            found = [m for m in in_log(st) if m["sid"] == sid and m["account_sid"] == account_sid]
-        if not found:
+            found = logged(st, account_sid, sid)
+        if found is None:
             return _error(404, 20404, f"The requested resource {request.path} was not found")
-        return jsonify(st.resource(found[0]))
+        return jsonify(st.resource(found))
 
     add_delete(app, st, _authorised)
 
