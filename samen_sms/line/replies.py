@@ -7,7 +7,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
+
+import redis
 
 from samen_sms.core import keyspace
 from samen_sms.core.identity import Address
@@ -193,6 +196,11 @@ return n
 """
 
 
+@cache
+def _attempt_counter(conn: redis.Redis) -> Any:
+    # One script object per connection, made once per worker process.
+    return conn.register_script(_COUNT_ATTEMPT)
+
+
 def _count_attempt(rt: Runtime, p: str) -> int:
-    script = rt.redis.register_script(_COUNT_ATTEMPT)
-    return int(script(keys=[keyspace.INFLIGHT(p), keyspace.TRIES(p)], args=[OUTBOX_TTL]))
+    return int(_attempt_counter(rt.redis)(keys=[keyspace.INFLIGHT(p), keyspace.TRIES(p)], args=[OUTBOX_TTL]))
