@@ -38,6 +38,7 @@ def test_a_bystander_does_not_wait_behind_a_busy_person(
         post(inbound(ALICE, "0"))
     took = reply_time(post, standin, BOB, "0", 3)
     assert took < 4, f"Bob waited {took:.1f} s behind Alice's replies"
+    standin.delay = 0.0  # the rest of Alice's replies need not take their 14 s
     assert wait_until(lambda: len(sent_to(standin, ALICE)) == 30, timeout=60)
 
 
@@ -51,6 +52,7 @@ def test_a_first_message_is_answered_ahead_of_a_backlog(
         post(inbound(number, "0"))
     took = reply_time(post, standin, BOB, "hi", 1)
     assert took < 3, f"a first message waited {took:.1f} s behind the backlog"
+    standin.delay = 0.0  # the rest of the backlog need not take its 8 s
     assert wait_until(lambda: all(len(sent_to(standin, n)) == 3 for n in CROWD), timeout=60)
 
 

@@ -32,7 +32,8 @@ from tests.conftest import ALICE, PUBLIC_URL, SECRET_KEY, Processes, holds_for, 
 from tests.conftest import test_env as line_env
 
 BOB_WHATSAPP = "whatsapp:+447700900456"
-SENDERS = [f"+4477009005{n:02d}" for n in range(70)]
+SENDERS = [f"+4477009005{n:02d}" for n in range(100)]
+AFTER_RESTART = 5  # messages acknowledged after the restart before the traffic stops
 SUBSCRIBE = ("hi", "1", "sessions", "1", "'s-Gravenhage", "1")
 AOF_WINDOW = 2.2  # seconds Redis may hold back an acknowledged write while a slow fsync runs
 
@@ -71,10 +72,17 @@ def test_sigkill_mid_traffic_loses_no_subscription_opt_out_or_owed_reply(
         answers: dict[str, str] = {}
         answered_at: dict[str, float] = {}
 
+        kill = {"at": float("inf")}
+
         def traffic() -> None:
+            # Until a few are acknowledged after the restart: how many come before the kill depends
+            # on how fast the webhook is.
             for sender in SENDERS:
                 answers[sender] = say(url, sender, "hi")
                 answered_at[sender] = time.monotonic()
+                after = [s for s, at in answered_at.items() if at > kill["at"] and answers[s].endswith("<Response />")]
+                if len(after) >= AFTER_RESTART:
+                    return
                 time.sleep(0.05)
 
         sending = threading.Thread(target=traffic)
@@ -82,14 +90,15 @@ def test_sigkill_mid_traffic_loses_no_subscription_opt_out_or_owed_reply(
         time.sleep(AOF_WINDOW + 1.5)  # some of what came before the kill is older than the window
         assert own_redis.process is not None
         os.kill(own_redis.process.pid, signal.SIGKILL)  # no shutdown, no final fsync
-        killed_at = time.monotonic()
+        killed_at = kill["at"] = time.monotonic()
         own_redis.process.wait()
         time.sleep(0.3)
         own_redis.start()
         sending.join(timeout=60)
-        acknowledged = [s for s in SENDERS if answers[s].endswith("<Response />")]
-        fallback = [s for s in SENDERS if "112" in answers[s]]
-        assert len(acknowledged) + len(fallback) == len(SENDERS)
+        said = list(answers)
+        acknowledged = [s for s in said if answers[s].endswith("<Response />")]
+        fallback = [s for s in said if "112" in answers[s]]
+        assert len(acknowledged) + len(fallback) == len(said)
         assert any(answered_at[s] > killed_at for s in acknowledged), "traffic went on after the restart"
 
         conn = redis.Redis(port=own_redis.port)

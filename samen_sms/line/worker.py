@@ -60,6 +60,15 @@ class LineWorker(SimpleWorker):
         super().__init__(*args, **kwargs)
         self._swept = False
 
+    @property
+    def dequeue_timeout(self) -> int:
+        """How long an idle worker waits for a job before it looks again, and may sweep.
+
+        RQ waits worker_ttl - 15 seconds (25 by default) and runs maintenance only between waits,
+        so an idle worker would sweep less often than SAMEN_SWEEP_INTERVAL says.
+        """
+        return max(1, min(int(super().dequeue_timeout), int(self.maintenance_interval)))
+
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
         """RQ's heartbeat, which also registers the worker again if Redis lost it (a restart without data)."""
         super().heartbeat(timeout, pipeline)
