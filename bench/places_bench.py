@@ -1,4 +1,4 @@
-"""How long reading a typed place takes: a postcode, a name, a near miss, and a miss over every name.
+"""How long reading a typed place takes: a postcode, a name, a near miss, a miss over every name, sentences.
 
     .venv/bin/python bench/places_bench.py --runs 5000
 
@@ -26,6 +26,8 @@ CASES = {
     "other script (Гаага)": "Гаага",
     "near miss (Amsterdm)": "Amsterdm",
     "miss (Xylofoonstraat)": "Xylofoonstraat",
+    "in a sentence": "ik woon sinds vorig jaar met mijn kinderen in Den Haag",
+    "sentence, no place": "ik weet het echt niet meer wat ik moet doen, kan iemand mij helpen",
 }
 
 

@@ -75,6 +75,36 @@ def test_ordinary_words_are_not_taken_for_places(places: Places, typed: str) -> 
     assert places.read(Said.read(typed)) is None
 
 
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("ik woon in Den Haag", DEN_HAAG),
+        ("I live near Hoofddorp, thank you", HAARLEMMERMEER),
+        ("we wonen in Alphen aan den Rijn", "GM0484"),  # the longest name, not Alphen or Rijn
+        ("ik woon in 's-Hertogenbosch.", "GM0796"),
+        ("Amsterdam'da yaşıyorum", AMSTERDAM),  # Turkish: "I live in Amsterdam"
+        ("أعيش في أمستردام", AMSTERDAM),
+        ("mijn postcode is 1012 AB", AMSTERDAM),
+        ("sinds 2019 in Den Haag", DEN_HAAG),  # 2019 is a postcode in Haarlem: names come first
+        ("ik woon in Best", "GM0753"),  # a municipality keeps its name even where it is a word
+    ],
+)
+def test_a_place_inside_a_sentence_is_found(places: Places, typed: str, code: str) -> None:
+    assert codes(places, typed) == ((code,), True)
+
+
+@pytest.mark.parametrize(
+    "typed", ["ik weet het echt niet", "ik woon in Nederland", "we wonen in de wijk", "dat is heel fijn", "I am well"]
+)
+def test_everyday_words_that_are_villages_are_words_inside_a_sentence(places: Places, typed: str) -> None:
+    assert places.read(Said.read(typed)) is None
+
+
+def test_everyday_words_that_are_villages_are_the_village_when_typed_alone(places: Places) -> None:
+    echt, een = codes(places, "Echt"), codes(places, "Een")
+    assert echt is not None and echt[1] and een is not None and een[1]
+
+
 def test_a_name_in_two_municipalities_lists_both_its_own_first(places: Places) -> None:
     assert codes(places, "Bergen") == ((BERGEN_NH, BERGEN_L), True)
     assert codes(places, "Bergen (L.)") == ((BERGEN_L,), True)

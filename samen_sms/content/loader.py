@@ -16,6 +16,7 @@ from samen_sms.content.directory import Directory, DirectoryError, load_director
 from samen_sms.content.engine import Content
 from samen_sms.content.flow import Flow, Node, load_flow
 from samen_sms.content.places import load_places
+from samen_sms.content.text import words
 from samen_sms.core.config import Config
 
 
@@ -29,7 +30,7 @@ def load_content(config: Config) -> Content:
         for code, names in catalogue.places.items():
             written.setdefault(code, []).extend(names)
     data_dir = config.data_dir
-    places = load_places(data_dir / "nl-municipalities.csv", data_dir / "nl-postcodes.csv", written)
+    places = load_places(data_dir / "nl-municipalities.csv", data_dir / "nl-postcodes.csv", written, _words(catalogues))
     directory = load_directory(config.data_dir / "services.toml", places.by_code)
     _check_directory(directory, flow.nodes.values(), catalogues[flow.languages[0]])
     data = {"directory": directory, "places": places}
@@ -37,6 +38,17 @@ def load_content(config: Config) -> Content:
     data["community"] = load_community(config.data_dir / "services.toml", places.regions)
     inputs = {**placeinput.INPUTS, "community": community_input, **optin.INPUTS}
     return Content.build(flow, catalogues, inputs=inputs, data=data)
+
+
+def _words(catalogues: dict[str, Catalogue]) -> set[str]:
+    """Every folded word the line's own messages, keywords and yes words use, in every language."""
+    found: set[str] = set()
+    for catalogue in catalogues.values():
+        texts = [part for text in catalogue.messages.values() for part in (text.sms, text.whatsapp)]
+        texts += [word for words in catalogue.keywords.values() for word in words] + list(catalogue.yes)
+        for text in texts:
+            found.update(words(text))
+    return found
 
 
 def offered(

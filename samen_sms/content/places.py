@@ -1,8 +1,9 @@
 """Dutch municipalities, their places and postcodes, and recognising the place someone texts.
 
 A message is read as a postcode (`1012`, `1012 AB`), then as a name (a municipality, a village, a
-city as its community writes it), then as a near miss of a name (rapidfuzz). Every answer names
-municipalities by CBS code and names by their key in this data, never by what was typed.
+city as its community writes it), then as a name or postcode inside a sentence ("ik woon in
+Utrecht"), then as a near miss of a name (rapidfuzz). Every answer names municipalities by CBS code
+and names by their key in this data, never by what was typed.
 """
 
 from __future__ import annotations
@@ -25,6 +26,17 @@ from samen_sms.content.text import Said, fold, plain_latin, strip_edges
 ALL_NL = "NL"  # the whole country, where a safety region code may stand
 GUESS_CUTOFF = 85
 GUESS_MIN_LETTERS = 4  # shorter texts (nee, ok, ja) are too close to too many villages (Nes, Ee)
+
+# Everyday words of the line's languages that are also the name of a village: inside a sentence
+# they are read as words ("ik weet het echt niet" is not about Echt). Typed alone they are still
+# the place. The words the catalogues themselves use (een, heel, est, rien) are added at load.
+# Municipalities keep their name (Best, Goes): someone asked where they live means the town.
+EVERYDAY_WORDS = frozenset(
+    {
+        *"amen boer born echt ee gauw hall hem hoek horn leek lent lies loon made mill neer well".split(),
+        *("de wijk", "de punt", "de steeg", "de waal", "de krim", "de bult", "de klomp", "t veld"),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -88,6 +100,8 @@ class Places:
     regions: dict[str, str]
     keys: tuple[str, ...]  # the names' keys, shortest first, for the fuzzy matcher
     lengths: tuple[int, ...]  # the length of each of `keys`
+    everyday: frozenset[str] = EVERYDAY_WORDS  # names read as words inside a sentence
+    most_words: int = 1  # the most words a name's key has
 
     def exact(self, text: Said | str) -> Found | None:
         """A postcode or a name exactly as known (after folding), else None."""
@@ -112,9 +126,31 @@ class Places:
             return None
         return Found(best[0], self.names[best[0]].codes, False)
 
+    def within(self, said: Said) -> Found | None:
+        """A name or postcode inside a longer message ("ik woon in Den Haag", "postcode 1012 AB").
+
+        The longest name wins, then the first of equal length. Names come before postcodes: a year
+        (2019) is a postcode too. Everyday words that are also a village's name are words here.
+        """
+        # Apostrophes and hyphens part words too: Amsterdam'da (Turkish "in Amsterdam"), 's-Hertogenbosch.
+        tokens = [token for word in said.words for token in _key(word).split()]
+        if len(tokens) < 2:
+            return None
+        for size in range(min(self.most_words, len(tokens)), 0, -1):
+            for start in range(len(tokens) - size + 1):
+                key = _key(" ".join(tokens[start : start + size]))
+                name = self.names.get(key)
+                if name is not None and key not in self.everyday:
+                    return Found(key, name.codes, True)
+        for token in tokens:
+            code = self.postcodes.find(token)
+            if code:
+                return Found("", (code,), True)
+        return None
+
     def read(self, said: Said) -> Found | None:
-        """A message as a postcode, a name, or a near miss of a name; None if it is none of these."""
-        return self.exact(said) or self.guess(said)
+        """A message as a postcode, a name, a name inside a sentence, or a near miss of a name; else None."""
+        return self.exact(said) or self.within(said) or self.guess(said)
 
     def find(self, text: Said | str) -> Place | None:
         """The one municipality a message (or an operator's text) names, else None (unknown, or Bergen)."""
@@ -130,8 +166,11 @@ class Places:
         return code if code in self.regions else self.find_region(text)
 
     def find_region(self, text: Said | str) -> str | None:
-        """The safety region of the place or region a message names, if only one, else None."""
-        found = self.exact(text)
+        """The safety region of the place or region a message names, if only one, else None.
+
+        A message may name it inside a sentence; an operator's text must be the name itself.
+        """
+        found = self.exact(text) or (self.within(text) if isinstance(text, Said) else None)
         if found:
             return self.region_of(found.codes)
         key = _compared(text)
@@ -175,9 +214,16 @@ class _Index:
 
 
 def load_places(
-    path: Path, postcodes: Path | None = None, written: Mapping[str, Iterable[str]] | None = None
+    path: Path,
+    postcodes: Path | None = None,
+    written: Mapping[str, Iterable[str]] | None = None,
+    words: Iterable[str] = (),
 ) -> Places:
-    """Read the municipalities, their places and postcodes, and names in other scripts (code -> names)."""
+    """Read the municipalities, their places and postcodes, and names in other scripts (code -> names).
+
+    `words` are the folded words the line's own texts use: a village called like one of them is
+    read as that word inside a sentence, unless it is a municipality's own name (Utrecht).
+    """
     by_code: dict[str, Place] = {}
     regions: dict[str, str] = {}
     index = _Index()
@@ -202,4 +248,7 @@ def load_places(
         for spelling in spellings:
             index.add(spelling, (code,))
     keys = tuple(sorted(index.names, key=len))
-    return Places(by_code, index.names, codes, regions, keys, tuple(len(key) for key in keys))
+    municipalities = {place_key(place.name) for place in by_code.values()}
+    everyday = EVERYDAY_WORDS | ({_key(word) for word in words} & index.names.keys()) - municipalities
+    most_words = max((len(key.split()) for key in keys), default=1)
+    return Places(by_code, index.names, codes, regions, keys, tuple(len(key) for key in keys), everyday, most_words)
