@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import time
 from collections.abc import Callable
 from typing import Any
@@ -68,6 +69,20 @@ class LineWorker(SimpleWorker):
         so an idle worker would sweep less often than SAMEN_SWEEP_INTERVAL says.
         """
         return max(1, min(int(super().dequeue_timeout), int(self.maintenance_interval)))
+
+    def subscribe(self) -> None:
+        """RQ's command channel, whose listening thread never takes the stop signals.
+
+        A signal sent to the process goes to any thread not blocking it. One that lands on the
+        listener leaves the main thread waiting for a job until its wait ends (up to 20 s) before
+        it stops: threads inherit the signal mask, so it is blocked while the listener starts.
+        """
+        stops = {signal.SIGINT, signal.SIGTERM}
+        before = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+        try:
+            super().subscribe()  # type: ignore[no-untyped-call]
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
         """RQ's heartbeat, which also registers the worker again if Redis lost it (a restart without data)."""
