@@ -182,7 +182,7 @@ REFUSALS = {
     ),
     "over-budget": (
         # Spanish SMS are GSM-7 (meta.sms_letters): 3 segments at most.
-        "es", "help_now.body#sms", "¿Peligro ahora? Llame al 112. " + "Información útil, gratis, día y noche. " * 13,
+        "es", "help_now.body", "¿Peligro ahora? Llame al 112. " + "Información útil, gratis, día y noche. " * 13,
         "es help_now.body: costs 4 SMS segments alone, over the budget of 3",
     ),
     "revealing-nl": (
@@ -233,11 +233,15 @@ def test_a_screen_over_budget_is_refused_by_name(messages: Path, tmp_path: Path)
 
 
 def test_an_sms_form_is_imported_as_the_language_spells_its_sms(messages: Path, tmp_path: Path) -> None:
-    # A translator writes Spanish with its accents; the SMS form is sent in GSM-7 (meta.sms_letters),
-    # so it is written without á í ó ú, and the WhatsApp form keeps them. Turkish likewise without ş.
+    # A translator writes Spanish with its accents, once for both channels; the SMS form is sent in
+    # GSM-7 (meta.sms_letters), so it is written without á í ó ú, and the WhatsApp form keeps them.
+    # Turkish likewise without ş and ı.
     export_directory(_content(messages), tmp_path)
-    _edit(tmp_path, "es", "share.body#sms", _set("Reenvíe el próximo mensaje a quien lo necesite:"))
-    _edit(tmp_path, "tr", "share.body#sms", _set("Sonraki mesajı ihtiyacı olan birine iletin:"))
+    for locale in ("es", "tr"):
+        contexts = {entry.msgctxt for entry in polib.pofile(str(tmp_path / f"{locale}.po"))}
+        assert "share.body" in contexts and "share.body#sms" not in contexts, locale
+    _edit(tmp_path, "es", "share.body", _set("Reenvíe el próximo mensaje a quien lo necesite:"))
+    _edit(tmp_path, "tr", "share.body", _set("Sonraki mesajı ihtiyacı olan birine iletin:"))
     planned, refusals = _import(messages, tmp_path)
     assert refusals == []
     es, tr = load_catalogue(messages / "es.toml"), load_catalogue(messages / "tr.toml")

@@ -109,8 +109,10 @@ def export(flow: Flow, catalogues: Mapping[str, Catalogue], budgets: Mapping[str
         for key, english in source.messages.items():
             own = cat.messages.get(key, Text("", ""))
             flags = _flags(cat, source, key)
-            if english.sms == english.whatsapp and own.sms == own.whatsapp:
-                po.append(_entry(key, english.sms, own.sms, _comments(key, english.sms, shown, budget), flags))
+            # One text for both channels when the SMS form only spells its letters for SMS (Spanish
+            # á as a, meta.sms_letters): the import spells the SMS form again.
+            if english.sms == english.whatsapp and own.sms == cat.sms_spelling(own.whatsapp):
+                po.append(_entry(key, english.sms, own.whatsapp, _comments(key, english.sms, shown, budget), flags))
                 continue
             for form in FORMS:
                 text, mine = getattr(english, form), getattr(own, form)
