@@ -45,7 +45,7 @@ def _words(catalogues: dict[str, Catalogue]) -> set[str]:
     found: set[str] = set()
     for catalogue in catalogues.values():
         texts = [part for text in catalogue.messages.values() for part in (text.sms, text.whatsapp)]
-        texts += [word for words in catalogue.keywords.values() for word in words] + list(catalogue.yes)
+        texts += [word for listed in catalogue.keywords.values() for word in listed] + list(catalogue.yes)
         for text in texts:
             found.update(words(text))
     return found
