@@ -302,6 +302,9 @@ def _first_contact(
     if helped:
         return freetext.help_now(flow, helped, danger is not None, first_contact=True)
     hint = keyword_locale or _letters_hint(content, said) or None
+    if hint is None and visit.node == flow.language:
+        # A number the menu does not list, or an emoji: the same page again, so a digit keeps its meaning.
+        hint = visit.hint
     first = content.language_menu(hint).shown[0]
     menu: Ref = ("languages", hint or "")
     if action is None and freetext.is_free_text(said):

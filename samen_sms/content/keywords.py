@@ -9,6 +9,7 @@ Three kinds of words live in each catalogue's `[keywords]`:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -23,6 +24,8 @@ ANYWHERE_ACTIONS = frozenset({"danger"})
 HELP_ACTION = "help"
 # How far into a message a help word still counts ("I really need help now": the fourth word).
 HELP_WITHIN = 4
+# What joins a help word to another in one written word: French "aidez-moi", "besoin d'aide".
+_JOINS = re.compile(r"[-']")
 # The language of a language-neutral keyword (the line's own hello, which no catalogue owns).
 NEUTRAL = ""
 
@@ -89,9 +92,10 @@ class Lexicon:
     def help_within(self, said: Said) -> str | None:
         """The language of a help word among the message's first few words, else None."""
         for word in said.words[:HELP_WITHIN]:
-            hit = self.first_word.get(word)
-            if hit and hit[0] == HELP_ACTION:
-                return hit[1]
+            for part in (word, *_JOINS.split(word)):
+                hit = self.first_word.get(part)
+                if hit and hit[0] == HELP_ACTION:
+                    return hit[1]
         return None
 
     def danger(self, said: Said) -> str | None:

@@ -21,6 +21,13 @@ _SCRIPT_VARIANTS = str.maketrans(
         "\u200f": None,  # right-to-left mark
         "\u200e": None,
         "ı": "i",  # Turkish dotless i: YARDIM, yardım and yardim are one word
+        # Apostrophes: phones type ’ (iOS smart punctuation) and Ukrainian keyboards ʼ where the
+        # keyword lists write ' (б'є, m'a frappée, j'ai): all are the one apostrophe.
+        "’": "'",
+        "‘": "'",
+        "ʼ": "'",
+        "`": "'",
+        "´": "'",
     }
 )
 
