@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from samen_sms.content.effects import ConsentHow, OptIn, Rsvp
 from samen_sms.content.engine import Content, InputHandler, Message, Outcome, Visit
+from samen_sms.content.freetext import unanswered
 from samen_sms.content.placeinput import ask, picked, said_yes
 from samen_sms.content.places import ALL_NL, Places
 from samen_sms.content.text import Said
@@ -75,8 +76,14 @@ def confirm(content: Content, visit: Visit, message: Message, locale: str) -> Ou
 
 def reply_to_announcement(content: Content, visit: Visit, message: Message, locale: str) -> Outcome | None:
     """A yes after an announcement registers interest in that session (counted, never shown by name)."""
-    if not visit.hint or _is_yes(content, message.said, locale) is None:
+    if not visit.hint:
         return None
+    if _is_yes(content, message.said, locale) is None:
+        if message.said.digit is not None:
+            return None  # another number: the main menu's, as on any answer screen
+        # Words that are no yes ("yes please" included): say what to send, and keep the session.
+        refs = (unanswered(content.flow, message.said), ("menu", REPLY_NODE))
+        return Outcome(REPLY_NODE, locale, locale, refs, hint=visit.hint)
     return Outcome(None, locale, locale, (("msg", "announce.rsvp_thanks"),), (Rsvp(visit.hint),))
 
 
