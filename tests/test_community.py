@@ -112,6 +112,17 @@ def test_community_screen_lists_the_region_in_the_persons_language_then_national
     assert "wa.me/447700900777" in conversation(post, work, standin, wa, "hi", "1", "2", "9", "1")
 
 
+def test_a_misspelt_town_at_the_community_prompt_is_asked_about_then_listed(
+    app: Flask, post: PostFn, work: Callable[[], None], standin: StandinState
+) -> None:
+    conversation(post, work, standin, ALICE, "hi", "1", "2", "9")
+    assert conversation(post, work, standin, ALICE, "Amsterdm").startswith("Did you mean Amsterdam?\n1 Yes")
+    screen = conversation(post, work, standin, ALICE, "1")
+    assert "Stichting Voorbeeld Amsterdam 020-0000000" in screen.split("\n")
+    in_a_sentence = conversation(post, work, standin, ALICE, "0", "2", "9", "we live in Amsterdam now")
+    assert "Stichting Voorbeeld Amsterdam 020-0000000" in in_a_sentence.split("\n")
+
+
 def test_community_screen_says_honestly_when_there_is_nobody_yet(
     app: Flask, post: PostFn, work: Callable[[], None], standin: StandinState
 ) -> None:

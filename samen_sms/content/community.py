@@ -18,11 +18,13 @@ from pathlib import Path
 
 from samen_sms.content.directory import DirectoryError
 from samen_sms.content.engine import Content, Message, Outcome, Visit
+from samen_sms.content.placeinput import ask, picked
 from samen_sms.content.places import ALL_NL, Places
 from samen_sms.core.tomlfile import read_toml
 
 KIND = "community"
 NODE = "services_community"
+PICK_NODE = "services_community_pick"
 REQUIRED = ("id", "name", "languages", "regions", "listed", "source", "verified")
 FIELDS = {*REQUIRED, "kind", "phone", "whatsapp", "web", "offers", "code"}
 
@@ -115,10 +117,29 @@ def listed_for(entries: tuple[Community, ...], region: str, locale: str) -> tupl
 
 
 def community_input(content: Content, visit: Visit, message: Message, locale: str) -> Outcome | None:
-    """A town (or 1 for the whole country) -> the community screen for its safety region."""
+    """A town (or 1 for the whole country) -> the community screen for its safety region.
+
+    A near miss (Amsterdm), or a name in two regions (Bergen), is asked about first, as at the
+    other place prompts; a place not known gets the national ones.
+    """
     number = message.said.digit
     if number is not None and number != 1:
         return None
     places: Places = content.data["places"]
-    region = ALL_NL if number == 1 else (places.find_region(message.said) or "")
-    return Outcome(NODE, locale, locale, (("community", region),))
+    region = ALL_NL if number == 1 else places.find_region(message.said)
+    if region is None:
+        found = places.read(message.said)
+        if found is not None:
+            return ask(found, PICK_NODE, locale)
+    return Outcome(NODE, locale, locale, (("community", region or ""),))
+
+
+def community_pick(content: Content, visit: Visit, message: Message, locale: str) -> Outcome | None:
+    """The answer to "did you mean" or "which one" at the community prompt; other text is a new town."""
+    code = picked(content, visit, message, locale)
+    if code:
+        places: Places = content.data["places"]
+        return Outcome(NODE, locale, locale, (("community", places.by_code[code].region_code),))
+    if message.said.digit is not None:
+        return None
+    return community_input(content, visit, message, locale)

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from samen_sms.content import optin, placeinput
 from samen_sms.content.catalogue import Catalogue, CatalogueError, load_catalogues
-from samen_sms.content.community import community_input, load_community
+from samen_sms.content.community import community_input, community_pick, load_community
 from samen_sms.content.directory import Directory, DirectoryError, load_directory
 from samen_sms.content.engine import Content
 from samen_sms.content.flow import Flow, Node, load_flow
@@ -36,7 +36,7 @@ def load_content(config: Config) -> Content:
     data = {"directory": directory, "places": places}
     data["regions"] = places.regions
     data["community"] = load_community(config.data_dir / "services.toml", places.regions)
-    inputs = {**placeinput.INPUTS, "community": community_input, **optin.INPUTS}
+    inputs = {**placeinput.INPUTS, "community": community_input, "community_pick": community_pick, **optin.INPUTS}
     return Content.build(flow, catalogues, inputs=inputs, data=data)
 
 
