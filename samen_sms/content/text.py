@@ -21,6 +21,7 @@ _SCRIPT_VARIANTS = str.maketrans(
         "\u200f": None,  # right-to-left mark
         "\u200e": None,
         "ı": "i",  # Turkish dotless i: YARDIM, yardım and yardim are one word
+        "🆘": " sos ",  # the SOS emoji is the word SOS, a help word (other emoji are dropped as edges)
         # Apostrophes: phones type ’ (iOS smart punctuation) and Ukrainian keyboards ʼ where the
         # keyword lists write ' (б'є, m'a frappée, j'ai): all are the one apostrophe.
         "’": "'",
