@@ -69,6 +69,11 @@ def _subscribe(app: Flask, redis_conn: redis.Redis, number: str, locale: str, re
         ({"place": None, "online": "http://meet.example.org/x"}, "online", "must be an https:// link"),
         ({"host": ""}, "host", "field 'host' is missing"),
         ({"title_en": "", "title_nl": ""}, "title_nl", "field 'title' is missing"),
+        ({"title_en": "Meeting on {day}"}, "title_en", "unknown variable '{day}' in the en text"),
+        ({"description_nl": "Koffie {"}, "description_nl", "a lone '{' in the nl text"),
+        ({"description_en": "With a GP. " * 160}, "description_en", "Twilio takes at most 1600"),
+        ({"description_en": "With a GP. " * 60}, "description_en", "SMS segments"),
+        ({"host": "Stichting " * 60}, "host", "SMS segments"),
     ],
 )
 def test_a_bad_session_is_refused_naming_the_field_and_keeping_what_was_typed(
