@@ -239,3 +239,42 @@ def test_every_console_text_has_a_dutch_translation() -> None:
     missing = sorted(t for t in found if t and not dutch.get(t))
     assert not missing, missing
 
+
+
+def test_a_directory_entry_keeps_its_id_and_another_cannot_take_it(app: Flask, redis_conn: redis.Redis) -> None:
+    client = staff_client(app, "c@example.org", "coordinator")
+    token = csrf(client, "/console/directory")
+    entry = {
+        "csrf_token": token,
+        "id": "clinic_a",
+        "name": "Kliniek A",
+        "phone": "020-0000000",
+        "purpose": "directory.gza",
+        "cost": "free",
+        "hours": "office",
+        "anonymous": "unknown",
+        "needs": ["health"],
+        "places": "Amsterdam",
+        "source": "https://example.org/a",
+        "verified": "2026-11-01",
+    }
+    assert client.post("/console/directory/entry", data=entry).status_code == 302
+    # A second entry with the same id is refused at the id; it used to replace Kliniek A without a word.
+    again = client.post("/console/directory/entry", data={**entry, "name": "Huisarts B"})
+    text = again.get_data(as_text=True)
+    assert again.status_code == 422
+    assert re.search(r'<p class="error" id="e-id">[^<]*an entry added in the console has this id', text), text
+    listing = client.get("/console/directory").get_data(as_text=True)
+    assert "Kliniek A" in listing and "Huisarts B" not in listing
+    # An id with a space or a slash could never be marked verified (its address breaks): refused at the id.
+    odd = client.post("/console/directory/entry", data={**entry, "id": "clinic b/2"})
+    assert odd.status_code == 422 and 'id="e-id"' in odd.get_data(as_text=True)
+    # Editing keeps the entry's id: a changed id in the post neither copies nor renames it.
+    renamed = {**entry, "edit": "clinic_a", "id": "clinic_z", "name": "Kliniek AA"}
+    edited = client.post("/console/directory/entry", data=renamed)
+    assert edited.status_code == 302
+    listing = client.get("/console/directory").get_data(as_text=True)
+    assert "Kliniek AA" in listing and "clinic_z" not in listing
+    export = client.get("/console/directory/export.toml").get_data(as_text=True)
+    assert export.count("[[service]]") == 1 and 'id = "clinic_a"' in export
+    assert client.post("/console/directory/clinic_a/verified", data={"csrf_token": token}).status_code == 302
