@@ -220,3 +220,16 @@ def test_an_authenticator_code_typed_in_arabic_or_persian_digits_is_read_as_its_
         },
     )
     assert done.status_code == 302 and done.headers["Location"].endswith("/console/mediators")
+
+
+def test_an_admin_cannot_reset_or_disable_their_own_account_by_typing_it_in_capitals(app: Flask) -> None:
+    secret = make_staff(app, "boss@example.org", "admin")
+    client = app.test_client()
+    assert sign_in(client, "boss@example.org", secret) == 302
+    for action in ("reset", "disable"):
+        data = {"csrf_token": csrf(client, "/console/accounts"), "email": " Boss@Example.org ", "action": action}
+        page = client.post("/console/accounts", data=data)
+        assert page.status_code == 400 and "your own account" in page.get_data(as_text=True)
+    # Still signed in, with the password and authenticator they had.
+    assert client.get("/console/accounts").status_code == 200
+    assert sign_in(app.test_client(), "boss@example.org", secret, ahead=1) == 302
