@@ -278,3 +278,20 @@ def test_a_directory_entry_keeps_its_id_and_another_cannot_take_it(app: Flask, r
     export = client.get("/console/directory/export.toml").get_data(as_text=True)
     assert export.count("[[service]]") == 1 and 'id = "clinic_a"' in export
     assert client.post("/console/directory/clinic_a/verified", data={"csrf_token": token}).status_code == 302
+
+
+def test_the_overview_s_subscriber_total_never_gives_back_a_language_hidden_as_under_five(
+    app: Flask, redis_conn: redis.Redis
+) -> None:
+    # 12 in Dutch and 3 in Arabic: "Nederlands 12", "العربية <5" and a total of 15 would say the <5 is 3.
+    for n in range(12):
+        _subscribe(app, redis_conn, f"+4477009004{n:02d}", "nl")
+    for n in range(3):
+        _subscribe(app, redis_conn, f"+4477009005{n:02d}", "ar")
+    client = staff_client(app, "c@example.org", "coordinator")
+    client.get("/console/")  # starts the count of languages and channels
+    assert wait_until(lambda: redis_conn.exists(keyspace.CONSOLE_FIGURES("mix")) == 1)
+    page = client.get("/console/").get_data(as_text=True)
+    assert '<p class="big">15</p>' in page
+    assert "<td>العربية</td><td>&lt;5</td>" in page and "<td>Nederlands</td><td>*</td>" in page
+    assert "<td>Nederlands</td><td>12</td>" not in page and "<td>SMS</td><td>15</td>" in page
