@@ -181,3 +181,55 @@ def test_the_audit_log_keeps_one_year(redis_conn: redis.Redis) -> None:
     redis_conn.xadd(keyspace.CONSOLE_AUDIT(), {"actor": "a", "action": "old", "target": ""}, id=f"{old}-0")
     audit.record(redis_conn, "b@example.org", "session created", "#1")
     assert [e.action for e in audit.recent(redis_conn)] == ["session created"]
+
+
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+
+
+def test_an_authenticator_code_typed_in_arabic_or_persian_digits_is_read_as_its_digits(
+    app: Flask, client: FlaskClient
+) -> None:
+    # A phone with an Arabic or Persian keyboard types ١٢٣٤٥٦; it was a 500 (a traceback) after the right password.
+    secret = make_staff(app, "ar@example.org", "coordinator")
+    typed = code(secret, ahead=1).translate(ARABIC_INDIC)
+    page = client.post(
+        "/console/sign-in",
+        data={"csrf_token": csrf(client), "email": "ar@example.org", "password": PASSWORD, "code": typed},
+    )
+    assert page.status_code == 302 and client.get("/console/").status_code == 200
+    # A wrong code in those digits is the usual answer, not an error page.
+    other = app.test_client()
+    wrong = other.post(
+        "/console/sign-in",
+        data={"csrf_token": csrf(other), "email": "ar@example.org", "password": PASSWORD, "code": "١٢٣٤٥٦"},
+    )
+    assert wrong.status_code == 401 and "E-mail, password or code is not right." in wrong.get_data(as_text=True)
+    # The first sign-in link takes them too.
+    token = store(app).add("fa@example.org", "mediator", "M02")
+    found = store(app).link(token)
+    assert found is not None
+    welcome = f"/console/welcome/{token}"
+    done = client.post(
+        welcome,
+        data={
+            "csrf_token": csrf(client, welcome),
+            "password": PASSWORD,
+            "again": PASSWORD,
+            "code": code(found[1]).translate(PERSIAN),
+        },
+    )
+    assert done.status_code == 302 and done.headers["Location"].endswith("/console/mediators")
+
+
+def test_an_admin_cannot_reset_or_disable_their_own_account_by_typing_it_in_capitals(app: Flask) -> None:
+    secret = make_staff(app, "boss@example.org", "admin")
+    client = app.test_client()
+    assert sign_in(client, "boss@example.org", secret) == 302
+    for action in ("reset", "disable"):
+        data = {"csrf_token": csrf(client, "/console/accounts"), "email": " Boss@Example.org ", "action": action}
+        page = client.post("/console/accounts", data=data)
+        assert page.status_code == 400 and "your own account" in page.get_data(as_text=True)
+    # Still signed in, with the password and authenticator they had.
+    assert client.get("/console/accounts").status_code == 200
+    assert sign_in(app.test_client(), "boss@example.org", secret, ahead=1) == 302

@@ -69,6 +69,11 @@ def _subscribe(app: Flask, redis_conn: redis.Redis, number: str, locale: str, re
         ({"place": None, "online": "http://meet.example.org/x"}, "online", "must be an https:// link"),
         ({"host": ""}, "host", "field 'host' is missing"),
         ({"title_en": "", "title_nl": ""}, "title_nl", "field 'title' is missing"),
+        ({"title_en": "Meeting on {day}"}, "title_en", "unknown variable '{day}' in the en text"),
+        ({"description_nl": "Koffie {"}, "description_nl", "a lone '{' in the nl text"),
+        ({"description_en": "With a GP. " * 160}, "description_en", "Twilio takes at most 1600"),
+        ({"description_en": "With a GP. " * 60}, "description_en", "SMS segments"),
+        ({"host": "Stichting " * 60}, "host", "SMS segments"),
     ],
 )
 def test_a_bad_session_is_refused_naming_the_field_and_keeping_what_was_typed(
@@ -234,3 +239,59 @@ def test_every_console_text_has_a_dutch_translation() -> None:
     missing = sorted(t for t in found if t and not dutch.get(t))
     assert not missing, missing
 
+
+
+def test_a_directory_entry_keeps_its_id_and_another_cannot_take_it(app: Flask, redis_conn: redis.Redis) -> None:
+    client = staff_client(app, "c@example.org", "coordinator")
+    token = csrf(client, "/console/directory")
+    entry = {
+        "csrf_token": token,
+        "id": "clinic_a",
+        "name": "Kliniek A",
+        "phone": "020-0000000",
+        "purpose": "directory.gza",
+        "cost": "free",
+        "hours": "office",
+        "anonymous": "unknown",
+        "needs": ["health"],
+        "places": "Amsterdam",
+        "source": "https://example.org/a",
+        "verified": "2026-11-01",
+    }
+    assert client.post("/console/directory/entry", data=entry).status_code == 302
+    # A second entry with the same id is refused at the id; it used to replace Kliniek A without a word.
+    again = client.post("/console/directory/entry", data={**entry, "name": "Huisarts B"})
+    text = again.get_data(as_text=True)
+    assert again.status_code == 422
+    assert re.search(r'<p class="error" id="e-id">[^<]*an entry added in the console has this id', text), text
+    listing = client.get("/console/directory").get_data(as_text=True)
+    assert "Kliniek A" in listing and "Huisarts B" not in listing
+    # An id with a space or a slash could never be marked verified (its address breaks): refused at the id.
+    odd = client.post("/console/directory/entry", data={**entry, "id": "clinic b/2"})
+    assert odd.status_code == 422 and 'id="e-id"' in odd.get_data(as_text=True)
+    # Editing keeps the entry's id: a changed id in the post neither copies nor renames it.
+    renamed = {**entry, "edit": "clinic_a", "id": "clinic_z", "name": "Kliniek AA"}
+    edited = client.post("/console/directory/entry", data=renamed)
+    assert edited.status_code == 302
+    listing = client.get("/console/directory").get_data(as_text=True)
+    assert "Kliniek AA" in listing and "clinic_z" not in listing
+    export = client.get("/console/directory/export.toml").get_data(as_text=True)
+    assert export.count("[[service]]") == 1 and 'id = "clinic_a"' in export
+    assert client.post("/console/directory/clinic_a/verified", data={"csrf_token": token}).status_code == 302
+
+
+def test_the_overview_s_subscriber_total_never_gives_back_a_language_hidden_as_under_five(
+    app: Flask, redis_conn: redis.Redis
+) -> None:
+    # 12 in Dutch and 3 in Arabic: "Nederlands 12", "العربية <5" and a total of 15 would say the <5 is 3.
+    for n in range(12):
+        _subscribe(app, redis_conn, f"+4477009004{n:02d}", "nl")
+    for n in range(3):
+        _subscribe(app, redis_conn, f"+4477009005{n:02d}", "ar")
+    client = staff_client(app, "c@example.org", "coordinator")
+    client.get("/console/")  # starts the count of languages and channels
+    assert wait_until(lambda: redis_conn.exists(keyspace.CONSOLE_FIGURES("mix")) == 1)
+    page = client.get("/console/").get_data(as_text=True)
+    assert '<p class="big">15</p>' in page
+    assert "<td>العربية</td><td>&lt;5</td>" in page and "<td>Nederlands</td><td>*</td>" in page
+    assert "<td>Nederlands</td><td>12</td>" not in page and "<td>SMS</td><td>15</td>" in page

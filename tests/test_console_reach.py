@@ -131,3 +131,24 @@ def test_the_sign_in_throttle_counts_the_client_behind_a_trusted_proxy_only_when
     redis_conn.flushdb()
     behind = create_app({"TESTING": True}, config=with_config(config, trusted_proxies=1))
     assert _failed_sign_in(behind, "203.0.113.7") == ["203.0.113.7"]
+
+
+def test_a_code_s_total_never_gives_back_a_week_hidden_as_under_five(app: Flask, redis_conn: redis.Redis) -> None:
+    # 2 people last week, 7 this week: "<5", "7" and "all weeks: 9" would say the <5 is 2.
+    mine = register(app, "Stichting Voorbeeld", "ar,ti")
+    reach(redis_conn, mine, 7)
+    pipe = redis_conn.pipeline()
+    for n in range(2):
+        tally.count(pipe, ["first:sms", f"code:{mine}"], time.time() - 7 * DAY, (mine, f"pseudonym-last-week-{n}"))
+    pipe.execute()
+    this_week = tally.week_of(tally.day_of(time.time()))
+    last_week = tally.week_of(tally.day_of(time.time() - 7 * DAY))
+    mediator = staff_client(app, "m@example.org", "mediator", mine)
+    own = mediator.get(f"/console/mediators/{mine}").get_data(as_text=True)
+    assert f"<td>{last_week}</td><td>&lt;5</td>" in own
+    assert f"<td>{this_week}</td><td>*</td>" in own and "All weeks</th><td>9</td>" in own
+    assert "<td>7</td>" not in own and "* where the total would give one back" in own
+    coordinator = staff_client(app, "c@example.org", "coordinator")
+    listing = coordinator.get("/console/mediators").get_data(as_text=True)
+    row = listing.split(f">{mine}</a></th>", 1)[1].split("</tr>")[0]
+    assert row.endswith("<td>&lt;5</td><td>*</td><td>9</td>"), row

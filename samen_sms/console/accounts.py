@@ -12,6 +12,7 @@ import hashlib
 import re
 import secrets
 import time
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -204,8 +205,10 @@ class Accounts:
 def totp_step(secret: str, code: str, now: float | None = None) -> int | None:
     """The time step a code belongs to (this one or either neighbour), or None if it is wrong."""
     code = code.strip().replace(" ", "")
-    if not code.isdigit() or len(code) != 6:
+    if not code.isdecimal() or len(code) != 6:
         return None
+    # Arabic-Indic and Persian keyboards type ١٢٣٤٥٦: the same digits, compared as ASCII.
+    code = "".join(str(unicodedata.decimal(digit)) for digit in code)
     totp = pyotp.TOTP(secret)
     at = time.time() if now is None else now
     current = int(at // totp.interval)

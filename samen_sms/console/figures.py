@@ -212,3 +212,12 @@ def rows(counts: Counter[str], names: dict[str, str] | None = None) -> list[tupl
     """Chart and table rows (name, shown, drawn), largest first."""
     names = names or {}
     return [(names.get(k, k), stats.shown(v), bar(v)) for k, v in counts.most_common()]
+
+
+def parts(counts: Counter[str], names: dict[str, str] | None = None) -> list[tuple[str, str, int]]:
+    """`rows` of counts that add up to a total the page shows (subscribers by language, channel, region):
+    also `*` where the total would give a <5 back, as `reach.stats` hides a table's cells."""
+    names = names or {}
+    found = counts.most_common()
+    hidden = stats.suppress([[n] for _, n in found] + [[sum(counts.values())]])
+    return [(names.get(k, k), cell[0], drawn(cell[0])) for (k, _), cell in zip(found, hidden, strict=False)]

@@ -20,6 +20,7 @@ from samen_sms.core.quiet import AMSTERDAM
 from samen_sms.line.runtime import Runtime
 
 FIELD_RE = re.compile(r"fields? '(\w+)'")
+TOO_LONG_RE = re.compile(r"^the (\S+) (?:announcement|reminder) would")
 MULTI = ("languages",)
 
 
@@ -91,9 +92,15 @@ def raw_fields(rt: Runtime, form: Form) -> dict[str, Any]:
 def _field_of(rt: Runtime, message: str, form: Form) -> str:
     found = FIELD_RE.search(message)
     name = found.group(1) if found else "form"
+    too_long = TOO_LONG_RE.match(message)
+    if too_long:
+        # The message names the language; the field to shorten is its longest text.
+        code = too_long.group(1)
+        texts = [f"title_{code}", f"description_{code}", "place", "online", "host"]
+        return max(texts, key=lambda text: len(form.get(text)))
     if name in ("title", "description"):
         for code in line_languages(rt):
-            if f"'{code}'" in message:
+            if f"'{code}'" in message or f"the {code} text" in message:
                 return f"{name}_{code}"
         return f"{name}_{line_languages(rt)[0]}"
     if name == "languages" and form.get("languages_other"):
@@ -115,6 +122,12 @@ def parse(rt: Runtime, form: Form, now: datetime | None = None) -> infosessions.
     except infosessions.SessionFileError as exc:
         form.error(_field_of(rt, str(exc), form), str(exc))
         return None
+    try:
+        # As `sessions add` checks a file: no announcement or reminder longer than Twilio takes or the budget
+        # (the preview still shows, with its segments).
+        infosessions.check_length(rt.renderer, session)
+    except infosessions.SessionFileError as exc:
+        form.error(_field_of(rt, str(exc), form), str(exc))
     moment = now or datetime.now(AMSTERDAM)
     if session.starts <= moment.timestamp():
         form.error("starts", "field 'starts' is in the past: a session must lie ahead")

@@ -186,6 +186,22 @@ def _table(conn: redis.Redis, by_metric: dict[str, Cube], periods: list[str], st
 
 def people_reached(conn: redis.Redis, start: date, end: date, by: str, codes: list[str]) -> dict[tuple[str, str], str]:
     """Different people each code reached, per week (or month, from its weeks), estimated; 1-4 shown as <5."""
+    return {where: (SMALL if 1 <= n <= 4 else str(n)) for where, n in _people(conn, start, end, by, codes).items()}
+
+
+def people_per_code(conn: redis.Redis, start: date, end: date, by: str, codes: list[str]) -> dict[tuple[str, str], str]:
+    """`people_reached` as a page shows it, each code's periods beside its total: 1-4 as <5, and `*` where
+    the total would give a <5 back (people seldom come back in another week, so the total is near a sum)."""
+    counts = _people(conn, start, end, by, codes)
+    periods = [*dict.fromkeys(label for label, _ in counts if label != TOTAL), TOTAL]
+    out = {}
+    for code in codes:
+        column = suppress([[counts.get((label, code), 0)] for label in periods])
+        out.update({(label, code): cell[0] for label, cell in zip(periods, column, strict=True)})
+    return out
+
+
+def _people(conn: redis.Redis, start: date, end: date, by: str, codes: list[str]) -> dict[tuple[str, str], int]:
     weeks = sorted({tally.week_of(start + timedelta(days=i)) for i in range((end - start).days + 1)})
     if by == "day" or not codes or codes == [ALL]:
         return {}
@@ -199,8 +215,7 @@ def people_reached(conn: redis.Redis, start: date, end: date, by: str, codes: li
     pipe = conn.pipeline(transaction=False)
     for keys in groups.values():
         pipe.pfcount(*keys)
-    counts = dict(zip(groups, pipe.execute(), strict=True))
-    return {where: (SMALL if 1 <= n <= 4 else str(n)) for where, n in counts.items()}
+    return {where: int(n) for where, n in zip(groups, pipe.execute(), strict=True)}
 
 
 def _month_of_week(week: str) -> str:

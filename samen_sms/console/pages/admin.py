@@ -27,7 +27,8 @@ def accounts_page() -> Any:
     store = accounts()
     link = ""
     if request.method == "POST":
-        email, action = request.form.get("email", ""), request.form.get("action")
+        # As the store keeps it, so "Me@Example.org " is recognised as one's own account too.
+        email, action = request.form.get("email", "").strip().lower(), request.form.get("action")
         if email == staff().email:
             abort(400, "You cannot disable or reset your own account here.")
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from flask import Response, abort, redirect, render_template, request, url_for
@@ -14,6 +15,7 @@ from samen_sms.console.web import bp, requires, runtime, staff
 from samen_sms.content.directory import ANONYMOUS, COSTS, HOURS, STALE_AFTER, DirectoryError, Service, parse_entry
 from samen_sms.line.runtime import Runtime
 
+ID_RE = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 FIELDS = ("id", "name", "phone", "chat", "web", "purpose", "cost", "hours", "anonymous", "places", "source", "verified")
 
 
@@ -112,9 +114,18 @@ def directory_entry() -> Any:
             form.values["places"] = ", ".join(s.places)
         return render_template("console/directory_entry.html", form=form, editing=editing, **_options(rt))
     form = Form.read(request.form, multi=("needs",))
+    if editing:
+        if not [s for s, _, added in rows if added and s.id == editing]:
+            abort(404, "Only entries added in the console can be edited here.")
+        form.values["id"] = editing  # an entry keeps its id (the field is read-only)
+    elif form.get("id") and not ID_RE.match(form.get("id")):
+        form.error("id", "field 'id': only letters, digits and _ (at most 64)")
     service = _form_entry(rt, form)
     if service is not None and service.id in in_file:
         form.error("id", "field 'id': an entry of data/services.toml has this id")
+        service = None
+    elif service is not None and not editing and any(added and s.id == service.id for s, _, added in rows):
+        form.error("id", "field 'id': an entry added in the console has this id (edit that one)")
         service = None
     if service is None:
         return render_template("console/directory_entry.html", form=form, editing=editing, **_options(rt)), 422

@@ -90,7 +90,7 @@ def mediators() -> Any:
     everyone = [] if me.role is Role.MEDIATOR else registry.all_mediators(rt.redis)
     first, weeks = _weeks(tally.day_of(time.time()))
     codes = [m.code for m in everyone]
-    people = stats.people_reached(rt.redis, first, tally.day_of(time.time()), "week", codes) if codes else {}
+    people = stats.people_per_code(rt.redis, first, tally.day_of(time.time()), "week", codes) if codes else {}
     return render_template(
         "console/mediators.html",
         everyone=everyone,
@@ -114,7 +114,7 @@ def mediator(code: str) -> Any:
     found = _own(rt, code)
     today = tally.day_of(time.time())
     first, weeks = _weeks(today)
-    people = stats.people_reached(rt.redis, first, today, "week", [found.code])
+    people = stats.people_per_code(rt.redis, first, today, "week", [found.code])
     cells = [(week, people.get((week, found.code), "0")) for week in weeks]
     rows = [(week, cell, drawn(cell)) for week, cell in cells]
     texts = [
