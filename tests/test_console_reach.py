@@ -5,6 +5,7 @@ behind a trusted proxy."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import redis
 from flask import Flask
@@ -152,3 +153,25 @@ def test_a_code_s_total_never_gives_back_a_week_hidden_as_under_five(app: Flask,
     listing = coordinator.get("/console/mediators").get_data(as_text=True)
     row = listing.split(f">{mine}</a></th>", 1)[1].split("</tr>")[0]
     assert row.endswith("<td>&lt;5</td><td>*</td><td>9</td>"), row
+
+
+def test_the_stats_command_hides_a_week_its_code_total_would_give_back(
+    app: Flask, redis_conn: redis.Redis, tmp_path: Path
+) -> None:
+    # As on the console's pages: 2 people last week, 7 this week and 9 in all would say the <5 is 2.
+    mine = register(app, "Stichting Voorbeeld", "ar,ti")
+    reach(redis_conn, mine, 7)
+    pipe = redis_conn.pipeline()
+    for n in range(2):
+        tally.count(pipe, ["first:sms", f"code:{mine}"], time.time() - 7 * DAY, (mine, f"pseudonym-last-week-{n}"))
+    pipe.execute()
+    days = [tally.day_of(time.time() - back * DAY).isoformat() for back in (7, 0)]
+    out = tmp_path / "reach.csv"
+    args = ["stats", "--from", days[0], "--to", days[1], "--by", "week", "--group", "code", "--csv", str(out)]
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 0, result.output
+    rows = out.read_text(encoding="utf-8").splitlines()
+    people = {tuple(row.split(",")[:2]): row.split(",")[-1] for row in rows[1:]}
+    weeks = sorted({period for period, code in people if code == mine and period != "total"})
+    shown = [people[(week, mine)] for week in weeks] + [people[("total", mine)]]
+    assert shown.count("<5") == 1 and "*" in shown, shown

@@ -178,19 +178,15 @@ def _table(conn: redis.Redis, by_metric: dict[str, Cube], periods: list[str], st
         for j, value in enumerate([*values, ALL]):
             rows.append([label, value] + [shown[m][i][j] for m in metrics])
     if group == "code":
-        people = people_reached(conn, start, end, by, values)
+        people = people_per_code(conn, start, end, by, values)
         rows = [row + [people.get((row[0], row[1]), "")] for row in rows]
         metrics.append("people")
     return Table(["period", group, *metrics], rows)
 
 
-def people_reached(conn: redis.Redis, start: date, end: date, by: str, codes: list[str]) -> dict[tuple[str, str], str]:
-    """Different people each code reached, per week (or month, from its weeks), estimated; 1-4 shown as <5."""
-    return {where: (SMALL if 1 <= n <= 4 else str(n)) for where, n in _people(conn, start, end, by, codes).items()}
-
-
 def people_per_code(conn: redis.Redis, start: date, end: date, by: str, codes: list[str]) -> dict[tuple[str, str], str]:
-    """`people_reached` as a page shows it, each code's periods beside its total: 1-4 as <5, and `*` where
+    """Different people each code reached, per week (or month, from its weeks), estimated, as a page or
+    report shows them, each code's periods beside its total: 1-4 as <5, and `*` where
     the total would give a <5 back (people seldom come back in another week, so the total is near a sum)."""
     counts = _people(conn, start, end, by, codes)
     periods = [*dict.fromkeys(label for label, _ in counts if label != TOTAL), TOTAL]
