@@ -87,6 +87,10 @@ def test_ordinary_words_are_not_taken_for_places(places: Places, typed: str) -> 
         ("mijn postcode is 1012 AB", AMSTERDAM),
         ("sinds 2019 in Den Haag", DEN_HAAG),  # 2019 is a postcode in Haarlem: names come first
         ("ik woon in Best", "GM0753"),  # a municipality keeps its name even where it is a word
+        ("Я живу в Гааге", DEN_HAAG),  # Russian declines the name: Гаага, в Гааге
+        ("из Роттердама", "GM0599"),
+        ("Я живу в Амстердамі", AMSTERDAM),  # Ukrainian
+        ("Гааге", DEN_HAAG),
     ],
 )
 def test_a_place_inside_a_sentence_is_found(places: Places, typed: str, code: str) -> None:

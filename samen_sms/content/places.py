@@ -18,7 +18,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from samen_sms.content.postcodes import PlaceDataError, Postcodes, load_postcodes
-from samen_sms.content.text import Said, fold, plain_latin, strip_edges
+from samen_sms.content.text import Said, dominant_script, fold, plain_latin, strip_edges
 
 # fuzz.ratio is 100 * (1 - Indel distance / both lengths): one letter dropped from a 9-letter name
 # (Amsterdm) scores 94, two changes in 8 letters (Neimegen) 88; the everyday words in
@@ -72,6 +72,24 @@ class Found:
     def settled(self) -> bool:
         """One municipality, surely: nothing left to ask."""
         return self.sure and len(self.codes) == 1
+
+
+# Russian and Ukrainian decline city names: в Амстердаме, в Гааге, из Роттердама, в Амстердамі.
+# A word with one of these endings is also tried without it, and with -а (Гаага, Бреда) instead.
+_CYRILLIC_ENDINGS = ("ами", "ові", "еві", "ом", "ем", "ой", "ою", "е", "і", "у", "ю", "а", "я", "ы", "и")
+_STEM_MIN = 4
+
+
+def _case_forms(word: str) -> list[str]:
+    """The nominative a declined Cyrillic city name may stand for (Гааге: гааг, гаага); else none."""
+    if dominant_script(word) != "Cyrl":
+        return []
+    forms = []
+    for ending in _CYRILLIC_ENDINGS:
+        stem = word.removesuffix(ending)
+        if stem != word and len(stem) >= _STEM_MIN:
+            forms += [stem, stem + "а"]
+    return forms
 
 
 def place_key(text: str) -> str:
@@ -134,14 +152,13 @@ class Places:
         """
         # Apostrophes and hyphens part words too: Amsterdam'da (Turkish "in Amsterdam"), 's-Hertogenbosch.
         tokens = [token for word in said.words for token in _key(word).split()]
-        if len(tokens) < 2:
-            return None
         for size in range(min(self.most_words, len(tokens)), 0, -1):
             for start in range(len(tokens) - size + 1):
                 key = _key(" ".join(tokens[start : start + size]))
-                name = self.names.get(key)
-                if name is not None and key not in self.everyday:
-                    return Found(key, name.codes, True)
+                for form in (key, *_case_forms(key)) if size == 1 else (key,):
+                    name = self.names.get(form)
+                    if name is not None and form not in self.everyday:
+                        return Found(form, name.codes, True)
         for token in tokens:
             code = self.postcodes.find(token)
             if code:
