@@ -74,6 +74,7 @@ def _subscribe(app: Flask, redis_conn: redis.Redis, number: str, locale: str, re
         ({"description_en": "With a GP. " * 160}, "description_en", "Twilio takes at most 1600"),
         ({"description_en": "With a GP. " * 60}, "description_en", "SMS segments"),
         ({"host": "Stichting " * 60}, "host", "SMS segments"),
+        ({"title_en": "Health\x00 and safety"}, "title_en", "invisible control character"),
     ],
 )
 def test_a_bad_session_is_refused_naming_the_field_and_keeping_what_was_typed(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
 from werkzeug.datastructures import MultiDict
@@ -19,7 +20,13 @@ class Form:
     def read(cls, data: MultiDict[str, str], multi: tuple[str, ...] = ()) -> Form:
         """Take the posted values (trimmed); `multi` names fields with several values."""
         values = {k: v.strip() for k, v in data.items() if k != "csrf_token"}
-        return cls(values, {name: data.getlist(name) for name in multi})
+        form = cls(values, {name: data.getlist(name) for name in multi})
+        for name, value in values.items():
+            # A NUL or another invisible control character (pasted from a PDF or a word processor)
+            # would be stored, and sent in an SMS, where a phone shows it as a box or drops the message.
+            if any(unicodedata.category(ch) == "Cc" and ch not in "\n\r\t" for ch in value):
+                form.error(name, f"field '{name}' contains an invisible control character: retype it")
+        return form
 
     def get(self, name: str) -> str:
         """A value as typed, or ''."""
