@@ -69,6 +69,8 @@ HELP_FIRST = [
     ("Мне нужна помощь", "ru"),
     ("እርዳታ እፈልጋለሁ", "am"),
     ("Necesito ayuda, por favor", "es"),
+    ("i caawi", "so"),
+    ("i need help", "en"),
 ]
 SCRIPT_OF = {"ar": "Arab", "fa": "Arab", "prs": "Arab", "ps": "Arab", "ckb": "Arab", "ti": "Ethi", "am": "Ethi",
              "uk": "Cyrl", "ru": "Cyrl"}
