@@ -70,6 +70,7 @@ HELP_FIRST = [
     ("እርዳታ እፈልጋለሁ", "am"),
     ("Necesito ayuda, por favor", "es"),
     ("i caawi", "so"),
+    ("Ninkeyga ayaa i garaaca", "so"),
     ("i need help", "en"),
 ]
 SCRIPT_OF = {"ar": "Arab", "fa": "Arab", "prs": "Arab", "ps": "Arab", "ckb": "Arab", "ti": "Ethi", "am": "Ethi",
