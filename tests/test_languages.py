@@ -54,6 +54,8 @@ FIRST_MESSAGES = [
     ("Где найти информацию?", "ru", 1),
     ("Salaan", "so", 1),
     ("Macluumaad halkee ka helaa?", "so", 1),
+    ("Walaashay ayaa i soo dirtay", "so", 1),  # `i` is Somali "me" too: it was taken for English
+    ("i am scared", "en", 1),
     ("Bonjour", "fr", 1),
     ("Où trouver des informations ?", "fr", 1),
     ("Hola", "es", 1),
@@ -67,6 +69,9 @@ HELP_FIRST = [
     ("Мне нужна помощь", "ru"),
     ("እርዳታ እፈልጋለሁ", "am"),
     ("Necesito ayuda, por favor", "es"),
+    ("i caawi", "so"),
+    ("Ninkeyga ayaa i garaaca", "so"),
+    ("i need help", "en"),
 ]
 SCRIPT_OF = {"ar": "Arab", "fa": "Arab", "prs": "Arab", "ps": "Arab", "ckb": "Arab", "ti": "Ethi", "am": "Ethi",
              "uk": "Cyrl", "ru": "Cyrl"}
@@ -124,6 +129,8 @@ def test_letters_that_only_some_languages_write_decide() -> None:
     assert guess("є")[0] == "uk" and guess("ы")[0] == "ru"
     assert guess("ቐ")[0] == "ti"
     assert guess("سلام") == ()  # the script, nothing more
+    assert guess("Ninkeyga ayaa i garaaca")[0] == "so"  # `i`: Somali "me", English "I"
+    assert guess("i am scared")[0] == "en"  # `i` alone: a tie, which English (listed first) wins
     assert likely_languages("hello", None, ["hello"]) == ()
 
 

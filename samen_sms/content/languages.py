@@ -4,7 +4,9 @@ Five languages share Arabic letters (Arabic, Farsi, Dari, Pashto, Sorani), two G
 Amharic) and two Cyrillic (Ukrainian, Russian). Letters only some of them use (Pashto's ټ ډ ړ ښ,
 Sorani's ڕ ڵ ۆ ێ ە, the Persian پ چ ژ گ that Arabic lacks, Ukrainian's і ї є ґ against Russian's ы
 э ъ ё) and a few common words tell them apart; what nothing tells apart keeps the flow's order,
-so a wrong guess costs the reader one digit.
+so a wrong guess costs the reader one digit. A word two languages write counts for both: `i` is
+English "I" and Somali "me", so "walaashay ayaa i soo dirtay" is Somali by its other words and
+"i am scared" English: on a tie, the language listed first here wins.
 """
 
 from __future__ import annotations
@@ -129,8 +131,10 @@ MARKS: Mapping[str, Marks] = {
         "Latn",
         "",
         "",
-        ("salaan", "salaam", "nabad", "iska", "waran", "caawin", "caawimaad", "waxaan", "rabaa", "baahanahay",
-         "macluumaad", "sidee", "mahadsanid", "haa"),
+        ("salaan", "salaam", "nabad", "iska", "waran", "caawin", "caawimaad", "caawi", "waxaan", "rabaa",
+         "baahanahay", "macluumaad", "sidee", "mahadsanid", "haa", "i", "ii", "iga", "igu", "aniga", "ayaa", "waa",
+         "iyo", "wuxuu", "waxay"),
+        ("kayga", "keyga", "tayda", "teyda"),  # my: ninkeyga, hooyadayda
     ),
     "fr": Marks(
         "Latn",
