@@ -73,3 +73,19 @@ def test_make_run_stops_with_an_error_when_the_line_refuses_to_start(
     assert "ConfigError" not in output  # the reason as a line, not a traceback
     assert done.stderr.strip().splitlines()[-1].endswith("stopped (see above), so the line was shut down")
 
+
+def test_a_flask_command_without_settings_says_what_is_missing_in_one_line() -> None:
+    done = run("-m", "flask", "--app", "app", "users", "list", env=clean_env())
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines() == [
+        "samen: Refusing to start: TWILIO_AUTH_TOKEN, PUBLIC_URL, SAMEN_SECRET_KEY, REDIS_URL or REDIS_SENTINELS, "
+        "TWILIO_ACCOUNT_SID, TWILIO_SMS_FROM or TWILIO_MESSAGING_SERVICE_SID must be set in production "
+        "(or set SAMEN_ENV=development for a local run)."
+    ]
+
+
+def test_the_workers_without_settings_say_what_is_missing_in_one_line() -> None:
+    done = run("-m", "workers", env=clean_env())
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("samen workers: Refusing to start: TWILIO_AUTH_TOKEN")
