@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from samen_sms.app import create_app
@@ -102,3 +105,22 @@ def test_trusted_proxies_are_off_unless_set_and_never_negative() -> None:
     assert Config.from_env({**PRODUCTION, "SAMEN_TRUSTED_PROXIES": "2"}).trusted_proxies == 2
     with pytest.raises(ConfigError, match="SAMEN_TRUSTED_PROXIES"):
         Config.from_env({**PRODUCTION, "SAMEN_TRUSTED_PROXIES": "-1"})
+
+
+ROOT = Path(__file__).resolve().parent.parent
+# Read by the code but not settings of a real line: an old name, and knobs of local runs and tests.
+NOT_IN_ENV_EXAMPLE = {"SAMEN_SESSION_TTL", "SAMEN_CHECK_SIGNATURES", "SAMEN_INSTANCE_DIR"}
+
+
+def test_env_example_lists_every_setting_the_line_reads_and_the_readme_names_them_too() -> None:
+    setting = re.compile(r"""["']((?:SAMEN|TWILIO|REDIS)_[A-Z_]+|PUBLIC_URL|PROMETHEUS_MULTIPROC_DIR)["']""")
+    sources = [ROOT / "app.py", *(ROOT / "samen_sms").rglob("*.py"), *(ROOT / "workers").rglob("*.py")]
+    read = {name for path in sources if "devtools" not in path.parts for name in setting.findall(path.read_text())}
+    example = (ROOT / ".env.example").read_text()
+    listed = set(re.findall(r"^([A-Z_]+)=", example, re.MULTILINE))
+    assert read - NOT_IN_ENV_EXAMPLE - listed == set()
+    assert listed - read == set()  # nothing listed that no code reads
+    readme = (ROOT / "README.md").read_text()
+    assert {name for name in listed if f"`{name}`" not in readme} == set()
+    # .env.example is the production template: no value there may point a line at a local Redis.
+    assert re.search(r"^REDIS_URL=$", example, re.MULTILINE)

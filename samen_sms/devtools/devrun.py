@@ -6,11 +6,15 @@ wired together through the environment, and stops them all on Ctrl-C.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from samen_sms.core.config import DEV_SMS_FROM, ROOT
@@ -18,6 +22,7 @@ from samen_sms.devtools.embedded_redis import shared_embedded_url
 
 WEB_PORT = int(os.environ.get("PORT", "5000"))
 STANDIN_PORT = int(os.environ.get("STANDIN_PORT", "5099"))
+READY_TIMEOUT = 30.0  # seconds; the banner shows after this even if the line does not answer yet
 
 
 def dev_environment(redis_url: str) -> dict[str, str]:
@@ -31,19 +36,44 @@ def dev_environment(redis_url: str) -> dict[str, str]:
     return env
 
 
+def port_taken(port: int) -> bool:
+    """Whether something already listens on 127.0.0.1:`port` (binding as gunicorn does)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def refuse_taken_ports() -> None:
+    """Exit with one line, before anything starts, when the web or stand-in port is taken."""
+    for name, port in (("PORT", WEB_PORT), ("STANDIN_PORT", STANDIN_PORT)):
+        if port_taken(port):
+            other = port + 1
+            while other in (WEB_PORT, STANDIN_PORT) or port_taken(other):
+                other += 1
+            sys.exit(
+                f"make run: port {port} is taken (is `make run` already running?). "
+                f"Stop it, or choose another: {name}={other} make run"
+            )
+
+
 def main() -> None:
     """Start everything, print how to talk to it, wait for Ctrl-C."""
     # A plain `kill` stops the whole line too, not only this process.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    refuse_taken_ports()
     redis_url = os.environ.get("REDIS_URL") or shared_embedded_url(ROOT / "instance")
     env = dev_environment(redis_url)
     python = sys.executable
     standin = [python, "-m", "samen_sms.devtools.standin", "--port", str(STANDIN_PORT), "--callbacks"]
     if env.get("SAMEN_WHATSAPP_TEMPLATES"):
         standin += ["--templates", env["SAMEN_WHATSAPP_TEMPLATES"]]  # template messages show their text, as at Twilio
-    procs = [
-        subprocess.Popen(standin, env=env, cwd=ROOT),
-        subprocess.Popen(
+    procs = {
+        "the Twilio stand-in": subprocess.Popen(standin, env=env, cwd=ROOT),
+        "the web (gunicorn)": subprocess.Popen(
             [
                 python,
                 "-m",
@@ -61,9 +91,55 @@ def main() -> None:
             env=env,
             cwd=ROOT,
         ),
-        subprocess.Popen([python, "-m", "workers", "--processes", "2"], env=env, cwd=ROOT),
-    ]
-    time.sleep(2)
+        "the workers": subprocess.Popen([python, "-m", "workers", "--processes", "2"], env=env, cwd=ROOT),
+    }
+    stopped: str | None = None
+    try:
+        # The banner only once the line answers, so a refusal to start is the last thing shown.
+        stopped = _wait(procs, ready=lambda: _ready(env["PUBLIC_URL"]), until=time.monotonic() + READY_TIMEOUT)
+        if stopped is None:
+            _banner(env, redis_url)
+            stopped = _wait(procs)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for p in procs.values():
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs.values():
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    if stopped:
+        # Its own lines above say why; `make run` must not look like it succeeded.
+        sys.exit(f"make run: {stopped} stopped (see above), so the line was shut down")
+
+
+def _wait(
+    procs: dict[str, subprocess.Popen[bytes]], ready: Callable[[], bool] | None = None, until: float | None = None
+) -> str | None:
+    """The name of the first process to stop, or None once `ready()` holds or `until` comes."""
+    while until is None or time.monotonic() < until:
+        for name, p in procs.items():
+            if p.poll() is not None:
+                return name
+        if ready is not None and ready():
+            return None
+        time.sleep(0.2)
+    return None
+
+
+def _ready(public_url: str) -> bool:
+    """Whether the web answers /healthz with Redis up and a worker registered."""
+    try:
+        with urllib.request.urlopen(f"{public_url}/healthz", timeout=1) as answer:
+            return int(json.load(answer).get("workers", 0)) > 0
+    except (OSError, ValueError):
+        return False
+
+
+def _banner(env: dict[str, str], redis_url: str) -> None:
     print(
         f"""
 ==========================================================================
@@ -82,21 +158,6 @@ def main() -> None:
 """,
         flush=True,
     )
-    try:
-        while all(p.poll() is None for p in procs):
-            time.sleep(0.5)
-        print("a process stopped; shutting the line down", file=sys.stderr)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
 
 
 def stop_embedded() -> None:

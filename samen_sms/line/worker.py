@@ -13,6 +13,7 @@ from rq import SimpleWorker, worker_registration
 from rq.worker_pool import WorkerPool
 
 from samen_sms.core import keyspace, logs
+from samen_sms.core.config import ConfigError
 from samen_sms.line.durability import rewrite_aof_if_due
 from samen_sms.line.erasure import purge_if_due
 from samen_sms.line.replies import WorkerContext, current, install
@@ -122,7 +123,11 @@ def main(build: Callable[[], WorkerContext], argv: list[str] | None = None) -> N
     parser.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format=logs.PLAIN)  # until the settings say which format
-    install(build())  # content, keys, Redis and the Twilio client: once, inherited by every forked worker
+    try:
+        context = build()  # content, keys, Redis and the Twilio client: once, inherited by every forked worker
+    except ConfigError as refused:
+        raise SystemExit(f"samen workers: {refused}") from None  # one line, not a traceback
+    install(context)
     rt = current().runtime
     logs.configure(rt.config.log_format)
     processes = args.processes or rt.config.workers
