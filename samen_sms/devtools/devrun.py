@@ -164,13 +164,22 @@ def stop_embedded() -> None:
     """`make stop`: end the embedded Redis that `make run` left running."""
     port_file = Path(ROOT / "instance" / "redis" / "port")
     if not port_file.exists():
+        print("make stop: no embedded Redis was running")
         return
     import redis
 
+    port = int(port_file.read_text())
+    client = redis.Redis(port=port, socket_connect_timeout=0.5)
     try:
-        redis.Redis(port=int(port_file.read_text()), socket_connect_timeout=0.5).shutdown(nosave=False)
-    except redis.RedisError:
-        pass
+        client.ping()
+    except redis.ConnectionError:
+        print(f"make stop: the embedded Redis on port {port} had already stopped")
+    else:
+        try:
+            client.shutdown(nosave=False)
+        except redis.RedisError as exc:
+            sys.exit(f"make stop: the embedded Redis on port {port} did not stop: {exc}")
+        print(f"make stop: the embedded Redis on port {port} saved its data and stopped")
     port_file.unlink(missing_ok=True)
 
 
