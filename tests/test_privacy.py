@@ -231,3 +231,23 @@ def test_json_logs_of_web_and_workers_hold_no_number_or_text(processes: Processe
     assert records, output
     assert all({"time", "level", "logger", "event", "request_id"} <= set(r) for r in records)
     assert any(r["logger"] == "samen_sms.line.replies" and "21211" in r["event"] for r in records)
+
+
+def test_delete_after_stop_at_twilio_leaves_no_opt_out_mark(
+    post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis, app: Flask
+) -> None:
+    """STOP (Twilio blocks the number), then the delete word: Twilio refuses the confirmation (21610).
+
+    The refusal must not write the person back into the opt-out set, which is kept for good.
+    """
+    p = app.extensions["samen"].keys.pseudonym(ALICE)
+    for text in ("hi", "1", "STOP"):
+        post(inbound(ALICE, text))
+        work()
+    assert redis_conn.sismember(keyspace.OPTOUT(), p)
+    replies = len(sent_to(standin, ALICE))
+    standin.faults.append(Fault(status=400, code=21610, to=ALICE))  # Twilio refuses every send now
+    post(inbound(ALICE, "delete"))
+    work()
+    assert len(sent_to(standin, ALICE)) == replies  # the confirmation never reached the phone
+    assert [key for key, text in redis_text(redis_conn) if p in text and not is_rate_counter(key, p)] == []
