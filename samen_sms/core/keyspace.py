@@ -60,7 +60,7 @@ ATTEMPT = Key("a:{p}", "when the reply in flight was last handed to Twilio (cras
 TRIES = Key("n:{p}", "how many transient failures the reply in flight has had", "until sent, at most 7 days", "line.replies", person=True)
 LOCK = Key("lock:{p}", "the per-person delivery lock", "a few seconds (2 x Twilio timeout + 5 s)", "line.replies", person=True)
 SENT_SID = Key("m:{message_sid}", "Twilio's id of a sent reply -> pseudonym, for delivery reports", "`SAMEN_DEDUP_TTL`, default 48 h", "line.replies", person=True)
-SENT_BY = Key("ms:{p}", "the MessageSids of replies sent to the person, so erasure finds them", "`SAMEN_DEDUP_TTL`, default 48 h", "line.replies", person=True)
+SENT_BY = Key("ms:{p}", "the MessageSids of replies, announcements and reminders sent to the person, so erasure finds them at Twilio", "`SAMEN_DEDUP_TTL`, default 48 h", "line.replies", person=True)
 OWED = Key("owed", "pseudonyms owed a reply, for the recovery sweep", "a member leaves when its replies are sent or erased", "line.replies", person=True)
 LINE_FAULT = Key("fault", "Twilio refusing the line's own setup, by channel (a sender) or `account` (credentials): code and when; shown by /healthz", "until a reply on that channel goes through, at most 7 days", "line.replies")
 # Erasure at Twilio (line.erasure): the person's own messages in, so the delete word reaches Twilio's log.
