@@ -251,3 +251,16 @@ def test_delete_after_stop_at_twilio_leaves_no_opt_out_mark(
     work()
     assert len(sent_to(standin, ALICE)) == replies  # the confirmation never reached the phone
     assert [key for key, text in redis_text(redis_conn) if p in text and not is_rate_counter(key, p)] == []
+
+
+@pytest.mark.parametrize("word", ["Oubliez moi", "oubliez-moi!", "FORGET ME"])
+def test_a_delete_word_of_two_words_erases_with_or_without_its_hyphen(
+    word: str, post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis, app: Flask
+) -> None:
+    rt = app.extensions["samen"]
+    p = rt.keys.pseudonym(ALICE)
+    for text in ("bonjour", "1", "1", word):
+        post(inbound(ALICE, text))
+    work()
+    assert sent_to(standin, ALICE)[-1] == rt.renderer.message("fr", "deleted", Channel.SMS)
+    assert [key for key, text in redis_text(redis_conn) if p in text and not is_rate_counter(key, p)] == []
