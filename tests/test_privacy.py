@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import zlib
 from collections.abc import Callable, Iterator
 
@@ -264,3 +265,26 @@ def test_a_delete_word_of_two_words_erases_with_or_without_its_hyphen(
     work()
     assert sent_to(standin, ALICE)[-1] == rt.renderer.message("fr", "deleted", Channel.SMS)
     assert [key for key, text in redis_text(redis_conn) if p in text and not is_rate_counter(key, p)] == []
+
+
+def test_a_referral_hyperloglog_does_not_tell_whether_an_erased_person_was_counted(
+    app: Flask, post: PostFn, work: Callable[[], None], redis_conn: redis.Redis
+) -> None:
+    """Adding a pseudonym to a copy of the week's HyperLogLog must not show it was counted."""
+    from samen_sms.core import tally
+
+    runner = app.test_cli_runner()
+    added = runner.invoke(args=["mediators", "add", "Stichting Voorbeeld", "--languages", "en", "--region", "NL"])
+    code = added.output.strip().splitlines()[-1]
+    p = app.extensions["samen"].keys.pseudonym(ALICE)
+    for text in (f"hi {code}", "delete"):
+        post(inbound(ALICE, text))
+    work()
+    week = tally.week_of(tally.day_of(time.time()))
+    people = keyspace.REACH_PEOPLE(week, code)
+    assert redis_conn.pfcount(people) == 1  # Alice still counts among the people the code reached
+    redis_conn.copy(people, "probe")
+    assert redis_conn.pfadd("probe", p) == 1, "the HyperLogLog already held Alice's pseudonym"
+    # The week's salt, which would tell, goes within an hour of the week's end.
+    salt_ttl = redis_conn.ttl(keyspace.REACH_SALT(week))
+    assert 0 < salt_ttl <= 7 * 24 * 3600 + tally.SALT_MARGIN

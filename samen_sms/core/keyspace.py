@@ -90,7 +90,8 @@ SEND_RATE = Key("rate:{sender}", "send slots reserved for one sender, shared by 
 MEDIATORS = Key("mediators", "registered mediators and organisations: code -> name, languages, regions, when added or retired", "kept; an organisation, never a person who texts", "reach.mediators", backup=True)
 LIVE_CODES = Key("codes", "the referral codes that count now (read in the webhook's first round trip)", "kept; a retired code leaves it", "reach.mediators", backup=True)
 REACH_DAY = Key("reach:{day}", "one day's counts (Europe/Amsterdam): first contacts by channel and code, languages chosen, screens, place lookups by safety region, opt-ins and outs, announcements sent and delivered, RSVPs, erasures", "400 days; numbers only", "reach.counting")
-REACH_PEOPLE = Key("reach:people:{week}:{code}", "a HyperLogLog estimating how many different people one code reached in one ISO week; its registers give no pseudonym back", "400 days", "reach.counting")
+REACH_PEOPLE = Key("reach:people:{week}:{code}", "a HyperLogLog estimating how many different people one code reached in one ISO week, of pseudonyms hashed with the week's salt; once the salt is gone, nobody can tell whether a pseudonym was counted", "400 days", "reach.counting")
+REACH_SALT = Key("hllsalt:{week}", "a random salt for one ISO week's HyperLogLogs of people reached", "until the week ends, and an hour", "reach.counting")
 
 # The operator console (console.*): staff accounts and their traces; nothing about a texter.
 CONSOLE_ACCOUNT = Key("console:account:{email}", "a staff account: role, mediator code, password hash (Argon2), authenticator secret (sealed), state", "kept (a disabled account stays, so the audit log can name it)", "console.accounts", backup=True)
