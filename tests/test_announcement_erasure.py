@@ -19,9 +19,9 @@ from samen_sms.app import create_app
 from samen_sms.assembly import worker_context
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
-from samen_sms.devtools.standin import StandinState, Timings
+from samen_sms.devtools.standin import StandinState
 from samen_sms.line import replies
-from tests.conftest import ALICE, BOB, PostFn, inbound, sent_to, wait_until, with_config
+from tests.conftest import ALICE, BOB, PostFn, sent_to, wait_until, with_config
 from tests.test_privacy import is_rate_counter, redis_text
 from tests.test_sessions_broadcast import cli, session_file, subscribe
 from tests.test_twilio_erasure import DONE, run_scheduled_now, talk, with_person
