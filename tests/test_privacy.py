@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import zlib
 from collections.abc import Callable, Iterator
 
@@ -231,3 +232,59 @@ def test_json_logs_of_web_and_workers_hold_no_number_or_text(processes: Processe
     assert records, output
     assert all({"time", "level", "logger", "event", "request_id"} <= set(r) for r in records)
     assert any(r["logger"] == "samen_sms.line.replies" and "21211" in r["event"] for r in records)
+
+
+def test_delete_after_stop_at_twilio_leaves_no_opt_out_mark(
+    post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis, app: Flask
+) -> None:
+    """STOP (Twilio blocks the number), then the delete word: Twilio refuses the confirmation (21610).
+
+    The refusal must not write the person back into the opt-out set, which is kept for good.
+    """
+    p = app.extensions["samen"].keys.pseudonym(ALICE)
+    for text in ("hi", "1", "STOP"):
+        post(inbound(ALICE, text))
+        work()
+    assert redis_conn.sismember(keyspace.OPTOUT(), p)
+    replies = len(sent_to(standin, ALICE))
+    standin.faults.append(Fault(status=400, code=21610, to=ALICE))  # Twilio refuses every send now
+    post(inbound(ALICE, "delete"))
+    work()
+    assert len(sent_to(standin, ALICE)) == replies  # the confirmation never reached the phone
+    assert [key for key, text in redis_text(redis_conn) if p in text and not is_rate_counter(key, p)] == []
+
+
+@pytest.mark.parametrize("word", ["Oubliez moi", "oubliez-moi!", "FORGET ME"])
+def test_a_delete_word_of_two_words_erases_with_or_without_its_hyphen(
+    word: str, post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis, app: Flask
+) -> None:
+    rt = app.extensions["samen"]
+    p = rt.keys.pseudonym(ALICE)
+    for text in ("bonjour", "1", "1", word):
+        post(inbound(ALICE, text))
+    work()
+    assert sent_to(standin, ALICE)[-1] == rt.renderer.message("fr", "deleted", Channel.SMS)
+    assert [key for key, text in redis_text(redis_conn) if p in text and not is_rate_counter(key, p)] == []
+
+
+def test_a_referral_hyperloglog_does_not_tell_whether_an_erased_person_was_counted(
+    app: Flask, post: PostFn, work: Callable[[], None], redis_conn: redis.Redis
+) -> None:
+    """Adding a pseudonym to a copy of the week's HyperLogLog must not show it was counted."""
+    from samen_sms.core import tally
+
+    runner = app.test_cli_runner()
+    added = runner.invoke(args=["mediators", "add", "Stichting Voorbeeld", "--languages", "en", "--region", "NL"])
+    code = added.output.strip().splitlines()[-1]
+    p = app.extensions["samen"].keys.pseudonym(ALICE)
+    for text in (f"hi {code}", "delete"):
+        post(inbound(ALICE, text))
+    work()
+    week = tally.week_of(tally.day_of(time.time()))
+    people = keyspace.REACH_PEOPLE(week, code)
+    assert redis_conn.pfcount(people) == 1  # Alice still counts among the people the code reached
+    redis_conn.copy(people, "probe")
+    assert redis_conn.pfadd("probe", p) == 1, "the HyperLogLog already held Alice's pseudonym"
+    # The week's salt, which would tell, goes within an hour of the week's end.
+    salt_ttl = redis_conn.ttl(keyspace.REACH_SALT(week))
+    assert 0 < salt_ttl <= 7 * 24 * 3600 + tally.SALT_MARGIN

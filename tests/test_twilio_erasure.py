@@ -115,3 +115,19 @@ def test_standin_deletes_like_twilio(config: Config, standin: StandinState) -> N
     with pytest.raises(TwilioRestException) as gone:
         client.messages(message.sid).delete()
     assert gone.value.status == 404
+
+
+def test_a_message_twilio_will_not_delete_for_an_hour_is_an_error_without_the_clean_up(
+    app: Flask, post: PostFn, work: Callable[[], None], standin: StandinState, caplog: pytest.LogCaptureFixture
+) -> None:
+    standin.timings = Timings(sending=0.0, sent=float("inf"), delivered=float("inf"))  # stuck at Twilio
+    talk(post, standin, ALICE, "hi")
+    work()
+    (stuck,) = [m["sid"] for m in with_person(standin, ALICE) if m["direction"] == "outbound-api"]
+    # The last of the hour's tries: the message stays, and with SAMEN_TWILIO_DELETE_AFTER off nothing
+    # will ever delete it, which the operator must hear about.
+    assert erasure.forget_at_twilio([str(stuck)], tries=erasure.MAX_TRIES - 1) == 0
+    assert [m["sid"] for m in with_person(standin, ALICE) if m["direction"] == "outbound-api"] == [stuck]
+    (record,) = [r for r in caplog.records if r.name == "samen_sms.line.erasure" and r.levelname == "ERROR"]
+    assert "SAMEN_TWILIO_DELETE_AFTER is off" in record.getMessage()
+    assert str(stuck) not in record.getMessage()

@@ -31,6 +31,7 @@ from samen_sms.content.optin import REPLY_NODE
 from samen_sms.core import keyspace, tally
 from samen_sms.core.identity import Channel
 from samen_sms.core.quiet import quiet_until
+from samen_sms.line import erasure
 from samen_sms.line.replies import WorkerContext, current
 from samen_sms.line.runtime import Runtime
 from samen_sms.line.store import place_in_menus, remember_language
@@ -246,10 +247,16 @@ class Broadcast:
             return False
 
     def _record(self, p: str, result: Result, sid: str | None, attempt: Attempt | None) -> None:
-        """Write the result, only while the claim is still there: a person erased meanwhile stays gone."""
-        self._while_claimed(p, lambda pipe: self._queue_record(pipe, p, result, sid, attempt))
+        """Write the result, only while the claim is still there: a person erased meanwhile stays gone.
 
-    def _while_claimed(self, p: str, queue: Callable[[Any], None]) -> None:
+        The message that went out to someone erased meanwhile is deleted at Twilio, as the delete
+        word does with the messages it finds (this one it could not find yet).
+        """
+        recorded = self._while_claimed(p, lambda pipe: self._queue_record(pipe, p, result, sid, attempt))
+        if not recorded and sid:
+            erasure.queue_forget(self.rt.queue, [sid], delay=erasure.RETRY_AFTER)
+
+    def _while_claimed(self, p: str, queue: Callable[[Any], None]) -> bool:
         """Run the writes `queue` puts on a transaction, only if `p`'s claim is still in the done hash."""
         with self.conn.pipeline(transaction=True) as pipe:
             while True:
@@ -260,11 +267,11 @@ class Broadcast:
                     if raw is None or Result.parse(raw).kind is not Kind.CLAIMED:
                         pipe.reset()
                         log.info("broadcast %s: someone was erased while being sent to; not recorded", self.bid)
-                        return
+                        return False
                     pipe.multi()
                     queue(pipe)
                     pipe.execute()
-                    return
+                    return True
                 except redis.WatchError:
                     continue  # another thread recorded or claimed someone: check again
 
@@ -275,6 +282,9 @@ class Broadcast:
         pipe.hincrby(self.stats, result.stat, 1)
         if sid:
             pipe.set(keyspace.BROADCAST_SID(sid), self.bid, ex=7 * 24 * 3600)
+            # So that the delete word finds it at Twilio, as it finds the replies.
+            pipe.sadd(keyspace.SENT_BY(p), sid)
+            pipe.expire(keyspace.SENT_BY(p), self.rt.config.dedup_ttl)
         if result.kind is Kind.SENT and self.kind == "a" and attempt is not None:
             # A reply of 1 or yes now means "I want to come to this session".
             place_in_menus(pipe, p, REPLY_NODE, self.session.id, min(ttl, 14 * 86400))

@@ -77,7 +77,11 @@ def erase(conn: redis.Redis, pipe: Any, p: str, config: Any) -> None:
     subscriptions.erase(pipe, p)
 
 
-def stop_after_refusal(rt: Runtime, p: str, address: Address, code: int) -> None:
-    """Twilio says the number unsubscribed (21610): no more announcements either."""
-    if code == UNSUBSCRIBED:
+def stop_after_refusal(rt: Runtime, p: str, address: Address, code: int, forget: bool) -> None:
+    """Twilio says the number unsubscribed (21610): no more announcements either.
+
+    Not for an erasure's confirmation: the opt-out mark is kept for good, and the person asked to be
+    forgotten (having said STOP to Twilio before the delete word, their confirmation is refused).
+    """
+    if code == UNSUBSCRIBED and not forget:
         rt.redis.sadd(keyspace.OPTOUT(), p)

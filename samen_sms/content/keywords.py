@@ -67,9 +67,12 @@ class Lexicon:
                         anywhere.setdefault(folded, (action, locale))
                         continue
                     joined = " ".join(folded)
-                    owners.setdefault(joined, set()).add(locale)
                     table = whole if action in WHOLE_MESSAGE_ACTIONS else first
-                    table.setdefault(joined, (action, locale))
+                    # A whole-message word written with a join is also typed without it: "oubliez moi".
+                    spaced = " ".join(words(_JOINS.sub(" ", keyword))) if table is whole else joined
+                    for form in {joined, spaced}:
+                        owners.setdefault(form, set()).add(locale)
+                        table.setdefault(form, (action, locale))
         hello = " ".join(words(flow.hello))
         first[hello] = ("menu", NEUTRAL)
         owners[hello] = set(flow.languages)

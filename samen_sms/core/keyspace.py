@@ -60,7 +60,7 @@ ATTEMPT = Key("a:{p}", "when the reply in flight was last handed to Twilio (cras
 TRIES = Key("n:{p}", "how many transient failures the reply in flight has had", "until sent, at most 7 days", "line.replies", person=True)
 LOCK = Key("lock:{p}", "the per-person delivery lock", "a few seconds (2 x Twilio timeout + 5 s)", "line.replies", person=True)
 SENT_SID = Key("m:{message_sid}", "Twilio's id of a sent reply -> pseudonym, for delivery reports", "`SAMEN_DEDUP_TTL`, default 48 h", "line.replies", person=True)
-SENT_BY = Key("ms:{p}", "the MessageSids of replies sent to the person, so erasure finds them", "`SAMEN_DEDUP_TTL`, default 48 h", "line.replies", person=True)
+SENT_BY = Key("ms:{p}", "the MessageSids of replies, announcements and reminders sent to the person, so erasure finds them at Twilio", "`SAMEN_DEDUP_TTL`, default 48 h", "line.replies", person=True)
 OWED = Key("owed", "pseudonyms owed a reply, for the recovery sweep", "a member leaves when its replies are sent or erased", "line.replies", person=True)
 LINE_FAULT = Key("fault", "Twilio refusing the line's own setup, by channel (a sender) or `account` (credentials): code and when; shown by /healthz", "until a reply on that channel goes through, at most 7 days", "line.replies")
 # Erasure at Twilio (line.erasure): the person's own messages in, so the delete word reaches Twilio's log.
@@ -90,7 +90,8 @@ SEND_RATE = Key("rate:{sender}", "send slots reserved for one sender, shared by 
 MEDIATORS = Key("mediators", "registered mediators and organisations: code -> name, languages, regions, when added or retired", "kept; an organisation, never a person who texts", "reach.mediators", backup=True)
 LIVE_CODES = Key("codes", "the referral codes that count now (read in the webhook's first round trip)", "kept; a retired code leaves it", "reach.mediators", backup=True)
 REACH_DAY = Key("reach:{day}", "one day's counts (Europe/Amsterdam): first contacts by channel and code, languages chosen, screens, place lookups by safety region, opt-ins and outs, announcements sent and delivered, RSVPs, erasures", "400 days; numbers only", "reach.counting")
-REACH_PEOPLE = Key("reach:people:{week}:{code}", "a HyperLogLog estimating how many different people one code reached in one ISO week; its registers give no pseudonym back", "400 days", "reach.counting")
+REACH_PEOPLE = Key("reach:people:{week}:{code}", "a HyperLogLog estimating how many different people one code reached in one ISO week, of pseudonyms hashed with the week's salt; once the salt is gone, nobody can tell whether a pseudonym was counted", "400 days", "reach.counting")
+REACH_SALT = Key("hllsalt:{week}", "a random salt for one ISO week's HyperLogLogs of people reached", "until the week ends, and an hour", "reach.counting")
 
 # The operator console (console.*): staff accounts and their traces; nothing about a texter.
 CONSOLE_ACCOUNT = Key("console:account:{email}", "a staff account: role, mediator code, password hash (Argon2), authenticator secret (sealed), state", "kept (a disabled account stays, so the audit log can name it)", "console.accounts", backup=True)

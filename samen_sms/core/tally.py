@@ -7,22 +7,31 @@ Redis command (a small Lua script doing the HINCRBYs, the PFADD and the expiries
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from samen_sms.core import keyspace
 from samen_sms.core.quiet import AMSTERDAM
 
 KEEP = 400 * 24 * 3600  # counters expire 400 days after their day: a year's report, and a margin
+# A week's salt outlives its week by this much: a message just before midnight still finds it.
+SALT_MARGIN = 3600
 
-# KEYS[1] the day's hash; KEYS[2], when given, a HyperLogLog of people reached by one code in a week.
-# ARGV[1] the TTL, ARGV[2] what the HyperLogLog hashes (a pseudonym, never stored as such), ARGV[3..] fields.
+# KEYS[1] the day's hash; KEYS[2], when given, a HyperLogLog of people reached by one code in a week,
+# and KEYS[3] that week's random salt. ARGV[1] the TTL, ARGV[2] the pseudonym, ARGV[3] a fresh salt
+# (kept only if the week has none yet), ARGV[4] the salt's TTL, ARGV[5..] fields.
+# The HyperLogLog hashes salt and pseudonym: with a pseudonym alone, adding it to a copy would show
+# whether that person was counted (exactly, among a few people), also after they erased. Once the
+# week's salt has expired, nobody can tell.
 _COUNT = """
-for i = 3, #ARGV do redis.call('HINCRBY', KEYS[1], ARGV[i], 1) end
+for i = 5, #ARGV do redis.call('HINCRBY', KEYS[1], ARGV[i], 1) end
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 if KEYS[2] then
-  redis.call('PFADD', KEYS[2], ARGV[2])
+  redis.call('SET', KEYS[3], ARGV[3], 'NX', 'EX', ARGV[4])
+  local salt = redis.call('GET', KEYS[3])
+  redis.call('PFADD', KEYS[2], redis.sha1hex(salt .. ARGV[2]))
   redis.call('EXPIRE', KEYS[2], ARGV[1])
 end
 return 1
@@ -44,15 +53,26 @@ def count(pipe: Any, fields: Iterable[str], now: float, reached: tuple[str, str]
     """Queue on `pipe`: add one to each field of today's counts; `reached` = (code, pseudonym) adds a person.
 
     Fields are `metric` or `metric:value` (e.g. `first:sms`, `screen:help_now`); no field may name a
-    person. The pseudonym only feeds the HyperLogLog's hash; it is never written as a key or value.
+    person. The pseudonym only feeds the HyperLogLog's hash, salted per week; it is never written as a
+    key or value.
     """
     day = day_of(now)
     names = list(fields)
     if not names and reached is None:
         return
     if reached is None:
-        pipe.eval(_COUNT, 1, keyspace.REACH_DAY(day.isoformat()), KEEP, "", *names)
+        pipe.eval(_COUNT, 1, keyspace.REACH_DAY(day.isoformat()), KEEP, "", "", "", *names)
         return
     code, pseudonym = reached
-    people = keyspace.REACH_PEOPLE(week_of(day), code)
-    pipe.eval(_COUNT, 2, keyspace.REACH_DAY(day.isoformat()), people, KEEP, pseudonym, *names)
+    week = week_of(day)
+    people, salt = keyspace.REACH_PEOPLE(week, code), keyspace.REACH_SALT(week)
+    salt_ttl = _seconds_to_week_end(now) + SALT_MARGIN
+    args = (KEEP, pseudonym, secrets.token_hex(16), salt_ttl, *names)
+    pipe.eval(_COUNT, 3, keyspace.REACH_DAY(day.isoformat()), people, salt, *args)
+
+
+def _seconds_to_week_end(now: float) -> int:
+    """Seconds until the ISO week of `now` ends (Monday 00:00, Europe/Amsterdam)."""
+    day = day_of(now)
+    monday = datetime.combine(day + timedelta(days=7 - day.weekday()), time.min, AMSTERDAM)
+    return max(int(monday.timestamp() - now), 1)

@@ -71,8 +71,16 @@ def forget_at_twilio(sids: list[str], tries: int = 0) -> int:
     left = [sid for sid in sids if delete_message(ctx, sid) is None]
     if left and tries + 1 < MAX_TRIES:
         queue_forget(ctx.runtime.queue, left, delay=RETRY_AFTER, tries=tries + 1)
-    elif left:
+    elif left and ctx.runtime.config.twilio_delete_after:
         log.warning("%d messages not deletable at Twilio after %d tries; left to the clean-up", len(left), tries + 1)
+    elif left:
+        # No clean-up will reach them: an operator has to, or a person's messages stay in Twilio's log.
+        log.error(
+            "%d messages of an erased person not deletable at Twilio after %d tries, and SAMEN_TWILIO_DELETE_AFTER "
+            "is off: they stay in Twilio's log until it is set (its clean-up deletes every older message)",
+            len(left),
+            tries + 1,
+        )
     return len(sids) - len(left)
 
 

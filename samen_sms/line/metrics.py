@@ -62,7 +62,7 @@ def _sent(rt: Runtime, sid: str, forget: bool) -> None:
     SENT.inc()
 
 
-def _failed(rt: Runtime, p: str, address: Address, code: int) -> None:
+def _failed(rt: Runtime, p: str, address: Address, code: int, forget: bool) -> None:
     FAILED.labels(_error_code(code)).inc()
 
 

@@ -50,8 +50,9 @@ MessageHook = Callable[[Change], None]
 Eraser = Callable[[redis.Redis, Any, str, Config], None]
 # status(pipe, message_sid, status, error_code): a delivery report, inside its pipeline.
 StatusHook = Callable[[Any, str, str, str], None]
-# send_failed(runtime, pseudonym, address, code): Twilio refused a reply for good.
-FailureHook = Callable[["Runtime", str, Address, int], None]
+# send_failed(runtime, pseudonym, address, code, forget): Twilio refused a reply for good; `forget`
+# marks an erasure's confirmation, after which nothing may be recorded about the person.
+FailureHook = Callable[["Runtime", str, Address, int, bool], None]
 # sent(runtime, message_sid, forget): Twilio took a reply; `forget` marks an erasure's confirmation.
 SentHook = Callable[["Runtime", str, bool], None]
 

@@ -144,7 +144,7 @@ def _deliver_one(ctx: WorkerContext, p: str, raw: bytes | str, keep_lock: Callab
     except PermanentSendError as exc:
         if finish(rt, p, raw, address.channel.value, failed_code=exc.code):
             for hook in rt.registry.on_send_failed:
-                hook(rt, p, address, exc.code)
+                hook(rt, p, address, exc.code, item.forget)
         log.warning("reply refused by Twilio with code %s; not retried", exc.code)
         return False
     except LineFaultError as exc:
@@ -167,7 +167,7 @@ def _deliver_one(ctx: WorkerContext, p: str, raw: bytes | str, keep_lock: Callab
         if tries > rt.config.send_retries:
             if finish(rt, p, raw, address.channel.value, failed_code=str(exc.code)):
                 for hook in rt.registry.on_send_failed:
-                    hook(rt, p, address, exc.code if isinstance(exc.code, int) else 0)
+                    hook(rt, p, address, exc.code if isinstance(exc.code, int) else 0, item.forget)
             log.error("reply given up after %s attempts (last code %s)", rt.config.send_retries + 1, exc.code)
             return False
         raise

@@ -1,0 +1,86 @@
+"""The delete word reaches the announcements and reminders Twilio keeps for the person, too.
+
+Twilio's log keeps every message with the number it went to: an information session's
+announcement there ties the number to the line as much as a reply does.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from flask import Flask
+
+from samen_sms.announce import broadcast
+from samen_sms.app import create_app
+from samen_sms.assembly import worker_context
+from samen_sms.core.config import Config
+from samen_sms.core.identity import Channel
+from samen_sms.devtools.standin import StandinState
+from samen_sms.line import replies
+from tests.conftest import ALICE, BOB, PostFn, sent_to, wait_until, with_config
+from tests.test_privacy import is_rate_counter, redis_text
+from tests.test_sessions_broadcast import cli, session_file, subscribe
+from tests.test_twilio_erasure import DONE, run_scheduled_now, talk, with_person
+
+
+@pytest.fixture
+def app(config: Config) -> Iterator[Flask]:
+    cfg = with_config(config, quiet_hours="")
+    application = create_app({"TESTING": True}, config=cfg)
+    with replies.using(worker_context(cfg)):
+        yield application
+
+
+def delivered_by_now(standin: StandinState) -> None:
+    with standin.lock:
+        for message in standin.messages:
+            message["_timings"] = DONE
+
+
+def test_delete_word_deletes_the_announcement_and_reminder_at_twilio(
+    app: Flask, tmp_path: Path, post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis
+) -> None:
+    p = subscribe(app, ALICE, Channel.SMS, "VR09", "en")
+    subscribe(app, BOB, Channel.SMS, "VR09", "nl")
+    sid = cli(app, "add", str(session_file(tmp_path)))[1].strip().splitlines()[-1]
+    cli(app, "announce", sid)
+    work()
+    talk(post, standin, ALICE, "1")  # interested: the reminder comes the day before
+    work()
+    broadcast.enqueue(app.extensions["samen"], sid, "r")
+    work()
+    announcement, thanks, reminder = sent_to(standin, ALICE)
+    assert announcement.startswith("Information session:") and reminder.startswith("Reminder:")
+    bob_before = with_person(standin, BOB)
+    talk(post, standin, ALICE, "delete")
+    work()
+    delivered_by_now(standin)
+    run_scheduled_now(app)  # the confirmation's own deletion, a few minutes after it was sent
+    work()
+    assert with_person(standin, ALICE) == []
+    assert with_person(standin, BOB) == bob_before  # Bob's announcement stays
+    assert [key for key, text in redis_text(redis_conn) if p in text and not is_rate_counter(key, p)] == []
+
+
+def test_an_announcement_at_twilio_when_the_delete_word_comes_is_deleted_there_too(
+    app: Flask, tmp_path: Path, post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis
+) -> None:
+    p = subscribe(app, ALICE, Channel.SMS, "VR09", "en")
+    sid = cli(app, "add", str(session_file(tmp_path)))[1].strip().splitlines()[-1]
+    standin.hold = 2.0  # Twilio has the announcement; its answer takes 2 s to come back
+    job = threading.Thread(target=broadcast.run, args=(sid, "a"))
+    job.start()
+    assert wait_until(lambda: len(sent_to(standin, ALICE)) == 1)
+    talk(post, standin, ALICE, "delete")  # erased while the announcement is on its way
+    standin.hold = 0.0
+    job.join(timeout=30)
+    work()
+    delivered_by_now(standin)
+    run_scheduled_now(app)
+    work()
+    assert with_person(standin, ALICE) == []
+    assert [key for key, text in redis_text(redis_conn) if p in text and not is_rate_counter(key, p)] == []
