@@ -185,7 +185,8 @@ def _table(conn: redis.Redis, by_metric: dict[str, Cube], periods: list[str], st
 
 
 def people_per_code(conn: redis.Redis, start: date, end: date, by: str, codes: list[str]) -> dict[tuple[str, str], str]:
-    """Different people each code reached, per week (or month, from its weeks), estimated, as a page or
+    """Different people each code reached, per week (or month, from its weeks: each week has its own salt,
+    so someone reached in two weeks counts in both), estimated, as a page or
     report shows them, each code's periods beside its total: 1-4 as <5, and `*` where
     the total would give a <5 back (people seldom come back in another week, so the total is near a sum)."""
     counts = _people(conn, start, end, by, codes)
