@@ -7,7 +7,7 @@ announcement there ties the number to the line as much as a reply does.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,24 +15,18 @@ import redis
 from flask import Flask
 
 from samen_sms.announce import broadcast
-from samen_sms.app import create_app
-from samen_sms.assembly import worker_context
-from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
 from samen_sms.devtools.standin import StandinState
-from samen_sms.line import replies
-from tests.conftest import ALICE, BOB, PostFn, sent_to, wait_until, with_config
+from tests.conftest import ALICE, BOB, PostFn, sent_to, wait_until
 from tests.test_privacy import is_rate_counter, redis_text
 from tests.test_sessions_broadcast import cli, session_file, subscribe
 from tests.test_twilio_erasure import DONE, run_scheduled_now, talk, with_person
 
 
 @pytest.fixture
-def app(config: Config) -> Iterator[Flask]:
-    cfg = with_config(config, quiet_hours="")
-    application = create_app({"TESTING": True}, config=cfg)
-    with replies.using(worker_context(cfg)):
-        yield application
+def app(anytime_app: Flask) -> Flask:
+    """The app with quiet hours off, so an announcement goes out whatever the time of the test."""
+    return anytime_app
 
 
 def delivered_by_now(standin: StandinState) -> None:

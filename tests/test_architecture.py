@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -17,14 +17,10 @@ from flask import Flask
 
 from samen_sms.announce import sessions as infosessions
 from samen_sms.announce import subscriptions
-from samen_sms.app import create_app
-from samen_sms.assembly import worker_context
 from samen_sms.core import keyspace
-from samen_sms.core.config import Config
 from samen_sms.core.identity import Address, Channel
 from samen_sms.devtools.standin import StandinState
-from samen_sms.line import replies
-from tests.conftest import ALICE, ROOT, PostFn, inbound, sent_to, with_config
+from tests.conftest import ALICE, ROOT, PostFn, inbound, sent_to
 
 PACKAGE = ROOT / "samen_sms"
 IO_MODULES = ("flask", "werkzeug", "redis", "rq", "twilio", "requests")
@@ -128,12 +124,9 @@ def test_the_import_contracts_hold() -> None:
 
 
 @pytest.fixture
-def app(config: Config) -> Iterator[Flask]:
-    """The line without quiet hours, so an announcement may go out whatever the time of the test."""
-    cfg = with_config(config, quiet_hours="")
-    application = create_app({"TESTING": True}, config=cfg)
-    with replies.using(worker_context(cfg)):
-        yield application
+def app(anytime_app: Flask) -> Flask:
+    """The app with quiet hours off, so an announcement goes out whatever the time of the test."""
+    return anytime_app
 
 
 def test_a_reply_job_queued_under_its_old_path_still_runs(

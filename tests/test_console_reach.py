@@ -134,14 +134,20 @@ def test_the_sign_in_throttle_counts_the_client_behind_a_trusted_proxy_only_when
     assert _failed_sign_in(behind, "203.0.113.7") == ["203.0.113.7"]
 
 
-def test_a_code_s_total_never_gives_back_a_week_hidden_as_under_five(app: Flask, redis_conn: redis.Redis) -> None:
-    # 2 people last week, 7 this week: "<5", "7" and "all weeks: 9" would say the <5 is 2.
+def two_last_week_seven_this_week(app: Flask, conn: redis.Redis) -> str:
+    """A mediator's code that reached 2 people last week and 7 this week: its code."""
     mine = register(app, "Stichting Voorbeeld", "ar,ti")
-    reach(redis_conn, mine, 7)
-    pipe = redis_conn.pipeline()
+    reach(conn, mine, 7)
+    pipe = conn.pipeline()
     for n in range(2):
         tally.count(pipe, ["first:sms", f"code:{mine}"], time.time() - 7 * DAY, (mine, f"pseudonym-last-week-{n}"))
     pipe.execute()
+    return mine
+
+
+def test_a_code_s_total_never_gives_back_a_week_hidden_as_under_five(app: Flask, redis_conn: redis.Redis) -> None:
+    # 2 people last week, 7 this week: "<5", "7" and "all weeks: 9" would say the <5 is 2.
+    mine = two_last_week_seven_this_week(app, redis_conn)
     this_week = tally.week_of(tally.day_of(time.time()))
     last_week = tally.week_of(tally.day_of(time.time() - 7 * DAY))
     mediator = staff_client(app, "m@example.org", "mediator", mine)
@@ -159,12 +165,7 @@ def test_the_stats_command_hides_a_week_its_code_total_would_give_back(
     app: Flask, redis_conn: redis.Redis, tmp_path: Path
 ) -> None:
     # As on the console's pages: 2 people last week, 7 this week and 9 in all would say the <5 is 2.
-    mine = register(app, "Stichting Voorbeeld", "ar,ti")
-    reach(redis_conn, mine, 7)
-    pipe = redis_conn.pipeline()
-    for n in range(2):
-        tally.count(pipe, ["first:sms", f"code:{mine}"], time.time() - 7 * DAY, (mine, f"pseudonym-last-week-{n}"))
-    pipe.execute()
+    mine = two_last_week_seven_this_week(app, redis_conn)
     days = [tally.day_of(time.time() - back * DAY).isoformat() for back in (7, 0)]
     out = tmp_path / "reach.csv"
     args = ["stats", "--from", days[0], "--to", days[1], "--by", "week", "--group", "code", "--csv", str(out)]
