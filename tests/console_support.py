@@ -57,3 +57,19 @@ def staff_client(app: Flask, email: str, role: str, mediator: str | None = None)
     secret = make_staff(app, email, role, mediator)
     assert sign_in(client, email, secret) == 302
     return client
+
+
+# A directory entry as the console's form posts it (a fictional clinic).
+CLINIC = {
+    "id": "clinic_a",
+    "name": "Kliniek A",
+    "phone": "020-0000000",
+    "purpose": "directory.gza",
+    "cost": "free",
+    "hours": "office",
+    "anonymous": "unknown",
+    "needs": ["health"],
+    "places": "Amsterdam",
+    "source": "https://example.org/a",
+    "verified": "2026-11-01",
+}

@@ -18,7 +18,7 @@ from samen_sms.core.identity import Address, Channel
 from samen_sms.devtools.standin import StandinState
 from samen_sms.reach.stats import shown
 from tests.conftest import ALICE, BOB, sent_to, wait_until
-from tests.console_support import csrf, staff_client
+from tests.console_support import CLINIC, csrf, staff_client
 
 GOOD = {
     "title_en": "Health and safety in the Netherlands",
@@ -169,22 +169,6 @@ def test_the_overview_shows_small_numbers_as_under_five(app: Flask, redis_conn: 
     assert "1234" in page and "<td>Українська</td><td>7</td>" in page
     assert "<td>العربية</td><td>&lt;5</td>" in page and "<td>Nederlands</td><td>&lt;5</td>" in page
     assert shown(0) == "0" and shown(4) == "<5" and shown(5) == "5"
-
-
-# A directory entry as the console's form posts it (a fictional clinic).
-CLINIC = {
-    "id": "clinic_a",
-    "name": "Kliniek A",
-    "phone": "020-0000000",
-    "purpose": "directory.gza",
-    "cost": "free",
-    "hours": "office",
-    "anonymous": "unknown",
-    "needs": ["health"],
-    "places": "Amsterdam",
-    "source": "https://example.org/a",
-    "verified": "2026-11-01",
-}
 
 
 def test_directory_verify_add_and_export(app: Flask, redis_conn: redis.Redis) -> None:

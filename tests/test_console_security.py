@@ -13,7 +13,7 @@ from samen_sms.announce import subscriptions
 from samen_sms.console import audit
 from samen_sms.core.identity import Address, Channel
 from tests.conftest import ALICE
-from tests.console_support import code, csrf, make_staff, sign_in, staff_client
+from tests.console_support import CLINIC, code, csrf, make_staff, sign_in, staff_client
 
 PAGES = [
     "/console/",
@@ -124,20 +124,7 @@ def test_operator_text_is_escaped_everywhere_it_is_shown(app: Flask, redis_conn:
     }
     saved = client.post("/console/sessions/new", data=form)
     assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
-    entry = {
-        "csrf_token": token,
-        "id": "local_x",
-        "name": "Clinic " + XSS,
-        "phone": "020-0000000",
-        "purpose": "directory.gza",
-        "cost": "free",
-        "hours": "office",
-        "anonymous": "unknown",
-        "needs": ["health"],
-        "places": "Amsterdam",
-        "source": "https://example.org/" + "x",
-        "verified": "2026-11-01",
-    }
+    entry = {**CLINIC, "csrf_token": token, "id": "local_x", "name": "Clinic " + XSS, "source": "https://example.org/x"}
     assert client.post("/console/directory/entry", data=entry).status_code == 302
     client.post("/console/simulator", data={"csrf_token": token, "text": XSS, "channel": "sms"})
     audit.record(redis_conn, XSS, "sign-in failed")
