@@ -22,6 +22,8 @@ from samen_sms.devtools.embedded_redis import shared_embedded_url
 
 WEB_PORT = int(os.environ.get("PORT", "5000"))
 STANDIN_PORT = int(os.environ.get("STANDIN_PORT", "5099"))
+# Where the embedded Redis keeps its data and port, as the settings read it (SAMEN_INSTANCE_DIR).
+INSTANCE = Path(os.environ.get("SAMEN_INSTANCE_DIR") or ROOT / "instance")
 READY_TIMEOUT = 30.0  # seconds; the banner shows after this even if the line does not answer yet
 
 
@@ -65,7 +67,7 @@ def main() -> None:
     # A plain `kill` stops the whole line too, not only this process.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     refuse_taken_ports()
-    redis_url = os.environ.get("REDIS_URL") or shared_embedded_url(ROOT / "instance")
+    redis_url = os.environ.get("REDIS_URL") or shared_embedded_url(INSTANCE)
     env = dev_environment(redis_url)
     python = sys.executable
     standin = [python, "-m", "samen_sms.devtools.standin", "--port", str(STANDIN_PORT), "--callbacks"]
@@ -162,7 +164,7 @@ def _banner(env: dict[str, str], redis_url: str) -> None:
 
 def stop_embedded() -> None:
     """`make stop`: end the embedded Redis that `make run` left running."""
-    port_file = Path(ROOT / "instance" / "redis" / "port")
+    port_file = INSTANCE / "redis" / "port"
     if not port_file.exists():
         print("make stop: no embedded Redis was running")
         return
