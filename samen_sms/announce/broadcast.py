@@ -240,11 +240,26 @@ class Broadcast:
                 return False
             self.rates[attempt.address.channel].acquire()
             result, sid = send_once(self.ctx, attempt, p)
+            if result == Result.failed(subscriptions.OUTSIDE_WHATSAPP_WINDOW) and attempt.template is None:
+                attempt, result, sid = self._outside_window(p, attempt)
             self._record(p, result, sid, attempt)
             return result.kind is Kind.SENT
         except Exception:
             log.exception("broadcast send failed unexpectedly; the claim stays for the next run to check")
             return False
+
+    def _outside_window(self, p: str, refused: Attempt) -> tuple[Attempt, Result, str | None]:
+        """Free text refused as outside the WhatsApp window though the line thought it open: Twilio knows.
+
+        The window is closed for this person, and the message goes as the approved template, or is
+        skipped for want of one, exactly as it would have been routed with the window closed.
+        """
+        subscriptions.close_whatsapp_window(self.conn, p)
+        attempt = self._attempt(p)
+        if isinstance(attempt, Skip):
+            return refused, Result.skipped(attempt), None
+        self.rates[attempt.address.channel].acquire()
+        return attempt, *send_once(self.ctx, attempt, p)
 
     def _record(self, p: str, result: Result, sid: str | None, attempt: Attempt | None) -> None:
         """Write the result, only while the claim is still there: a person erased meanwhile stays gone.

@@ -38,6 +38,7 @@ def register(registry: Registry) -> None:
     registry.erasers.append(erase)
     registry.on_status.append(broadcast.status_hook)
     registry.on_send_failed.append(stop_after_refusal)
+    registry.on_send_failed.append(close_window_after_refusal)
 
 
 def init_app(app: Flask) -> None:
@@ -85,3 +86,9 @@ def stop_after_refusal(rt: Runtime, p: str, address: Address, code: int, forget:
     """
     if code == UNSUBSCRIBED and not forget:
         rt.redis.sadd(keyspace.OPTOUT(), p)
+
+
+def close_window_after_refusal(rt: Runtime, p: str, address: Address, code: int, forget: bool) -> None:
+    """Twilio says the WhatsApp window is closed (63016): announcements go as templates until they write."""
+    if code == subscriptions.OUTSIDE_WHATSAPP_WINDOW and address.channel is Channel.WHATSAPP and not forget:
+        subscriptions.close_whatsapp_window(rt.redis, p)
