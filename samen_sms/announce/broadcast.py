@@ -297,6 +297,8 @@ class Broadcast:
         pipe.hincrby(self.stats, result.stat, 1)
         if sid:
             pipe.set(keyspace.BROADCAST_SID(sid), self.bid, ex=7 * 24 * 3600)
+            # Whose it is, for a delivery report that closes their WhatsApp window (63016).
+            pipe.set(keyspace.SENT_SID(sid), p, ex=self.rt.config.dedup_ttl)
             # So that the delete word finds it at Twilio, as it finds the replies.
             pipe.sadd(keyspace.SENT_BY(p), sid)
             pipe.expire(keyspace.SENT_BY(p), self.rt.config.dedup_ttl)
