@@ -9,8 +9,8 @@ one, and the line stops sending free text to that person until they write again.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import redis

@@ -240,7 +240,8 @@ class Broadcast:
                 return False
             self.rates[attempt.address.channel].acquire()
             result, sid = send_once(self.ctx, attempt, p)
-            if result == Result.failed(subscriptions.OUTSIDE_WHATSAPP_WINDOW) and attempt.template is None:
+            outside = result == Result.failed(subscriptions.OUTSIDE_WHATSAPP_WINDOW)
+            if outside and attempt.template is None and attempt.address.channel is Channel.WHATSAPP:
                 attempt, result, sid = self._outside_window(p, attempt)
             self._record(p, result, sid, attempt)
             return result.kind is Kind.SENT
