@@ -240,11 +240,27 @@ class Broadcast:
                 return False
             self.rates[attempt.address.channel].acquire()
             result, sid = send_once(self.ctx, attempt, p)
+            outside = result == Result.failed(subscriptions.OUTSIDE_WHATSAPP_WINDOW)
+            if outside and attempt.template is None and attempt.address.channel is Channel.WHATSAPP:
+                attempt, result, sid = self._outside_window(p, attempt)
             self._record(p, result, sid, attempt)
             return result.kind is Kind.SENT
         except Exception:
             log.exception("broadcast send failed unexpectedly; the claim stays for the next run to check")
             return False
+
+    def _outside_window(self, p: str, refused: Attempt) -> tuple[Attempt, Result, str | None]:
+        """Free text refused as outside the WhatsApp window though the line thought it open: Twilio knows.
+
+        The window is closed for this person, and the message goes as the approved template, or is
+        skipped for want of one, exactly as it would have been routed with the window closed.
+        """
+        subscriptions.close_whatsapp_window(self.conn, p)
+        attempt = self._attempt(p)
+        if isinstance(attempt, Skip):
+            return refused, Result.skipped(attempt), None
+        self.rates[attempt.address.channel].acquire()
+        return attempt, *send_once(self.ctx, attempt, p)
 
     def _record(self, p: str, result: Result, sid: str | None, attempt: Attempt | None) -> None:
         """Write the result, only while the claim is still there: a person erased meanwhile stays gone.
@@ -282,6 +298,8 @@ class Broadcast:
         pipe.hincrby(self.stats, result.stat, 1)
         if sid:
             pipe.set(keyspace.BROADCAST_SID(sid), self.bid, ex=7 * 24 * 3600)
+            # Whose it is, for a delivery report that closes their WhatsApp window (63016).
+            pipe.set(keyspace.SENT_SID(sid), p, ex=self.rt.config.dedup_ttl)
             # So that the delete word finds it at Twilio, as it finds the replies.
             pipe.sadd(keyspace.SENT_BY(p), sid)
             pipe.expire(keyspace.SENT_BY(p), self.rt.config.dedup_ttl)

@@ -37,7 +37,9 @@ def register(registry: Registry) -> None:
     registry.handle(Rsvp, rsvp)
     registry.erasers.append(erase)
     registry.on_status.append(broadcast.status_hook)
+    registry.on_status.append(close_window_on_report)
     registry.on_send_failed.append(stop_after_refusal)
+    registry.on_send_failed.append(close_window_after_refusal)
 
 
 def init_app(app: Flask) -> None:
@@ -85,3 +87,24 @@ def stop_after_refusal(rt: Runtime, p: str, address: Address, code: int, forget:
     """
     if code == UNSUBSCRIBED and not forget:
         rt.redis.sadd(keyspace.OPTOUT(), p)
+
+
+def close_window_after_refusal(rt: Runtime, p: str, address: Address, code: int, forget: bool) -> None:
+    """Twilio says the WhatsApp window is closed (63016): announcements go as templates until they write."""
+    if code == subscriptions.OUTSIDE_WHATSAPP_WINDOW and address.channel is Channel.WHATSAPP and not forget:
+        subscriptions.close_whatsapp_window(rt.redis, p)
+
+
+# KEYS: the sent message's owner (line.replies' sent sid key). ARGV: the WhatsApp window key's prefix.
+_CLOSE_WINDOW = """
+local p = redis.call('GET', KEYS[1])
+if p then redis.call('DEL', ARGV[1] .. p) end
+return 0
+"""
+
+
+def close_window_on_report(pipe: Any, message_sid: str, status: str, error_code: str) -> None:
+    """`/twilio/status` hook: WhatsApp took free text and reports 63016 afterwards, as it usually does."""
+    if status in ("failed", "undelivered") and error_code == str(subscriptions.OUTSIDE_WHATSAPP_WINDOW):
+        prefix = keyspace.WHATSAPP_WINDOW("\0").split("\0")[0]
+        pipe.eval(_CLOSE_WINDOW, 1, keyspace.SENT_SID(message_sid), prefix)

@@ -20,6 +20,8 @@ from samen_sms.core.identity import Channel
 log = logging.getLogger(__name__)
 
 WHATSAPP_WINDOW = 24 * 3600
+# Twilio's refusal of free text outside the 24-hour window.
+OUTSIDE_WHATSAPP_WINDOW = 63016
 # Replies to an announcement are kept for the reminder and the count, then go (sessions are announced
 # weeks, not months, ahead).
 RSVP_TTL = 120 * 24 * 3600
@@ -144,6 +146,11 @@ def describe(conn: redis.Redis, p: str) -> dict[str, Any]:
 def within_whatsapp_window(conn: redis.Redis, p: str) -> bool:
     """Whether free text may still go to this person on WhatsApp (their last message < 24 h ago)."""
     return windows_open(conn, [p])[0]
+
+
+def close_whatsapp_window(conn: Any, p: str) -> None:
+    """Twilio refused free text as outside the 24-hour window (63016): believe it until they write again."""
+    conn.delete(keyspace.WHATSAPP_WINDOW(p))
 
 
 def windows_open(conn: redis.Redis, people: list[str], margin: int = 300) -> list[bool]:

@@ -59,7 +59,7 @@ INFLIGHT = Key("f:{p}", "the reply being handed to Twilio right now", "until sen
 ATTEMPT = Key("a:{p}", "when the reply in flight was last handed to Twilio (crash recovery)", "until sent, at most 7 days", "line.replies", person=True)
 TRIES = Key("n:{p}", "how many transient failures the reply in flight has had", "until sent, at most 7 days", "line.replies", person=True)
 LOCK = Key("lock:{p}", "the per-person delivery lock", "a few seconds (2 x Twilio timeout + 5 s)", "line.replies", person=True)
-SENT_SID = Key("m:{message_sid}", "Twilio's id of a sent reply -> pseudonym, for delivery reports", "`SAMEN_DEDUP_TTL`, default 48 h", "line.replies", person=True)
+SENT_SID = Key("m:{message_sid}", "Twilio's id of a sent reply, announcement or reminder -> pseudonym, for delivery reports", "`SAMEN_DEDUP_TTL`, default 48 h", "line.replies", person=True)
 SENT_BY = Key("ms:{p}", "the MessageSids of replies, announcements and reminders sent to the person, so erasure finds them at Twilio", "`SAMEN_DEDUP_TTL`, default 48 h", "line.replies", person=True)
 OWED = Key("owed", "pseudonyms owed a reply, for the recovery sweep", "a member leaves when its replies are sent or erased", "line.replies", person=True)
 LINE_FAULT = Key("fault", "Twilio refusing the line's own setup, by channel (a sender) or `account` (credentials): code and when; shown by /healthz", "until a reply on that channel goes through, at most 7 days", "line.replies")
