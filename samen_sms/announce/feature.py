@@ -106,5 +106,4 @@ return 0
 def close_window_on_report(pipe: Any, message_sid: str, status: str, error_code: str) -> None:
     """`/twilio/status` hook: WhatsApp took free text and reports 63016 afterwards, as it usually does."""
     if status in ("failed", "undelivered") and error_code == str(subscriptions.OUTSIDE_WHATSAPP_WINDOW):
-        prefix = keyspace.WHATSAPP_WINDOW("\0").split("\0")[0]
-        pipe.eval(_CLOSE_WINDOW, 1, keyspace.SENT_SID(message_sid), prefix)
+        pipe.eval(_CLOSE_WINDOW, 1, keyspace.SENT_SID(message_sid), keyspace.WHATSAPP_WINDOW.prefix)
