@@ -40,6 +40,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 PUBLIC_URL = "https://line.example.org"
+ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 SECRET_KEY = "test-secret-key-0123456789abcdef"
 SMS_FROM = "+447700900000"
@@ -72,7 +73,7 @@ def redis_conn(redis_server: str) -> Iterator[redis.Redis]:
 
 @pytest.fixture(scope="session")
 def standin_server() -> Iterator[tuple[str, StandinState]]:
-    with running_standin() as served:
+    with running_standin(accounts={ACCOUNT_SID: AUTH_TOKEN}) as served:
         yield served
 
 
@@ -96,7 +97,7 @@ def test_env(redis_url: str, api_url: str, **extra: str) -> dict[str, str]:
     """The environment a production-mode line would get, pointed at test services."""
     env = {
         "REDIS_URL": redis_url,
-        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_SMS_FROM": SMS_FROM,
         "TWILIO_WHATSAPP_FROM": WHATSAPP_FROM,

@@ -17,6 +17,7 @@ from rq import Queue
 from rq.registry import ScheduledJobRegistry
 
 from samen_sms.core import keyspace
+from samen_sms.core.config import Config
 from samen_sms.devtools.embedded_redis import free_port
 from samen_sms.devtools.standin import Fault, StandinState
 from samen_sms.line.sender import LINE_FAULT_CODES
@@ -25,12 +26,14 @@ from tests.conftest import (
     BOB,
     PUBLIC_URL,
     SECRET_KEY,
+    WHATSAPP_FROM,
     PostFn,
     Processes,
     inbound,
     sent_to,
     sign,
     wait_until,
+    with_config,
 )
 
 
@@ -97,7 +100,7 @@ def test_the_line_fault_codes_are_the_lines_and_not_the_persons() -> None:
     # 21610 (the person unsubscribed), 21211 (an invalid number) and 63016 (outside the WhatsApp
     # window) are about the person; the line's own setup codes are not.
     assert {21610, 21211, 21614, 63016}.isdisjoint(LINE_FAULT_CODES)
-    assert {20003, 21606, 21659, 21212, 21701, 21705}.issubset(LINE_FAULT_CODES)
+    assert {20003, 21606, 21659, 21212, 21701, 21705, 21910}.issubset(LINE_FAULT_CODES)
 
 
 def test_while_the_line_is_refused_the_sweep_sends_one_probe_then_everyone(
@@ -128,3 +131,24 @@ def test_while_the_line_is_refused_the_sweep_sends_one_probe_then_everyone(
     assert all(len(sent_to(standin, sender)) == 1 for sender in people)
     assert redis_conn.zcard(keyspace.OWED()) == 0
     assert redis_conn.hgetall(keyspace.STATS("send_failed")) == {}
+
+
+class TestAWhatsAppSenderWithoutItsPrefix:
+    """TWILIO_WHATSAPP_FROM set to a bare number: Twilio answers every WhatsApp reply with 21910."""
+
+    @pytest.fixture
+    def config(self, config: Config) -> Config:
+        return with_config(config, twilio_whatsapp_from=WHATSAPP_FROM.removeprefix("whatsapp:"))
+
+    def test_is_the_lines_fault_and_the_reply_stays_owed(
+        self, post: PostFn, app: Flask, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis
+    ) -> None:
+        person = "whatsapp:+447700900789"
+        post(inbound(person, "hi"))
+        work()
+        assert standin.messages == []  # Twilio refused: 'From' and 'To' are not of the same channel
+        health = app.test_client().get("/healthz").json
+        assert health["status"] == "degraded"  # type: ignore[index]
+        assert health["twilio"]["refused"]["whatsapp"]["code"] == 21910  # type: ignore[index]
+        assert redis_conn.hgetall(keyspace.STATS("send_failed")) == {}  # nothing held against the person
+        assert redis_conn.zcard(keyspace.OWED()) == 1  # the reply stays owed, sent once the sender is fixed

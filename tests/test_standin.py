@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import requests
 from flask import Flask, request
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from werkzeug.serving import make_server
@@ -133,3 +134,95 @@ def test_reply_recovery_finds_a_queued_message_and_one_pages_down(
     assert sender.already_sent(alice, "the reply", since)  # the 61st newest: on the second page
     assert not sender.already_sent(alice, "never sent", since)
     assert not sender.already_sent(alice, "the reply", time.time() + 60)  # older than asked: not walked to
+
+
+def test_wrong_credentials_are_twilios_401_20003_everywhere(config: Config, twilio: Client) -> None:
+    """Twilio checks the auth token, not only the account SID: a wrong one sends nothing and reads nothing."""
+    sent = send(twilio, ALICE, "with the right token")
+    for sid, token in ((config.twilio_account_sid, "not-the-token"), ("AC" + "2" * 32, AUTH_TOKEN)):
+        wrong = Client(sid, token)
+        wrong.api.base_url = config.twilio_api_url
+        attempts: tuple[Callable[[Client], Any], ...] = (
+            lambda c: send(c, ALICE, "with a wrong token"),
+            lambda c: c.messages(sent.sid).fetch(),
+            lambda c: c.messages(sent.sid).delete(),
+        )
+        for attempt in attempts:
+            with pytest.raises(TwilioRestException) as caught:
+                attempt(wrong)
+            assert (caught.value.status, caught.value.code) == (401, 20003)
+        with pytest.raises(TwilioException) as listing:  # twilio-python: "Unable to fetch page", the response
+            wrong.messages.list(to=ALICE)
+        assert listing.value.args[1].status_code == 401 and '"code":20003' in listing.value.args[1].text
+    assert [m.body for m in twilio.messages.list(to=ALICE)] == ["with the right token"]
+    # The body twilio-python reads those from: Twilio's error shape.
+    url = f"{config.twilio_api_url}/2010-04-01/Accounts/{config.twilio_account_sid}/Messages.json"
+    answer = requests.get(url, auth=(config.twilio_account_sid, "not-the-token"), timeout=5)
+    assert answer.json() == {
+        "code": 20003,
+        "message": "Authenticate",
+        "more_info": "https://www.twilio.com/docs/errors/20003",
+        "status": 401,
+    }
+
+
+@pytest.mark.parametrize(
+    ("to", "from_", "body", "code"),
+    [
+        ("", SMS_FROM, "hi", 21604),  # To missing
+        (ALICE, None, "hi", 21603),  # From (and a Messaging Service) missing
+        (ALICE, SMS_FROM, None, 21602),  # Body (and ContentSid, MediaUrl) missing
+        ("0612345678", SMS_FROM, "hi", 21211),  # not E.164
+        ("+44 ", SMS_FROM, "hi", 21211),
+        ("whatsapp:hello", WHATSAPP_FROM, "hi", 21211),
+        (ALICE, "not a number!", "hi", 21212),
+        (ALICE, SMS_FROM, "x" * 1601, 21617),  # over 1,600 characters
+        (ALICE, WHATSAPP_FROM, "hi", 21910),  # WhatsApp sender, SMS recipient
+        ("whatsapp:" + ALICE, SMS_FROM, "hi", 21910),  # and the other way round
+    ],
+)
+def test_a_refused_send_is_twilios_400_and_reaches_nobody(
+    twilio: Client, standin: StandinState, to: str, from_: str | None, body: str | None, code: int
+) -> None:
+    extra = {k: v for k, v in (("from_", from_), ("body", body)) if v is not None}
+    with pytest.raises(TwilioRestException) as caught:
+        twilio.messages.create(to=to, **extra)
+    assert (caught.value.status, caught.value.code) == (400, code)
+    assert standin.messages == []
+
+
+def test_numbers_twilio_accepts_are_accepted(twilio: Client, standin: StandinState) -> None:
+    send(twilio, ALICE, "x" * 1600)  # exactly the limit
+    twilio.messages.create(to=ALICE, from_="SAMEN", body="from an alphanumeric sender ID")
+    twilio.messages.create(to="whatsapp:" + BOB, from_=WHATSAPP_FROM, body="on WhatsApp")
+    assert [m["to"] for m in standin.messages] == [ALICE, ALICE, "whatsapp:" + BOB]
+
+
+def test_status_callbacks_carry_the_messages_account_and_sender(
+    config: Config, twilio: Client, standin: StandinState
+) -> None:
+    """As Twilio posts them: the account that sent it (not a placeholder), From, and the older Sms* names."""
+    forms: list[dict[str, str]] = []
+    receiver = Flask("receiver")
+
+    @receiver.post("/status")
+    def status() -> str:
+        valid = RequestValidator(AUTH_TOKEN).validate(
+            request.url, request.form.to_dict(), request.headers.get("X-Twilio-Signature", "")
+        )
+        forms.append(request.form.to_dict() | {"valid": str(valid)})
+        return ""
+
+    server = make_server("127.0.0.1", 0, receiver, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        standin.callbacks = True
+        created = send(twilio, ALICE, "hello", status_callback=f"http://127.0.0.1:{server.server_port}/status")
+        assert wait_until(lambda: len(forms) == 2, timeout=3)
+    finally:
+        server.shutdown()
+    for form, status in zip(forms, ("sent", "delivered"), strict=True):
+        assert form["valid"] == "True" and form["AccountSid"] == config.twilio_account_sid
+        assert (form["MessageSid"], form["SmsSid"]) == (created.sid, created.sid)
+        assert (form["MessageStatus"], form["SmsStatus"]) == (status, status)
+        assert (form["To"], form["From"], form["ApiVersion"]) == (ALICE, SMS_FROM, "2010-04-01")

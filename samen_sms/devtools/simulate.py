@@ -29,16 +29,24 @@ def signed_post(url: str, token: str, params: dict[str, str]) -> requests.Respon
 def inbound_params(
     sender: str, to: str, body: str, sid: str | None = None, account_sid: str = "AC" + "0" * 32
 ) -> dict[str, str]:
-    """The fields Twilio posts for an incoming message."""
-    return {
-        "MessageSid": sid or "SM" + secrets.token_hex(16),
+    """The fields Twilio posts for an incoming message (WhatsApp adds the sender's `WaId`)."""
+    sid = sid or "SM" + secrets.token_hex(16)
+    params = {
+        "MessageSid": sid,
+        "SmsMessageSid": sid,
+        "SmsSid": sid,
+        "SmsStatus": "received",
         "AccountSid": account_sid,
         "From": sender,
         "To": to,
         "Body": body,
         "NumMedia": "0",
         "NumSegments": "1",
+        "ApiVersion": "2010-04-01",
     }
+    if sender.startswith("whatsapp:+"):
+        params["WaId"] = sender.removeprefix("whatsapp:+")
+    return params
 
 
 def wait_for_replies(standin: str, to: str, seen: int, timeout: float) -> list[str]:

@@ -29,9 +29,11 @@ PERMANENT_CODES = frozenset({21211, 21610, 21614, 63016, 21408, 21612})
 # test credentials, 20404 account or resource not found; 21212 invalid From, 21603 From missing,
 # 21606 From not a message-capable number of this account, 21608 unverified number on a trial
 # account, 21659 From is not a Twilio number; 21701-21712 the Messaging Service is missing,
-# invalid or has no sender for the destination; 63007 no WhatsApp sender for the From address.
+# invalid or has no sender for the destination; 63007 no WhatsApp sender for the From address;
+# 21910 From and To of different channels (the line replies on the person's own channel, so only
+# a sender set without, or with, its `whatsapp:` prefix does that).
 LINE_FAULT_CODES = frozenset(
-    {20003, 20005, 20008, 20404, 21212, 21603, 21606, 21608, 21659, 63007, *range(21701, 21713)}
+    {20003, 20005, 20008, 20404, 21212, 21603, 21606, 21608, 21659, 21910, 63007, *range(21701, 21713)}
 )
 # HTTP statuses that say the request itself was not allowed: credentials, not the person.
 LINE_FAULT_STATUSES = frozenset({401, 403})

@@ -2,7 +2,10 @@
 
 It answers `POST` and the list `GET` on `/2010-04-01/Accounts/{AccountSid}/Messages.json` and
 `GET .../Messages/{Sid}.json` as Twilio's OpenAPI description says: 201 with a Message resource;
-errors as `{code, message, more_info, status}`; lists newest first, paged (`PageSize`, default 50,
+errors as `{code, message, more_info, status}`; 401 (20003) unless the request signs in with an
+account and auth token it knows (`StandinState.accounts`); a send refused as Twilio refuses it
+(To, From or Body missing, a number that is not E.164, `whatsapp:` on one side only, over 1,600
+characters); lists newest first, paged (`PageSize`, default 50,
 `next_page_uri` with a `PageToken`), filtered by `To`, `From` and `DateSent` (by the GMT day of
 date_sent, as Twilio's `sent_date`, so messages not yet sent never match). A message moves
 queued -> sending -> sent -> delivered over `StandinState.timings`, and `date_sent` stays null

@@ -63,13 +63,14 @@ def add_delete(app: Flask, st: StandinState, authorised: Any) -> None:
     @app.delete("/2010-04-01/Accounts/<account_sid>/Messages/<sid>.json")
     def delete_message(account_sid: str, sid: str) -> Any:
         if authorised(account_sid) is None:
-            return _error(401, 20003, "Authenticate")
+            return _error(401, 20003, "Authenticate")  # as Twilio: the same answer for any bad credentials
         with st.lock:
             found = logged(st, account_sid, sid)
             if found is None:
                 return _error(404, 20404, f"The requested resource {request.path} was not found")
             if status_now(st, found) in IN_PROGRESS:
-                return _error(409, 20009, "Cannot delete a message that is still in progress")
+                # Twilio's 20009 "Cannot delete this resource before it is complete".
+                return _error(409, 20009, "Cannot delete this resource before it is complete")
             found["_deleted"] = time.time()
         return Response(status=204)
 

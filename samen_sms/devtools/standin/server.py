@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import base64
+import hmac
+import os
+import re
 import secrets
 import threading
 import time
@@ -19,16 +22,32 @@ from twilio.request_validator import RequestValidator
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from samen_sms.announce.templates import load_templates
+from samen_sms.core.config import DEV_ACCOUNT_SID, DEV_AUTH_TOKEN
 from samen_sms.devtools.standin.deletion import add_delete, in_log, logged
 from samen_sms.devtools.standin.state import Fault, StandinState, Timings, parse_date, rfc2822
 
 ROOT = "/2010-04-01/Accounts/<account_sid>/Messages"
 DEFAULT_PAGE_SIZE = 50
 FILTERS = ("To", "From", "DateSent", "DateSent<", "DateSent>")
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")  # '+', country code, at most 15 digits in all
+ALPHANUMERIC_SENDER = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}")
+CHANNEL = re.compile(r"([a-z]+):(.*)")  # `whatsapp:+31...`: a channel address
 
 
-def report_delivery(url: str, token: str, sid: str, to: str, timings: Timings | None = None) -> None:
-    """Tell the line its message was sent, then delivered, each when it happens, signed with the account's token."""
+def report_delivery(
+    url: str,
+    token: str,
+    sid: str,
+    to: str,
+    timings: Timings | None = None,
+    account_sid: str = DEV_ACCOUNT_SID,
+    sender: str | None = None,
+) -> None:
+    """Tell the line its message was sent, then delivered, each when it happens, signed with the account's token.
+
+    The fields are those Twilio posts to a StatusCallback: the message's own account and sender,
+    and the older `SmsSid`/`SmsStatus` names beside `MessageSid`/`MessageStatus`.
+    """
     timings = timings or Timings()
     started = time.time()
     validator = RequestValidator(token)
@@ -36,7 +55,17 @@ def report_delivery(url: str, token: str, sid: str, to: str, timings: Timings | 
         if after == float("inf"):
             return
         time.sleep(max(0.0, started + after - time.time()))
-        params = {"MessageSid": sid, "MessageStatus": status, "To": to, "AccountSid": "AC" + "0" * 32}
+        params = {
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "MessageStatus": status,
+            "SmsStatus": status,
+            "To": to,
+            "AccountSid": account_sid,
+            "ApiVersion": "2010-04-01",
+        }
+        if sender:
+            params["From"] = sender
         try:
             requests.post(
                 url, data=params, timeout=5, headers={"X-Twilio-Signature": validator.compute_signature(url, params)}
@@ -105,13 +134,29 @@ def _page(st: StandinState, account_sid: str) -> dict[str, Any]:
 
 
 
-def _authorised(account_sid: str) -> str | None:
-    """The auth token if the request is signed in as `account_sid` (HTTP basic), else None."""
+def _authorised(st: StandinState, account_sid: str) -> str | None:
+    """The auth token if the request signs in (HTTP basic) as `account_sid` with that account's token, else None."""
     auth = request.headers.get("Authorization", "")
     if not auth.startswith("Basic "):
         return None
-    user, _, token = base64.b64decode(auth[6:]).decode(errors="replace").partition(":")
-    return token if user == account_sid else None
+    try:
+        user, _, token = base64.b64decode(auth[6:]).decode(errors="replace").partition(":")
+    except ValueError:
+        return None
+    known = st.accounts.get(account_sid)
+    if user != account_sid or known is None or not hmac.compare_digest(token.encode(), known.encode()):
+        return None
+    return token
+
+
+def _unauthorised() -> tuple[Response, int]:
+    return _error(401, 20003, "Authenticate")
+
+
+def _address(value: str) -> tuple[str, str]:
+    """(channel, address): `whatsapp:+31...` is ("whatsapp", "+31..."), a plain number ("", number)."""
+    found = CHANNEL.fullmatch(value)
+    return (found.group(1), found.group(2)) if found else ("", value)
 
 
 def _refusal(form: Any) -> tuple[Response, int] | None:
@@ -119,6 +164,15 @@ def _refusal(form: Any) -> tuple[Response, int] | None:
         return _error(400, 21604, "A 'To' phone number is required.")
     if not (form.get("From") or form.get("MessagingServiceSid")):
         return _error(400, 21603, "A 'From' phone number is required.")
+    to_channel, to = _address(form["To"])
+    if not E164.fullmatch(to):
+        return _error(400, 21211, f"Invalid 'To' Phone Number: {form['To']}")
+    if form.get("From"):
+        from_channel, sender = _address(form["From"])
+        if not (E164.fullmatch(sender) or (not from_channel and ALPHANUMERIC_SENDER.fullmatch(sender))):
+            return _error(400, 21212, f"Invalid 'From' Phone Number: {form['From']}")
+        if from_channel != to_channel:
+            return _error(400, 21910, "Invalid 'From' and 'To' pair. 'From' and 'To' should be of the same channel")
     if not (form.get("Body") or form.get("ContentSid") or form.get("MediaUrl")):
         return _error(400, 21602, "Message body is required.")
     if len(form.get("Body", "")) > 1600:
@@ -161,11 +215,14 @@ def create_standin(state: StandinState | None = None) -> Flask:
     st = state or StandinState()
     app.config["STATE"] = st
 
+    def authorised(account_sid: str) -> str | None:
+        return _authorised(st, account_sid)
+
     @app.post(ROOT + ".json")
     def create_message(account_sid: str) -> Any:
-        token = _authorised(account_sid)
+        token = authorised(account_sid)
         if token is None:
-            return _error(401, 20003, "Authenticate")
+            return _unauthorised()
         refused = _refusal(request.form)
         if refused:
             return refused
@@ -185,7 +242,8 @@ def create_standin(state: StandinState | None = None) -> Flask:
                 st.messages.append(record)
             if st.callbacks and record["_status_callback"]:
                 args = (str(record["_status_callback"]), token, record["sid"], to, record["_timings"])
-                threading.Thread(target=report_delivery, args=args, daemon=True).start()
+                more = {"account_sid": account_sid, "sender": record["from"]}
+                threading.Thread(target=report_delivery, args=args, kwargs=more, daemon=True).start()
             if st.hold:
                 time.sleep(st.hold)
             if not st.quiet:
@@ -198,21 +256,21 @@ def create_standin(state: StandinState | None = None) -> Flask:
 
     @app.get(ROOT + ".json")
     def list_messages(account_sid: str) -> Any:
-        if _authorised(account_sid) is None:
-            return _error(401, 20003, "Authenticate")
+        if authorised(account_sid) is None:
+            return _unauthorised()
         return jsonify(_page(st, account_sid))
 
     @app.get(ROOT + "/<sid>.json")
     def fetch_message(account_sid: str, sid: str) -> Any:
-        if _authorised(account_sid) is None:
-            return _error(401, 20003, "Authenticate")
+        if authorised(account_sid) is None:
+            return _unauthorised()
         with st.lock:
             found = logged(st, account_sid, sid)
         if found is None:
             return _error(404, 20404, f"The requested resource {request.path} was not found")
         return jsonify(st.resource(found))
 
-    add_delete(app, st, _authorised)
+    add_delete(app, st, authorised)
 
     @app.get("/_standin/messages")
     def recorded() -> Any:
@@ -245,9 +303,16 @@ def create_standin(state: StandinState | None = None) -> Flask:
 
 
 @contextmanager
-def running_standin(port: int = 0, delay: float = 0.0, quiet: bool = True) -> Iterator[tuple[str, StandinState]]:
-    """Serve the stand-in on loopback in a background thread; yields its base URL and state."""
+def running_standin(
+    port: int = 0, delay: float = 0.0, quiet: bool = True, accounts: dict[str, str] | None = None
+) -> Iterator[tuple[str, StandinState]]:
+    """Serve the stand-in on loopback in a background thread; yields its base URL and state.
+
+    `accounts` (SID -> auth token) are the credentials it accepts; the development account by default.
+    """
     state = StandinState(delay=delay, quiet=quiet)
+    if accounts is not None:
+        state.accounts = dict(accounts)
     server: BaseWSGIServer = make_server("127.0.0.1", port, create_standin(state), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -272,6 +337,9 @@ def main() -> None:
     parser.add_argument("--templates", type=Path, help="WhatsApp templates file: their text fills `body`")
     args = parser.parse_args()
     state = StandinState(delay=args.delay, quiet=args.quiet, callbacks=args.callbacks)
+    # The line's own credentials, as `make run` gives both (the development ones unless set).
+    account = os.environ.get("TWILIO_ACCOUNT_SID", "").strip() or DEV_ACCOUNT_SID
+    state.accounts = {account: os.environ.get("TWILIO_AUTH_TOKEN", "").strip() or DEV_AUTH_TOKEN}
     state.templates = template_texts(args.templates)
     server = make_server("127.0.0.1", args.port, create_standin(state), threaded=True)
     print(f"Twilio stand-in on http://127.0.0.1:{args.port} (every outgoing message is printed here)", flush=True)

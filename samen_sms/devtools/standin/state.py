@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
+from samen_sms.core.config import DEV_ACCOUNT_SID, DEV_AUTH_TOKEN
+
 PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 
 
@@ -50,6 +52,8 @@ class StandinState:
     # Approved WhatsApp templates' text by Content SID, with {{1}}-style placeholders: Twilio puts
     # the rendered text in the message's `body`.
     templates: dict[str, str] = field(default_factory=dict)
+    # The accounts it knows, SID -> auth token: any other pair is refused with 401 / 20003, as at Twilio.
+    accounts: dict[str, str] = field(default_factory=lambda: {DEV_ACCOUNT_SID: DEV_AUTH_TOKEN})
 
     def take_fault(self, to: str) -> Fault | None:
         """The first fault that applies to a send to `to`, used up by one."""
