@@ -32,6 +32,7 @@ from samen_sms.announce import (
     subscriptions,  # noqa: E402
 )
 from samen_sms.announce import sessions as infosessions
+from samen_sms.announce.lease import Lease
 from samen_sms.assembly import worker_context
 from samen_sms.core import keyspace
 from samen_sms.core.config import Config  # noqa: E402
@@ -126,6 +127,7 @@ def main() -> None:
     standin = subprocess.Popen(
         [sys.executable, "-m", "samen_sms.devtools.standin", "--port", str(port), "--delay", "0.2", "--quiet"],
         cwd=ROOT,
+        env=env("", "", 0),  # the stand-in accepts the account and token the line is given
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -140,11 +142,11 @@ def main() -> None:
         ctx = worker_context(cfg)
         rt = ctx.runtime
         data = rt.content.data
-        session = infosessions.parse_session(SESSION, data["places"], data["regions"], ["nl", "en"])
+        session = infosessions.parse_session(SESSION, data["places"], ["nl", "en"])
         pipe = conn.pipeline(transaction=True)
         stored = infosessions.add(conn, session, pipe)
         pipe.execute()
-        lease = broadcast.Lease(rt, f"{stored.id}:a")
+        lease = Lease(rt, f"{stored.id}:a")
         assert lease.acquire()
         started = time.perf_counter()
         queued = broadcast.Broadcast(ctx, stored, "a", lease).fill()
@@ -164,7 +166,10 @@ def main() -> None:
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
             )
-            until(lambda known=before: len(worker_names(conn) - known) >= args.worker_processes, "no workers")
+            def registered(known: set[str] = before) -> bool:
+                return len(worker_names(conn) - known) >= int(args.worker_processes)
+
+            until(registered, "no workers")
             since = time.time()
             broadcast.enqueue(rt, stored.id, "a", fill=False)
             time.sleep(args.seconds)  # the measured interval itself, not a wait for something

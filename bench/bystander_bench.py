@@ -39,6 +39,7 @@ from samen_sms.devtools.simulate import inbound_params  # noqa: E402
 from samen_sms.devtools.standin import StandinState, running_standin  # noqa: E402
 
 TOKEN = "bench-auth-token-0123456789abcdef"
+ACCOUNT_SID = "AC" + "5" * 32
 PUBLIC = "https://line.example.org"
 SMS_FROM = "+447700900000"
 BUSY, BYSTANDER, NEWCOMER = "+447700900123", "+447700900456", "+447700900789"
@@ -57,7 +58,7 @@ class Line:
             "PYTHONPATH": str(checkout),
             "REDIS_URL": self.redis.url,
             "TWILIO_AUTH_TOKEN": TOKEN,
-            "TWILIO_ACCOUNT_SID": "AC" + "5" * 32,
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
             "TWILIO_SMS_FROM": SMS_FROM,
             "TWILIO_WHATSAPP_FROM": "whatsapp:+447700900001",
             "TWILIO_API_URL": api_url,
@@ -166,7 +167,7 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     results = {}
     for scene in ("busy", "crowd"):
-        with running_standin() as (api_url, state):
+        with running_standin(accounts={ACCOUNT_SID: TOKEN}) as (api_url, state):
             state.quiet = True
             line = Line(args.checkout.resolve(), api_url, args.workers)
             try:

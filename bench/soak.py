@@ -45,6 +45,7 @@ from samen_sms.devtools.simulate import inbound_params  # noqa: E402
 from samen_sms.devtools.standin import running_standin  # noqa: E402
 
 TOKEN = "soak-auth-token-0123456789abcdef"
+ACCOUNT_SID = "AC" + "5" * 32
 PUBLIC = "https://line.example.org"
 SMS_FROM, WA_FROM = "+447700900000", "whatsapp:+447700900001"
 SCRIPT = ["hi", "1", "1", "0", "2", "0", "3", "0", "4", "6"]
@@ -81,12 +82,12 @@ def main() -> None:
     cluster = Cluster(Path(tempfile.mkdtemp(prefix="samen-soak-sentinel-"))).start() if args.failover else None
     server = EmbeddedRedis(port=free_port(), data_dir=Path(tempfile.mkdtemp(prefix="samen-soak-"))).start()
     logs = Path(tempfile.mkdtemp(prefix="samen-soak-logs-"))
-    with running_standin(delay=0.02) as (api_url, standin):
+    with running_standin(delay=0.02, accounts={ACCOUNT_SID: TOKEN}) as (api_url, standin):
         env = {
             **os.environ,
             "REDIS_URL": server.url,
             "TWILIO_AUTH_TOKEN": TOKEN,
-            "TWILIO_ACCOUNT_SID": "AC" + "5" * 32,
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
             "TWILIO_SMS_FROM": SMS_FROM,
             "TWILIO_WHATSAPP_FROM": WA_FROM,
             "TWILIO_API_URL": api_url,

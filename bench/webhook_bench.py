@@ -21,6 +21,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import redis
 import requests
@@ -145,8 +146,9 @@ def round_trips(redis_url: str) -> None:
     client = app.test_client()
     validator = RequestValidator(TOKEN)
     counter = {"trips": 0, "sent": 0}
-    original = Connection.send_packed_command
-    pack_one, pack_many = Connection.pack_command, Connection.pack_commands
+    original: Any = Connection.send_packed_command
+    pack_one: Any = Connection.pack_command
+    pack_many: Any = Connection.pack_commands
 
     def counting(self: Connection, command: object, check_health: bool = True) -> None:
         counter["trips"] += 1
@@ -170,13 +172,15 @@ def round_trips(redis_url: str) -> None:
         sig = validator.compute_signature(PUBLIC + "/twilio/inbound", params)
         before = {k: v["calls"] for k, v in conn.info("commandstats").items()}
         counter["trips"] = counter["sent"] = 0
-        Connection.send_packed_command = counting  # type: ignore[method-assign]
-        Connection.pack_command, Connection.pack_commands = one, many  # type: ignore[method-assign]
+        Connection.send_packed_command = counting  # type: ignore[method-assign,assignment]
+        Connection.pack_command = one  # type: ignore[method-assign,assignment]
+        Connection.pack_commands = many  # type: ignore[method-assign,assignment]
         try:
             response = client.post("/twilio/inbound", data=params, headers={"X-Twilio-Signature": sig})
         finally:
             Connection.send_packed_command = original  # type: ignore[method-assign]
-            Connection.pack_command, Connection.pack_commands = pack_one, pack_many  # type: ignore[method-assign]
+            Connection.pack_command = pack_one  # type: ignore[method-assign]
+            Connection.pack_commands = pack_many  # type: ignore[method-assign]
         after = {k: v["calls"] for k, v in conn.info("commandstats").items()}
         ran = sum(after.get(k, 0) - before.get(k, 0) for k in after) - 1  # minus the INFO itself
         assert response.status_code == 200
