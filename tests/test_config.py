@@ -124,3 +124,10 @@ def test_env_example_lists_every_setting_the_line_reads_and_the_readme_names_the
     assert {name for name in listed if f"`{name}`" not in readme} == set()
     # .env.example is the production template: no value there may point a line at a local Redis.
     assert re.search(r"^REDIS_URL=$", example, re.MULTILINE)
+
+
+def test_a_whatsapp_sender_without_its_prefix_is_refused_at_start() -> None:
+    # Twilio would refuse every WhatsApp reply from it (21910), one person at a time.
+    with pytest.raises(ConfigError, match="TWILIO_WHATSAPP_FROM must be written whatsapp:"):
+        Config.from_env({**PRODUCTION, "TWILIO_WHATSAPP_FROM": "+447700900001"})
+    assert Config.from_env({**PRODUCTION, "TWILIO_WHATSAPP_FROM": "whatsapp:+447700900001"}).twilio_whatsapp_from

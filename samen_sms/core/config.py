@@ -210,6 +210,11 @@ class Config:
         if cfg.twilio_delete_after and cfg.twilio_delete_after < MIN_DELETE_AFTER:
             # Crash recovery asks Twilio whether an interrupted send arrived; those records must still be there.
             raise ConfigError(f"SAMEN_TWILIO_DELETE_AFTER must be 0 (off) or at least {MIN_DELETE_AFTER} hours")
+        if cfg.twilio_whatsapp_from and not cfg.twilio_whatsapp_from.startswith("whatsapp:+"):
+            # Twilio refuses every WhatsApp reply from a bare number (21910: From and To of different channels).
+            raise ConfigError(
+                f"TWILIO_WHATSAPP_FROM must be written whatsapp:+<number>, not {cfg.twilio_whatsapp_from!r}"
+            )
         if cfg.log_format not in {"text", "json"}:
             raise ConfigError(f"SAMEN_LOG_FORMAT must be text or json, not {cfg.log_format!r}")
         if cfg.metrics_token is not None and len(cfg.metrics_token) < 16:
