@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from samen_sms.content.text import Said, fold, strip_edges
@@ -18,11 +19,25 @@ ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 LETTERS = "".join(ch for ch in ALPHABET if ch.isalpha())
 DIGITS = "".join(ch for ch in ALPHABET if ch.isdigit())
 SHAPE = re.compile(f"^[{ALPHABET}]{{3,5}}$")
+# Capitals of other scripts that look like the code's Latin ones: a Ukrainian or Greek keyboard
+# types К for K and Р for P, and people copy a poster's code as they see it.
+LOOK_ALIKES = str.maketrans(
+    {
+        **dict(zip("АВСЕНКМРТХУЅ", "ABCEHKMPTXYS", strict=True)),  # Cyrillic
+        **dict(zip("ΑΒΕΗΚΜΝΡΤΥΧΖ", "ABEHKMNPTYXZ", strict=True)),  # Greek
+    }
+)
+
+
+def _latin(code: str) -> str:
+    # Digits of any script (an Arabic keyboard types ٧ for 7) and look-alike capitals, as the poster shows them.
+    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in code).translate(LOOK_ALIKES)
 
 
 def normal(text: str) -> str | None:
-    """The code a text spells (any case, punctuation around it ignored), or None if it cannot be one."""
-    code = strip_edges(fold(text).strip()).upper()
+    """The code a text spells (any case, digits of any script, look-alike letters, punctuation around it
+    ignored), or None if it cannot be one."""
+    code = _latin(strip_edges(fold(text).strip()).upper())
     if not SHAPE.match(code) or code.isalpha() or code.isdigit():
         return None
     return code
