@@ -68,6 +68,9 @@ def test_registration_names_the_missing_field_and_stores_nothing(app: Flask, red
         (["add", "Stichting Voorbeeld", "--languages", "xx", "--region", "Amsterdam"], "'languages'"),
         (["add", "Stichting Voorbeeld", "--languages", "ar", "--region", "Atlantis"], "'region'"),
         (["add", "Stichting Voorbeeld", "--languages", "ar", "--region", "Amsterdam", "--list"], "'consented'"),
+        (["add", "Stichting\x00Voorbeeld", "--languages", "ar", "--region", "Amsterdam"], "'name'"),
+        (["add", "Stichting Voorbeeld", "--languages", "ar", "--region", "Amsterdam", "--list", "--consented",
+          "2099-01-01", "--source", "https://example.org", "--phone", "020-0000000"], "'consented'"),
     ]
     for args, field in cases:
         code, output = mediators(app, *args)
