@@ -103,7 +103,7 @@ def test_a_code_in_a_first_message_of_every_script_counts_once_and_changes_nothi
     assert people(redis_conn, code) == len(bodies)
 
 
-def test_a_code_typed_on_an_arabic_cyrillic_or_greek_keyboard_counts_and_changes_nothing(
+def test_a_code_typed_on_another_keyboard_or_after_a_comma_counts_and_changes_nothing(
     app: Flask, post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis
 ) -> None:
     # An Arabic keyboard types ٧ for 7, a Persian one ۷; a Ukrainian or Greek one types К for K, Р for P.
@@ -116,6 +116,8 @@ def test_a_code_typed_on_an_arabic_cyrillic_or_greek_keyboard_counts_and_changes
         ("привіт К7Р", "привіт"),
         ("привет к7р", "привет"),
         ("Γεια Κ7Ρ", "Γεια"),
+        ("hallo,K7P", "hallo,"),  # no space after the comma
+        ("Hi:k7p!", "Hi:!"),
     ]
     for i, (with_code, without) in enumerate(bodies):
         coded, plain = PEOPLE[2 * i], PEOPLE[2 * i + 1]

@@ -43,15 +43,24 @@ def normal(text: str) -> str | None:
     return code
 
 
+# Between a word and a code typed without a space ("hallo,K7Q", "hi:K7Q").
+_JOINS = re.compile(r"([^\w]+)")
+
+
 def candidates(said: Said) -> tuple[str, ...]:
     """The words of a message that could be codes, upper-cased, in the order written (at most 5)."""
-    found = [code for code in (normal(word) for word in said.words) if code]
+    found = [code for word in said.words for code in (normal(part) for part in _JOINS.split(word)[::2]) if code]
     return tuple(dict.fromkeys(found))[:5]
 
 
 def without(said: Said, code: str) -> Said:
     """The message as if the code had not been written: the rest is read as usual."""
-    kept = [raw for raw in said.raw.split() if normal(raw) != code]
+    kept = []
+    for raw in said.raw.split():
+        if normal(raw) == code:
+            continue
+        pieces = _JOINS.split(raw)
+        kept.append("".join(p for i, p in enumerate(pieces) if i % 2 or normal(p) != code))
     return Said.read(" ".join(kept))
 
 
