@@ -17,6 +17,7 @@ from samen_sms.core import keyspace, tally
 from samen_sms.core.quiet import AMSTERDAM
 from samen_sms.devtools.standin import StandinState
 from samen_sms.reach import stats
+from samen_sms.reach.mediators import Mediator
 from tests.conftest import ALICE, PostFn, inbound, sent_to
 
 # Fictional people (Ofcom's range), one pair per script: one texts with the code, one without.
@@ -67,6 +68,9 @@ def test_registration_names_the_missing_field_and_stores_nothing(app: Flask, red
         (["add", "Stichting Voorbeeld", "--languages", "xx", "--region", "Amsterdam"], "'languages'"),
         (["add", "Stichting Voorbeeld", "--languages", "ar", "--region", "Atlantis"], "'region'"),
         (["add", "Stichting Voorbeeld", "--languages", "ar", "--region", "Amsterdam", "--list"], "'consented'"),
+        (["add", "Stichting\x00Voorbeeld", "--languages", "ar", "--region", "Amsterdam"], "'name'"),
+        (["add", "Stichting Voorbeeld", "--languages", "ar", "--region", "Amsterdam", "--list", "--consented",
+          "2099-01-01", "--source", "https://example.org", "--phone", "020-0000000"], "'consented'"),
     ]
     for args, field in cases:
         code, output = mediators(app, *args)
@@ -96,6 +100,33 @@ def test_a_code_in_a_first_message_of_every_script_counts_once_and_changes_nothi
     counts = today(redis_conn)
     assert counts[f"code:{code}"] == len(bodies)
     assert counts["first:sms"] == 2 * len(bodies)
+    assert people(redis_conn, code) == len(bodies)
+
+
+def test_a_code_typed_on_another_keyboard_or_after_a_comma_counts_and_changes_nothing(
+    app: Flask, post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis
+) -> None:
+    # An Arabic keyboard types ٧ for 7, a Persian one ۷; a Ukrainian or Greek one types К for K, Р for P.
+    code = "K7P"
+    redis_conn.hset(keyspace.MEDIATORS(), code, Mediator(code, "Stichting Voorbeeld", ["ar"], ["VR13"], 0.0).dumps())
+    redis_conn.sadd(keyspace.LIVE_CODES(), code)
+    bodies = [
+        ("مرحبا K٧P", "مرحبا"),
+        ("سلام k۷p", "سلام"),
+        ("привіт К7Р", "привіт"),
+        ("привет к7р", "привет"),
+        ("Γεια Κ7Ρ", "Γεια"),
+        ("hallo,K7P", "hallo,"),  # no space after the comma
+        ("Hi:k7p!", "Hi:!"),
+    ]
+    for i, (with_code, without) in enumerate(bodies):
+        coded, plain = PEOPLE[2 * i], PEOPLE[2 * i + 1]
+        post(inbound(coded, with_code))
+        post(inbound(plain, without))
+        work()
+        assert sent_to(standin, coded) == sent_to(standin, plain), with_code
+        assert len(sent_to(standin, coded)) == 1
+    assert today(redis_conn)[f"code:{code}"] == len(bodies)
     assert people(redis_conn, code) == len(bodies)
 
 

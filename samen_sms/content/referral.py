@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from samen_sms.content.text import Said, fold, strip_edges
@@ -18,25 +19,48 @@ ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 LETTERS = "".join(ch for ch in ALPHABET if ch.isalpha())
 DIGITS = "".join(ch for ch in ALPHABET if ch.isdigit())
 SHAPE = re.compile(f"^[{ALPHABET}]{{3,5}}$")
+# Capitals of other scripts that look like the code's Latin ones: a Ukrainian or Greek keyboard
+# types К for K and Р for P, and people copy a poster's code as they see it.
+LOOK_ALIKES = str.maketrans(
+    {
+        **dict(zip("АВСЕНКМРТХУЅ", "ABCEHKMPTXYS", strict=True)),  # Cyrillic
+        **dict(zip("ΑΒΕΗΚΜΝΡΤΥΧΖ", "ABEHKMNPTYXZ", strict=True)),  # Greek
+    }
+)
+
+
+def _latin(code: str) -> str:
+    # Digits of any script (an Arabic keyboard types ٧ for 7) and look-alike capitals, as the poster shows them.
+    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in code).translate(LOOK_ALIKES)
 
 
 def normal(text: str) -> str | None:
-    """The code a text spells (any case, punctuation around it ignored), or None if it cannot be one."""
-    code = strip_edges(fold(text).strip()).upper()
+    """The code a text spells (any case, digits of any script, look-alike letters, punctuation around it
+    ignored), or None if it cannot be one."""
+    code = _latin(strip_edges(fold(text).strip()).upper())
     if not SHAPE.match(code) or code.isalpha() or code.isdigit():
         return None
     return code
 
 
+# Between a word and a code typed without a space ("hallo,K7Q", "hi:K7Q").
+_JOINS = re.compile(r"([^\w]+)")
+
+
 def candidates(said: Said) -> tuple[str, ...]:
     """The words of a message that could be codes, upper-cased, in the order written (at most 5)."""
-    found = [code for code in (normal(word) for word in said.words) if code]
+    found = [code for word in said.words for code in (normal(part) for part in _JOINS.split(word)[::2]) if code]
     return tuple(dict.fromkeys(found))[:5]
 
 
 def without(said: Said, code: str) -> Said:
     """The message as if the code had not been written: the rest is read as usual."""
-    kept = [raw for raw in said.raw.split() if normal(raw) != code]
+    kept = []
+    for raw in said.raw.split():
+        if normal(raw) == code:
+            continue
+        pieces = _JOINS.split(raw)
+        kept.append("".join(p for i, p in enumerate(pieces) if i % 2 or normal(p) != code))
     return Said.read(" ".join(kept))
 
 

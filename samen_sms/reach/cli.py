@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import time
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,8 @@ def add_command(
     try:
         if not name.strip():
             raise RegistrationError("field 'name' is empty")
+        if any(unicodedata.category(ch) == "Cc" for ch in name):
+            raise RegistrationError("field 'name' holds an invisible control character")
         langs = mediators.check_languages(languages, rt.content.flow.languages)
         areas = mediators.check_regions(regions, data["places"])
         entry = None
@@ -88,6 +91,8 @@ def _community_entry(name: str, langs: list[str], areas: list[str], consented: s
         agreed = dt.date.fromisoformat(consented)
     except ValueError:
         raise RegistrationError(f"field 'consented': {consented!r} is not a date (2026-11-28)") from None
+    if agreed > dt.date.today():
+        raise RegistrationError(f"field 'consented': {consented} is in the future; the date they agreed to be listed")
     slug = "".join(ch if ch.isalnum() else "_" for ch in name.strip().lower()).strip("_")
     raw: dict[str, object] = {
         "kind": KIND, "id": f"community_{slug}", "name": name.strip(), "languages": langs, "regions": areas,
