@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import redis
@@ -203,3 +204,39 @@ def test_an_unreadable_file_gets_one_line(app: Flask, tmp_path: Path, redis_conn
     path = write(tmp_path, GOOD)
     path.chmod(0)
     assert "cannot be read" in refused(app, path, redis_conn)
+
+
+@pytest.mark.parametrize(
+    ("month", "reason"),
+    [(3, "02:30 does not exist in Europe/Amsterdam"), (10, "02:30 happens twice in Europe/Amsterdam")],
+    ids=["spring-forward", "fall-back"],
+)
+def test_a_start_in_the_hour_the_clocks_change_is_refused(
+    month: int, reason: str, app: Flask, tmp_path: Path, redis_conn: redis.Redis
+) -> None:
+    # The last Sunday of March or October: at 02:00 the clocks go to 03:00, or at 03:00 back to 02:00.
+    last = datetime(NEXT_YEAR, month, 31, tzinfo=ZoneInfo("Europe/Amsterdam"))
+    sunday = last.replace(day=31 - (last.weekday() + 1) % 7)
+    text = GOOD.replace(f"{NEXT_YEAR}-03-05T19:30:00", f"{sunday:%Y-%m-%d}T02:30:00")
+    output = refused(app, write(tmp_path, text), redis_conn)
+    assert "field 'starts'" in output and reason in output, output
+
+
+def test_language_codes_in_capitals_still_reach_the_subscribers_of_that_language(
+    app: Flask, tmp_path: Path, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis
+) -> None:
+    subscribe(app, ALICE, "en")
+    subscribe(app, BOB, "nl")
+    # Written as they are in `regions = ["NL"]`: the line's codes are lower case; once stored as "NL",
+    # no subscriber matched and the session was announced to nobody, without a word.
+    text = GOOD.replace('["nl", "en"]', '["NL", "En"]').replace(
+        '{ nl = "Gezondheid in Nederland", en = "Health in the Netherlands" }', '"Health / Gezondheid"'
+    )
+    code, output = cli(app, "add", str(write(tmp_path, text)))
+    assert code == 0 and "languages: nl, en" in output, output
+    session_id = output.strip().splitlines()[-1]
+    assert "Would send 2 message(s)" in cli(app, "announce", session_id, "--dry-run")[1]
+    assert cli(app, "announce", session_id)[0] == 0
+    work()
+    assert sent_to(standin, ALICE)[0].startswith("Information session: Health / Gezondheid\n")
+    assert sent_to(standin, BOB)[0].startswith("Informatiebijeenkomst: Health / Gezondheid\n")

@@ -150,3 +150,19 @@ def test_place_and_region_names_find_the_safety_region(app) -> None:
     assert places.find_region("'s-Hertogenbosch") == places.find_region("Den Bosch") == "VR21"
     assert places.find_region("Flevoland") == "VR25"
     assert places.find_region("Atlantis") is None
+
+
+def test_the_sessions_stop_word_works_after_the_line_forgot_the_persons_language(
+    app: Flask, post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis
+) -> None:
+    """A subscription is kept; the chosen language only 90 days after the last message (then they are new)."""
+    p = pseudonym(app, ALICE)
+    talk(post, work, standin, ALICE, "hi", "2", "bijeenkomsten", "1", "Utrecht", "1")
+    assert subscriptions.find(redis_conn, p) is not None
+    redis_conn.delete(keyspace.PROFILE(p), keyspace.CONVERSATION(p))  # as after months of quiet
+    (left,) = talk(post, work, standin, ALICE, "UITSCHRIJVEN")
+    assert left.startswith("Je krijgt geen aankondigingen van bijeenkomsten meer"), left
+    assert subscriptions.find(redis_conn, p) is None
+    (left,) = talk(post, work, standin, BOB, "UNSUB")  # never subscribed: told the same, nothing kept
+    assert left.startswith("You will get no more announcements")
+    assert not redis_conn.exists(keyspace.PROFILE(pseudonym(app, BOB)))

@@ -117,7 +117,25 @@ def _when(raw: dict[str, Any], name: str, required: bool) -> float | None:
     if not 2000 <= value.year <= 2999:
         # Dates near year 1 or 9999 overflow once shifted to Amsterdam time, in Babel or datetime.
         raise SessionFileError(f"field {name!r}: the year {value.year} is out of range")
-    return value.replace(tzinfo=AMSTERDAM).timestamp()
+    local = value.replace(tzinfo=AMSTERDAM)
+    shift = _missing_or_twice(local)
+    if shift is not None:
+        # The clocks go forward (last Sunday of March) or back (of October): the hour is not one moment.
+        what = "happens twice" if shift == "twice" else "does not exist"
+        raise SessionFileError(
+            f"field {name!r}: {value:%Y-%m-%d %H:%M} {what} in Europe/Amsterdam (the clocks change that night)"
+        )
+    return local.timestamp()
+
+
+def _missing_or_twice(local: datetime) -> str | None:
+    """Whether a wall-clock time in Amsterdam falls in the spring-forward gap ("gap") or autumn fold ("twice")."""
+    earlier, later = local.replace(fold=0).utcoffset(), local.replace(fold=1).utcoffset()
+    if earlier == later:
+        return None
+    # In the gap the time read back from UTC is another hour; in the fold it is the same hour twice.
+    back = datetime.fromtimestamp(local.timestamp(), AMSTERDAM).replace(tzinfo=None)
+    return "twice" if back == local.replace(tzinfo=None) else "gap"
 
 
 def parse_session(text: str, places: Places, line_languages: list[str]) -> InfoSession:
@@ -156,6 +174,9 @@ def session_from(
     languages = raw.get("languages")
     if not isinstance(languages, list) or not languages or not all(isinstance(x, str) for x in languages):
         raise SessionFileError("field 'languages' must be a list of language codes, e.g. ['nl', 'ar']")
+    # Subscribers are matched by the line's own spelling of a code: "NL" would silently reach nobody.
+    spelled = {code.casefold(): code for code in line_languages}
+    languages = [spelled.get(code.strip().casefold(), code) for code in languages]
     for code in languages:
         try:
             Locale.parse(cldr_locale(code))

@@ -32,6 +32,9 @@ TWILIO_STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end"
 TWILIO_START_WORDS = frozenset({"start", "yes", "unstop"})
 # Keyword actions that, typed in another language than the person's, offer to switch to it.
 SWITCHING_ACTIONS = frozenset({"menu", "language"})
+# Keywords that act before a language is chosen: a subscription outlives the remembered language
+# (`SAMEN_PROFILE_TTL`), and a subscriber's sessions-stop word must stop announcements, not ask.
+ACTING_FIRST = frozenset({"sessions_stop"})
 
 
 InputHandler = Callable[["Content", "Visit", "Message", str], "Outcome | None"]
@@ -210,6 +213,9 @@ def _respond(content: Content, visit: Visit, message: Message, locale: str | Non
     action, keyword_locale = lexicon.lookup(said) or (None, None)
     danger = lexicon.danger(said)
     if locale is None:
+        if action in ACTING_FIRST and keyword_locale and danger is None:
+            # In the keyword's language, which stays unremembered, as the stop and delete words do.
+            return replace(_show(content, flow.keywords[action], keyword_locale), node=None, locale=None)
         return _first_contact(content, visit, said, action, keyword_locale, danger)
     if danger is not None or (action is None and lexicon.help_within(said)):
         return freetext.help_now(flow, locale, danger is not None, first_contact=False)
