@@ -1,4 +1,4 @@
-"""The delete word reaches the announcements and reminders Twilio keeps for the person, too.
+"""Announcements and reminders: the delete word reaches those Twilio keeps, and a reminder keeps to its session.
 
 Twilio's log keeps every message with the number it went to: an information session's
 announcement there ties the number to the line as much as a reply does.
@@ -6,7 +6,9 @@ announcement there ties the number to the line as much as a reply does.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import redis
 from flask import Flask
 
 from samen_sms.announce import broadcast
+from samen_sms.announce import sessions as infosessions
 from samen_sms.core.identity import Channel
 from samen_sms.devtools.standin import StandinState
 from tests.conftest import ALICE, BOB, PostFn, sent_to, wait_until
@@ -78,3 +81,34 @@ def test_an_announcement_at_twilio_when_the_delete_word_comes_is_deleted_there_t
     work()
     assert with_person(standin, ALICE) == []
     assert [key for key, text in redis_text(redis_conn) if p in text and not is_rate_counter(key, p)] == []
+
+
+def test_a_reminder_scheduled_before_the_session_moved_sends_nothing(
+    app: Flask, tmp_path: Path, post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis
+) -> None:
+    # Moved a day later (as the console's edit does, which schedules a reminder of its own), the
+    # reminder scheduled for the old start would come two days early; one after the start is no use.
+    subscribe(app, ALICE, Channel.SMS, "VR09", "en")
+    sid = cli(app, "add", str(session_file(tmp_path)))[1].strip().splitlines()[-1]
+    cli(app, "announce", sid)
+    work()
+    talk(post, standin, ALICE, "1")  # interested: a reminder comes the day before
+    work()
+    session = infosessions.get(redis_conn, sid)
+    assert session is not None
+    moved = dataclasses.replace(session, starts=session.starts + 86400)
+
+    def store(changed: infosessions.InfoSession) -> None:
+        pipe = redis_conn.pipeline()
+        infosessions.replace(changed, pipe)
+        pipe.execute()
+
+    def reminders() -> list[str]:
+        return [text for text in sent_to(standin, ALICE) if text.startswith("Reminder:")]
+
+    store(moved)
+    assert broadcast.run(sid, "r", True, session.starts) == 0 and reminders() == []
+    store(dataclasses.replace(session, starts=time.time() - 60))  # it has begun
+    assert broadcast.run(sid, "r", True) == 0 and reminders() == []
+    store(moved)
+    assert broadcast.run(sid, "r", True, moved.starts) == 1 and len(reminders()) == 1  # its own reminder

@@ -75,15 +75,26 @@ end
 return n
 """
 def enqueue(
-    rt: Runtime, session_id: str, kind: str, fill: bool = True, at: datetime | None = None, pipeline: Any = None
+    rt: Runtime,
+    session_id: str,
+    kind: str,
+    fill: bool = True,
+    at: datetime | None = None,
+    pipeline: Any = None,
+    for_start: float | None = None,
 ) -> str:
-    """Queue a broadcast job (or its continuation, `fill=False`), now or at `at`; returns the RQ job id."""
+    """Queue a broadcast job (or its continuation, `fill=False`), now or at `at`; returns the RQ job id.
+
+    `for_start` is the session's start a scheduled reminder is for: if the session has moved by the
+    time the job runs, the job does nothing (the move scheduled a reminder of its own).
+    """
     if fill and pipeline is None:
         rt.redis.hset(key(f"{session_id}:{kind}", "state"), "phase", "queued")
     # RQ takes a job for abandoned (and retries it) timeout + 60 s after its start: keep it short.
     timeout = int(SLICE_SECONDS + 2 * rt.config.broadcast_lease + 30)
+    args: tuple[Any, ...] = (session_id, kind, fill) if for_start is None else (session_id, kind, fill, for_start)
     options: dict[str, Any] = {
-        "args": (session_id, kind, fill),
+        "args": args,
         "result_ttl": 0,
         "failure_ttl": rt.config.failed_job_ttl,
         # An abandoned job (its worker killed) is retried once RQ notices; the claims keep it exact.
@@ -95,13 +106,18 @@ def enqueue(
     return str(rt.queue.enqueue_call(JOB, timeout=timeout, **options).id)
 
 
-def run(session_id: str, kind: str, fill: bool = True) -> int:
+def run(session_id: str, kind: str, fill: bool = True, for_start: float | None = None) -> int:
     """The RQ job: send one slice of a broadcast; returns how many messages went out."""
     ctx = current()
     rt = ctx.runtime
     session = infosessions.get(rt.redis, session_id)
     if session is None or kind not in KIND_NAMES:
         log.warning("broadcast for unknown session or kind; nothing to do")
+        return 0
+    if kind == "r" and fill and (session.starts <= time.time() or (for_start and for_start != session.starts)):
+        # Moved since this reminder was scheduled (its new time has a job of its own), or already begun:
+        # a reminder now would give the wrong day, or come after the session.
+        log.info("reminder for session %s is for another start or the session has begun; not sent", session_id)
         return 0
     bid = f"{session_id}:{kind}"
     lease = Lease(rt, bid)

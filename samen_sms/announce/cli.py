@@ -96,7 +96,7 @@ def add_command(file: Path) -> None:
     pipe = rt.redis.pipeline(transaction=True)
     stored = infosessions.add(rt.redis, session, pipe)
     remind_at = reminder_time(stored, now)
-    broadcast.enqueue(rt, stored.id, "r", at=remind_at, pipeline=pipe)
+    broadcast.enqueue(rt, stored.id, "r", at=remind_at, pipeline=pipe, for_start=stored.starts)
     pipe.execute()  # the session and its reminder job together, or neither
     click.echo(f"Added: {_title(stored)}, {stored.start_time:%Y-%m-%d %H:%M} (Europe/Amsterdam)")
     click.echo(f"Regions: {', '.join(stored.regions)}; languages: {', '.join(stored.languages)}")

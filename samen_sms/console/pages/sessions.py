@@ -89,7 +89,8 @@ def _store_new(rt: Runtime, session: infosessions.InfoSession) -> infosessions.I
     # As `sessions add` does: the session and its reminder job together, or neither.
     pipe = rt.redis.pipeline(transaction=True)
     stored = infosessions.add(rt.redis, session, pipe)
-    broadcast.enqueue(rt, stored.id, "r", at=announce_cli.reminder_time(stored, datetime.now(AMSTERDAM)), pipeline=pipe)
+    when = announce_cli.reminder_time(stored, datetime.now(AMSTERDAM))
+    broadcast.enqueue(rt, stored.id, "r", at=when, pipeline=pipe, for_start=stored.starts)
     pipe.execute()
     return stored
 
@@ -137,7 +138,7 @@ def session_edit(session_id: str) -> Any:
     infosessions.replace(changed, pipe)
     if changed.starts != current.starts:
         when = announce_cli.reminder_time(changed, datetime.now(AMSTERDAM))
-        broadcast.enqueue(rt, changed.id, "r", at=when, pipeline=pipe)
+        broadcast.enqueue(rt, changed.id, "r", at=when, pipeline=pipe, for_start=changed.starts)
     pipe.execute()
     audit.record(rt.redis, staff().email, "session changed", f"#{current.id}")
     return redirect(url_for("console.session_page", session_id=current.id))
