@@ -38,16 +38,24 @@ def delivered_by_now(standin: StandinState) -> None:
             message["_timings"] = DONE
 
 
+def announced_and_alice_interested(
+    app: Flask, tmp_path: Path, post: PostFn, work: Callable[[], None], standin: StandinState
+) -> str:
+    """A session added and announced, and Alice's 1: she gets the reminder the day before. Its id."""
+    sid = cli(app, "add", str(session_file(tmp_path)))[1].strip().splitlines()[-1]
+    cli(app, "announce", sid)
+    work()
+    talk(post, standin, ALICE, "1")
+    work()
+    return sid
+
+
 def test_delete_word_deletes_the_announcement_and_reminder_at_twilio(
     app: Flask, tmp_path: Path, post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis
 ) -> None:
     p = subscribe(app, ALICE, Channel.SMS, "VR09", "en")
     subscribe(app, BOB, Channel.SMS, "VR09", "nl")
-    sid = cli(app, "add", str(session_file(tmp_path)))[1].strip().splitlines()[-1]
-    cli(app, "announce", sid)
-    work()
-    talk(post, standin, ALICE, "1")  # interested: the reminder comes the day before
-    work()
+    sid = announced_and_alice_interested(app, tmp_path, post, work, standin)
     broadcast.enqueue(app.extensions["samen"], sid, "r")
     work()
     announcement, thanks, reminder = sent_to(standin, ALICE)
@@ -89,11 +97,7 @@ def test_a_reminder_scheduled_before_the_session_moved_sends_nothing(
     # Moved a day later (as the console's edit does, which schedules a reminder of its own), the
     # reminder scheduled for the old start would come two days early; one after the start is no use.
     subscribe(app, ALICE, Channel.SMS, "VR09", "en")
-    sid = cli(app, "add", str(session_file(tmp_path)))[1].strip().splitlines()[-1]
-    cli(app, "announce", sid)
-    work()
-    talk(post, standin, ALICE, "1")  # interested: a reminder comes the day before
-    work()
+    sid = announced_and_alice_interested(app, tmp_path, post, work, standin)
     session = infosessions.get(redis_conn, sid)
     assert session is not None
     moved = dataclasses.replace(session, starts=session.starts + 86400)
