@@ -240,3 +240,13 @@ def test_language_codes_in_capitals_still_reach_the_subscribers_of_that_language
     work()
     assert sent_to(standin, ALICE)[0].startswith("Information session: Health / Gezondheid\n")
     assert sent_to(standin, BOB)[0].startswith("Informatiebijeenkomst: Health / Gezondheid\n")
+
+
+def test_a_session_in_no_language_of_the_line_is_refused_as_reaching_nobody(
+    app: Flask, tmp_path: Path, redis_conn: redis.Redis
+) -> None:
+    text = GOOD.replace('languages = ["nl", "en"]', 'languages = ["de"]').replace(
+        'title = { nl = "Gezondheid in Nederland", en = "Health in the Netherlands" }', 'title = "Gesundheit"'
+    )
+    output = refused(app, write(tmp_path, text), redis_conn)
+    assert "field 'languages': none of 'de' is a language of the line" in output and "nobody" in output

@@ -182,6 +182,12 @@ def session_from(
             Locale.parse(cldr_locale(code))
         except (UnknownLocaleError, ValueError):
             raise SessionFileError(f"field 'languages': {_shown(code)} is not a language code") from None
+    if not any(code in line_languages for code in languages):
+        # Announcements go to subscribers in the session's languages: none the line speaks, nobody.
+        raise SessionFileError(
+            f"field 'languages': none of {', '.join(_shown(code) for code in languages)} is a language of the line "
+            f"({', '.join(line_languages)}), so nobody would be told of the session"
+        )
     for name, table in (("title", title), ("description", description)):
         for code, text in table.items():
             _check_braces(name, code, text)
