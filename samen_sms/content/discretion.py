@@ -15,7 +15,8 @@ Babel) are left out of the preview before it is checked.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 
 from babel import Locale, UnknownLocaleError
@@ -26,17 +27,18 @@ from samen_sms.content.text import fold, strip_edges
 PREVIEW = 40
 
 
-class Revealing(tuple[str, ...]):
-    """Every language's revealing words, folded; `calendar`: the month and day names to pass over."""
+@dataclass(frozen=True)
+class Revealing:
+    """Every language's revealing words, folded, and the month and day names the check passes over."""
 
+    words: tuple[str, ...]
     calendar: frozenset[str] = frozenset()
 
 
 def revealing_words(catalogues: Mapping[str, Catalogue]) -> Revealing:
     """Every language's revealing words, folded, with the calendar words of the same languages."""
-    found = Revealing(sorted({fold(word) for cat in catalogues.values() for word in cat.discreet}))
-    found.calendar = calendar_words(tuple(sorted(catalogues)))
-    return found
+    words = tuple(sorted({fold(word) for cat in catalogues.values() for word in cat.discreet}))
+    return Revealing(words, calendar_words(tuple(sorted(catalogues))))
 
 
 @cache
@@ -55,10 +57,9 @@ def calendar_words(locales: tuple[str, ...]) -> frozenset[str]:
     return frozenset(name for name in names if name)
 
 
-def reveals(text: str, words: Iterable[str]) -> list[str]:
+def reveals(text: str, revealing: Revealing) -> list[str]:
     """The revealing words a message shows in its preview (empty: the preview is neutral)."""
     preview = fold(text[:PREVIEW])
-    calendar: frozenset[str] = getattr(words, "calendar", frozenset())
-    if calendar:
-        preview = " ".join(word for word in preview.split() if strip_edges(word) not in calendar)
-    return [word for word in words if word in preview]
+    if revealing.calendar:
+        preview = " ".join(word for word in preview.split() if strip_edges(word) not in revealing.calendar)
+    return [word for word in revealing.words if word in preview]
