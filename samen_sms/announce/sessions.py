@@ -118,24 +118,23 @@ def _when(raw: dict[str, Any], name: str, required: bool) -> float | None:
         # Dates near year 1 or 9999 overflow once shifted to Amsterdam time, in Babel or datetime.
         raise SessionFileError(f"field {name!r}: the year {value.year} is out of range")
     local = value.replace(tzinfo=AMSTERDAM)
-    shift = _missing_or_twice(local)
-    if shift is not None:
-        # The clocks go forward (last Sunday of March) or back (of October): the hour is not one moment.
-        what = "happens twice" if shift == "twice" else "does not exist"
+    changed = _clock_change(local)
+    if changed is not None:
         raise SessionFileError(
-            f"field {name!r}: {value:%Y-%m-%d %H:%M} {what} in Europe/Amsterdam (the clocks change that night)"
+            f"field {name!r}: {value:%Y-%m-%d %H:%M} {changed} in Europe/Amsterdam (the clocks change that night)"
         )
     return local.timestamp()
 
 
-def _missing_or_twice(local: datetime) -> str | None:
-    """Whether a wall-clock time in Amsterdam falls in the spring-forward gap ("gap") or autumn fold ("twice")."""
-    earlier, later = local.replace(fold=0).utcoffset(), local.replace(fold=1).utcoffset()
-    if earlier == later:
+def _clock_change(local: datetime) -> str | None:
+    """What is wrong with an Amsterdam wall-clock time in the hour the clocks change, else None.
+
+    Going forward (last Sunday of March) skips the hour; going back (of October) has it twice.
+    """
+    if local.replace(fold=0).utcoffset() == local.replace(fold=1).utcoffset():
         return None
-    # In the gap the time read back from UTC is another hour; in the fold it is the same hour twice.
     back = datetime.fromtimestamp(local.timestamp(), AMSTERDAM).replace(tzinfo=None)
-    return "twice" if back == local.replace(tzinfo=None) else "gap"
+    return "happens twice" if back == local.replace(tzinfo=None) else "does not exist"
 
 
 def parse_session(text: str, places: Places, line_languages: list[str]) -> InfoSession:
