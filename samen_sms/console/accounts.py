@@ -12,7 +12,6 @@ import hashlib
 import re
 import secrets
 import time
-import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -22,6 +21,7 @@ import redis
 
 from samen_sms.console import passwords
 from samen_sms.console.keys import ConsoleKeys
+from samen_sms.content.text import ascii_digits
 from samen_sms.core import keyspace
 
 LINK_TTL = 24 * 3600
@@ -208,7 +208,7 @@ def totp_step(secret: str, code: str, now: float | None = None) -> int | None:
     if not code.isdecimal() or len(code) != 6:
         return None
     # Arabic-Indic and Persian keyboards type ١٢٣٤٥٦: the same digits, compared as ASCII.
-    code = "".join(str(unicodedata.decimal(digit)) for digit in code)
+    code = ascii_digits(code)
     totp = pyotp.TOTP(secret)
     at = time.time() if now is None else now
     current = int(at // totp.interval)

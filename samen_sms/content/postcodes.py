@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import csv
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Container
 from dataclasses import dataclass
 from pathlib import Path
 
-from samen_sms.content.text import strip_edges
+from samen_sms.content.text import ascii_digits, strip_edges
 
 COLUMNS = ("pc4", "place", "gm_code")
 # `1012`, `1012 AB`, `1012ab`, `1012-AB`: the four digits decide the municipality; the letters are
@@ -35,8 +34,7 @@ class Postcodes:
         if not found:
             return None
         # Digits in any script (١٠١٢, ۱۰۱۲) are the same postcode.
-        pc4 = "".join(str(unicodedata.decimal(ch)) for ch in found.group(1))
-        return self.municipality.get(pc4)
+        return self.municipality.get(ascii_digits(found.group(1)))
 
 
 def load_postcodes(path: Path, known: Container[str]) -> Postcodes:

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import random
 import re
-import unicodedata
 from collections.abc import Iterable
 
-from samen_sms.content.text import Said, fold, strip_edges
+from samen_sms.content.text import Said, ascii_digits, fold, strip_edges
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 LETTERS = "".join(ch for ch in ALPHABET if ch.isalpha())
@@ -31,7 +30,7 @@ LOOK_ALIKES = str.maketrans(
 
 def _latin(code: str) -> str:
     # Digits of any script (an Arabic keyboard types ٧ for 7) and look-alike capitals, as the poster shows them.
-    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in code).translate(LOOK_ALIKES)
+    return ascii_digits(code).translate(LOOK_ALIKES)
 
 
 def normal(text: str) -> str | None:

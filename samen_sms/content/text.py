@@ -65,6 +65,11 @@ def words(text: str) -> list[str]:
     return out
 
 
+def ascii_digits(text: str) -> str:
+    """Decimal digits of any script as ASCII ones (١٠١٢ and ۱۰۱۲ are 1012); every other character as it is."""
+    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text)
+
+
 def digit_value(text: str) -> int | None:
     """The number a short answer means, in any digit script (`1`, `١`, `۱`, `፩`), else None."""
     token = strip_edges(text.strip())
