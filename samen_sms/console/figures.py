@@ -220,4 +220,4 @@ def parts(counts: Counter[str], names: dict[str, str] | None = None) -> list[tup
     names = names or {}
     found = counts.most_common()
     hidden = stats.suppress([[n] for _, n in found] + [[sum(counts.values())]])
-    return [(names.get(k, k), cell[0], drawn(cell[0])) for (k, _), cell in zip(found, hidden, strict=False)]
+    return [(names.get(k, k), cell[0], drawn(cell[0])) for (k, _), cell in zip(found, hidden[:-1], strict=True)]

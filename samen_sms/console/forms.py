@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 
 from werkzeug.datastructures import MultiDict
+
+from samen_sms.content.text import has_control_characters
 
 
 @dataclass
@@ -22,9 +23,7 @@ class Form:
         values = {k: v.strip() for k, v in data.items() if k != "csrf_token"}
         form = cls(values, {name: data.getlist(name) for name in multi})
         for name, value in values.items():
-            # A NUL or another invisible control character (pasted from a PDF or a word processor)
-            # would be stored, and sent in an SMS, where a phone shows it as a box or drops the message.
-            if any(unicodedata.category(ch) == "Cc" and ch not in "\n\r\t" for ch in value):
+            if has_control_characters(value):
                 form.error(name, f"field '{name}' contains an invisible control character: retype it")
         return form
 

@@ -65,6 +65,15 @@ def words(text: str) -> list[str]:
     return out
 
 
+def has_control_characters(text: str, allowed: str = "\n\r\t") -> bool:
+    """Whether a text holds a NUL or another invisible control character (those in `allowed` aside).
+
+    Pasted from a PDF or a word processor, one would be stored and sent in an SMS, where a phone
+    shows it as a box or drops the message.
+    """
+    return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text)
+
+
 def ascii_digits(text: str) -> str:
     """Decimal digits of any script as ASCII ones (١٠١٢ and ۱۰۱۲ are 1012); every other character as it is."""
     return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import time
-import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from samen_sms.content.community import KIND, parse_community
 from samen_sms.content.directory import DirectoryError
+from samen_sms.content.text import has_control_characters
 from samen_sms.core import tally
 from samen_sms.line.runtime import Runtime
 from samen_sms.reach import forward, mediators, stats
@@ -62,7 +62,7 @@ def add_command(
     try:
         if not name.strip():
             raise RegistrationError("field 'name' is empty")
-        if any(unicodedata.category(ch) == "Cc" for ch in name):
+        if has_control_characters(name, allowed=""):  # a name is one line
             raise RegistrationError("field 'name' holds an invisible control character")
         langs = mediators.check_languages(languages, rt.content.flow.languages)
         areas = mediators.check_regions(regions, data["places"])

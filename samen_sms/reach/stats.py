@@ -185,10 +185,10 @@ def _table(conn: redis.Redis, by_metric: dict[str, Cube], periods: list[str], st
 
 
 def people_per_code(conn: redis.Redis, start: date, end: date, by: str, codes: list[str]) -> dict[tuple[str, str], str]:
-    """Different people each code reached, per week (or month, from its weeks: each week has its own salt,
-    so someone reached in two weeks counts in both), estimated, as a page or
-    report shows them, each code's periods beside its total: 1-4 as <5, and `*` where
-    the total would give a <5 back (people seldom come back in another week, so the total is near a sum)."""
+    """Different people each code reached per week (or month, from its weeks), estimated, as a page or
+    report shows them: each code's periods beside its total, 1-4 as <5, and `*` where the total
+    would give a <5 back. Each week has its own salt, so the total is the sum of the weeks (someone
+    reached in two weeks counts in both), and a hidden week could be worked out from it."""
     counts = _people(conn, start, end, by, codes)
     periods = [*dict.fromkeys(label for label, _ in counts if label != TOTAL), TOTAL]
     out = {}
