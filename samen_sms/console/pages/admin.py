@@ -8,7 +8,7 @@ from typing import Any
 from flask import abort, render_template, request
 
 from samen_sms.console import audit
-from samen_sms.console.accounts import AccountError
+from samen_sms.console.accounts import AccountError, normal_email
 from samen_sms.console.web import accounts, bp, requires, runtime, staff
 
 
@@ -27,11 +27,12 @@ def accounts_page() -> Any:
     store = accounts()
     link = ""
     if request.method == "POST":
-        # As the store keeps it, so "Me@Example.org " is recognised as one's own account too.
-        email, action = request.form.get("email", "").strip().lower(), request.form.get("action")
-        if email == staff().email:
-            abort(400, "You cannot disable or reset your own account here.")
+        action = request.form.get("action")
         try:
+            # As the store keeps it, so "Me@Example.org " is recognised as one's own account too.
+            email = normal_email(request.form.get("email", ""))
+            if email == staff().email:
+                abort(400, "You cannot disable or reset your own account here.")
             if action == "disable":
                 store.disable(email)
             elif action == "reset":
