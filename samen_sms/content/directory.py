@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ HOURS = ("always", "office", "callback", "unknown")
 ANONYMOUS = ("yes", "advice", "partly", "no", "unknown")
 NATIONAL = "national"
 STALE_AFTER = dt.timedelta(days=365)
+ID_RE = re.compile(r"\w{1,64}")  # an entry's id: letters, digits and _
 
 
 class DirectoryError(ValueError):
@@ -87,6 +89,9 @@ def parse_entry(raw: dict[str, object], where: str) -> Service:
     for needed in ("id", "name", "purpose", "needs", "cost", "hours", "anonymous", "places", "source", "verified"):
         if raw.get(needed) in (None, "", []):
             raise DirectoryError(f"{label} has no {needed}")
+    if not ID_RE.fullmatch(str(raw["id"])):
+        # It names the entry in the console's addresses (/directory/<id>/verified): no slash, no space.
+        raise DirectoryError(f"{label}: id must be letters, digits and _ (at most 64)")
     if not isinstance(raw["verified"], dt.date) or isinstance(raw["verified"], dt.datetime):
         raise DirectoryError(f"{label}: verified must be a date (2026-11-28)")
     if not str(raw["source"]).startswith("https://"):

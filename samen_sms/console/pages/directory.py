@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from flask import Response, abort, redirect, render_template, request, url_for
@@ -15,7 +14,6 @@ from samen_sms.console.web import bp, requires, runtime, staff
 from samen_sms.content.directory import ANONYMOUS, COSTS, HOURS, STALE_AFTER, DirectoryError, Service, parse_entry
 from samen_sms.line.runtime import Runtime
 
-ID_RE = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 FIELDS = ("id", "name", "phone", "chat", "web", "purpose", "cost", "hours", "anonymous", "places", "source", "verified")
 
 
@@ -118,8 +116,6 @@ def directory_entry() -> Any:
         if not [s for s, _, added in rows if added and s.id == editing]:
             abort(404, "Only entries added in the console can be edited here.")
         form.values["id"] = editing  # an entry keeps its id (the field is read-only)
-    elif form.get("id") and not ID_RE.match(form.get("id")):
-        form.error("id", "field 'id': only letters, digits and _ (at most 64)")
     service = _form_entry(rt, form)
     if service is not None and service.id in in_file:
         form.error("id", "field 'id': an entry of data/services.toml has this id")
