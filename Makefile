@@ -29,7 +29,7 @@ lint: install
 	$(VENV)/bin/lint-imports
 
 # Stale directory entries (exit 1 if any), the SMS segments every screen costs per language, and
-# the languages table: entries translated, reviewed and stale per language (README).
+# the languages table: entries translated, reviewed and stale per language (docs/languages.md).
 content: install
 	$(PY) -m samen_sms.content.directory check
 	$(PY) -m samen_sms.content.segments --screens-only

@@ -4,7 +4,7 @@ import os
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
 # Sync workers, one per core: measured against 3 and 4 sync workers and gthread with
-# bench/wrk_bench.py (README, "Web process"), two did best; the webhook is CPU-bound on two cores.
+# bench/wrk_bench.py (docs/benchmarks.md, "Web process"), two did best; the webhook is CPU-bound on two cores.
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Twilio gives up on a webhook after 15 s; a worker stuck longer is restarted.
 timeout = 15

@@ -292,7 +292,7 @@ def test_share_gives_the_sms_number_and_a_whatsapp_link(renderer: Renderer, loca
 
 
 def test_readme_lists_every_language_with_its_review_status(content: Content) -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parent.parent / "docs" / "languages.md").read_text(encoding="utf-8")
     rows = {row.split("|")[1].strip(): row.split("|")[1:-1] for row in readme.splitlines() if row.startswith("| `")}
     for locale in LANGUAGES:
         catalogue = content.catalogues[locale]
@@ -307,7 +307,7 @@ def test_readme_lists_every_language_with_its_review_status(content: Content) ->
 
 
 def test_readme_languages_table_is_what_make_content_prints() -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parent.parent / "docs" / "languages.md").read_text(encoding="utf-8")
     inside = readme.split("<!-- languages-table:start -->\n")[1].split("\n<!-- languages-table:end -->")[0]
     messages = Path(__file__).resolve().parent.parent / "messages"
     assert inside == table(load_catalogues(messages, LANGUAGES)), "paste `python -m samen_sms.content.review`"

@@ -9,60 +9,44 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from samen_sms.core import settings
 from samen_sms.core.quiet import parse_quiet_hours
+from samen_sms.core.settings import ConfigError as ConfigError
 
 log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_API_URL = "https://api.twilio.com"
 # Twilio's documented test credentials shape; never a real account.
 DEV_ACCOUNT_SID = "AC" + "0" * 32
 DEV_AUTH_TOKEN = "dev-auth-token-not-secret"
 DEV_SMS_FROM = "+447700900000"
 DEV_WHATSAPP_FROM = "whatsapp:+447700900001"
 DEV_SECRET_KEY = "development-only-secret-key-do-not-use"
-# Published in this repository: a production line must never run on them.
 # Hours of Twilio's message log kept at least: crash recovery and broadcast take-over look there.
 MIN_DELETE_AFTER = 2
+# Published in this repository: a production line must never run on them.
 PUBLISHED_VALUES = {DEV_AUTH_TOKEN: "TWILIO_AUTH_TOKEN", DEV_SECRET_KEY: "SAMEN_SECRET_KEY"}
 
 
-class ConfigError(RuntimeError):
-    """The environment does not describe a line that can safely start."""
-
-
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
-
-
 def _languages(env: Mapping[str, str]) -> tuple[str, ...]:
-    # SAMEN_LANGUAGES: the language codes the line offers, comma-separated; empty means every one.
-    raw = env.get("SAMEN_LANGUAGES", "").replace(",", " ").split()
-    for code in raw:
+    codes = [code for item in settings.listed(env, "SAMEN_LANGUAGES") for code in item.split()]
+    for code in codes:
         if not (2 <= len(code) <= 3 and code.isascii() and code.isalpha() and code.islower()):
             raise ConfigError(f"SAMEN_LANGUAGES must list language codes such as nl,en,ar, not {code!r}")
-    return tuple(dict.fromkeys(raw))
+    return tuple(dict.fromkeys(codes))
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a number, not {raw!r}") from exc
+def _path(env: Mapping[str, str], name: str) -> Path | None:
+    """A path as given (from the working directory), or the default's inside the checkout."""
+    written = settings.path(env, name)
+    if written is None:
+        return None
+    return Path(written) if env.get(name, "").strip() else ROOT / written
 
 
 @dataclass(frozen=True)
 class Config:
-    """Everything the line needs to know about where it runs."""
+    """Everything the line needs to know about where it runs; defaults and help in `core/settings.py`."""
 
     redis_url: str | None
     twilio_account_sid: str
@@ -73,46 +57,43 @@ class Config:
     twilio_api_url: str
     public_url: str
     secret_key: str
-    data_key: str | None = None
-    development: bool = False
-    check_signatures: bool = True
-    queue_name: str = "samen"
-    urgent_queue_name: str = "samen-urgent"
-    conversation_ttl: int = 30 * 60
-    profile_ttl: int = 90 * 24 * 3600
-    dedup_ttl: int = 48 * 3600
-    failed_job_ttl: int = 7 * 24 * 3600
-    rate_limit_count: int = 30
-    rate_limit_window: int = 10 * 60
-    send_retries: int = 5
-    twilio_timeout: float = 10.0
-    sms_mps: float = 10.0
-    whatsapp_mps: float = 10.0
-    quiet_hours: str = "21:00-09:00"
-    broadcast_threads: int = 16
-    broadcast_lease: int = 60
-    workers: int = 2
-    worker_ttl: int = 40
-    sweep_interval: int = 20
-    whatsapp_templates: Path | None = None
-    # Reverse proxies in front of the app that set X-Forwarded-For (0: none, REMOTE_ADDR is the client).
-    trusted_proxies: int = 0
-    allow_volatile_redis: bool = False
-    redis_sentinels: tuple[tuple[str, int], ...] = ()
-    redis_sentinel_master: str | None = None
-    redis_sentinel_password: str | None = None
-    aof_rewrite_hours: float = 24.0
-    twilio_delete_after: float = 0.0
-    metrics_token: str | None = None
-    log_format: str = "text"
-    # Who runs the line, named in the text people forward (in every language).
-    line_name: str = "SAMEN"
-    # Languages the line offers (codes from flows/main.toml); empty: every language the flow has.
-    languages: tuple[str, ...] = ()
+    data_key: str | None
+    development: bool
+    check_signatures: bool
+    queue_name: str
+    urgent_queue_name: str
+    conversation_ttl: int
+    profile_ttl: int
+    dedup_ttl: int
+    failed_job_ttl: int
+    rate_limit_count: int
+    rate_limit_window: int
+    send_retries: int
+    twilio_timeout: float
+    sms_mps: float
+    whatsapp_mps: float
+    quiet_hours: str
+    broadcast_threads: int
+    broadcast_lease: int
+    workers: int
+    worker_ttl: int
+    sweep_interval: int
+    whatsapp_templates: Path | None
+    trusted_proxies: int
+    allow_volatile_redis: bool
+    redis_sentinels: tuple[tuple[str, int], ...]
+    redis_sentinel_master: str | None
+    redis_sentinel_password: str | None
+    aof_rewrite_hours: float
+    twilio_delete_after: float
+    metrics_token: str | None
+    log_format: str
+    line_name: str
+    languages: tuple[str, ...]
+    instance_dir: Path
     flows_dir: Path = field(default=ROOT / "flows")
     messages_dir: Path = field(default=ROOT / "messages")
     data_dir: Path = field(default=ROOT / "data")
-    instance_dir: Path = field(default=ROOT / "instance")
 
     @property
     def status_callback_url(self) -> str:
@@ -123,23 +104,23 @@ class Config:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
         """Read settings; refuse to start a production line that lacks a secret."""
         env = os.environ if env is None else env
-        development = env.get("SAMEN_ENV", "production").strip().lower() in {"development", "dev"}
-        token = env.get("TWILIO_AUTH_TOKEN", "").strip()
-        public_url = env.get("PUBLIC_URL", "").strip().rstrip("/")
-        secret = env.get("SAMEN_SECRET_KEY", "").strip()
-        redis_url = env.get("REDIS_URL", "").strip() or None
+        development = settings.text(env, "SAMEN_ENV").lower() in {"development", "dev"}
+        token = settings.text(env, "TWILIO_AUTH_TOKEN")
+        public_url = settings.text(env, "PUBLIC_URL")
+        secret = settings.text(env, "SAMEN_SECRET_KEY")
+        redis_url = settings.optional(env, "REDIS_URL")
         sentinels = _sentinels(env)
-        sentinel_master = env.get("REDIS_SENTINEL_MASTER", "").strip() or None
+        sentinel_master = settings.optional(env, "REDIS_SENTINEL_MASTER")
         if sentinels and not sentinel_master:
             raise ConfigError("REDIS_SENTINELS is set: REDIS_SENTINEL_MASTER must name the primary Sentinel watches")
         if sentinels:
             # The primary is found through Sentinel; REDIS_URL, if given, carries its password, db and TLS.
             redis_url = redis_url or "redis://"
-        account_sid = env.get("TWILIO_ACCOUNT_SID", "").strip()
-        sms_from = env.get("TWILIO_SMS_FROM", "").strip()
-        service_sid = env.get("TWILIO_MESSAGING_SERVICE_SID", "").strip() or None
-        instance_dir = Path(env["SAMEN_INSTANCE_DIR"]) if env.get("SAMEN_INSTANCE_DIR") else ROOT / "instance"
-        whatsapp_from = env.get("TWILIO_WHATSAPP_FROM", "").strip()
+        account_sid = settings.text(env, "TWILIO_ACCOUNT_SID")
+        sms_from = settings.text(env, "TWILIO_SMS_FROM")
+        service_sid = settings.optional(env, "TWILIO_MESSAGING_SERVICE_SID")
+        instance_dir = _path(env, "SAMEN_INSTANCE_DIR") or ROOT / "instance"
+        whatsapp_from = settings.text(env, "TWILIO_WHATSAPP_FROM")
         check = True
         if development:
             token = token or DEV_AUTH_TOKEN
@@ -147,7 +128,7 @@ class Config:
             # A per-process random key would split one person into many pseudonyms
             # across web and worker, so development uses a fixed, loudly fake key.
             secret = secret or DEV_SECRET_KEY
-            check = env.get("SAMEN_CHECK_SIGNATURES", "1").strip() not in {"0", "false", "no"}
+            check = settings.switch(env, "SAMEN_CHECK_SIGNATURES")
             account_sid = account_sid or DEV_ACCOUNT_SID
             sms_from = sms_from or DEV_SMS_FROM
             whatsapp_from = whatsapp_from or DEV_WHATSAPP_FROM
@@ -161,52 +142,44 @@ class Config:
             twilio_sms_from=sms_from,
             twilio_whatsapp_from=whatsapp_from,
             twilio_messaging_service_sid=service_sid,
-            twilio_api_url=env.get("TWILIO_API_URL", "").strip().rstrip("/") or DEFAULT_API_URL,
+            twilio_api_url=settings.text(env, "TWILIO_API_URL"),
             public_url=public_url,
             secret_key=secret,
-            data_key=env.get("SAMEN_DATA_KEY", "").strip() or None,
+            data_key=settings.optional(env, "SAMEN_DATA_KEY"),
             development=development,
             check_signatures=check,
-            queue_name=env.get("SAMEN_QUEUE", "").strip() or "samen",
-            urgent_queue_name=env.get("SAMEN_URGENT_QUEUE", "").strip() or "samen-urgent",
-            line_name=env.get("SAMEN_LINE_NAME", "").strip() or "SAMEN",
-            conversation_ttl=_int(env, "SAMEN_CONVERSATION_TTL", _int(env, "SAMEN_SESSION_TTL", 30 * 60)),
-            profile_ttl=_int(env, "SAMEN_PROFILE_TTL", 90 * 24 * 3600),
-            dedup_ttl=_int(env, "SAMEN_DEDUP_TTL", 48 * 3600),
-            failed_job_ttl=_int(env, "SAMEN_FAILED_JOB_TTL", 7 * 24 * 3600),
-            rate_limit_count=_int(env, "SAMEN_RATE_LIMIT", 30),
-            rate_limit_window=_int(env, "SAMEN_RATE_WINDOW", 10 * 60),
-            send_retries=_int(env, "SAMEN_SEND_RETRIES", 5),
-            twilio_timeout=_float(env, "SAMEN_TWILIO_TIMEOUT", 10.0),
-            sms_mps=_float(env, "SAMEN_SMS_MPS", 10.0),
-            whatsapp_mps=_float(env, "SAMEN_WHATSAPP_MPS", 10.0),
-            quiet_hours=env.get("SAMEN_QUIET_HOURS", "21:00-09:00").strip(),
-            broadcast_threads=_int(env, "SAMEN_BROADCAST_THREADS", 16),
-            broadcast_lease=_int(env, "SAMEN_BROADCAST_LEASE", 60),
-            workers=_int(env, "SAMEN_WORKERS", 2),
-            worker_ttl=_int(env, "SAMEN_WORKER_TTL", 40),
-            sweep_interval=_int(env, "SAMEN_SWEEP_INTERVAL", 20),
-            trusted_proxies=_int(env, "SAMEN_TRUSTED_PROXIES", 0),
+            queue_name=settings.text(env, "SAMEN_QUEUE"),
+            urgent_queue_name=settings.text(env, "SAMEN_URGENT_QUEUE"),
+            line_name=settings.text(env, "SAMEN_LINE_NAME"),
+            conversation_ttl=settings.whole(env, "SAMEN_CONVERSATION_TTL"),
+            profile_ttl=settings.whole(env, "SAMEN_PROFILE_TTL"),
+            dedup_ttl=settings.whole(env, "SAMEN_DEDUP_TTL"),
+            failed_job_ttl=settings.whole(env, "SAMEN_FAILED_JOB_TTL"),
+            rate_limit_count=settings.whole(env, "SAMEN_RATE_LIMIT"),
+            rate_limit_window=settings.whole(env, "SAMEN_RATE_WINDOW"),
+            send_retries=settings.whole(env, "SAMEN_SEND_RETRIES"),
+            twilio_timeout=settings.number(env, "SAMEN_TWILIO_TIMEOUT"),
+            sms_mps=settings.number(env, "SAMEN_SMS_MPS"),
+            whatsapp_mps=settings.number(env, "SAMEN_WHATSAPP_MPS"),
+            quiet_hours=settings.text(env, "SAMEN_QUIET_HOURS"),
+            broadcast_threads=settings.whole(env, "SAMEN_BROADCAST_THREADS"),
+            broadcast_lease=settings.whole(env, "SAMEN_BROADCAST_LEASE"),
+            workers=settings.whole(env, "SAMEN_WORKERS"),
+            worker_ttl=settings.whole(env, "SAMEN_WORKER_TTL"),
+            sweep_interval=settings.whole(env, "SAMEN_SWEEP_INTERVAL"),
+            trusted_proxies=settings.whole(env, "SAMEN_TRUSTED_PROXIES"),
             instance_dir=instance_dir,
-            whatsapp_templates=Path(env["SAMEN_WHATSAPP_TEMPLATES"]) if env.get("SAMEN_WHATSAPP_TEMPLATES") else None,
+            whatsapp_templates=_path(env, "SAMEN_WHATSAPP_TEMPLATES"),
             languages=_languages(env),
             redis_sentinels=sentinels,
             redis_sentinel_master=sentinel_master,
-            redis_sentinel_password=env.get("REDIS_SENTINEL_PASSWORD", "").strip() or None,
-            allow_volatile_redis=env.get("SAMEN_ALLOW_VOLATILE_REDIS", "").strip() in {"1", "true", "yes"},
-            aof_rewrite_hours=_float(env, "SAMEN_AOF_REWRITE_HOURS", 24.0),
-            twilio_delete_after=_float(env, "SAMEN_TWILIO_DELETE_AFTER", 0.0),
-            metrics_token=env.get("SAMEN_METRICS_TOKEN", "").strip() or None,
-            log_format=env.get("SAMEN_LOG_FORMAT", "text").strip().lower() or "text",
+            redis_sentinel_password=settings.optional(env, "REDIS_SENTINEL_PASSWORD"),
+            allow_volatile_redis=settings.switch(env, "SAMEN_ALLOW_VOLATILE_REDIS"),
+            aof_rewrite_hours=settings.number(env, "SAMEN_AOF_REWRITE_HOURS"),
+            twilio_delete_after=settings.number(env, "SAMEN_TWILIO_DELETE_AFTER"),
+            metrics_token=settings.optional(env, "SAMEN_METRICS_TOKEN"),
+            log_format=settings.text(env, "SAMEN_LOG_FORMAT"),
         )
-        if cfg.workers < 1 or cfg.worker_ttl < 5 or cfg.sweep_interval < 1:
-            raise ConfigError("SAMEN_WORKERS, SAMEN_WORKER_TTL (5 s or more) and SAMEN_SWEEP_INTERVAL must be positive")
-        if cfg.sms_mps <= 0 or cfg.whatsapp_mps <= 0:
-            raise ConfigError("SAMEN_SMS_MPS and SAMEN_WHATSAPP_MPS must be above 0")
-        if cfg.broadcast_threads < 1 or cfg.broadcast_lease < 2:
-            raise ConfigError("SAMEN_BROADCAST_THREADS must be at least 1 and SAMEN_BROADCAST_LEASE at least 2")
-        if cfg.trusted_proxies < 0:
-            raise ConfigError("SAMEN_TRUSTED_PROXIES must be 0 (no proxy) or the number of proxies in front")
         if cfg.twilio_delete_after and cfg.twilio_delete_after < MIN_DELETE_AFTER:
             # Crash recovery asks Twilio whether an interrupted send arrived; those records must still be there.
             raise ConfigError(f"SAMEN_TWILIO_DELETE_AFTER must be 0 (off) or at least {MIN_DELETE_AFTER} hours")
@@ -215,8 +188,6 @@ class Config:
             raise ConfigError(
                 f"TWILIO_WHATSAPP_FROM must be written whatsapp:+<number>, not {cfg.twilio_whatsapp_from!r}"
             )
-        if cfg.log_format not in {"text", "json"}:
-            raise ConfigError(f"SAMEN_LOG_FORMAT must be text or json, not {cfg.log_format!r}")
         if cfg.metrics_token is not None and len(cfg.metrics_token) < 16:
             raise ConfigError("SAMEN_METRICS_TOKEN must be at least 16 characters long")
         try:
@@ -274,12 +245,10 @@ def _refuse_unsafe_production(
 def _sentinels(env: Mapping[str, str]) -> tuple[tuple[str, int], ...]:
     """`REDIS_SENTINELS=host:port,host:port` as (host, port) pairs."""
     found = []
-    for part in env.get("REDIS_SENTINELS", "").split(","):
-        if not part.strip():
-            continue
-        host, _, port = part.strip().rpartition(":")
+    for part in settings.listed(env, "REDIS_SENTINELS"):
+        host, _, port = part.rpartition(":")
         if not host or not port.isdigit():
-            raise ConfigError(f"REDIS_SENTINELS: {part.strip()!r} is not host:port")
+            raise ConfigError(f"REDIS_SENTINELS: {part!r} is not host:port")
         found.append((host.strip("[]"), int(port)))
     return tuple(found)
 

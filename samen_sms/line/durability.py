@@ -43,7 +43,7 @@ def check_persistence(conn: redis.Redis, config: Config) -> None:
     except redis.ResponseError:
         log.warning(
             "Redis refuses CONFIG GET (a managed Redis?): cannot check that it persists; "
-            "make sure its append-only persistence is on (see README, Running in production)"
+            "make sure its append-only persistence is on (see docs/operations.md)"
         )
         return
     except redis.RedisError:

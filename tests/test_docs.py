@@ -1,0 +1,148 @@
+"""The README and docs/ stay true: links lead to files, commands exist, generated tables are what the code prints."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from samen_sms.content.catalogue import load_catalogues
+from samen_sms.content.flow import load_flow
+from samen_sms.content.loader import load_content
+from samen_sms.content.render import Renderer, line_params
+from samen_sms.content.review import table as languages_table
+from samen_sms.content.segments import conversation
+from samen_sms.core import keyspace, settings
+from samen_sms.core.config import Config
+from samen_sms.core.identity import Channel
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
+MAX_README_LINES = 250
+
+
+def text_of(page: Path) -> str:
+    return page.read_text(encoding="utf-8")
+
+
+def code_in(page: Path) -> list[str]:
+    """What a page shows as code: fenced blocks and `inline` spans."""
+    text = text_of(page)
+    fenced = re.findall(r"^```[^\n]*\n(.*?)^```", text, re.M | re.S)
+    prose = re.sub(r"^```[^\n]*\n.*?^```", "", text, flags=re.M | re.S)
+    return fenced + re.findall(r"`([^`\n]+)`", prose)
+
+
+def shown(pattern: str) -> set[tuple[str, ...]]:
+    """Every command the pages show that `pattern` matches, as (command, subcommand words...)."""
+    found = set()
+    for page in PAGES:
+        for code in code_in(page):
+            for match in re.finditer(pattern, code):
+                found.add((match.group(1), *match.group(2).split()))
+    return found
+
+
+def test_the_readme_is_a_map_of_at_most_250_lines() -> None:
+    lines = text_of(README).splitlines()
+    assert len(lines) <= MAX_README_LINES, f"README.md has {len(lines)} lines; move detail into docs/"
+    # The two commands a newcomer needs come first.
+    start = text_of(README).index("make run")
+    assert start < text_of(README).index("make test") < text_of(README).index("## How it works")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_every_relative_link_leads_to_a_file(page: Path) -> None:
+    links = re.findall(r"\]\(([^)\s]+)\)", text_of(page))
+    relative = [link.split("#")[0] for link in links if not re.match(r"[a-z]+:|#", link)]
+    missing = [link for link in relative if not (page.parent / link).exists()]
+    assert missing == [], f"{page.name} links to files that do not exist: {missing}"
+
+
+def test_every_make_target_shown_exists() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    targets = set(re.findall(r"^([a-z][a-z-]*):", makefile, re.M))
+    named = {words[1] for words in shown(r"\b(make) ([a-z][a-z-]*)")} | {"run", "test"}
+    assert named - targets == set(), f"the docs name make targets the Makefile lacks: {named - targets}"
+
+
+def test_every_python_module_command_shown_runs_with_help() -> None:
+    commands = shown(r"python -m ((?:samen_sms|workers)(?:\.\w+)*)((?: [a-z][a-z-]*)*)")
+    assert ("samen_sms.core.settings", "markdown") in commands
+    failed = {}
+    for module, *words in sorted(commands):
+        done = subprocess.run(
+            [sys.executable, "-m", module, *words, "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120
+        )
+        if done.returncode != 0:
+            failed[" ".join([module, *words])] = done.stderr.strip().splitlines()[-1:]
+    assert failed == {}, f"commands in the docs that do not run with --help: {failed}"
+
+
+def test_every_flask_command_shown_runs_with_help(app: Flask) -> None:
+    commands = shown(r"(flask) --app app((?: [a-z][a-z-]*)+)")
+    assert ("flask", "sessions", "add") in commands
+    runner = app.test_cli_runner()
+    failed = {}
+    for _, *words in sorted(commands):
+        result = runner.invoke(args=[*words, "--help"])
+        if result.exit_code != 0 or "Usage:" not in result.output:
+            failed[" ".join(words)] = result.output.strip().splitlines()[-1:]
+    assert failed == {}, f"flask commands in the docs that do not exist: {failed}"
+
+
+def conversation_row() -> str:
+    """The conversation's segments per language, as `python -m ...segments` plays it."""
+    content = load_content(Config.from_env({"SAMEN_ENV": "development"}))
+    renderer = Renderer(content, line_params("+31970000000", "whatsapp:+31970000000"))
+    locales = list(content.flow.languages)
+    costs = [
+        sum(conversation(content, lambda loc, refs: renderer.render_messages(loc, refs, Channel.SMS), loc))
+        for loc in locales
+    ]
+    return "\n".join(
+        [
+            "| | " + " | ".join(locales) + " |",
+            "|---" * (len(locales) + 1) + "|",
+            "| segments | " + " | ".join(str(cost) for cost in costs) + " |",
+        ]
+    )
+
+
+def languages() -> str:
+    """The languages table, for every language the flow has."""
+    flow = load_flow(ROOT / "flows" / "main.toml")
+    return languages_table(load_catalogues(ROOT / "messages", list(flow.languages)))
+
+
+# Each block between `<!-- name:start -->` and `<!-- name:end -->` in docs/ and what prints it.
+GENERATED: dict[str, Callable[[], str]] = {
+    "settings-table": settings.markdown,
+    "retention-table": keyspace.retention_table,
+    "languages-table": languages,
+    "conversation-segments": conversation_row,
+}
+
+
+def test_every_generated_block_is_what_its_code_prints() -> None:
+    blocks = {}
+    for page in PAGES:
+        for name, inside in re.findall(r"<!-- ([a-z-]+):start -->\n(.*?)\n<!-- \1:end -->", text_of(page), re.S):
+            blocks[name] = inside
+    assert set(blocks) == set(GENERATED), "a generated block without its generator, or one missing from docs/"
+    differ = [name for name, make in GENERATED.items() if blocks[name] != make()]
+    assert differ == [], (
+        f"paste what the code prints into: {differ} (see docs/configuration.md, privacy.md, languages.md)"
+    )
+
+
+def test_env_example_is_what_the_settings_table_prints() -> None:
+    assert (ROOT / ".env.example").read_text(encoding="utf-8") == settings.env_example(), (
+        "run `python -m samen_sms.core.settings env-example > .env.example`"
+    )
