@@ -11,12 +11,13 @@ Example (what the announcements room does)::
     registry.erasers.append(erase_subscription)
 
 Before the step, a feature may take a message itself (a conversation handed to a person). It names
-one key it keeps per person (`Key("...:{p}")`, a string): the webhook reads it in its first round
-trip and gives its value to the hook with the message and the engine's reading of it. The hook
-returns an `Outcome` (new state, replies, effects), which is committed as the engine's would be, or
-None to leave the message to the engine. The first hook that answers takes the message, and the
-engine then does not see it: one message in, one answer out. What only the engine may answer (the
-delete word, stop, start, a danger word, a flood) a hook leaves to it::
+one key it keeps per person (`Key("...:{p}")`, a string, which its eraser deletes): the webhook reads
+it in its first round trip and gives its value to the hook with the message and the engine's
+reading of it, so a hook costs no round trip. The hook returns an `Outcome` (new state, replies,
+effects), which is committed as the engine's would be, or None to leave the message to the engine.
+The first hook that answers takes the message, and the engine then does not see it: one message in,
+one answer out. What only the engine may answer (the delete word, stop, start, a danger word, a
+flood) a hook leaves to it::
 
     def held(arrived: Arrived, value: str | None) -> Outcome | None:
         if value is None or arrived.reading.for_engine:
