@@ -32,6 +32,7 @@ from samen_sms.announce import (
     subscriptions,  # noqa: E402
 )
 from samen_sms.announce import sessions as infosessions
+from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.announce.lease import Lease
 from samen_sms.assembly import worker_context
 from samen_sms.core import keyspace
@@ -146,13 +147,14 @@ def main() -> None:
         pipe = conn.pipeline(transaction=True)
         stored = infosessions.add(conn, session, pipe)
         pipe.execute()
-        lease = Lease(rt, f"{stored.id}:a")
+        bid = BroadcastKind.ANNOUNCEMENT.of(stored.id)
+        lease = Lease(rt, bid)
         assert lease.acquire()
         started = time.perf_counter()
-        queued = broadcast.Broadcast(ctx, stored, "a", lease).fill()
+        queued = broadcast.Broadcast(ctx, stored, BroadcastKind.ANNOUNCEMENT, lease).fill()
         took = time.perf_counter() - started
         lease.release()
-        todo_bytes = conn.memory_usage(broadcast.key(f"{stored.id}:a", "todo")) or 0
+        todo_bytes = conn.memory_usage(broadcast.key(bid, "todo")) or 0
         print(f"queued {queued} recipients in {took:.2f} s ({queued / took:,.0f}/s)")
         print(f"to-do set while queued: {todo_bytes / queued:.0f} B per recipient")
         for rate in (float(r) for r in args.rates.split(",")):
@@ -171,7 +173,7 @@ def main() -> None:
 
             until(registered, "no workers")
             since = time.time()
-            broadcast.enqueue(rt, stored.id, "a", fill=False)
+            broadcast.enqueue(rt, stored.id, BroadcastKind.ANNOUNCEMENT, fill=False)
             time.sleep(args.seconds)  # the measured interval itself, not a wait for something
             os.killpg(worker.pid, 9)  # the claims make a kill safe; a warm stop would finish the slice
             worker.wait(timeout=30)

@@ -18,6 +18,7 @@ from flask import Flask
 
 from samen_sms.announce import broadcast
 from samen_sms.announce import sessions as infosessions
+from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.core.identity import Channel
 from samen_sms.devtools.standin import StandinState
 from tests.conftest import ALICE, BOB, PostFn, sent_to, wait_until
@@ -56,7 +57,7 @@ def test_delete_word_deletes_the_announcement_and_reminder_at_twilio(
     p = subscribe(app, ALICE, Channel.SMS, "VR09", "en")
     subscribe(app, BOB, Channel.SMS, "VR09", "nl")
     sid = announced_and_alice_interested(app, tmp_path, post, work, standin)
-    broadcast.enqueue(app.extensions["samen"], sid, "r")
+    broadcast.enqueue(app.extensions["samen"], sid, BroadcastKind.REMINDER)
     work()
     announcement, thanks, reminder = sent_to(standin, ALICE)
     assert announcement.startswith("Information session:") and reminder.startswith("Reminder:")

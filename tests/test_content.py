@@ -11,9 +11,10 @@ import pytest
 from samen_sms.content.catalogue import CatalogueError, load_catalogues
 from samen_sms.content.discretion import PREVIEW, revealing_words, reveals
 from samen_sms.content.effects import Erase, Start, Stop
-from samen_sms.content.engine import SWITCHING_ACTIONS, TWILIO_STOP_WORDS, Content, Message, Visit, step
+from samen_sms.content.engine import SWITCHING_ACTIONS, Content, Message, Visit, step
 from samen_sms.content.keywords import WHOLE_MESSAGE_ACTIONS
 from samen_sms.content.loader import load_content
+from samen_sms.content.reading import TWILIO_STOP_WORDS
 from samen_sms.content.render import Renderer, line_params
 from samen_sms.content.review import table
 from samen_sms.content.segments import CONVERSATION_BUDGET, Cost, budget, conversation, cost, is_gsm7, main, screens

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from samen_sms.content.engine import TWILIO_START_WORDS, TWILIO_STOP_WORDS
+from samen_sms.content.reading import TWILIO_START_WORDS, TWILIO_STOP_WORDS
 from samen_sms.content.text import Said
 from samen_sms.core import keyspace
 from samen_sms.core.identity import Channel

@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 
 from samen_sms.announce import sessions as infosessions
+from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.app import create_app
 from samen_sms.assembly import worker_context
 from samen_sms.content.catalogue import CatalogueError
@@ -201,6 +202,7 @@ def test_an_announcement_is_written_in_every_language(content: Content, renderer
         example.read_text(encoding="utf-8"), data["places"], list(content.flow.languages)
     )
     for locale in content.flow.languages:
-        text = infosessions.render(renderer, session, locale, Channel.SMS, "a")
+        text = infosessions.render(renderer, session, locale, Channel.SMS, BroadcastKind.ANNOUNCEMENT)
         assert "2027" in text and "Stichting Voorbeeld" in text, locale
-    assert "جنوری" in infosessions.render(renderer, session, "prs", Channel.SMS, "a")  # January, as Afghans say
+    dari = infosessions.render(renderer, session, "prs", Channel.SMS, BroadcastKind.ANNOUNCEMENT)
+    assert "جنوری" in dari  # January, as Afghans say

@@ -15,6 +15,7 @@ from rq.registry import ScheduledJobRegistry
 
 from samen_sms.announce import broadcast, subscriptions
 from samen_sms.announce import sessions as infosessions
+from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.announce.ratelimit import SharedRate
 from samen_sms.announce.templates import load_templates
 from samen_sms.app import create_app
@@ -164,7 +165,7 @@ def test_announcement_goes_once_to_each_match_in_their_language(
     assert redis_conn.hexists(keyspace.RSVP(sid), alice)
     assert "Interested (replied to the announcement): 1" in cli(app, "status", sid)[1]
     assert "interested 1" in cli(app, "list")[1]
-    broadcast.enqueue(app.extensions["samen"], sid, "r")
+    broadcast.enqueue(app.extensions["samen"], sid, BroadcastKind.REMINDER)
     work()
     assert sent_to(standin, ALICE)[-1].startswith("Reminder: Health in the Netherlands")
     assert sent_to(standin, "whatsapp:" + BOB) == [to_bob]
@@ -200,7 +201,7 @@ def test_quiet_hours_hold_the_announcement(
     now = datetime.now(AMSTERDAM)
     around_now = f"{(now - timedelta(hours=1)):%H:%M}-{(now + timedelta(hours=1)):%H:%M}"
     replies.install(worker_context(with_config(rt.config, quiet_hours=around_now)))  # the fixture restores it
-    broadcast.enqueue(rt, sid, "a")
+    broadcast.enqueue(rt, sid, BroadcastKind.ANNOUNCEMENT)
     work()
     assert standin.messages == []
     assert "waiting for quiet hours to end until" in cli(app, "status", sid)[1]
@@ -247,7 +248,7 @@ def test_templates_file_is_checked(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="text"):
         load_templates(bad)
     example = load_templates(Path(__file__).parent.parent / "whatsapp_templates.example.toml")
-    assert example[("announcement", "en")].rendered({"title": "T", "date": "D", "place": "P"}) == (
+    assert example[(BroadcastKind.ANNOUNCEMENT, "en")].rendered({"title": "T", "date": "D", "place": "P"}) == (
         "Information session: T\nWhen: D\nWhere: P\nReply 1 if you would like to come."
     )
     assert load_templates(None) == {}
@@ -313,6 +314,21 @@ def test_a_dutch_announcement_naming_sorani_stays_one_gsm7_sms(app: Flask, tmp_p
     assert code == 0, output
     rt = app.extensions["samen"]
     (session,) = infosessions.all_sessions(rt.redis)
-    text = infosessions.render(rt.renderer, session, "nl", Channel.SMS, "a")
+    text = infosessions.render(rt.renderer, session, "nl", Channel.SMS, BroadcastKind.ANNOUNCEMENT)
     assert "Talen: Nederlands, Sorani." in text
     assert is_gsm7(text)
+
+
+def test_broadcast_kinds_keep_the_values_stored_in_redis_and_in_jobs() -> None:
+    assert [(kind.value, kind.label) for kind in BroadcastKind] == [("a", "announcement"), ("r", "reminder")]
+    assert BroadcastKind.ANNOUNCEMENT.of("12") == "12:a" and BroadcastKind.REMINDER.of("12") == "12:r"
+    assert BroadcastKind.read("r") is BroadcastKind.REMINDER and BroadcastKind.read("x") is None
+    assert BroadcastKind.from_label("reminder") is BroadcastKind.REMINDER and BroadcastKind.from_label("a") is None
+
+
+def test_a_queued_broadcast_job_carries_its_kind_as_plain_text(app: Flask, tmp_path: Path) -> None:
+    # Plain text, not the enum: the release before this one reads the job, as this one reads its jobs.
+    rt = app.extensions["samen"]
+    sid = cli(app, "add", str(session_file(tmp_path)))[1].strip().splitlines()[-1]
+    job = rt.queue.fetch_job(broadcast.enqueue(rt, sid, BroadcastKind.ANNOUNCEMENT))
+    assert (type(job.args[1]), job.args[1]) == (str, "a")

@@ -1,6 +1,6 @@
 """Sending an announcement or reminder to every matching subscriber once, at a shared, polite rate.
 
-A broadcast (`{session id}:{a|r}`, a = announcement, r = reminder) keeps a to-do set, a done hash
+A broadcast (`{session id}:{a|r}`, its `BroadcastKind`: announcement or reminder) keeps a to-do set, a done hash
 (pseudonym -> claimed, sent, skipped with its reason, failed with its code), counters, a phase and
 a lease; its keys are in `samen_sms.core.keyspace`. A pseudonym is claimed atomically, once,
 before any send.
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, assert_never
 
 import redis
 from rq import Retry
@@ -22,10 +22,11 @@ from rq import Retry
 from samen_sms.announce import sessions as infosessions
 from samen_sms.announce import subscriptions
 from samen_sms.announce.dispatch import Attempt, send_once
+from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.announce.lease import Lease
 from samen_sms.announce.ratelimit import SharedRate
 from samen_sms.announce.results import PREPARE_ERROR, STAT_PREFIX, Kind, Result, Skip
-from samen_sms.announce.routing import KIND_NAMES, announcement_audience
+from samen_sms.announce.routing import announcement_audience
 from samen_sms.announce.templates import load_templates
 from samen_sms.content.optin import REPLY_NODE
 from samen_sms.core import keyspace, tally
@@ -77,7 +78,7 @@ return n
 def enqueue(
     rt: Runtime,
     session_id: str,
-    kind: str,
+    kind: BroadcastKind,
     fill: bool = True,
     at: datetime | None = None,
     pipeline: Any = None,
@@ -89,10 +90,13 @@ def enqueue(
     time the job runs, the job does nothing (the move scheduled a reminder of its own).
     """
     if fill and pipeline is None:
-        rt.redis.hset(key(f"{session_id}:{kind}", "state"), "phase", "queued")
+        rt.redis.hset(key(kind.of(session_id), "state"), "phase", "queued")
     # RQ takes a job for abandoned (and retries it) timeout + 60 s after its start: keep it short.
     timeout = int(SLICE_SECONDS + 2 * rt.config.broadcast_lease + 30)
-    args: tuple[Any, ...] = (session_id, kind, fill) if for_start is None else (session_id, kind, fill, for_start)
+    # The kind as its plain value: what `run` takes, from this release and the ones before it.
+    args: tuple[Any, ...] = (session_id, kind.value, fill)
+    if for_start is not None:
+        args = (*args, for_start)
     options: dict[str, Any] = {
         "args": args,
         "result_ttl": 0,
@@ -106,20 +110,25 @@ def enqueue(
     return str(rt.queue.enqueue_call(JOB, timeout=timeout, **options).id)
 
 
-def run(session_id: str, kind: str, fill: bool = True, for_start: float | None = None) -> int:
-    """The RQ job: send one slice of a broadcast; returns how many messages went out."""
+def run(session_id: str, kind_value: str, fill: bool = True, for_start: float | None = None) -> int:
+    """The RQ job: send one slice of a broadcast; returns how many messages went out.
+
+    `kind_value` is a `BroadcastKind`'s value, as RQ stored it (`a` or `r`).
+    """
     ctx = current()
     rt = ctx.runtime
     session = infosessions.get(rt.redis, session_id)
-    if session is None or kind not in KIND_NAMES:
+    kind = BroadcastKind.read(kind_value)
+    if session is None or kind is None:
         log.warning("broadcast for unknown session or kind; nothing to do")
         return 0
-    if kind == "r" and fill and (session.starts <= time.time() or (for_start and for_start != session.starts)):
+    stale = session.starts <= time.time() or (for_start and for_start != session.starts)
+    if kind is BroadcastKind.REMINDER and fill and stale:
         # Moved since this reminder was scheduled (its new time has a job of its own), or already begun:
         # a reminder now would give the wrong day, or come after the session.
         log.info("reminder for session %s is for another start or the session has begun; not sent", session_id)
         return 0
-    bid = f"{session_id}:{kind}"
+    bid = kind.of(session_id)
     lease = Lease(rt, bid)
     if not lease.acquire():
         log.info("broadcast %s is already running elsewhere", bid)
@@ -141,10 +150,12 @@ def run(session_id: str, kind: str, fill: bool = True, for_start: float | None =
 class Broadcast:
     """One slice of work on one broadcast, by the job that holds its lease."""
 
-    def __init__(self, ctx: WorkerContext, session: infosessions.InfoSession, kind: str, lease: Lease) -> None:
+    def __init__(
+        self, ctx: WorkerContext, session: infosessions.InfoSession, kind: BroadcastKind, lease: Lease
+    ) -> None:
         self.ctx, self.rt, self.session, self.kind, self.lease = ctx, ctx.runtime, session, kind, lease
         self.conn: Any = ctx.runtime.redis
-        self.bid = f"{session.id}:{kind}"
+        self.bid = kind.of(session.id)
         self.todo, self.done, self.stats = key(self.bid, "todo"), key(self.bid, "done"), key(self.bid, "stats")
         cfg = self.rt.config
         self.rates = {
@@ -162,15 +173,24 @@ class Broadcast:
         """Put every matching subscriber not yet handled on the to-do set (safe to repeat)."""
         self.conn.hset(key(self.bid, "state"), "phase", "queueing")
         added = 0
-        if self.kind == "r":
-            people = [p.decode() for p in self.conn.hkeys(keyspace.RSVP(self.session.id))]
-            for start in range(0, len(people), 1000):
-                added += int(self._add(keys=[self.todo, self.done], args=people[start : start + 1000]))
-        for _, batch in announcement_audience(self.conn, self.session) if self.kind == "a" else ():
-            added += int(self._add(keys=[self.todo, self.done], args=[p.decode() for p in batch]))
+        for people in self._audience():
+            added += int(self._add(keys=[self.todo, self.done], args=people))
         self.conn.expireat(self.todo, self.keep_until)
         self.conn.hset(key(self.bid, "state"), mapping={"phase": "sending", "queued_at": int(time.time())})
         return added
+
+    def _audience(self) -> Iterator[list[str]]:
+        """Who the broadcast is for, in batches: the session's subscribers, or who said they would come."""
+        match self.kind:
+            case BroadcastKind.ANNOUNCEMENT:
+                for _, batch in announcement_audience(self.conn, self.session):
+                    yield [p.decode() for p in batch]
+            case BroadcastKind.REMINDER:
+                people = [p.decode() for p in self.conn.hkeys(keyspace.RSVP(self.session.id))]
+                for start in range(0, len(people), 1000):
+                    yield people[start : start + 1000]
+            case unknown:
+                assert_never(unknown)
 
     def resolve_claims(self) -> None:
         """Claims left by a job that died mid-send: sent if Twilio has it, else back on the to-do set."""
@@ -319,13 +339,13 @@ class Broadcast:
             # So that the delete word finds it at Twilio, as it finds the replies.
             pipe.sadd(keyspace.SENT_BY(p), sid)
             pipe.expire(keyspace.SENT_BY(p), self.rt.config.dedup_ttl)
-        if result.kind is Kind.SENT and self.kind == "a" and attempt is not None:
+        if result.kind is Kind.SENT and self.kind is BroadcastKind.ANNOUNCEMENT and attempt is not None:
             # A reply of 1 or yes now means "I want to come to this session".
             place_in_menus(pipe, p, REPLY_NODE, self.session.id, min(ttl, 14 * 86400))
             remember_language(pipe, p, attempt.locale, self.rt.config.profile_ttl, only_if_unknown=True)
         if result == Result.failed(21610):  # the person opted out at Twilio (STOP)
             subscriptions.opt_out(pipe, p)
-        if result.kind is Kind.SENT and self.kind == "a":
+        if result.kind is Kind.SENT and self.kind is BroadcastKind.ANNOUNCEMENT:
             tally.count(pipe, ["sent"], time.time())  # the anonymous reach figures
 
 
@@ -350,7 +370,7 @@ local bid = redis.call('GET', KEYS[1])
 if not bid then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('HINCRBY', ARGV[2] .. bid .. ARGV[3], ARGV[1], 1)
-if ARGV[1] == 'delivered' and string.sub(bid, -2) == ':a' then
+if ARGV[1] == 'delivered' and string.sub(bid, -#ARGV[5]) == ARGV[5] then
   redis.call('HINCRBY', KEYS[2], 'delivered', 1)
   redis.call('EXPIRE', KEYS[2], ARGV[4])
 end
@@ -364,4 +384,6 @@ def status_hook(pipe: Any, message_sid: str, status: str, error_code: str) -> No
     prefix, suffix = stats.split("\0")
     # An announcement delivered also counts in the day's anonymous reach figures (KEYS[2]).
     today = keyspace.REACH_DAY(tally.day_of(time.time()).isoformat())
-    pipe.eval(_DELIVERY_STATUS, 2, keyspace.BROADCAST_SID(message_sid), today, status, prefix, suffix, tally.KEEP)
+    announcements = BroadcastKind.ANNOUNCEMENT.of("")  # the end of every announcement's id
+    args = (status, prefix, suffix, tally.KEEP, announcements)
+    pipe.eval(_DELIVERY_STATUS, 2, keyspace.BROADCAST_SID(message_sid), today, *args)

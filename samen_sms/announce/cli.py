@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 
 from samen_sms.announce import broadcast, progress
 from samen_sms.announce import sessions as infosessions
+from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.announce.results import Skip
 from samen_sms.announce.routing import Via
 from samen_sms.content.discretion import PREVIEW, revealing_words, reveals
@@ -48,8 +49,8 @@ def _revealing(rt: Runtime, session: infosessions.InfoSession) -> str | None:
         texts = {
             "title": session.text(session.title, locale),
             "description": session.text(session.description, locale),
-            "announcement": infosessions.render(rt.renderer, session, locale, Channel.SMS, "a"),
-            "reminder": infosessions.render(rt.renderer, session, locale, Channel.SMS, "r"),
+            "announcement": infosessions.render(rt.renderer, session, locale, Channel.SMS, BroadcastKind.ANNOUNCEMENT),
+            "reminder": infosessions.render(rt.renderer, session, locale, Channel.SMS, BroadcastKind.REMINDER),
         }
         for what, text in texts.items():
             found = reveals(text, words)
@@ -96,7 +97,7 @@ def add_command(file: Path) -> None:
     pipe = rt.redis.pipeline(transaction=True)
     stored = infosessions.add(rt.redis, session, pipe)
     remind_at = reminder_time(stored, now)
-    broadcast.enqueue(rt, stored.id, "r", at=remind_at, pipeline=pipe, for_start=stored.starts)
+    broadcast.enqueue(rt, stored.id, BroadcastKind.REMINDER, at=remind_at, pipeline=pipe, for_start=stored.starts)
     pipe.execute()  # the session and its reminder job together, or neither
     click.echo(f"Added: {_title(stored)}, {stored.start_time:%Y-%m-%d %H:%M} (Europe/Amsterdam)")
     click.echo(f"Regions: {', '.join(stored.regions)}; languages: {', '.join(stored.languages)}")
@@ -139,7 +140,8 @@ def _dry_run(rt: Runtime, session: infosessions.InfoSession) -> None:
         name = "whatsapp-skip" if way is Skip.WHATSAPP_WINDOW_CLOSED_NO_TEMPLATE else str(way)
         label = DRY_RUN_LABELS.get(way, f"skipped: {way}")
         if way is Via.SMS:
-            parts = cost(infosessions.render(rt.renderer, session, locale, Channel.SMS, "a")).segments
+            text = infosessions.render(rt.renderer, session, locale, Channel.SMS, BroadcastKind.ANNOUNCEMENT)
+            parts = cost(text).segments
             label = f"{parts} SMS segment(s) each, {parts * n} in all"
             total_segments += parts * n
         click.echo(f"{locale:>4} {name:<17} {n:>7}  {label}")
@@ -159,7 +161,7 @@ def announce_command(session_id: str, dry_run: bool) -> None:
     if dry_run:
         _dry_run(rt, session)
         return
-    job_id = broadcast.enqueue(rt, session.id, "a")
+    job_id = broadcast.enqueue(rt, session.id, BroadcastKind.ANNOUNCEMENT)
     click.echo(f"Announcement of session {session.id} queued (job {job_id}). Follow it: sessions status {session.id}")
 
 
@@ -171,11 +173,11 @@ def status_command(session_id: str, wait: bool) -> None:
     rt = _rt()
     session = _session(rt, session_id)
     if wait:
-        first = progress.numbers(rt, f"{session.id}:a")
+        first = progress.numbers(rt, session.id, BroadcastKind.ANNOUNCEMENT)
         with click.progressbar(length=max(first["total"], 1), label="Announcing") as bar:
             shown = 0
             while True:
-                now = progress.numbers(rt, f"{session.id}:a")
+                now = progress.numbers(rt, session.id, BroadcastKind.ANNOUNCEMENT)
                 handled = now["sent"] + now["failed"] + sum(now["skipped"].values())
                 bar.length = max(now["total"], 1)
                 bar.update(max(handled - shown, 0))
@@ -184,13 +186,13 @@ def status_command(session_id: str, wait: bool) -> None:
                     break
                 time.sleep(1)
     click.echo(f"Session {session.id}: {_title(session)}, {session.start_time:%Y-%m-%d %H:%M}")
-    for kind, label in (("a", "Announcement"), ("r", "Reminder")):
-        n = progress.numbers(rt, f"{session.id}:{kind}")
+    for kind in BroadcastKind:
+        n = progress.numbers(rt, session.id, kind)
         skipped = ", ".join(f"{reason} {count}" for reason, count in sorted(n["skipped"].items())) or "none"
         until = f" until {n['until']}" if n["until"] and n["phase"].startswith("waiting") else ""
         click.echo(
-            f"{label}: {n['phase']}{until}. total {n['total']}, sent {n['sent']}, delivered {n['delivered']}, "
-            f"failed {n['failed']}, skipped {sum(n['skipped'].values())} ({skipped})"
+            f"{kind.label.capitalize()}: {n['phase']}{until}. total {n['total']}, sent {n['sent']}, "
+            f"delivered {n['delivered']}, failed {n['failed']}, skipped {sum(n['skipped'].values())} ({skipped})"
         )
         if n["codes"]:
             click.echo(f"  refused by Twilio or not sent, by error code: {n['codes']}{_TWILIO_CODES_HINT}")

@@ -9,9 +9,10 @@ from twilio.rest.api.v2010.account.message import MessageInstance
 
 from samen_sms.announce import sessions as infosessions
 from samen_sms.announce import subscriptions
+from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.announce.results import Result, Skip
 from samen_sms.announce.routing import Route, Via, route, template_for
-from samen_sms.announce.templates import Template
+from samen_sms.announce.templates import Template, Templates
 from samen_sms.core.identity import Address, Channel
 from samen_sms.line.replies import WorkerContext
 from samen_sms.line.runtime import Runtime
@@ -43,9 +44,9 @@ class Attempt:
         cls,
         rt: Runtime,
         session: infosessions.InfoSession,
-        kind: str,
+        kind: BroadcastKind,
         p: str,
-        templates: dict[tuple[str, str], Template],
+        templates: Templates,
     ) -> Attempt | Skip:
         """The message for one subscriber, or the reason they are skipped."""
         sub = subscriptions.find(rt.redis, p)
@@ -62,9 +63,9 @@ class Attempt:
         cls,
         rt: Runtime,
         session: infosessions.InfoSession,
-        kind: str,
+        kind: BroadcastKind,
         way: Route,
-        templates: dict[tuple[str, str], Template],
+        templates: Templates,
     ) -> Attempt:
         """The message for a subscriber `route` decided how to reach."""
         body = infosessions.render(rt.renderer, session, way.locale, way.address.channel, kind)

@@ -9,6 +9,7 @@ from typing import Any
 
 from samen_sms.announce import broadcast, subscriptions
 from samen_sms.announce import sessions as infosessions
+from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.announce.results import STAT_PREFIX, Kind, Skip
 from samen_sms.announce.routing import Via, announcement_audience, route
 from samen_sms.announce.templates import load_templates
@@ -23,7 +24,7 @@ def audience(rt: Runtime, session: infosessions.InfoSession) -> Counter[tuple[st
     a real send uses; only the look-ups are batched.
     """
     conn: Any = rt.redis
-    done = broadcast.key(f"{session.id}:a", "done")
+    done = broadcast.key(BroadcastKind.ANNOUNCEMENT.of(session.id), "done")
     counts: Counter[tuple[str, Via | Skip]] = Counter()
     templates = load_templates(rt.config.whatsapp_templates)
     for region, batch in announcement_audience(conn, session):
@@ -34,13 +35,14 @@ def audience(rt: Runtime, session: infosessions.InfoSession) -> Counter[tuple[st
         windows = subscriptions.windows_open(conn, [p.decode() for p in people])
         for p, is_out, in_window in zip(people, out, windows, strict=True):
             sub = subscriptions.Subscriber.loads(region, batch[p])
-            way = route(rt, session, "a", None if is_out else sub, in_window, templates)
+            way = route(rt, session, BroadcastKind.ANNOUNCEMENT, None if is_out else sub, in_window, templates)
             counts[(sub.locale, way if isinstance(way, Skip) else way.via)] += 1
     return counts
 
 
-def numbers(rt: Runtime, bid: str) -> dict[str, Any]:
-    """An announcement's or reminder's totals (`bid` = `{session}:a` or `:r`) and phase; never who."""
+def numbers(rt: Runtime, session_id: str, kind: BroadcastKind) -> dict[str, Any]:
+    """A session's announcement's or reminder's totals and phase; never who."""
+    bid = kind.of(session_id)
     conn: Any = rt.redis
     stats = {k.decode(): int(v) for k, v in conn.hgetall(broadcast.key(bid, "stats")).items()}
     state = {k.decode(): v.decode() for k, v in conn.hgetall(broadcast.key(bid, "state")).items()}

@@ -15,13 +15,12 @@ from typing import Any
 
 from samen_sms.announce import sessions as infosessions
 from samen_sms.announce import subscriptions
+from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.announce.results import Skip
-from samen_sms.announce.templates import Template
+from samen_sms.announce.templates import Template, Templates
 from samen_sms.core import keyspace
 from samen_sms.core.identity import Address, Channel
 from samen_sms.line.runtime import Runtime
-
-KIND_NAMES = {"a": "announcement", "r": "reminder"}  # broadcast kinds; also the templates file's tables
 
 
 class Via(StrEnum):
@@ -45,15 +44,15 @@ class Route:
 def route(
     rt: Runtime,
     session: infosessions.InfoSession,
-    kind: str,
+    kind: BroadcastKind,
     sub: subscriptions.Subscriber | None,
     in_window: bool,
-    templates: dict[tuple[str, str], Template],
+    templates: Templates,
 ) -> Route | Skip:
     """How to reach one subscriber (`None`: opted out or gone), or why they are skipped."""
     if sub is None:
         return Skip.OPTED_OUT
-    if kind == "a" and sub.locale not in session.languages:
+    if kind is BroadcastKind.ANNOUNCEMENT and sub.locale not in session.languages:
         return Skip.LANGUAGE_CHANGED
     if sub.locale not in rt.content.catalogues:
         return Skip.LANGUAGE_NOT_ON_LINE
@@ -71,9 +70,9 @@ def route(
     return Route(address, sub.locale, Via.TEMPLATE, template)
 
 
-def template_for(templates: dict[tuple[str, str], Template], kind: str, locale: str) -> Template | None:
-    """The approved template for a broadcast kind (`a`/`r`) in a language, if the templates file has one."""
-    return templates.get((KIND_NAMES[kind], locale))
+def template_for(templates: Templates, kind: BroadcastKind, locale: str) -> Template | None:
+    """The approved template for a broadcast kind in a language, if the templates file has one."""
+    return templates.get((kind, locale))
 
 
 def announcement_audience(conn: Any, session: infosessions.InfoSession) -> Iterator[tuple[str, dict[bytes, bytes]]]:

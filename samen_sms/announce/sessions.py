@@ -26,6 +26,7 @@ import redis
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
 
+from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.content import referral
 from samen_sms.content.languages import cldr_locale
 from samen_sms.content.places import Places
@@ -253,18 +254,18 @@ def check_length(renderer: Any, session: InfoSession) -> None:
         if locale not in catalogues:
             continue  # the line has no subscribers in it: nothing is sent
         allowed = budget(catalogues[locale])
-        for kind, label in (("a", "announcement"), ("r", "reminder")):
+        for kind in BroadcastKind:
             for channel in (Channel.SMS, Channel.WHATSAPP):
                 text = render(renderer, session, locale, channel, kind)
                 if len(text) > TWILIO_MAX_BODY:
                     raise SessionFileError(
-                        f"the {locale} {label} would be {len(text)} characters on {channel.value}; Twilio takes at "
-                        f"most {TWILIO_MAX_BODY}: shorten the title, description, place or host"
+                        f"the {locale} {kind.label} would be {len(text)} characters on {channel.value}; Twilio "
+                        f"takes at most {TWILIO_MAX_BODY}: shorten the title, description, place or host"
                     )
             sms = cost(render(renderer, session, locale, Channel.SMS, kind))
             if sms.segments > allowed:
                 raise SessionFileError(
-                    f"the {locale} {label} would cost {sms.segments} SMS segments ({sms.units} {sms.encoding} "
+                    f"the {locale} {kind.label} would cost {sms.segments} SMS segments ({sms.units} {sms.encoding} "
                     f"characters); at most {allowed} in {locale}: shorten the title, description, place or host"
                 )
 
@@ -342,12 +343,11 @@ def variables(session: InfoSession, locale: str, place_text: str) -> dict[str, s
     }
 
 
-def render(renderer: Any, session: InfoSession, locale: str, channel: Channel, kind: str) -> str:
-    """The announcement (`kind` 'a') or reminder ('r') text for one language and channel."""
+def render(renderer: Any, session: InfoSession, locale: str, channel: Channel, kind: BroadcastKind) -> str:
+    """The announcement or reminder text for one language and channel."""
     place = (
         renderer.message(locale, "announce.online", channel, link=session.place) if session.online else session.place
     )
     values = variables(session, locale, place)
-    key = "announce.text" if kind == "a" else "announce.reminder"
-    text = str(renderer.message(locale, key, channel, **values))
+    text = str(renderer.message(locale, kind.message, channel, **values))
     return "\n".join(line for line in text.split("\n") if line.strip())

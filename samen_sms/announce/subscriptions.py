@@ -14,6 +14,7 @@ from typing import Any
 
 import redis
 
+from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.core import keyspace
 from samen_sms.core.identity import Channel
 
@@ -96,8 +97,8 @@ redis.call('SREM', ARGV[2], p)
 redis.call('DEL', ARGV[3])
 for _, sid in ipairs(redis.call('ZRANGE', ARGV[4], 0, -1)) do
   redis.call('HDEL', ARGV[5] .. sid, p)
-  for _, kind in ipairs({'a', 'r'}) do
-    local bid = sid .. ':' .. kind
+  for k = 9, #ARGV do
+    local bid = sid .. ARGV[k]
     redis.call('HDEL', ARGV[6] .. bid .. ARGV[7], p)
     redis.call('SREM', ARGV[6] .. bid .. ARGV[8], p)
   end
@@ -123,6 +124,7 @@ def erase(pipe: Any, p: str) -> None:
         done_prefix,
         done_suffix,
         todo_suffix,
+        *(kind.of("") for kind in BroadcastKind),  # the end of each kind's broadcast id
     )
 
 

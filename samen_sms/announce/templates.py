@@ -18,10 +18,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.core.tomlfile import read_toml
 
 VARIABLES = frozenset({"title", "description", "date", "place", "host", "languages"})
-KINDS = frozenset({"announcement", "reminder"})
 PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 
 
@@ -47,24 +47,28 @@ class Template:
         )
 
 
-def load_templates(path: Path | None) -> dict[tuple[str, str], Template]:
+Templates = dict[tuple[BroadcastKind, str], Template]  # (kind, language) -> its approved template
+
+
+def load_templates(path: Path | None) -> Templates:
     """Read the templates file; none configured means WhatsApp outside the window is skipped."""
     if path is None:
         return {}
     raw = read_toml(path)
-    out: dict[tuple[str, str], Template] = {}
-    for kind, per_locale in raw.items():
-        if kind not in KINDS or not isinstance(per_locale, dict):
-            raise ValueError(f"{path.name}: unknown table [{kind}]; use [announcement.<lang>] or [reminder.<lang>]")
+    out: Templates = {}
+    for table, per_locale in raw.items():
+        kind = BroadcastKind.from_label(table)
+        if kind is None or not isinstance(per_locale, dict):
+            raise ValueError(f"{path.name}: unknown table [{table}]; use [announcement.<lang>] or [reminder.<lang>]")
         for locale, spec in per_locale.items():
             sid = spec.get("content_sid") if isinstance(spec, dict) else None
             names = spec.get("variables", []) if isinstance(spec, dict) else None
             if not isinstance(sid, str) or not sid.startswith("HX"):
-                raise ValueError(f"{path.name}: [{kind}.{locale}] content_sid must be a Content SID (HX...)")
+                raise ValueError(f"{path.name}: [{table}.{locale}] content_sid must be a Content SID (HX...)")
             if not isinstance(names, list) or not set(names) <= VARIABLES:
-                raise ValueError(f"{path.name}: [{kind}.{locale}] variables must be a list from {sorted(VARIABLES)}")
+                raise ValueError(f"{path.name}: [{table}.{locale}] variables must be a list from {sorted(VARIABLES)}")
             text = spec.get("text")
             if text is not None and not isinstance(text, str):
-                raise ValueError(f"{path.name}: [{kind}.{locale}] text must be the approved template's text")
+                raise ValueError(f"{path.name}: [{table}.{locale}] text must be the approved template's text")
             out[(kind, locale)] = Template(sid, tuple(names), text)
     return out

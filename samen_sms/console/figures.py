@@ -20,6 +20,7 @@ from typing import Any
 import redis
 
 from samen_sms.announce import subscriptions
+from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.core import keyspace
 from samen_sms.reach import stats
 
@@ -190,7 +191,7 @@ def gather(conn: redis.Redis, session_ids: list[str], today: date, languages: di
     pipe.hgetall(keyspace.STATS("status"))
     pipe.scard(keyspace.OPTOUT())
     for sid in session_ids:
-        pipe.hgetall(keyspace.BROADCAST_STATS(f"{sid}:a"))
+        pipe.hgetall(keyspace.BROADCAST_STATS(BroadcastKind.ANNOUNCEMENT.of(sid)))
     sent, failed, status, opted_out, *broadcasts = pipe.execute()
     out = Overview(
         replies_sent=int(sent.get(b"replies", 0)),

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from samen_sms.announce import sessions as infosessions
+from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.console.forms import Form
 from samen_sms.content.discretion import PREVIEW, revealing_words, reveals
 from samen_sms.content.segments import cost
@@ -147,7 +148,7 @@ def previews(rt: Runtime, session: infosessions.InfoSession) -> list[Preview]:
         if code not in rt.content.catalogues:
             continue
         for channel in (Channel.SMS, Channel.WHATSAPP):
-            text = infosessions.render(rt.renderer, session, code, channel, "a")
+            text = infosessions.render(rt.renderer, session, code, channel, BroadcastKind.ANNOUNCEMENT)
             segments = cost(text).segments if channel is Channel.SMS else 0
             out.append(Preview(code, channel.value, text, segments, text[:PREVIEW], reveals(text, words)))
     return out

@@ -14,22 +14,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from samen_sms.content import freetext, referral
+from samen_sms.content import freetext
 from samen_sms.content.catalogue import Catalogue
 from samen_sms.content.effects import Erase, LanguageChosen, Reached, Start, Stop
 from samen_sms.content.flow import LANGUAGE_NODE_TYPE, Flow
 from samen_sms.content.keywords import Lexicon
 from samen_sms.content.languages import MORE_DIGIT, LanguageMenu, language_menu, language_order
 from samen_sms.content.model import NEXT, Message, Outcome, Ref, Visit, split_messages
+from samen_sms.content.reading import read_out_code, whole_word
 from samen_sms.content.text import Said
-from samen_sms.core.identity import Channel
 
 __all__ = ["Content", "Message", "Outcome", "Ref", "Visit", "reply_locale", "script_locales", "split_messages", "step"]
 
-# Twilio answers these itself on SMS (and still forwards them): the line must stay silent.
-# Stop words of the line's own languages (afmelden, توقف, dur) are confirmed by the line itself.
-TWILIO_STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"})
-TWILIO_START_WORDS = frozenset({"start", "yes", "unstop"})
 # Keyword actions that, typed in another language than the person's, offer to switch to it.
 SWITCHING_ACTIONS = frozenset({"menu", "language"})
 # Keywords that act before a language is chosen: a subscription outlives the remembered language
@@ -108,12 +104,7 @@ def _counted_step(content: Content, visit: Visit, message: Message) -> Outcome:
     """
     if visit.node is not None:
         return _step(content, visit, message)
-    code = next((c for c in referral.candidates(message.said) if c in message.codes), None)
-    if code is not None:
-        said = referral.without(message.said, code)
-        # "STOP K7Q" is no stop to Twilio, so it must not silence the line either: keep it as it came.
-        twilio_word = message.channel is Channel.SMS and said.whole in TWILIO_STOP_WORDS | TWILIO_START_WORDS
-        message = replace(message, said=message.said if twilio_word else said, codes=frozenset())
+    message, code = read_out_code(visit, message)
     outcome = _step(content, visit, message)
     if not outcome.store or outcome.erases:
         return outcome
@@ -185,17 +176,14 @@ def _past_limit(content: Content, visit: Visit, message: Message, locale: str | 
 
 def _whole_message(content: Content, message: Message, locale: str | None, visit: Visit) -> Outcome | None:
     """Stop, start or delete as the whole message (and Twilio's own words on SMS), else None."""
-    flow = content.flow
-    said, channel = message.said, message.channel
-    if channel is Channel.SMS and said.whole in TWILIO_STOP_WORDS:
-        return Outcome(None, locale, locale or flow.languages[0], (), (Stop(),))
-    if channel is Channel.SMS and said.whole in TWILIO_START_WORDS:
-        return Outcome(visit.node, locale, locale or flow.languages[0], (), (Start(),), hint=visit.hint)
-    found = content.lexicon.whole.get(said.whole)
-    if found is None:
+    word = whole_word(content.lexicon, message)
+    if word is None:
         return None
-    action, keyword_locale = found
-    return _builtin(content, action, locale, locale or keyword_locale or script_locales(content, said)[0])
+    if word.carrier and word.action == "stop":
+        return Outcome(None, locale, locale or content.flow.languages[0], (), (Stop(),))
+    if word.carrier:
+        return Outcome(visit.node, locale, locale or content.flow.languages[0], (), (Start(),), hint=visit.hint)
+    return _builtin(content, word.action, locale, locale or word.locale or script_locales(content, message.said)[0])
 
 
 def _say(content: Content, visit: Visit, locale: str | None, said: Said, key: str) -> Outcome:

@@ -1,4 +1,4 @@
-"""The one way a feature plugs into the line: handlers for the engine's effects, erasers, delivery hooks.
+"""The one way a feature plugs into the line: a hook before the step, handlers for its effects, erasers, delivery hooks.
 
 The app's assembly (`samen_sms.assembly`) builds one `Registry` per process and lets every feature
 register into it at start (`feature.register(registry)`); nothing is added at import time. The line
@@ -9,20 +9,40 @@ Example (what the announcements room does)::
 
     registry.handle(OptIn, lambda change, effect: subscribe(change.pipe, change.pseudonym, ...))
     registry.erasers.append(erase_subscription)
+
+Before the step, a feature may take a message itself (a conversation handed to a person). It names
+one key it keeps per person (`Key("...:{p}")`, a string, which its eraser deletes): the webhook reads
+it in its first round trip and gives its value to the hook with the message and the engine's
+reading of it, so a hook costs no round trip. The hook returns an `Outcome` (new state, replies,
+effects), which is committed as the engine's would be, or None to leave the message to the engine.
+The first hook that answers takes the message, and the engine then does not see it: one message in,
+one answer out. What only the engine may answer (the delete word, stop, start, a danger word, a
+flood) a hook leaves to it::
+
+    def held(arrived: Arrived, value: str | None) -> Outcome | None:
+        if value is None or arrived.reading.for_engine:
+            return None
+        visit = arrived.visit
+        return Outcome(visit.node, visit.locale, reply_locale(arrived.content, visit, arrived.message.said), refs)
+
+    registry.before(HANDED_OVER, held)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import redis
 
 from samen_sms.content.effects import EFFECT_TYPES, Effect
-from samen_sms.content.engine import Content, Outcome
+from samen_sms.content.engine import Content, Message, Outcome, Visit
+from samen_sms.content.reading import Reading, read
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Address, Keys
+from samen_sms.core.keyspace import Key
 
 if TYPE_CHECKING:
     from samen_sms.line.runtime import Runtime
@@ -40,6 +60,36 @@ class Change:
     keys: Keys
     config: Config
     content: Content | None = None  # what the step read (places, for counting a lookup by region)
+
+
+@dataclass(frozen=True)
+class Arrived:
+    """One inbound message before the engine's step: from whom, where they are, what they said."""
+
+    pseudonym: str
+    address: Address
+    visit: Visit
+    message: Message
+    content: Content
+    config: Config
+
+    @cached_property
+    def reading(self) -> Reading:
+        """The engine's reading of the message: a whole-message keyword, a danger word, the rate limit."""
+        return read(self.content.lexicon, self.visit, self.message)
+
+
+# before(arrived, value): take the message (an Outcome to commit) or leave it to the engine (None);
+# `value` is what the hook's key holds for the person, read with the message (None: nothing).
+BeforeHook = Callable[[Arrived, str | None], Outcome | None]
+
+
+@dataclass(frozen=True)
+class Before:
+    """A before-step hook and the per-person key it reads."""
+
+    key: Key
+    hook: BeforeHook
 
 
 E = TypeVar("E", bound=Effect)
@@ -61,12 +111,31 @@ SentHook = Callable[["Runtime", str, bool], None]
 class Registry:
     """What features registered, by kind; read by the webhook, the status route and reply delivery."""
 
+    before_step: list[Before] = field(default_factory=list)
     effects: dict[type, list[EffectHandler]] = field(default_factory=dict)
     on_message: list[MessageHook] = field(default_factory=list)
     erasers: list[Eraser] = field(default_factory=list)
     on_status: list[StatusHook] = field(default_factory=list)
     on_send_failed: list[FailureHook] = field(default_factory=list)
     on_sent: list[SentHook] = field(default_factory=list)
+
+    def before(self, key: Key, hook: BeforeHook) -> None:
+        """Ask `hook(arrived, value)` about every message before the engine; `key` (`{p}`) is read with it."""
+        if key.fields != ("p",):
+            raise ValueError(f"a before-step hook's key is one per person ({{p}}), not {key.pattern}")
+        self.before_step.append(Before(key, hook))
+
+    def held_keys(self, pseudonym: str) -> tuple[str, ...]:
+        """The keys the before-step hooks read about one person, for the message's first round trip."""
+        return tuple(before.key(pseudonym) for before in self.before_step)
+
+    def take(self, arrived: Arrived, held: tuple[str | None, ...]) -> Outcome | None:
+        """The first before-step hook's answer to a message (`held`: its keys' values), else None."""
+        for before, value in zip(self.before_step, held, strict=True):
+            outcome = before.hook(arrived, value)
+            if outcome is not None:
+                return outcome
+        return None
 
     def handle(self, kind: type[E], handler: Callable[[Change, E], None]) -> None:
         """Carry out every effect of type `kind` with `handler(change, effect)`."""

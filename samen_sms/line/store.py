@@ -26,8 +26,9 @@ SWEEP_AFTER = 60.0  # seconds a reply may be owed before a sweep queues its deli
 
 # Round trip 1: claim the MessageSid with this request's token, read where the person is and their
 # language, count the message in the rate window, note the MessageSid under the person (so the
-# delete word reaches Twilio's log), and ask which code-shaped words are live referral codes.
-# KEYS: dedup, conversation, profile, rate counter, inbound sids, live codes.
+# delete word reaches Twilio's log), ask which code-shaped words are live referral codes, and read
+# the keys the features' before-step hooks hold about the person (`Registry.before`).
+# KEYS: dedup, conversation, profile, rate counter, inbound sids, live codes, hooks' keys...
 # ARGV: token, dedup ttl, rate window, MessageSid, candidate codes...
 ARRIVE = """
 redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2])
@@ -40,7 +41,9 @@ redis.call('SADD', KEYS[5], ARGV[4])
 redis.call('EXPIRE', KEYS[5], ARGV[2])
 local live = {}
 if #ARGV > 4 then live = redis.call('SMISMEMBER', KEYS[6], unpack(ARGV, 5)) end
-return {holder, session, profile, count, live}
+local held = {}
+for i = 7, #KEYS do held[i - 6] = redis.call('GET', KEYS[i]) end
+return {holder, session, profile, count, live, held}
 """
 
 # Round trip 2, the line's part of the MULTI/EXEC: the MessageSid's claim marked committed, where
@@ -92,6 +95,7 @@ class Arrival:
     count: int
     codes: frozenset[str] = frozenset()  # which of the message's code-shaped words are live referral codes
     token: str = ""  # this request's claim on the MessageSid (`Store.commit` marks it committed)
+    held: tuple[str | None, ...] = ()  # the values of the before-step hooks' keys, in the order asked
 
 
 @dataclass(frozen=True)
@@ -168,11 +172,20 @@ class Store:
         """Put round trip 1's script into Redis's cache (else the first message loads it: two more trips)."""
         self.conn.script_load(ARRIVE)
 
-    def arrive(self, message_sid: str, p: str, now: float | None = None, candidates: tuple[str, ...] = ()) -> Arrival:
+    def arrive(
+        self,
+        message_sid: str,
+        p: str,
+        now: float | None = None,
+        candidates: tuple[str, ...] = (),
+        held: tuple[str, ...] = (),
+    ) -> Arrival:
         """Round trip 1: claim the MessageSid, read session and profile, count the message.
 
         One EVALSHA of `ARRIVE`. `candidates` are the message's words shaped like referral codes:
         which of them are live is asked in the same script (one SMISMEMBER, only when there are any).
+        `held` are keys the features' before-step hooks keep about the person: read in the same
+        script (one GET each), so a hook costs no round trip.
 
         The claim carries a token of this request: when the connection drops after Redis ran the
         script but before its answer came back, the client sends it again, and the claim then
@@ -188,14 +201,16 @@ class Store:
             keyspace.RATE(p, int(now // cfg.rate_limit_window)),
             keyspace.INBOUND_BY(p),
             keyspace.LIVE_CODES(),
+            *held,
         ]
         args: list[str | int] = [token, cfg.dedup_ttl, cfg.rate_limit_window, message_sid, *candidates]
-        holder, session_raw, profile_raw, count, live = self._arrive(keys=keys, args=args)
+        holder, session_raw, profile_raw, count, live, values = self._arrive(keys=keys, args=args)
         codes = frozenset(c for c, is_live in zip(candidates, live, strict=True) if is_live)
         session, profile = _json(session_raw), _json(profile_raw)
         visit = Visit(node=session.get("n"), locale=profile.get("l"), hint=session.get("h"))
         mine = _text(holder) == token
-        return Arrival(duplicate=not mine, visit=visit, count=int(count), codes=codes, token=token)
+        found = tuple(_text(value) for value in values)
+        return Arrival(duplicate=not mine, visit=visit, count=int(count), codes=codes, token=token, held=found)
 
     def committed(self, message_sid: str, token: str) -> bool:
         """Whether this request's transaction ran (its answer may have been lost with the connection)."""

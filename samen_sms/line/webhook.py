@@ -15,7 +15,7 @@ from samen_sms.content.text import Said
 from samen_sms.core import keyspace
 from samen_sms.core.identity import Address, BadAddress, Channel
 from samen_sms.line import metrics, twiml
-from samen_sms.line.registry import Change
+from samen_sms.line.registry import Arrived, Change
 from samen_sms.line.runtime import Runtime
 from samen_sms.line.signature import SignatureCheck
 
@@ -86,15 +86,18 @@ def inbound() -> Response:
 
 
 def _handle(rt: Runtime, msg: Inbound) -> Response:
-    """Check in (round trip 1), one step of the engine, commit what it returned (round trip 2)."""
+    """Check in (round trip 1), a before-step hook or one step of the engine, commit what it returned (round trip 2)."""
     p = rt.keys.pseudonym(msg.address.e164)
-    arrival = rt.store.arrive(msg.message_sid, p, candidates=referral.candidates(msg.said))
+    held = rt.registry.held_keys(p)
+    arrival = rt.store.arrive(msg.message_sid, p, candidates=referral.candidates(msg.said), held=held)
     if arrival.duplicate:
         metrics.outcome(msg.address.channel.value, "duplicate")
         return twiml.empty()
     limit = rt.config.rate_limit_count
     message = Message(msg.said, msg.address.channel, msg.num_media, arrival.count, limit, arrival.codes)
-    outcome = step(rt.content, arrival.visit, message)
+    # A feature may take the message before the engine (the first hook that answers); else one step.
+    arrived = Arrived(p, msg.address, arrival.visit, message, rt.content, rt.config)
+    outcome = rt.registry.take(arrived, arrival.held) or step(rt.content, arrival.visit, message)
     if outcome.store:
         pipe = rt.store.transaction()
         rt.registry.apply(Change(pipe, rt.redis, p, msg.address, outcome, rt.keys, rt.config, rt.content))

@@ -14,6 +14,7 @@ from flask import abort, jsonify, redirect, render_template, request, url_for
 from samen_sms.announce import broadcast, progress
 from samen_sms.announce import cli as announce_cli
 from samen_sms.announce import sessions as infosessions
+from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.announce.routing import Via
 from samen_sms.console import audit, sessionform
 from samen_sms.console.forms import Form
@@ -32,10 +33,10 @@ def _session(rt: Runtime, session_id: str) -> infosessions.InfoSession:
     return session
 
 
-def numbers(rt: Runtime, session_id: str, kind: str) -> dict[str, Any]:
+def numbers(rt: Runtime, session_id: str, kind: BroadcastKind) -> dict[str, Any]:
     """An announcement's or reminder's totals (the same as `sessions status`)."""
     # The CLI's counting, reused so the page and `sessions status` never disagree.
-    found: dict[str, Any] = progress.numbers(rt, f"{session_id}:{kind}")
+    found: dict[str, Any] = progress.numbers(rt, session_id, kind)
     found["skipped_total"] = sum(found["skipped"].values())
     return found
 
@@ -55,8 +56,8 @@ def sessions() -> Any:
         rows.append(
             {
                 "session": s,
-                "announcement": numbers(rt, s.id, "a"),
-                "reminder": numbers(rt, s.id, "r"),
+                "announcement": numbers(rt, s.id, BroadcastKind.ANNOUNCEMENT),
+                "reminder": numbers(rt, s.id, BroadcastKind.REMINDER),
                 "interested": rt.redis.hlen(keyspace.RSVP(s.id)),
                 "past": s.starts <= time.time(),
             }
@@ -90,7 +91,7 @@ def _store_new(rt: Runtime, session: infosessions.InfoSession) -> infosessions.I
     pipe = rt.redis.pipeline(transaction=True)
     stored = infosessions.add(rt.redis, session, pipe)
     when = announce_cli.reminder_time(stored, datetime.now(AMSTERDAM))
-    broadcast.enqueue(rt, stored.id, "r", at=when, pipeline=pipe, for_start=stored.starts)
+    broadcast.enqueue(rt, stored.id, BroadcastKind.REMINDER, at=when, pipeline=pipe, for_start=stored.starts)
     pipe.execute()
     return stored
 
@@ -123,7 +124,7 @@ def session_edit(session_id: str) -> Any:
     """Change a session, as long as its announcement has not started."""
     rt = runtime()
     current = _session(rt, session_id)
-    if numbers(rt, session_id, "a")["phase"] != "not started":
+    if numbers(rt, session_id, BroadcastKind.ANNOUNCEMENT)["phase"] != "not started":
         abort(409, "This session has been announced; its text can no longer change.")
     if request.method == "GET":
         return _render_form(rt, sessionform.form_from_session(rt, current), "edit", session_id)
@@ -138,7 +139,7 @@ def session_edit(session_id: str) -> Any:
     infosessions.replace(changed, pipe)
     if changed.starts != current.starts:
         when = announce_cli.reminder_time(changed, datetime.now(AMSTERDAM))
-        broadcast.enqueue(rt, changed.id, "r", at=when, pipeline=pipe, for_start=changed.starts)
+        broadcast.enqueue(rt, changed.id, BroadcastKind.REMINDER, at=when, pipeline=pipe, for_start=changed.starts)
     pipe.execute()
     audit.record(rt.redis, staff().email, "session changed", f"#{current.id}")
     return redirect(url_for("console.session_page", session_id=current.id))
@@ -165,8 +166,8 @@ def session_page(session_id: str) -> Any:
         "console/session.html",
         session=session,
         title_of=title_of,
-        announcement=numbers(rt, session_id, "a"),
-        reminder=numbers(rt, session_id, "r"),
+        announcement=numbers(rt, session_id, BroadcastKind.ANNOUNCEMENT),
+        reminder=numbers(rt, session_id, BroadcastKind.REMINDER),
         interested=rt.redis.hlen(keyspace.RSVP(session_id)),
         previews=sessionform.previews(rt, session),
         catalogues=rt.content.catalogues,
@@ -181,8 +182,8 @@ def session_progress(session_id: str) -> Any:
     rt = runtime()
     _session(rt, session_id)
     return jsonify(
-        announcement=numbers(rt, session_id, "a"),
-        reminder=numbers(rt, session_id, "r"),
+        announcement=numbers(rt, session_id, BroadcastKind.ANNOUNCEMENT),
+        reminder=numbers(rt, session_id, BroadcastKind.REMINDER),
         interested=rt.redis.hlen(keyspace.RSVP(session_id)),
     )
 
@@ -196,7 +197,8 @@ def audience(rt: Runtime, session: infosessions.InfoSession) -> dict[str, Any]:
     for (locale, way), n in sorted(counts.items(), key=lambda item: (item[0][0], str(item[0][1]))):
         parts = 0
         if way is Via.SMS:
-            parts = cost(infosessions.render(rt.renderer, session, locale, Channel.SMS, "a")).segments
+            text = infosessions.render(rt.renderer, session, locale, Channel.SMS, BroadcastKind.ANNOUNCEMENT)
+            parts = cost(text).segments
         segments_total += parts * n
         sends = isinstance(way, Via)
         rows.append(
@@ -221,7 +223,7 @@ def session_announce(session_id: str) -> Any:
         )
     if request.form.get("confirm") != "yes":
         abort(400, "Confirm the announcement with its button.")
-    job = broadcast.enqueue(rt, session.id, "a")
+    job = broadcast.enqueue(rt, session.id, BroadcastKind.ANNOUNCEMENT)
     audit.record(rt.redis, staff().email, "session announced", f"#{session.id} (job {job})")
     return redirect(url_for("console.session_page", session_id=session.id))
 
