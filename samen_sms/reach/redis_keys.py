@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from samen_sms.core.keyspace import Key
 
-# Reach (reach.*): mediators' referral codes and anonymous figures for funders, nothing per person.
+# Reach (reach.*): mediators' referral codes; an organisation, nothing per person.
 MEDIATORS = Key("mediators", "registered mediators and organisations: code -> name, languages, regions, when added or retired", "kept; an organisation, never a person who texts", "reach.mediators", backup=True)
 LIVE_CODES = Key("codes", "the referral codes that count now (read in the webhook's first round trip)", "kept; a retired code leaves it", "reach.mediators", backup=True)
 
