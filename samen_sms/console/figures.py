@@ -1,7 +1,8 @@
 """Figures for the overview: counts only, small ones shown as `<5`, nothing about anyone.
 
-Totals since the line started (the reply counters), the subscriptions and each announcement's
-counts are read here; the figures for today, 7 and 30 days come from the reach room's tables
+Totals since the line started (the reply counters, `line.ledger`), the subscriptions and each
+announcement's counts (`announce.subscriptions`, `announce.broadcast`) are asked of the rooms that
+keep them; the figures for today, 7 and 30 days come from the reach room's tables
 (`reach.stats.tables`), which count and hide small numbers: this module only picks cells out.
 """
 
