@@ -40,7 +40,11 @@ def loaded_after(statement: str) -> set[str]:
 
 @pytest.mark.parametrize(
     "statement",
-    ["import samen_sms", "import samen_sms.content.engine", "import samen_sms.content.loader, samen_sms.core.tally"],
+    [
+        "import samen_sms",
+        "import samen_sms.content.engine",
+        "import samen_sms.content.loader, samen_sms.core.keyspace, samen_sms.core.tally",
+    ],
 )
 def test_the_pure_rooms_load_no_io_library(statement: str) -> None:
     loaded = loaded_after(statement)
@@ -208,6 +212,13 @@ def test_each_room_declares_the_keys_it_owns_and_the_assembly_gathers_them_all()
             assert owner.exists(), f"{key.shown}: no module {key.owner}"
             assert f"redis_keys.{name}" in owner.read_text(encoding="utf-8"), f"{key.owner} never uses {name}"
     assert len(gathered) == len(assembly.KEYS)
+
+
+def test_the_registry_refuses_a_key_two_rooms_declare() -> None:
+    mine = keyspace.Key("x:{p}", "one thing", "a day", "line.store")
+    theirs = keyspace.Key("x:{p}", "another thing", "a week", "announce.subscriptions")
+    with pytest.raises(ValueError, match="samen:x:{p} is declared by line.store and by announce.subscriptions"):
+        keyspace.registry([mine], [theirs])
 
 
 def test_the_stored_key_names_did_not_change() -> None:
