@@ -8,6 +8,7 @@ a room that keeps something in Redis adds its `redis_keys` to `KEYS`, the one re
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from samen_sms.announce import feature as announcements
@@ -54,4 +55,5 @@ def retention_table() -> str:
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(description="Print the retention table of every Redis key the line keeps.").parse_args()
     sys.stdout.write(retention_table() + "\n")
