@@ -31,11 +31,11 @@ from samen_sms.announce import (
     broadcast,
     subscriptions,  # noqa: E402
 )
+from samen_sms.announce import redis_keys as announce_keys
 from samen_sms.announce import sessions as infosessions
 from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.announce.lease import Lease
 from samen_sms.assembly import worker_context
-from samen_sms.core import keyspace
 from samen_sms.core.config import Config  # noqa: E402
 from samen_sms.core.identity import Address, Channel  # noqa: E402
 from samen_sms.devtools.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
@@ -74,7 +74,7 @@ def populate(conn: redis.Redis, cfg: Config, n: int) -> float:
         sub = subscriptions.Subscriber(
             region, "en" if i % 2 else "nl", channel, 1764000000 + i, "d", rt.keys.seal(address)
         )
-        pipe.hset(keyspace.SUBSCRIBERS(region), rt.keys.pseudonym(address.e164), sub.dumps())
+        pipe.hset(announce_keys.SUBSCRIBERS(region), rt.keys.pseudonym(address.e164), sub.dumps())
         if i % 2000 == 1999:
             pipe.execute()
     pipe.execute()

@@ -29,12 +29,16 @@ sys.path.insert(0, str(ROOT))
 
 import pyotp  # noqa: E402
 
+from samen_sms.announce import redis_keys as announce_keys
 from samen_sms.app import create_app  # noqa: E402
 from samen_sms.console import figures  # noqa: E402
+from samen_sms.console import redis_keys as console_keys
 from samen_sms.console.accounts import Accounts  # noqa: E402
-from samen_sms.core import keyspace, tally  # noqa: E402
+from samen_sms.core import redis_keys as core_keys
+from samen_sms.core import tally  # noqa: E402
 from samen_sms.core.config import Config  # noqa: E402
 from samen_sms.devtools.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
+from samen_sms.line import redis_keys as line_keys
 from samen_sms.reach import mediators  # noqa: E402
 
 LANGS = ["nl", "en", "ar", "fa", "ti", "tr", "uk", "so"]
@@ -48,16 +52,17 @@ def fill(conn: object, subscribers: int, sessions: int) -> None:
     pipe = r.pipeline(transaction=False)
     for n in range(subscribers):
         value = f"{rng.choice(LANGS)}|{rng.choice('sw')}|1700000000|d|{'x' * 120}"
-        pipe.hset(keyspace.SUBSCRIBERS(rng.choice(regions)), f"{n:032x}", value)
+        pipe.hset(announce_keys.SUBSCRIBERS(rng.choice(regions)), f"{n:032x}", value)
         if n % 5000 == 4999:
             pipe.execute()
     start = int(time.time()) + 86400
     for s in range(1, sessions + 1):
-        pipe.zadd(keyspace.SESSIONS(), {str(s): start + s * 7 * 86400})
-        pipe.hset(keyspace.BROADCAST_STATS(f"{s}:a"), mapping={"sent": 2000 + s, "delivered": 1900, "failed:21610": 3})
-    pipe.hset(keyspace.STATS("sent"), "replies", 1_250_000)
-    pipe.hset(keyspace.STATS("status"), mapping={"delivered": 1_200_000, "undelivered": 4000, "failed": 900})
-    pipe.hset(keyspace.STATS("send_failed"), mapping={"21610": 120, "30003": 40, "21211": 3})
+        pipe.zadd(announce_keys.SESSIONS(), {str(s): start + s * 7 * 86400})
+        counts = {"sent": 2000 + s, "delivered": 1900, "failed:21610": 3}
+        pipe.hset(announce_keys.BROADCAST_STATS(f"{s}:a"), mapping=counts)
+    pipe.hset(line_keys.STATS("sent"), "replies", 1_250_000)
+    pipe.hset(line_keys.STATS("status"), mapping={"delivered": 1_200_000, "undelivered": 4000, "failed": 900})
+    pipe.hset(line_keys.STATS("send_failed"), mapping={"21610": 120, "30003": 40, "21211": 3})
     pipe.execute()
 
 
@@ -80,12 +85,12 @@ def fill_reach(conn: object, days: int, codes: list[str]) -> None:
         counts |= {f"code:{code}": rng.randint(0, 6) for code in codes}
         counts |= {"opted_out": rng.randint(0, 5), "sent": rng.randint(0, 3000), "delivered": rng.randint(0, 2900)}
         counts |= {"erase": rng.randint(0, 3), f"replied:{rng.randint(1, 52)}": rng.randint(0, 12)}
-        pipe.hset(keyspace.REACH_DAY(day.isoformat()), mapping={k: v for k, v in counts.items() if v})
+        pipe.hset(core_keys.REACH_DAY(day.isoformat()), mapping={k: v for k, v in counts.items() if v})
         if back % 7 == 0:
             for code in codes:
                 people = [f"p{rng.randint(0, 10**9)}" for _ in range(rng.randint(0, 30))]
                 if people:
-                    pipe.pfadd(keyspace.REACH_PEOPLE(tally.week_of(day), code), *people)
+                    pipe.pfadd(core_keys.REACH_PEOPLE(tally.week_of(day), code), *people)
             pipe.execute()
     pipe.execute()
 
@@ -150,12 +155,12 @@ def main() -> int:
             pages.append((time.perf_counter() - t) * 1000)
             assert response.status_code == 200 and b"counted at" in response.data and b"First contacts" in response.data
         for _ in range(args.runs):
-            rt.redis.delete(keyspace.CONSOLE_FIGURES("mix"))
+            rt.redis.delete(console_keys.CONSOLE_FIGURES("mix"))
             t = time.perf_counter()
             response = client.get("/console/")
             pages_stale.append((time.perf_counter() - t) * 1000)
             assert response.status_code == 200
-            while rt.redis.exists(keyspace.CONSOLE_FIGURES("lock")):
+            while rt.redis.exists(console_keys.CONSOLE_FIGURES("lock")):
                 time.sleep(0.05)  # let the background count finish before the next run
         mediator_pages = []
         for _ in range(args.runs):

@@ -140,7 +140,7 @@ def round_trips(redis_url: str) -> None:
 
     os.environ.update(environment(redis_url))
     from samen_sms.app import create_app
-    from samen_sms.core import keyspace
+    from samen_sms.reach import redis_keys as reach_keys
 
     app = create_app()
     client = app.test_client()
@@ -163,7 +163,7 @@ def round_trips(redis_url: str) -> None:
         return pack_many(self, commands)
 
     conn = redis.Redis.from_url(redis_url)
-    conn.sadd(keyspace.LIVE_CODES(), "K7Q")  # a mediator's live referral code
+    conn.sadd(reach_keys.LIVE_CODES(), "K7Q")  # a mediator's live referral code
     first, second = "+447700900999", "+447700900998"
     messages = [(first, "hi"), (first, "1"), (first, "1"), (first, "0"), (first, "2"), (first, "8")]
     messages += [(first, "Amsterdam"), (second, "hi K7Q")]

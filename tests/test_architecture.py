@@ -1,4 +1,4 @@
-"""The architecture, checked: pure rooms import no I/O, one module spells Redis keys, old job paths still run."""
+"""The architecture, checked: pure rooms import no I/O, each room owns its Redis keys, old job paths still run."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import pytest
 import redis
 from flask import Flask
 
+from samen_sms import assembly
 from samen_sms.announce import sessions as infosessions
 from samen_sms.announce import subscriptions
 from samen_sms.core import keyspace
@@ -24,7 +25,8 @@ from tests.conftest import ALICE, ROOT, PostFn, inbound, sent_to
 
 PACKAGE = ROOT / "samen_sms"
 IO_MODULES = ("flask", "werkzeug", "redis", "rq", "twilio", "requests")
-README = ROOT / "docs" / "privacy.md"  # the retention table moved from README.md
+# The retention table is documented in the README or in one of the pages under docs/.
+DOCUMENTS = (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")))
 TABLE_START, TABLE_END = "<!-- retention-table:start -->", "<!-- retention-table:end -->"
 
 
@@ -38,7 +40,11 @@ def loaded_after(statement: str) -> set[str]:
 
 @pytest.mark.parametrize(
     "statement",
-    ["import samen_sms", "import samen_sms.content.engine", "import samen_sms.content.loader, samen_sms.core.keyspace"],
+    [
+        "import samen_sms",
+        "import samen_sms.content.engine",
+        "import samen_sms.content.loader, samen_sms.core.keyspace, samen_sms.core.tally",
+    ],
 )
 def test_the_pure_rooms_load_no_io_library(statement: str) -> None:
     loaded = loaded_after(statement)
@@ -66,7 +72,7 @@ def spelled_like_a_key(node: ast.expr) -> str | None:
         first = node.left.value
     if not isinstance(first, str):
         return None
-    for key in keyspace.KEYS:
+    for key in assembly.KEYS:
         fixed = key.pattern.split("{", 1)[0]
         if (key.fields and first.startswith(fixed)) or (not key.fields and first == key.pattern):
             return first
@@ -90,10 +96,15 @@ def hand_made_keys(path: Path) -> list[str]:
     return found
 
 
-def test_only_the_key_registry_spells_redis_keys() -> None:
-    registry = PACKAGE / "core" / "keyspace.py"
-    offenders = [hit for path in sorted(PACKAGE.rglob("*.py")) if path != registry for hit in hand_made_keys(path)]
-    assert offenders == [], "keys belong in samen_sms/core/keyspace.py:\n" + "\n".join(offenders)
+def key_declarations() -> list[Path]:
+    """The rooms' `redis_keys` modules and the `Key` type's own module."""
+    return [PACKAGE / "core" / "keyspace.py", *sorted(PACKAGE.glob("*/redis_keys.py"))]
+
+
+def test_only_the_key_declarations_spell_redis_keys() -> None:
+    declared = key_declarations()
+    offenders = [hit for path in sorted(PACKAGE.rglob("*.py")) if path not in declared for hit in hand_made_keys(path)]
+    assert offenders == [], "keys belong in the rooms' redis_keys.py:\n" + "\n".join(offenders)
 
 
 def test_the_key_scan_finds_a_key_made_by_hand(tmp_path: Path) -> None:
@@ -107,13 +118,125 @@ def test_the_key_scan_finds_a_key_made_by_hand(tmp_path: Path) -> None:
     assert sorted(f.split(":")[1] for f in found) == ["2", "3", "3", "5"], found
 
 
-def test_the_readme_retention_table_is_the_key_registry() -> None:
-    readme = README.read_text(encoding="utf-8")
-    match = re.search(re.escape(TABLE_START) + r"\n(.*?)\n" + re.escape(TABLE_END), readme, re.S)
-    assert match, f"docs/privacy.md has no {TABLE_START} ... {TABLE_END} block"
-    assert match.group(1) == keyspace.retention_table(), (
-        "README's retention table differs from the key registry: paste `python -m samen_sms.core.keyspace`"
+def test_the_documented_retention_table_is_the_key_registry() -> None:
+    block = re.compile(re.escape(TABLE_START) + r"\n(.*?)\n" + re.escape(TABLE_END), re.S)
+    tables = {
+        path.relative_to(ROOT).as_posix(): match.group(1)
+        for path in DOCUMENTS
+        if (match := block.search(path.read_text(encoding="utf-8")))
+    }
+    assert len(tables) == 1, f"README.md or one of docs/*.md holds the {TABLE_START} block: found {sorted(tables)}"
+    ((where, table),) = tables.items()
+    assert table == assembly.retention_table(), (
+        f"{where}'s retention table differs from the key registry: paste `python -m samen_sms.assembly`"
     )
+
+
+# Ownership: each room's keys are used by that room's modules only (the assembly gathers them all).
+ROOMS = sorted(path.parent.name for path in PACKAGE.glob("*/redis_keys.py"))
+
+
+def room_of(path: Path) -> str | None:
+    """The room a module of the package belongs to (None for app.py, assembly.py and the shims)."""
+    parts = path.relative_to(PACKAGE).parts
+    return parts[0] if len(parts) > 1 else None
+
+
+def key_names(room: str) -> set[str]:
+    """The names under which a room declares its keys (`OPTOUT`, `SESSIONS`, ...)."""
+    module = __import__(f"samen_sms.{room}.redis_keys", fromlist=["KEYS"])
+    return {name for name, value in vars(module).items() if isinstance(value, keyspace.Key)}
+
+
+def trespasses(path: Path, room: str | None) -> list[str]:
+    """Places where a module outside a room imports that room's keys, or names one of them."""
+    found = []
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    others = [r for r in ROOMS if r != room]
+    names = {name: other for other in others for name in key_names(other)}
+    imports = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+    from_imported = {alias.asname or alias.name for node in imports for alias in node.names}
+    for node in ast.walk(tree):
+        imported: list[str] = []
+        if isinstance(node, ast.Import):
+            imported = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+        for other in others:
+            if f"samen_sms.{other}.redis_keys" in imported:
+                found.append(f"{path.name}:{node.lineno}: imports the keys of {other}")
+        # A key reached through a module (`subscriptions.OPTOUT`), or imported by its name.
+        used = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
+        if used in names and (isinstance(node, ast.Attribute) or used in from_imported):
+            found.append(f"{path.name}:{node.lineno}: uses {used}, a key of {names[used]}")
+    return found
+
+
+def test_a_room_uses_only_its_own_redis_keys() -> None:
+    declared = key_declarations()
+    gatherer = PACKAGE / "assembly.py"  # gathers every room's keys into the registry; uses none of them
+    offenders = [
+        hit
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path not in declared and path != gatherer
+        for hit in trespasses(path, room_of(path))
+    ]
+    assert offenders == [], "ask the owning room's functions instead:\n" + "\n".join(offenders)
+
+
+def test_the_ownership_scan_finds_a_room_using_another_rooms_keys(tmp_path: Path) -> None:
+    offender = tmp_path / "figures.py"
+    offender.write_text(
+        "from samen_sms.announce import redis_keys as announce_keys\n"
+        "from samen_sms.line.redis_keys import STATS\n"
+        "import samen_sms.reach.redis_keys\n"
+        "def count(conn):\n    return conn.scard(announce_keys.OPTOUT()), conn.hgetall(STATS('sent'))\n",
+        encoding="utf-8",
+    )
+    found = trespasses(offender, "console")
+    assert sorted(int(f.split(":")[1]) for f in found) == [1, 2, 3, 5, 5], found
+    assert trespasses(offender, "announce") != []  # the line's and the reach room's keys are still not its own
+
+
+def test_each_room_declares_the_keys_it_owns_and_the_assembly_gathers_them_all() -> None:
+    assert ROOMS == ["announce", "console", "core", "line", "reach"]  # every room that keeps something in Redis
+    gathered = set(assembly.KEYS)
+    for room in ROOMS:
+        module = __import__(f"samen_sms.{room}.redis_keys", fromlist=["KEYS"])
+        declared = {name: value for name, value in vars(module).items() if isinstance(value, keyspace.Key)}
+        assert set(module.KEYS) == set(declared.values()), f"{room}: a key left out of KEYS"
+        assert set(declared.values()) <= gathered, f"{room}'s keys are not in samen_sms.assembly.KEYS"
+        for name, key in declared.items():
+            assert keyspace.room_of(key) == room, f"{key.shown} is declared by {room} but owned by {key.owner}"
+            owner = PACKAGE.joinpath(*key.owner.split(".")).with_suffix(".py")
+            assert owner.exists(), f"{key.shown}: no module {key.owner}"
+            assert f"redis_keys.{name}" in owner.read_text(encoding="utf-8"), f"{key.owner} never uses {name}"
+    assert len(gathered) == len(assembly.KEYS)
+
+
+def test_the_registry_refuses_a_key_two_rooms_declare() -> None:
+    mine = keyspace.Key("x:{p}", "one thing", "a day", "line.store")
+    theirs = keyspace.Key("x:{p}", "another thing", "a week", "announce.subscriptions")
+    with pytest.raises(ValueError, match="samen:x:{p} is declared by line.store and by announce.subscriptions"):
+        keyspace.registry([mine], [theirs])
+
+
+def test_the_stored_key_names_did_not_change() -> None:
+    # Deployed Redis holds these names: a room that moves a key keeps its name byte for byte.
+    assert {key.shown for key in assembly.KEYS} == set(STORED_NAMES.split())
+
+
+STORED_NAMES = """
+samen:d:{message_sid} samen:s:{p} samen:p:{p} samen:r:{p}:{window} samen:o:{p} samen:f:{p} samen:a:{p} samen:n:{p}
+samen:lock:{p} samen:m:{message_sid} samen:ms:{p} samen:owed samen:fault samen:mi:{p} samen:purge samen:aof_rewrite
+samen:stats:{kind} samen:subs:{region} samen:optout samen:wa:{p} samen:rsvp:{session_id} samen:sessions
+samen:session:{session_id} samen:session_seq samen:bc:{broadcast}:todo samen:bc:{broadcast}:done
+samen:bc:{broadcast}:stats samen:bc:{broadcast}:state samen:bc:{broadcast}:lease samen:bm:{message_sid}
+samen:rate:{sender} samen:mediators samen:codes samen:reach:{day} samen:reach:people:{week}:{code}
+samen:hllsalt:{week} samen:console:account:{email} samen:console:accounts samen:console:link:{digest}
+samen:console:throttle:{scope}:{digest} samen:console:audit samen:console:directory samen:console:drafts
+samen:console:figures:{name} samen:console:sim:{id}
+"""
 
 
 def test_the_import_contracts_hold() -> None:

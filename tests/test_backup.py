@@ -15,13 +15,16 @@ from pathlib import Path
 import redis
 from flask import Flask
 
+from samen_sms.announce import redis_keys as announce_keys
 from samen_sms.announce import sessions as infosessions
 from samen_sms.announce import subscriptions
 from samen_sms.app import create_app
-from samen_sms.core import keyspace
+from samen_sms.console import redis_keys as console_keys
 from samen_sms.core.config import Config
 from samen_sms.devtools.embedded_redis import EmbeddedRedis, free_port
 from samen_sms.devtools.standin import StandinState
+from samen_sms.line import redis_keys as line_keys
+from samen_sms.reach import redis_keys as reach_keys
 from tests.conftest import ALICE, BOB, ROOT, PostFn, inbound
 
 SUBSCRIBE = ("hi", "1", "sessions", "1", "'s-Gravenhage", "1")
@@ -63,16 +66,16 @@ def test_export_then_import_into_a_new_redis_keeps_what_must_survive(
         assert rt.keys.open(sub.sealed).e164 == ALICE
         assert subscriptions.describe(conn, bob)["opted_out"]
         assert infosessions.get(conn, added.output.strip().splitlines()[-1]) is not None
-        assert conn.exists(keyspace.SESSION_SEQ())
+        assert conn.exists(announce_keys.SESSION_SEQ())
         # Operators' data: the mediator and their code, the account, the audit log with its times.
-        assert conn.hkeys(keyspace.MEDIATORS()) == redis_conn.hkeys(keyspace.MEDIATORS())
-        assert conn.smembers(keyspace.LIVE_CODES()) == redis_conn.smembers(keyspace.LIVE_CODES())
-        assert conn.hgetall(keyspace.CONSOLE_ACCOUNT("coordinator@example.org"))[b"role"] == b"coordinator"
-        assert conn.xrange(keyspace.CONSOLE_AUDIT()) == redis_conn.xrange(keyspace.CONSOLE_AUDIT()) != []
+        assert conn.hkeys(reach_keys.MEDIATORS()) == redis_conn.hkeys(reach_keys.MEDIATORS())
+        assert conn.smembers(reach_keys.LIVE_CODES()) == redis_conn.smembers(reach_keys.LIVE_CODES())
+        assert conn.hgetall(console_keys.CONSOLE_ACCOUNT("coordinator@example.org"))[b"role"] == b"coordinator"
+        assert conn.xrange(console_keys.CONSOLE_AUDIT()) == redis_conn.xrange(console_keys.CONSOLE_AUDIT()) != []
         # One-time sign-in links are not moved: a new one is made on the new Redis.
-        assert not list(conn.scan_iter(keyspace.CONSOLE_LINK("*")))
+        assert not list(conn.scan_iter(console_keys.CONSOLE_LINK("*")))
         # Menu positions, profiles, queues and counters stay behind.
-        assert not conn.exists(keyspace.CONVERSATION(alice), keyspace.PROFILE(alice), keyspace.STATS("sent"))
+        assert not conn.exists(line_keys.CONVERSATION(alice), line_keys.PROFILE(alice), line_keys.STATS("sent"))
         assert not list(conn.scan_iter("rq:*"))
     finally:
         new.stop()

@@ -15,11 +15,11 @@ from samen_sms.content.effects import Erase, Start, Stop
 from samen_sms.content.engine import Content, Message, Outcome, Visit, reply_locale, step
 from samen_sms.content.loader import load_content
 from samen_sms.content.reading import TWILIO_START_WORDS, TWILIO_STOP_WORDS, read
-from samen_sms.core import keyspace
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
 from samen_sms.core.keyspace import Key
 from samen_sms.devtools.standin import StandinState
+from samen_sms.line import redis_keys as line_keys
 from samen_sms.line.registry import Arrived, Registry
 from samen_sms.line.runtime import Runtime
 from tests.conftest import ALICE, PostFn, inbound, sent_to
@@ -82,7 +82,7 @@ def test_plain_text_is_left_to_whoever_holds_the_conversation_but_not_a_flood(co
 
 def test_a_before_step_key_is_one_per_person() -> None:
     with pytest.raises(ValueError, match="one per person"):
-        Registry().before(keyspace.OWED, lambda arrived, value: None)
+        Registry().before(line_keys.OWED, lambda arrived, value: None)
 
 
 # A feature holding conversations, in a real app with a real Redis.
@@ -112,7 +112,7 @@ def holding(app: Flask) -> Iterator[list[Arrived]]:
 
 
 def conversation(conn: redis.Redis, rt: Runtime) -> Any:
-    raw = conn.get(keyspace.CONVERSATION(rt.keys.pseudonym(ALICE)))
+    raw = conn.get(line_keys.CONVERSATION(rt.keys.pseudonym(ALICE)))
     return json.loads(raw) if raw else None
 
 
@@ -162,7 +162,7 @@ def test_a_danger_word_and_the_delete_word_still_reach_the_engine_while_held(
     assert replies[-1] == rt.renderer.message("en", "deleted", Channel.SMS)
     assert [arrived.reading.keyword for arrived in holding[-2:]] == [None, "delete"]
     assert holding[-2].reading.danger == "en"
-    assert redis_conn.exists(keyspace.CONVERSATION(p), keyspace.PROFILE(p), HELD(p)) == 0
+    assert redis_conn.exists(line_keys.CONVERSATION(p), line_keys.PROFILE(p), HELD(p)) == 0
 
 
 def test_twilios_stop_word_reaches_the_engine_while_held(

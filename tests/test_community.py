@@ -15,10 +15,10 @@ from samen_sms.assembly import worker_context
 from samen_sms.content.community import load_community
 from samen_sms.content.directory import DirectoryError
 from samen_sms.content.places import load_places
-from samen_sms.core import keyspace
 from samen_sms.core.config import Config
 from samen_sms.devtools.standin import StandinState
 from samen_sms.line import replies
+from samen_sms.reach import redis_keys as reach_keys
 from tests.conftest import ALICE, BOB, ROOT, PostFn, inbound, sent_to, with_config
 
 # Fictional organisations, for these tests only: the shipped directory lists none.
@@ -141,7 +141,7 @@ def test_listing_checks_fields_and_adds_the_entry_with_its_code(
     assert refused.exit_code != 0 and "'consented'" in refused.output
     no_way = runner.invoke(args=[*base, "--consented", "2026-11-20", "--source", "https://example.org/nieuw"])
     assert no_way.exit_code != 0 and "no phone, whatsapp or web" in no_way.output
-    assert not redis_conn.exists(keyspace.MEDIATORS())
+    assert not redis_conn.exists(reach_keys.MEDIATORS())
     done = runner.invoke(
         args=[*base, "--consented", "2026-11-20", "--source", "https://example.org/nieuw", "--phone", "030-0000000"]
     )

@@ -10,9 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from samen_sms.console import audit, throttle
+from samen_sms.console import redis_keys as console_keys
 from samen_sms.console.accounts import LINK_TTL
 from samen_sms.console.passwords import weakness
-from samen_sms.core import keyspace
 from tests.console_support import PASSWORD, code, csrf, make_staff, sign_in, store
 
 
@@ -29,7 +29,8 @@ def test_users_add_prints_a_one_time_link_that_sets_password_and_authenticator(
     out = app.test_cli_runner().invoke(args=["users", "add", "Ana@Example.org", "--role", "coordinator"])
     assert out.exit_code == 0, out.output
     token = _link_token(out.output)
-    assert redis_conn.ttl(keyspace.CONSOLE_LINK(__import__("hashlib").sha256(token.encode()).hexdigest())) <= LINK_TTL
+    link = console_keys.CONSOLE_LINK(__import__("hashlib").sha256(token.encode()).hexdigest())
+    assert redis_conn.ttl(link) <= LINK_TTL
     page = client.get(f"/console/welcome/{token}")
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "data:image/svg+xml;base64," in text
@@ -58,7 +59,7 @@ def test_users_add_prints_a_one_time_link_that_sets_password_and_authenticator(
 
 def test_an_expired_or_made_up_link_is_a_clear_page(app: Flask, client: FlaskClient, redis_conn: redis.Redis) -> None:
     token = store(app).add("old@example.org", "mediator", "M01")
-    for key in redis_conn.scan_iter(keyspace.CONSOLE_LINK("*")):
+    for key in redis_conn.scan_iter(console_keys.CONSOLE_LINK("*")):
         redis_conn.delete(key)  # what 24 hours do
     for made_up in (token, "x" * 43, "nonsense"):
         page = client.get(f"/console/welcome/{made_up}")
@@ -109,7 +110,7 @@ def test_sign_in_is_throttled_per_account_and_per_address(app: Flask, redis_conn
         sign_in(client, f"guess{n}@example.org", other)
     assert sign_in(client, "u@example.org", other) == 429
     # Keys are digests, never the address or the e-mail.
-    names = b" ".join(redis_conn.keys(keyspace.CONSOLE_THROTTLE("*", "*")))
+    names = b" ".join(redis_conn.keys(console_keys.CONSOLE_THROTTLE("*", "*")))
     assert b"example.org" not in names and b"127.0.0.1" not in names
 
 
@@ -158,7 +159,7 @@ def test_passwords_are_long_and_not_common(password: str, refused: bool) -> None
 
 def test_passwords_are_stored_as_argon2_and_secrets_sealed(app: Flask, redis_conn: redis.Redis) -> None:
     secret = make_staff(app, "h@example.org", "admin")
-    stored = redis_conn.hgetall(keyspace.CONSOLE_ACCOUNT("h@example.org"))
+    stored = redis_conn.hgetall(console_keys.CONSOLE_ACCOUNT("h@example.org"))
     assert stored[b"password"].startswith(b"$argon2id$")
     assert PASSWORD.encode() not in b"".join(stored.values())
     assert secret.encode() not in b"".join(stored.values())
@@ -178,7 +179,7 @@ def test_the_audit_log_keeps_one_year(redis_conn: redis.Redis) -> None:
     import time
 
     old = int((time.time() - audit.KEEP - 3600) * 1000)
-    redis_conn.xadd(keyspace.CONSOLE_AUDIT(), {"actor": "a", "action": "old", "target": ""}, id=f"{old}-0")
+    redis_conn.xadd(console_keys.CONSOLE_AUDIT(), {"actor": "a", "action": "old", "target": ""}, id=f"{old}-0")
     audit.record(redis_conn, "b@example.org", "session created", "#1")
     assert [e.action for e in audit.recent(redis_conn)] == ["session created"]
 

@@ -21,7 +21,8 @@ from flask import Flask
 
 from samen_sms.announce import subscriptions
 from samen_sms.app import create_app
-from samen_sms.core import keyspace, tally
+from samen_sms.console import redis_keys as console_keys
+from samen_sms.core import tally
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Address, Channel
 from samen_sms.devtools.embedded_redis import free_port
@@ -198,7 +199,7 @@ def test_create_and_announce_a_session_and_watch_it_reach_the_standin(
     shot(page, "session-progress")
     reach_figures(app, redis_conn)
     page.goto(f"{base}/console/")  # starts the count of subscriptions by language
-    assert wait_until(lambda: redis_conn.exists(keyspace.CONSOLE_FIGURES("mix")) == 1)
+    assert wait_until(lambda: redis_conn.exists(console_keys.CONSOLE_FIGURES("mix")) == 1)
     page.goto(f"{base}/console/")
     assert page.get_by_role("img", name="Subscribers by language").is_visible()
     assert page.get_by_role("img", name="First contacts per day, last 30 days").is_visible()

@@ -12,10 +12,12 @@ import pytest
 import redis
 from flask import Flask
 
+from samen_sms.announce import redis_keys as announce_keys
 from samen_sms.announce import subscriptions
-from samen_sms.core import keyspace
+from samen_sms.console import redis_keys as console_keys
 from samen_sms.core.identity import Address, Channel
 from samen_sms.devtools.standin import StandinState
+from samen_sms.line import redis_keys as line_keys
 from samen_sms.reach.stats import shown
 from tests.conftest import ALICE, BOB, sent_to, wait_until
 from tests.console_support import CLINIC, csrf, staff_client
@@ -80,7 +82,7 @@ def test_a_bad_session_is_refused_naming_the_field_and_keeping_what_was_typed(
     error = re.search(rf'<p class="error" id="e-{field}">([^<]*)</p>', text)
     assert error and reason in error.group(1).replace("&#39;", "'"), text[text.find('class="alert"') :][:600]
     assert 'value="Stichting Voorbeeld"' in text or field == "host"
-    assert redis_conn.zcard(keyspace.SESSIONS()) == 0
+    assert redis_conn.zcard(announce_keys.SESSIONS()) == 0
 
 
 def test_create_preview_announce_and_watch_it_reach_the_standin(
@@ -94,7 +96,7 @@ def test_create_preview_announce_and_watch_it_reach_the_standin(
     assert re.search(r"\d segments?", preview) and "discreet" in preview
     saved = _post(client, "/console/sessions/new", action="save")
     assert saved.status_code == 302 and saved.headers["Location"].endswith("/console/sessions/1")
-    assert redis_conn.zcard(keyspace.SESSIONS()) == 1
+    assert redis_conn.zcard(announce_keys.SESSIONS()) == 1
     confirm = client.get("/console/sessions/1/announce").get_data(as_text=True)
     assert "1 person will get this announcement" in confirm and "Nederlands" in confirm
     token = csrf(client, "/console/sessions/1")
@@ -119,14 +121,14 @@ def test_edit_a_session_before_it_is_announced(app: Flask, redis_conn: redis.Red
     form = client.get("/console/sessions/1/edit").get_data(as_text=True)
     assert 'value="Stichting Voorbeeld"' in form and 'value="2099-01-14T14:00"' in form
     assert _post(client, "/console/sessions/1/edit", action="save", host="Buurtwerk Noord").status_code == 302
-    stored = json.loads(redis_conn.get(keyspace.SESSION("1")) or b"{}")
-    assert stored["host"] == "Buurtwerk Noord" and redis_conn.zcard(keyspace.SESSIONS()) == 1
+    stored = json.loads(redis_conn.get(announce_keys.SESSION("1")) or b"{}")
+    assert stored["host"] == "Buurtwerk Noord" and redis_conn.zcard(announce_keys.SESSIONS()) == 1
 
 
 def test_a_mediator_drafts_and_a_coordinator_approves(app: Flask, redis_conn: redis.Redis) -> None:
     mediator = staff_client(app, "m@example.org", "mediator", "M3")
     assert _post(mediator, "/console/drafts", action="save").status_code == 302
-    assert redis_conn.zcard(keyspace.SESSIONS()) == 0
+    assert redis_conn.zcard(announce_keys.SESSIONS()) == 0
     coordinator = staff_client(app, "c@example.org", "coordinator")
     listing = coordinator.get("/console/drafts").get_data(as_text=True)
     draft = re.search(r"/console/sessions/new\?draft=([0-9a-f]+)", listing)
@@ -134,7 +136,7 @@ def test_a_mediator_drafts_and_a_coordinator_approves(app: Flask, redis_conn: re
     form = coordinator.get(f"/console/sessions/new?draft={draft.group(1)}").get_data(as_text=True)
     assert 'value="Stichting Voorbeeld"' in form
     assert _post(coordinator, "/console/sessions/new", action="save", draft=draft.group(1)).status_code == 302
-    assert redis_conn.zcard(keyspace.SESSIONS()) == 1 and redis_conn.hlen(keyspace.CONSOLE_DRAFTS()) == 0
+    assert redis_conn.zcard(announce_keys.SESSIONS()) == 1 and redis_conn.hlen(console_keys.CONSOLE_DRAFTS()) == 0
 
 
 def test_the_simulator_speaks_arabic_counts_nothing_and_forgets(app: Flask, redis_conn: redis.Redis) -> None:
@@ -149,9 +151,9 @@ def test_the_simulator_speaks_arabic_counts_nothing_and_forgets(app: Flask, redi
     rt = app.extensions["samen"]
     assert rt.renderer.render("ar", [("menu", "help_now")], Channel.SMS).split("\n")[0] in page.replace("&#39;", "'")
     new = set(redis_conn.keys()) - before
-    assert len(new) == 1 and new.pop().startswith(keyspace.CONSOLE_SIMULATOR("").encode())
-    assert not redis_conn.keys(keyspace.STATS("*"))
-    sim_key = redis_conn.keys(keyspace.CONSOLE_SIMULATOR("*"))[0]
+    assert len(new) == 1 and new.pop().startswith(console_keys.CONSOLE_SIMULATOR("").encode())
+    assert not redis_conn.keys(line_keys.STATS("*"))
+    sim_key = redis_conn.keys(console_keys.CONSOLE_SIMULATOR("*"))[0]
     assert 0 < redis_conn.ttl(sim_key) <= 30 * 60
 
 
@@ -160,11 +162,11 @@ def test_the_overview_shows_small_numbers_as_under_five(app: Flask, redis_conn: 
         _subscribe(app, redis_conn, number, "ar" if n else "nl")
     for n in range(7):
         _subscribe(app, redis_conn, f"+4477009003{n:02d}", "uk")
-    redis_conn.hset(keyspace.STATS("sent"), "replies", 1234)
+    redis_conn.hset(line_keys.STATS("sent"), "replies", 1234)
     client = staff_client(app, "c@example.org", "coordinator")
     first = client.get("/console/").get_data(as_text=True)  # starts the count, does not wait for it
     assert "being counted" in first and "<p class=\"big\">10</p>" in first
-    assert wait_until(lambda: redis_conn.exists(keyspace.CONSOLE_FIGURES("mix")) == 1)
+    assert wait_until(lambda: redis_conn.exists(console_keys.CONSOLE_FIGURES("mix")) == 1)
     page = client.get("/console/").get_data(as_text=True)
     assert "1234" in page and "<td>Українська</td><td>7</td>" in page
     assert "<td>العربية</td><td>&lt;5</td>" in page and "<td>Nederlands</td><td>&lt;5</td>" in page
@@ -257,7 +259,7 @@ def test_the_overview_s_subscriber_total_never_gives_back_a_language_hidden_as_u
         _subscribe(app, redis_conn, f"+4477009005{n:02d}", "ar")
     client = staff_client(app, "c@example.org", "coordinator")
     client.get("/console/")  # starts the count of languages and channels
-    assert wait_until(lambda: redis_conn.exists(keyspace.CONSOLE_FIGURES("mix")) == 1)
+    assert wait_until(lambda: redis_conn.exists(console_keys.CONSOLE_FIGURES("mix")) == 1)
     page = client.get("/console/").get_data(as_text=True)
     assert '<p class="big">15</p>' in page
     assert "<td>العربية</td><td>&lt;5</td>" in page and "<td>Nederlands</td><td>*</td>" in page

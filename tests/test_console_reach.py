@@ -11,9 +11,10 @@ import redis
 from flask import Flask
 
 from samen_sms.app import create_app
+from samen_sms.console import redis_keys as console_keys
 from samen_sms.console.auth import qr_data_uri
 from samen_sms.console.keys import ConsoleKeys
-from samen_sms.core import keyspace, tally
+from samen_sms.core import tally
 from samen_sms.core.config import Config
 from samen_sms.reach import forward, mediators
 from tests.conftest import with_config
@@ -121,7 +122,8 @@ def _failed_sign_in(app: Flask, forwarded: str) -> list[str]:
     client.post("/console/sign-in", data=data, headers={"X-Forwarded-For": forwarded})
     keys: ConsoleKeys = app.extensions["samen.console"]
     conn = app.extensions["samen"].redis
-    return [a for a in ("127.0.0.1", forwarded) if conn.exists(keyspace.CONSOLE_THROTTLE("address", keys.digest(a)))]
+    throttled = console_keys.CONSOLE_THROTTLE
+    return [a for a in ("127.0.0.1", forwarded) if conn.exists(throttled("address", keys.digest(a)))]
 
 
 def test_the_sign_in_throttle_counts_the_client_behind_a_trusted_proxy_only_when_told(

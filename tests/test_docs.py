@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from samen_sms import assembly
 from samen_sms.content.catalogue import load_catalogues
 from samen_sms.content.flow import load_flow
 from samen_sms.content.loader import load_content
 from samen_sms.content.render import Renderer, line_params
 from samen_sms.content.review import table as languages_table
 from samen_sms.content.segments import conversation
-from samen_sms.core import keyspace, settings
+from samen_sms.core import settings
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
 
@@ -124,7 +125,7 @@ def languages() -> str:
 # Each block between `<!-- name:start -->` and `<!-- name:end -->` in docs/ and what prints it.
 GENERATED: dict[str, Callable[[], str]] = {
     "settings-table": settings.markdown,
-    "retention-table": keyspace.retention_table,
+    "retention-table": assembly.retention_table,
     "languages-table": languages,
     "conversation-segments": conversation_row,
 }

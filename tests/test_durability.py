@@ -20,10 +20,10 @@ import redis
 from samen_sms.announce import subscriptions
 from samen_sms.app import create_app
 from samen_sms.assembly import build_line, worker_context
-from samen_sms.core import keyspace
 from samen_sms.core.config import Config, ConfigError
 from samen_sms.devtools.embedded_redis import EmbeddedRedis, free_port
 from samen_sms.devtools.standin import StandinState
+from samen_sms.line import redis_keys as line_keys
 from samen_sms.line import replies
 from samen_sms.line.durability import rewrite_aof_if_due
 from samen_sms.line.worker import LineWorker
@@ -101,8 +101,8 @@ def test_erased_sealed_number_leaves_the_append_only_file_after_the_scheduled_re
     assert subscriptions.find(rt.redis, rt.keys.pseudonym(ALICE)) is None
     assert sealed in on_disk(data_dir), "erased in memory, still on disk until the rewrite"
     # The workers asked for a rewrite when they started; a day later the marker has expired.
-    assert rt.redis.ttl(keyspace.AOF_REWRITE()) > 23 * 3600
-    rt.redis.delete(keyspace.AOF_REWRITE())
+    assert rt.redis.ttl(line_keys.AOF_REWRITE()) > 23 * 3600
+    rt.redis.delete(line_keys.AOF_REWRITE())
     with replies.using(worker_context(cfg)):
         LineWorker([rt.queue], connection=rt.redis).work(burst=True, with_scheduler=False, logging_level="WARNING")
     wait_for_rewrite(rt.redis)

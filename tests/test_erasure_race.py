@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import redis
 
-from samen_sms.core import keyspace
 from samen_sms.devtools.standin import StandinState
+from samen_sms.line import redis_keys as line_keys
 from tests.conftest import ALICE, SECRET_KEY, PostFn, Processes, inbound, sent_to, wait_until
 from tests.test_privacy import redis_text
 
@@ -31,11 +31,11 @@ def test_an_erasure_while_a_reply_is_at_twilio_leaves_no_key_with_the_pseudonym(
 
     def left_behind() -> list[str]:
         # Only the rate counter stays, by design: it counts through erasure until its window ends.
-        return [key for key, text in redis_text(redis_conn) if p in text and not key.startswith(keyspace.RATE(p, ""))]
+        return [key for key, text in redis_text(redis_conn) if p in text and not key.startswith(line_keys.RATE(p, ""))]
 
     assert wait_until(
         lambda: (
-            redis_conn.zcard(keyspace.OWED()) == 0
+            redis_conn.zcard(line_keys.OWED()) == 0
             and redis_conn.llen("rq:queue:samen") == redis_conn.llen("rq:queue:samen-urgent") == 0
             and not left_behind()
         )

@@ -14,11 +14,12 @@ from flask import Flask
 from rq.registry import ScheduledJobRegistry
 
 from samen_sms.announce import broadcast, subscriptions
+from samen_sms.announce import redis_keys as announce_keys
 from samen_sms.assembly import worker_context
-from samen_sms.core import keyspace
 from samen_sms.core.identity import Address, Channel
 from samen_sms.core.quiet import AMSTERDAM
 from samen_sms.devtools.standin import Fault, StandinState
+from samen_sms.line import redis_keys as line_keys
 from samen_sms.line import replies
 from tests.conftest import ALICE, BOB, PostFn, inbound, sent_to, sessions_cli, wait_until, with_config
 
@@ -100,7 +101,7 @@ def test_a_message_that_cannot_be_prepared_is_counted_as_failed(
     app: Flask, tmp_path: Path, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis
 ) -> None:
     # A subscription record the worker cannot read: preparing the message raises.
-    redis_conn.hset(keyspace.SUBSCRIBERS("VR09"), "0" * 32, "en|s|not-a-time|d|sealed")
+    redis_conn.hset(announce_keys.SUBSCRIBERS("VR09"), "0" * 32, "en|s|not-a-time|d|sealed")
     sid = add_session(app, tmp_path)
     assert cli(app, "announce", sid)[0] == 0
     work()
@@ -115,7 +116,7 @@ def keys_naming(conn: redis.Redis, p: str) -> list[str]:
     found = []
     for raw in conn.scan_iter("samen:*"):
         name = raw.decode()
-        if name.startswith(keyspace.RATE(p, "")):
+        if name.startswith(line_keys.RATE(p, "")):
             continue
         kind = conn.type(raw).decode()
         members: list[bytes] = []
@@ -143,9 +144,9 @@ def test_erasure_while_an_announcement_waits_out_quiet_hours(
         assert cli(app, "announce", sid)[0] == 0
         work()
     assert standin.messages == []
-    assert redis_conn.sismember(keyspace.BROADCAST_TODO(f"{sid}:a"), alice)
+    assert redis_conn.sismember(announce_keys.BROADCAST_TODO(f"{sid}:a"), alice)
     post(inbound(ALICE, "delete"))
-    assert not redis_conn.sismember(keyspace.BROADCAST_TODO(f"{sid}:a"), alice)
+    assert not redis_conn.sismember(announce_keys.BROADCAST_TODO(f"{sid}:a"), alice)
     # Quiet hours end: the scheduler would now queue the rest of the broadcast.
     scheduled = ScheduledJobRegistry(queue=rt.queue)
     for job_id in scheduled.get_job_ids():
@@ -166,7 +167,7 @@ def test_someone_erased_while_their_announcement_is_in_flight_is_not_recorded(
     rt = app.extensions["samen"]
     alice = subscribe(app, ALICE)
     sid = add_session(app, tmp_path)
-    done = keyspace.BROADCAST_DONE(f"{sid}:a")
+    done = announce_keys.BROADCAST_DONE(f"{sid}:a")
     standin.delay = 1.5  # Twilio is slow today: the send is in flight while Alice erases
     assert cli(app, "announce", sid)[0] == 0
     answers: list[int] = []

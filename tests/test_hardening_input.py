@@ -9,10 +9,11 @@ import pytest
 import redis
 from flask import Flask
 
+from samen_sms.announce import redis_keys as announce_keys
 from samen_sms.announce import subscriptions
-from samen_sms.core import keyspace
 from samen_sms.core.identity import Address, Channel
 from samen_sms.devtools.standin import StandinState
+from samen_sms.line import redis_keys as line_keys
 from tests.conftest import ALICE, BOB, PostFn, inbound, sent_to
 
 WA_BOB = "whatsapp:" + BOB
@@ -49,7 +50,7 @@ def person_keys_left(conn: redis.Redis, p: str) -> list[str]:
 
 
 def rate_key(p: str) -> str:
-    return keyspace.RATE(p, "*").replace(p, "{p}").replace("*", "{window}")
+    return line_keys.RATE(p, "*").replace(p, "{p}").replace("*", "{window}")
 
 
 def test_stop_start_and_delete_take_effect_past_the_rate_limit_on_whatsapp(
@@ -62,7 +63,7 @@ def test_stop_start_and_delete_take_effect_past_the_rate_limit_on_whatsapp(
     work()  # before the delete word, which also erases replies still owed
     post(inbound(WA_BOB, "stop"))
     assert subscriptions.find(redis_conn, p) is None
-    assert redis_conn.sismember(keyspace.OPTOUT(), p)
+    assert redis_conn.sismember(announce_keys.OPTOUT(), p)
     post(inbound(WA_BOB, "start"))
     assert subscriptions.find(redis_conn, p) is not None
     post(inbound(WA_BOB, "delete"))
@@ -83,7 +84,7 @@ def test_twilio_stop_word_on_sms_past_the_limit_opts_out_silently(
         post(inbound(ALICE, "hi"))
     post(inbound(ALICE, "STOP"))
     work()
-    assert redis_conn.sismember(keyspace.OPTOUT(), p)
+    assert redis_conn.sismember(announce_keys.OPTOUT(), p)
     assert len(sent_to(standin, ALICE)) == LIMIT + 1
 
 
@@ -118,9 +119,9 @@ def test_a_flood_of_delete_words_stays_within_the_rate_limit(
     assert replies == [rt.renderer.message("en", "deleted", Channel.SMS)] * (LIMIT + 1)
     # Everything but the count is gone; the count holds the pseudonym only and expires with its window.
     assert person_keys_left(redis_conn, p) == [rate_key(p).replace("{window}", _window(rt))]
-    counter = redis_conn.get(keyspace.RATE(p, _window(rt)))
+    counter = redis_conn.get(line_keys.RATE(p, _window(rt)))
     assert counter == b"60"
-    assert 0 < redis_conn.ttl(keyspace.RATE(p, _window(rt))) <= rt.config.rate_limit_window
+    assert 0 < redis_conn.ttl(line_keys.RATE(p, _window(rt))) <= rt.config.rate_limit_window
 
 
 def _window(rt: object) -> str:
@@ -155,7 +156,7 @@ def test_other_channels_and_numbers_made_of_letters_are_refused(
     work()
     assert standin.messages == []
     # Only the worker's own upkeep marker (the scheduled AOF rewrite), nothing about the request.
-    assert [k for k in redis_conn.scan_iter("samen:*") if k != keyspace.AOF_REWRITE().encode()] == []
+    assert [k for k in redis_conn.scan_iter("samen:*") if k != line_keys.AOF_REWRITE().encode()] == []
 
 
 def test_sms_and_whatsapp_numbers_in_e164_are_answered(

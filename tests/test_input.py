@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from samen_sms.content.reading import TWILIO_START_WORDS, TWILIO_STOP_WORDS
 from samen_sms.content.text import Said
-from samen_sms.core import keyspace
 from samen_sms.core.identity import Channel
 from samen_sms.devtools.standin import StandinState
+from samen_sms.line import redis_keys as line_keys
 from tests.conftest import ALICE, BOB, PUBLIC_URL, PostFn, inbound, sent_to, sign
 
 
@@ -142,6 +142,6 @@ def test_random_requests_never_get_a_5xx(
         # the body is one of the carrier words Twilio answers itself (a deliberate silence).
         assert response.status_code == 200, response.data
         assert response.data == EMPTY_TWIML, response.data
-        queued = redis_conn.llen(keyspace.OUTBOX(app.extensions["samen"].keys.pseudonym(ALICE)))
+        queued = redis_conn.llen(line_keys.OUTBOX(app.extensions["samen"].keys.pseudonym(ALICE)))
         carrier_word = Said.read(form.get("Body", "")).whole in TWILIO_STOP_WORDS | TWILIO_START_WORDS
         assert queued == (0 if carrier_word else 1), form.get("Body")

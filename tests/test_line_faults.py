@@ -16,10 +16,11 @@ from flask import Flask
 from rq import Queue
 from rq.registry import ScheduledJobRegistry
 
-from samen_sms.core import keyspace
+from samen_sms.announce import redis_keys as announce_keys
 from samen_sms.core.config import Config
 from samen_sms.devtools.embedded_redis import free_port
 from samen_sms.devtools.standin import Fault, StandinState
+from samen_sms.line import redis_keys as line_keys
 from samen_sms.line.sender import LINE_FAULT_CODES
 from tests.conftest import (
     ALICE,
@@ -79,10 +80,10 @@ def test_a_refusal_of_the_line_itself_keeps_the_reply_owed_until_fixed(
 
     # Nothing was held against the person, and the reply is still owed.
     p = pseudonym(ALICE)
-    assert redis_conn.hgetall(keyspace.STATS("send_failed")) == {}
-    assert not redis_conn.sismember(keyspace.OPTOUT(), p) and not redis_conn.exists(keyspace.OPTOUT())
-    assert redis_conn.zscore(keyspace.OWED(), p) is not None
-    assert redis_conn.llen(keyspace.INFLIGHT(p)) + redis_conn.llen(keyspace.OUTBOX(p)) == 1
+    assert redis_conn.hgetall(line_keys.STATS("send_failed")) == {}
+    assert not redis_conn.sismember(announce_keys.OPTOUT(), p) and not redis_conn.exists(announce_keys.OPTOUT())
+    assert redis_conn.zscore(line_keys.OWED(), p) is not None
+    assert redis_conn.llen(line_keys.INFLIGHT(p)) + redis_conn.llen(line_keys.OUTBOX(p)) == 1
     assert sent_to(standin, ALICE) == []
 
     # Fixed: the reply arrives, once, and the line is healthy again.
@@ -93,7 +94,7 @@ def test_a_refusal_of_the_line_itself_keeps_the_reply_owed_until_fixed(
     assert health(url, strict=True)[0] == 200
     wait_until(lambda: False, timeout=3)
     assert len(sent_to(standin, ALICE)) == 1
-    assert redis_conn.zcard(keyspace.OWED()) == 0
+    assert redis_conn.zcard(line_keys.OWED()) == 0
 
 
 def test_the_line_fault_codes_are_the_lines_and_not_the_persons() -> None:
@@ -118,19 +119,19 @@ def test_while_the_line_is_refused_the_sweep_sends_one_probe_then_everyone(
         registry = ScheduledJobRegistry(queue=Queue(name, connection=redis_conn))
         for job_id in registry.get_job_ids():
             registry.remove(job_id, delete_job=True)
-    assert redis_conn.zcard(keyspace.OWED()) == 3
+    assert redis_conn.zcard(line_keys.OWED()) == 3
     assert sweep(min_age=0) == 1  # one probe, not everyone owed
     work()  # the probe is refused too (the worker's own sweep at start probes one at most)
     assert standin.messages == []
-    assert redis_conn.zcard(keyspace.OWED()) == 3
+    assert redis_conn.zcard(line_keys.OWED()) == 3
     standin.faults.clear()  # the operator fixed the credentials
     for _ in range(3):  # sweeps: the first reply that goes through clears the fault, then everyone
         sweep(min_age=0)
         work()
     assert app.test_client().get("/healthz").json["status"] == "ok"  # type: ignore[index]
     assert all(len(sent_to(standin, sender)) == 1 for sender in people)
-    assert redis_conn.zcard(keyspace.OWED()) == 0
-    assert redis_conn.hgetall(keyspace.STATS("send_failed")) == {}
+    assert redis_conn.zcard(line_keys.OWED()) == 0
+    assert redis_conn.hgetall(line_keys.STATS("send_failed")) == {}
 
 
 class TestAWhatsAppSenderWithoutItsPrefix:
@@ -150,5 +151,5 @@ class TestAWhatsAppSenderWithoutItsPrefix:
         health = app.test_client().get("/healthz").json
         assert health["status"] == "degraded"  # type: ignore[index]
         assert health["twilio"]["refused"]["whatsapp"]["code"] == 21910  # type: ignore[index]
-        assert redis_conn.hgetall(keyspace.STATS("send_failed")) == {}  # nothing held against the person
-        assert redis_conn.zcard(keyspace.OWED()) == 1  # the reply stays owed, sent once the sender is fixed
+        assert redis_conn.hgetall(line_keys.STATS("send_failed")) == {}  # nothing held against the person
+        assert redis_conn.zcard(line_keys.OWED()) == 1  # the reply stays owed, sent once the sender is fixed

@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from samen_sms.announce import redis_keys as announce_keys
 from samen_sms.app import create_app
 from samen_sms.assembly import worker_context
 from samen_sms.core.config import Config
@@ -90,6 +91,19 @@ def test_counts_by_channel_and_outcome_and_no_label_names_a_person(
     person = [ALICE, ALICE.lstrip("+"), "447700900789", rt.keys.pseudonym(ALICE), rt.keys.pseudonym("+447700900789")]
     assert not [p for p in person if p in text]
     assert "hallo" not in text and len(sent_to(standin, WA)) == 1
+
+
+def test_each_announcements_counts_are_gauges_the_announcements_lend(config: Config) -> None:
+    app = create_app({"TESTING": True}, config=replace(config, metrics_token=TOKEN))
+    rt = app.extensions["samen"]
+    rt.redis.hset(announce_keys.BROADCAST_STATS("7:a"), mapping={"sent": 3, "delivered": 2, "skipped:optout": 1})
+    found = scrape(app.test_client())
+    gauge = {labels: n for (name, labels), n in found.items() if name == "samen_announcement_messages"}
+    assert gauge == {
+        (("broadcast", "7:a"), ("state", "sent")): 3,
+        (("broadcast", "7:a"), ("state", "delivered")): 2,
+        (("broadcast", "7:a"), ("state", "skipped:optout")): 1,
+    }
 
 
 def test_gunicorn_and_rq_processes_add_up(

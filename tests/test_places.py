@@ -18,10 +18,10 @@ from samen_sms.content.loader import load_content
 from samen_sms.content.places import Places, load_places
 from samen_sms.content.postcodes import PlaceDataError
 from samen_sms.content.text import Said
-from samen_sms.core import keyspace
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
 from samen_sms.devtools.standin import StandinState
+from samen_sms.line import redis_keys as line_keys
 from tests.conftest import ALICE, PostFn, inbound, sent_to
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -206,7 +206,7 @@ def test_a_near_miss_by_sms_leaves_nothing_typed_in_redis(
         work()
     assert sent_to(standin, ALICE)[-1] == "Did you mean Amsterdam?\n1 Yes\n0 Menu - 112 Danger now"
     pseudonym = str(app.extensions["samen"].keys.pseudonym(ALICE))
-    assert redis_conn.get(keyspace.CONVERSATION(pseudonym)) == b'{"n":"services_place_pick","h":"amsterdam"}'
+    assert redis_conn.get(line_keys.CONVERSATION(pseudonym)) == b'{"n":"services_place_pick","h":"amsterdam"}'
     for key in redis_conn.scan_iter(count=1000):
         kind = redis_conn.type(key)
         values = [redis_conn.get(key)] if kind == b"string" else redis_conn.hvals(key) if kind == b"hash" else []

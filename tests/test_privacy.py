@@ -12,9 +12,12 @@ import pytest
 import redis
 from flask import Flask
 
-from samen_sms.core import keyspace
+from samen_sms.announce import redis_keys as announce_keys
+from samen_sms.core import redis_keys as core_keys
 from samen_sms.core.identity import Channel
 from samen_sms.devtools.standin import Fault, StandinState
+from samen_sms.line import redis_keys as line_keys
+from samen_sms.reach import redis_keys as reach_keys
 from tests.conftest import ALICE, BOB, PostFn, Processes, inbound, run_retries_now, sent_to
 
 WA_BOB = "whatsapp:" + BOB
@@ -95,7 +98,7 @@ def test_no_number_and_no_message_text_is_kept_or_logged(
     per_person = len(CONVERSATION) + len(SECRETS) + 1 + 2
     assert len(sent_to(standin, ALICE)) == per_person
     assert len(sent_to(standin, WA_BOB)) == per_person - 1
-    assert redis_conn.zcard(keyspace.OWED()) == 0
+    assert redis_conn.zcard(line_keys.OWED()) == 0
     assert leaks(redis_conn, caplog.text + "".join(capfd.readouterr()), needles) == []
 
 
@@ -103,7 +106,7 @@ def test_every_person_key_expires(post: PostFn, work: Callable[[], None], redis_
     for text in ("hi", "2", "1"):
         post(inbound(ALICE, text))
     # Before the worker runs: session, profile, outbox, rate counter, de-dup markers, queued jobs.
-    shared = (keyspace.OWED().encode(), b"rq:queue:samen", b"rq:queue:samen-urgent", b"rq:queues")
+    shared = (line_keys.OWED().encode(), b"rq:queue:samen", b"rq:queue:samen-urgent", b"rq:queues")
     forever = sorted(key for key in redis_conn.scan_iter() if redis_conn.ttl(key) == -1 and key not in shared)
     assert forever == []
     work()
@@ -145,7 +148,7 @@ def test_delete_erases_everything_and_confirms_neutrally(
 
 def is_rate_counter(key: str, p: str) -> bool:
     """The rate counter outlives erasure on purpose: a count under the pseudonym, gone with its window."""
-    return key.startswith(keyspace.RATE(p, ""))
+    return key.startswith(line_keys.RATE(p, ""))
 
 
 def delete_words() -> list[tuple[str, str]]:
@@ -187,7 +190,7 @@ def test_reach_figures_hold_no_pseudonym_number_or_text(
     found = [
         f"{key}: {needle!r}"
         for key, text in redis_text(redis_conn)
-        if key.startswith("samen:reach") or key in (keyspace.MEDIATORS(), keyspace.LIVE_CODES())
+        if key.startswith("samen:reach") or key in (reach_keys.MEDIATORS(), reach_keys.LIVE_CODES())
         for needle in needles
         if needle in text
     ]
@@ -245,7 +248,7 @@ def test_delete_after_stop_at_twilio_leaves_no_opt_out_mark(
     for text in ("hi", "1", "STOP"):
         post(inbound(ALICE, text))
         work()
-    assert redis_conn.sismember(keyspace.OPTOUT(), p)
+    assert redis_conn.sismember(announce_keys.OPTOUT(), p)
     replies = len(sent_to(standin, ALICE))
     standin.faults.append(Fault(status=400, code=21610, to=ALICE))  # Twilio refuses every send now
     post(inbound(ALICE, "delete"))
@@ -281,10 +284,10 @@ def test_a_referral_hyperloglog_does_not_tell_whether_an_erased_person_was_count
         post(inbound(ALICE, text))
     work()
     week = tally.week_of(tally.day_of(time.time()))
-    people = keyspace.REACH_PEOPLE(week, code)
+    people = core_keys.REACH_PEOPLE(week, code)
     assert redis_conn.pfcount(people) == 1  # Alice still counts among the people the code reached
     redis_conn.copy(people, "probe")
     assert redis_conn.pfadd("probe", p) == 1, "the HyperLogLog already held Alice's pseudonym"
     # The week's salt, which would tell, goes within an hour of the week's end.
-    salt_ttl = redis_conn.ttl(keyspace.REACH_SALT(week))
+    salt_ttl = redis_conn.ttl(core_keys.REACH_SALT(week))
     assert 0 < salt_ttl <= 7 * 24 * 3600 + tally.SALT_MARGIN

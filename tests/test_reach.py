@@ -12,10 +12,14 @@ from pathlib import Path
 import redis
 from flask import Flask
 
+from samen_sms.announce import sessions as infosessions
 from samen_sms.content import referral
-from samen_sms.core import keyspace, tally
+from samen_sms.core import redis_keys as core_keys
+from samen_sms.core import tally
 from samen_sms.core.quiet import AMSTERDAM
 from samen_sms.devtools.standin import StandinState
+from samen_sms.line import redis_keys as line_keys
+from samen_sms.reach import redis_keys as reach_keys
 from samen_sms.reach import stats
 from samen_sms.reach.mediators import Mediator
 from tests.conftest import ALICE, PostFn, inbound, sent_to
@@ -36,12 +40,12 @@ def register(app: Flask, name: str = "Stichting Voorbeeld", languages: str = "ar
 
 
 def today(conn: redis.Redis) -> dict[str, int]:
-    raw = conn.hgetall(keyspace.REACH_DAY(tally.day_of(time.time()).isoformat()))
+    raw = conn.hgetall(core_keys.REACH_DAY(tally.day_of(time.time()).isoformat()))
     return {k.decode(): int(v) for k, v in raw.items()}
 
 
 def people(conn: redis.Redis, code: str) -> int:
-    return int(conn.pfcount(keyspace.REACH_PEOPLE(tally.week_of(tally.day_of(time.time())), code)))
+    return int(conn.pfcount(core_keys.REACH_PEOPLE(tally.week_of(tally.day_of(time.time())), code)))
 
 
 def test_mediator_gets_a_code_and_forward_texts_in_their_languages(app: Flask, redis_conn: redis.Redis) -> None:
@@ -58,7 +62,7 @@ def test_mediator_gets_a_code_and_forward_texts_in_their_languages(app: Flask, r
     assert not any(line.startswith("[en]") for line in lines)
     listed = mediators(app, "list")[1]
     assert new in listed and "Stichting Voorbeeld" in listed and "VR13" in listed and "live" in listed
-    assert redis_conn.sismember(keyspace.LIVE_CODES(), new)
+    assert redis_conn.sismember(reach_keys.LIVE_CODES(), new)
 
 
 def test_registration_names_the_missing_field_and_stores_nothing(app: Flask, redis_conn: redis.Redis) -> None:
@@ -75,7 +79,7 @@ def test_registration_names_the_missing_field_and_stores_nothing(app: Flask, red
     for args, field in cases:
         code, output = mediators(app, *args)
         assert code != 0 and field in output, (args, output)
-    assert not redis_conn.exists(keyspace.MEDIATORS(), keyspace.LIVE_CODES())
+    assert not redis_conn.exists(reach_keys.MEDIATORS(), reach_keys.LIVE_CODES())
 
 
 def test_a_code_in_a_first_message_of_every_script_counts_once_and_changes_nothing(
@@ -115,8 +119,8 @@ def test_a_code_typed_on_another_keyboard_or_after_a_comma_counts_and_changes_no
 ) -> None:
     # An Arabic keyboard types ٧ for 7, a Persian one ۷; a Ukrainian or Greek one types К for K, Р for P.
     code = "K7P"
-    redis_conn.hset(keyspace.MEDIATORS(), code, Mediator(code, "Stichting Voorbeeld", ["ar"], ["VR13"], 0.0).dumps())
-    redis_conn.sadd(keyspace.LIVE_CODES(), code)
+    redis_conn.hset(reach_keys.MEDIATORS(), code, Mediator(code, "Stichting Voorbeeld", ["ar"], ["VR13"], 0.0).dumps())
+    redis_conn.sadd(reach_keys.LIVE_CODES(), code)
     bodies = [
         ("مرحبا K٧P", "مرحبا"),
         ("سلام k۷p", "سلام"),
@@ -146,7 +150,7 @@ def test_reach_is_once_per_person_per_week_per_code_and_later_codes_count_nothin
     assert today(redis_conn)[f"code:{code}"] == 1 and f"code:{other}" not in today(redis_conn)
     # Her conversation expires; she comes back with the code: a conversation begun, the same person.
     rt = app.extensions["samen"]
-    redis_conn.delete(keyspace.CONVERSATION(rt.keys.pseudonym(ALICE)))
+    redis_conn.delete(line_keys.CONVERSATION(rt.keys.pseudonym(ALICE)))
     post(inbound(ALICE, f"hi {code}"))
     counts = today(redis_conn)
     assert counts[f"code:{code}"] == 2 and counts["first:sms"] == 1
@@ -157,7 +161,7 @@ def test_reach_is_once_per_person_per_week_per_code_and_later_codes_count_nothin
     tally.count(pipe, [f"code:{code}"], next_week, (code, rt.keys.pseudonym(ALICE)))
     pipe.execute()
     week = tally.week_of(tally.day_of(next_week))
-    assert redis_conn.pfcount(keyspace.REACH_PEOPLE(week, code)) == 1
+    assert redis_conn.pfcount(core_keys.REACH_PEOPLE(week, code)) == 1
     assert people(redis_conn, code) == 1
 
 
@@ -195,7 +199,7 @@ def test_screens_languages_lookups_and_erasure_are_counted_without_a_person(
         "erase": 1,
     }, counts
     # Counters expire after 400 days; none is named by or holds a pseudonym.
-    for key in redis_conn.scan_iter(keyspace.REACH_DAY("*")):
+    for key in redis_conn.scan_iter(core_keys.REACH_DAY("*")):
         assert 399 * 86400 < redis_conn.ttl(key) <= tally.KEEP
 
 
@@ -220,7 +224,7 @@ def test_small_numbers_are_hidden_and_cannot_be_worked_out_from_totals(redis_con
     seed(redis_conn, first, "first:whatsapp", 3)
     seed(redis_conn, second, "first:sms", 12)
     seed(redis_conn, second, "first:whatsapp", 9)
-    table = stats.table(redis_conn, first, second, "day", "channel")
+    table = stats.table(redis_conn, first, second, "day", "channel", hosts=infosessions.hosts)
     assert table.columns == ["period", "channel", "first"]
     cells = {(row[0], row[1]): row[2] for row in table.rows}
     assert cells[("2026-11-02", "whatsapp")] == "<5"
@@ -230,12 +234,13 @@ def test_small_numbers_are_hidden_and_cannot_be_worked_out_from_totals(redis_con
     grid = [[cells[(p, v)] for v in ("sms", "whatsapp", "all")] for p in ("2026-11-02", "2026-11-03", "total")]
     assert 1 not in hidden_lines(grid, 3)
     assert cells[("total", "all")] == "54"
-    plain = stats.table(redis_conn, first, second, "day")
+    plain = stats.table(redis_conn, first, second, "day", hosts=infosessions.hosts)
     first_column = {row[0]: row[1] for row in plain.rows}
     assert first_column == {p: cells[(p, "all")] for p in ("2026-11-02", "2026-11-03", "total")}
     # A lone small count is hidden wherever it shows.
     seed(redis_conn, second, "erase", 2)
-    assert {row[0]: row[-1] for row in stats.table(redis_conn, first, second, "week").rows} == {
+    weekly = stats.table(redis_conn, first, second, "week", hosts=infosessions.hosts)
+    assert {row[0]: row[-1] for row in weekly.rows} == {
         "2026-W45": "<5",
         "total": "<5",
     }
@@ -269,7 +274,7 @@ def test_a_returning_person_with_a_code_gets_what_the_rest_of_the_message_asks(
     for who, body in ((PEOPLE[0], f"{code} help"), (PEOPLE[1], "help"), (PEOPLE[2], f"STOP {code}")):
         post(inbound(who, "hi"))
         post(inbound(who, "1"))
-        redis_conn.delete(keyspace.CONVERSATION(rt.keys.pseudonym(who)))  # their conversation expired
+        redis_conn.delete(line_keys.CONVERSATION(rt.keys.pseudonym(who)))  # their conversation expired
         post(inbound(who, body))
     work()
     assert sent_to(standin, PEOPLE[0])[-1] == sent_to(standin, PEOPLE[1])[-1]

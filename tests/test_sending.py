@@ -11,9 +11,9 @@ from rq import Queue
 from rq.registry import ScheduledJobRegistry
 
 from samen_sms.assembly import worker_context
-from samen_sms.core import keyspace
 from samen_sms.core.config import Config
 from samen_sms.devtools.standin import Fault, StandinState
+from samen_sms.line import redis_keys as line_keys
 from samen_sms.line import replies
 from tests.conftest import ALICE, BOB, PostFn, inbound, run_retries_now, sent_to
 
@@ -35,7 +35,7 @@ def test_transient_failures_are_retried_with_growing_back_off_then_counted_by_co
     assert 100 - fault.count == config.send_retries + 1
     assert sent_to(standin, ALICE) == []
     assert redis_conn.hgetall("samen:stats:send_failed") == {b"20503": b"1"}
-    assert redis_conn.zcard(keyspace.OWED()) == 0
+    assert redis_conn.zcard(line_keys.OWED()) == 0
     assert list(redis_conn.scan_iter("samen:[ofan]:*")) == []  # nothing of the reply is left
 
 
@@ -52,7 +52,7 @@ def test_permanent_errors_are_not_retried(
     assert 100 - fault.count == 1
     assert redis_conn.hgetall("samen:stats:send_failed") == {str(code).encode(): b"1"}
     assert len(sent_to(standin, BOB)) == 1  # others are not held up
-    assert redis_conn.zcard(keyspace.OWED()) == 0
+    assert redis_conn.zcard(line_keys.OWED()) == 0
 
 
 def test_a_timeout_that_twilio_did_accept_is_not_sent_twice(
@@ -67,4 +67,4 @@ def test_a_timeout_that_twilio_did_accept_is_not_sent_twice(
     work()
     assert len(sent_to(standin, ALICE)) == 1
     assert redis_conn.hget("samen:stats:sent", "replies") == b"1"
-    assert redis_conn.zcard(keyspace.OWED()) == 0
+    assert redis_conn.zcard(line_keys.OWED()) == 0

@@ -14,6 +14,7 @@ from flask import Flask
 from rq.registry import ScheduledJobRegistry
 
 from samen_sms.announce import broadcast, subscriptions
+from samen_sms.announce import redis_keys as announce_keys
 from samen_sms.announce import sessions as infosessions
 from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.announce.ratelimit import SharedRate
@@ -21,7 +22,7 @@ from samen_sms.announce.templates import load_templates
 from samen_sms.app import create_app
 from samen_sms.assembly import worker_context
 from samen_sms.content.segments import cost, is_gsm7
-from samen_sms.core import keyspace
+from samen_sms.core import redis_keys as core_keys
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Address, Channel
 from samen_sms.core.quiet import AMSTERDAM, quiet_until
@@ -71,7 +72,7 @@ def subscribe(app: Flask, number: str, channel: Channel, region: str, locale: st
     pipe = rt.redis.pipeline(transaction=True)
     subscriptions.subscribe(pipe, p, subscriptions.Subscriber(region, locale, channel, int(time.time()), "d", sealed))
     if window:
-        pipe.set(keyspace.WHATSAPP_WINDOW(p), 1, ex=subscriptions.WHATSAPP_WINDOW)
+        pipe.set(announce_keys.WHATSAPP_WINDOW(p), 1, ex=subscriptions.WHATSAPP_WINDOW)
     pipe.execute()
     return p
 
@@ -162,7 +163,7 @@ def test_announcement_goes_once_to_each_match_in_their_language(
     post(inbound(ALICE, "1"))
     work()
     assert sent_to(standin, ALICE)[-1].startswith("Thank you. We will send you a reminder")
-    assert redis_conn.hexists(keyspace.RSVP(sid), alice)
+    assert redis_conn.hexists(announce_keys.RSVP(sid), alice)
     assert "Interested (replied to the announcement): 1" in cli(app, "status", sid)[1]
     assert "interested 1" in cli(app, "list")[1]
     broadcast.enqueue(app.extensions["samen"], sid, BroadcastKind.REMINDER)
@@ -170,7 +171,7 @@ def test_announcement_goes_once_to_each_match_in_their_language(
     assert sent_to(standin, ALICE)[-1].startswith("Reminder: Health in the Netherlands")
     assert sent_to(standin, "whatsapp:" + BOB) == [to_bob]
     # What the broadcast kept about who got it, and who replied, expires (the consent itself stays).
-    for name in (broadcast.key(f"{sid}:a", "done"), broadcast.key(f"{sid}:r", "done"), keyspace.RSVP(sid)):
+    for name in (broadcast.key(f"{sid}:a", "done"), broadcast.key(f"{sid}:r", "done"), announce_keys.RSVP(sid)):
         assert redis_conn.ttl(name) > 0, name
 
 
@@ -187,7 +188,7 @@ def test_opted_out_or_refused_subscribers_get_nothing(
     work()
     assert sent_to(standin, ALICE) == [] and sent_to(standin, BOB) == []
     assert len(sent_to(standin, CAROL)) == 1
-    assert redis_conn.sismember(keyspace.OPTOUT(), bob)
+    assert redis_conn.sismember(announce_keys.OPTOUT(), bob)
     output = cli(app, "status", sid)[1]
     assert "total 3, sent 1, delivered 0, failed 1, skipped 1 (opted_out 1)" in output
 
@@ -264,7 +265,7 @@ def test_a_session_hosted_by_a_mediator_counts_its_replies_in_their_reach(
     body = SESSION.format(starts=f"{year}-03-05T19:30:00") + f'host_code = "{code.lower()}"\n'
     unknown = SESSION.format(starts=f"{year}-03-05T19:30:00") + 'host_code = "ZZ9"\n'
     refused, output = cli(app, "add", str(session_file(tmp_path, unknown)))
-    assert refused != 0 and "'host_code'" in output and not redis_conn.exists(keyspace.SESSIONS())
+    assert refused != 0 and "'host_code'" in output and not redis_conn.exists(announce_keys.SESSIONS())
     status, output = cli(app, "add", str(session_file(tmp_path, body)))
     assert status == 0, output
     assert f"Hosted by: Stichting Voorbeeld (code {code})" in output
@@ -284,7 +285,7 @@ def test_a_session_hosted_by_a_mediator_counts_its_replies_in_their_reach(
     for number in people:
         post(inbound(number, "1"))
     work()
-    day = redis_conn.hgetall(keyspace.REACH_DAY(datetime.now(AMSTERDAM).date().isoformat()))
+    day = redis_conn.hgetall(core_keys.REACH_DAY(datetime.now(AMSTERDAM).date().isoformat()))
     assert day[b"sent"] == b"6" and day[b"delivered"] == b"1" and day[f"replied:{sid}".encode()] == b"6"
     listed = runner.invoke(args=["mediators", "list"]).output
     row = next(line for line in listed.splitlines() if line.startswith(code))

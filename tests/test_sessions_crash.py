@@ -11,8 +11,8 @@ from datetime import datetime
 from flask import Flask
 
 from samen_sms.announce import broadcast, subscriptions
+from samen_sms.announce import redis_keys as announce_keys
 from samen_sms.announce import sessions as infosessions
-from samen_sms.core import keyspace
 from samen_sms.core.identity import Address, Channel
 from samen_sms.devtools.standin import StandinState
 from tests.conftest import Processes, holds_for, wait_until
@@ -39,7 +39,7 @@ def _subscribers(app: Flask) -> tuple[set[str], set[str]]:
         sub = subscriptions.Subscriber(region, locale, channel, int(time.time()), "d", rt.keys.seal(address))
         subscriptions.subscribe(pipe, p, sub)
         if channel is Channel.WHATSAPP:
-            pipe.set(keyspace.WHATSAPP_WINDOW(p), 1, ex=subscriptions.WHATSAPP_WINDOW)
+            pipe.set(announce_keys.WHATSAPP_WINDOW(p), 1, ex=subscriptions.WHATSAPP_WINDOW)
         if i >= MATCHING + 50:
             subscriptions.opt_out(pipe, p)  # 100 said STOP
         (wanted if i < MATCHING else unwanted).add(address.twilio)

@@ -10,8 +10,8 @@ from pathlib import Path
 import redis
 from flask import Flask
 
+from samen_sms.announce import redis_keys as announce_keys
 from samen_sms.announce import subscriptions
-from samen_sms.core import keyspace
 from samen_sms.core.identity import Channel
 from samen_sms.devtools.standin import StandinState
 from tests.conftest import ALICE, BOB
@@ -39,7 +39,7 @@ def test_dry_run_counts_equal_what_the_send_does(
     subscribe(app, CAROL, Channel.WHATSAPP, "VR09", "nl")  # outside the window, Dutch template
     subscribe(app, DAVE, Channel.WHATSAPP, "VR09", "en")  # outside the window, no English template
     subscribe(app, "+447700900111", Channel.WHATSAPP, "VR09", "en", window=True)  # window closes in 4 min
-    redis_conn.expire(keyspace.WHATSAPP_WINDOW(rt.keys.pseudonym("+447700900111")), 240)
+    redis_conn.expire(announce_keys.WHATSAPP_WINDOW(rt.keys.pseudonym("+447700900111")), 240)
     gone = subscribe(app, ERIN, Channel.SMS, "VR09", "en")
     with redis_conn.pipeline() as pipe:
         subscriptions.opt_out(pipe, gone)  # said STOP
@@ -61,7 +61,7 @@ def test_dry_run_counts_equal_what_the_send_does(
     with standin.lock:
         for m in standin.messages:
             did["whatsapp-template" if m["_content_sid"] else m["to"].split(":")[0] if ":" in m["to"] else "sms"] += 1
-    for field, n in redis_conn.hgetall(keyspace.BROADCAST_STATS(f"{sid}:a")).items():
+    for field, n in redis_conn.hgetall(announce_keys.BROADCAST_STATS(f"{sid}:a")).items():
         if field.startswith(b"skipped:"):
             reason = field.decode().split(":", 1)[1]
             did["whatsapp-skip" if reason == "whatsapp_window_closed_no_template" else reason] += int(n)

@@ -7,10 +7,11 @@ from collections.abc import Callable
 import redis
 from flask import Flask
 
+from samen_sms.announce import redis_keys as announce_keys
 from samen_sms.announce import subscriptions
-from samen_sms.core import keyspace
 from samen_sms.core.identity import Address, Channel
 from samen_sms.devtools.standin import Fault, StandinState
+from samen_sms.line import redis_keys as line_keys
 from tests.conftest import ALICE, BOB, PostFn, inbound, sent_to
 
 
@@ -106,7 +107,7 @@ def test_opting_out_by_keyword_menu_stop_word_and_21610(
     talk(post, work, standin, ALICE, "sessions", "1", "Utrecht", "1")
     assert talk(post, work, standin, ALICE, "STOP") == []
     assert subscriptions.find(redis_conn, p) is None
-    assert redis_conn.sismember(keyspace.OPTOUT(), p)
+    assert redis_conn.sismember(announce_keys.OPTOUT(), p)
     talk(post, work, standin, ALICE, "START")
     assert subscriptions.find(redis_conn, p) is not None
     # A reply Twilio refuses with 21610 (they sent STOP to Twilio itself) marks them opted out too.
@@ -123,7 +124,7 @@ def test_erase_removes_everything_announcements_keep(
     talk(post, work, standin, bob, "hello", "1", "sessions", "1", "1", "yes")
     p = pseudonym(app, BOB)
     assert subscriptions.describe(redis_conn, p)["subscribed"]
-    redis_conn.sadd(keyspace.OPTOUT(), p)
+    redis_conn.sadd(announce_keys.OPTOUT(), p)
     pipe = redis_conn.pipeline(transaction=True)
     subscriptions.erase(pipe, p)
     pipe.execute()
@@ -137,7 +138,7 @@ def test_erase_removes_everything_announcements_keep(
         "opted_out": False,
         "rsvp_sessions": [],
     }
-    assert not redis_conn.exists(keyspace.WHATSAPP_WINDOW(p))
+    assert not redis_conn.exists(announce_keys.WHATSAPP_WINDOW(p))
     # The line's own "delete" keyword erases the subscription too.
     talk(post, work, standin, bob, "sessions", "1", "1", "yes")
     assert subscriptions.find(redis_conn, p) is not None
@@ -159,10 +160,10 @@ def test_the_sessions_stop_word_works_after_the_line_forgot_the_persons_language
     p = pseudonym(app, ALICE)
     talk(post, work, standin, ALICE, "hi", "2", "bijeenkomsten", "1", "Utrecht", "1")
     assert subscriptions.find(redis_conn, p) is not None
-    redis_conn.delete(keyspace.PROFILE(p), keyspace.CONVERSATION(p))  # as after months of quiet
+    redis_conn.delete(line_keys.PROFILE(p), line_keys.CONVERSATION(p))  # as after months of quiet
     (left,) = talk(post, work, standin, ALICE, "UITSCHRIJVEN")
     assert left.startswith("Je krijgt geen aankondigingen van bijeenkomsten meer"), left
     assert subscriptions.find(redis_conn, p) is None
     (left,) = talk(post, work, standin, BOB, "UNSUB")  # never subscribed: told the same, nothing kept
     assert left.startswith("You will get no more announcements")
-    assert not redis_conn.exists(keyspace.PROFILE(pseudonym(app, BOB)))
+    assert not redis_conn.exists(line_keys.PROFILE(pseudonym(app, BOB)))

@@ -13,9 +13,9 @@ import pytest
 import redis
 from flask import Flask
 
+from samen_sms.announce import redis_keys as announce_keys
 from samen_sms.app import create_app
 from samen_sms.assembly import worker_context
-from samen_sms.core import keyspace
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
 from samen_sms.devtools.standin import Fault, StandinState, template_texts
@@ -77,9 +77,9 @@ def finish(app: Flask, processes: Processes, redis_conn: redis.Redis, sid: str) 
     processes.worker(processes=1)
     time.sleep(2.5)  # the dead job's lease runs out
     assert cli(app, "announce", sid)[0] == 0
-    state = keyspace.BROADCAST_STATE(f"{sid}:a")
+    state = announce_keys.BROADCAST_STATE(f"{sid}:a")
     assert wait_until(lambda: redis_conn.hget(state, "phase") == b"done", timeout=30), processes.output()
-    assert redis_conn.hvals(keyspace.BROADCAST_DONE(f"{sid}:a")) == [b"s"]
+    assert redis_conn.hvals(announce_keys.BROADCAST_DONE(f"{sid}:a")) == [b"s"]
 
 
 def carols(standin: StandinState) -> list[dict[str, str]]:
@@ -129,7 +129,7 @@ def test_a_reply_sent_after_the_claim_does_not_count_as_the_template(
     (reply,) = carols(standin)
     assert reply["_content_sid"] is None
     p = app.extensions["samen"].keys.pseudonym(CAROL)
-    redis_conn.delete(keyspace.WHATSAPP_WINDOW(p))  # the worker is back only a day later: window closed
+    redis_conn.delete(announce_keys.WHATSAPP_WINDOW(p))  # the worker is back only a day later: window closed
     finish(app, processes, redis_conn, sid)
     got = carols(standin)
     assert len(got) == 2, [m["body"] for m in got]  # the reply, then the announcement, once

@@ -13,10 +13,10 @@ from samen_sms.content.engine import Content, Message, Visit, step
 from samen_sms.content.loader import load_content
 from samen_sms.content.render import Renderer, line_params
 from samen_sms.content.text import fold, words
-from samen_sms.core import keyspace
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
 from samen_sms.devtools.standin import StandinState
+from samen_sms.line import redis_keys as line_keys
 from tests.conftest import ALICE, PostFn, inbound, sent_to
 
 LANGUAGES = ["nl", "en", "ar", "fa", "ti", "tr", "uk", "so"]
@@ -200,7 +200,7 @@ def test_share_arrives_as_two_messages_in_order_exactly_once(
     assert replies[4].startswith("Reply with a number:")
     work()  # nothing owed is sent twice
     assert len(sent_to(standin, ALICE)) == 5
-    assert redis_conn.zcard(keyspace.OWED()) == 0
+    assert redis_conn.zcard(line_keys.OWED()) == 0
 
 
 def test_a_shared_location_is_answered_like_a_voice_note(

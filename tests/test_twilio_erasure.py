@@ -16,10 +16,10 @@ from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 from twilio.base.exceptions import TwilioRestException
 
-from samen_sms.core import keyspace
 from samen_sms.core.config import Config
 from samen_sms.devtools.standin import StandinState, Timings, in_log, record_inbound
 from samen_sms.line import erasure
+from samen_sms.line import redis_keys as line_keys
 from samen_sms.line.replies import current
 from samen_sms.line.sender import build_client
 from tests.conftest import ALICE, BOB, PostFn, inbound, sent_to
@@ -76,7 +76,7 @@ def test_delete_word_deletes_the_persons_messages_at_twilio_once_final(
     work()
     assert with_person(standin, ALICE) == []
     assert with_person(standin, BOB) == bob_before
-    assert not app.extensions["samen"].redis.exists(keyspace.INBOUND_BY(app.extensions["samen"].keys.pseudonym(ALICE)))
+    assert not app.extensions["samen"].redis.exists(line_keys.INBOUND_BY(app.extensions["samen"].keys.pseudonym(ALICE)))
 
 
 def test_twilio_delete_after_purges_the_accounts_old_messages_hourly(

@@ -8,8 +8,11 @@ import time
 import redis
 from flask import Flask
 
-from samen_sms.core import keyspace, tally
+from samen_sms.core import redis_keys as core_keys
+from samen_sms.core import tally
 from samen_sms.devtools.standin import Fault, StandinState
+from samen_sms.line import redis_keys as line_keys
+from samen_sms.reach import redis_keys as reach_keys
 from tests.conftest import ALICE, BOB, PUBLIC_URL, PostFn, inbound, run_retries_now, sent_to, sign
 
 
@@ -63,7 +66,7 @@ def test_forged_or_missing_signature_is_403_and_nothing_happens(
     work()
     assert standin.messages == []
     # Only the worker's own upkeep marker (the scheduled AOF rewrite), nothing about the request.
-    assert [k for k in redis_conn.scan_iter("samen:*") if k != keyspace.AOF_REWRITE().encode()] == []
+    assert [k for k in redis_conn.scan_iter("samen:*") if k != line_keys.AOF_REWRITE().encode()] == []
     assert redis_conn.llen("rq:queue:samen") == redis_conn.llen("rq:queue:samen-urgent") == 0
 
 
@@ -99,7 +102,7 @@ def test_state_is_pseudonymous_and_expires(post: PostFn, work, redis_conn: redis
     assert 0 < conversation_ttl <= 30 * 60
     assert json.loads(redis_conn.get(f"samen:p:{p}")) == {"l": "en"}
     assert 0 < redis_conn.ttl(f"samen:p:{p}") <= 90 * 24 * 3600
-    assert redis_conn.zcard(keyspace.OWED()) == 0
+    assert redis_conn.zcard(line_keys.OWED()) == 0
     for key in redis_conn.scan_iter():
         assert ALICE.lstrip("+") not in key.decode()
 
@@ -131,7 +134,7 @@ def test_transient_twilio_errors_are_retried_permanent_ones_are_not(
     run_retries_now(redis_conn)  # any retry still waiting for its back-off, now
     work()
     assert len(sent_to(standin, ALICE)) == 1
-    assert redis_conn.zcard(keyspace.OWED()) == 0
+    assert redis_conn.zcard(line_keys.OWED()) == 0
 
 
 def test_status_callback_counts_outcomes_without_content(post: PostFn, redis_conn: redis.Redis) -> None:
@@ -211,13 +214,13 @@ def test_a_message_costs_two_round_trips_and_at_most_12_commands(
 def test_a_first_message_with_a_referral_code_still_costs_two_round_trips(
     post: PostFn, monkeypatch, redis_conn: redis.Redis
 ) -> None:
-    redis_conn.sadd(keyspace.LIVE_CODES(), "K7Q")
+    redis_conn.sadd(reach_keys.LIVE_CODES(), "K7Q")
     post(inbound(BOB, "hi"))  # the connection is open and healthy, as in production
     cost = RedisCost(monkeypatch)
     for body in ("hi K7Q", "1", "K7Q"):
         trips, commands = cost.of(post, inbound(ALICE, body))
         assert (trips, commands <= 12) == (2, True), (body, trips, commands)
-    assert redis_conn.hget(keyspace.REACH_DAY(tally.day_of(time.time()).isoformat()), "code:K7Q") == b"1"
+    assert redis_conn.hget(core_keys.REACH_DAY(tally.day_of(time.time()).isoformat()), "code:K7Q") == b"1"
 
 
 

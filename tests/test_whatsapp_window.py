@@ -16,9 +16,10 @@ from pathlib import Path
 import redis
 from flask import Flask
 
-from samen_sms.core import keyspace
+from samen_sms.announce import redis_keys as announce_keys
 from samen_sms.core.identity import Channel
 from samen_sms.devtools.standin import Fault, StandinState
+from samen_sms.line import redis_keys as line_keys
 from tests.conftest import BOB, PUBLIC_URL, PostFn, inbound, run_retries_now, sent_to, sign
 from tests.test_sessions_broadcast import CAROL, app, cli, session_file, subscribe
 
@@ -46,7 +47,7 @@ def test_free_text_refused_as_outside_the_window_goes_as_the_template(
     assert got["_content_sid"] == "HX" + "a" * 32
     assert json.loads(got["_content_variables"])["1"] == "Gezondheid in Nederland"
     assert "total 1, sent 1, delivered 0, failed 0, skipped 0" in cli(app, "status", sid)[1]
-    assert not redis_conn.exists(keyspace.WHATSAPP_WINDOW(bob))  # the next one goes as a template at once
+    assert not redis_conn.exists(announce_keys.WHATSAPP_WINDOW(bob))  # the next one goes as a template at once
 
 
 def test_free_text_refused_as_outside_the_window_without_a_template_is_skipped_for_that_reason(
@@ -65,12 +66,12 @@ def test_a_reply_refused_as_outside_the_window_closes_it_for_announcements(
 ) -> None:
     carol = subscribe(app, CAROL, Channel.WHATSAPP, "NL", "nl")
     post(inbound("whatsapp:" + CAROL, "hallo"))
-    assert redis_conn.exists(keyspace.WHATSAPP_WINDOW(carol))
+    assert redis_conn.exists(announce_keys.WHATSAPP_WINDOW(carol))
     standin.faults.append(Fault(400, OUTSIDE_WINDOW, to="whatsapp:" + CAROL))
     work()
     assert run_retries_now(redis_conn) == 0  # refused for good: not retried
-    assert redis_conn.hgetall(keyspace.STATS("send_failed")) == {b"63016": b"1"}
-    assert not redis_conn.exists(keyspace.WHATSAPP_WINDOW(carol))
+    assert redis_conn.hgetall(line_keys.STATS("send_failed")) == {b"63016": b"1"}
+    assert not redis_conn.exists(announce_keys.WHATSAPP_WINDOW(carol))
 
 
 def test_an_announcement_reported_failed_outside_the_window_closes_it(
@@ -86,7 +87,7 @@ def test_an_announcement_reported_failed_outside_the_window_closes_it(
     signature = sign(PUBLIC_URL + "/twilio/status", params)
     response = app.test_client().post("/twilio/status", data=params, headers={"X-Twilio-Signature": signature})
     assert response.status_code == 200
-    assert not redis_conn.exists(keyspace.WHATSAPP_WINDOW(bob))
+    assert not redis_conn.exists(announce_keys.WHATSAPP_WINDOW(bob))
     # The next announcement goes to Bob as the approved template.
     announce(app, tmp_path, work, year=datetime.now().year + 2)
     with standin.lock:

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import redis
 
-from samen_sms.core import keyspace
 from samen_sms.devtools.standin import Fault, StandinState
+from samen_sms.line import redis_keys as line_keys
 from tests.conftest import ALICE, BOB, PostFn, Processes, holds_for, inbound, sent_to, wait_until
 
 
@@ -62,7 +62,7 @@ def test_sweep_requeues_only_what_the_queue_cannot_account_for(
     assert sweep(min_age=0) == 3
     work()
     assert len(standin.messages) == 3
-    assert redis_conn.zcard(keyspace.OWED()) == 0
+    assert redis_conn.zcard(line_keys.OWED()) == 0
 
 
 def assert_each_reply_sent_once_after_restart(
@@ -76,6 +76,6 @@ def assert_each_reply_sent_once_after_restart(
     replies = sent_to(standin, ALICE)
     assert replies[0].startswith("Hello, this is the SAMEN information line.")
     assert replies[1].startswith("This line is automatic: nobody reads your messages.\n\nReply with a number:")
-    assert wait_until(lambda: redis_conn.zcard(keyspace.OWED()) == 0, timeout=10)
+    assert wait_until(lambda: redis_conn.zcard(line_keys.OWED()) == 0, timeout=10)
     assert holds_for(lambda: len(sent_to(standin, ALICE)) == 2), "a reply was sent twice"
     assert ALICE.lstrip("+") not in processes.output()

@@ -2,7 +2,7 @@
 
 A broadcast (`{session id}:{a|r}`, its `BroadcastKind`: announcement or reminder) keeps a to-do set, a done hash
 (pseudonym -> claimed, sent, skipped with its reason, failed with its code), counters, a phase and
-a lease; its keys are in `samen_sms.core.keyspace`. A pseudonym is claimed atomically, once,
+a lease; its keys are in `samen_sms.announce.redis_keys`. A pseudonym is claimed atomically, once,
 before any send.
 """
 
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from functools import partial
@@ -19,8 +20,8 @@ from typing import Any, assert_never
 import redis
 from rq import Retry
 
+from samen_sms.announce import redis_keys, subscriptions
 from samen_sms.announce import sessions as infosessions
-from samen_sms.announce import subscriptions
 from samen_sms.announce.dispatch import Attempt, send_once
 from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.announce.lease import Lease
@@ -29,10 +30,10 @@ from samen_sms.announce.results import PREPARE_ERROR, STAT_PREFIX, Kind, Result,
 from samen_sms.announce.routing import announcement_audience
 from samen_sms.announce.templates import load_templates
 from samen_sms.content.optin import REPLY_NODE
-from samen_sms.core import keyspace, tally
+from samen_sms.core import tally
 from samen_sms.core.identity import Channel
 from samen_sms.core.quiet import quiet_until
-from samen_sms.line import erasure
+from samen_sms.line import erasure, ledger
 from samen_sms.line.replies import WorkerContext, current
 from samen_sms.line.runtime import Runtime
 from samen_sms.line.store import place_in_menus, remember_language
@@ -48,11 +49,11 @@ KEEP_AFTER_SESSION = 7 * 24 * 3600
 
 
 KEY_PARTS = {
-    "todo": keyspace.BROADCAST_TODO,
-    "done": keyspace.BROADCAST_DONE,
-    "stats": keyspace.BROADCAST_STATS,
-    "state": keyspace.BROADCAST_STATE,
-    "lease": keyspace.BROADCAST_LEASE,
+    "todo": redis_keys.BROADCAST_TODO,
+    "done": redis_keys.BROADCAST_DONE,
+    "stats": redis_keys.BROADCAST_STATS,
+    "state": redis_keys.BROADCAST_STATE,
+    "lease": redis_keys.BROADCAST_LEASE,
 }
 
 
@@ -186,7 +187,7 @@ class Broadcast:
                 for _, batch in announcement_audience(self.conn, self.session):
                     yield [p.decode() for p in batch]
             case BroadcastKind.REMINDER:
-                people = [p.decode() for p in self.conn.hkeys(keyspace.RSVP(self.session.id))]
+                people = [p.decode() for p in self.conn.hkeys(redis_keys.RSVP(self.session.id))]
                 for start in range(0, len(people), 1000):
                     yield people[start : start + 1000]
             case unknown:
@@ -333,12 +334,10 @@ class Broadcast:
         pipe.expireat(self.done, self.keep_until)
         pipe.hincrby(self.stats, result.stat, 1)
         if sid:
-            pipe.set(keyspace.BROADCAST_SID(sid), self.bid, ex=7 * 24 * 3600)
-            # Whose it is, for a delivery report that closes their WhatsApp window (63016).
-            pipe.set(keyspace.SENT_SID(sid), p, ex=self.rt.config.dedup_ttl)
-            # So that the delete word finds it at Twilio, as it finds the replies.
-            pipe.sadd(keyspace.SENT_BY(p), sid)
-            pipe.expire(keyspace.SENT_BY(p), self.rt.config.dedup_ttl)
+            pipe.set(redis_keys.BROADCAST_SID(sid), self.bid, ex=7 * 24 * 3600)
+            # Whose it is (a delivery report of 63016 closes their WhatsApp window), and so that the
+            # delete word finds it at Twilio, as it finds the replies.
+            ledger.note_sent(pipe, p, sid, self.rt.config.dedup_ttl)
         if result.kind is Kind.SENT and self.kind is BroadcastKind.ANNOUNCEMENT and attempt is not None:
             # A reply of 1 or yes now means "I want to come to this session".
             place_in_menus(pipe, p, REPLY_NODE, self.session.id, min(ttl, 14 * 86400))
@@ -380,10 +379,34 @@ return 1
 
 def status_hook(pipe: Any, message_sid: str, status: str, error_code: str) -> None:
     """`/twilio/status` hook: count a broadcast message's final outcome once, inside the same pipeline."""
-    stats = keyspace.BROADCAST_STATS("\0")
+    stats = redis_keys.BROADCAST_STATS("\0")
     prefix, suffix = stats.split("\0")
-    # An announcement delivered also counts in the day's anonymous reach figures (KEYS[2]).
-    today = keyspace.REACH_DAY(tally.day_of(time.time()).isoformat())
+    # An announcement delivered also counts in the day's anonymous reach figures (KEYS[2], lent by
+    # the tally: counted in the same step that consumes the report, so once).
+    today = tally.day_key(time.time())
     announcements = BroadcastKind.ANNOUNCEMENT.of("")  # the end of every announcement's id
     args = (status, prefix, suffix, tally.KEEP, announcements)
-    pipe.eval(_DELIVERY_STATUS, 2, keyspace.BROADCAST_SID(message_sid), today, *args)
+    pipe.eval(_DELIVERY_STATUS, 2, redis_keys.BROADCAST_SID(message_sid), today, *args)
+
+
+def _counts(raw: dict[bytes, bytes]) -> Counter[str]:
+    return Counter({k.decode(): int(v) for k, v in raw.items()})
+
+
+def announcement_counts(conn: redis.Redis, session_ids: Iterable[str]) -> dict[str, Counter[str]]:
+    """Each session's announcement counts (sent, delivered, failed and skipped by why), by session id."""
+    ids = list(session_ids)
+    pipe = conn.pipeline(transaction=False)
+    for sid in ids:
+        pipe.hgetall(redis_keys.BROADCAST_STATS(BroadcastKind.ANNOUNCEMENT.of(sid)))
+    return {sid: _counts(raw) for sid, raw in zip(ids, pipe.execute(), strict=True)}
+
+
+def all_counts(conn: redis.Redis) -> dict[str, dict[str, int]]:
+    """Every broadcast's counts by state, by broadcast id (a session id and a kind, never a title)."""
+    prefix, suffix = redis_keys.BROADCAST_STATS("\0").split("\0")
+    out: dict[str, dict[str, int]] = {}
+    for key in conn.scan_iter(match=redis_keys.BROADCAST_STATS("*"), count=500):
+        name = key.decode() if isinstance(key, bytes) else str(key)
+        out[name[len(prefix) : -len(suffix)]] = dict(_counts(conn.hgetall(key)))  # type: ignore[arg-type]
+    return out

@@ -10,14 +10,13 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from samen_sms.announce import broadcast, progress
+from samen_sms.announce import broadcast, progress, subscriptions
 from samen_sms.announce import sessions as infosessions
 from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.announce.results import Skip
 from samen_sms.announce.routing import Via
 from samen_sms.content.discretion import PREVIEW, revealing_words, reveals
 from samen_sms.content.segments import cost
-from samen_sms.core import keyspace
 from samen_sms.core.identity import Channel
 from samen_sms.core.quiet import AMSTERDAM
 from samen_sms.core.tomlfile import read_text
@@ -85,8 +84,8 @@ def add_command(file: Path) -> None:
         infosessions.check_length(rt.renderer, session)
     except infosessions.SessionFileError as exc:
         raise click.ClickException(f"{file.name}: {exc}") from None
-    if session.host_code and not rt.redis.sismember(keyspace.LIVE_CODES(), session.host_code):
-        # The registry of codes is the reach room's; a live code is all a session needs to know.
+    if session.host_code and not rt.registry.is_live_code(rt.redis, session.host_code):
+        # The registry of codes is the reach room's, which lends this check; a live code is all a session needs.
         raise click.ClickException(f"{file.name}: field 'host_code': {session.host_code} is not a live referral code")
     now = datetime.now(AMSTERDAM)
     if session.starts <= now.timestamp():
@@ -118,7 +117,7 @@ def list_command() -> None:
     if not sessions:
         click.echo("No sessions yet. Add one with: flask --app app sessions add FILE")
     for s in sessions:
-        interested = rt.redis.hlen(keyspace.RSVP(s.id))
+        interested = subscriptions.interested(rt.redis, s.id)
         host = f"{s.host} ({s.host_code})" if s.host_code else s.host
         click.echo(
             f"{s.id:>4}  {s.start_time:%Y-%m-%d %H:%M}  {_title(s)[:40]:<40}  host {host[:30]}  "
@@ -199,4 +198,4 @@ def status_command(session_id: str, wait: bool) -> None:
         if n["reported"]:
             reported = ", ".join(f"{status} {count}" for status, count in n["reported"].items())
             click.echo(f"  failed after sending (delivery reports): {reported}")
-    click.echo(f"Interested (replied to the announcement): {rt.redis.hlen(keyspace.RSVP(session.id))}")
+    click.echo(f"Interested (replied to the announcement): {subscriptions.interested(rt.redis, session.id)}")

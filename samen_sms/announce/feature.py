@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 import redis
 
-from samen_sms.announce import broadcast, subscriptions
+from samen_sms.announce import broadcast, redis_keys, subscriptions
+from samen_sms.announce import sessions as infosessions
 from samen_sms.announce.subscriptions import RSVP_TTL, WHATSAPP_WINDOW, Subscriber
 from samen_sms.content.effects import OptIn, OptOutAnnouncements, Rsvp, Start, Stop
-from samen_sms.core import keyspace
 from samen_sms.core.identity import Address, Channel
+from samen_sms.line import ledger
 from samen_sms.line.registry import Change, Registry
 
 if TYPE_CHECKING:
@@ -33,13 +34,15 @@ def register(registry: Registry) -> None:
     registry.handle(OptIn, opt_in)
     registry.handle(OptOutAnnouncements, lambda change, _: subscriptions.unsubscribe(change.pipe, change.pseudonym))
     registry.handle(Stop, lambda change, _: subscriptions.opt_out(change.pipe, change.pseudonym))
-    registry.handle(Start, lambda change, _: change.pipe.srem(keyspace.OPTOUT(), change.pseudonym))
+    registry.handle(Start, lambda change, _: change.pipe.srem(redis_keys.OPTOUT(), change.pseudonym))
     registry.handle(Rsvp, rsvp)
     registry.erasers.append(erase)
     registry.on_status.append(broadcast.status_hook)
     registry.on_status.append(close_window_on_report)
     registry.on_send_failed.append(stop_after_refusal)
     registry.on_send_failed.append(close_window_after_refusal)
+    registry.session_hosts = infosessions.hosts
+    registry.announcement_counts = broadcast.all_counts
 
 
 def init_app(app: Flask) -> None:
@@ -52,7 +55,7 @@ def init_app(app: Flask) -> None:
 def keep_whatsapp_window(change: Change) -> None:
     """A WhatsApp message opens the 24-hour window in which free text may be sent back."""
     if change.address.channel is Channel.WHATSAPP:
-        change.pipe.set(keyspace.WHATSAPP_WINDOW(change.pseudonym), 1, ex=WHATSAPP_WINDOW)
+        change.pipe.set(redis_keys.WHATSAPP_WINDOW(change.pseudonym), 1, ex=WHATSAPP_WINDOW)
 
 
 def opt_in(change: Change, effect: OptIn) -> None:
@@ -70,8 +73,8 @@ def opt_in(change: Change, effect: OptIn) -> None:
 
 def rsvp(change: Change, effect: Rsvp) -> None:
     """Count the person as interested in the session (the hash expires with the session's replies)."""
-    change.pipe.hset(keyspace.RSVP(effect.session_id), change.pseudonym, int(time.time()))
-    change.pipe.expire(keyspace.RSVP(effect.session_id), RSVP_TTL)
+    change.pipe.hset(redis_keys.RSVP(effect.session_id), change.pseudonym, int(time.time()))
+    change.pipe.expire(redis_keys.RSVP(effect.session_id), RSVP_TTL)
 
 
 def erase(conn: redis.Redis, pipe: Any, p: str, config: Any) -> None:
@@ -86,7 +89,7 @@ def stop_after_refusal(rt: Runtime, p: str, address: Address, code: int, forget:
     forgotten (having said STOP to Twilio before the delete word, their confirmation is refused).
     """
     if code == UNSUBSCRIBED and not forget:
-        rt.redis.sadd(keyspace.OPTOUT(), p)
+        rt.redis.sadd(redis_keys.OPTOUT(), p)
 
 
 def close_window_after_refusal(rt: Runtime, p: str, address: Address, code: int, forget: bool) -> None:
@@ -95,7 +98,8 @@ def close_window_after_refusal(rt: Runtime, p: str, address: Address, code: int,
         subscriptions.close_whatsapp_window(rt.redis, p)
 
 
-# KEYS: the sent message's owner (line.replies' sent sid key). ARGV: the WhatsApp window key's prefix.
+# KEYS: the sent message's recipient, lent by the line (`ledger.recipient_key`: read here in the same
+# step, never written). ARGV: the WhatsApp window key's prefix.
 _CLOSE_WINDOW = """
 local p = redis.call('GET', KEYS[1])
 if p then redis.call('DEL', ARGV[1] .. p) end
@@ -106,4 +110,4 @@ return 0
 def close_window_on_report(pipe: Any, message_sid: str, status: str, error_code: str) -> None:
     """`/twilio/status` hook: WhatsApp took free text and reports 63016 afterwards, as it usually does."""
     if status in ("failed", "undelivered") and error_code == str(subscriptions.OUTSIDE_WHATSAPP_WINDOW):
-        pipe.eval(_CLOSE_WINDOW, 1, keyspace.SENT_SID(message_sid), keyspace.WHATSAPP_WINDOW.prefix)
+        pipe.eval(_CLOSE_WINDOW, 1, ledger.recipient_key(message_sid), redis_keys.WHATSAPP_WINDOW.prefix)

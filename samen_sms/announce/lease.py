@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 
-from samen_sms.core import keyspace
+from samen_sms.announce import redis_keys
 from samen_sms.line.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ class Lease:
 
     def __init__(self, rt: Runtime, bid: str) -> None:
         self.conn = rt.redis
-        self.key = keyspace.BROADCAST_LEASE(bid)
+        self.key = redis_keys.BROADCAST_LEASE(bid)
         self.ttl = rt.config.broadcast_lease
         self.token = f"{time.time():.6f}:{threading.get_ident()}"
         self.lost = threading.Event()

@@ -7,13 +7,12 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from samen_sms.announce import broadcast, subscriptions
+from samen_sms.announce import broadcast, redis_keys, subscriptions
 from samen_sms.announce import sessions as infosessions
 from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.announce.results import STAT_PREFIX, Kind, Skip
 from samen_sms.announce.routing import Via, announcement_audience, route
 from samen_sms.announce.templates import load_templates
-from samen_sms.core import keyspace
 from samen_sms.line.runtime import Runtime
 
 
@@ -31,7 +30,7 @@ def audience(rt: Runtime, session: infosessions.InfoSession) -> Counter[tuple[st
         people = [p for p, was in zip(batch, conn.hmget(done, list(batch)), strict=True) if was is None]
         if not people:
             continue
-        out = conn.smismember(keyspace.OPTOUT(), people)
+        out = conn.smismember(redis_keys.OPTOUT(), people)
         windows = subscriptions.windows_open(conn, [p.decode() for p in people])
         for p, is_out, in_window in zip(people, out, windows, strict=True):
             sub = subscriptions.Subscriber.loads(region, batch[p])

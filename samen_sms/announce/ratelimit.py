@@ -6,7 +6,7 @@ import time
 
 import redis
 
-from samen_sms.core import keyspace
+from samen_sms.announce import redis_keys
 
 # Slots are spaced 1/rate apart on Redis's own clock, so workers on different machines agree and
 # the achieved rate can never exceed the configured one.
@@ -30,7 +30,7 @@ class SharedRate:
 
     def __init__(self, conn: redis.Redis, name: str, rate: float, max_wait: float = 5.0) -> None:
         self.conn = conn
-        self.key = keyspace.SEND_RATE(name)
+        self.key = redis_keys.SEND_RATE(name)
         self.interval = 1.0 / rate
         self.max_wait = max_wait
         self._script = conn.register_script(_RESERVE)

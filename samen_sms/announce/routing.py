@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from samen_sms.announce import redis_keys, subscriptions
 from samen_sms.announce import sessions as infosessions
-from samen_sms.announce import subscriptions
 from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.announce.results import Skip
 from samen_sms.announce.templates import Template, Templates
-from samen_sms.core import keyspace
 from samen_sms.core.identity import Address, Channel
 from samen_sms.line.runtime import Runtime
 
@@ -82,7 +81,7 @@ def announcement_audience(conn: Any, session: infosessions.InfoSession) -> Itera
     for region in regions:
         cursor = 0
         while True:
-            cursor, batch = conn.hscan(keyspace.SUBSCRIBERS(region), cursor, count=2000)
+            cursor, batch = conn.hscan(redis_keys.SUBSCRIBERS(region), cursor, count=2000)
             match = {p: raw for p, raw in batch.items() if raw[: raw.index(b"|") + 1] in wanted}
             if match:
                 yield region, match

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -26,13 +26,13 @@ import redis
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
 
+from samen_sms.announce import redis_keys
 from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.content import referral
 from samen_sms.content.languages import cldr_locale
 from samen_sms.content.places import Places
 from samen_sms.content.segments import budget, cost
 from samen_sms.content.text import plain_latin
-from samen_sms.core import keyspace
 from samen_sms.core.identity import Channel
 from samen_sms.core.quiet import AMSTERDAM
 from samen_sms.core.tomlfile import parse_toml
@@ -295,30 +295,55 @@ def _not_a_region(item: str, places: Places) -> str:
 
 def add(conn: redis.Redis, session: InfoSession, pipe: Any) -> InfoSession:
     """Store a checked session on `pipe` (executed by the caller) under a new id."""
-    session_id = str(conn.incr(keyspace.SESSION_SEQ()))
+    session_id = str(conn.incr(redis_keys.SESSION_SEQ()))
     stored = InfoSession(**{**asdict(session), "id": session_id})
-    pipe.set(keyspace.SESSION(session_id), stored.dumps())
-    pipe.zadd(keyspace.SESSIONS(), {session_id: stored.starts})
+    pipe.set(redis_keys.SESSION(session_id), stored.dumps())
+    pipe.zadd(redis_keys.SESSIONS(), {session_id: stored.starts})
     return stored
 
 
 def replace(session: InfoSession, pipe: Any) -> None:
     """Store a changed session under its own id on `pipe` (executed by the caller)."""
-    pipe.set(keyspace.SESSION(session.id), session.dumps())
-    pipe.zadd(keyspace.SESSIONS(), {session.id: session.starts})
+    pipe.set(redis_keys.SESSION(session.id), session.dumps())
+    pipe.zadd(redis_keys.SESSIONS(), {session.id: session.starts})
 
 
 def get(conn: redis.Redis, session_id: str) -> InfoSession | None:
     """One stored session, or None."""
-    raw = conn.get(keyspace.SESSION(session_id))
+    raw = conn.get(redis_keys.SESSION(session_id))
     return InfoSession.loads(raw) if raw else None
 
 
 def all_sessions(conn: redis.Redis) -> list[InfoSession]:
     """Every stored session, soonest first."""
-    raw: list[bytes] = list(conn.zrange(keyspace.SESSIONS(), 0, -1))  # type: ignore[arg-type]
-    ids = [x.decode() for x in raw]
-    return [s for s in (get(conn, i) for i in ids) if s]
+    return [s for s in (get(conn, i) for i in ids(conn)) if s]
+
+
+def hosts(conn: redis.Redis, session_ids: Iterable[str]) -> dict[str, str]:
+    """Session id -> the referral code of the organisation hosting it (sessions without one left out)."""
+    wanted = sorted(set(session_ids))
+    if not wanted:
+        return {}
+    raws: list[Any] = conn.mget([redis_keys.SESSION(i) for i in wanted])
+    found = {}
+    for session_id, raw in zip(wanted, raws, strict=True):
+        code = json.loads(raw).get("host_code") if raw else None
+        if code:
+            found[session_id] = str(code)
+    return found
+
+
+def upcoming(conn: redis.Redis, now: float, count: int) -> list[InfoSession]:
+    """The next `count` sessions starting from `now`, soonest first."""
+    soon: list[bytes] = list(conn.zrangebyscore(redis_keys.SESSIONS(), now, "+inf", start=0, num=count))  # type: ignore[arg-type]
+    raws: list[Any] = conn.mget([redis_keys.SESSION(i.decode()) for i in soon]) if soon else []
+    return [InfoSession.loads(raw) for raw in raws if raw]
+
+
+def ids(conn: redis.Redis) -> list[str]:
+    """Every stored session's id, soonest first."""
+    raw: list[bytes] = list(conn.zrange(redis_keys.SESSIONS(), 0, -1))  # type: ignore[arg-type]
+    return [x.decode() for x in raw]
 
 
 def variables(session: InfoSession, locale: str, place_text: str) -> dict[str, str]:

@@ -2,20 +2,21 @@
 
 One hash per safety region (`VR01`..`VR25`, `NL` for the whole country) maps a pseudonym to
 `locale|channel|consent time|how|sealed address`; the number is only ever stored sealed. Keys and
-their lifetimes are in `samen_sms.core.keyspace` (subscribers, opt-out set, WhatsApp window, RSVPs).
+their lifetimes are in `samen_sms.announce.redis_keys` (subscribers, opt-out set, WhatsApp window, RSVPs).
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import redis
 
+from samen_sms.announce import redis_keys
 from samen_sms.announce.kinds import BroadcastKind
-from samen_sms.core import keyspace
 from samen_sms.core.identity import Channel
 
 log = logging.getLogger(__name__)
@@ -58,28 +59,28 @@ def subscribe(pipe: Any, p: str, sub: Subscriber) -> None:
     """Store a subscription (replacing one in another region) and lift an earlier opt-out."""
     for region in REGIONS:
         if region != sub.region:
-            pipe.hdel(keyspace.SUBSCRIBERS(region), p)
-    pipe.hset(keyspace.SUBSCRIBERS(sub.region), p, sub.dumps())
-    pipe.srem(keyspace.OPTOUT(), p)
+            pipe.hdel(redis_keys.SUBSCRIBERS(region), p)
+    pipe.hset(redis_keys.SUBSCRIBERS(sub.region), p, sub.dumps())
+    pipe.srem(redis_keys.OPTOUT(), p)
 
 
 def unsubscribe(pipe: Any, p: str) -> None:
     """Forget the person's subscription (announcements only; everything else stays)."""
     for region in REGIONS:
-        pipe.hdel(keyspace.SUBSCRIBERS(region), p)
+        pipe.hdel(redis_keys.SUBSCRIBERS(region), p)
 
 
 def opt_out(pipe: Any, p: str) -> None:
     """Mark the person opted out: nothing is announced to them until START or a new yes."""
-    pipe.sadd(keyspace.OPTOUT(), p)
+    pipe.sadd(redis_keys.OPTOUT(), p)
 
 
 def find(conn: redis.Redis, p: str) -> Subscriber | None:
     """The person's subscription, if any, and only if they have not opted out."""
     pipe = conn.pipeline(transaction=False)
-    pipe.sismember(keyspace.OPTOUT(), p)
+    pipe.sismember(redis_keys.OPTOUT(), p)
     for region in REGIONS:
-        pipe.hget(keyspace.SUBSCRIBERS(region), p)
+        pipe.hget(redis_keys.SUBSCRIBERS(region), p)
     out, *found = pipe.execute()
     if out:
         return None
@@ -109,18 +110,18 @@ return 1
 
 def erase(pipe: Any, p: str) -> None:
     """Queue on `pipe` the deletion of everything announcements keep about one pseudonym."""
-    keys = [keyspace.SUBSCRIBERS(region) for region in REGIONS]
-    done_prefix, done_suffix = keyspace.BROADCAST_DONE("\0").split("\0")
-    todo_suffix = keyspace.BROADCAST_TODO("\0").split("\0")[1]
+    keys = [redis_keys.SUBSCRIBERS(region) for region in REGIONS]
+    done_prefix, done_suffix = redis_keys.BROADCAST_DONE("\0").split("\0")
+    todo_suffix = redis_keys.BROADCAST_TODO("\0").split("\0")[1]
     pipe.eval(
         _ERASE,
         len(keys),
         *keys,
         p,
-        keyspace.OPTOUT(),
-        keyspace.WHATSAPP_WINDOW(p),
-        keyspace.SESSIONS(),
-        keyspace.RSVP.prefix,
+        redis_keys.OPTOUT(),
+        redis_keys.WHATSAPP_WINDOW(p),
+        redis_keys.SESSIONS(),
+        redis_keys.RSVP.prefix,
         done_prefix,
         done_suffix,
         todo_suffix,
@@ -131,8 +132,8 @@ def erase(pipe: Any, p: str) -> None:
 def describe(conn: redis.Redis, p: str) -> dict[str, Any]:
     """What is kept about one pseudonym (for access requests): never the number itself."""
     sub = find(conn, p)
-    ids: list[bytes] = list(conn.zrange(keyspace.SESSIONS(), 0, -1))  # type: ignore[arg-type]
-    rsvps = [sid.decode() for sid in ids if conn.hexists(keyspace.RSVP(sid.decode()), p)]
+    ids: list[bytes] = list(conn.zrange(redis_keys.SESSIONS(), 0, -1))  # type: ignore[arg-type]
+    rsvps = [sid.decode() for sid in ids if conn.hexists(redis_keys.RSVP(sid.decode()), p)]
     return {
         "subscribed": sub is not None,
         "region": sub.region if sub else None,
@@ -140,9 +141,19 @@ def describe(conn: redis.Redis, p: str) -> dict[str, Any]:
         "channel": sub.channel.value if sub else None,
         "consent_at": sub.consent_at if sub else None,
         "consent_how": HOW.get(sub.how, sub.how) if sub else None,
-        "opted_out": bool(conn.sismember(keyspace.OPTOUT(), p)),
+        "opted_out": bool(conn.sismember(redis_keys.OPTOUT(), p)),
         "rsvp_sessions": rsvps,
     }
+
+
+def interested(conn: redis.Redis, session_id: str) -> int:
+    """How many people replied yes to a session's announcement."""
+    return int(conn.hlen(redis_keys.RSVP(session_id)))
+
+
+def opted_out(conn: redis.Redis) -> int:
+    """How many people said stop (a count only)."""
+    return int(conn.scard(redis_keys.OPTOUT()))
 
 
 def within_whatsapp_window(conn: redis.Redis, p: str) -> bool:
@@ -152,14 +163,14 @@ def within_whatsapp_window(conn: redis.Redis, p: str) -> bool:
 
 def close_whatsapp_window(conn: Any, p: str) -> None:
     """Twilio refused free text as outside the 24-hour window (63016): believe it until they write again."""
-    conn.delete(keyspace.WHATSAPP_WINDOW(p))
+    conn.delete(redis_keys.WHATSAPP_WINDOW(p))
 
 
 def windows_open(conn: redis.Redis, people: list[str], margin: int = 300) -> list[bool]:
     """For each pseudonym, whether their WhatsApp window stays open for at least `margin` seconds more."""
     pipe = conn.pipeline(transaction=False)
     for p in people:
-        pipe.ttl(keyspace.WHATSAPP_WINDOW(p))
+        pipe.ttl(redis_keys.WHATSAPP_WINDOW(p))
     return [int(ttl) > margin for ttl in pipe.execute()]
 
 
@@ -167,5 +178,40 @@ def count(conn: redis.Redis, regions: Iterable[str] = REGIONS) -> int:
     """How many subscriptions exist in the given regions."""
     pipe = conn.pipeline(transaction=False)
     for region in regions:
-        pipe.hlen(keyspace.SUBSCRIBERS(region))
+        pipe.hlen(redis_keys.SUBSCRIBERS(region))
     return sum(int(n) for n in pipe.execute())
+
+
+def per_region(conn: redis.Redis) -> Counter[str]:
+    """Subscriptions by region (exact, now), regions without any left out."""
+    pipe = conn.pipeline(transaction=False)
+    for region in REGIONS:
+        pipe.hlen(redis_keys.SUBSCRIBERS(region))
+    return Counter({r: int(n) for r, n in zip(REGIONS, pipe.execute(), strict=True) if int(n)})
+
+
+# Counted inside Redis, one region at a time: only the counts travel, never a subscription, and each
+# call holds Redis for a few milliseconds at most.
+_MIX = """
+local counts = {}
+for _, v in ipairs(redis.call('HVALS', KEYS[1])) do
+  local bar = string.find(v, '|', 1, true)
+  if bar then
+    local key = string.sub(v, 1, bar + 1)
+    counts[key] = (counts[key] or 0) + 1
+  end
+end
+local out = {}
+for k, n in pairs(counts) do table.insert(out, k); table.insert(out, n) end
+return out
+"""
+
+
+def mix(conn: Any, region: str) -> Counter[tuple[str, Channel]]:
+    """One region's subscriptions by (language, channel), counted inside Redis."""
+    flat = conn.register_script(_MIX)(keys=[redis_keys.SUBSCRIBERS(region)])
+    out: Counter[tuple[str, Channel]] = Counter()
+    for key, n in zip(flat[::2], flat[1::2], strict=True):
+        locale, channel = key.decode().split("|", 1)
+        out[locale, Channel.WHATSAPP if channel == "w" else Channel.SMS] += int(n)
+    return out

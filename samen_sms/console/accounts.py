@@ -19,10 +19,9 @@ from typing import Any
 import pyotp
 import redis
 
-from samen_sms.console import passwords
+from samen_sms.console import passwords, redis_keys
 from samen_sms.console.keys import ConsoleKeys
 from samen_sms.content.text import ascii_digits
-from samen_sms.core import keyspace
 
 LINK_TTL = 24 * 3600
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
@@ -100,12 +99,12 @@ class Accounts:
 
     def get(self, email: str) -> Account | None:
         """The account, or None."""
-        raw = self.conn.hgetall(keyspace.CONSOLE_ACCOUNT(email))
+        raw = self.conn.hgetall(redis_keys.CONSOLE_ACCOUNT(email))
         return Account.from_hash(email, raw) if raw else None
 
     def all(self) -> list[Account]:
         """Every account, by e-mail."""
-        emails = sorted(e.decode() for e in self.conn.smembers(keyspace.CONSOLE_ACCOUNTS()))
+        emails = sorted(e.decode() for e in self.conn.smembers(redis_keys.CONSOLE_ACCOUNTS()))
         return [a for a in (self.get(e) for e in emails) if a]
 
     def add(self, email: str, role: str, mediator: str | None = None) -> str:
@@ -121,18 +120,18 @@ class Accounts:
         if code and not MEDIATOR_CODE_RE.match(code):
             raise AccountError("--mediator must be 2-32 letters, digits, - or _")
         fields = {"role": chosen.value, "mediator": code, "created": int(time.time()), "generation": 0}
-        if not self.conn.hsetnx(keyspace.CONSOLE_ACCOUNT(email), "role", chosen.value):
+        if not self.conn.hsetnx(redis_keys.CONSOLE_ACCOUNT(email), "role", chosen.value):
             raise AccountError(f"an account for {email} exists already (use `users reset`)")
-        self.conn.hset(keyspace.CONSOLE_ACCOUNT(email), mapping=fields)
-        self.conn.sadd(keyspace.CONSOLE_ACCOUNTS(), email)
+        self.conn.hset(redis_keys.CONSOLE_ACCOUNT(email), mapping=fields)
+        self.conn.sadd(redis_keys.CONSOLE_ACCOUNTS(), email)
         return self.new_link(email)
 
     def new_link(self, email: str) -> str:
         """A fresh one-time link for an existing account (valid 24 h, single use)."""
         token = secrets.token_urlsafe(32)
         secret = pyotp.random_base32()
-        self.conn.hset(keyspace.CONSOLE_LINK(digest(token)), mapping={"email": email, "totp": self.keys.seal(secret)})
-        self.conn.expire(keyspace.CONSOLE_LINK(digest(token)), LINK_TTL)
+        self.conn.hset(redis_keys.CONSOLE_LINK(digest(token)), mapping={"email": email, "totp": self.keys.seal(secret)})
+        self.conn.expire(redis_keys.CONSOLE_LINK(digest(token)), LINK_TTL)
         return token
 
     def reset(self, email: str) -> str:
@@ -140,7 +139,7 @@ class Accounts:
         email = normal_email(email)
         if self.get(email) is None:
             raise AccountError(f"no account for {email}")
-        key = keyspace.CONSOLE_ACCOUNT(email)
+        key = redis_keys.CONSOLE_ACCOUNT(email)
         with self.conn.pipeline(transaction=True) as pipe:
             pipe.hdel(key, "password", "totp", "totp_step", "disabled")
             pipe.hincrby(key, "generation", 1)
@@ -152,7 +151,7 @@ class Accounts:
         email = normal_email(email)
         if self.get(email) is None:
             raise AccountError(f"no account for {email}")
-        key = keyspace.CONSOLE_ACCOUNT(email)
+        key = redis_keys.CONSOLE_ACCOUNT(email)
         with self.conn.pipeline(transaction=True) as pipe:
             pipe.hset(key, "disabled", "1")
             pipe.hincrby(key, "generation", 1)
@@ -160,7 +159,7 @@ class Accounts:
 
     def link(self, token: str) -> tuple[str, str] | None:
         """The account and the pending authenticator secret of an open link, or None."""
-        raw = self.conn.hgetall(keyspace.CONSOLE_LINK(digest(token)))
+        raw = self.conn.hgetall(redis_keys.CONSOLE_LINK(digest(token)))
         if not raw or b"email" not in raw:
             return None
         try:
@@ -173,14 +172,14 @@ class Accounts:
         found = self.link(token)
         if found is None or found[1] != secret:
             return False
-        if not self.conn.delete(keyspace.CONSOLE_LINK(digest(token))):
+        if not self.conn.delete(redis_keys.CONSOLE_LINK(digest(token))):
             return False  # someone used it a moment ago: single use holds
         email = found[0]
         self.conn.hset(
-            keyspace.CONSOLE_ACCOUNT(email),
+            redis_keys.CONSOLE_ACCOUNT(email),
             mapping={"password": passwords.hash_password(password), "totp": self.keys.seal(secret), "totp_step": step},
         )
-        self.conn.hdel(keyspace.CONSOLE_ACCOUNT(email), "disabled")
+        self.conn.hdel(redis_keys.CONSOLE_ACCOUNT(email), "disabled")
         return True
 
     def check(self, email: str, password: str, code: str) -> Account | None:
@@ -198,7 +197,7 @@ class Accounts:
         step = totp_step(self.keys.open(account.totp_sealed), code)
         if step is None or step <= account.totp_step:
             return None  # a wrong code, or one already used (replayed)
-        self.conn.hset(keyspace.CONSOLE_ACCOUNT(email), "totp_step", step)
+        self.conn.hset(redis_keys.CONSOLE_ACCOUNT(email), "totp_step", step)
         return account
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import redis
 
-from samen_sms.core import keyspace
+from samen_sms.console import redis_keys
 
 KEEP = 365 * 24 * 3600
 
@@ -32,12 +32,12 @@ def record(conn: redis.Redis, actor: str, action: str, target: str = "") -> None
     now = time.time()
     oldest = f"{int((now - KEEP) * 1000)}-0"
     fields = {"actor": actor[:200], "action": action, "target": target[:300]}
-    conn.xadd(keyspace.CONSOLE_AUDIT(), fields, minid=oldest, approximate=False)  # type: ignore[arg-type]
+    conn.xadd(redis_keys.CONSOLE_AUDIT(), fields, minid=oldest, approximate=False)  # type: ignore[arg-type]
 
 
 def recent(conn: redis.Redis, count: int = 200, before: str = "+") -> list[Entry]:
     """The newest entries first."""
-    raw: Any = conn.xrevrange(keyspace.CONSOLE_AUDIT(), max=before, count=count)
+    raw: Any = conn.xrevrange(redis_keys.CONSOLE_AUDIT(), max=before, count=count)
     out = []
     for entry_id, fields in raw:
         f = {k.decode(): v.decode() for k, v in fields.items()}

@@ -13,8 +13,8 @@ from typing import Any
 
 import redis
 
+from samen_sms.console import redis_keys
 from samen_sms.content.directory import Service, parse_entry
-from samen_sms.core import keyspace
 
 ENTRY = "entry:"
 VERIFIED = "verified:"
@@ -22,7 +22,7 @@ VERIFIED = "verified:"
 
 def added(conn: redis.Redis) -> list[Service]:
     """Entries added in the console."""
-    raw: Any = conn.hgetall(keyspace.CONSOLE_DIRECTORY())
+    raw: Any = conn.hgetall(redis_keys.CONSOLE_DIRECTORY())
     out = []
     for name, value in raw.items():
         if name.startswith(ENTRY.encode()):
@@ -34,7 +34,7 @@ def added(conn: redis.Redis) -> list[Service]:
 
 def verified_dates(conn: redis.Redis) -> dict[str, dt.date]:
     """Dates the console marked file entries as verified."""
-    raw: Any = conn.hgetall(keyspace.CONSOLE_DIRECTORY())
+    raw: Any = conn.hgetall(redis_keys.CONSOLE_DIRECTORY())
     return {
         name.decode()[len(VERIFIED) :]: dt.date.fromisoformat(value.decode())
         for name, value in raw.items()
@@ -45,19 +45,19 @@ def verified_dates(conn: redis.Redis) -> dict[str, dt.date]:
 def mark_verified(conn: redis.Redis, service_id: str, day: dt.date, is_added: bool) -> None:
     """Record that someone checked an entry today."""
     if is_added:
-        raw: Any = conn.hget(keyspace.CONSOLE_DIRECTORY(), ENTRY + service_id)
+        raw: Any = conn.hget(redis_keys.CONSOLE_DIRECTORY(), ENTRY + service_id)
         data = json.loads(raw)
         data["verified"] = day.isoformat()
-        conn.hset(keyspace.CONSOLE_DIRECTORY(), ENTRY + service_id, json.dumps(data, ensure_ascii=False))
+        conn.hset(redis_keys.CONSOLE_DIRECTORY(), ENTRY + service_id, json.dumps(data, ensure_ascii=False))
     else:
-        conn.hset(keyspace.CONSOLE_DIRECTORY(), VERIFIED + service_id, day.isoformat())
+        conn.hset(redis_keys.CONSOLE_DIRECTORY(), VERIFIED + service_id, day.isoformat())
 
 
 def save(conn: redis.Redis, service: Service) -> None:
     """Store an added entry (checked by `parse_entry`)."""
     data = asdict(service)
     data["verified"] = service.verified.isoformat()
-    conn.hset(keyspace.CONSOLE_DIRECTORY(), ENTRY + service.id, json.dumps(data, ensure_ascii=False))
+    conn.hset(redis_keys.CONSOLE_DIRECTORY(), ENTRY + service.id, json.dumps(data, ensure_ascii=False))
 
 
 def _toml_value(value: object) -> str:

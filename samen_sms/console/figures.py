@@ -1,7 +1,8 @@
 """Figures for the overview: counts only, small ones shown as `<5`, nothing about anyone.
 
-Totals since the line started (the reply counters), the subscriptions and each announcement's
-counts are read here; the figures for today, 7 and 30 days come from the reach room's tables
+Totals since the line started (the reply counters, `line.ledger`), the subscriptions and each
+announcement's counts (`announce.subscriptions`, `announce.broadcast`) are asked of the rooms that
+keep them; the figures for today, 7 and 30 days come from the reach room's tables
 (`reach.stats.tables`), which count and hide small numbers: this module only picks cells out.
 """
 
@@ -19,9 +20,10 @@ from typing import Any
 
 import redis
 
-from samen_sms.announce import subscriptions
-from samen_sms.announce.kinds import BroadcastKind
-from samen_sms.core import keyspace
+from samen_sms.announce import broadcast, subscriptions
+from samen_sms.announce import sessions as infosessions
+from samen_sms.console import redis_keys
+from samen_sms.line import ledger
 from samen_sms.reach import stats
 
 SMALL = 5
@@ -62,7 +64,7 @@ def _grouped(table: stats.Table, names: dict[str, str]) -> list[Row]:
 
 def window(conn: redis.Redis, days: Mapping[date, Mapping[str, int]], languages: dict[str, str]) -> Window:
     """The reach figures of these days (`reach.stats.read_days`) by channel, language chosen and screen."""
-    found = stats.tables_of(conn, days, "day", [None, "channel", "language", "screen"])
+    found = stats.tables_of(conn, days, "day", [None, "channel", "language", "screen"], hosts=infosessions.hosts)
     plain = found[None]
     total = dict(zip(plain.columns, plain.rows[-1], strict=True))
     first = plain.columns.index("first")
@@ -104,55 +106,31 @@ class Overview:
     counted_at: float | None = None  # when subscriptions were last counted by language and channel
 
 
-def _ints(raw: dict[bytes, bytes]) -> Counter[str]:
-    return Counter({k.decode(): int(v) for k, v in raw.items()})
-
-
-# Counted inside Redis, one region at a time: only the counts travel, never a subscription, and each
-# call holds Redis for a few milliseconds at most.
-_MIX = """
-local counts = {}
-for _, v in ipairs(redis.call('HVALS', KEYS[1])) do
-  local bar = string.find(v, '|', 1, true)
-  if bar then
-    local key = string.sub(v, 1, bar + 1)
-    counts[key] = (counts[key] or 0) + 1
-  end
-end
-local out = {}
-for k, n in pairs(counts) do table.insert(out, k); table.insert(out, n) end
-return out
-"""
-
-
 MIX_FRESH = 60
 MIX_KEEP = 600
 log = logging.getLogger(__name__)
 
 
 def count_mix(conn: Any, pause: float = 0.0) -> dict[str, Any]:
-    """Count subscriptions by language and channel in Redis, region by region, and keep the result.
+    """Count subscriptions by language and channel (`subscriptions.mix`), region by region, and keep the result.
 
     `pause` seconds between regions let webhooks through: Redis runs one script at a time.
     """
     by_lang: Counter[str] = Counter()
     by_channel: Counter[str] = Counter()
-    script = conn.register_script(_MIX)
     for region in subscriptions.REGIONS:
-        flat = script(keys=[keyspace.SUBSCRIBERS(region)])
-        for key, n in zip(flat[::2], flat[1::2], strict=True):
-            locale, channel = key.decode().split("|", 1)
-            by_lang[locale] += int(n)
-            by_channel["WhatsApp" if channel == "w" else "SMS"] += int(n)
+        for (locale, channel), n in subscriptions.mix(conn, region).items():
+            by_lang[locale] += n
+            by_channel[CHANNELS[channel.value]] += n
         time.sleep(pause)
     mix = {"at": time.time(), "languages": dict(by_lang), "channels": dict(by_channel)}
-    conn.set(keyspace.CONSOLE_FIGURES("mix"), json.dumps(mix), ex=MIX_KEEP)
+    conn.set(redis_keys.CONSOLE_FIGURES("mix"), json.dumps(mix), ex=MIX_KEEP)
     return mix
 
 
 def _count_in_background(conn: Any) -> None:
     # One count at a time across every web process; a page never waits for it.
-    if not conn.set(keyspace.CONSOLE_FIGURES("lock"), 1, nx=True, ex=120):
+    if not conn.set(redis_keys.CONSOLE_FIGURES("lock"), 1, nx=True, ex=120):
         return
 
     def run() -> None:
@@ -161,19 +139,15 @@ def _count_in_background(conn: Any) -> None:
         except Exception:
             log.exception("could not count subscriptions for the overview")
         finally:
-            conn.delete(keyspace.CONSOLE_FIGURES("lock"))
+            conn.delete(redis_keys.CONSOLE_FIGURES("lock"))
 
     threading.Thread(target=run, name="console-figures", daemon=True).start()
 
 
 def subscriber_mix(conn: Any) -> tuple[Counter[str], Counter[str], Counter[str], float | None]:
     """Subscriptions by language and channel (as last counted, and when), and by region (exact, now)."""
-    pipe = conn.pipeline(transaction=False)
-    for region in subscriptions.REGIONS:
-        pipe.hlen(keyspace.SUBSCRIBERS(region))
-    pipe.get(keyspace.CONSOLE_FIGURES("mix"))
-    *lengths, raw = pipe.execute()
-    by_region = Counter({r: int(n) for r, n in zip(subscriptions.REGIONS, lengths, strict=True) if int(n)})
+    by_region = subscriptions.per_region(conn)
+    raw = conn.get(redis_keys.CONSOLE_FIGURES("mix"))
     mix = json.loads(raw) if raw else None
     if mix is None or mix["at"] < time.time() - MIX_FRESH:
         _count_in_background(conn)
@@ -183,24 +157,17 @@ def subscriber_mix(conn: Any) -> tuple[Counter[str], Counter[str], Counter[str],
 
 
 def gather(conn: redis.Redis, session_ids: list[str], today: date, languages: dict[str, str]) -> Overview:
-    """Read the figures in one pipelined round trip (plus the cached subscriber mix)."""
+    """Read the figures from their owners: the line's reply counts, the announcements' (and the cached mix)."""
     c: Any = conn
-    pipe = c.pipeline(transaction=False)
-    pipe.hgetall(keyspace.STATS("sent"))
-    pipe.hgetall(keyspace.STATS("send_failed"))
-    pipe.hgetall(keyspace.STATS("status"))
-    pipe.scard(keyspace.OPTOUT())
-    for sid in session_ids:
-        pipe.hgetall(keyspace.BROADCAST_STATS(BroadcastKind.ANNOUNCEMENT.of(sid)))
-    sent, failed, status, opted_out, *broadcasts = pipe.execute()
+    replies = ledger.reply_counts(conn)
+    broadcasts = broadcast.announcement_counts(conn, session_ids)
     out = Overview(
-        replies_sent=int(sent.get(b"replies", 0)),
-        replies_failed=_ints(failed),
-        delivery=_ints(status),
-        opted_out=int(opted_out),
+        replies_sent=replies.sent.get("replies", 0),
+        replies_failed=replies.failed,
+        delivery=replies.status,
+        opted_out=subscriptions.opted_out(conn),
     )
-    for raw in broadcasts:
-        counts = _ints(raw)
+    for counts in broadcasts.values():
         out.announced["sent"] += counts["sent"]
         out.announced["delivered"] += counts["delivered"]
         out.announced["failed"] += sum(v for k, v in counts.items() if k.startswith("failed") or k == "undelivered")

@@ -9,8 +9,8 @@ from typing import Any
 
 import redis
 
+from samen_sms.console import redis_keys
 from samen_sms.console.keys import ConsoleKeys
-from samen_sms.core import keyspace
 
 WINDOW = 15 * 60
 PER_ACCOUNT = 5
@@ -26,8 +26,8 @@ class Throttle:
 
     def _keys(self, email: str, address: str) -> tuple[str, str]:
         return (
-            keyspace.CONSOLE_THROTTLE("account", self.keys.digest(email.strip().lower())),
-            keyspace.CONSOLE_THROTTLE("address", self.keys.digest(address)),
+            redis_keys.CONSOLE_THROTTLE("account", self.keys.digest(email.strip().lower())),
+            redis_keys.CONSOLE_THROTTLE("address", self.keys.digest(address)),
         )
 
     def blocked(self, email: str, address: str) -> bool:

@@ -8,16 +8,17 @@ Redis command (a small Lua script doing the HINCRBYs, the PFADD and the expiries
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from samen_sms.core import keyspace
+from samen_sms.core import redis_keys
 from samen_sms.core.quiet import AMSTERDAM
 
 KEEP = 400 * 24 * 3600  # counters expire 400 days after their day: a year's report, and a margin
 # A week's salt outlives its week by this much: a message just before midnight still finds it.
 SALT_MARGIN = 3600
+G = TypeVar("G", bound=Hashable)
 
 # KEYS[1] the day's hash; KEYS[2], when given, a HyperLogLog of people reached by one code in a week,
 # and KEYS[3] that week's random salt. ARGV[1] the TTL, ARGV[2] the pseudonym, ARGV[3] a fresh salt
@@ -61,14 +62,37 @@ def count(pipe: Any, fields: Iterable[str], now: float, reached: tuple[str, str]
     if not names and reached is None:
         return
     if reached is None:
-        pipe.eval(_COUNT, 1, keyspace.REACH_DAY(day.isoformat()), KEEP, "", "", "", *names)
+        pipe.eval(_COUNT, 1, redis_keys.REACH_DAY(day.isoformat()), KEEP, "", "", "", *names)
         return
     code, pseudonym = reached
     week = week_of(day)
-    people, salt = keyspace.REACH_PEOPLE(week, code), keyspace.REACH_SALT(week)
+    hll, salt = redis_keys.REACH_PEOPLE(week, code), redis_keys.REACH_SALT(week)
     salt_ttl = _seconds_to_week_end(now) + SALT_MARGIN
     args = (KEEP, pseudonym, secrets.token_hex(16), salt_ttl, *names)
-    pipe.eval(_COUNT, 3, keyspace.REACH_DAY(day.isoformat()), people, salt, *args)
+    pipe.eval(_COUNT, 3, redis_keys.REACH_DAY(day.isoformat()), hll, salt, *args)
+
+
+def day_key(now: float) -> str:
+    """The day's counts by name, lent to a script that counts in its own atomic step (an announcement's
+    delivery report, counted once as it is consumed): it may only HINCRBY a field and EXPIRE by `KEEP`."""
+    return redis_keys.REACH_DAY(day_of(now).isoformat())
+
+
+def read_days(conn: Any, days: Iterable[date]) -> dict[date, dict[str, int]]:
+    """These days' counts, in one round trip."""
+    wanted = list(days)
+    pipe = conn.pipeline(transaction=False)
+    for day in wanted:
+        pipe.hgetall(redis_keys.REACH_DAY(day.isoformat()))
+    return {day: {k.decode(): int(v) for k, v in raw.items()} for day, raw in zip(wanted, pipe.execute(), strict=True)}
+
+
+def people(conn: Any, groups: Mapping[G, Iterable[tuple[str, str]]]) -> dict[G, int]:
+    """Different people reached, estimated, per group of (week, code): one PFCOUNT a group, one round trip."""
+    pipe = conn.pipeline(transaction=False)
+    for members in groups.values():
+        pipe.pfcount(*[redis_keys.REACH_PEOPLE(week, code) for week, code in members])
+    return {group: int(n) for group, n in zip(groups, pipe.execute(), strict=True)}
 
 
 def _seconds_to_week_end(now: float) -> int:

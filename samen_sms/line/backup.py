@@ -1,6 +1,6 @@
 """`flask --app app data export FILE` / `data import FILE`: what must survive a move to a new Redis.
 
-Exported: every key `core.keyspace` marks `backup=True` (subscriptions with consent, opt-out marks,
+Exported: every key the assembled rooms mark `backup=True` (`Registry.keys`) (subscriptions with consent, opt-out marks,
 information sessions and their RSVPs, mediators and their codes, console accounts, the console's
 directory entries and drafts, and the audit log), with their time to live, still sealed and
 pseudonymised as stored. Menu
@@ -16,6 +16,7 @@ import hmac
 import json
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,8 @@ import redis
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from samen_sms.core import keyspace
 from samen_sms.core.config import Config
+from samen_sms.core.keyspace import Key
 from samen_sms.line.registry import Registry
 from samen_sms.line.runtime import Runtime
 
@@ -44,10 +45,10 @@ def fingerprint(config: Config) -> str:
     return hmac.new(key, b"samen backup v1", hashlib.sha256).hexdigest()
 
 
-def backed_up_keys(conn: redis.Redis) -> list[str]:
-    """Every key in Redis of a kind marked for backup, in a stable order."""
+def backed_up_keys(conn: redis.Redis, kinds: Iterable[Key]) -> list[str]:
+    """Every key in Redis of one of these kinds marked for backup, in a stable order."""
     found: set[str] = set()
-    for kind in keyspace.KEYS:
+    for kind in kinds:
         if not kind.backup:
             continue
         if not kind.fields:
@@ -85,9 +86,9 @@ def _read(conn: redis.Redis, key: str) -> dict[str, Any] | None:
     return {"key": key, "type": kind, "ttl_ms": ttl if ttl > 0 else None, "value": value}
 
 
-def export(conn: redis.Redis, config: Config, path: Path) -> int:
-    """Write the backed-up keys to `path` (mode 0600); returns how many keys."""
-    entries = [entry for key in backed_up_keys(conn) if (entry := _read(conn, key)) is not None]
+def export(conn: redis.Redis, config: Config, path: Path, kinds: Iterable[Key]) -> int:
+    """Write the backed-up keys of these kinds (the assembled rooms') to `path` (mode 0600); returns how many."""
+    entries = [entry for key in backed_up_keys(conn, kinds) if (entry := _read(conn, key)) is not None]
     document = {"format": FORMAT, "version": VERSION, "created": int(time.time()), "keys": fingerprint(config)}
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -96,8 +97,11 @@ def export(conn: redis.Redis, config: Config, path: Path) -> int:
     return len(entries)
 
 
-def restore(conn: redis.Redis, config: Config, path: Path) -> int:
-    """Restore a file made by `export` into this Redis (merged into what is there); returns how many keys."""
+def restore(conn: redis.Redis, config: Config, path: Path, kinds: Iterable[Key]) -> int:
+    """Restore a file made by `export` into this Redis (merged into what is there); returns how many keys.
+
+    Only keys of these kinds (the assembled rooms') marked for backup are taken.
+    """
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -109,7 +113,7 @@ def restore(conn: redis.Redis, config: Config, path: Path) -> int:
             f"{path.name} was made with another SAMEN_SECRET_KEY (or SAMEN_DATA_KEY): its pseudonyms and sealed "
             "numbers mean nothing here. Restore it with the keys of the line that made it."
         )
-    allowed = {kind.prefix for kind in keyspace.KEYS if kind.backup}
+    allowed = {kind.prefix for kind in kinds if kind.backup}
     entries = document.get("entries", [])
     pipe = conn.pipeline(transaction=True)
     for entry in entries:
@@ -164,7 +168,7 @@ def _rt() -> Runtime:
 def export_command(file: Path) -> None:
     """Write subscriptions, opt-outs, sessions (and operators' data) to FILE, sealed as stored."""
     rt = _rt()
-    count = export(rt.redis, rt.config, file)
+    count = export(rt.redis, rt.config, file, rt.registry.keys)
     click.echo(f"{count} keys written to {file} (mode 0600; holds sealed numbers: keep it as safe as Redis)")
 
 
@@ -174,7 +178,7 @@ def import_command(file: Path) -> None:
     """Restore FILE, made by `data export` with the same SAMEN_SECRET_KEY, into this Redis."""
     rt = _rt()
     try:
-        count = restore(rt.redis, rt.config, file)
+        count = restore(rt.redis, rt.config, file, rt.registry.keys)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{count} keys restored from {file}")

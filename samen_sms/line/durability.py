@@ -13,8 +13,8 @@ import logging
 
 import redis
 
-from samen_sms.core import keyspace
 from samen_sms.core.config import Config, ConfigError
+from samen_sms.line import redis_keys
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def rewrite_aof_if_due(conn: redis.Redis, interval_hours: float) -> bool:
     """
     if interval_hours <= 0:
         return False
-    if not conn.set(keyspace.AOF_REWRITE(), 1, nx=True, ex=max(1, int(interval_hours * 3600))):
+    if not conn.set(redis_keys.AOF_REWRITE(), 1, nx=True, ex=max(1, int(interval_hours * 3600))):
         return False
     try:
         if _setting(conn, "appendonly") != "yes":

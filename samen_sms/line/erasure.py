@@ -1,7 +1,7 @@
 """Erasure that reaches Twilio: its message log keeps each text and number until deleted.
 
 When a person sends the delete word, the line deletes at Twilio the messages it still knows for
-them: their messages in (`keyspace.INBOUND_BY`) and the replies it sent (`keyspace.SENT_BY`), and
+them: their messages in (`redis_keys.INBOUND_BY`) and the replies it sent (`redis_keys.SENT_BY`), and
 later the neutral confirmation itself. A message Twilio is still sending cannot be deleted yet: the
 job tries again later. With `SAMEN_TWILIO_DELETE_AFTER` the workers also delete every message of
 the account older than that many hours, every hour. Jobs carry MessageSids only, never a number.
@@ -19,7 +19,7 @@ import requests
 from rq import Queue
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
-from samen_sms.core import keyspace
+from samen_sms.line import redis_keys
 from samen_sms.line.replies import WorkerContext, current
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ def purge_if_due(ctx: WorkerContext) -> bool:
     """Queue the log clean-up when `SAMEN_TWILIO_DELETE_AFTER` is set and the last run is an hour old."""
     rt = ctx.runtime
     hours = rt.config.twilio_delete_after
-    if not hours or not rt.redis.set(keyspace.TWILIO_PURGE(), int(time.time()), nx=True, ex=PURGE_EVERY):
+    if not hours or not rt.redis.set(redis_keys.TWILIO_PURGE(), int(time.time()), nx=True, ex=PURGE_EVERY):
         return False
     rt.queue.enqueue_call(PURGE_JOB, args=(hours,), description="purge", result_ttl=0, timeout=PURGE_EVERY)
     return True

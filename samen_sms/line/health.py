@@ -13,7 +13,7 @@ import redis
 from flask import Blueprint, Response, current_app, jsonify, request
 from rq import Worker
 
-from samen_sms.core import keyspace
+from samen_sms.line import redis_keys
 from samen_sms.line.ledger import line_faults
 from samen_sms.line.runtime import Runtime
 
@@ -28,7 +28,7 @@ def healthz() -> tuple[Response, int]:
         rt.redis.ping()
         depth = rt.queue.count
         urgent = rt.urgent_queue.count
-        owed = rt.redis.zcard(keyspace.OWED())
+        owed = rt.redis.zcard(redis_keys.OWED())
         # Workers register again at their next heartbeat when Redis lost its data (see LineWorker).
         workers = Worker.count(connection=rt.redis)
         faults = line_faults(rt)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
-from samen_sms.core import keyspace
+from samen_sms.line import redis_keys
 from samen_sms.line.runtime import Runtime
 from samen_sms.line.sender import ACCOUNT_FAULT_CODES
 
@@ -57,14 +59,14 @@ def finish(
     keep_sid = sid if sid and not forget else ""
     script = rt.redis.register_script(_FINISH)
     keys = [
-        keyspace.INFLIGHT(p),
-        keyspace.ATTEMPT(p),
-        keyspace.TRIES(p),
-        keyspace.SENT_SID(keep_sid or "none"),
-        keyspace.SENT_BY(p),
-        keyspace.STATS("sent"),
-        keyspace.STATS("send_failed"),
-        keyspace.LINE_FAULT(),
+        redis_keys.INFLIGHT(p),
+        redis_keys.ATTEMPT(p),
+        redis_keys.TRIES(p),
+        redis_keys.SENT_SID(keep_sid or "none"),
+        redis_keys.SENT_BY(p),
+        redis_keys.STATS("sent"),
+        redis_keys.STATS("send_failed"),
+        redis_keys.LINE_FAULT(),
     ]
     failed = "" if failed_code is None else str(failed_code)
     args = [raw, keep_sid, p, rt.config.dedup_ttl, failed, channel]
@@ -75,18 +77,50 @@ def record_line_fault(rt: Runtime, channel: str, code: int) -> None:
     """Remember that Twilio refuses the line itself on `channel` (or the whole account), for /healthz."""
     field = ACCOUNT if code in ACCOUNT_FAULT_CODES else channel
     with rt.redis.pipeline(transaction=True) as pipe:
-        pipe.hset(keyspace.LINE_FAULT(), field, json.dumps({"code": code, "at": round(time.time())}))
-        pipe.expire(keyspace.LINE_FAULT(), FAULT_TTL)
+        pipe.hset(redis_keys.LINE_FAULT(), field, json.dumps({"code": code, "at": round(time.time())}))
+        pipe.expire(redis_keys.LINE_FAULT(), FAULT_TTL)
         pipe.execute()
 
 
 def line_faults(rt: Runtime) -> dict[str, dict[str, Any]]:
     """The channels on which Twilio refuses the line itself: channel -> {code, at}."""
     faults: dict[str, dict[str, Any]] = {}
-    for channel, raw in rt.redis.hgetall(keyspace.LINE_FAULT()).items():
+    for channel, raw in rt.redis.hgetall(redis_keys.LINE_FAULT()).items():
         name = channel.decode() if isinstance(channel, bytes) else str(channel)
         try:
             faults[name] = dict(json.loads(raw))
         except (ValueError, TypeError):
             faults[name] = {"code": 0}
     return faults
+
+
+def note_sent(pipe: Any, p: str, sid: str, ttl: int) -> None:
+    """Queue on `pipe`: a message another room sent to `p` (an announcement) is theirs, for delivery
+    reports and so that the delete word finds it at Twilio, as it finds the replies."""
+    pipe.set(redis_keys.SENT_SID(sid), p, ex=ttl)
+    pipe.sadd(redis_keys.SENT_BY(p), sid)
+    pipe.expire(redis_keys.SENT_BY(p), ttl)
+
+
+def recipient_key(message_sid: str) -> str:
+    """Whom a sent message went to, by name, lent to a delivery-report script that reads it in its own
+    atomic step (a report of 63016 closes the recipient's WhatsApp window); never written there."""
+    return redis_keys.SENT_SID(message_sid)
+
+
+@dataclass(frozen=True)
+class ReplyCounts:
+    """The line's counters since it started: messages sent, refused by Twilio (by code), delivery reports."""
+
+    sent: Counter[str]
+    failed: Counter[str]
+    status: Counter[str]
+
+
+def reply_counts(conn: Any) -> ReplyCounts:
+    """The line's counters, in one round trip."""
+    pipe = conn.pipeline(transaction=False)
+    for kind in ("sent", "send_failed", "status"):
+        pipe.hgetall(redis_keys.STATS(kind))
+    sent, failed, status = (Counter({k.decode(): int(v) for k, v in raw.items()}) for raw in pipe.execute())
+    return ReplyCounts(sent, failed, status)

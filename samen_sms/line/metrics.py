@@ -29,8 +29,8 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from samen_sms.core import keyspace
 from samen_sms.core.identity import Address
+from samen_sms.line import redis_keys
 from samen_sms.line.registry import Registry
 from samen_sms.line.runtime import Runtime
 
@@ -82,17 +82,14 @@ class RedisGauges(Collector):
         rt = self.rt
         up = GaugeMetricFamily("samen_redis_up", "Whether Redis answered this scrape")
         try:
-            depth, owed = rt.queue.count + rt.urgent_queue.count, rt.redis.zcard(keyspace.OWED())
+            depth, owed = rt.queue.count + rt.urgent_queue.count, rt.redis.zcard(redis_keys.OWED())
             progress = GaugeMetricFamily(
                 "samen_announcement_messages", "An announcement's messages by state", labels=["broadcast", "state"]
             )
-            start, end = keyspace.BROADCAST_STATS.prefix, ":stats"
-            for key in rt.redis.scan_iter(match=keyspace.BROADCAST_STATS("*"), count=500):
-                name = key.decode() if isinstance(key, bytes) else str(key)
-                broadcast = name[len(start) : -len(end)]  # a session id and a kind, never a title
-                for state, value in rt.redis.hgetall(key).items():
-                    label = state.decode() if isinstance(state, bytes) else str(state)
-                    progress.add_metric([broadcast, label], float(value))
+            # The announcements lend their counts (a broadcast is a session id and a kind, never a title).
+            for broadcast, counts in rt.registry.announcement_counts(rt.redis).items():
+                for state, value in counts.items():
+                    progress.add_metric([broadcast, state], float(value))
         except redis.RedisError:
             up.add_metric([], 0)
             yield up

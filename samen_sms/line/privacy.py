@@ -14,9 +14,8 @@ import redis
 from rq import Queue
 
 from samen_sms.content.effects import Erase
-from samen_sms.core import keyspace
 from samen_sms.core.config import Config
-from samen_sms.line import erasure
+from samen_sms.line import erasure, redis_keys
 from samen_sms.line.registry import Change, Registry
 from samen_sms.line.runtime import Runtime
 from samen_sms.line.store import person_keys
@@ -32,10 +31,10 @@ def erase_line_state(conn: redis.Redis, pipe: Any, p: str, config: Config) -> No
     The messages Twilio still holds for the person (their messages in, the replies sent) are
     deleted there by a job queued in the same transaction.
     """
-    sids = _members(conn, keyspace.SENT_BY(p))
-    pipe.delete(*person_keys(p), *(keyspace.SENT_SID(sid) for sid in sids))
-    pipe.zrem(keyspace.OWED(), p)
-    inbound = _members(conn, keyspace.INBOUND_BY(p))
+    sids = _members(conn, redis_keys.SENT_BY(p))
+    pipe.delete(*person_keys(p), *(redis_keys.SENT_SID(sid) for sid in sids))
+    pipe.zrem(redis_keys.OWED(), p)
+    inbound = _members(conn, redis_keys.INBOUND_BY(p))
     erasure.queue_forget(Queue(config.queue_name, connection=conn), [*sids, *inbound], pipe)
 
 

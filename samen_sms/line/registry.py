@@ -30,7 +30,7 @@ flood) a hook leaves to it::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -105,6 +105,26 @@ StatusHook = Callable[[Any, str, str, str], None]
 FailureHook = Callable[["Runtime", str, Address, int, bool], None]
 # sent(runtime, message_sid, forget): Twilio took a reply; `forget` marks an erasure's confirmation.
 SentHook = Callable[["Runtime", str, bool], None]
+# What one room lends another, set at start by the lender's `register`: a room never reads a key
+# another room owns (`core/keyspace.py`), it asks the owner through one of these.
+# hosts(conn, session ids) -> session id: the referral code of its host (announcements -> reach).
+HostsLookup = Callable[[redis.Redis, Iterable[str]], dict[str, str]]
+# live(conn, code): whether a referral code counts now (reach -> announcements).
+CodeCheck = Callable[[redis.Redis, str], bool]
+# counts(conn) -> broadcast -> state -> messages, for the metrics (announcements -> line).
+CountsReader = Callable[[redis.Redis], dict[str, dict[str, int]]]
+
+
+def _no_hosts(conn: redis.Redis, session_ids: Iterable[str]) -> dict[str, str]:
+    return {}
+
+
+def _no_code(conn: redis.Redis, code: str) -> bool:
+    return False
+
+
+def _no_counts(conn: redis.Redis) -> dict[str, dict[str, int]]:
+    return {}
 
 
 @dataclass
@@ -118,6 +138,13 @@ class Registry:
     on_status: list[StatusHook] = field(default_factory=list)
     on_send_failed: list[FailureHook] = field(default_factory=list)
     on_sent: list[SentHook] = field(default_factory=list)
+    keys: tuple[Key, ...] = ()  # every Redis key the assembled rooms declare (backups read it)
+    # The reach room's set of live referral codes, by name: the webhook's first round trip asks it
+    # in its one script (one SMISMEMBER), so counting a referral costs no round trip of its own.
+    live_codes: str = ""
+    is_live_code: CodeCheck = _no_code
+    session_hosts: HostsLookup = _no_hosts
+    announcement_counts: CountsReader = _no_counts
 
     def before(self, key: Key, hook: BeforeHook) -> None:
         """Ask `hook(arrived, value)` about every message before the engine; `key` (`{p}`) is read with it."""

@@ -12,8 +12,8 @@ from typing import Any
 
 import redis
 
-from samen_sms.core import keyspace
 from samen_sms.core.identity import Address
+from samen_sms.line import redis_keys
 from samen_sms.line.ledger import finish, record_line_fault
 from samen_sms.line.runtime import Runtime
 from samen_sms.line.sender import LineFaultError, PermanentSendError, Sender, TransientSendError
@@ -74,7 +74,7 @@ def deliver(p: str) -> int:
     lock_ttl = rt.config.twilio_timeout * 2 + 5
     sent = 0
     while True:
-        lock = conn.lock(keyspace.LOCK(p), timeout=lock_ttl)
+        lock = conn.lock(redis_keys.LOCK(p), timeout=lock_ttl)
         if not lock.acquire(blocking=False):
             _follow_up(rt, p)
             return sent
@@ -86,7 +86,7 @@ def deliver(p: str) -> int:
             except Exception:  # the lock expired: another worker may hold it now, which is fine
                 pass
         # A job for a reply queued just before the release found the lock taken and left it to us.
-        if not conn.exists(keyspace.OUTBOX(p)):
+        if not conn.exists(redis_keys.OUTBOX(p)):
             return sent
 
 
@@ -94,11 +94,11 @@ def _drain(ctx: WorkerContext, p: str, lock: Any) -> int:
     conn = ctx.runtime.redis
     sent = 0
     while True:
-        raw = conn.lindex(keyspace.INFLIGHT(p), 0)
+        raw = conn.lindex(redis_keys.INFLIGHT(p), 0)
         if raw is None:
             with conn.pipeline(transaction=True) as pipe:
-                pipe.lmove(keyspace.OUTBOX(p), keyspace.INFLIGHT(p), "LEFT", "RIGHT")
-                pipe.expire(keyspace.INFLIGHT(p), OUTBOX_TTL)
+                pipe.lmove(redis_keys.OUTBOX(p), redis_keys.INFLIGHT(p), "LEFT", "RIGHT")
+                pipe.expire(redis_keys.INFLIGHT(p), OUTBOX_TTL)
                 raw, _ = pipe.execute()
             if raw is None:
                 break
@@ -106,23 +106,23 @@ def _drain(ctx: WorkerContext, p: str, lock: Any) -> int:
         if _deliver_one(ctx, p, raw, lock.reacquire):
             sent += 1
     with conn.pipeline(transaction=True) as pipe:
-        pipe.zrem(keyspace.OWED(), p)
-        pipe.delete(keyspace.ATTEMPT(p))
-        pipe.llen(keyspace.OUTBOX(p))
+        pipe.zrem(redis_keys.OWED(), p)
+        pipe.delete(redis_keys.ATTEMPT(p))
+        pipe.llen(redis_keys.OUTBOX(p))
         *_, late = pipe.execute()
     if late:
-        conn.zadd(keyspace.OWED(), {p: time.time()})  # queued after the last LMOVE: keep it findable
+        conn.zadd(redis_keys.OWED(), {p: time.time()})  # queued after the last LMOVE: keep it findable
     return sent
 
 
 def _follow_up(rt: Runtime, p: str) -> None:
     """The lock is taken: let the sweep look again once it would expire, in case its holder died."""
-    wait_ms = rt.redis.pttl(keyspace.LOCK(p))
+    wait_ms = rt.redis.pttl(redis_keys.LOCK(p))
     if wait_ms <= 0:
         return  # released meanwhile: the holder looks at the outbox after releasing
     # The sweep requeues a person owed for SWEEP_AFTER seconds; date this one so it is due then.
     due = time.time() + wait_ms / 1000 - SWEEP_AFTER
-    rt.redis.zadd(keyspace.OWED(), {p: due}, xx=True, lt=True)
+    rt.redis.zadd(redis_keys.OWED(), {p: due}, xx=True, lt=True)
 
 
 def _deliver_one(ctx: WorkerContext, p: str, raw: bytes | str, keep_lock: Callable[[], object]) -> bool:
@@ -131,7 +131,7 @@ def _deliver_one(ctx: WorkerContext, p: str, raw: bytes | str, keep_lock: Callab
     item = OutboxItem.loads(raw)
     address = rt.keys.open(item.sealed)
     body = rt.renderer.render(item.locale, item.refs, address.channel)
-    previous = conn.get(keyspace.ATTEMPT(p))
+    previous = conn.get(redis_keys.ATTEMPT(p))
     sid = None
     try:
         if previous is not None and _sent_before(ctx, address, body, float(previous)):
@@ -139,7 +139,7 @@ def _deliver_one(ctx: WorkerContext, p: str, raw: bytes | str, keep_lock: Callab
         else:
             if previous is not None:
                 keep_lock()  # the lookup took up to two timeouts; the send gets a full lock again
-            conn.set(keyspace.ATTEMPT(p), time.time(), ex=OUTBOX_TTL)
+            conn.set(redis_keys.ATTEMPT(p), time.time(), ex=OUTBOX_TTL)
             sid = ctx.sender.send(address, body)
     except PermanentSendError as exc:
         if finish(rt, p, raw, address.channel.value, failed_code=exc.code):
@@ -150,7 +150,7 @@ def _deliver_one(ctx: WorkerContext, p: str, raw: bytes | str, keep_lock: Callab
     except LineFaultError as exc:
         # Nobody can be answered until the account or sender is fixed: the reply stays owed, the
         # job is retried with back-off, and the sweep keeps probing once the retries are spent.
-        conn.delete(keyspace.ATTEMPT(p))  # Twilio answered: it does not have this one
+        conn.delete(redis_keys.ATTEMPT(p))  # Twilio answered: it does not have this one
         record_line_fault(rt, address.channel.value, exc.code)
         log.error(
             "Twilio refuses the line itself (code %s on %s): fix the account or sender; replies stay owed",
@@ -160,7 +160,7 @@ def _deliver_one(ctx: WorkerContext, p: str, raw: bytes | str, keep_lock: Callab
         raise
     except TransientSendError as exc:
         if not exc.uncertain:
-            conn.delete(keyspace.ATTEMPT(p))  # Twilio answered "not now": it surely does not have this one
+            conn.delete(redis_keys.ATTEMPT(p))  # Twilio answered "not now": it surely does not have this one
         tries = _count_attempt(rt, p)
         if tries == 0:
             return False  # erased while at Twilio: nothing is owed any more
@@ -203,4 +203,4 @@ def _attempt_counter(conn: redis.Redis) -> Any:
 
 
 def _count_attempt(rt: Runtime, p: str) -> int:
-    return int(_attempt_counter(rt.redis)(keys=[keyspace.INFLIGHT(p), keyspace.TRIES(p)], args=[OUTBOX_TTL]))
+    return int(_attempt_counter(rt.redis)(keys=[redis_keys.INFLIGHT(p), redis_keys.TRIES(p)], args=[OUTBOX_TTL]))

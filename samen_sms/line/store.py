@@ -1,6 +1,6 @@
 """What the line keeps in Redis about a person, under their pseudonym: the webhook's two round trips.
 
-The keys and their lifetimes are in `samen_sms.core.keyspace`; every one of them has a TTL.
+The keys and their lifetimes are in `samen_sms.line.redis_keys`; every one of them has a TTL.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from rq import Queue, Retry
 from rq.job import Job, JobStatus
 
 from samen_sms.content.engine import Outcome, Ref, Visit, split_messages
-from samen_sms.core import keyspace
 from samen_sms.core.config import Config
+from samen_sms.line import redis_keys
 from samen_sms.line.once import sent_once
 
 DELIVER_JOB = "samen_sms.line.replies.deliver"
@@ -28,7 +28,8 @@ SWEEP_AFTER = 60.0  # seconds a reply may be owed before a sweep queues its deli
 # language, count the message in the rate window, note the MessageSid under the person (so the
 # delete word reaches Twilio's log), ask which code-shaped words are live referral codes, and read
 # the keys the features' before-step hooks hold about the person (`Registry.before`).
-# KEYS: dedup, conversation, profile, rate counter, inbound sids, live codes, hooks' keys...
+# KEYS: dedup, conversation, profile, rate counter, inbound sids, live codes (lent by the reach room;
+# when no room lends them, the dedup key again, never read), hooks' keys...
 # ARGV: token, dedup ttl, rate window, MessageSid, candidate codes...
 ARRIVE = """
 redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2])
@@ -75,14 +76,14 @@ def person_keys(p: str) -> list[str]:
     let two workers send at once.
     """
     return [
-        keyspace.CONVERSATION(p),
-        keyspace.PROFILE(p),
-        keyspace.OUTBOX(p),
-        keyspace.INFLIGHT(p),
-        keyspace.ATTEMPT(p),
-        keyspace.TRIES(p),
-        keyspace.SENT_BY(p),
-        keyspace.INBOUND_BY(p),
+        redis_keys.CONVERSATION(p),
+        redis_keys.PROFILE(p),
+        redis_keys.OUTBOX(p),
+        redis_keys.INFLIGHT(p),
+        redis_keys.ATTEMPT(p),
+        redis_keys.TRIES(p),
+        redis_keys.SENT_BY(p),
+        redis_keys.INBOUND_BY(p),
     ]
 
 
@@ -130,7 +131,7 @@ class OutboxItem:
 
 def place_in_menus(pipe: Any, p: str, node: str, hint: str | None, ttl: int) -> None:
     """Queue on `pipe`: the person is now at `node` (with the menu's hint), for `ttl` seconds."""
-    pipe.set(keyspace.CONVERSATION(p), _state(node, hint), ex=ttl)
+    pipe.set(redis_keys.CONVERSATION(p), _state(node, hint), ex=ttl)
 
 
 def _state(node: str, hint: str | None) -> str:
@@ -140,7 +141,7 @@ def _state(node: str, hint: str | None) -> str:
 
 def remember_language(pipe: Any, p: str, locale: str, ttl: int, only_if_unknown: bool = False) -> None:
     """Queue on `pipe`: the person's language is `locale` (kept `ttl` seconds after the last contact)."""
-    pipe.set(keyspace.PROFILE(p), json.dumps({"l": locale}), ex=ttl, nx=only_if_unknown)
+    pipe.set(redis_keys.PROFILE(p), json.dumps({"l": locale}), ex=ttl, nx=only_if_unknown)
 
 
 def _text(raw: bytes | str | None) -> str | None:
@@ -179,13 +180,15 @@ class Store:
         now: float | None = None,
         candidates: tuple[str, ...] = (),
         held: tuple[str, ...] = (),
+        live_codes: str = "",
     ) -> Arrival:
         """Round trip 1: claim the MessageSid, read session and profile, count the message.
 
         One EVALSHA of `ARRIVE`. `candidates` are the message's words shaped like referral codes:
-        which of them are live is asked in the same script (one SMISMEMBER, only when there are any).
-        `held` are keys the features' before-step hooks keep about the person: read in the same
-        script (one GET each), so a hook costs no round trip.
+        which of them are live is asked in the same script (one SMISMEMBER, only when there are any),
+        of the set named `live_codes`, which the reach room lends (`Registry.live_codes`); without
+        it no word is a live code. `held` are keys the features' before-step hooks keep about the
+        person: read in the same script (one GET each), so a hook costs no round trip.
 
         The claim carries a token of this request: when the connection drops after Redis ran the
         script but before its answer came back, the client sends it again, and the claim then
@@ -194,13 +197,14 @@ class Store:
         now = time.time() if now is None else now
         token = secrets.token_hex(8)
         cfg = self.config
+        candidates = candidates if live_codes else ()
         keys = [
-            keyspace.DEDUP(message_sid),
-            keyspace.CONVERSATION(p),
-            keyspace.PROFILE(p),
-            keyspace.RATE(p, int(now // cfg.rate_limit_window)),
-            keyspace.INBOUND_BY(p),
-            keyspace.LIVE_CODES(),
+            redis_keys.DEDUP(message_sid),
+            redis_keys.CONVERSATION(p),
+            redis_keys.PROFILE(p),
+            redis_keys.RATE(p, int(now // cfg.rate_limit_window)),
+            redis_keys.INBOUND_BY(p),
+            live_codes or redis_keys.DEDUP(message_sid),
             *held,
         ]
         args: list[str | int] = [token, cfg.dedup_ttl, cfg.rate_limit_window, message_sid, *candidates]
@@ -214,12 +218,12 @@ class Store:
 
     def committed(self, message_sid: str, token: str) -> bool:
         """Whether this request's transaction ran (its answer may have been lost with the connection)."""
-        holder = self.conn.get(keyspace.DEDUP(message_sid))
+        holder = self.conn.get(redis_keys.DEDUP(message_sid))
         return _text(holder) == token + COMMITTED
 
     def release(self, message_sid: str) -> None:
         """Forget a claimed MessageSid, so Twilio's retry is answered after a failed second step."""
-        self.conn.delete(keyspace.DEDUP(message_sid))
+        self.conn.delete(redis_keys.DEDUP(message_sid))
 
     def transaction(self) -> Any:
         """A MULTI/EXEC pipeline, opened explicitly so RQ can add its enqueue to it."""
@@ -253,11 +257,11 @@ class Store:
         pipe.eval(
             COMMIT,
             5,
-            keyspace.CONVERSATION(p),
-            keyspace.PROFILE(p),
-            keyspace.OUTBOX(p),
-            keyspace.OWED(),
-            keyspace.DEDUP(message_sid),
+            redis_keys.CONVERSATION(p),
+            redis_keys.PROFILE(p),
+            redis_keys.OUTBOX(p),
+            redis_keys.OWED(),
+            redis_keys.DEDUP(message_sid),
             token + COMMITTED,
             _state(outcome.node, outcome.hint) if outcome.node is not None else "",
             cfg.conversation_ttl,

@@ -12,9 +12,8 @@ from flask import Blueprint, Response, abort, current_app, request
 from samen_sms.content import referral
 from samen_sms.content.engine import Message, script_locales, step
 from samen_sms.content.text import Said
-from samen_sms.core import keyspace
 from samen_sms.core.identity import Address, BadAddress, Channel
-from samen_sms.line import metrics, twiml
+from samen_sms.line import metrics, redis_keys, twiml
 from samen_sms.line.registry import Arrived, Change
 from samen_sms.line.runtime import Runtime
 from samen_sms.line.signature import SignatureCheck
@@ -89,7 +88,8 @@ def _handle(rt: Runtime, msg: Inbound) -> Response:
     """Check in (round trip 1), a before-step hook or one step of the engine, commit what it returned (round trip 2)."""
     p = rt.keys.pseudonym(msg.address.e164)
     held = rt.registry.held_keys(p)
-    arrival = rt.store.arrive(msg.message_sid, p, candidates=referral.candidates(msg.said), held=held)
+    codes = referral.candidates(msg.said)
+    arrival = rt.store.arrive(msg.message_sid, p, candidates=codes, held=held, live_codes=rt.registry.live_codes)
     if arrival.duplicate:
         metrics.outcome(msg.address.channel.value, "duplicate")
         return twiml.empty()
@@ -137,9 +137,9 @@ def status() -> Response:
     rt = runtime()
     try:
         pipe = rt.redis.pipeline(transaction=False)
-        pipe.hincrby(keyspace.STATS("status"), status_value, 1)
+        pipe.hincrby(redis_keys.STATS("status"), status_value, 1)
         if error.isdigit():
-            pipe.hincrby(keyspace.STATS("errors"), error, 1)
+            pipe.hincrby(redis_keys.STATS("errors"), error, 1)
         for hook in rt.registry.on_status:
             hook(pipe, sid, status_value, error)
         pipe.execute()

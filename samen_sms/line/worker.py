@@ -12,8 +12,9 @@ from typing import Any
 from rq import SimpleWorker, worker_registration
 from rq.worker_pool import WorkerPool
 
-from samen_sms.core import keyspace, logs
+from samen_sms.core import logs
 from samen_sms.core.config import ConfigError
+from samen_sms.line import redis_keys
 from samen_sms.line.durability import rewrite_aof_if_due
 from samen_sms.line.erasure import purge_if_due
 from samen_sms.line.replies import WorkerContext, current, install
@@ -32,19 +33,19 @@ def sweep(min_age: float = SWEEP_AFTER) -> int:
     """
     rt = current().runtime
     conn = rt.redis
-    budget = conn.zcard(keyspace.OWED()) - rt.queue.count - rt.urgent_queue.count
-    if conn.exists(keyspace.LINE_FAULT()):
+    budget = conn.zcard(redis_keys.OWED()) - rt.queue.count - rt.urgent_queue.count
+    if conn.exists(redis_keys.LINE_FAULT()):
         budget = min(budget, 1)  # Twilio refuses the line itself: one probe, not everyone owed
     if budget <= 0:
         return 0
     cutoff = time.time() - min_age
     requeued = 0
-    for raw in conn.zrangebyscore(keyspace.OWED(), "-inf", cutoff, start=0, num=min(budget, 1000)):
+    for raw in conn.zrangebyscore(redis_keys.OWED(), "-inf", cutoff, start=0, num=min(budget, 1000)):
         p = raw.decode() if isinstance(raw, bytes) else str(raw)
-        if not conn.exists(keyspace.OUTBOX(p), keyspace.INFLIGHT(p)):
-            conn.zrem(keyspace.OWED(), p)
+        if not conn.exists(redis_keys.OUTBOX(p), redis_keys.INFLIGHT(p)):
+            conn.zrem(redis_keys.OWED(), p)
             continue
-        conn.zadd(keyspace.OWED(), {p: time.time()}, xx=True)
+        conn.zadd(redis_keys.OWED(), {p: time.time()}, xx=True)
         enqueue_deliver(rt.queue, rt.config, p)
         requeued += 1
     if requeued:

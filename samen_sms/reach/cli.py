@@ -118,8 +118,8 @@ def list_command() -> None:
     today = tally.day_of(time.time())
     weeks = sorted({tally.week_of(today - dt.timedelta(weeks=i)) for i in range(REACH_WEEKS)})
     reached = stats.reach_by_code(rt.redis, [m.code for m in everyone], weeks)
-    figures = stats.table(rt.redis, today - dt.timedelta(weeks=REACH_WEEKS) + dt.timedelta(days=1), today,
-                          "month", "code")
+    first = today - dt.timedelta(weeks=REACH_WEEKS) + dt.timedelta(days=1)
+    figures = stats.table(rt.redis, first, today, "month", "code", hosts=rt.registry.session_hosts)
     replies = {row[1]: row[3] for row in figures.rows if row[0] == stats.TOTAL}
     click.echo(f"code   {'name':<32} languages  regions          state    people (12 wk)  session replies")
     for m in everyone:
@@ -170,7 +170,8 @@ def stats_command(
         raise click.ClickException("--from is after --to")
     if (last - first).days > 400:
         raise click.ClickException("at most 400 days at once (counts are kept 400 days)")
-    result = stats.table(_rt().redis, first, last, by, group)
+    rt = _rt()
+    result = stats.table(rt.redis, first, last, by, group, hosts=rt.registry.session_hosts)
     if csv_file is not None:
         with csv_file.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)

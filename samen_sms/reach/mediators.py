@@ -1,7 +1,7 @@
 """Mediators and organisations with a referral code: register, list, retire. Never a person who texts.
 
-Each code is kept in `keyspace.MEDIATORS` (code -> what the operator registered) and, while it
-counts, in `keyspace.LIVE_CODES`, which the webhook asks about in its first round trip. A retired
+Each code is kept in `redis_keys.MEDIATORS` (code -> what the operator registered) and, while it
+counts, in `redis_keys.LIVE_CODES`, which the webhook asks about in its first round trip. A retired
 code leaves the live set: from then on it is ordinary text. Codes are never given out twice.
 """
 
@@ -18,7 +18,7 @@ from samen_sms.content import referral
 from samen_sms.content.catalogue import Catalogue
 from samen_sms.content.places import Places
 from samen_sms.content.text import words
-from samen_sms.core import keyspace
+from samen_sms.reach import redis_keys
 
 
 class RegistrationError(ValueError):
@@ -94,25 +94,35 @@ def catalogue_words(catalogues: Mapping[str, Catalogue]) -> set[str]:
 
 def all_mediators(conn: redis.Redis) -> list[Mediator]:
     """Every registered code, oldest first."""
-    raw: dict[bytes, bytes] = conn.hgetall(keyspace.MEDIATORS())  # type: ignore[assignment]
+    raw: dict[bytes, bytes] = conn.hgetall(redis_keys.MEDIATORS())  # type: ignore[assignment]
     return sorted((Mediator.loads(v) for v in raw.values()), key=lambda m: (m.added, m.code))
 
 
 def get(conn: redis.Redis, text: str) -> Mediator | None:
     """The mediator a code (any case) names, else None."""
     code = referral.normal(text)
-    raw = conn.hget(keyspace.MEDIATORS(), code) if code else None
+    raw = conn.hget(redis_keys.MEDIATORS(), code) if code else None
     return Mediator.loads(raw) if raw else None
+
+
+def is_live(conn: redis.Redis, code: str) -> bool:
+    """Whether a referral code counts now (registered and not retired)."""
+    return bool(conn.sismember(redis_keys.LIVE_CODES(), code))
+
+
+def live_codes_key() -> str:
+    """The set of live codes, by name, for the webhook's first round trip (lent through the registry)."""
+    return redis_keys.LIVE_CODES()
 
 
 def add(conn: redis.Redis, mediator: Mediator, banned: Iterable[str]) -> Mediator:
     """Store a new mediator under a fresh code (never one given out before) and make it live."""
     for _ in range(20):
-        taken = [k.decode() for k in conn.hkeys(keyspace.MEDIATORS())]  # type: ignore[union-attr]
+        taken = [k.decode() for k in conn.hkeys(redis_keys.MEDIATORS())]  # type: ignore[union-attr]
         code = referral.generate(taken, banned)
         stored = Mediator(**{**asdict(mediator), "code": code, "added": time.time()})
-        if conn.hsetnx(keyspace.MEDIATORS(), code, stored.dumps()):
-            conn.sadd(keyspace.LIVE_CODES(), code)
+        if conn.hsetnx(redis_keys.MEDIATORS(), code, stored.dumps()):
+            conn.sadd(redis_keys.LIVE_CODES(), code)
             return stored
     raise RegistrationError("could not find a free code; try again")
 
@@ -124,7 +134,7 @@ def retire(conn: redis.Redis, code: str) -> Mediator:
         raise RegistrationError(f"no mediator with code {code!r} (see `mediators list`)")
     retired = Mediator(**{**asdict(mediator), "retired": mediator.retired or time.time()})
     pipe = conn.pipeline(transaction=True)
-    pipe.hset(keyspace.MEDIATORS(), retired.code, retired.dumps())
-    pipe.srem(keyspace.LIVE_CODES(), retired.code)
+    pipe.hset(redis_keys.MEDIATORS(), retired.code, retired.dumps())
+    pipe.srem(redis_keys.LIVE_CODES(), retired.code)
     pipe.execute()
     return retired

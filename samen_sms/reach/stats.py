@@ -1,24 +1,25 @@
 """The reach figures as a table, small numbers hidden: what `flask stats` prints and the console shows.
 
-`table(conn, start, end, by, group)` reads the day counts (`keyspace.REACH_DAY`) in one round trip
+`table(conn, start, end, by, group)` reads the day counts (`core.tally.read_days`) in one round trip
 and returns rows of text, suppression applied: any count from 1 to 4 shows as `<5`, and where a
 hidden count could be worked out by subtraction from a total (a row or column with exactly one
 hidden cell), the next smallest count in that line is hidden too (`*`). Totals are computed from
-the same hidden cube, so the plain table and every `--group` table of the same dates agree.
+the same hidden cube, so the plain table and every `--group` table of the same dates agree. Replies
+to announcements are counted by session; which organisation hosted a session is the announcements'
+to say, so the caller passes their lookup in (`hosts`: `Registry.session_hosts`).
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 import redis
 
-from samen_sms.core import keyspace, tally
+from samen_sms.core import tally
+from samen_sms.line.registry import HostsLookup
 
 BY = ("day", "week", "month")
 GROUPS = ("language", "channel", "code", "screen", "region")
@@ -57,28 +58,7 @@ def period_of(day: date, by: str) -> str:
 
 def read_days(conn: redis.Redis, start: date, end: date) -> dict[date, dict[str, int]]:
     """Every day's counts from `start` to `end` (inclusive), in one round trip."""
-    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    pipe = conn.pipeline(transaction=False)
-    for day in days:
-        pipe.hgetall(keyspace.REACH_DAY(day.isoformat()))
-    out = {}
-    for day, raw in zip(days, pipe.execute(), strict=True):
-        out[day] = {k.decode(): int(v) for k, v in raw.items()}
-    return out
-
-
-def session_hosts(conn: redis.Redis, session_ids: Iterable[str]) -> dict[str, str]:
-    """Session id -> the referral code of the organisation hosting it (sessions without one left out)."""
-    ids = sorted(set(session_ids))
-    if not ids:
-        return {}
-    raws: list[Any] = conn.mget([keyspace.SESSION(i) for i in ids])
-    hosts = {}
-    for session_id, raw in zip(ids, raws, strict=True):
-        code = json.loads(raw).get("host_code") if raw else None
-        if code:
-            hosts[session_id] = str(code)
-    return hosts
+    return tally.read_days(conn, [start + timedelta(days=i) for i in range((end - start).days + 1)])
 
 
 Cube = dict[str, dict[str, int]]  # period -> group value -> count
@@ -129,20 +109,30 @@ def _matrix(cube: Cube, periods: list[str], values: list[str]) -> list[list[str]
     return suppress(grid)
 
 
-def table(conn: redis.Redis, start: date, end: date, by: str = "day", group: str | None = None) -> Table:
-    """The reach figures from `start` to `end` by day, week or month, optionally broken down by `group`."""
-    return tables(conn, start, end, by, [group])[group]
+def table(
+    conn: redis.Redis, start: date, end: date, by: str = "day", group: str | None = None, *, hosts: HostsLookup
+) -> Table:
+    """The reach figures from `start` to `end` by day, week or month, optionally broken down by `group`.
+
+    `hosts(conn, session ids)` names the referral code of each session's host (replies count under it).
+    """
+    return tables(conn, start, end, by, [group], hosts=hosts)[group]
 
 
 def tables(
-    conn: redis.Redis, start: date, end: date, by: str, groups: Iterable[str | None]
+    conn: redis.Redis, start: date, end: date, by: str, groups: Iterable[str | None], *, hosts: HostsLookup
 ) -> dict[str | None, Table]:
     """`table` for several groups of the same dates, the day counts read once."""
-    return tables_of(conn, read_days(conn, start, end), by, groups)
+    return tables_of(conn, read_days(conn, start, end), by, groups, hosts=hosts)
 
 
 def tables_of(
-    conn: redis.Redis, days: Mapping[date, Mapping[str, int]], by: str, groups: Iterable[str | None]
+    conn: redis.Redis,
+    days: Mapping[date, Mapping[str, int]],
+    by: str,
+    groups: Iterable[str | None],
+    *,
+    hosts: HostsLookup,
 ) -> dict[str | None, Table]:
     """`tables` for day counts already read (`read_days`, or some of its days): the console's windows."""
     wanted = list(groups)
@@ -155,7 +145,7 @@ def tables_of(
         raise ValueError("no days to show")
     start, end = min(days), max(days)
     replied = {n.partition(":")[2] for counts in days.values() for n in counts if n.startswith("replied:")}
-    by_metric = cubes(days, by, session_hosts(conn, replied))
+    by_metric = cubes(days, by, hosts(conn, replied) if replied else {})
     periods = sorted({period_of(day, by) for day in days})
     return {group: _table(conn, by_metric, periods, start, end, by, group) for group in wanted}
 
@@ -202,17 +192,13 @@ def _people(conn: redis.Redis, start: date, end: date, by: str, codes: list[str]
     weeks = sorted({tally.week_of(start + timedelta(days=i)) for i in range((end - start).days + 1)})
     if by == "day" or not codes or codes == [ALL]:
         return {}
-    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    groups: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     for week in weeks:
         label = week if by == "week" else _month_of_week(week)
         for code in codes:
-            key = keyspace.REACH_PEOPLE(week, code)
             for where in ((label, code), (label, ALL), (TOTAL, code), (TOTAL, ALL)):
-                groups[where].append(key)
-    pipe = conn.pipeline(transaction=False)
-    for keys in groups.values():
-        pipe.pfcount(*keys)
-    return {where: int(n) for where, n in zip(groups, pipe.execute(), strict=True)}
+                groups[where].append((week, code))
+    return tally.people(conn, groups)
 
 
 def _month_of_week(week: str) -> str:
@@ -223,10 +209,7 @@ def _month_of_week(week: str) -> str:
 
 def reach_by_code(conn: redis.Redis, codes: list[str], weeks: list[str]) -> dict[str, int]:
     """Different people each code reached over these weeks (a union of the weekly estimates)."""
-    pipe = conn.pipeline(transaction=False)
-    for code in codes:
-        pipe.pfcount(*[keyspace.REACH_PEOPLE(week, code) for week in weeks])
-    return dict(zip(codes, map(int, pipe.execute()), strict=True)) if codes else {}
+    return tally.people(conn, {code: [(week, code) for week in weeks] for code in codes})
 
 
 def shown(count: int) -> str:

@@ -10,7 +10,7 @@ from flask import render_template
 from samen_sms.announce import sessions as infosessions
 from samen_sms.console import figures
 from samen_sms.console.web import bp, requires, runtime
-from samen_sms.core import keyspace, tally
+from samen_sms.core import tally
 from samen_sms.reach import stats
 
 
@@ -19,17 +19,10 @@ from samen_sms.reach import stats
 def overview() -> Any:
     """Reach figures for today, 7 and 30 days, and totals since the line started."""
     rt = runtime()
-    conn: Any = rt.redis
-    ids = [i.decode() for i in conn.zrange(keyspace.SESSIONS(), 0, -1)]
     names = {code: cat.name for code, cat in rt.content.catalogues.items()}
-    found = figures.gather(rt.redis, ids, tally.day_of(time.time()), names)
+    found = figures.gather(rt.redis, infosessions.ids(rt.redis), tally.day_of(time.time()), names)
     regions = {"NL": "NL", **rt.content.data["regions"]}
-    soon = [i.decode() for i in conn.zrangebyscore(keyspace.SESSIONS(), time.time(), "+inf", start=0, num=5)]
-    upcoming = [
-        infosessions.InfoSession.loads(raw)
-        for raw in (conn.mget([keyspace.SESSION(i) for i in soon]) if soon else [])
-        if raw
-    ]
+    upcoming = infosessions.upcoming(rt.redis, time.time(), 5)
     return render_template(
         "console/overview.html",
         f=found,

@@ -11,16 +11,15 @@ from typing import Any
 
 from flask import abort, jsonify, redirect, render_template, request, url_for
 
-from samen_sms.announce import broadcast, progress
+from samen_sms.announce import broadcast, progress, subscriptions
 from samen_sms.announce import cli as announce_cli
 from samen_sms.announce import sessions as infosessions
 from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.announce.routing import Via
-from samen_sms.console import audit, sessionform
+from samen_sms.console import audit, redis_keys, sessionform
 from samen_sms.console.forms import Form
 from samen_sms.console.web import bp, requires, runtime, staff
 from samen_sms.content.segments import cost
-from samen_sms.core import keyspace
 from samen_sms.core.identity import Channel
 from samen_sms.core.quiet import AMSTERDAM
 from samen_sms.line.runtime import Runtime
@@ -58,11 +57,11 @@ def sessions() -> Any:
                 "session": s,
                 "announcement": numbers(rt, s.id, BroadcastKind.ANNOUNCEMENT),
                 "reminder": numbers(rt, s.id, BroadcastKind.REMINDER),
-                "interested": rt.redis.hlen(keyspace.RSVP(s.id)),
+                "interested": subscriptions.interested(rt.redis, s.id),
                 "past": s.starts <= time.time(),
             }
         )
-    drafts = len(rt.redis.hkeys(keyspace.CONSOLE_DRAFTS()))
+    drafts = len(rt.redis.hkeys(redis_keys.CONSOLE_DRAFTS()))
     return render_template("console/sessions.html", rows=rows, title_of=title_of, drafts=drafts)
 
 
@@ -113,7 +112,7 @@ def session_new() -> Any:
         return _render_form(rt, form, "new", draft=draft), 422
     stored = _store_new(rt, session)
     if draft:
-        rt.redis.hdel(keyspace.CONSOLE_DRAFTS(), draft)
+        rt.redis.hdel(redis_keys.CONSOLE_DRAFTS(), draft)
     audit.record(rt.redis, staff().email, "session created" + (" from a draft" if draft else ""), f"#{stored.id}")
     return redirect(url_for("console.session_page", session_id=stored.id))
 
@@ -168,7 +167,7 @@ def session_page(session_id: str) -> Any:
         title_of=title_of,
         announcement=numbers(rt, session_id, BroadcastKind.ANNOUNCEMENT),
         reminder=numbers(rt, session_id, BroadcastKind.REMINDER),
-        interested=rt.redis.hlen(keyspace.RSVP(session_id)),
+        interested=subscriptions.interested(rt.redis, session_id),
         previews=sessionform.previews(rt, session),
         catalogues=rt.content.catalogues,
         past=session.starts <= time.time(),
@@ -184,7 +183,7 @@ def session_progress(session_id: str) -> Any:
     return jsonify(
         announcement=numbers(rt, session_id, BroadcastKind.ANNOUNCEMENT),
         reminder=numbers(rt, session_id, BroadcastKind.REMINDER),
-        interested=rt.redis.hlen(keyspace.RSVP(session_id)),
+        interested=subscriptions.interested(rt.redis, session_id),
     )
 
 
@@ -230,7 +229,7 @@ def session_announce(session_id: str) -> Any:
 
 # Drafts: a mediator describes a session; a coordinator opens it in the form and saves it.
 def _draft_form(rt: Runtime, draft_id: str) -> Form:
-    raw = rt.redis.hget(keyspace.CONSOLE_DRAFTS(), draft_id)
+    raw = rt.redis.hget(redis_keys.CONSOLE_DRAFTS(), draft_id)
     if not raw:
         abort(404, "No such draft.")
     data = json.loads(raw)
@@ -251,17 +250,17 @@ def drafts() -> Any:
         if session is not None and form.ok and request.form.get("action") == "save":
             draft_id = secrets.token_hex(6)
             record = {"by": me.email, "at": int(time.time()), "values": form.values, "lists": form.lists}
-            rt.redis.hset(keyspace.CONSOLE_DRAFTS(), draft_id, json.dumps(record, ensure_ascii=False))
+            rt.redis.hset(redis_keys.CONSOLE_DRAFTS(), draft_id, json.dumps(record, ensure_ascii=False))
             audit.record(rt.redis, me.email, "session drafted", draft_id)
             return redirect(url_for("console.drafts"))
     if request.method == "POST" and request.form.get("action") == "discard" and me.may("sessions"):
         draft_id = request.form.get("draft", "")
-        if rt.redis.hdel(keyspace.CONSOLE_DRAFTS(), draft_id):
+        if rt.redis.hdel(redis_keys.CONSOLE_DRAFTS(), draft_id):
             audit.record(rt.redis, me.email, "draft discarded", draft_id)
         return redirect(url_for("console.drafts"))
     listed = []
     conn: Any = rt.redis
-    for draft_id, raw in sorted(conn.hgetall(keyspace.CONSOLE_DRAFTS()).items()):
+    for draft_id, raw in sorted(conn.hgetall(redis_keys.CONSOLE_DRAFTS()).items()):
         data = json.loads(raw)
         if me.may("sessions") or data["by"] == me.email:
             titles = [v for k, v in data["values"].items() if k.startswith("title_") and v]

@@ -13,9 +13,9 @@ from typing import Any
 
 from flask import redirect, render_template, request, session, url_for
 
+from samen_sms.console import redis_keys
 from samen_sms.console.web import bp, requires, runtime
 from samen_sms.content.engine import Message, Visit, step
-from samen_sms.core import keyspace
 from samen_sms.core.identity import Channel
 
 TTL = 30 * 60
@@ -28,7 +28,7 @@ def _key() -> str:
     if not isinstance(sim, str) or len(sim) != 24:
         sim = secrets.token_hex(12)
         session["sim"] = sim
-    return keyspace.CONSOLE_SIMULATOR(sim)
+    return redis_keys.CONSOLE_SIMULATOR(sim)
 
 
 def _load(conn: Any, key: str) -> dict[str, Any]:

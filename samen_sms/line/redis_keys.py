@@ -1,0 +1,34 @@
+"""The line's Redis keys: conversations, replies owed and sent, erasure at Twilio, its own counters.
+
+Only modules of `samen_sms.line` use them (a test and `make lint` check it); other rooms go through
+the line's functions (`store`, `ledger`, `replies`). `{p}` is always a pseudonym, never a number.
+"""
+
+from __future__ import annotations
+
+from samen_sms.core.keyspace import Key
+
+# The conversation (line.store): one person's place in the menus and their language.
+DEDUP = Key("d:{message_sid}", "a MessageSid seen (holding a token of the request that claimed it), so Twilio's retries get no second reply", "`SAMEN_DEDUP_TTL`, default 48 h", "line.store")
+CONVERSATION = Key("s:{p}", "conversation: the person's place in the menus (node, menu hint: a script, region or session code, or the name in the place data being asked about; never typed text)", "`SAMEN_CONVERSATION_TTL` after the last message, default 30 min; after an announcement, until the session starts (at most 14 days)", "line.store", person=True)
+PROFILE = Key("p:{p}", "profile: the language the person chose", "`SAMEN_PROFILE_TTL` after the last message, default 90 days", "line.store", person=True)
+RATE = Key("r:{p}:{window}", "how many messages the person sent in this rate window", "one `SAMEN_RATE_WINDOW`, through erasure too (a flood of delete words stays limited)", "line.store", person=True)
+# Reply delivery (line.replies): replies owed, as references to catalogue messages, address sealed.
+OUTBOX = Key("o:{p}", "replies owed, as references; the address sealed (Fernet)", "until sent, at most 7 days", "line.replies", person=True)
+INFLIGHT = Key("f:{p}", "the reply being handed to Twilio right now", "until sent, at most 7 days", "line.replies", person=True)
+ATTEMPT = Key("a:{p}", "when the reply in flight was last handed to Twilio (crash recovery)", "until sent, at most 7 days", "line.replies", person=True)
+TRIES = Key("n:{p}", "how many transient failures the reply in flight has had", "until sent, at most 7 days", "line.replies", person=True)
+LOCK = Key("lock:{p}", "the per-person delivery lock", "a few seconds (2 x Twilio timeout + 5 s)", "line.replies", person=True)
+SENT_SID = Key("m:{message_sid}", "Twilio's id of a sent reply, announcement or reminder -> pseudonym, for delivery reports", "`SAMEN_DEDUP_TTL`, default 48 h", "line.ledger", person=True)
+SENT_BY = Key("ms:{p}", "the MessageSids of replies, announcements and reminders sent to the person, so erasure finds them at Twilio", "`SAMEN_DEDUP_TTL`, default 48 h", "line.ledger", person=True)
+OWED = Key("owed", "pseudonyms owed a reply, for the recovery sweep", "a member leaves when its replies are sent or erased", "line.replies", person=True)
+LINE_FAULT = Key("fault", "Twilio refusing the line's own setup, by channel (a sender) or `account` (credentials): code and when; shown by /healthz", "until a reply on that channel goes through, at most 7 days", "line.ledger")
+# Erasure at Twilio (line.erasure): the person's own messages in, so the delete word reaches Twilio's log.
+INBOUND_BY = Key("mi:{p}", "the MessageSids of the person's messages in, so erasure can delete them at Twilio", "`SAMEN_DEDUP_TTL`, default 48 h", "line.store", person=True)
+TWILIO_PURGE = Key("purge", "set while the last run of the Twilio message-log clean-up is recent", "one hour", "line.erasure")
+# Durability (line.durability): the scheduled rewrite of Redis's append-only file.
+AOF_REWRITE = Key("aof_rewrite", "set when the workers last asked Redis to rewrite its append-only file", "`SAMEN_AOF_REWRITE_HOURS`, default 24 h", "line.durability")
+# Counters: numbers of messages by outcome, nothing per person.
+STATS = Key("stats:{kind}", "counts of replies sent, failed (by Twilio code) and delivery reports, by status", "kept; numbers only", "line.ledger")
+
+KEYS: tuple[Key, ...] = tuple(value for value in vars().values() if isinstance(value, Key))
