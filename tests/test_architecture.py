@@ -44,6 +44,7 @@ def loaded_after(statement: str) -> set[str]:
         "import samen_sms",
         "import samen_sms.content.engine",
         "import samen_sms.content.loader, samen_sms.core.keyspace, samen_sms.core.tally",
+        "import samen_sms.authoring.poimport, samen_sms.authoring.segments, samen_sms.authoring.directory",
     ],
 )
 def test_the_pure_rooms_load_no_io_library(statement: str) -> None:
