@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import redis
 from flask import Flask
+from rq.job import JobStatus
 
 from samen_sms import assembly
 from samen_sms.announce import sessions as infosessions
@@ -263,6 +264,7 @@ def test_a_reply_job_queued_under_its_old_path_still_runs(
     job = rt.queue.enqueue("samen_sms.jobs.deliver", str(rt.keys.pseudonym(ALICE)))
     assert job.func_name == "samen_sms.jobs.deliver"
     work()
+    assert job.get_status(refresh=True) == JobStatus.FINISHED  # run itself, not made up for by the sweep
     (reply,) = sent_to(standin, ALICE)
     assert reply.startswith("Hello, this is the SAMEN information line.")
 
@@ -289,5 +291,6 @@ def test_a_broadcast_job_queued_under_its_old_path_still_runs(
     job = rt.queue.enqueue("samen_sms.broadcast.run", sid, "a", True)
     assert job.func_name == "samen_sms.broadcast.run"
     work()
+    assert job.get_status(refresh=True) == JobStatus.FINISHED
     (announcement,) = sent_to(standin, ALICE)
     assert announcement.startswith("Information session: Health")
