@@ -31,9 +31,9 @@ lint: install
 # Stale directory entries (exit 1 if any), the SMS segments every screen costs per language, and
 # the languages table: entries translated, reviewed and stale per language (docs/languages.md).
 content: install
-	$(PY) -m samen_sms.content.directory check
-	$(PY) -m samen_sms.content.segments --screens-only
-	$(PY) -m samen_sms.content.review
+	$(PY) -m samen_sms.authoring.directory check
+	$(PY) -m samen_sms.authoring.segments --screens-only
+	$(PY) -m samen_sms.authoring.review
 
 simulate: install
 	$(PY) -m samen_sms.devtools.simulate

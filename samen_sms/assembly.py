@@ -13,12 +13,13 @@ import sys
 
 from samen_sms.announce import feature as announcements
 from samen_sms.announce import redis_keys as announce_keys
+from samen_sms.console import contentcli
 from samen_sms.console import feature as console
 from samen_sms.console import redis_keys as console_keys
 from samen_sms.core import keyspace
 from samen_sms.core import redis_keys as core_keys
 from samen_sms.core.config import Config
-from samen_sms.line import backup, contentcli, metrics, privacy
+from samen_sms.line import backup, metrics, privacy
 from samen_sms.line import redis_keys as line_keys
 from samen_sms.line.replies import WorkerContext
 from samen_sms.line.runtime import Runtime, build_runtime

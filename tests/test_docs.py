@@ -12,12 +12,12 @@ import pytest
 from flask import Flask
 
 from samen_sms import assembly
+from samen_sms.authoring.review import table as languages_table
+from samen_sms.authoring.segments import conversation
 from samen_sms.content.catalogue import load_catalogues
 from samen_sms.content.flow import load_flow
 from samen_sms.content.loader import load_content
 from samen_sms.content.render import Renderer, line_params
-from samen_sms.content.review import table as languages_table
-from samen_sms.content.segments import conversation
 from samen_sms.core import settings
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel

@@ -21,7 +21,7 @@ from samen_sms.announce.ratelimit import SharedRate
 from samen_sms.announce.templates import load_templates
 from samen_sms.app import create_app
 from samen_sms.assembly import worker_context
-from samen_sms.content.segments import cost, is_gsm7
+from samen_sms.content.smscost import cost, is_gsm7
 from samen_sms.core import redis_keys as core_keys
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Address, Channel

@@ -12,12 +12,12 @@ import pytest
 from flask import Flask
 
 from samen_sms.app import create_app
+from samen_sms.authoring.poimport import export_directory, import_directory
+from samen_sms.authoring.review import State, entries, fingerprint, progress, state
 from samen_sms.content.catalogue import load_catalogue
 from samen_sms.content.engine import Content
 from samen_sms.content.loader import load_content
-from samen_sms.content.poimport import export_directory, import_directory
 from samen_sms.content.render import line_params
-from samen_sms.content.review import State, entries, fingerprint, progress, state
 from samen_sms.core.config import Config
 from tests.conftest import with_config
 

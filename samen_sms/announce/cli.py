@@ -16,7 +16,7 @@ from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.announce.results import Skip
 from samen_sms.announce.routing import Via
 from samen_sms.content.discretion import PREVIEW, revealing_words, reveals
-from samen_sms.content.segments import cost
+from samen_sms.content.smscost import cost
 from samen_sms.core.identity import Channel
 from samen_sms.core.quiet import AMSTERDAM
 from samen_sms.core.tomlfile import read_text

@@ -31,7 +31,7 @@ from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.content import referral
 from samen_sms.content.languages import cldr_locale
 from samen_sms.content.places import Places
-from samen_sms.content.segments import budget, cost
+from samen_sms.content.smscost import budget, cost
 from samen_sms.content.text import plain_latin
 from samen_sms.core.identity import Channel
 from samen_sms.core.quiet import AMSTERDAM

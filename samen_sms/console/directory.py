@@ -15,6 +15,7 @@ import redis
 
 from samen_sms.console import redis_keys
 from samen_sms.content.directory import Service, parse_entry
+from samen_sms.core.tomlfile import tables_text
 
 ENTRY = "entry:"
 VERIFIED = "verified:"
@@ -60,26 +61,12 @@ def save(conn: redis.Redis, service: Service) -> None:
     conn.hset(redis_keys.CONSOLE_DIRECTORY(), ENTRY + service.id, json.dumps(data, ensure_ascii=False))
 
 
-def _toml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    # A JSON string is a valid TOML basic string.
-    return json.dumps(str(value), ensure_ascii=False)
-
-
 def export(services: list[Service], verified: dict[str, dt.date]) -> str:
     """The added entries as `[[service]]` tables, and the new verification dates as a note."""
-    lines = ["# Exported from the SAMEN console: review, then add to data/services.toml.", ""]
-    for sid, day in sorted(verified.items()):
-        lines.append(f"# {sid}: verified = {day.isoformat()}")
-    for service in services:
-        lines += ["", "[[service]]"]
-        for name, value in asdict(service).items():
-            if value in (None, (), []) and name not in ("places",):
-                continue
-            lines.append(f"{name} = {_toml_value(value)}")
-    return "\n".join(lines) + "\n"
+    note = ["Exported from the SAMEN console: review, then add to data/services.toml.", ""]
+    note += [f"{sid}: verified = {day.isoformat()}" for sid, day in sorted(verified.items())]
+    entries = [
+        {name: value for name, value in asdict(service).items() if value not in (None, (), []) or name == "places"}
+        for service in services
+    ]
+    return tables_text("service", entries, note)

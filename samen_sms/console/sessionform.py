@@ -15,7 +15,7 @@ from samen_sms.announce import sessions as infosessions
 from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.console.forms import Form
 from samen_sms.content.discretion import PREVIEW, revealing_words, reveals
-from samen_sms.content.segments import cost
+from samen_sms.content.smscost import cost
 from samen_sms.core.identity import Channel
 from samen_sms.core.quiet import AMSTERDAM
 from samen_sms.line.runtime import Runtime

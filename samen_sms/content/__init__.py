@@ -1,4 +1,4 @@
-"""The conversation, pure: flows, catalogues, the engine, text folding, rendering, directory, places, segments.
+"""The conversation, pure: flows, catalogues, the engine, text folding, rendering, directory, places, SMS cost.
 
 Nothing here imports Flask, redis, rq or twilio, or any other room but `core`.
 """

@@ -45,7 +45,7 @@ class Catalogue:
     # Words a locked screen's preview must not show (`[discretion] words`): see content.discretion.
     discreet: tuple[str, ...] = ()
     # Entry (message key, `keywords.<action>`, ...) -> fingerprint of the English text a native
-    # speaker reviewed it against (`[review]`); see content/review.py.
+    # speaker reviewed it against (`[review]`); see authoring/review.py.
     reviews: Mapping[str, str] = field(default_factory=dict)
     # Letters SMS forms spell otherwise to stay in GSM-7 (`meta.sms_letters`: Turkish ş as s, Spanish á as a).
     sms_letters: Mapping[str, str] = field(default_factory=dict)

@@ -1,15 +1,13 @@
 """The service directory (`data/services.toml`): who helps with what, each entry with its source.
 
-`python -m samen_sms.content.directory check` lists entries not verified in the last 12 months and exits
-non-zero when there are any, so a stale phone number is caught before a person calls it.
+Entries not verified in the last 12 months are stale (`Directory.stale`); `python -m
+samen_sms.authoring.directory check` lists them.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import re
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,22 +150,3 @@ def load_directory(path: Path, place_codes: Iterable[str] = ()) -> Directory:
     if missing:
         raise DirectoryError(f"{path.name}: everywhere names unknown services {sorted(missing)}")
     return Directory(services, everywhere)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`check`: list entries not verified in the last 12 months; exit 1 if there are any."""
-    parser = argparse.ArgumentParser(prog="python -m samen_sms.content.directory")
-    parser.add_argument("command", choices=["check"])
-    parser.add_argument("--file", type=Path, default=Path(__file__).resolve().parents[2] / "data" / "services.toml")
-    parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today())
-    args = parser.parse_args(argv)
-    directory = load_directory(args.file)
-    stale = directory.stale(args.today)
-    for service in stale:
-        print(f"STALE {service.id}: {service.name}, verified {service.verified}, check {service.source}")
-    print(f"{len(directory.services)} services, {len(stale)} not verified since {args.today - STALE_AFTER}")
-    return 1 if stale else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

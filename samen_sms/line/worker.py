@@ -10,6 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from rq import SimpleWorker, worker_registration
+from rq.job import Job
+from rq.utils import import_attribute
 from rq.worker_pool import WorkerPool
 
 from samen_sms.core import logs
@@ -18,9 +20,30 @@ from samen_sms.line import redis_keys
 from samen_sms.line.durability import rewrite_aof_if_due
 from samen_sms.line.erasure import purge_if_due
 from samen_sms.line.replies import WorkerContext, current, install
-from samen_sms.line.store import SWEEP_AFTER, enqueue_deliver
+from samen_sms.line.store import DELIVER_JOB, SWEEP_AFTER, enqueue_deliver
 
 log = logging.getLogger(__name__)
+
+# RQ stores a job's function as a dotted path. Jobs queued before the rooms were made (a reminder
+# may be scheduled weeks ahead) name the paths on the left, whose modules are gone: they run as
+# the function on the right. An entry can go once no queue, schedule or retry can hold its path.
+MOVED_JOBS = {
+    "samen_sms.jobs.deliver": DELIVER_JOB,
+    "samen_sms.broadcast.run": "samen_sms.announce.broadcast.run",
+}
+
+
+class LineJob(Job):
+    """RQ's job, reading a function path from before the rooms were made as the path it has now."""
+
+    @property
+    def func(self) -> Callable[..., Any]:
+        """The job's function, found at its path of today when it was stored under an old one."""
+        moved = MOVED_JOBS.get(self.func_name or "")
+        if moved is None or self.instance is not None:
+            found: Callable[..., Any] = super().func
+            return found
+        return import_attribute(moved)
 
 
 def sweep(min_age: float = SWEEP_AFTER) -> int:
@@ -55,6 +78,8 @@ def sweep(min_age: float = SWEEP_AFTER) -> int:
 
 class LineWorker(SimpleWorker):
     """An RQ worker that runs jobs in its own process (the runtime is already built) and sweeps."""
+
+    job_class = LineJob
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         config = current().runtime.config
@@ -135,5 +160,6 @@ def main(build: Callable[[], WorkerContext], argv: list[str] | None = None) -> N
     # Every worker takes urgent replies first (a first contact, help now), then the rest in order.
     queues = [rt.urgent_queue.name, rt.queue.name]
     log.info("worker pool: %d processes on queues %r", processes, queues)
-    pool = WorkerPool(queues, connection=rt.redis, num_workers=processes, worker_class=LineWorker)
+    pool = WorkerPool(queues, connection=rt.redis, num_workers=processes, worker_class=LineWorker,
+                      job_class=LineJob)
     pool.start(burst=args.burst, logging_level="INFO")

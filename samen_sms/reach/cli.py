@@ -17,6 +17,7 @@ from samen_sms.content.community import KIND, parse_community
 from samen_sms.content.directory import DirectoryError
 from samen_sms.content.text import has_control_characters
 from samen_sms.core import tally
+from samen_sms.core.tomlfile import Value
 from samen_sms.line.runtime import Runtime
 from samen_sms.reach import forward, mediators, stats
 from samen_sms.reach.directory_file import append_entry
@@ -84,7 +85,7 @@ def add_command(
 
 
 def _community_entry(name: str, langs: list[str], areas: list[str], consented: str, source: str, phone: str,
-                     whatsapp: str, web: str, offers: str, data: Mapping[str, Any]) -> dict[str, object]:
+                     whatsapp: str, web: str, offers: str, data: Mapping[str, Any]) -> dict[str, Value]:
     if not consented:
         raise RegistrationError("field 'consented' is missing: the date they agreed to be listed (--consented)")
     try:
@@ -94,7 +95,7 @@ def _community_entry(name: str, langs: list[str], areas: list[str], consented: s
     if agreed > dt.date.today():
         raise RegistrationError(f"field 'consented': {consented} is in the future; the date they agreed to be listed")
     slug = "".join(ch if ch.isalnum() else "_" for ch in name.strip().lower()).strip("_")
-    raw: dict[str, object] = {
+    raw: dict[str, Value] = {
         "kind": KIND, "id": f"community_{slug}", "name": name.strip(), "languages": langs, "regions": areas,
         "listed": agreed, "source": source, "verified": dt.date.today(),
         "phone": phone, "whatsapp": whatsapp, "web": web, "offers": offers,

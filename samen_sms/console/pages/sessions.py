@@ -19,7 +19,7 @@ from samen_sms.announce.routing import Via
 from samen_sms.console import audit, redis_keys, sessionform
 from samen_sms.console.forms import Form
 from samen_sms.console.web import bp, requires, runtime, staff
-from samen_sms.content.segments import cost
+from samen_sms.content.smscost import cost
 from samen_sms.core.identity import Channel
 from samen_sms.core.quiet import AMSTERDAM
 from samen_sms.line.runtime import Runtime

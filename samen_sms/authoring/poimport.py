@@ -15,16 +15,17 @@ from pathlib import Path
 
 import polib
 
+from samen_sms.authoring.po import Refusal, export, merged, read
+from samen_sms.authoring.review import SOURCE, entries
+from samen_sms.authoring.segments import screens
 from samen_sms.content.catalogue import Catalogue, parse_catalogue, placeholders
 from samen_sms.content.discretion import revealing_words, reveals
 from samen_sms.content.engine import Content
-from samen_sms.content.po import Refusal, export, merged, read
 from samen_sms.content.render import Renderer
-from samen_sms.content.review import SOURCE, entries
-from samen_sms.content.segments import budget, cost, screens
+from samen_sms.content.smscost import budget, cost
 from samen_sms.content.text import digit_value, words
-from samen_sms.content.tomledit import remove_key, set_value
 from samen_sms.core.identity import Channel
+from samen_sms.core.tomlfile import remove_key, set_value
 
 _OPENERS = {"\u202a", "\u202b", "\u202d", "\u202e"}  # LRE, RLE, LRO, RLO: closed by PDF
 _ISOLATES = {"\u2066", "\u2067", "\u2068"}  # LRI, RLI, FSI: closed by PDI

@@ -5,7 +5,7 @@ An entry is one thing a translator translates: a message (`help_now.body`), a ke
 (`discretion.words`) or the language's own name (`meta.name`). A
 catalogue's `[review]` table maps an entry to the fingerprint of the English text it was reviewed
 against; when the English changes, the fingerprint no longer matches and the translation is stale.
-`python -m samen_sms.content.review` prints the table the README shows.
+`python -m samen_sms.authoring.review` prints the table the README shows.
 """
 
 from __future__ import annotations

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field, replace
 
 import polib
 
+from samen_sms.authoring.review import SOURCE, State, entries, fingerprint, state
 from samen_sms.content.catalogue import Catalogue, Text, placeholders
 from samen_sms.content.discretion import PREVIEW
 from samen_sms.content.flow import Flow
-from samen_sms.content.review import SOURCE, State, entries, fingerprint, state
-from samen_sms.content.segments import UCS2_BUDGET
+from samen_sms.content.smscost import UCS2_BUDGET
 
 REVIEWED = "reviewed"
 FUZZY = "fuzzy"
@@ -83,7 +83,7 @@ def _comments(key: str, english: str, shown: Mapping[str, str], budget: int) -> 
         f"Shown: {shown.get(key.split('#')[0], 'in replies about ' + key.split('.')[0])}.",
         "Placeholders: " + (", ".join("{" + n + "}" for n in names) + " (keep each as written)." if names else "none."),
         f"Budget: a whole screen in this language costs at most {budget} SMS segments "
-        f"(python -m samen_sms.content.segments); the English is {len(english)} characters.",
+        f"(python -m samen_sms.authoring.segments); the English is {len(english)} characters.",
         f"Discreet: the first {PREVIEW} characters may be all a locked phone shows; "
         "they must not name violence, abuse or assault.",
     ]

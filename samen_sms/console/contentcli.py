@@ -15,11 +15,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from samen_sms.authoring.poimport import export_directory, import_directory
+from samen_sms.authoring.review import table
 from samen_sms.content.engine import Content
 from samen_sms.content.loader import load_content
-from samen_sms.content.poimport import export_directory, import_directory
 from samen_sms.content.render import line_params
-from samen_sms.content.review import table
 from samen_sms.core.config import Config
 from samen_sms.line.registry import Registry
 
