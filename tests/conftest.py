@@ -1,4 +1,12 @@
-"""Shared fixtures: a real Redis, the Twilio stand-in, the app, signed webhooks, real RQ workers."""
+"""Shared fixtures: a real Redis, the Twilio stand-in, the app, signed webhooks, real RQ workers.
+
+Every test has one tier, a marker given here from the fixtures it uses (`make test-fast` runs `-m pure`):
+pure (no Redis, no network, no process of its own: the engine, the content, files in `tmp_path`),
+integration (the app, Redis, the Twilio stand-in, RQ workers in this process) and system (processes:
+gunicorn, RQ worker processes, Redis servers started, killed or restarted, Sentinel, a browser). A
+module or test that starts processes without one of these fixtures says so itself with
+`pytestmark = pytest.mark.system`; a tier given by hand is never lower than the fixtures' (test_tiers.py).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +14,10 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +31,8 @@ from twilio.request_validator import RequestValidator
 
 from samen_sms.app import create_app
 from samen_sms.assembly import worker_context
+from samen_sms.content.engine import Content
+from samen_sms.content.loader import load_content
 from samen_sms.core.config import Config
 from samen_sms.devtools.embedded_redis import EmbeddedRedis, free_port
 from samen_sms.devtools.simulate import inbound_params
@@ -29,6 +41,55 @@ from samen_sms.line import replies
 from samen_sms.line.worker import LineWorker
 
 ROOT = Path(__file__).resolve().parent.parent
+
+TIERS = ("pure", "integration", "system")
+# Fixtures (or fixtures they use) that make a test integration or system; anything else is pure.
+INTEGRATION_FIXTURES = frozenset({"redis_server", "standin_server"})
+SYSTEM_FIXTURES = frozenset({"processes", "own_redis", "durable", "cluster", "tls_redis", "browser", "live", "page"})
+
+
+def fixture_tier(fixturenames: Iterable[str]) -> str:
+    """The tier the fixtures a test uses (directly or through other fixtures) put it in."""
+    names = set(fixturenames)
+    if names & SYSTEM_FIXTURES:
+        return "system"
+    if names & INTEGRATION_FIXTURES:
+        return "integration"
+    return "pure"
+
+
+def given_tiers(item: pytest.Item) -> list[str]:
+    """The tier markers a test carries, from its module, class or itself."""
+    return [mark.name for mark in item.iter_markers() if mark.name in TIERS]
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if not given_tiers(item):
+            item.add_marker(fixture_tier(getattr(item, "fixturenames", ())))
+
+
+# What a pure test may not do, checked while it runs (in the test's own thread).
+NOT_PURE = frozenset({"socket.connect", "subprocess.Popen", "os.fork", "os.posix_spawn", "os.exec", "os.system"})
+_running_pure: list[bool] = [False]
+
+
+def _refuse_io_in_pure_tests(event: str, args: tuple[object, ...]) -> None:
+    if _running_pure[0] and event in NOT_PURE and threading.current_thread() is threading.main_thread():
+        raise RuntimeError(f"a pure test did {event} {args!r:.120}: mark it integration or system")
+
+
+sys.addaudithook(_refuse_io_in_pure_tests)
+
+
+@pytest.fixture(autouse=True)
+def _pure_means_no_io(request: pytest.FixtureRequest) -> Iterator[None]:
+    _running_pure[0] = given_tiers(request.node) == ["pure"]
+    try:
+        yield
+    finally:
+        _running_pure[0] = False
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -115,19 +176,44 @@ def config(redis_conn: redis.Redis, redis_server: str, standin_server: tuple[str
     return Config.from_env(test_env(redis_server, standin_server[0]))
 
 
+_LOADED: dict[tuple[object, ...], Content] = {}
+
+
+def content_of(config: Config) -> Content:
+    """The content the config's directories and languages hold, loaded once per test process.
+
+    The content is never changed once loaded, so tests share it; a test that writes content of its
+    own gives other directories, and so gets its own.
+    """
+    key = (config.flows_dir, config.messages_dir, config.data_dir, config.languages)
+    if key not in _LOADED:
+        _LOADED[key] = load_content(config)
+    return _LOADED[key]
+
+
+def make_app(config: Config) -> Flask:
+    """The web app for a test, on content loaded once per test process."""
+    return create_app({"TESTING": True}, config=config, content=content_of(config))
+
+
+@contextmanager
+def line_with_workers(config: Config) -> Iterator[Flask]:
+    """The web app, with the context a worker in this process (`work`) runs jobs in."""
+    application = make_app(config)
+    with replies.using(worker_context(config, content=content_of(config))):
+        yield application
+
+
 @pytest.fixture
 def app(config: Config) -> Iterator[Flask]:
-    application = create_app({"TESTING": True}, config=config)
-    with replies.using(worker_context(config)):
+    with line_with_workers(config) as application:
         yield application
 
 
 @pytest.fixture
 def anytime_app(config: Config) -> Iterator[Flask]:
     """The app with quiet hours off, so announcements go out whatever the clock says."""
-    cfg = with_config(config, quiet_hours="")
-    application = create_app({"TESTING": True}, config=cfg)
-    with replies.using(worker_context(cfg)):
+    with line_with_workers(with_config(config, quiet_hours="")) as application:
         yield application
 
 
