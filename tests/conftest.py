@@ -68,6 +68,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if not given_tiers(item):
             item.add_marker(fixture_tier(getattr(item, "fixturenames", ())))
+    # System tests first: they wait longest, so in parallel (`make test`) none is left to run alone at the end.
+    items.sort(key=lambda item: -TIERS.index(given_tiers(item)[0]))
 
 
 # What a pure test may not do, checked while it runs (in the test's own thread).
@@ -189,6 +191,16 @@ def content_of(config: Config) -> Content:
     if key not in _LOADED:
         _LOADED[key] = load_content(config)
     return _LOADED[key]
+
+
+def line_content() -> Content:
+    """The line's own content (flows/, messages/, data/), loaded once per test process."""
+    return content_of(Config.from_env({"SAMEN_ENV": "development"}))
+
+
+def line_languages() -> tuple[str, ...]:
+    """Every language flows/main.toml offers, in its order: per-language tests take theirs from here."""
+    return line_content().flow.languages
 
 
 def make_app(config: Config) -> Flask:
