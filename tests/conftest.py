@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
@@ -113,12 +114,22 @@ ALICE = "+447700900123"
 BOB = "+447700900456"
 
 
+def per_worker(url: str, worker: str) -> str:
+    """The database of REDIS_URL for one parallel test process (gw0 the URL's own, gw1 the next, ...)."""
+    parts = urlsplit(url)
+    first = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{first + int(worker.removeprefix('gw') or 0)}"))
+
+
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[str]:
-    """The Redis at REDIS_URL (its database is flushed around each test), else a private one."""
+    """The Redis at REDIS_URL (its database is flushed around each test), else a private one.
+
+    In parallel (`make test`) each test process flushes a database of its own at REDIS_URL.
+    """
     url = os.environ.get("REDIS_URL")
     if url:
-        yield url
+        yield per_worker(url, os.environ.get("PYTEST_XDIST_WORKER", ""))
         return
     server = EmbeddedRedis(port=free_port(), data_dir=Path(tempfile.mkdtemp(prefix="samen-test-redis-"))).start()
     yield server.url
@@ -266,13 +277,24 @@ def post(client: FlaskClient) -> PostFn:
     return _post
 
 
+class BurstWorker(LineWorker):
+    """The line's RQ worker, run by a test in its own process until the queues are empty.
+
+    It listens for no commands (`rq` shutdown and kill requests are for worker processes, tried in
+    test_worker_shutdown.py): stopping RQ's listening thread costs up to a second each time.
+    """
+
+    def subscribe(self) -> None:
+        self.pubsub_thread = None
+
+
 @pytest.fixture
 def work(app: Flask, redis_conn: redis.Redis) -> Callable[[], None]:
     """Run a real RQ worker (in burst mode, in this process) until the queue is empty."""
 
     def _work() -> None:
         rt = app.extensions["samen"]
-        worker = LineWorker([rt.urgent_queue, rt.queue], connection=rt.redis)
+        worker = BurstWorker([rt.urgent_queue, rt.queue], connection=rt.redis)
         worker.work(burst=True, with_scheduler=False, logging_level="WARNING")
 
     return _work
