@@ -126,7 +126,7 @@ def main() -> int:
             f"filled {args.subscribers} subscribers, {args.sessions} sessions, {args.days} days of reach figures "
             f"for {len(codes)} codes in {time.perf_counter() - t0:.1f} s"
         )
-        accounts = Accounts(rt.redis, app.extensions["samen.console"])
+        accounts = Accounts(rt.redis, app.extensions["samen.console"], app.extensions["samen.passwords"])
         token = accounts.add("bench@example.org", "coordinator")
         found = accounts.link(token)
         assert found is not None

@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from samen_sms.assembly import FEATURES, build_line
+from samen_sms.content.engine import Content
 from samen_sms.core import logs
 from samen_sms.core.config import Config, ConfigError
 from samen_sms.line import health, webhook
@@ -34,8 +35,13 @@ def _is_loopback(url: str) -> bool:
         return False
 
 
-def create_app(test_config: Mapping[str, Any] | None = None, config: Config | None = None) -> Flask:
-    """Build the web app; raise ConfigError when the environment is not safe to run on."""
+def create_app(
+    test_config: Mapping[str, Any] | None = None, config: Config | None = None, content: Content | None = None
+) -> Flask:
+    """Build the web app; raise ConfigError when the environment is not safe to run on.
+
+    `content` is the content already loaded from the config's directories (the tests load it once).
+    """
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     if test_config:
@@ -51,7 +57,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, config: Config | No
         # Only the client address is taken from the proxies (the console's per-address sign-in
         # throttle); signatures are checked against PUBLIC_URL, never a forwarded host.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=cfg.trusted_proxies)  # type: ignore[method-assign]
-    app.extensions["samen"] = build_line(cfg, web=True)
+    app.extensions["samen"] = build_line(cfg, web=True, content=content)
     app.extensions["samen.signature"] = SignatureCheck(
         cfg.twilio_auth_token, cfg.public_url, enabled=cfg.check_signatures
     )

@@ -16,6 +16,7 @@ from samen_sms.announce import redis_keys as announce_keys
 from samen_sms.console import contentcli
 from samen_sms.console import feature as console
 from samen_sms.console import redis_keys as console_keys
+from samen_sms.content.engine import Content
 from samen_sms.core import keyspace
 from samen_sms.core import redis_keys as core_keys
 from samen_sms.core.config import Config
@@ -34,9 +35,9 @@ KEYS = keyspace.registry(
 )
 
 
-def build_line(config: Config, web: bool = False) -> Runtime:
+def build_line(config: Config, web: bool = False, content: Content | None = None) -> Runtime:
     """Connections, content and keys, with every feature registered; refuses to start half-wired."""
-    runtime = build_runtime(config, web=web)
+    runtime = build_runtime(config, web=web, content=content)
     runtime.registry.keys = KEYS
     for feature in FEATURES:
         feature.register(runtime.registry)
@@ -44,10 +45,10 @@ def build_line(config: Config, web: bool = False) -> Runtime:
     return runtime
 
 
-def worker_context(config: Config | None = None) -> WorkerContext:
+def worker_context(config: Config | None = None, content: Content | None = None) -> WorkerContext:
     """What a worker process runs jobs with: the assembled line and a Twilio client."""
     cfg = config or Config.from_env()
-    return WorkerContext(build_line(cfg), Sender(build_client(cfg), cfg))
+    return WorkerContext(build_line(cfg, content=content), Sender(build_client(cfg), cfg))
 
 
 def retention_table() -> str:

@@ -1,4 +1,12 @@
-"""Shared fixtures: a real Redis, the Twilio stand-in, the app, signed webhooks, real RQ workers."""
+"""Shared fixtures: a real Redis, the Twilio stand-in, the app, signed webhooks, real RQ workers.
+
+Every test has one tier, a marker given here from the fixtures it uses (`make test-fast` runs `-m pure`):
+pure (no Redis, no network, no process of its own: the engine, the content, files in `tmp_path`),
+integration (the app, Redis, the Twilio stand-in, RQ workers in this process) and system (processes:
+gunicorn, RQ worker processes, Redis servers started, killed or restarted, Sentinel, a browser). A
+module or test that starts processes without one of these fixtures says so itself with
+`pytestmark = pytest.mark.system`; a tier given by hand is never lower than the fixtures' (test_tiers.py).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +14,14 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
@@ -21,6 +32,8 @@ from twilio.request_validator import RequestValidator
 
 from samen_sms.app import create_app
 from samen_sms.assembly import worker_context
+from samen_sms.content.engine import Content
+from samen_sms.content.loader import load_content
 from samen_sms.core.config import Config
 from samen_sms.devtools.embedded_redis import EmbeddedRedis, free_port
 from samen_sms.devtools.simulate import inbound_params
@@ -29,6 +42,57 @@ from samen_sms.line import replies
 from samen_sms.line.worker import LineWorker
 
 ROOT = Path(__file__).resolve().parent.parent
+
+TIERS = ("pure", "integration", "system")
+# Fixtures (or fixtures they use) that make a test integration or system; anything else is pure.
+INTEGRATION_FIXTURES = frozenset({"redis_server", "standin_server"})
+SYSTEM_FIXTURES = frozenset({"processes", "own_redis", "durable", "cluster", "tls_redis", "browser", "live", "page"})
+
+
+def fixture_tier(fixturenames: Iterable[str]) -> str:
+    """The tier the fixtures a test uses (directly or through other fixtures) put it in."""
+    names = set(fixturenames)
+    if names & SYSTEM_FIXTURES:
+        return "system"
+    if names & INTEGRATION_FIXTURES:
+        return "integration"
+    return "pure"
+
+
+def given_tiers(item: pytest.Item) -> list[str]:
+    """The tier markers a test carries, from its module, class or itself."""
+    return [mark.name for mark in item.iter_markers() if mark.name in TIERS]
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if not given_tiers(item):
+            item.add_marker(fixture_tier(getattr(item, "fixturenames", ())))
+    # System tests first: they wait longest, so in parallel (`make test`) none is left to run alone at the end.
+    items.sort(key=lambda item: -TIERS.index(given_tiers(item)[0]))
+
+
+# What a pure test may not do, checked while it runs (in the test's own thread).
+NOT_PURE = frozenset({"socket.connect", "subprocess.Popen", "os.fork", "os.posix_spawn", "os.exec", "os.system"})
+_running_pure: list[bool] = [False]
+
+
+def _refuse_io_in_pure_tests(event: str, args: tuple[object, ...]) -> None:
+    if _running_pure[0] and event in NOT_PURE and threading.current_thread() is threading.main_thread():
+        raise RuntimeError(f"a pure test did {event} {args!r:.120}: mark it integration or system")
+
+
+sys.addaudithook(_refuse_io_in_pure_tests)
+
+
+@pytest.fixture(autouse=True)
+def _pure_means_no_io(request: pytest.FixtureRequest) -> Iterator[None]:
+    _running_pure[0] = given_tiers(request.node) == ["pure"]
+    try:
+        yield
+    finally:
+        _running_pure[0] = False
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -50,12 +114,22 @@ ALICE = "+447700900123"
 BOB = "+447700900456"
 
 
+def per_worker(url: str, worker: str) -> str:
+    """The database of REDIS_URL for one parallel test process (gw0 the URL's own, gw1 the next, ...)."""
+    parts = urlsplit(url)
+    first = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{first + int(worker.removeprefix('gw') or 0)}"))
+
+
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[str]:
-    """The Redis at REDIS_URL (its database is flushed around each test), else a private one."""
+    """The Redis at REDIS_URL (its database is flushed around each test), else a private one.
+
+    In parallel (`make test`) each test process flushes a database of its own at REDIS_URL.
+    """
     url = os.environ.get("REDIS_URL")
     if url:
-        yield url
+        yield per_worker(url, os.environ.get("PYTEST_XDIST_WORKER", ""))
         return
     server = EmbeddedRedis(port=free_port(), data_dir=Path(tempfile.mkdtemp(prefix="samen-test-redis-"))).start()
     yield server.url
@@ -115,19 +189,54 @@ def config(redis_conn: redis.Redis, redis_server: str, standin_server: tuple[str
     return Config.from_env(test_env(redis_server, standin_server[0]))
 
 
+_LOADED: dict[tuple[object, ...], Content] = {}
+
+
+def content_of(config: Config) -> Content:
+    """The content the config's directories and languages hold, loaded once per test process.
+
+    The content is never changed once loaded, so tests share it; a test that writes content of its
+    own gives other directories, and so gets its own.
+    """
+    key = (config.flows_dir, config.messages_dir, config.data_dir, config.languages)
+    if key not in _LOADED:
+        _LOADED[key] = load_content(config)
+    return _LOADED[key]
+
+
+def line_content() -> Content:
+    """The line's own content (flows/, messages/, data/), loaded once per test process."""
+    return content_of(Config.from_env({"SAMEN_ENV": "development"}))
+
+
+def line_languages() -> tuple[str, ...]:
+    """Every language flows/main.toml offers, in its order: per-language tests take theirs from here."""
+    return line_content().flow.languages
+
+
+def make_app(config: Config) -> Flask:
+    """The web app for a test, on content loaded once per test process."""
+    return create_app({"TESTING": True}, config=config, content=content_of(config))
+
+
+@contextmanager
+def line_with_workers(config: Config) -> Iterator[Flask]:
+    """The web app, with the context a worker in this process (`work`) runs jobs in."""
+    application = make_app(config)
+    with replies.using(worker_context(config, content=content_of(config))):
+        yield application
+
+
 @pytest.fixture
 def app(config: Config) -> Iterator[Flask]:
-    application = create_app({"TESTING": True}, config=config)
-    with replies.using(worker_context(config)):
+    with line_with_workers(config) as application:
         yield application
 
 
 @pytest.fixture
 def anytime_app(config: Config) -> Iterator[Flask]:
     """The app with quiet hours off, so announcements go out whatever the clock says."""
-    cfg = with_config(config, quiet_hours="")
-    application = create_app({"TESTING": True}, config=cfg)
-    with replies.using(worker_context(cfg)):
+    with line_with_workers(with_config(config, quiet_hours="")) as application:
         yield application
 
 
@@ -168,13 +277,24 @@ def post(client: FlaskClient) -> PostFn:
     return _post
 
 
+class BurstWorker(LineWorker):
+    """The line's RQ worker, run by a test in its own process until the queues are empty.
+
+    It listens for no commands (`rq` shutdown and kill requests are for worker processes, tried in
+    test_worker_shutdown.py): stopping RQ's listening thread costs up to a second each time.
+    """
+
+    def subscribe(self) -> None:
+        self.pubsub_thread = None
+
+
 @pytest.fixture
 def work(app: Flask, redis_conn: redis.Redis) -> Callable[[], None]:
     """Run a real RQ worker (in burst mode, in this process) until the queue is empty."""
 
     def _work() -> None:
         rt = app.extensions["samen"]
-        worker = LineWorker([rt.urgent_queue, rt.queue], connection=rt.redis)
+        worker = BurstWorker([rt.urgent_queue, rt.queue], connection=rt.redis)
         worker.work(burst=True, with_scheduler=False, logging_level="WARNING")
 
     return _work

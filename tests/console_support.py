@@ -17,7 +17,7 @@ PASSWORD = "lantern-orchard-47-quietly"
 
 def store(app: Flask) -> Accounts:
     keys: ConsoleKeys = app.extensions["samen.console"]
-    return Accounts(app.extensions["samen"].redis, keys)
+    return Accounts(app.extensions["samen"].redis, keys, app.extensions["samen.passwords"])
 
 
 def make_staff(app: Flask, email: str, role: str, mediator: str | None = None) -> str:

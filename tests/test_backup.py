@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 import redis
 from flask import Flask
 
@@ -30,6 +31,7 @@ from tests.conftest import ALICE, BOB, ROOT, PostFn, inbound
 SUBSCRIBE = ("hi", "1", "sessions", "1", "'s-Gravenhage", "1")
 
 
+@pytest.mark.system  # a second Redis server
 def test_export_then_import_into_a_new_redis_keeps_what_must_survive(
     app: Flask, config: Config, post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis
 ) -> None:

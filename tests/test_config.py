@@ -74,6 +74,7 @@ def test_signature_check_cannot_be_switched_off_off_loopback() -> None:
     assert production.check_signatures
 
 
+@pytest.mark.integration  # the app tries the Redis it is given, in vain
 def test_development_on_loopback_may_switch_signatures_off_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
     cfg = Config.from_env(
         {

@@ -9,10 +9,12 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
+from samen_sms.app import create_app
 from samen_sms.console import audit, throttle
 from samen_sms.console import redis_keys as console_keys
 from samen_sms.console.accounts import LINK_TTL
 from samen_sms.console.passwords import weakness
+from samen_sms.core.config import Config
 from tests.console_support import PASSWORD, code, csrf, make_staff, sign_in, store
 
 
@@ -234,3 +236,16 @@ def test_an_admin_cannot_reset_or_disable_their_own_account_by_typing_it_in_capi
     # Still signed in, with the password and authenticator they had.
     assert client.get("/console/accounts").status_code == 200
     assert sign_in(app.test_client(), "boss@example.org", secret, ahead=1) == 302
+
+
+def test_production_hashes_passwords_at_full_cost_and_only_an_app_under_test_cheaply(
+    app: Flask, config: Config, redis_conn: redis.Redis
+) -> None:
+    production = create_app(config=config)  # no test config: as gunicorn and `flask users` build it
+    make_staff(production, "ana@example.org", "coordinator")
+    stored = store(production).get("ana@example.org")
+    assert stored is not None and stored.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    # The tests' own app hashes its accounts at Argon2's cheapest, which production never does.
+    make_staff(app, "bo@example.org", "coordinator")
+    cheap = store(app).get("bo@example.org")
+    assert cheap is not None and cheap.password_hash.startswith("$argon2id$v=19$m=8,t=1,p=1$")

@@ -15,6 +15,8 @@ import redis
 from samen_sms.devtools.embedded_redis import free_port
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.system  # every test starts the line's commands as processes
+
 
 def clean_env(**settings: str) -> dict[str, str]:
     """This shell's environment without any of the line's settings, plus `settings`."""

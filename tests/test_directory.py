@@ -16,6 +16,7 @@ from samen_sms.content.places import Places, load_places, place_key
 from samen_sms.content.render import Renderer, line_params
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
+from tests.conftest import content_of
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 ENTRY = """
@@ -41,7 +42,7 @@ def places() -> Places:
 
 @pytest.fixture(scope="module")
 def renderer() -> Renderer:
-    content = load_content(Config.from_env({"SAMEN_ENV": "development"}))
+    content = content_of(Config.from_env({"SAMEN_ENV": "development"}))
     return Renderer(content, line_params("+447700900000", "whatsapp:+447700900001"))
 
 

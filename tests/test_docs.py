@@ -73,6 +73,7 @@ def test_every_make_target_shown_exists() -> None:
     assert named - targets == set(), f"the docs name make targets the Makefile lacks: {named - targets}"
 
 
+@pytest.mark.system  # runs each command as a process
 def test_every_python_module_command_shown_runs_with_help() -> None:
     commands = shown(r"python -m ((?:samen_sms|workers)(?:\.\w+)*)((?: [a-z][a-z-]*)*)")
     assert ("samen_sms.core.settings", "markdown") in commands

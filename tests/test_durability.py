@@ -29,6 +29,8 @@ from samen_sms.line.durability import rewrite_aof_if_due
 from samen_sms.line.worker import LineWorker
 from tests.conftest import ALICE, PUBLIC_URL, inbound, sent_to, sign, wait_until
 
+pytestmark = pytest.mark.system  # every test starts a Redis server of its own
+
 SUBSCRIBE = ("hi", "1", "sessions", "1", "'s-Gravenhage", "1")
 
 

@@ -24,7 +24,7 @@ from samen_sms.core.identity import Channel
 from samen_sms.devtools.standin import StandinState
 from samen_sms.line import replies
 from samen_sms.line.worker import LineWorker
-from tests.conftest import ALICE, PUBLIC_URL, inbound, sent_to, sign, with_config
+from tests.conftest import ALICE, PUBLIC_URL, content_of, inbound, sent_to, sign, with_config
 
 # A greeting and a short question in each language, and where its language must be listed: first,
 # or (where the letters say no more than the script) among the first two.
@@ -80,7 +80,7 @@ SCRIPT_OF = {"ar": "Arab", "fa": "Arab", "prs": "Arab", "ps": "Arab", "ckb": "Ar
 
 @pytest.fixture(scope="module")
 def content() -> Content:
-    return load_content(Config.from_env({"SAMEN_ENV": "development"}))
+    return content_of(Config.from_env({"SAMEN_ENV": "development"}))
 
 
 @pytest.fixture(scope="module")

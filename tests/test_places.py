@@ -14,7 +14,6 @@ from flask import Flask
 from samen_sms.announce.sessions import SessionFileError, parse_session
 from samen_sms.content.catalogue import CatalogueError, load_catalogue
 from samen_sms.content.engine import Content, Message, Visit, step
-from samen_sms.content.loader import load_content
 from samen_sms.content.places import Places, load_places
 from samen_sms.content.postcodes import PlaceDataError
 from samen_sms.content.text import Said
@@ -22,7 +21,7 @@ from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
 from samen_sms.devtools.standin import StandinState
 from samen_sms.line import redis_keys as line_keys
-from tests.conftest import ALICE, PostFn, inbound, sent_to
+from tests.conftest import ALICE, PostFn, content_of, inbound, sent_to
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 AMSTERDAM, HAARLEMMERMEER, DEN_HAAG = "GM0363", "GM0394", "GM0518"
@@ -31,7 +30,7 @@ BERGEN_NH, BERGEN_L = "GM0373", "GM0893"
 
 @pytest.fixture(scope="module")
 def content() -> Content:
-    return load_content(Config.from_env({"SAMEN_ENV": "development"}))
+    return content_of(Config.from_env({"SAMEN_ENV": "development"}))
 
 
 @pytest.fixture(scope="module")

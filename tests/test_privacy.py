@@ -13,12 +13,27 @@ import redis
 from flask import Flask
 
 from samen_sms.announce import redis_keys as announce_keys
+from samen_sms.content.effects import Erase
+from samen_sms.content.engine import Message, Visit, step
+from samen_sms.content.render import Renderer, line_params
 from samen_sms.core import redis_keys as core_keys
 from samen_sms.core.identity import Channel
 from samen_sms.devtools.standin import Fault, StandinState
 from samen_sms.line import redis_keys as line_keys
 from samen_sms.reach import redis_keys as reach_keys
-from tests.conftest import ALICE, BOB, PostFn, Processes, inbound, run_retries_now, sent_to
+from tests.conftest import (
+    ALICE,
+    BOB,
+    SMS_FROM,
+    WHATSAPP_FROM,
+    PostFn,
+    Processes,
+    inbound,
+    line_content,
+    line_languages,
+    run_retries_now,
+    sent_to,
+)
 
 WA_BOB = "whatsapp:" + BOB
 # What a person might write that must never be kept: free text, in two scripts, and a number.
@@ -152,15 +167,42 @@ def is_rate_counter(key: str, p: str) -> bool:
 
 
 def delete_words() -> list[tuple[str, str]]:
-    from samen_sms.content.loader import load_content
-    from samen_sms.core.config import Config
-
-    content = load_content(Config.from_env({"SAMEN_ENV": "development"}))
-    return [(loc, word) for loc, cat in content.catalogues.items() for word in cat.keywords.get("delete", ())]
+    """Every delete word of every language the line offers, as its catalogue lists it."""
+    content = line_content()
+    return [(loc, word) for loc in content.flow.languages for word in content.catalogues[loc].keywords["delete"]]
 
 
-@pytest.mark.parametrize(("locale", "word"), delete_words())
-def test_delete_word_of_every_language_erases(
+def one_delete_word_per_script() -> list[tuple[str, str]]:
+    """The first delete word of each script's first language: the few the whole line is tried with."""
+    content = line_content()
+    firsts: dict[str, tuple[str, str]] = {}
+    for loc, word in delete_words():
+        firsts.setdefault(content.catalogues[loc].script, (loc, word))
+    return list(firsts.values())
+
+
+@pytest.mark.parametrize("locale", line_languages())
+def test_every_delete_word_of_every_language_erases_in_the_engine(locale: str) -> None:
+    content = line_content()
+    renderer = Renderer(content, line_params(SMS_FROM, WHATSAPP_FROM, "SAMEN"))
+    words = content.catalogues[locale].keywords["delete"]
+    assert words, locale
+    for word in words:
+        for visit, written, channel in [
+            (Visit(node="advice_self", locale="en"), word.upper(), Channel.SMS),
+            (Visit(node="services", locale="en"), f"{word}!", Channel.WHATSAPP),
+            (Visit(), word, Channel.SMS),  # the very first message
+        ]:
+            outcome = step(content, visit, Message.of(written, channel))
+            assert outcome.effects == (Erase(),), (locale, written, visit)
+            if visit.locale:
+                assert outcome.reply_locale == visit.locale, (locale, written)
+            said = renderer.render_messages(outcome.reply_locale, outcome.replies, channel)
+            assert said == [renderer.message(outcome.reply_locale, "deleted", channel)], (locale, written)
+
+
+@pytest.mark.parametrize(("locale", "word"), one_delete_word_per_script())
+def test_delete_word_of_every_script_erases(
     locale: str, word: str, post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis, app
 ) -> None:
     rt = app.extensions["samen"]

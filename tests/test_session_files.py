@@ -1,4 +1,8 @@
-"""Session files an operator might get wrong, or an adversary might write (issue #9): one line, exit 1."""
+"""Session files an operator might get wrong, or an adversary might write (issue #9): one line, exit 1.
+
+The parser (`sessions.read_session`) is tried with every kind of wrong file, without Redis; `sessions
+add` with a few, for its exit status, its one line and nothing stored.
+"""
 
 from __future__ import annotations
 
@@ -16,9 +20,10 @@ from flask import Flask
 
 from samen_sms.announce import sessions as infosessions
 from samen_sms.announce import subscriptions
+from samen_sms.content.render import Renderer, line_params
 from samen_sms.core.identity import Address, Channel
 from samen_sms.devtools.standin import StandinState
-from tests.conftest import ALICE, BOB, sent_to, sessions_cli
+from tests.conftest import ALICE, BOB, SMS_FROM, WHATSAPP_FROM, line_content, sent_to, sessions_cli
 
 NEXT_YEAR = datetime.now().year + 1
 GOOD = f"""
@@ -60,11 +65,20 @@ def refused(app: Flask, path: Path, redis_conn: redis.Redis) -> str:
     return output
 
 
+def refusal(path: Path) -> str:
+    """Why the parser refuses a file: one line, what `sessions add` prints after "Error: "."""
+    content = line_content()
+    renderer = Renderer(content, line_params(SMS_FROM, WHATSAPP_FROM, "SAMEN"))
+    with pytest.raises(infosessions.SessionFileError) as refused:
+        infosessions.read_session(path, content.data["places"], list(content.flow.languages), renderer)
+    reason = str(refused.value)
+    assert reason and len(reason.splitlines()) == 1, reason
+    return reason
+
+
 @pytest.mark.parametrize("title", ["{host:d}", "{}", "{host!z}", "{host:{place}}", "{host:>99999999}", "100% {"])
-def test_titles_with_anything_but_bare_variables_are_refused(
-    title: str, app: Flask, tmp_path: Path, redis_conn: redis.Redis
-) -> None:
-    output = refused(app, write(tmp_path, GOOD.replace("Health in the Netherlands", f"Health {title}")), redis_conn)
+def test_titles_with_anything_but_bare_variables_are_refused(title: str, tmp_path: Path) -> None:
+    output = refusal(write(tmp_path, GOOD.replace("Health in the Netherlands", f"Health {title}")))
     assert "'title'" in output and "the en text" in output
 
 
@@ -113,11 +127,9 @@ def subscribe(app: Flask, number: str, locale: str) -> None:
     pipe.execute()
 
 
-def test_a_title_longer_than_twilio_takes_is_refused_naming_the_language(
-    app: Flask, tmp_path: Path, redis_conn: redis.Redis
-) -> None:
+def test_a_title_longer_than_twilio_takes_is_refused_naming_the_language(tmp_path: Path) -> None:
     text = GOOD.replace(EN_TITLE, 'en = "' + "Health " * 1500 + '"')  # 10,500 characters
-    output = refused(app, write(tmp_path, text), redis_conn)
+    output = refusal(write(tmp_path, text))
     assert "the en announcement would be" in output and "at most 1600" in output
 
 
@@ -129,16 +141,14 @@ def test_a_title_longer_than_twilio_takes_is_refused_naming_the_language(
     ],
 )
 def test_an_announcement_over_the_languages_sms_budget_is_refused(
-    description: str, language: str, budget: int, app: Flask, tmp_path: Path, redis_conn: redis.Redis
+    description: str, language: str, budget: int, tmp_path: Path
 ) -> None:
     text = GOOD.replace('description = "Hosted by {host} in {place}."', f"description = {description}")
-    output = refused(app, write(tmp_path, text), redis_conn)
+    output = refusal(write(tmp_path, text))
     assert f"the {language} announcement would cost" in output and f"at most {budget} in {language}" in output
 
 
-def test_an_arabic_announcement_over_five_segments_is_refused(
-    app: Flask, tmp_path: Path, redis_conn: redis.Redis
-) -> None:
+def test_an_arabic_announcement_over_five_segments_is_refused(tmp_path: Path) -> None:
     text = (
         GOOD.replace('languages = ["nl", "en"]', 'languages = ["nl", "en", "ar"]')
         .replace(EN_TITLE, EN_TITLE + ', ar = "الصحة في هولندا"')
@@ -147,13 +157,13 @@ def test_an_arabic_announcement_over_five_segments_is_refused(
             'description = { nl = "Kort.", en = "Short.", ar = "' + "طبيب عام يجيب على الأسئلة. " * 8 + '" }',
         )
     )
-    output = refused(app, write(tmp_path, text), redis_conn)
+    output = refusal(write(tmp_path, text))
     assert "the ar announcement would cost" in output and "at most 5 in ar" in output
 
 
-def test_a_huge_file_is_refused_unread(app: Flask, tmp_path: Path, redis_conn: redis.Redis) -> None:
+def test_a_huge_file_is_refused_unread(tmp_path: Path) -> None:
     text = GOOD.replace('description = "Hosted by {host} in {place}."', 'description = "' + "x" * 30_000_000 + '"')
-    output = refused(app, write(tmp_path, text), redis_conn)
+    output = refusal(write(tmp_path, text))
     assert "larger than 64 KiB" in output
 
 
@@ -162,7 +172,7 @@ def test_the_example_session_file_is_accepted(app: Flask, redis_conn: redis.Redi
     assert code == 0, output
 
 
-@pytest.mark.parametrize(
+BAD_FILES = pytest.mark.parametrize(
     ("make", "reason"),
     [
         (lambda d: write(d, "title = " + "[" * 30_000 + "]" * 30_000 + "\n"), "nested too deeply"),
@@ -191,19 +201,37 @@ def test_the_example_session_file_is_accepted(app: Flask, redis_conn: redis.Redi
         "under-a-file",
     ],
 )
-def test_every_bad_file_gets_one_line_and_exit_status_1(
-    make: Callable[[Path], Path], reason: str, app: Flask, tmp_path: Path, redis_conn: redis.Redis
+
+
+@BAD_FILES
+def test_every_bad_file_gets_one_line(make: Callable[[Path], Path], reason: str, tmp_path: Path) -> None:
+    output = refusal(make(tmp_path))
+    assert reason in output
+    assert len(output) < 300  # a reason, not the file
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (b"\xff\xfe" + bytes(range(256)), "is not a text file"),  # refused as it is read
+        ("title = " + "[" * 30_000 + "]" * 30_000 + "\n", "nested too deeply"),  # as it is parsed
+        (GOOD.replace(EN_TITLE, 'en = "' + "Health " * 1500 + '"'), "at most 1600"),  # as it is rendered
+    ],
+    ids=["read", "parsed", "rendered"],
+)
+def test_sessions_add_refuses_a_bad_file_with_one_line_and_exit_status_1(
+    text: str | bytes, reason: str, app: Flask, tmp_path: Path, redis_conn: redis.Redis
 ) -> None:
-    output = refused(app, make(tmp_path), redis_conn)
+    output = refused(app, write(tmp_path, text), redis_conn)
     assert reason in output
     assert len(output) < 300  # a reason, not the file
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
-def test_an_unreadable_file_gets_one_line(app: Flask, tmp_path: Path, redis_conn: redis.Redis) -> None:
+def test_an_unreadable_file_gets_one_line(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD)
     path.chmod(0)
-    assert "cannot be read" in refused(app, path, redis_conn)
+    assert "cannot be read" in refusal(path)
 
 
 @pytest.mark.parametrize(
@@ -211,14 +239,12 @@ def test_an_unreadable_file_gets_one_line(app: Flask, tmp_path: Path, redis_conn
     [(3, "02:30 does not exist in Europe/Amsterdam"), (10, "02:30 happens twice in Europe/Amsterdam")],
     ids=["spring-forward", "fall-back"],
 )
-def test_a_start_in_the_hour_the_clocks_change_is_refused(
-    month: int, reason: str, app: Flask, tmp_path: Path, redis_conn: redis.Redis
-) -> None:
+def test_a_start_in_the_hour_the_clocks_change_is_refused(month: int, reason: str, tmp_path: Path) -> None:
     # The last Sunday of March or October: at 02:00 the clocks go to 03:00, or at 03:00 back to 02:00.
     last = datetime(NEXT_YEAR, month, 31, tzinfo=ZoneInfo("Europe/Amsterdam"))
     sunday = last.replace(day=31 - (last.weekday() + 1) % 7)
     text = GOOD.replace(f"{NEXT_YEAR}-03-05T19:30:00", f"{sunday:%Y-%m-%d}T02:30:00")
-    output = refused(app, write(tmp_path, text), redis_conn)
+    output = refusal(write(tmp_path, text))
     assert "field 'starts'" in output and reason in output, output
 
 
@@ -242,11 +268,9 @@ def test_language_codes_in_capitals_still_reach_the_subscribers_of_that_language
     assert sent_to(standin, BOB)[0].startswith("Informatiebijeenkomst: Health / Gezondheid\n")
 
 
-def test_a_session_in_no_language_of_the_line_is_refused_as_reaching_nobody(
-    app: Flask, tmp_path: Path, redis_conn: redis.Redis
-) -> None:
+def test_a_session_in_no_language_of_the_line_is_refused_as_reaching_nobody(tmp_path: Path) -> None:
     text = GOOD.replace('languages = ["nl", "en"]', 'languages = ["de"]').replace(
         'title = { nl = "Gezondheid in Nederland", en = "Health in the Netherlands" }', 'title = "Gesundheit"'
     )
-    output = refused(app, write(tmp_path, text), redis_conn)
+    output = refusal(write(tmp_path, text))
     assert "field 'languages': none of 'de' is a language of the line" in output and "nobody" in output

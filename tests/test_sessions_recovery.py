@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -75,7 +74,8 @@ def crash_then_carol_writes(
 def finish(app: Flask, processes: Processes, redis_conn: redis.Redis, sid: str) -> None:
     """The operator starts a worker and announces again; the broadcast ends with Carol sent to."""
     processes.worker(processes=1)
-    time.sleep(2.5)  # the dead job's lease runs out
+    lease = announce_keys.BROADCAST_LEASE(f"{sid}:a")
+    assert wait_until(lambda: not redis_conn.exists(lease), timeout=10)  # the dead job's lease runs out
     assert cli(app, "announce", sid)[0] == 0
     state = announce_keys.BROADCAST_STATE(f"{sid}:a")
     assert wait_until(lambda: redis_conn.hget(state, "phase") == b"done", timeout=30), processes.output()

@@ -34,10 +34,10 @@ import pytest
 
 from samen_sms.content.effects import Effect
 from samen_sms.content.engine import Message, Outcome, Visit, step
-from samen_sms.content.loader import load_content
 from samen_sms.content.render import Renderer, line_params
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
+from tests.conftest import content_of
 
 TRANSCRIPTS = sorted((Path(__file__).parent / "transcripts").glob("*.txt"))
 VOICE_NOTE = "(voice note)"
@@ -157,7 +157,7 @@ def renderer() -> Renderer:
             "TWILIO_WHATSAPP_FROM": "whatsapp:+447700900001",
         }
     )
-    return Renderer(load_content(cfg), line_params(cfg.twilio_sms_from, cfg.twilio_whatsapp_from))
+    return Renderer(content_of(cfg), line_params(cfg.twilio_sms_from, cfg.twilio_whatsapp_from))
 
 
 @pytest.mark.parametrize("path", TRANSCRIPTS, ids=[p.stem for p in TRANSCRIPTS])

@@ -19,7 +19,6 @@ from samen_sms.content.discretion import PREVIEW, revealing_words, reveals
 from samen_sms.content.smscost import cost
 from samen_sms.core.identity import Channel
 from samen_sms.core.quiet import AMSTERDAM
-from samen_sms.core.tomlfile import read_text
 from samen_sms.line.runtime import Runtime
 
 sessions_cli = AppGroup("sessions", help="Information sessions: add, list, announce and follow them.")
@@ -76,14 +75,9 @@ def add_command(file: Path) -> None:
     data = rt.content.data
     # Every way a file can be wrong ends here as one line and exit status 1, never a traceback.
     try:
-        text = read_text(file, infosessions.SessionFileError, infosessions.MAX_FILE_BYTES)
+        session = infosessions.read_session(file, data["places"], list(rt.content.flow.languages), rt.renderer)
     except infosessions.SessionFileError as exc:
         raise click.ClickException(str(exc)) from None
-    try:
-        session = infosessions.parse_session(text, data["places"], list(rt.content.flow.languages))
-        infosessions.check_length(rt.renderer, session)
-    except infosessions.SessionFileError as exc:
-        raise click.ClickException(f"{file.name}: {exc}") from None
     if session.host_code and not rt.registry.is_live_code(rt.redis, session.host_code):
         # The registry of codes is the reach room's, which lends this check; a live code is all a session needs.
         raise click.ClickException(f"{file.name}: field 'host_code': {session.host_code} is not a live referral code")

@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -35,7 +36,7 @@ from samen_sms.content.smscost import budget, cost
 from samen_sms.content.text import plain_latin
 from samen_sms.core.identity import Channel
 from samen_sms.core.quiet import AMSTERDAM
-from samen_sms.core.tomlfile import parse_toml
+from samen_sms.core.tomlfile import parse_toml, read_text
 
 # Variables a title or description may use, filled in per language: "{host} at {place}, {date}".
 TEXT_VARIABLES = frozenset({"date", "place", "host", "languages"})
@@ -141,6 +142,17 @@ def _clock_change(local: datetime) -> str | None:
 def parse_session(text: str, places: Places, line_languages: list[str]) -> InfoSession:
     """Check a session file's text and return the session (without an id yet)."""
     return session_from(parse_toml(text, "session file", SessionFileError), places, line_languages)
+
+
+def read_session(file: Path, places: Places, line_languages: list[str], renderer: Any) -> InfoSession:
+    """A session file read and checked as `sessions add` takes it; SessionFileError says why not, in a line."""
+    text = read_text(file, SessionFileError, MAX_FILE_BYTES)
+    try:
+        session = parse_session(text, places, line_languages)
+        check_length(renderer, session)
+    except SessionFileError as exc:
+        raise SessionFileError(f"{file.name}: {exc}") from None
+    return session
 
 
 def session_from(

@@ -93,9 +93,10 @@ def digest(token: str) -> str:
 class Accounts:
     """The account store: one hash per account, one key per open sign-in link."""
 
-    def __init__(self, conn: redis.Redis, keys: ConsoleKeys) -> None:
+    def __init__(self, conn: redis.Redis, keys: ConsoleKeys, hashing: passwords.Passwords) -> None:
         self.conn: Any = conn
         self.keys = keys
+        self.passwords = hashing
 
     def get(self, email: str) -> Account | None:
         """The account, or None."""
@@ -177,7 +178,7 @@ class Accounts:
         email = found[0]
         self.conn.hset(
             redis_keys.CONSOLE_ACCOUNT(email),
-            mapping={"password": passwords.hash_password(password), "totp": self.keys.seal(secret), "totp_step": step},
+            mapping={"password": self.passwords.hash(password), "totp": self.keys.seal(secret), "totp_step": step},
         )
         self.conn.hdel(redis_keys.CONSOLE_ACCOUNT(email), "disabled")
         return True
@@ -187,10 +188,10 @@ class Accounts:
         try:
             email = normal_email(email)
         except AccountError:
-            passwords.verify(None, password)  # same cost as a wrong password
+            self.passwords.verify(None, password)  # same cost as a wrong password
             return None
         account = self.get(email)
-        if not passwords.verify(account.password_hash if account else None, password):
+        if not self.passwords.verify(account.password_hash if account else None, password):
             return None
         if account is None or account.disabled or not account.ready:
             return None

@@ -19,7 +19,7 @@ users_cli = AppGroup("users", help="Staff accounts of the console: add, list, di
 def _store() -> tuple[Runtime, Accounts]:
     rt: Runtime = current_app.extensions["samen"]
     keys: ConsoleKeys = current_app.extensions["samen.console"]
-    return rt, Accounts(rt.redis, keys)
+    return rt, Accounts(rt.redis, keys, current_app.extensions["samen.passwords"])
 
 
 def _link(rt: Runtime, token: str) -> str:

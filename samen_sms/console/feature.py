@@ -25,7 +25,7 @@ def init_app(app: Flask) -> None:
     """Mount the console under /console/ and add `flask users`."""
     from flask_wtf.csrf import generate_csrf
 
-    from samen_sms.console import auth, i18n, pages, web  # noqa: F401  (views register on import)
+    from samen_sms.console import auth, i18n, pages, passwords, web  # noqa: F401  (views register on import)
     from samen_sms.console.cli import users_cli
     from samen_sms.console.keys import ConsoleKeys
     from samen_sms.line.runtime import Runtime
@@ -33,6 +33,8 @@ def init_app(app: Flask) -> None:
     rt: Runtime = app.extensions["samen"]
     keys = ConsoleKeys(rt.config.secret_key)
     app.extensions["samen.console"] = keys
+    # Full cost in production; an app built for tests hashes its test accounts cheaply.
+    app.extensions["samen.passwords"] = passwords.Passwords(passwords.TESTING if app.testing else passwords.PRODUCTION)
     app.config.update(
         SECRET_KEY=keys.session,
         SESSION_COOKIE_NAME="samen_console",

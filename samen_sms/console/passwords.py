@@ -5,14 +5,16 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from argon2 import PasswordHasher
+from argon2 import Parameters, PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 MIN_LENGTH = 12
 COMMON_FILE = Path(__file__).with_name("common-passwords.txt")
-_hasher = PasswordHasher()
-# Verifying against this costs what a real check costs, so "no such account" takes as long as "wrong password".
-_DUMMY = _hasher.hash("not a password anyone has, only for timing")
+# Argon2id as RFC 9106 advises where memory is scarce: 64 MiB, 3 passes, 4 lanes.
+PRODUCTION = profiles.RFC_9106_LOW_MEMORY
+# Only for an app built for tests (Flask's TESTING, which only `create_app`'s test_config sets):
+# the hashes of a test's staff accounts need not resist anyone.
+TESTING = profiles.CHEAPEST
 
 
 @cache
@@ -35,14 +37,25 @@ def weakness(password: str, email: str = "") -> str | None:
     return None
 
 
-def hash_password(password: str) -> str:
-    """The Argon2id hash to store."""
-    return _hasher.hash(password)
+class Passwords:
+    """Hashing and checking staff passwords with one set of Argon2 parameters."""
 
+    def __init__(self, parameters: Parameters = PRODUCTION) -> None:
+        self.parameters = parameters
+        self._hasher = PasswordHasher.from_parameters(parameters)
+        self._dummy = ""
 
-def verify(stored: str | None, password: str) -> bool:
-    """Whether the password matches; costs the same when there is no stored hash."""
-    try:
-        return _hasher.verify(stored or _DUMMY, password) and stored is not None
-    except (VerificationError, InvalidHashError):
-        return False
+    def hash(self, password: str) -> str:
+        """The Argon2id hash to store."""
+        return self._hasher.hash(password)
+
+    def verify(self, stored: str | None, password: str) -> bool:
+        """Whether the password matches; costs the same when there is no stored hash."""
+        if not self._dummy:
+            # Verifying against this costs what a real check costs, so "no such account" takes as
+            # long as "wrong password".
+            self._dummy = self.hash("not a password anyone has, only for timing")
+        try:
+            return self._hasher.verify(stored or self._dummy, password) and stored is not None
+        except (VerificationError, InvalidHashError):
+            return False

@@ -61,7 +61,7 @@ def keys() -> ConsoleKeys:
 
 def accounts() -> Accounts:
     """The account store."""
-    return Accounts(runtime().redis, keys())
+    return Accounts(runtime().redis, keys(), current_app.extensions["samen.passwords"])
 
 
 def staff() -> Staff:

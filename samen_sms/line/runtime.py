@@ -93,14 +93,17 @@ def connect(url: str, web: bool = False, config: Config | None = None) -> redis.
     return primary_client
 
 
-def build_runtime(config: Config, web: bool = False) -> Runtime:
-    """Connect, load and check everything; fails at start, never on a person's message."""
+def build_runtime(config: Config, web: bool = False, content: Content | None = None) -> Runtime:
+    """Connect, load and check everything; fails at start, never on a person's message.
+
+    `content` is the content already loaded from the config's directories (the tests load it once).
+    """
     if not config.redis_url:
         raise ConfigError("REDIS_URL is not set and no embedded Redis runs for this checkout: `make run` starts one.")
     conn = connect(config.redis_url, web=web, config=config)
     queue = LineQueue(config.queue_name, connection=conn)
     urgent = LineQueue(config.urgent_queue_name, connection=conn)
-    content = load_content(config)
+    content = content or load_content(config)
     if reveals(config.line_name, revealing_words(content.catalogues)):
         # The name is in the text mediators forward, near its start: a locked phone shows it.
         raise ConfigError(f"SAMEN_LINE_NAME {config.line_name!r} says what the line is about; choose a neutral name")
