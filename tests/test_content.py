@@ -17,8 +17,9 @@ from samen_sms.content.engine import SWITCHING_ACTIONS, Content, Message, Visit,
 from samen_sms.content.keywords import WHOLE_MESSAGE_ACTIONS
 from samen_sms.content.reading import TWILIO_STOP_WORDS
 from samen_sms.content.render import Renderer, line_params
+from samen_sms.content.said import Said
 from samen_sms.content.smscost import Cost, budget, cost, is_gsm7
-from samen_sms.content.text import Said, digit_value, dominant_script, fold, words
+from samen_sms.content.text import digit_value, dominant_script, fold, words
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
 from tests.conftest import content_of, line_languages

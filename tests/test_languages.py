@@ -17,8 +17,8 @@ from samen_sms.content.engine import Content, Message, Visit, step
 from samen_sms.content.languages import likely_languages
 from samen_sms.content.loader import load_content
 from samen_sms.content.render import Renderer, line_params
+from samen_sms.content.said import Said
 from samen_sms.content.smscost import cost
-from samen_sms.content.text import Said
 from samen_sms.core.config import Config, ConfigError
 from samen_sms.core.identity import Channel
 from samen_sms.devtools.standin import StandinState

@@ -16,7 +16,7 @@ from samen_sms.content.catalogue import CatalogueError, load_catalogue
 from samen_sms.content.engine import Content, Message, Visit, step
 from samen_sms.content.places import Places, load_places
 from samen_sms.content.postcodes import PlaceDataError
-from samen_sms.content.text import Said
+from samen_sms.content.said import Said
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
 from samen_sms.devtools.standin import StandinState

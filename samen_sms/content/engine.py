@@ -22,7 +22,7 @@ from samen_sms.content.keywords import Lexicon
 from samen_sms.content.languages import MORE_DIGIT, LanguageMenu, language_menu, language_order
 from samen_sms.content.model import NEXT, Message, Outcome, Ref, Visit, split_messages
 from samen_sms.content.reading import read_out_code, whole_word
-from samen_sms.content.text import Said
+from samen_sms.content.said import Said
 
 __all__ = ["Content", "Message", "Outcome", "Ref", "Visit", "reply_locale", "script_locales", "split_messages", "step"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from samen_sms.content.flow import Flow
 from samen_sms.content.model import Outcome, Ref
-from samen_sms.content.text import Said
+from samen_sms.content.said import Said
 
 # From this many words on, unrecognised text is someone writing to a person, not a mistyped keyword.
 FREE_TEXT_WORDS = 3

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from samen_sms.content.catalogue import Catalogue
 from samen_sms.content.flow import Flow
-from samen_sms.content.text import Said, words
+from samen_sms.content.said import Said
+from samen_sms.content.text import words
 
 # Keyword actions that only count as the whole message.
 WHOLE_MESSAGE_ACTIONS = frozenset({"stop", "start", "delete"})

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from samen_sms.content.effects import Effect, Erase
-from samen_sms.content.text import Said
+from samen_sms.content.said import Said
 from samen_sms.core.identity import Channel
 
 Ref = tuple[str, str]

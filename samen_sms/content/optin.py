@@ -13,7 +13,7 @@ from samen_sms.content.engine import Content, InputHandler, Message, Outcome, Vi
 from samen_sms.content.freetext import unanswered
 from samen_sms.content.placeinput import ask, picked, said_yes
 from samen_sms.content.places import ALL_NL, Places
-from samen_sms.content.text import Said
+from samen_sms.content.said import Said
 
 REGION_NODE = "subscribe_region"
 REGION_PICK_NODE = "subscribe_region_pick"

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from samen_sms.content.engine import Content, Message, Outcome, Visit
 from samen_sms.content.places import Found, Places
-from samen_sms.content.text import Said, words
+from samen_sms.content.said import Said
+from samen_sms.content.text import words
 
 PLACE_NODE = "services_place"
 PLACE_PICK_NODE = "services_place_pick"
