@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from samen_sms.content.loader import load_content
 from samen_sms.content.places import Places
-from samen_sms.content.text import Said
+from samen_sms.content.said import Said
 from samen_sms.core.config import Config
 
 CASES = {
