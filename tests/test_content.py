@@ -17,6 +17,7 @@ from samen_sms.content.engine import SWITCHING_ACTIONS, Content, Message, Visit,
 from samen_sms.content.keywords import WHOLE_MESSAGE_ACTIONS
 from samen_sms.content.reading import TWILIO_STOP_WORDS
 from samen_sms.content.render import Renderer, line_params
+from samen_sms.content.replies import Menu
 from samen_sms.content.said import Said
 from samen_sms.content.smscost import Cost, budget, cost, is_gsm7
 from samen_sms.content.text import digit_value, dominant_script, fold, words
@@ -267,19 +268,19 @@ def test_every_screen_ends_with_the_footer(renderer: Renderer, locale: str) -> N
     for name, refs in screens(renderer.content, locale):
         # The text to forward goes alone (no footer); help first ends with the offer of languages.
         first = renderer.render_messages(locale, refs, Channel.SMS)[0]
-        last = footer if refs[-1] != ("menu", flow.main) else renderer.message(locale, flow.footer_main, Channel.SMS)
+        last = footer if refs[-1] != Menu(flow.main) else renderer.message(locale, flow.footer_main, Channel.SMS)
         if name in {"help first", "danger first"}:
             offer = renderer.message(locale, flow.messages["language_offer"], Channel.SMS)
             assert footer in first and first.endswith(offer), name
         else:
             assert first.endswith("\n" + last), name
-        if refs[-1] == ("menu", flow.main):
+        if refs[-1] == Menu(flow.main):
             assert not first.endswith(footer), f"{name}: the main menu offers 0 Menu"
 
 
 @pytest.mark.parametrize("locale", LANGUAGES)
 def test_help_now_carries_the_emergency_numbers(renderer: Renderer, locale: str) -> None:
-    text = renderer.render(locale, (("menu", "help_now"),), Channel.SMS)
+    text = renderer.render(locale, (Menu("help_now"),), Channel.SMS)
     for number in ("112", "0800-2000", "0800-0188"):
         assert number in text, locale
 

@@ -16,6 +16,7 @@ from samen_sms.content.catalogue import CatalogueError, load_catalogue
 from samen_sms.content.engine import Content, Message, Visit, step
 from samen_sms.content.places import Places, load_places
 from samen_sms.content.postcodes import PlaceDataError
+from samen_sms.content.replies import Msg, PlacePick, Services
 from samen_sms.content.said import Said
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
@@ -170,15 +171,15 @@ def test_names_for_an_unknown_municipality_are_refused(tmp_path: Path) -> None:
 def test_the_services_prompt_asks_about_a_near_miss_and_remembers_only_the_known_name(content: Content) -> None:
     asked = step(content, Visit("services_place", "en"), Message.of("Amsterdm", Channel.SMS))
     assert (asked.node, asked.hint) == ("services_place_pick", "amsterdam")
-    assert asked.replies == (("place_pick", "amsterdam"),)
+    assert asked.replies == (PlacePick("amsterdam"),)
     yes = step(content, Visit(asked.node, "en", asked.hint), Message.of("1", Channel.SMS))
-    assert (yes.node, yes.replies) == ("services_place", (("services", AMSTERDAM),))
+    assert (yes.node, yes.replies) == ("services_place", (Services(AMSTERDAM),))
     dutch_yes = step(content, Visit(asked.node, "nl", asked.hint), Message.of("Ja!", Channel.WHATSAPP))
-    assert dutch_yes.replies == (("services", AMSTERDAM),)
+    assert dutch_yes.replies == (Services(AMSTERDAM),)
     typed_again = step(content, Visit(asked.node, "en", asked.hint), Message.of("Hoofddorp", Channel.SMS))
-    assert typed_again.replies == (("services", HAARLEMMERMEER),)
+    assert typed_again.replies == (Services(HAARLEMMERMEER),)
     not_offered = step(content, Visit(asked.node, "en", asked.hint), Message.of("2", Channel.SMS))
-    assert not_offered.node == "services_place" and not_offered.replies[0] == ("msg", "not_understood")
+    assert not_offered.node == "services_place" and not_offered.replies[0] == Msg("not_understood")
 
 
 def test_the_region_prompt_settles_a_shared_name_by_number_and_skips_the_question_when_it_can(

@@ -20,6 +20,7 @@ from samen_sms.content.directory import DirectoryError
 from samen_sms.content.engine import Content, Message, Outcome, Visit
 from samen_sms.content.placeinput import ask, picked
 from samen_sms.content.places import ALL_NL, Places
+from samen_sms.content.replies import Organisations
 from samen_sms.core.tomlfile import read_toml
 
 KIND = "community"
@@ -131,7 +132,7 @@ def community_input(content: Content, visit: Visit, message: Message, locale: st
         found = places.read(message.said)
         if found is not None:
             return ask(found, PICK_NODE, locale)
-    return Outcome(NODE, locale, locale, (("community", region or ""),))
+    return Outcome(NODE, locale, locale, (Organisations(region or ""),))
 
 
 def community_pick(content: Content, visit: Visit, message: Message, locale: str) -> Outcome | None:
@@ -139,7 +140,7 @@ def community_pick(content: Content, visit: Visit, message: Message, locale: str
     code = picked(content, visit, message, locale)
     if code:
         places: Places = content.data["places"]
-        return Outcome(NODE, locale, locale, (("community", places.by_code[code].region_code),))
+        return Outcome(NODE, locale, locale, (Organisations(places.by_code[code].region_code),))
     if message.said.digit is not None:
         return None
     return community_input(content, visit, message, locale)

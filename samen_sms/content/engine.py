@@ -20,11 +20,12 @@ from samen_sms.content.effects import Erase, LanguageChosen, Reached, Start, Sto
 from samen_sms.content.flow import LANGUAGE_NODE_TYPE, Flow
 from samen_sms.content.keywords import Lexicon
 from samen_sms.content.languages import MORE_DIGIT, LanguageMenu, language_menu, language_order
-from samen_sms.content.model import NEXT, Message, Outcome, Ref, Visit, split_messages
+from samen_sms.content.model import Message, Outcome, Visit
 from samen_sms.content.reading import read_out_code, whole_word
+from samen_sms.content.replies import NEXT, Greeting, Languages, Menu, Msg, Notice, Ref
 from samen_sms.content.said import Said
 
-__all__ = ["Content", "Message", "Outcome", "Ref", "Visit", "reply_locale", "script_locales", "split_messages", "step"]
+__all__ = ["Content", "Message", "Outcome", "Visit", "reply_locale", "script_locales", "step"]
 
 # Keyword actions that, typed in another language than the person's, offer to switch to it.
 SWITCHING_ACTIONS = frozenset({"menu", "language"})
@@ -123,7 +124,7 @@ def _step(content: Content, visit: Visit, message: Message) -> Outcome:
             # A voice note, photo or location first: greet, offer the languages (112 in the footer),
             # in the order the person may already have seen, so a digit keeps its meaning.
             hint = visit.hint if visit.node == content.flow.language else None
-            refs = (("greeting", hint or ""), ("languages", hint or ""))
+            refs = (Greeting(hint or ""), Languages(hint or ""))
             return Outcome(content.flow.language, None, content.language_menu(hint).shown[0], refs, hint=hint)
         return _say(content, visit, locale, message.said, content.flow.messages["text_only"])
     return _respond(content, visit, message, locale)
@@ -188,7 +189,7 @@ def _whole_message(content: Content, message: Message, locale: str | None, visit
 
 def _say(content: Content, visit: Visit, locale: str | None, said: Said, key: str) -> Outcome:
     # A notice that leaves the person where they were, menu order included.
-    return Outcome(visit.node, locale, reply_locale(content, visit, said), (("msg", key),), hint=visit.hint)
+    return Outcome(visit.node, locale, reply_locale(content, visit, said), (Msg(key),), hint=visit.hint)
 
 
 def _respond(content: Content, visit: Visit, message: Message, locale: str | None) -> Outcome:
@@ -223,7 +224,7 @@ def _at_screen(content: Content, visit: Visit, message: Message, locale: str) ->
         return _show(content, flow.main, locale)
     if here is None:
         # A returning person whose conversation expired: greet, then the main menu.
-        return Outcome(flow.main, locale, locale, (("msg", flow.greeting), ("menu", flow.main)))
+        return Outcome(flow.main, locale, locale, (Msg(flow.greeting), Menu(flow.main)))
     if here.input and (number is None or not (here.options or here.answers)):
         handled = content.inputs[here.input](content, visit, message, locale)
         if handled is not None:
@@ -256,21 +257,21 @@ def _pick_language(content: Content, visit: Visit, number: int, locale: str | No
     chosen = menu.choice(number)
     if chosen is not None and locale is None:
         # The first screen in the chosen language says the line is automatic.
-        refs = (("msg", flow.messages["automatic_short"]), ("menu", flow.main))
+        refs = (Msg(flow.messages["automatic_short"]), Menu(flow.main))
         return Outcome(flow.main, chosen, chosen, refs, (LanguageChosen(chosen),))
     if chosen is not None:
         main = _show(content, flow.main, chosen)
         return replace(main, effects=(*main.effects, LanguageChosen(chosen)))
     if number == MORE_DIGIT and menu.more is not None:
         shown = locale or menu.shown[0]
-        return Outcome(flow.language, locale, shown, (("languages", menu.more),), hint=menu.more)
+        return Outcome(flow.language, locale, shown, (Languages(menu.more),), hint=menu.more)
     return None
 
 
 def _screen(content: Content, node: str, hint: str | None = None) -> Ref:
     if content.flow.nodes[node].type == LANGUAGE_NODE_TYPE:
-        return ("languages", hint or "")
-    return ("menu", node)
+        return Languages(hint or "")
+    return Menu(node)
 
 
 def _show(content: Content, node: str, locale: str) -> Outcome:
@@ -278,9 +279,9 @@ def _show(content: Content, node: str, locale: str) -> Outcome:
     effects = (shown.effect,) if shown.effect else ()
     if shown.type == LANGUAGE_NODE_TYPE:
         # The person's language first, then the rest as on first contact: digits keep their meaning.
-        return Outcome(node, locale, locale, (("languages", locale),), effects, hint=locale)
-    separate = tuple(ref for key in shown.separate for ref in (NEXT, ("msg", key)))
-    return Outcome(node, locale, locale, (("menu", node), *separate), effects)
+        return Outcome(node, locale, locale, (Languages(locale),), effects, hint=locale)
+    separate = tuple(ref for key in shown.separate for ref in (NEXT, Msg(key)))
+    return Outcome(node, locale, locale, (Menu(node), *separate), effects)
 
 
 def _first_contact(
@@ -300,12 +301,12 @@ def _first_contact(
         # A number the menu does not list, or an emoji: the same page again, so a digit keeps its meaning.
         hint = visit.hint
     first = content.language_menu(hint).shown[0]
-    menu: Ref = ("languages", hint or "")
+    menu = Languages(hint or "")
     if action is None and freetext.is_free_text(said):
         # The automatic-line notice and the language menu go as two messages: together they would
         # cost four to six SMS, apart each keeps to three.
-        return Outcome(flow.language, None, first, (("notice", hint or ""), NEXT, menu), hint=hint)
-    return Outcome(flow.language, None, first, (("greeting", hint or ""), menu), hint=hint)
+        return Outcome(flow.language, None, first, (Notice(hint or ""), NEXT, menu), hint=hint)
+    return Outcome(flow.language, None, first, (Greeting(hint or ""), menu), hint=hint)
 
 
 def _builtin(content: Content, action: str, locale: str | None, reply_in: str) -> Outcome:
@@ -313,10 +314,10 @@ def _builtin(content: Content, action: str, locale: str | None, reply_in: str) -
     if action == "stop":
         # Twilio's own stop words on SMS never get here (Twilio answers those itself); our words
         # ("afmelden", "توقف") Twilio does not know, so on SMS too only the line can confirm them.
-        return Outcome(None, locale, reply_in, (("msg", flow.messages["stopped"]),), (Stop(),))
+        return Outcome(None, locale, reply_in, (Msg(flow.messages["stopped"]),), (Stop(),))
     if action == "start":
         return Outcome(
-            flow.main, locale, reply_in, (("msg", flow.messages["started"]), ("menu", flow.main)), (Start(),)
+            flow.main, locale, reply_in, (Msg(flow.messages["started"]), Menu(flow.main)), (Start(),)
         )
     # delete: everything goes, including the remembered language.
-    return Outcome(None, None, reply_in, (("msg", flow.messages["deleted"]),), (Erase(),))
+    return Outcome(None, None, reply_in, (Msg(flow.messages["deleted"]),), (Erase(),))

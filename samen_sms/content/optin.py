@@ -13,6 +13,7 @@ from samen_sms.content.engine import Content, InputHandler, Message, Outcome, Vi
 from samen_sms.content.freetext import unanswered
 from samen_sms.content.placeinput import ask, picked, said_yes
 from samen_sms.content.places import ALL_NL, Places
+from samen_sms.content.replies import Menu, Msg, Region
 from samen_sms.content.said import Said
 
 REGION_NODE = "subscribe_region"
@@ -29,7 +30,7 @@ def _is_yes(content: Content, said: Said, locale: str) -> ConsentHow | None:
 
 
 def _ask_consent(region: str, locale: str) -> Outcome:
-    return Outcome(CONFIRM_NODE, locale, locale, (("region", region), ("menu", CONFIRM_NODE)), hint=region)
+    return Outcome(CONFIRM_NODE, locale, locale, (Region(region), Menu(CONFIRM_NODE)), hint=region)
 
 
 def choose_region(content: Content, visit: Visit, message: Message, locale: str) -> Outcome | None:
@@ -48,7 +49,7 @@ def choose_region(content: Content, visit: Visit, message: Message, locale: str)
     found = places.read(message.said)
     if found is not None:
         return ask(found, REGION_PICK_NODE, locale)
-    return Outcome(REGION_NODE, locale, locale, (("msg", "subscribe.unknown_place"), ("menu", REGION_NODE)))
+    return Outcome(REGION_NODE, locale, locale, (Msg("subscribe.unknown_place"), Menu(REGION_NODE)))
 
 
 def pick_region(content: Content, visit: Visit, message: Message, locale: str) -> Outcome | None:
@@ -66,12 +67,12 @@ def confirm(content: Content, visit: Visit, message: Message, locale: str) -> Ou
     """An explicit yes subscribes; anything else does not."""
     region = visit.hint
     if not region or (region != ALL_NL and region not in content.data["regions"]):
-        return Outcome(REGION_NODE, locale, locale, (("menu", REGION_NODE),))
+        return Outcome(REGION_NODE, locale, locale, (Menu(REGION_NODE),))
     how = _is_yes(content, message.said, locale)
     if how is None:
         main = content.flow.main
-        return Outcome(main, locale, locale, (("msg", "subscribe.declined"), ("menu", main)))
-    return Outcome(None, locale, locale, (("msg", "subscribe.done"),), (OptIn(region, message.channel, how),))
+        return Outcome(main, locale, locale, (Msg("subscribe.declined"), Menu(main)))
+    return Outcome(None, locale, locale, (Msg("subscribe.done"),), (OptIn(region, message.channel, how),))
 
 
 def reply_to_announcement(content: Content, visit: Visit, message: Message, locale: str) -> Outcome | None:
@@ -82,9 +83,9 @@ def reply_to_announcement(content: Content, visit: Visit, message: Message, loca
         if message.said.digit is not None:
             return None  # another number: the main menu's, as on any answer screen
         # Words that are no yes ("yes please" included): say what to send, and keep the session.
-        refs = (unanswered(content.flow, message.said), ("menu", REPLY_NODE))
+        refs = (unanswered(content.flow, message.said), Menu(REPLY_NODE))
         return Outcome(REPLY_NODE, locale, locale, refs, hint=visit.hint)
-    return Outcome(None, locale, locale, (("msg", "announce.rsvp_thanks"),), (Rsvp(visit.hint),))
+    return Outcome(None, locale, locale, (Msg("announce.rsvp_thanks"),), (Rsvp(visit.hint),))
 
 
 INPUTS: dict[str, InputHandler] = {

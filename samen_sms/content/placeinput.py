@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from samen_sms.content.engine import Content, Message, Outcome, Visit
 from samen_sms.content.places import Found, Places
+from samen_sms.content.replies import PlacePick, Services
 from samen_sms.content.said import Said
 from samen_sms.content.text import words
 
@@ -23,7 +24,7 @@ def said_yes(content: Content, said: Said, locale: str) -> bool:
 
 def ask(found: Found, node: str, locale: str) -> Outcome:
     """Ask whether a near miss was meant (1 yes), or which municipality a shared name means."""
-    return Outcome(node, locale, locale, (("place_pick", found.key),), hint=found.key)
+    return Outcome(node, locale, locale, (PlacePick(found.key),), hint=found.key)
 
 
 def picked(content: Content, visit: Visit, message: Message, locale: str) -> str | None:
@@ -42,7 +43,7 @@ def picked(content: Content, visit: Visit, message: Message, locale: str) -> str
 
 def _services(code: str, locale: str) -> Outcome:
     # Only the municipality code goes into the reply reference ("" for a place not known).
-    return Outcome(PLACE_NODE, locale, locale, (("services", code),))
+    return Outcome(PLACE_NODE, locale, locale, (Services(code),))
 
 
 def place_input(content: Content, visit: Visit, message: Message, locale: str) -> Outcome | None:

@@ -15,10 +15,12 @@ import redis
 from rq import Queue, Retry
 from rq.job import Job, JobStatus
 
-from samen_sms.content.engine import Outcome, Ref, Visit, split_messages
+from samen_sms.content.engine import Outcome, Visit
+from samen_sms.content.replies import split_messages
 from samen_sms.core.config import Config
 from samen_sms.line import redis_keys
 from samen_sms.line.once import sent_once
+from samen_sms.line.outbox import OutboxItem, References
 
 DELIVER_JOB = "samen_sms.line.replies.deliver"
 OUTBOX_TTL = 7 * 24 * 3600
@@ -97,36 +99,6 @@ class Arrival:
     codes: frozenset[str] = frozenset()  # which of the message's code-shaped words are live referral codes
     token: str = ""  # this request's claim on the MessageSid (`Store.commit` marks it committed)
     held: tuple[str | None, ...] = ()  # the values of the before-step hooks' keys, in the order asked
-
-
-@dataclass(frozen=True)
-class OutboxItem:
-    """One reply owed: where to (sealed), in which language, and what to say (references)."""
-
-    sealed: str
-    locale: str
-    refs: tuple[Ref, ...]
-    channel: str
-    created: float
-    forget: bool = False  # the confirmation of an erasure: leave no trace of it once sent
-
-    def dumps(self) -> str:
-        data: dict[str, Any] = {
-            "a": self.sealed,
-            "l": self.locale,
-            "r": [list(r) for r in self.refs],
-            "c": self.channel,
-            "t": round(self.created, 3),
-        }
-        if self.forget:
-            data["x"] = 1
-        return json.dumps(data, separators=(",", ":"))
-
-    @classmethod
-    def loads(cls, raw: str | bytes) -> OutboxItem:
-        data = json.loads(raw)
-        refs = tuple((str(a), str(b)) for a, b in data["r"])
-        return cls(data["a"], data["l"], refs, data["c"], data["t"], bool(data.get("x")))
 
 
 def place_in_menus(pipe: Any, p: str, node: str, hint: str | None, ttl: int) -> None:
@@ -248,7 +220,7 @@ class Store:
             # in order, so each is sent exactly once and in the order the engine gave.
             now = time.time()
             items = [
-                OutboxItem(sealed, outcome.reply_locale, refs, channel, now, outcome.erases)
+                OutboxItem(sealed, outcome.reply_locale, References(refs), channel, now, outcome.erases)
                 for refs in split_messages(outcome.replies)
             ]
         # The line's own writes are one EVAL inside the MULTI/EXEC (never EVALSHA: a Redis restarted
@@ -276,6 +248,21 @@ class Store:
             enqueue_deliver(self.urgent if outcome.urgent else self.queue, cfg, p, pipe)
         with sent_once():  # run twice, this transaction would queue the reply twice
             pipe.execute()
+
+
+    def owe(self, p: str, items: list[OutboxItem], urgent: bool = False) -> None:
+        """Add replies made outside a step (a helper's written message) to the outbox, and queue their delivery.
+
+        They join the replies already owed, in order, and go with the rest at an erasure.
+        """
+        if not items:
+            return
+        pipe = self.transaction()
+        pipe.rpush(redis_keys.OUTBOX(p), *(item.dumps() for item in items))
+        pipe.expire(redis_keys.OUTBOX(p), OUTBOX_TTL)
+        pipe.zadd(redis_keys.OWED(), {p: items[0].created}, nx=True)
+        enqueue_deliver(self.urgent if urgent else self.queue, self.config, p, pipe)
+        pipe.execute()
 
 
 class LineQueue(Queue):
