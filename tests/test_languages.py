@@ -17,6 +17,7 @@ from samen_sms.content.engine import Content, Message, Visit, step
 from samen_sms.content.languages import likely_languages
 from samen_sms.content.loader import load_content
 from samen_sms.content.render import Renderer, line_params
+from samen_sms.content.replies import Languages
 from samen_sms.content.said import Said
 from samen_sms.content.smscost import cost
 from samen_sms.core.config import Config, ConfigError
@@ -166,7 +167,7 @@ def test_a_language_held_back_is_not_offered_and_its_speakers_are_asked_again() 
     assert menu.shown == ("ar", "fa", "nl", "en") and menu.more is None
     outcome = step(held, Visit(node="main", locale="prs"), Message.of("1", Channel.SMS))
     assert outcome.node == "language" and outcome.locale is None
-    assert outcome.replies[-1][0] == "languages"
+    assert isinstance(outcome.replies[-1], Languages)
 
 
 def test_a_remembered_language_held_back_gets_the_language_menu_end_to_end(

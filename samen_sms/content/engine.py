@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, assert_never
 
 from samen_sms.content import freetext
 from samen_sms.content.catalogue import Catalogue
 from samen_sms.content.effects import Erase, LanguageChosen, Reached, Start, Stop
-from samen_sms.content.flow import LANGUAGE_NODE_TYPE, Flow
+from samen_sms.content.flow import LANGUAGE_NODE_TYPE, Flow, WholeMessage
 from samen_sms.content.keywords import Lexicon
 from samen_sms.content.languages import MORE_DIGIT, LanguageMenu, language_menu, language_order
 from samen_sms.content.model import Message, Outcome, Visit
@@ -309,15 +309,19 @@ def _first_contact(
     return Outcome(flow.language, None, first, (Greeting(hint or ""), menu), hint=hint)
 
 
-def _builtin(content: Content, action: str, locale: str | None, reply_in: str) -> Outcome:
+def _builtin(content: Content, action: WholeMessage, locale: str | None, reply_in: str) -> Outcome:
     flow = content.flow
-    if action == "stop":
-        # Twilio's own stop words on SMS never get here (Twilio answers those itself); our words
-        # ("afmelden", "توقف") Twilio does not know, so on SMS too only the line can confirm them.
-        return Outcome(None, locale, reply_in, (Msg(flow.messages["stopped"]),), (Stop(),))
-    if action == "start":
-        return Outcome(
-            flow.main, locale, reply_in, (Msg(flow.messages["started"]), Menu(flow.main)), (Start(),)
-        )
-    # delete: everything goes, including the remembered language.
-    return Outcome(None, None, reply_in, (Msg(flow.messages["deleted"]),), (Erase(),))
+    match action:
+        case WholeMessage.STOP:
+            # Twilio's own stop words on SMS never get here (Twilio answers those itself); our words
+            # ("afmelden", "توقف") Twilio does not know, so on SMS too only the line can confirm them.
+            return Outcome(None, locale, reply_in, (Msg(flow.messages["stopped"]),), (Stop(),))
+        case WholeMessage.START:
+            return Outcome(
+                flow.main, locale, reply_in, (Msg(flow.messages["started"]), Menu(flow.main)), (Start(),)
+            )
+        case WholeMessage.DELETE:
+            # Everything goes, including the remembered language.
+            return Outcome(None, None, reply_in, (Msg(flow.messages["deleted"]),), (Erase(),))
+        case _:
+            assert_never(action)
