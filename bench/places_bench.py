@@ -35,7 +35,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5000)
     args = parser.parse_args()
-    places: Places = load_content(Config.from_env({"SAMEN_ENV": "development"})).data["places"]
+    places: Places = load_content(Config.from_env({"SAMEN_ENV": "development"})).places
     print(f"{len(places.names)} names, {len(places.postcodes.municipality)} postcodes, {args.runs} runs each")
     for label, text in CASES.items():
         said = Said.read(text)  # read once per message, as the webhook does; not part of the lookup

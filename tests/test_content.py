@@ -196,7 +196,7 @@ def test_locked_screen_preview_names_no_violence_in_any_language(renderer: Rende
             continue  # option titles and service lines follow a screen's neutral first line (checked)
         found = reveals(text, revealing)
         assert not found, f"{locale} {what} shows {found} in {text[:PREVIEW]!r}"
-    directory = renderer.content.data["directory"]
+    directory = renderer.content.directory
     for service in directory.services:
         # A service name may start a line, never a message: every screen opens with a neutral line.
         for locale in LANGUAGES:
@@ -327,7 +327,7 @@ def test_the_footer_word_for_menu_is_a_keyword_in_every_language(content: Conten
 
 
 def test_no_place_name_starts_with_a_keyword(content: Content) -> None:
-    for place in content.data["places"].by_code.values():
+    for place in content.places.by_code.values():
         first = words(place.name)[0]
         assert first not in content.lexicon.first_word and first not in content.lexicon.whole, place.name
 

@@ -48,7 +48,7 @@ def renderer() -> Renderer:
 
 
 def test_the_directory_loads_with_every_entry_sourced_and_dated(renderer: Renderer) -> None:
-    directory: Directory = renderer.content.data["directory"]
+    directory: Directory = renderer.content.directory
     assert {s.id for s in directory.services} >= {"veilig_thuis", "csg", "slachtofferhulp", "113", "kindertelefoon"}
     for service in directory.services:
         assert service.source.startswith("https://") and isinstance(service.verified, dt.date)
@@ -119,7 +119,7 @@ def test_unknown_and_ambiguous_places_are_not_guessed(places: Places) -> None:
 
 
 def test_a_place_shows_its_own_entries_beside_the_national_ones(renderer: Renderer) -> None:
-    directory: Directory = renderer.content.data["directory"]
+    directory: Directory = renderer.content.directory
     clinic = Service(
         id="clinic",
         name="Kliniek Oost",
@@ -136,7 +136,7 @@ def test_a_place_shows_its_own_entries_beside_the_national_ones(renderer: Render
         languages=("en",),
     )
     local = dataclasses.replace(directory, services=(*directory.services, clinic))
-    content = dataclasses.replace(renderer.content, data={**renderer.content.data, "directory": local})
+    content = dataclasses.replace(renderer.content, directory=local)
     local_renderer = Renderer(content, renderer.params)
 
     outcome = step(content, Visit(node="services_place", locale="en"), Message.of("amsterdam", Channel.SMS))

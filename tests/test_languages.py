@@ -198,9 +198,8 @@ def test_a_remembered_language_held_back_gets_the_language_menu_end_to_end(
 def test_an_announcement_is_written_in_every_language(content: Content, renderer: Renderer) -> None:
     # Dates come from Babel (CLDR), which knows Dari only as Persian of Afghanistan (fa_AF).
     example = Path(__file__).resolve().parent.parent / "sessions" / "example.toml"
-    data = content.data
     session = infosessions.parse_session(
-        example.read_text(encoding="utf-8"), data["places"], list(content.flow.languages)
+        example.read_text(encoding="utf-8"), content.places, list(content.flow.languages)
     )
     for locale in content.flow.languages:
         text = infosessions.render(renderer, session, locale, Channel.SMS, BroadcastKind.ANNOUNCEMENT)

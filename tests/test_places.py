@@ -36,7 +36,7 @@ def content() -> Content:
 
 @pytest.fixture(scope="module")
 def places(content: Content) -> Places:
-    return content.data["places"]  # type: ignore[no-any-return]
+    return content.places  # type: ignore[no-any-return]
 
 
 def codes(places: Places, typed: str) -> tuple[tuple[str, ...], bool] | None:

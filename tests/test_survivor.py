@@ -62,7 +62,7 @@ def test_no_danger_word_is_another_languages_keyword_or_a_place(content: Content
     keywords = set(content.lexicon.first_word) | set(content.lexicon.whole)
     for phrase in content.lexicon.anywhere:
         assert " ".join(phrase) not in keywords, phrase
-    for place in content.data["places"].by_code.values():
+    for place in content.places.by_code.values():
         assert content.lexicon.danger(Message.of(place.name, Channel.SMS).said) is None, place.name
 
 

@@ -38,24 +38,21 @@ def screens(content: Content, locale: str) -> Iterator[tuple[str, tuple[Reply, .
         (Msg(flow.messages["automatic_short"]), Menu(help_now), Msg(flow.messages["language_offer"])),
     )
     yield "session expired", (Msg(flow.greeting), Menu(flow.main))
-    directory = content.data.get("directory")
-    if directory is not None:
-        local = sorted({p for s in directory.services for p in s.places if p != "national"})
-        for code in local or ["GM0363"]:
-            yield f"place {code}", (Services(code),)
-        yield "place unknown", (Services(""),)
-    places = content.data.get("places")
-    if places is not None:
-        # The longest of each: a municipality and region named, a near miss, a numbered choice.
-        longest = max(places.by_code.values(), key=lambda p: len(p.name) + len(p.region))
-        yield f"place {longest.code}", (Services(longest.code),)
-        single = [key for key, name in places.names.items() if len(name.codes) == 1]
-        yield "did you mean", (PlacePick(max(single, key=lambda key: len(places.shown(key)))),)
+    local = sorted({p for s in content.directory.services for p in s.places if p != "national"})
+    for code in local or ["GM0363"]:
+        yield f"place {code}", (Services(code),)
+    yield "place unknown", (Services(""),)
+    places = content.places
+    # The longest of each: a municipality and region named, a near miss, a numbered choice.
+    longest = max(places.by_code.values(), key=lambda p: len(p.name) + len(p.region))
+    yield f"place {longest.code}", (Services(longest.code),)
+    single = [key for key, name in places.names.items() if len(name.codes) == 1]
+    yield "did you mean", (PlacePick(max(single, key=lambda key: len(places.shown(key)))),)
 
-        def choice(key: str) -> int:
-            return sum(len(places.by_code[c].name) + len(places.by_code[c].region) for c in places.names[key].codes)
+    def choice(key: str) -> int:
+        return sum(len(places.by_code[c].name) + len(places.by_code[c].region) for c in places.names[key].codes)
 
-        yield "which one", (PlacePick(max(places.names, key=choice)),)
+    yield "which one", (PlacePick(max(places.names, key=choice)),)
 
 
 # The benchmark conversation (issue #10): hello, help now, a service need, a place, advice, share

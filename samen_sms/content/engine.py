@@ -12,15 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, assert_never
+from typing import assert_never
 
 from samen_sms.content import freetext
 from samen_sms.content.catalogue import Catalogue
+from samen_sms.content.directory import Community, Directory
 from samen_sms.content.effects import Erase, LanguageChosen, Reached, Start, Stop
 from samen_sms.content.flow import LANGUAGE_NODE_TYPE, Flow, WholeMessage
 from samen_sms.content.keywords import Lexicon
 from samen_sms.content.languages import MORE_DIGIT, LanguageMenu, language_menu, language_order
 from samen_sms.content.model import Message, Outcome, Visit
+from samen_sms.content.places import Places
 from samen_sms.content.reading import read_out_code, whole_word
 from samen_sms.content.replies import NEXT, Greeting, Languages, Menu, Msg, Notice, Ref
 from samen_sms.content.said import Said
@@ -43,23 +45,27 @@ class Content:
 
     `inputs` maps a node's `input` name to a pure handler for free text typed at that node
     (after keywords, before digits): `handler(content, visit, message, locale)` returns an Outcome,
-    or None to let the node treat the text as usual. `data` holds what handlers read
-    (the service directory, places, ...), loaded and validated at start like everything else.
+    or None to let the node treat the text as usual. The places, the service directory and the
+    community entries are what handlers and the renderer read, loaded and validated at start.
     """
 
     flow: Flow
     catalogues: Mapping[str, Catalogue]
     lexicon: Lexicon
+    places: Places
+    directory: Directory
+    community: tuple[Community, ...] = ()
     inputs: Mapping[str, InputHandler] = field(default_factory=dict)
-    data: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def build(
         cls,
         flow: Flow,
         catalogues: Mapping[str, Catalogue],
+        places: Places,
+        directory: Directory,
+        community: tuple[Community, ...] = (),
         inputs: Mapping[str, InputHandler] | None = None,
-        data: Mapping[str, Any] | None = None,
     ) -> Content:
         missing = sorted(flow.message_keys() - set(catalogues[flow.languages[0]].messages))
         if missing:
@@ -71,7 +77,12 @@ class Content:
         for node in flow.nodes.values():
             if node.input and node.input not in handlers:
                 raise ValueError(f"node {node.name!r} names input handler {node.input!r}, which is not registered")
-        return cls(flow, catalogues, Lexicon.build(flow, catalogues), handlers, dict(data or {}))
+        return cls(flow, catalogues, Lexicon.build(flow, catalogues), places, directory, community, handlers)
+
+    @property
+    def regions(self) -> Mapping[str, str]:
+        """Safety region code (`VR01`..`VR25`) -> its name."""
+        return self.places.regions
 
     def language_order(self, hint: str | None) -> list[str]:
         """Languages as the language menu lists them: the hinted language, then the rest of its script."""

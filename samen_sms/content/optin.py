@@ -1,8 +1,8 @@
 """Opting in to announcements and replying to one: the engine's input handlers, pure, no I/O.
 
-Content data they read (loaded at start by the content loader):
-- `places`:   the municipalities (samen_sms.content.places), shared with the service directory
-- `regions`:  safety region code (`VR01`..`VR25`) -> its name
+What they read of the content (loaded at start by the content loader): `content.places`, the
+municipalities, shared with the service directory, and `content.regions`, safety region code
+(`VR01`..`VR25`) -> its name.
 Yes words come from each catalogue's `[answers] yes`.
 """
 
@@ -12,7 +12,7 @@ from samen_sms.content.effects import ConsentHow, OptIn, Rsvp
 from samen_sms.content.engine import Content, InputHandler, Message, Outcome, Visit
 from samen_sms.content.freetext import unanswered
 from samen_sms.content.placeinput import ask, picked, said_yes
-from samen_sms.content.places import ALL_NL, Places
+from samen_sms.content.places import ALL_NL
 from samen_sms.content.replies import Menu, Msg, Region
 from samen_sms.content.said import Said
 
@@ -42,7 +42,7 @@ def choose_region(content: Content, visit: Visit, message: Message, locale: str)
     number = message.said.digit
     if number is not None:
         return _ask_consent(ALL_NL, locale) if number == 1 else None
-    places: Places = content.data["places"]
+    places = content.places
     region = places.find_region(message.said)
     if region is not None:
         return _ask_consent(region, locale)
@@ -56,7 +56,7 @@ def pick_region(content: Content, visit: Visit, message: Message, locale: str) -
     """The answer to "did you mean" or "which one" at the region prompt; other text is a new place."""
     code = picked(content, visit, message, locale)
     if code:
-        places: Places = content.data["places"]
+        places = content.places
         return _ask_consent(places.by_code[code].region_code, locale)
     if message.said.digit is not None:
         return None
@@ -66,7 +66,7 @@ def pick_region(content: Content, visit: Visit, message: Message, locale: str) -
 def confirm(content: Content, visit: Visit, message: Message, locale: str) -> Outcome | None:
     """An explicit yes subscribes; anything else does not."""
     region = visit.hint
-    if not region or (region != ALL_NL and region not in content.data["regions"]):
+    if not region or (region != ALL_NL and region not in content.regions):
         return Outcome(REGION_NODE, locale, locale, (Menu(REGION_NODE),))
     how = _is_yes(content, message.said, locale)
     if how is None:

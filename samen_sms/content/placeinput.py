@@ -8,7 +8,7 @@ place data that is being asked about, never what the person typed.
 from __future__ import annotations
 
 from samen_sms.content.engine import Content, Message, Outcome, Visit
-from samen_sms.content.places import Found, Places
+from samen_sms.content.places import Found
 from samen_sms.content.replies import PlacePick, Services
 from samen_sms.content.said import Said
 from samen_sms.content.text import words
@@ -29,7 +29,7 @@ def ask(found: Found, node: str, locale: str) -> Outcome:
 
 def picked(content: Content, visit: Visit, message: Message, locale: str) -> str | None:
     """The municipality chosen at a pick step: a number from its list, or yes to a single near miss."""
-    places: Places = content.data["places"]
+    places = content.places
     name = places.names.get(visit.hint or "")
     if name is None:
         return None
@@ -51,7 +51,7 @@ def place_input(content: Content, visit: Visit, message: Message, locale: str) -
 
     A place not known still gets the national services.
     """
-    places: Places = content.data["places"]
+    places = content.places
     found = places.read(message.said)
     if found is None:
         return _services("", locale)

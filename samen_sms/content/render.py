@@ -7,11 +7,11 @@ from typing import assert_never
 from urllib.parse import quote
 
 from samen_sms.content.catalogue import placeholders
-from samen_sms.content.community import Community, listed_for
-from samen_sms.content.directory import Directory, Service
+from samen_sms.content.community import listed_for
+from samen_sms.content.directory import Community, Service
 from samen_sms.content.engine import Content
 from samen_sms.content.languages import MORE_DIGIT
-from samen_sms.content.places import ALL_NL, Places
+from samen_sms.content.places import ALL_NL
 from samen_sms.content.replies import (
     Greeting,
     Languages,
@@ -101,7 +101,7 @@ class Renderer:
                 # The region someone chose for announcements, named in their language.
                 if code == ALL_NL:
                     return self.message(locale, "subscribe.region_all", channel)
-                region = self.content.data["regions"].get(code, code)
+                region = self.content.regions.get(code, code)
                 return self.message(locale, "subscribe.region_named", channel, region=region)
             case Languages(hint):
                 return self._languages(locale, hint, channel)
@@ -140,7 +140,7 @@ class Renderer:
             assert title is not None  # checked when the flow was loaded
             lines.append(f"{i} {self.message(locale, title, channel)}")
         if node.directory:
-            directory: Directory = self.content.data["directory"]
+            directory = self.content.directory
             lines += [self.service(locale, s, channel) for s in directory.for_need(node.directory)]
         # The main menu ends with 112 alone: "0 Menu" on the menu itself is a line paid for nothing.
         lines.append(self.message(locale, flow.footer_of(name), channel))
@@ -183,8 +183,8 @@ class Renderer:
     def _place(self, locale: str, code: str, channel: Channel) -> str:
         # A place screen: the services of the municipality ("" when unknown), then the national ones;
         # it names the municipality and region understood, so a wrong guess is seen at once.
-        directory: Directory = self.content.data["directory"]
-        places: Places = self.content.data["places"]
+        directory = self.content.directory
+        places = self.content.places
         place = places.by_code.get(code)
         local = directory.local(code) if place else []
         if place is None:
@@ -201,7 +201,7 @@ class Renderer:
 
     def _pick(self, locale: str, key: str, channel: Channel) -> str:
         # "Did you mean Hoofddorp (Haarlemmermeer)? 1 Yes", or "Which Bergen? 1 Bergen (NH.), <region> 2 ..."
-        places: Places = self.content.data["places"]
+        places = self.content.places
         name = places.names.get(key)
         footer = self.message(locale, self.content.flow.footer, channel)
         if name is None:
@@ -220,7 +220,7 @@ class Renderer:
     def _community(self, locale: str, region: str, channel: Channel) -> str:
         # "Someone from your community": the region's organisations in this language, then the
         # national ones; when there are none, say so and give the services that help everyone.
-        local, national = listed_for(self.content.data.get("community", ()), region, locale)
+        local, national = listed_for(self.content.community, region, locale)
         lines = [self.message(locale, "services.community.unknown", channel)] if not region else []
         if local or national:
             lines.append(self.message(locale, "services.community.intro", channel))
@@ -230,7 +230,7 @@ class Renderer:
             lines += [self._organisation(c, channel) for c in national]
         else:
             lines.append(self.message(locale, "services.community.none", channel))
-            directory: Directory = self.content.data["directory"]
+            directory = self.content.directory
             lines += [f"{s.name} {s.contact()}" for s in directory.national_summary()]
         lines.append(self.message(locale, self.content.flow.footer, channel))
         return "\n".join(lines)

@@ -53,7 +53,7 @@ def screens(change: Change) -> list[str]:
             case Menu(name) if name != content.flow.main and content.flow.nodes[name].type != LANGUAGE_NODE_TYPE:
                 out.append(f"screen:{name}")
             case Services(code):
-                place = content.data["places"].by_code.get(code)
+                place = content.places.by_code.get(code)
                 out.append(f"region:{place.region_code if place else UNKNOWN}")
             case Organisations(region):
                 out.append(f"region:{region or UNKNOWN}")
