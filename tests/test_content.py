@@ -14,6 +14,7 @@ from samen_sms.content.catalogue import CatalogueError, load_catalogues
 from samen_sms.content.discretion import PREVIEW, revealing_words, reveals
 from samen_sms.content.effects import Erase, Start, Stop
 from samen_sms.content.engine import SWITCHING_ACTIONS, Content, Message, Visit, step
+from samen_sms.content.hints import LanguageOrder, menu_key
 from samen_sms.content.keywords import WHOLE_MESSAGE_ACTIONS
 from samen_sms.content.reading import TWILIO_STOP_WORDS
 from samen_sms.content.render import Renderer, line_params
@@ -113,7 +114,7 @@ def test_the_first_message_script_puts_its_languages_first(
 ) -> None:
     outcome = step(content, Visit(), Message.of(first_message, Channel.SMS))
     assert outcome.node == content.flow.language
-    assert content.language_order(outcome.hint)[: len(first)] == first
+    assert content.language_order(menu_key(outcome.hint))[: len(first)] == first
     assert outcome.reply_locale == first[0]
 
 
@@ -163,7 +164,7 @@ def test_every_keyword_works_from_anywhere_in_any_case(content: Content, locale:
             ):
                 # Another language's hello or language word offers that language first.
                 owner = content.lexicon.first_word[" ".join(words(keyword))][1]  # salam: Arabic, then Farsi
-                assert outcome.node == content.flow.language and outcome.hint == owner, (locale, keyword)
+                assert outcome.node == content.flow.language and outcome.hint == LanguageOrder(owner), (locale, keyword)
                 assert outcome.locale == "en" and outcome.reply_locale == owner, (locale, keyword)
             else:
                 assert outcome.node == content.flow.keywords[action], (locale, keyword)
@@ -176,7 +177,7 @@ def test_twilio_stop_words_get_no_reply_on_sms(content: Content) -> None:
 
 
 def test_the_language_is_remembered_and_can_change_anywhere(content: Content) -> None:
-    chosen = step(content, Visit(node="language", hint="Arab"), Message.of("٢", Channel.SMS))
+    chosen = step(content, Visit(node="language", hint=LanguageOrder("Arab")), Message.of("٢", Channel.SMS))
     assert chosen.locale == "fa" and chosen.node == "main"
     later = step(content, Visit(node="services", locale="fa"), Message.of("Мова", Channel.SMS))
     assert later.node == "language" and later.locale == "fa"

@@ -14,6 +14,7 @@ from samen_sms.app import create_app
 from samen_sms.assembly import worker_context
 from samen_sms.content.catalogue import CatalogueError
 from samen_sms.content.engine import Content, Message, Visit, step
+from samen_sms.content.hints import menu_key
 from samen_sms.content.languages import likely_languages
 from samen_sms.content.loader import load_content
 from samen_sms.content.render import Renderer, line_params
@@ -99,7 +100,7 @@ def test_a_first_message_lists_its_language_first_and_its_script_next(
 ) -> None:
     outcome = step(content, Visit(), Message.of(text, Channel.SMS))
     assert outcome.node == content.flow.language
-    order = content.language_order(outcome.hint)
+    order = content.language_order(menu_key(outcome.hint))
     assert locale in order[:within], order[:3]
     assert outcome.reply_locale == order[0]
     script = SCRIPT_OF.get(locale)

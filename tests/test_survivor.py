@@ -10,6 +10,7 @@ import redis
 
 from samen_sms.content.effects import Stop
 from samen_sms.content.engine import Content, Message, Visit, step
+from samen_sms.content.hints import menu_key
 from samen_sms.content.render import Renderer, line_params
 from samen_sms.content.replies import Languages, Menu, Msg
 from samen_sms.content.text import fold, words
@@ -88,7 +89,7 @@ def test_help_first_skips_the_language_menu(renderer: Renderer, first: str, loca
     language_words = {fold(k) for k in renderer.content.catalogues[locale].keywords["language"]}
     word = next(w for w in reversed(words(offer)) if w in language_words)
     menu = step(renderer.content, Visit(outcome.node, outcome.locale), Message.of(word, Channel.SMS))
-    assert menu.node == "language" and renderer.content.language_order(menu.hint)[0] == locale
+    assert menu.node == "language" and renderer.content.language_order(menu_key(menu.hint))[0] == locale
 
 
 def test_free_text_says_the_line_is_automatic_never_a_bare_did_not_understand(renderer: Renderer) -> None:
@@ -165,7 +166,7 @@ def test_the_language_menu_keeps_the_persons_language_first(content: Content) ->
 def test_a_greeting_in_another_language_offers_it(content: Content) -> None:
     offer = step(content, Visit(node="advice", locale="uk"), Message.of("Merhaba", Channel.SMS))
     assert (offer.node, offer.locale, offer.reply_locale) == ("language", "uk", "tr")
-    assert content.language_order(offer.hint)[0] == "tr"
+    assert content.language_order(menu_key(offer.hint))[0] == "tr"
     switched = step(content, Visit(offer.node, offer.locale, offer.hint), Message.of("1", Channel.SMS))
     assert switched.locale == "tr"
     # A greeting of the person's own language (or the line's own hello) just shows the menu.

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Iterator
 
 from samen_sms.content.engine import Content
+from samen_sms.content.hints import menu_key
 from samen_sms.content.languages import SECOND_PAGE
 from samen_sms.content.replies import NEXT, Greeting, Languages, Menu, Msg, PlacePick, Reply, Services
 from samen_sms.content.smscost import Cost, budget, cost
@@ -67,16 +68,17 @@ CONVERSATION_BUDGET = 40
 def conversation(content: Content, render: Callable[[str, tuple[Reply, ...]], list[str]], locale: str) -> list[int]:
     """Segments of each SMS message the benchmark conversation gets in one language."""
     from samen_sms.content.engine import Message, Visit, step
+    from samen_sms.content.visits import next_visit
 
     hello = content.catalogues[locale].keywords["menu"][0]
     visit, costs = Visit(), []
     for typed in CONVERSATION:
         # The language's own number in the menu the hello got (salam lists Arabic before Farsi).
-        choice = str(content.language_order(visit.hint).index(locale) + 1)
+        choice = str(content.language_order(menu_key(visit.hint)).index(locale) + 1)
         said = typed.format(hello=hello, place="Utrecht", choice=choice)
         outcome = step(content, visit, Message.of(said, Channel.SMS))
         costs += [cost(text).segments for text in render(outcome.reply_locale, outcome.replies)]
-        visit = Visit(outcome.node, outcome.locale, outcome.hint)
+        visit = next_visit(outcome)
     return costs
 
 

@@ -19,6 +19,7 @@ from samen_sms.content.catalogue import Catalogue
 from samen_sms.content.directory import Community, Directory
 from samen_sms.content.effects import Erase, LanguageChosen, Reached, Start, Stop
 from samen_sms.content.flow import LANGUAGE_NODE_TYPE, Flow, WholeMessage
+from samen_sms.content.hints import Hint, LanguageOrder, language_hint, menu_key
 from samen_sms.content.keywords import Lexicon
 from samen_sms.content.languages import MORE_DIGIT, LanguageMenu, language_menu, language_order
 from samen_sms.content.model import Message, Outcome, Visit
@@ -135,8 +136,9 @@ def _step(content: Content, visit: Visit, message: Message) -> Outcome:
             # A voice note, photo or location first: greet, offer the languages (112 in the footer),
             # in the order the person may already have seen, so a digit keeps its meaning.
             hint = visit.hint if visit.node == content.flow.language else None
-            refs = (Greeting(hint or ""), Languages(hint or ""))
-            return Outcome(content.flow.language, None, content.language_menu(hint).shown[0], refs, hint=hint)
+            key = menu_key(hint)
+            refs = (Greeting(key or ""), Languages(key or ""))
+            return Outcome(content.flow.language, None, content.language_menu(key).shown[0], refs, hint=hint)
         return _say(content, visit, locale, message.said, content.flow.messages["text_only"])
     return _respond(content, visit, message, locale)
 
@@ -145,8 +147,8 @@ def reply_locale(content: Content, visit: Visit, said: Said) -> str:
     """The person's language; before they chose one, the first the language menu showed them."""
     if visit.locale in content.catalogues:
         return str(visit.locale)
-    if visit.hint:
-        return content.language_menu(visit.hint).shown[0]
+    if visit.hint is not None:
+        return content.language_menu(menu_key(visit.hint)).shown[0]
     return script_locales(content, said)[0]
 
 
@@ -264,7 +266,7 @@ def _at_screen(content: Content, visit: Visit, message: Message, locale: str) ->
 def _pick_language(content: Content, visit: Visit, number: int, locale: str | None) -> Outcome | None:
     # A digit on the language menu: a language of the page shown, or 9 for the other page.
     flow = content.flow
-    menu = content.language_menu(visit.hint)
+    menu = content.language_menu(menu_key(visit.hint))
     chosen = menu.choice(number)
     if chosen is not None and locale is None:
         # The first screen in the chosen language says the line is automatic.
@@ -275,13 +277,13 @@ def _pick_language(content: Content, visit: Visit, number: int, locale: str | No
         return replace(main, effects=(*main.effects, LanguageChosen(chosen)))
     if number == MORE_DIGIT and menu.more is not None:
         shown = locale or menu.shown[0]
-        return Outcome(flow.language, locale, shown, (Languages(menu.more),), hint=menu.more)
+        return Outcome(flow.language, locale, shown, (Languages(menu.more),), hint=language_hint(menu.more))
     return None
 
 
-def _screen(content: Content, node: str, hint: str | None = None) -> Ref:
+def _screen(content: Content, node: str, hint: Hint | None = None) -> Ref:
     if content.flow.nodes[node].type == LANGUAGE_NODE_TYPE:
-        return Languages(hint or "")
+        return Languages(menu_key(hint) or "")
     return Menu(node)
 
 
@@ -290,7 +292,7 @@ def _show(content: Content, node: str, locale: str) -> Outcome:
     effects = (shown.effect,) if shown.effect else ()
     if shown.type == LANGUAGE_NODE_TYPE:
         # The person's language first, then the rest as on first contact: digits keep their meaning.
-        return Outcome(node, locale, locale, (Languages(locale),), effects, hint=locale)
+        return Outcome(node, locale, locale, (Languages(locale),), effects, hint=LanguageOrder(locale))
     separate = tuple(ref for key in shown.separate for ref in (NEXT, Msg(key)))
     return Outcome(node, locale, locale, (Menu(node), *separate), effects)
 
@@ -307,17 +309,18 @@ def _first_contact(
     helped = danger or content.lexicon.help_within(said)
     if helped:
         return freetext.help_now(flow, helped, danger is not None, first_contact=True)
-    hint = keyword_locale or _letters_hint(content, said) or None
+    hint: Hint | None = language_hint(keyword_locale or _letters_hint(content, said))
     if hint is None and visit.node == flow.language:
         # A number the menu does not list, or an emoji: the same page again, so a digit keeps its meaning.
         hint = visit.hint
-    first = content.language_menu(hint).shown[0]
-    menu = Languages(hint or "")
+    key = menu_key(hint) or ""
+    first = content.language_menu(key or None).shown[0]
+    menu = Languages(key)
     if action is None and freetext.is_free_text(said):
         # The automatic-line notice and the language menu go as two messages: together they would
         # cost four to six SMS, apart each keeps to three.
-        return Outcome(flow.language, None, first, (Notice(hint or ""), NEXT, menu), hint=hint)
-    return Outcome(flow.language, None, first, (Greeting(hint or ""), menu), hint=hint)
+        return Outcome(flow.language, None, first, (Notice(key), NEXT, menu), hint=hint)
+    return Outcome(flow.language, None, first, (Greeting(key), menu), hint=hint)
 
 
 def _builtin(content: Content, action: WholeMessage, locale: str | None, reply_in: str) -> Outcome:

@@ -10,6 +10,7 @@ with one line offering the language menu.
 from __future__ import annotations
 
 from samen_sms.content.flow import Flow
+from samen_sms.content.hints import LanguageOrder
 from samen_sms.content.model import Outcome
 from samen_sms.content.replies import Languages, Menu, Msg, Ref
 from samen_sms.content.said import Said
@@ -42,4 +43,4 @@ def help_now(flow: Flow, locale: str, danger: bool, first_contact: bool) -> Outc
 
 def offer_switch(flow: Flow, locale: str, other: str) -> Outcome:
     """A greeting in another language: the language menu in that language, it first; the language stays."""
-    return Outcome(flow.language, locale, other, (Languages(other),), hint=other)
+    return Outcome(flow.language, locale, other, (Languages(other),), hint=LanguageOrder(other))

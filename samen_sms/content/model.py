@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from samen_sms.content.effects import Effect, Erase
+from samen_sms.content.hints import Hint
 from samen_sms.content.replies import Reply
 from samen_sms.content.said import Said
 from samen_sms.core.identity import Channel
@@ -20,7 +21,7 @@ class Visit:
 
     node: str | None = None
     locale: str | None = None
-    hint: str | None = None
+    hint: Hint | None = None
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class Outcome:
     reply_locale: str
     replies: tuple[Reply, ...] = ()
     effects: tuple[Effect, ...] = ()
-    hint: str | None = None
+    hint: Hint | None = None
     store: bool = True
     urgent: bool = False  # the reply goes ahead of any backlog: a first contact, or an urgent screen
 

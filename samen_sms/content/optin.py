@@ -11,6 +11,7 @@ from __future__ import annotations
 from samen_sms.content.effects import ConsentHow, OptIn, Rsvp
 from samen_sms.content.engine import Content, InputHandler, Message, Outcome, Visit
 from samen_sms.content.freetext import unanswered
+from samen_sms.content.hints import RegionChosen, SessionAnnounced
 from samen_sms.content.placeinput import ask, picked, said_yes
 from samen_sms.content.places import ALL_NL
 from samen_sms.content.replies import Menu, Msg, Region
@@ -30,7 +31,7 @@ def _is_yes(content: Content, said: Said, locale: str) -> ConsentHow | None:
 
 
 def _ask_consent(region: str, locale: str) -> Outcome:
-    return Outcome(CONFIRM_NODE, locale, locale, (Region(region), Menu(CONFIRM_NODE)), hint=region)
+    return Outcome(CONFIRM_NODE, locale, locale, (Region(region), Menu(CONFIRM_NODE)), hint=RegionChosen(region))
 
 
 def choose_region(content: Content, visit: Visit, message: Message, locale: str) -> Outcome | None:
@@ -65,7 +66,7 @@ def pick_region(content: Content, visit: Visit, message: Message, locale: str) -
 
 def confirm(content: Content, visit: Visit, message: Message, locale: str) -> Outcome | None:
     """An explicit yes subscribes; anything else does not."""
-    region = visit.hint
+    region = visit.hint.code if isinstance(visit.hint, RegionChosen) else ""
     if not region or (region != ALL_NL and region not in content.regions):
         return Outcome(REGION_NODE, locale, locale, (Menu(REGION_NODE),))
     how = _is_yes(content, message.said, locale)
@@ -77,7 +78,7 @@ def confirm(content: Content, visit: Visit, message: Message, locale: str) -> Ou
 
 def reply_to_announcement(content: Content, visit: Visit, message: Message, locale: str) -> Outcome | None:
     """A yes after an announcement registers interest in that session (counted, never shown by name)."""
-    if not visit.hint:
+    if not isinstance(visit.hint, SessionAnnounced) or not visit.hint.session_id:
         return None
     if _is_yes(content, message.said, locale) is None:
         if message.said.digit is not None:
@@ -85,7 +86,7 @@ def reply_to_announcement(content: Content, visit: Visit, message: Message, loca
         # Words that are no yes ("yes please" included): say what to send, and keep the session.
         refs = (unanswered(content.flow, message.said), Menu(REPLY_NODE))
         return Outcome(REPLY_NODE, locale, locale, refs, hint=visit.hint)
-    return Outcome(None, locale, locale, (Msg("announce.rsvp_thanks"),), (Rsvp(visit.hint),))
+    return Outcome(None, locale, locale, (Msg("announce.rsvp_thanks"),), (Rsvp(visit.hint.session_id),))
 
 
 INPUTS: dict[str, InputHandler] = {

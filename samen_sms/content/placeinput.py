@@ -8,6 +8,7 @@ place data that is being asked about, never what the person typed.
 from __future__ import annotations
 
 from samen_sms.content.engine import Content, Message, Outcome, Visit
+from samen_sms.content.hints import PlaceAsked
 from samen_sms.content.places import Found
 from samen_sms.content.replies import PlacePick, Services
 from samen_sms.content.said import Said
@@ -24,13 +25,13 @@ def said_yes(content: Content, said: Said, locale: str) -> bool:
 
 def ask(found: Found, node: str, locale: str) -> Outcome:
     """Ask whether a near miss was meant (1 yes), or which municipality a shared name means."""
-    return Outcome(node, locale, locale, (PlacePick(found.key),), hint=found.key)
+    return Outcome(node, locale, locale, (PlacePick(found.key),), hint=PlaceAsked(found.key))
 
 
 def picked(content: Content, visit: Visit, message: Message, locale: str) -> str | None:
     """The municipality chosen at a pick step: a number from its list, or yes to a single near miss."""
     places = content.places
-    name = places.names.get(visit.hint or "")
+    name = places.names.get(visit.hint.key) if isinstance(visit.hint, PlaceAsked) else None
     if name is None:
         return None
     number = message.said.digit

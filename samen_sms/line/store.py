@@ -16,7 +16,9 @@ from rq import Queue, Retry
 from rq.job import Job, JobStatus
 
 from samen_sms.content.engine import Outcome, Visit
+from samen_sms.content.hints import Hint, stored_hint
 from samen_sms.content.replies import split_messages
+from samen_sms.content.visits import next_visit, read_visit
 from samen_sms.core.config import Config
 from samen_sms.line import redis_keys
 from samen_sms.line.once import sent_once
@@ -101,14 +103,16 @@ class Arrival:
     held: tuple[str | None, ...] = ()  # the values of the before-step hooks' keys, in the order asked
 
 
-def place_in_menus(pipe: Any, p: str, node: str, hint: str | None, ttl: int) -> None:
+def place_in_menus(pipe: Any, p: str, node: str, hint: Hint | None, ttl: int) -> None:
     """Queue on `pipe`: the person is now at `node` (with the menu's hint), for `ttl` seconds."""
     pipe.set(redis_keys.CONVERSATION(p), _state(node, hint), ex=ttl)
 
 
-def _state(node: str, hint: str | None) -> str:
-    # Where a person is in the menus, as stored (`Store.arrive` reads it back into a Visit).
-    return json.dumps({"n": node, "h": hint} if hint else {"n": node}, separators=(",", ":"))
+def _state(node: str, hint: Hint | None) -> str:
+    # Where a person is in the menus, as stored (`Store.arrive` reads it back into a Visit): the
+    # hint as its bare value, the screen saying which kind it is (`content.visits.read_hint`).
+    value = stored_hint(hint) if hint is not None else ""
+    return json.dumps({"n": node, "h": value} if value else {"n": node}, separators=(",", ":"))
 
 
 def remember_language(pipe: Any, p: str, locale: str, ttl: int, only_if_unknown: bool = False) -> None:
@@ -183,7 +187,7 @@ class Store:
         holder, session_raw, profile_raw, count, live, values = self._arrive(keys=keys, args=args)
         codes = frozenset(c for c, is_live in zip(candidates, live, strict=True) if is_live)
         session, profile = _json(session_raw), _json(profile_raw)
-        visit = Visit(node=session.get("n"), locale=profile.get("l"), hint=session.get("h"))
+        visit = read_visit(session.get("n"), profile.get("l"), session.get("h"))
         mine = _text(holder) == token
         found = tuple(_text(value) for value in values)
         return Arrival(duplicate=not mine, visit=visit, count=int(count), codes=codes, token=token, held=found)
@@ -213,6 +217,7 @@ class Store:
         committed in the same transaction, so `committed` can tell afterwards whether it ran.
         """
         cfg = self.config
+        visit = next_visit(outcome)
         pipe = effects_pipe if effects_pipe is not None else self.transaction()
         items: list[OutboxItem] = []
         if outcome.replies:
@@ -235,7 +240,7 @@ class Store:
             redis_keys.OWED(),
             redis_keys.DEDUP(message_sid),
             token + COMMITTED,
-            _state(outcome.node, outcome.hint) if outcome.node is not None else "",
+            _state(visit.node, visit.hint) if visit.node is not None else "",
             cfg.conversation_ttl,
             json.dumps({"l": outcome.locale}) if outcome.locale is not None else "",
             cfg.profile_ttl,
