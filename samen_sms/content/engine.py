@@ -3,7 +3,7 @@
 Every decision about what to answer is made here, on the message's text read once (`Said`): the
 rate-limit notice, the answer to a voice note or photo, the language of a reply before one was
 chosen, help now for a danger word, the automatic-line notice for free text. A reply is a list of
-references (`samen_sms.content.model`), not text: the worker renders them in the reply's language,
+references (`samen_sms.content.replies`), not text: the worker renders them in the reply's language,
 so neither Redis nor a job ever holds reply text, and nothing of what the person typed leaves this
 function. What else should happen is a typed `Effect`.
 """
