@@ -13,13 +13,14 @@ its own); `read_ref` refuses a kind it does not know instead of guessing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import assert_never
+from typing import ClassVar, assert_never
 
 
 @dataclass(frozen=True)
 class Msg:
     """One catalogue message: `["msg", "stopped"]`."""
 
+    kind: ClassVar[str] = "msg"
     key: str
 
 
@@ -27,6 +28,7 @@ class Msg:
 class Menu:
     """A screen of the flow: its text, numbered options, directory entries, footer: `["menu", "main"]`."""
 
+    kind: ClassVar[str] = "menu"
     node: str
 
 
@@ -34,6 +36,7 @@ class Menu:
 class Languages:
     """The language menu ordered by `hint` (a language or script; `+...`: page 2): `["languages", "Arab"]`."""
 
+    kind: ClassVar[str] = "languages"
     hint: str = ""
 
 
@@ -41,6 +44,7 @@ class Languages:
 class Greeting:
     """Before a language is chosen: greetings in the languages the message points to: `["greeting", "Arab"]`."""
 
+    kind: ClassVar[str] = "greeting"
     hint: str = ""
 
 
@@ -48,6 +52,7 @@ class Greeting:
 class Notice:
     """Before a language is chosen: the automatic-line notice in the likeliest language: `["notice", "Arab"]`."""
 
+    kind: ClassVar[str] = "notice"
     hint: str = ""
 
 
@@ -55,6 +60,7 @@ class Notice:
 class Services:
     """A place screen: a municipality's services, then the national ones ("" unknown): `["services", "GM0363"]`."""
 
+    kind: ClassVar[str] = "services"
     code: str
 
 
@@ -62,6 +68,7 @@ class Services:
 class PlacePick:
     """"Did you mean" or "which one" about a place name (its key in the place data): `["place_pick", "bergen"]`."""
 
+    kind: ClassVar[str] = "place_pick"
     key: str
 
 
@@ -69,6 +76,7 @@ class PlacePick:
 class Organisations:
     """Someone from your community: a safety region's organisations ("" unknown): `["community", "VR13"]`."""
 
+    kind: ClassVar[str] = "community"
     region: str
 
 
@@ -76,6 +84,7 @@ class Organisations:
 class Region:
     """The region someone chose for announcements, named in their language: `["region", "VR13"]`."""
 
+    kind: ClassVar[str] = "region"
     code: str
 
 
@@ -90,15 +99,7 @@ Ref = Msg | Menu | Languages | Greeting | Notice | Services | PlacePick | Organi
 Reply = Ref | Next  # what an outcome's replies hold: references, and where a new message starts
 
 _KINDS: dict[str, type[Ref]] = {
-    "msg": Msg,
-    "menu": Menu,
-    "languages": Languages,
-    "greeting": Greeting,
-    "notice": Notice,
-    "services": Services,
-    "place_pick": PlacePick,
-    "community": Organisations,
-    "region": Region,
+    cls.kind: cls for cls in (Msg, Menu, Languages, Greeting, Notice, Services, PlacePick, Organisations, Region)
 }
 
 
@@ -122,8 +123,7 @@ def stored_ref(ref: Ref) -> tuple[str, str]:
             pass
         case _:
             assert_never(ref)
-    kind = next(name for name, cls in _KINDS.items() if cls is type(ref))
-    return (kind, value)
+    return (ref.kind, value)
 
 
 def read_ref(kind: str, value: str) -> Ref:
