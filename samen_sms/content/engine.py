@@ -193,7 +193,7 @@ def _whole_message(content: Content, message: Message, locale: str | None, visit
     word = whole_word(content.lexicon, message)
     if word is None:
         return None
-    if word.carrier and word.action == "stop":
+    if word.carrier and word.action is WholeMessage.STOP:
         return Outcome(None, locale, locale or content.flow.languages[0], (), (Stop(),))
     if word.carrier:
         return Outcome(visit.node, locale, locale or content.flow.languages[0], (), (Start(),), hint=visit.hint)
