@@ -142,8 +142,7 @@ def main() -> None:
         print(f"subscribers: {args.subscribers}; Redis memory per subscriber: {per_sub:.0f} bytes")
         ctx = worker_context(cfg)
         rt = ctx.runtime
-        data = rt.content.data
-        session = infosessions.parse_session(SESSION, data["places"], ["nl", "en"])
+        session = infosessions.parse_session(SESSION, rt.content.places, ["nl", "en"])
         pipe = conn.pipeline(transaction=True)
         stored = infosessions.add(conn, session, pipe)
         pipe.execute()

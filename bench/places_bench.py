@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from samen_sms.content.loader import load_content
 from samen_sms.content.places import Places
-from samen_sms.content.text import Said
+from samen_sms.content.said import Said
 from samen_sms.core.config import Config
 
 CASES = {
@@ -35,7 +35,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5000)
     args = parser.parse_args()
-    places: Places = load_content(Config.from_env({"SAMEN_ENV": "development"})).data["places"]
+    places: Places = load_content(Config.from_env({"SAMEN_ENV": "development"})).places
     print(f"{len(places.names)} names, {len(places.postcodes.municipality)} postcodes, {args.runs} runs each")
     for label, text in CASES.items():
         said = Said.read(text)  # read once per message, as the webhook does; not part of the lookup

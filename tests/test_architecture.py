@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+import grimp
 import pytest
 import redis
 from flask import Flask
@@ -282,6 +283,17 @@ def test_the_import_contracts_hold() -> None:
         [str(Path(sys.executable).parent / "lint-imports")], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_content_room_has_no_import_cycle() -> None:
+    # Imports inside functions count too: a cycle hidden in a function is a cycle all the same.
+    graph = grimp.build_graph("samen_sms")
+    modules = sorted(m for m in graph.modules if m.startswith("samen_sms.content."))
+    for module in modules:
+        for imported in graph.find_modules_directly_imported_by(module):
+            if imported.startswith("samen_sms.content."):
+                back = graph.find_shortest_chain(importer=imported, imported=module)
+                assert back is None, f"{module} imports {imported}, which imports it back: {' -> '.join(back or ())}"
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from samen_sms.content.effects import Erase, Start, Stop
 from samen_sms.content.engine import Content, Message, Outcome, Visit, reply_locale, step
 from samen_sms.content.loader import load_content
 from samen_sms.content.reading import TWILIO_START_WORDS, TWILIO_STOP_WORDS, read
+from samen_sms.content.replies import Msg
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
 from samen_sms.core.keyspace import Key
@@ -99,7 +100,7 @@ def holding(app: Flask) -> Iterator[list[Arrived]]:
         if value is None or arrived.reading.for_engine:
             return None
         visit, content = arrived.visit, arrived.content
-        refs = (("msg", content.flow.messages["text_only"]),)
+        refs = (Msg(content.flow.messages["text_only"]),)
         locale = reply_locale(content, visit, arrived.message.said)
         return Outcome(visit.node, visit.locale, locale, refs, hint=visit.hint)
 

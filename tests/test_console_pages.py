@@ -15,6 +15,7 @@ from flask import Flask
 from samen_sms.announce import redis_keys as announce_keys
 from samen_sms.announce import subscriptions
 from samen_sms.console import redis_keys as console_keys
+from samen_sms.content.replies import Menu
 from samen_sms.core.identity import Address, Channel
 from samen_sms.devtools.standin import StandinState
 from samen_sms.line import redis_keys as line_keys
@@ -149,7 +150,7 @@ def test_the_simulator_speaks_arabic_counts_nothing_and_forgets(app: Flask, redi
     page = client.get("/console/simulator").get_data(as_text=True)
     assert "112" in page and 'lang="ar" dir="rtl"' in page
     rt = app.extensions["samen"]
-    assert rt.renderer.render("ar", [("menu", "help_now")], Channel.SMS).split("\n")[0] in page.replace("&#39;", "'")
+    assert rt.renderer.render("ar", [Menu("help_now")], Channel.SMS).split("\n")[0] in page.replace("&#39;", "'")
     new = set(redis_conn.keys()) - before
     assert len(new) == 1 and new.pop().startswith(console_keys.CONSOLE_SIMULATOR("").encode())
     assert not redis_conn.keys(line_keys.STATS("*"))

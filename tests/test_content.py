@@ -14,11 +14,14 @@ from samen_sms.content.catalogue import CatalogueError, load_catalogues
 from samen_sms.content.discretion import PREVIEW, revealing_words, reveals
 from samen_sms.content.effects import Erase, Start, Stop
 from samen_sms.content.engine import SWITCHING_ACTIONS, Content, Message, Visit, step
+from samen_sms.content.hints import LanguageOrder, menu_key
 from samen_sms.content.keywords import WHOLE_MESSAGE_ACTIONS
 from samen_sms.content.reading import TWILIO_STOP_WORDS
 from samen_sms.content.render import Renderer, line_params
+from samen_sms.content.replies import Menu
+from samen_sms.content.said import Said
 from samen_sms.content.smscost import Cost, budget, cost, is_gsm7
-from samen_sms.content.text import Said, digit_value, dominant_script, fold, words
+from samen_sms.content.text import digit_value, dominant_script, fold, words
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
 from tests.conftest import content_of, line_languages
@@ -111,7 +114,7 @@ def test_the_first_message_script_puts_its_languages_first(
 ) -> None:
     outcome = step(content, Visit(), Message.of(first_message, Channel.SMS))
     assert outcome.node == content.flow.language
-    assert content.language_order(outcome.hint)[: len(first)] == first
+    assert content.language_order(menu_key(outcome.hint))[: len(first)] == first
     assert outcome.reply_locale == first[0]
 
 
@@ -161,7 +164,7 @@ def test_every_keyword_works_from_anywhere_in_any_case(content: Content, locale:
             ):
                 # Another language's hello or language word offers that language first.
                 owner = content.lexicon.first_word[" ".join(words(keyword))][1]  # salam: Arabic, then Farsi
-                assert outcome.node == content.flow.language and outcome.hint == owner, (locale, keyword)
+                assert outcome.node == content.flow.language and outcome.hint == LanguageOrder(owner), (locale, keyword)
                 assert outcome.locale == "en" and outcome.reply_locale == owner, (locale, keyword)
             else:
                 assert outcome.node == content.flow.keywords[action], (locale, keyword)
@@ -174,7 +177,7 @@ def test_twilio_stop_words_get_no_reply_on_sms(content: Content) -> None:
 
 
 def test_the_language_is_remembered_and_can_change_anywhere(content: Content) -> None:
-    chosen = step(content, Visit(node="language", hint="Arab"), Message.of("٢", Channel.SMS))
+    chosen = step(content, Visit(node="language", hint=LanguageOrder("Arab")), Message.of("٢", Channel.SMS))
     assert chosen.locale == "fa" and chosen.node == "main"
     later = step(content, Visit(node="services", locale="fa"), Message.of("Мова", Channel.SMS))
     assert later.node == "language" and later.locale == "fa"
@@ -194,7 +197,7 @@ def test_locked_screen_preview_names_no_violence_in_any_language(renderer: Rende
             continue  # option titles and service lines follow a screen's neutral first line (checked)
         found = reveals(text, revealing)
         assert not found, f"{locale} {what} shows {found} in {text[:PREVIEW]!r}"
-    directory = renderer.content.data["directory"]
+    directory = renderer.content.directory
     for service in directory.services:
         # A service name may start a line, never a message: every screen opens with a neutral line.
         for locale in LANGUAGES:
@@ -266,19 +269,19 @@ def test_every_screen_ends_with_the_footer(renderer: Renderer, locale: str) -> N
     for name, refs in screens(renderer.content, locale):
         # The text to forward goes alone (no footer); help first ends with the offer of languages.
         first = renderer.render_messages(locale, refs, Channel.SMS)[0]
-        last = footer if refs[-1] != ("menu", flow.main) else renderer.message(locale, flow.footer_main, Channel.SMS)
+        last = footer if refs[-1] != Menu(flow.main) else renderer.message(locale, flow.footer_main, Channel.SMS)
         if name in {"help first", "danger first"}:
             offer = renderer.message(locale, flow.messages["language_offer"], Channel.SMS)
             assert footer in first and first.endswith(offer), name
         else:
             assert first.endswith("\n" + last), name
-        if refs[-1] == ("menu", flow.main):
+        if refs[-1] == Menu(flow.main):
             assert not first.endswith(footer), f"{name}: the main menu offers 0 Menu"
 
 
 @pytest.mark.parametrize("locale", LANGUAGES)
 def test_help_now_carries_the_emergency_numbers(renderer: Renderer, locale: str) -> None:
-    text = renderer.render(locale, (("menu", "help_now"),), Channel.SMS)
+    text = renderer.render(locale, (Menu("help_now"),), Channel.SMS)
     for number in ("112", "0800-2000", "0800-0188"):
         assert number in text, locale
 
@@ -325,7 +328,7 @@ def test_the_footer_word_for_menu_is_a_keyword_in_every_language(content: Conten
 
 
 def test_no_place_name_starts_with_a_keyword(content: Content) -> None:
-    for place in content.data["places"].by_code.values():
+    for place in content.places.by_code.values():
         first = words(place.name)[0]
         assert first not in content.lexicon.first_word and first not in content.lexicon.whole, place.name
 

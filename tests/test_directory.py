@@ -14,6 +14,7 @@ from samen_sms.content.engine import Message, Visit, step
 from samen_sms.content.loader import load_content
 from samen_sms.content.places import Places, load_places, place_key
 from samen_sms.content.render import Renderer, line_params
+from samen_sms.content.replies import Services
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
 from tests.conftest import content_of
@@ -47,7 +48,7 @@ def renderer() -> Renderer:
 
 
 def test_the_directory_loads_with_every_entry_sourced_and_dated(renderer: Renderer) -> None:
-    directory: Directory = renderer.content.data["directory"]
+    directory: Directory = renderer.content.directory
     assert {s.id for s in directory.services} >= {"veilig_thuis", "csg", "slachtofferhulp", "113", "kindertelefoon"}
     for service in directory.services:
         assert service.source.startswith("https://") and isinstance(service.verified, dt.date)
@@ -118,7 +119,7 @@ def test_unknown_and_ambiguous_places_are_not_guessed(places: Places) -> None:
 
 
 def test_a_place_shows_its_own_entries_beside_the_national_ones(renderer: Renderer) -> None:
-    directory: Directory = renderer.content.data["directory"]
+    directory: Directory = renderer.content.directory
     clinic = Service(
         id="clinic",
         name="Kliniek Oost",
@@ -135,11 +136,11 @@ def test_a_place_shows_its_own_entries_beside_the_national_ones(renderer: Render
         languages=("en",),
     )
     local = dataclasses.replace(directory, services=(*directory.services, clinic))
-    content = dataclasses.replace(renderer.content, data={**renderer.content.data, "directory": local})
+    content = dataclasses.replace(renderer.content, directory=local)
     local_renderer = Renderer(content, renderer.params)
 
     outcome = step(content, Visit(node="services_place", locale="en"), Message.of("amsterdam", Channel.SMS))
-    assert outcome.replies == (("services", "GM0363"),)  # the code, never what was typed
+    assert outcome.replies == (Services("GM0363"),)  # the code, never what was typed
     text = local_renderer.render("en", outcome.replies, Channel.SMS)
     assert text.startswith("Near Amsterdam, region Amsterdam-Amstelland:\nKliniek Oost 0800-0000")
     assert text.index("Kliniek Oost") < text.index("Veilig Thuis 0800-2000")
@@ -154,7 +155,7 @@ def test_a_place_shows_its_own_entries_beside_the_national_ones(renderer: Render
 
 def test_an_unknown_place_still_gets_the_national_services(renderer: Renderer) -> None:
     outcome = step(renderer.content, Visit(node="services_place", locale="ar"), Message.of("مدينتي", Channel.SMS))
-    assert outcome.replies == (("services", ""),) and outcome.node == "services_place"
+    assert outcome.replies == (Services(""),) and outcome.node == "services_place"
     text = renderer.render("ar", outcome.replies, Channel.SMS)
     assert "0800-2000" in text and "0800-0188" in text and "0900-0101" in text
 

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from samen_sms.content.reading import TWILIO_START_WORDS, TWILIO_STOP_WORDS
-from samen_sms.content.text import Said
+from samen_sms.content.said import Said
 from samen_sms.core.identity import Channel
 from samen_sms.devtools.standin import StandinState
 from samen_sms.line import redis_keys as line_keys

@@ -14,11 +14,13 @@ from samen_sms.app import create_app
 from samen_sms.assembly import worker_context
 from samen_sms.content.catalogue import CatalogueError
 from samen_sms.content.engine import Content, Message, Visit, step
+from samen_sms.content.hints import menu_key
 from samen_sms.content.languages import likely_languages
 from samen_sms.content.loader import load_content
 from samen_sms.content.render import Renderer, line_params
+from samen_sms.content.replies import Languages
+from samen_sms.content.said import Said
 from samen_sms.content.smscost import cost
-from samen_sms.content.text import Said
 from samen_sms.core.config import Config, ConfigError
 from samen_sms.core.identity import Channel
 from samen_sms.devtools.standin import StandinState
@@ -98,7 +100,7 @@ def test_a_first_message_lists_its_language_first_and_its_script_next(
 ) -> None:
     outcome = step(content, Visit(), Message.of(text, Channel.SMS))
     assert outcome.node == content.flow.language
-    order = content.language_order(outcome.hint)
+    order = content.language_order(menu_key(outcome.hint))
     assert locale in order[:within], order[:3]
     assert outcome.reply_locale == order[0]
     script = SCRIPT_OF.get(locale)
@@ -166,7 +168,7 @@ def test_a_language_held_back_is_not_offered_and_its_speakers_are_asked_again() 
     assert menu.shown == ("ar", "fa", "nl", "en") and menu.more is None
     outcome = step(held, Visit(node="main", locale="prs"), Message.of("1", Channel.SMS))
     assert outcome.node == "language" and outcome.locale is None
-    assert outcome.replies[-1][0] == "languages"
+    assert isinstance(outcome.replies[-1], Languages)
 
 
 def test_a_remembered_language_held_back_gets_the_language_menu_end_to_end(
@@ -197,9 +199,8 @@ def test_a_remembered_language_held_back_gets_the_language_menu_end_to_end(
 def test_an_announcement_is_written_in_every_language(content: Content, renderer: Renderer) -> None:
     # Dates come from Babel (CLDR), which knows Dari only as Persian of Afghanistan (fa_AF).
     example = Path(__file__).resolve().parent.parent / "sessions" / "example.toml"
-    data = content.data
     session = infosessions.parse_session(
-        example.read_text(encoding="utf-8"), data["places"], list(content.flow.languages)
+        example.read_text(encoding="utf-8"), content.places, list(content.flow.languages)
     )
     for locale in content.flow.languages:
         text = infosessions.render(renderer, session, locale, Channel.SMS, BroadcastKind.ANNOUNCEMENT)

@@ -14,9 +14,11 @@ from flask import Flask
 from samen_sms.announce.sessions import SessionFileError, parse_session
 from samen_sms.content.catalogue import CatalogueError, load_catalogue
 from samen_sms.content.engine import Content, Message, Visit, step
+from samen_sms.content.hints import PlaceAsked, RegionChosen
 from samen_sms.content.places import Places, load_places
 from samen_sms.content.postcodes import PlaceDataError
-from samen_sms.content.text import Said
+from samen_sms.content.replies import Msg, PlacePick, Services
+from samen_sms.content.said import Said
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
 from samen_sms.devtools.standin import StandinState
@@ -35,7 +37,7 @@ def content() -> Content:
 
 @pytest.fixture(scope="module")
 def places(content: Content) -> Places:
-    return content.data["places"]  # type: ignore[no-any-return]
+    return content.places  # type: ignore[no-any-return]
 
 
 def codes(places: Places, typed: str) -> tuple[tuple[str, ...], bool] | None:
@@ -169,32 +171,33 @@ def test_names_for_an_unknown_municipality_are_refused(tmp_path: Path) -> None:
 
 def test_the_services_prompt_asks_about_a_near_miss_and_remembers_only_the_known_name(content: Content) -> None:
     asked = step(content, Visit("services_place", "en"), Message.of("Amsterdm", Channel.SMS))
-    assert (asked.node, asked.hint) == ("services_place_pick", "amsterdam")
-    assert asked.replies == (("place_pick", "amsterdam"),)
+    assert (asked.node, asked.hint) == ("services_place_pick", PlaceAsked("amsterdam"))
+    assert asked.replies == (PlacePick("amsterdam"),)
     yes = step(content, Visit(asked.node, "en", asked.hint), Message.of("1", Channel.SMS))
-    assert (yes.node, yes.replies) == ("services_place", (("services", AMSTERDAM),))
+    assert (yes.node, yes.replies) == ("services_place", (Services(AMSTERDAM),))
     dutch_yes = step(content, Visit(asked.node, "nl", asked.hint), Message.of("Ja!", Channel.WHATSAPP))
-    assert dutch_yes.replies == (("services", AMSTERDAM),)
+    assert dutch_yes.replies == (Services(AMSTERDAM),)
     typed_again = step(content, Visit(asked.node, "en", asked.hint), Message.of("Hoofddorp", Channel.SMS))
-    assert typed_again.replies == (("services", HAARLEMMERMEER),)
+    assert typed_again.replies == (Services(HAARLEMMERMEER),)
     not_offered = step(content, Visit(asked.node, "en", asked.hint), Message.of("2", Channel.SMS))
-    assert not_offered.node == "services_place" and not_offered.replies[0] == ("msg", "not_understood")
+    assert not_offered.node == "services_place" and not_offered.replies[0] == Msg("not_understood")
 
 
 def test_the_region_prompt_settles_a_shared_name_by_number_and_skips_the_question_when_it_can(
     content: Content,
 ) -> None:
     asked = step(content, Visit("subscribe_region", "en"), Message.of("Bergen", Channel.SMS))
-    assert (asked.node, asked.hint) == ("subscribe_region_pick", "bergen")
+    assert (asked.node, asked.hint) == ("subscribe_region_pick", PlaceAsked("bergen"))
     chosen = step(content, Visit(asked.node, "en", asked.hint), Message.of("2", Channel.SMS))
-    assert (chosen.node, chosen.hint) == ("subscribe_confirm", "VR23")  # Limburg-Noord
+    assert (chosen.node, chosen.hint) == ("subscribe_confirm", RegionChosen("VR23"))  # Limburg-Noord
     postcode = step(content, Visit("subscribe_region", "en"), Message.of("2132 AB", Channel.SMS))
-    assert (postcode.node, postcode.hint) == ("subscribe_confirm", "VR12")  # Kennemerland
+    assert (postcode.node, postcode.hint) == ("subscribe_confirm", RegionChosen("VR12"))  # Kennemerland
     # Nes lies in three municipalities, all in Fryslan: the region is known without asking which.
     nes = step(content, Visit("subscribe_region", "en"), Message.of("Nes", Channel.SMS))
-    assert (nes.node, nes.hint) == ("subscribe_confirm", "VR02")
+    assert (nes.node, nes.hint) == ("subscribe_confirm", RegionChosen("VR02"))
     # Achterveld lies in Leusden and Barneveld, two regions: only a number settles it.
-    assert step(content, Visit("subscribe_region", "en"), Message.of("Achterveld", Channel.SMS)).hint == "achterveld"
+    achterveld = step(content, Visit("subscribe_region", "en"), Message.of("Achterveld", Channel.SMS))
+    assert achterveld.hint == PlaceAsked("achterveld")
 
 
 def test_a_near_miss_by_sms_leaves_nothing_typed_in_redis(

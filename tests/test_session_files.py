@@ -70,7 +70,7 @@ def refusal(path: Path) -> str:
     content = line_content()
     renderer = Renderer(content, line_params(SMS_FROM, WHATSAPP_FROM, "SAMEN"))
     with pytest.raises(infosessions.SessionFileError) as refused:
-        infosessions.read_session(path, content.data["places"], list(content.flow.languages), renderer)
+        infosessions.read_session(path, content.places, list(content.flow.languages), renderer)
     reason = str(refused.value)
     assert reason and len(reason.splitlines()) == 1, reason
     return reason
@@ -102,8 +102,7 @@ def test_a_stored_title_with_a_format_spec_is_sent_as_written(
     rt = app.extensions["samen"]
     subscribe(app, ALICE, "en")
     subscribe(app, BOB, "nl")
-    data = rt.content.data
-    checked = infosessions.parse_session(GOOD, data["places"], ["nl", "en"])
+    checked = infosessions.parse_session(GOOD, rt.content.places, ["nl", "en"])
     session = replace(checked, title={"en": "Health {host!z}", "nl": "Gezondheid {}"})
     pipe = rt.redis.pipeline(transaction=True)
     stored = infosessions.add(rt.redis, session, pipe)

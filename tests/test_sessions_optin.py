@@ -147,7 +147,7 @@ def test_erase_removes_everything_announcements_keep(
 
 
 def test_place_and_region_names_find_the_safety_region(app) -> None:
-    places = app.extensions["samen"].content.data["places"]
+    places = app.extensions["samen"].content.places
     assert places.find_region("'s-Hertogenbosch") == places.find_region("Den Bosch") == "VR21"
     assert places.find_region("Flevoland") == "VR25"
     assert places.find_region("Atlantis") is None

@@ -10,7 +10,9 @@ import redis
 
 from samen_sms.content.effects import Stop
 from samen_sms.content.engine import Content, Message, Visit, step
+from samen_sms.content.hints import menu_key
 from samen_sms.content.render import Renderer, line_params
+from samen_sms.content.replies import Languages, Menu, Msg
 from samen_sms.content.text import fold, words
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
@@ -51,17 +53,17 @@ def test_a_danger_word_anywhere_brings_help_now_in_every_language(content: Conte
     for word in danger:
         first = step(content, Visit(), Message.of(f"please {word} now", Channel.SMS))
         assert first.node == "help_now" and first.locale == locale, (locale, word)
-        assert first.replies[-1] == ("msg", content.flow.messages["language_offer"])
+        assert first.replies[-1] == Msg(content.flow.messages["language_offer"])
         later = step(content, Visit(node="advice", locale="en"), Message.of(f"{word}!", Channel.WHATSAPP))
         assert later.node == "help_now" and later.locale == "en", (locale, word)
-        assert later.replies[0] == ("msg", content.flow.messages["automatic_short"])
+        assert later.replies[0] == Msg(content.flow.messages["automatic_short"])
 
 
 def test_no_danger_word_is_another_languages_keyword_or_a_place(content: Content) -> None:
     keywords = set(content.lexicon.first_word) | set(content.lexicon.whole)
     for phrase in content.lexicon.anywhere:
         assert " ".join(phrase) not in keywords, phrase
-    for place in content.data["places"].by_code.values():
+    for place in content.places.by_code.values():
         assert content.lexicon.danger(Message.of(place.name, Channel.SMS).said) is None, place.name
 
 
@@ -87,7 +89,7 @@ def test_help_first_skips_the_language_menu(renderer: Renderer, first: str, loca
     language_words = {fold(k) for k in renderer.content.catalogues[locale].keywords["language"]}
     word = next(w for w in reversed(words(offer)) if w in language_words)
     menu = step(renderer.content, Visit(outcome.node, outcome.locale), Message.of(word, Channel.SMS))
-    assert menu.node == "language" and renderer.content.language_order(menu.hint)[0] == locale
+    assert menu.node == "language" and renderer.content.language_order(menu_key(menu.hint))[0] == locale
 
 
 def test_free_text_says_the_line_is_automatic_never_a_bare_did_not_understand(renderer: Renderer) -> None:
@@ -119,7 +121,7 @@ def test_stop_words_of_the_lines_languages_are_confirmed_on_sms(content: Content
             if word.casefold() in {"stop", "unsubscribe"}:
                 assert outcome.replies == (), word  # Twilio answers its own words
             else:
-                assert outcome.replies == (("msg", "stopped"),), (locale, word)
+                assert outcome.replies == (Msg("stopped"),), (locale, word)
 
 
 def test_a_voice_note_first_gets_greeting_language_menu_and_112(renderer: Renderer) -> None:
@@ -156,7 +158,7 @@ def test_a_digit_on_an_answer_screen_means_the_screen_it_came_from(content: Cont
 
 def test_the_language_menu_keeps_the_persons_language_first(content: Content) -> None:
     shown = step(content, Visit(node="main", locale="uk"), Message.of("6", Channel.SMS))
-    assert shown.replies == (("languages", "uk"),)
+    assert shown.replies == (Languages("uk"),)
     again = step(content, Visit(shown.node, shown.locale, shown.hint), Message.of("1", Channel.SMS))
     assert again.locale == "uk"
 
@@ -164,7 +166,7 @@ def test_the_language_menu_keeps_the_persons_language_first(content: Content) ->
 def test_a_greeting_in_another_language_offers_it(content: Content) -> None:
     offer = step(content, Visit(node="advice", locale="uk"), Message.of("Merhaba", Channel.SMS))
     assert (offer.node, offer.locale, offer.reply_locale) == ("language", "uk", "tr")
-    assert content.language_order(offer.hint)[0] == "tr"
+    assert content.language_order(menu_key(offer.hint))[0] == "tr"
     switched = step(content, Visit(offer.node, offer.locale, offer.hint), Message.of("1", Channel.SMS))
     assert switched.locale == "tr"
     # A greeting of the person's own language (or the line's own hello) just shows the menu.
@@ -230,7 +232,7 @@ def test_the_local_rate_number_is_never_called_free(renderer: Renderer) -> None:
             renderer.message(locale, key, channel) for key in content.catalogues[locale].messages for channel in Channel
         ]
         texts += [
-            renderer.render(locale, (("menu", name),), Channel.SMS) for name in content.flow.nodes if name != "language"
+            renderer.render(locale, (Menu(name),), Channel.SMS) for name in content.flow.nodes if name != "language"
         ]
         for text in texts:
             at = text.find("0900-0101")

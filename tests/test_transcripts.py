@@ -35,6 +35,7 @@ import pytest
 from samen_sms.content.effects import Effect
 from samen_sms.content.engine import Message, Outcome, Visit, step
 from samen_sms.content.render import Renderer, line_params
+from samen_sms.content.visits import next_visit, read_visit
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
 from tests.conftest import content_of
@@ -98,7 +99,7 @@ def parse_visit(path: Path, line: str) -> Visit:
     unknown = set(fields) - {"node", "hint", "locale"}
     if unknown:
         raise ValueError(f"{path.name}: visit has no field {', '.join(sorted(unknown))}")
-    return Visit(fields.get("node"), fields.get("locale"), fields.get("hint"))
+    return read_visit(fields.get("node"), fields.get("locale"), fields.get("hint"))
 
 
 def shown(effect: Effect) -> str:
@@ -131,8 +132,7 @@ def run(renderer: Renderer, transcript: Transcript) -> list[list[str]]:
         message = Message.of(turn.said, turn.channel, turn.media, turn.recent if turn.limit else 0, turn.limit)
         outcome = step(renderer.content, visit, message)
         got.append(said_back(renderer, outcome, turn.channel))
-        if outcome.store:
-            visit = Visit(outcome.node, outcome.locale, outcome.hint)
+        visit = next_visit(outcome)
     return got
 
 

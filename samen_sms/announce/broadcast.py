@@ -29,6 +29,7 @@ from samen_sms.announce.ratelimit import SharedRate
 from samen_sms.announce.results import PREPARE_ERROR, STAT_PREFIX, Kind, Result, Skip
 from samen_sms.announce.routing import announcement_audience
 from samen_sms.announce.templates import load_templates
+from samen_sms.content.hints import SessionAnnounced
 from samen_sms.content.optin import REPLY_NODE
 from samen_sms.core import tally
 from samen_sms.core.identity import Channel
@@ -340,7 +341,7 @@ class Broadcast:
             ledger.note_sent(pipe, p, sid, self.rt.config.dedup_ttl)
         if result.kind is Kind.SENT and self.kind is BroadcastKind.ANNOUNCEMENT and attempt is not None:
             # A reply of 1 or yes now means "I want to come to this session".
-            place_in_menus(pipe, p, REPLY_NODE, self.session.id, min(ttl, 14 * 86400))
+            place_in_menus(pipe, p, REPLY_NODE, SessionAnnounced(self.session.id), min(ttl, 14 * 86400))
             remember_language(pipe, p, attempt.locale, self.rt.config.profile_ttl, only_if_unknown=True)
         if result == Result.failed(21610):  # the person opted out at Twilio (STOP)
             subscriptions.opt_out(pipe, p)

@@ -72,10 +72,9 @@ def reminder_time(session: infosessions.InfoSession, now: datetime) -> datetime:
 def add_command(file: Path) -> None:
     """Add a session from a file; prints its new id on the last line."""
     rt = _rt()
-    data = rt.content.data
     # Every way a file can be wrong ends here as one line and exit status 1, never a traceback.
     try:
-        session = infosessions.read_session(file, data["places"], list(rt.content.flow.languages), rt.renderer)
+        session = infosessions.read_session(file, rt.content.places, list(rt.content.flow.languages), rt.renderer)
     except infosessions.SessionFileError as exc:
         raise click.ClickException(str(exc)) from None
     if session.host_code and not rt.registry.is_live_code(rt.redis, session.host_code):

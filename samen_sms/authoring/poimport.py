@@ -128,7 +128,10 @@ def _budget_refusals(content: Content, params: Mapping[str, str], after: Catalog
         for key, text in after.messages.items()
         if cost(text.sms).segments > allowed
     ]
-    trial = Content.build(content.flow, {**content.catalogues, loc: after}, content.inputs, content.data)
+    catalogues = {**content.catalogues, loc: after}
+    trial = Content.build(
+        content.flow, catalogues, content.places, content.directory, content.community, content.inputs
+    )
     renderer = Renderer(trial, params)
     for name, refs in screens(trial, loc):
         # A reply may go as several messages (`NEXT`): each must keep to the budget.

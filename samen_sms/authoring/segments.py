@@ -9,53 +9,51 @@ import argparse
 import sys
 from collections.abc import Callable, Iterator
 
-from samen_sms.content.engine import Content, Ref
+from samen_sms.content.engine import Content
+from samen_sms.content.hints import menu_key
 from samen_sms.content.languages import SECOND_PAGE
-from samen_sms.content.model import NEXT
+from samen_sms.content.replies import NEXT, Greeting, Languages, Menu, Msg, PlacePick, Reply, Services
 from samen_sms.content.smscost import Cost, budget, cost
 from samen_sms.core.identity import Channel
 
 
-def screens(content: Content, locale: str) -> Iterator[tuple[str, tuple[Ref, ...]]]:
+def screens(content: Content, locale: str) -> Iterator[tuple[str, tuple[Reply, ...]]]:
     """Every reply the line can send in a language, as reference lists: each node, place and place question.
 
     First contact is the reply to a hello in that language (its own language and script first).
     """
     flow = content.flow
-    yield "first contact", (("greeting", locale), ("languages", locale))
+    yield "first contact", (Greeting(locale), Languages(locale))
     for name, node in flow.nodes.items():
-        separate = tuple(ref for key in node.separate for ref in (NEXT, ("msg", key)))
-        yield f"screen {name}", (("languages", ""),) if node.type == "language" else (("menu", name), *separate)
+        separate = tuple(ref for key in node.separate for ref in (NEXT, Msg(key)))
+        yield f"screen {name}", (Languages(),) if node.type == "language" else (Menu(name), *separate)
         if node.type == "language":
-            yield f"screen {name} page 2", (("languages", SECOND_PAGE),)
-    yield "not_understood+main", (("msg", flow.not_understood), ("menu", flow.main))
-    yield "free text+main", (("msg", flow.messages["automatic"]), ("menu", flow.main))
-    yield "language chosen", (("msg", flow.messages["automatic_short"]), ("menu", flow.main))
+            yield f"screen {name} page 2", (Languages(SECOND_PAGE),)
+    yield "not_understood+main", (Msg(flow.not_understood), Menu(flow.main))
+    yield "free text+main", (Msg(flow.messages["automatic"]), Menu(flow.main))
+    yield "language chosen", (Msg(flow.messages["automatic_short"]), Menu(flow.main))
     help_now = flow.keywords["help"]
-    yield "help first", (("menu", help_now), ("msg", flow.messages["language_offer"]))
+    yield "help first", (Menu(help_now), Msg(flow.messages["language_offer"]))
     yield (
         "danger first",
-        (("msg", flow.messages["automatic_short"]), ("menu", help_now), ("msg", flow.messages["language_offer"])),
+        (Msg(flow.messages["automatic_short"]), Menu(help_now), Msg(flow.messages["language_offer"])),
     )
-    yield "session expired", (("msg", flow.greeting), ("menu", flow.main))
-    directory = content.data.get("directory")
-    if directory is not None:
-        local = sorted({p for s in directory.services for p in s.places if p != "national"})
-        for code in local or ["GM0363"]:
-            yield f"place {code}", (("services", code),)
-        yield "place unknown", (("services", ""),)
-    places = content.data.get("places")
-    if places is not None:
-        # The longest of each: a municipality and region named, a near miss, a numbered choice.
-        longest = max(places.by_code.values(), key=lambda p: len(p.name) + len(p.region))
-        yield f"place {longest.code}", (("services", longest.code),)
-        single = [key for key, name in places.names.items() if len(name.codes) == 1]
-        yield "did you mean", (("place_pick", max(single, key=lambda key: len(places.shown(key)))),)
+    yield "session expired", (Msg(flow.greeting), Menu(flow.main))
+    local = sorted({p for s in content.directory.services for p in s.places if p != "national"})
+    for code in local or ["GM0363"]:
+        yield f"place {code}", (Services(code),)
+    yield "place unknown", (Services(""),)
+    places = content.places
+    # The longest of each: a municipality and region named, a near miss, a numbered choice.
+    longest = max(places.by_code.values(), key=lambda p: len(p.name) + len(p.region))
+    yield f"place {longest.code}", (Services(longest.code),)
+    single = [key for key, name in places.names.items() if len(name.codes) == 1]
+    yield "did you mean", (PlacePick(max(single, key=lambda key: len(places.shown(key)))),)
 
-        def choice(key: str) -> int:
-            return sum(len(places.by_code[c].name) + len(places.by_code[c].region) for c in places.names[key].codes)
+    def choice(key: str) -> int:
+        return sum(len(places.by_code[c].name) + len(places.by_code[c].region) for c in places.names[key].codes)
 
-        yield "which one", (("place_pick", max(places.names, key=choice)),)
+    yield "which one", (PlacePick(max(places.names, key=choice)),)
 
 
 # The benchmark conversation (issue #10): hello, help now, a service need, a place, advice, share
@@ -67,19 +65,20 @@ CONVERSATION = (
 CONVERSATION_BUDGET = 40
 
 
-def conversation(content: Content, render: Callable[[str, tuple[Ref, ...]], list[str]], locale: str) -> list[int]:
+def conversation(content: Content, render: Callable[[str, tuple[Reply, ...]], list[str]], locale: str) -> list[int]:
     """Segments of each SMS message the benchmark conversation gets in one language."""
     from samen_sms.content.engine import Message, Visit, step
+    from samen_sms.content.visits import next_visit
 
     hello = content.catalogues[locale].keywords["menu"][0]
     visit, costs = Visit(), []
     for typed in CONVERSATION:
         # The language's own number in the menu the hello got (salam lists Arabic before Farsi).
-        choice = str(content.language_order(visit.hint).index(locale) + 1)
+        choice = str(content.language_order(menu_key(visit.hint)).index(locale) + 1)
         said = typed.format(hello=hello, place="Utrecht", choice=choice)
         outcome = step(content, visit, Message.of(said, Channel.SMS))
         costs += [cost(text).segments for text in render(outcome.reply_locale, outcome.replies)]
-        visit = Visit(outcome.node, outcome.locale, outcome.hint)
+        visit = next_visit(outcome)
     return costs
 
 

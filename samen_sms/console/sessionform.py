@@ -117,9 +117,8 @@ def check(rt: Runtime, form: Form, now: datetime | None = None) -> infosessions.
 
 def parse(rt: Runtime, form: Form, now: datetime | None = None) -> infosessions.InfoSession | None:
     """The session if its fields make one (to preview), with every fault, the console's too, on `form`."""
-    data = rt.content.data
     try:
-        session = infosessions.session_from(raw_fields(rt, form), data["places"], line_languages(rt))
+        session = infosessions.session_from(raw_fields(rt, form), rt.content.places, line_languages(rt))
     except infosessions.SessionFileError as exc:
         form.error(_field_of(rt, str(exc), form), str(exc))
         return None

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
-from samen_sms.content.directory import DirectoryError
+from samen_sms.content.directory import Community, DirectoryError
 from samen_sms.content.engine import Content, Message, Outcome, Visit
 from samen_sms.content.placeinput import ask, picked
-from samen_sms.content.places import ALL_NL, Places
+from samen_sms.content.places import ALL_NL
+from samen_sms.content.replies import Organisations
 from samen_sms.core.tomlfile import read_toml
 
 KIND = "community"
@@ -27,28 +27,6 @@ NODE = "services_community"
 PICK_NODE = "services_community_pick"
 REQUIRED = ("id", "name", "languages", "regions", "listed", "source", "verified")
 FIELDS = {*REQUIRED, "kind", "phone", "whatsapp", "web", "offers", "code"}
-
-
-@dataclass(frozen=True)
-class Community:
-    """One organisation or mediator that agreed to be listed."""
-
-    id: str
-    name: str
-    languages: tuple[str, ...]
-    regions: tuple[str, ...]
-    listed: dt.date
-    source: str
-    verified: dt.date
-    phone: str | None = None
-    whatsapp: str | None = None
-    web: str | None = None
-    offers: str = ""
-    code: str | None = None  # its referral code, if it has one
-
-    def serves(self, region: str, locale: str) -> bool:
-        """Whether it works in this safety region (or the whole country) and this language."""
-        return region in self.regions and locale in self.languages
 
 
 def _date(raw: Mapping[str, object], name: str, label: str) -> dt.date:
@@ -125,21 +103,21 @@ def community_input(content: Content, visit: Visit, message: Message, locale: st
     number = message.said.digit
     if number is not None and number != 1:
         return None
-    places: Places = content.data["places"]
+    places = content.places
     region = ALL_NL if number == 1 else places.find_region(message.said)
     if region is None:
         found = places.read(message.said)
         if found is not None:
             return ask(found, PICK_NODE, locale)
-    return Outcome(NODE, locale, locale, (("community", region or ""),))
+    return Outcome(NODE, locale, locale, (Organisations(region or ""),))
 
 
 def community_pick(content: Content, visit: Visit, message: Message, locale: str) -> Outcome | None:
     """The answer to "did you mean" or "which one" at the community prompt; other text is a new town."""
     code = picked(content, visit, message, locale)
     if code:
-        places: Places = content.data["places"]
-        return Outcome(NODE, locale, locale, (("community", places.by_code[code].region_code),))
+        places = content.places
+        return Outcome(NODE, locale, locale, (Organisations(places.by_code[code].region_code),))
     if message.said.digit is not None:
         return None
     return community_input(content, visit, message, locale)

@@ -29,6 +29,28 @@ class DirectoryError(ValueError):
 
 
 @dataclass(frozen=True)
+class Community:
+    """One organisation or mediator that agreed to be listed (`content.community` reads and lists them)."""
+
+    id: str
+    name: str
+    languages: tuple[str, ...]
+    regions: tuple[str, ...]
+    listed: dt.date
+    source: str
+    verified: dt.date
+    phone: str | None = None
+    whatsapp: str | None = None
+    web: str | None = None
+    offers: str = ""
+    code: str | None = None  # its referral code, if it has one
+
+    def serves(self, region: str, locale: str) -> bool:
+        """Whether it works in this safety region (or the whole country) and this language."""
+        return region in self.regions and locale in self.languages
+
+
+@dataclass(frozen=True)
 class Service:
     """One service as its source describes it; `purpose` is a catalogue key, so it is translated."""
 

@@ -3,7 +3,7 @@
 Every decision about what to answer is made here, on the message's text read once (`Said`): the
 rate-limit notice, the answer to a voice note or photo, the language of a reply before one was
 chosen, help now for a danger word, the automatic-line notice for free text. A reply is a list of
-references (`samen_sms.content.model`), not text: the worker renders them in the reply's language,
+references (`samen_sms.content.replies`), not text: the worker renders them in the reply's language,
 so neither Redis nor a job ever holds reply text, and nothing of what the person typed leaves this
 function. What else should happen is a typed `Effect`.
 """
@@ -12,19 +12,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import assert_never
 
 from samen_sms.content import freetext
 from samen_sms.content.catalogue import Catalogue
+from samen_sms.content.directory import Community, Directory
 from samen_sms.content.effects import Erase, LanguageChosen, Reached, Start, Stop
-from samen_sms.content.flow import LANGUAGE_NODE_TYPE, Flow
+from samen_sms.content.flow import LANGUAGE_NODE_TYPE, Flow, WholeMessage
+from samen_sms.content.hints import Hint, LanguageOrder, language_hint, menu_key
 from samen_sms.content.keywords import Lexicon
 from samen_sms.content.languages import MORE_DIGIT, LanguageMenu, language_menu, language_order
-from samen_sms.content.model import NEXT, Message, Outcome, Ref, Visit, split_messages
+from samen_sms.content.model import Message, Outcome, Visit
+from samen_sms.content.places import Places
 from samen_sms.content.reading import read_out_code, whole_word
-from samen_sms.content.text import Said
+from samen_sms.content.replies import NEXT, Greeting, Languages, Menu, Msg, Notice, Ref
+from samen_sms.content.said import Said
 
-__all__ = ["Content", "Message", "Outcome", "Ref", "Visit", "reply_locale", "script_locales", "split_messages", "step"]
+__all__ = ["Content", "Message", "Outcome", "Visit", "reply_locale", "script_locales", "step"]
 
 # Keyword actions that, typed in another language than the person's, offer to switch to it.
 SWITCHING_ACTIONS = frozenset({"menu", "language"})
@@ -42,23 +46,27 @@ class Content:
 
     `inputs` maps a node's `input` name to a pure handler for free text typed at that node
     (after keywords, before digits): `handler(content, visit, message, locale)` returns an Outcome,
-    or None to let the node treat the text as usual. `data` holds what handlers read
-    (the service directory, places, ...), loaded and validated at start like everything else.
+    or None to let the node treat the text as usual. The places, the service directory and the
+    community entries are what handlers and the renderer read, loaded and validated at start.
     """
 
     flow: Flow
     catalogues: Mapping[str, Catalogue]
     lexicon: Lexicon
+    places: Places
+    directory: Directory
+    community: tuple[Community, ...] = ()
     inputs: Mapping[str, InputHandler] = field(default_factory=dict)
-    data: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def build(
         cls,
         flow: Flow,
         catalogues: Mapping[str, Catalogue],
+        places: Places,
+        directory: Directory,
+        community: tuple[Community, ...] = (),
         inputs: Mapping[str, InputHandler] | None = None,
-        data: Mapping[str, Any] | None = None,
     ) -> Content:
         missing = sorted(flow.message_keys() - set(catalogues[flow.languages[0]].messages))
         if missing:
@@ -70,7 +78,12 @@ class Content:
         for node in flow.nodes.values():
             if node.input and node.input not in handlers:
                 raise ValueError(f"node {node.name!r} names input handler {node.input!r}, which is not registered")
-        return cls(flow, catalogues, Lexicon.build(flow, catalogues), handlers, dict(data or {}))
+        return cls(flow, catalogues, Lexicon.build(flow, catalogues), places, directory, community, handlers)
+
+    @property
+    def regions(self) -> Mapping[str, str]:
+        """Safety region code (`VR01`..`VR25`) -> its name."""
+        return self.places.regions
 
     def language_order(self, hint: str | None) -> list[str]:
         """Languages as the language menu lists them: the hinted language, then the rest of its script."""
@@ -123,8 +136,9 @@ def _step(content: Content, visit: Visit, message: Message) -> Outcome:
             # A voice note, photo or location first: greet, offer the languages (112 in the footer),
             # in the order the person may already have seen, so a digit keeps its meaning.
             hint = visit.hint if visit.node == content.flow.language else None
-            refs = (("greeting", hint or ""), ("languages", hint or ""))
-            return Outcome(content.flow.language, None, content.language_menu(hint).shown[0], refs, hint=hint)
+            key = menu_key(hint)
+            refs = (Greeting(key or ""), Languages(key or ""))
+            return Outcome(content.flow.language, None, content.language_menu(key).shown[0], refs, hint=hint)
         return _say(content, visit, locale, message.said, content.flow.messages["text_only"])
     return _respond(content, visit, message, locale)
 
@@ -133,8 +147,8 @@ def reply_locale(content: Content, visit: Visit, said: Said) -> str:
     """The person's language; before they chose one, the first the language menu showed them."""
     if visit.locale in content.catalogues:
         return str(visit.locale)
-    if visit.hint:
-        return content.language_menu(visit.hint).shown[0]
+    if visit.hint is not None:
+        return content.language_menu(menu_key(visit.hint)).shown[0]
     return script_locales(content, said)[0]
 
 
@@ -179,7 +193,7 @@ def _whole_message(content: Content, message: Message, locale: str | None, visit
     word = whole_word(content.lexicon, message)
     if word is None:
         return None
-    if word.carrier and word.action == "stop":
+    if word.carrier and word.action is WholeMessage.STOP:
         return Outcome(None, locale, locale or content.flow.languages[0], (), (Stop(),))
     if word.carrier:
         return Outcome(visit.node, locale, locale or content.flow.languages[0], (), (Start(),), hint=visit.hint)
@@ -188,7 +202,7 @@ def _whole_message(content: Content, message: Message, locale: str | None, visit
 
 def _say(content: Content, visit: Visit, locale: str | None, said: Said, key: str) -> Outcome:
     # A notice that leaves the person where they were, menu order included.
-    return Outcome(visit.node, locale, reply_locale(content, visit, said), (("msg", key),), hint=visit.hint)
+    return Outcome(visit.node, locale, reply_locale(content, visit, said), (Msg(key),), hint=visit.hint)
 
 
 def _respond(content: Content, visit: Visit, message: Message, locale: str | None) -> Outcome:
@@ -223,7 +237,7 @@ def _at_screen(content: Content, visit: Visit, message: Message, locale: str) ->
         return _show(content, flow.main, locale)
     if here is None:
         # A returning person whose conversation expired: greet, then the main menu.
-        return Outcome(flow.main, locale, locale, (("msg", flow.greeting), ("menu", flow.main)))
+        return Outcome(flow.main, locale, locale, (Msg(flow.greeting), Menu(flow.main)))
     if here.input and (number is None or not (here.options or here.answers)):
         handled = content.inputs[here.input](content, visit, message, locale)
         if handled is not None:
@@ -252,25 +266,25 @@ def _at_screen(content: Content, visit: Visit, message: Message, locale: str) ->
 def _pick_language(content: Content, visit: Visit, number: int, locale: str | None) -> Outcome | None:
     # A digit on the language menu: a language of the page shown, or 9 for the other page.
     flow = content.flow
-    menu = content.language_menu(visit.hint)
+    menu = content.language_menu(menu_key(visit.hint))
     chosen = menu.choice(number)
     if chosen is not None and locale is None:
         # The first screen in the chosen language says the line is automatic.
-        refs = (("msg", flow.messages["automatic_short"]), ("menu", flow.main))
+        refs = (Msg(flow.messages["automatic_short"]), Menu(flow.main))
         return Outcome(flow.main, chosen, chosen, refs, (LanguageChosen(chosen),))
     if chosen is not None:
         main = _show(content, flow.main, chosen)
         return replace(main, effects=(*main.effects, LanguageChosen(chosen)))
     if number == MORE_DIGIT and menu.more is not None:
         shown = locale or menu.shown[0]
-        return Outcome(flow.language, locale, shown, (("languages", menu.more),), hint=menu.more)
+        return Outcome(flow.language, locale, shown, (Languages(menu.more),), hint=language_hint(menu.more))
     return None
 
 
-def _screen(content: Content, node: str, hint: str | None = None) -> Ref:
+def _screen(content: Content, node: str, hint: Hint | None = None) -> Ref:
     if content.flow.nodes[node].type == LANGUAGE_NODE_TYPE:
-        return ("languages", hint or "")
-    return ("menu", node)
+        return Languages(menu_key(hint) or "")
+    return Menu(node)
 
 
 def _show(content: Content, node: str, locale: str) -> Outcome:
@@ -278,9 +292,9 @@ def _show(content: Content, node: str, locale: str) -> Outcome:
     effects = (shown.effect,) if shown.effect else ()
     if shown.type == LANGUAGE_NODE_TYPE:
         # The person's language first, then the rest as on first contact: digits keep their meaning.
-        return Outcome(node, locale, locale, (("languages", locale),), effects, hint=locale)
-    separate = tuple(ref for key in shown.separate for ref in (NEXT, ("msg", key)))
-    return Outcome(node, locale, locale, (("menu", node), *separate), effects)
+        return Outcome(node, locale, locale, (Languages(locale),), effects, hint=LanguageOrder(locale))
+    separate = tuple(ref for key in shown.separate for ref in (NEXT, Msg(key)))
+    return Outcome(node, locale, locale, (Menu(node), *separate), effects)
 
 
 def _first_contact(
@@ -295,28 +309,33 @@ def _first_contact(
     helped = danger or content.lexicon.help_within(said)
     if helped:
         return freetext.help_now(flow, helped, danger is not None, first_contact=True)
-    hint = keyword_locale or _letters_hint(content, said) or None
+    hint: Hint | None = language_hint(keyword_locale or _letters_hint(content, said))
     if hint is None and visit.node == flow.language:
         # A number the menu does not list, or an emoji: the same page again, so a digit keeps its meaning.
         hint = visit.hint
-    first = content.language_menu(hint).shown[0]
-    menu: Ref = ("languages", hint or "")
+    key = menu_key(hint) or ""
+    first = content.language_menu(key or None).shown[0]
+    menu = Languages(key)
     if action is None and freetext.is_free_text(said):
         # The automatic-line notice and the language menu go as two messages: together they would
         # cost four to six SMS, apart each keeps to three.
-        return Outcome(flow.language, None, first, (("notice", hint or ""), NEXT, menu), hint=hint)
-    return Outcome(flow.language, None, first, (("greeting", hint or ""), menu), hint=hint)
+        return Outcome(flow.language, None, first, (Notice(key), NEXT, menu), hint=hint)
+    return Outcome(flow.language, None, first, (Greeting(key), menu), hint=hint)
 
 
-def _builtin(content: Content, action: str, locale: str | None, reply_in: str) -> Outcome:
+def _builtin(content: Content, action: WholeMessage, locale: str | None, reply_in: str) -> Outcome:
     flow = content.flow
-    if action == "stop":
-        # Twilio's own stop words on SMS never get here (Twilio answers those itself); our words
-        # ("afmelden", "توقف") Twilio does not know, so on SMS too only the line can confirm them.
-        return Outcome(None, locale, reply_in, (("msg", flow.messages["stopped"]),), (Stop(),))
-    if action == "start":
-        return Outcome(
-            flow.main, locale, reply_in, (("msg", flow.messages["started"]), ("menu", flow.main)), (Start(),)
-        )
-    # delete: everything goes, including the remembered language.
-    return Outcome(None, None, reply_in, (("msg", flow.messages["deleted"]),), (Erase(),))
+    match action:
+        case WholeMessage.STOP:
+            # Twilio's own stop words on SMS never get here (Twilio answers those itself); our words
+            # ("afmelden", "توقف") Twilio does not know, so on SMS too only the line can confirm them.
+            return Outcome(None, locale, reply_in, (Msg(flow.messages["stopped"]),), (Stop(),))
+        case WholeMessage.START:
+            return Outcome(
+                flow.main, locale, reply_in, (Msg(flow.messages["started"]), Menu(flow.main)), (Start(),)
+            )
+        case WholeMessage.DELETE:
+            # Everything goes, including the remembered language.
+            return Outcome(None, None, reply_in, (Msg(flow.messages["deleted"]),), (Erase(),))
+        case _:
+            assert_never(action)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from samen_sms.content.effects import NODE_EFFECTS, Effect
@@ -13,8 +14,21 @@ _NODE_FIELDS = (
     *("say", "title", "options", "type", "input", "back", "directory", "effect"),
     *("separate", "digits", "urgent"),
 )
-# Keyword actions the engine carries out itself rather than by moving to a node.
-BUILTIN_ACTIONS = frozenset({"stop", "start", "delete"})
+
+
+class WholeMessage(StrEnum):
+    """Keyword actions that count only as the whole message, carried out by the engine, not by a node.
+
+    "stop hitting me" is no opt-out. The engine matches these exhaustively: a new one is a type
+    error until it says what it does, never an erasure by default.
+    """
+
+    STOP = "stop"
+    START = "start"
+    DELETE = "delete"
+
+
+BUILTIN_ACTIONS = frozenset(WholeMessage)
 
 
 class FlowError(ValueError):

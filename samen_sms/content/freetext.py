@@ -10,8 +10,10 @@ with one line offering the language menu.
 from __future__ import annotations
 
 from samen_sms.content.flow import Flow
-from samen_sms.content.model import Outcome, Ref
-from samen_sms.content.text import Said
+from samen_sms.content.hints import LanguageOrder
+from samen_sms.content.model import Outcome
+from samen_sms.content.replies import Languages, Menu, Msg, Ref
+from samen_sms.content.said import Said
 
 # From this many words on, unrecognised text is someone writing to a person, not a mistyped keyword.
 FREE_TEXT_WORDS = 3
@@ -24,7 +26,7 @@ def is_free_text(said: Said) -> bool:
 
 def unanswered(flow: Flow, said: Said) -> Ref:
     """What precedes the screen shown again after text the screen has no answer for."""
-    return ("msg", flow.messages["automatic"] if is_free_text(said) else flow.not_understood)
+    return Msg(flow.messages["automatic"] if is_free_text(said) else flow.not_understood)
 
 
 def help_now(flow: Flow, locale: str, danger: bool, first_contact: bool) -> Outcome:
@@ -32,13 +34,13 @@ def help_now(flow: Flow, locale: str, danger: bool, first_contact: bool) -> Outc
     node = flow.keywords["help"]
     refs: list[Ref] = []
     if danger:
-        refs.append(("msg", flow.messages["automatic_short"]))
-    refs.append(("menu", node))
+        refs.append(Msg(flow.messages["automatic_short"]))
+    refs.append(Menu(node))
     if first_contact:
-        refs.append(("msg", flow.messages["language_offer"]))
+        refs.append(Msg(flow.messages["language_offer"]))
     return Outcome(node, locale, locale, tuple(refs))
 
 
 def offer_switch(flow: Flow, locale: str, other: str) -> Outcome:
     """A greeting in another language: the language menu in that language, it first; the language stays."""
-    return Outcome(flow.language, locale, other, (("languages", other),), hint=other)
+    return Outcome(flow.language, locale, other, (Languages(other),), hint=LanguageOrder(other))

@@ -14,11 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from samen_sms.content.catalogue import Catalogue
-from samen_sms.content.flow import Flow
-from samen_sms.content.text import Said, words
+from samen_sms.content.flow import Flow, WholeMessage
+from samen_sms.content.said import Said
+from samen_sms.content.text import words
 
 # Keyword actions that only count as the whole message.
-WHOLE_MESSAGE_ACTIONS = frozenset({"stop", "start", "delete"})
+WHOLE_MESSAGE_ACTIONS = frozenset(WholeMessage)
 # Words that count anywhere in a message.
 ANYWHERE_ACTIONS = frozenset({"danger"})
 HELP_ACTION = "help"
@@ -30,6 +31,7 @@ _JOINS = re.compile(r"[-']")
 NEUTRAL = ""
 
 Hit = tuple[str, str]  # (action, language of the keyword; NEUTRAL for the line's own hello)
+WholeHit = tuple[WholeMessage, str]  # (whole-message action, language of the keyword)
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class Lexicon:
     """Every keyword of every language, folded, with the action it means and the languages that use it."""
 
     first_word: Mapping[str, Hit]
-    whole: Mapping[str, Hit]
+    whole: Mapping[str, WholeHit]
     anywhere: Mapping[tuple[str, ...], Hit]
     owners: Mapping[str, frozenset[str]]
     # The danger phrases ranked by their place in `anywhere` (phrase -> (rank, language)), and the
@@ -54,7 +56,7 @@ class Lexicon:
     def build(cls, flow: Flow, catalogues: Mapping[str, Catalogue]) -> Lexicon:
         """Fold every catalogue's keywords; where two languages share a word, the first in the flow names it."""
         first: dict[str, Hit] = {}
-        whole: dict[str, Hit] = {}
+        whole: dict[str, WholeHit] = {}
         anywhere: dict[tuple[str, ...], Hit] = {}
         owners: dict[str, set[str]] = {}
         for locale in flow.languages:
@@ -67,12 +69,15 @@ class Lexicon:
                         anywhere.setdefault(folded, (action, locale))
                         continue
                     joined = " ".join(folded)
-                    table = whole if action in WHOLE_MESSAGE_ACTIONS else first
-                    # A whole-message word written with a join is also typed without it: "oubliez moi".
-                    spaced = " ".join(words(_JOINS.sub(" ", keyword))) if table is whole else joined
-                    for form in {joined, spaced}:
-                        owners.setdefault(form, set()).add(locale)
-                        table.setdefault(form, (action, locale))
+                    if action in WHOLE_MESSAGE_ACTIONS:
+                        # A whole-message word written with a join is also typed without it: "oubliez moi".
+                        spaced = " ".join(words(_JOINS.sub(" ", keyword)))
+                        for form in {joined, spaced}:
+                            owners.setdefault(form, set()).add(locale)
+                            whole.setdefault(form, (WholeMessage(action), locale))
+                    else:
+                        owners.setdefault(joined, set()).add(locale)
+                        first.setdefault(joined, (action, locale))
         hello = " ".join(words(flow.hello))
         first[hello] = ("menu", NEUTRAL)
         owners[hello] = set(flow.languages)

@@ -33,11 +33,9 @@ def load_content(config: Config) -> Content:
     places = load_places(data_dir / "nl-municipalities.csv", data_dir / "nl-postcodes.csv", written, _words(catalogues))
     directory = load_directory(config.data_dir / "services.toml", places.by_code)
     _check_directory(directory, flow.nodes.values(), catalogues[flow.languages[0]])
-    data = {"directory": directory, "places": places}
-    data["regions"] = places.regions
-    data["community"] = load_community(config.data_dir / "services.toml", places.regions)
+    community = load_community(config.data_dir / "services.toml", places.regions)
     inputs = {**placeinput.INPUTS, "community": community_input, "community_pick": community_pick, **optin.INPUTS}
-    return Content.build(flow, catalogues, inputs=inputs, data=data)
+    return Content.build(flow, catalogues, places, directory, community, inputs)
 
 
 def _words(catalogues: dict[str, Catalogue]) -> set[str]:

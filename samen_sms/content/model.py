@@ -1,9 +1,7 @@
 """What the engine reads and returns: a visit, a message, an outcome; replies as references, not text.
 
-A reply is a list of references (`("msg", key)`, `("menu", node)`, `("languages", hint)`,
-`("greeting", hint)`, `("notice", hint)`, `("services", municipality code)`, `("region", code)`)
-that the worker renders in the reply's language. `NEXT` between references starts a message of its
-own: the text a mediator forwards arrives alone, so it can be forwarded as it is.
+A reply is a tuple of references (`samen_sms.content.replies`: `Msg`, `Menu`, `Languages`, ...) that
+the worker renders in the reply's language; `NEXT` between them starts a message of its own.
 """
 
 from __future__ import annotations
@@ -11,22 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from samen_sms.content.effects import Effect, Erase
-from samen_sms.content.text import Said
+from samen_sms.content.hints import Hint
+from samen_sms.content.replies import Reply
+from samen_sms.content.said import Said
 from samen_sms.core.identity import Channel
-
-Ref = tuple[str, str]
-NEXT: Ref = ("next", "")
-
-
-def split_messages(refs: tuple[Ref, ...]) -> list[tuple[Ref, ...]]:
-    """The references of each message a reply is sent as, in order (`NEXT` separates them)."""
-    parts: list[list[Ref]] = [[]]
-    for ref in refs:
-        if ref == NEXT:
-            parts.append([])
-        else:
-            parts[-1].append(ref)
-    return [tuple(part) for part in parts if part]
 
 
 @dataclass(frozen=True)
@@ -35,7 +21,7 @@ class Visit:
 
     node: str | None = None
     locale: str | None = None
-    hint: str | None = None
+    hint: Hint | None = None
 
 
 @dataclass(frozen=True)
@@ -65,9 +51,9 @@ class Outcome:
     node: str | None
     locale: str | None
     reply_locale: str
-    replies: tuple[Ref, ...] = ()
+    replies: tuple[Reply, ...] = ()
     effects: tuple[Effect, ...] = ()
-    hint: str | None = None
+    hint: Hint | None = None
     store: bool = True
     urgent: bool = False  # the reply goes ahead of any backlog: a first contact, or an urgent screen
 

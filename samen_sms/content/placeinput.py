@@ -8,8 +8,11 @@ place data that is being asked about, never what the person typed.
 from __future__ import annotations
 
 from samen_sms.content.engine import Content, Message, Outcome, Visit
-from samen_sms.content.places import Found, Places
-from samen_sms.content.text import Said, words
+from samen_sms.content.hints import PlaceAsked
+from samen_sms.content.places import Found
+from samen_sms.content.replies import PlacePick, Services
+from samen_sms.content.said import Said
+from samen_sms.content.text import words
 
 PLACE_NODE = "services_place"
 PLACE_PICK_NODE = "services_place_pick"
@@ -22,13 +25,13 @@ def said_yes(content: Content, said: Said, locale: str) -> bool:
 
 def ask(found: Found, node: str, locale: str) -> Outcome:
     """Ask whether a near miss was meant (1 yes), or which municipality a shared name means."""
-    return Outcome(node, locale, locale, (("place_pick", found.key),), hint=found.key)
+    return Outcome(node, locale, locale, (PlacePick(found.key),), hint=PlaceAsked(found.key))
 
 
 def picked(content: Content, visit: Visit, message: Message, locale: str) -> str | None:
     """The municipality chosen at a pick step: a number from its list, or yes to a single near miss."""
-    places: Places = content.data["places"]
-    name = places.names.get(visit.hint or "")
+    places = content.places
+    name = places.names.get(visit.hint.key) if isinstance(visit.hint, PlaceAsked) else None
     if name is None:
         return None
     number = message.said.digit
@@ -41,7 +44,7 @@ def picked(content: Content, visit: Visit, message: Message, locale: str) -> str
 
 def _services(code: str, locale: str) -> Outcome:
     # Only the municipality code goes into the reply reference ("" for a place not known).
-    return Outcome(PLACE_NODE, locale, locale, (("services", code),))
+    return Outcome(PLACE_NODE, locale, locale, (Services(code),))
 
 
 def place_input(content: Content, visit: Visit, message: Message, locale: str) -> Outcome | None:
@@ -49,7 +52,7 @@ def place_input(content: Content, visit: Visit, message: Message, locale: str) -
 
     A place not known still gets the national services.
     """
-    places: Places = content.data["places"]
+    places = content.places
     found = places.read(message.said)
     if found is None:
         return _services("", locale)

@@ -18,7 +18,8 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from samen_sms.content.postcodes import PlaceDataError, Postcodes, load_postcodes
-from samen_sms.content.text import Said, dominant_script, fold, plain_latin, strip_edges
+from samen_sms.content.said import Said
+from samen_sms.content.text import dominant_script, fold, plain_latin, strip_edges
 
 # fuzz.ratio is 100 * (1 - Indel distance / both lengths): one letter dropped from a 9-letter name
 # (Amsterdm) scores 94, two changes in 8 letters (Neimegen) 88; the everyday words in

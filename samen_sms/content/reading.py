@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from samen_sms.content import referral
+from samen_sms.content.flow import WholeMessage
 from samen_sms.content.keywords import Lexicon
 from samen_sms.content.model import Message, Visit
 from samen_sms.core.identity import Channel
@@ -26,7 +27,7 @@ TWILIO_START_WORDS = frozenset({"start", "yes", "unstop"})
 class WholeWord:
     """Stop, start or delete as the whole message: the action, the keyword's language, and whose word it is."""
 
-    action: str  # a `keywords.WHOLE_MESSAGE_ACTIONS` action
+    action: WholeMessage
     locale: str | None  # the keyword's language; None for Twilio's own words
     carrier: bool = False  # Twilio's own stop or start word on SMS: Twilio answers it, the line stays silent
 
@@ -39,7 +40,7 @@ class Reading:
     "he has a knife" as `Reading(keyword=None, danger="en", past_limit=False)`.
     """
 
-    keyword: str | None  # stop, start or delete as the whole message (Twilio's own words on SMS too)
+    keyword: WholeMessage | None  # stop, start or delete as the whole message (Twilio's own words on SMS too)
     danger: str | None  # the language of a danger word or phrase anywhere in the message
     past_limit: bool  # past the rate limit: the engine answers once with a notice, then not at all
 
@@ -53,9 +54,9 @@ def whole_word(lexicon: Lexicon, message: Message) -> WholeWord | None:
     """Stop, start or delete as the whole message (and Twilio's own words on SMS), else None."""
     whole = message.said.whole
     if message.channel is Channel.SMS and whole in TWILIO_STOP_WORDS:
-        return WholeWord("stop", None, carrier=True)
+        return WholeWord(WholeMessage.STOP, None, carrier=True)
     if message.channel is Channel.SMS and whole in TWILIO_START_WORDS:
-        return WholeWord("start", None, carrier=True)
+        return WholeWord(WholeMessage.START, None, carrier=True)
     found = lexicon.whole.get(whole)
     return WholeWord(*found) if found is not None else None
 

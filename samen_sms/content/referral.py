@@ -12,7 +12,8 @@ import random
 import re
 from collections.abc import Iterable
 
-from samen_sms.content.text import Said, ascii_digits, fold, strip_edges
+from samen_sms.content.said import Said
+from samen_sms.content.text import ascii_digits, fold, strip_edges
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 LETTERS = "".join(ch for ch in ALPHABET if ch.isalpha())

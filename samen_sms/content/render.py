@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import assert_never
 from urllib.parse import quote
 
 from samen_sms.content.catalogue import placeholders
-from samen_sms.content.community import Community, listed_for
-from samen_sms.content.directory import Directory, Service
-from samen_sms.content.engine import Content, Ref, split_messages
+from samen_sms.content.community import listed_for
+from samen_sms.content.directory import Community, Service
+from samen_sms.content.engine import Content
 from samen_sms.content.languages import MORE_DIGIT
-from samen_sms.content.places import ALL_NL, Places
+from samen_sms.content.places import ALL_NL
+from samen_sms.content.replies import (
+    Greeting,
+    Languages,
+    Menu,
+    Msg,
+    Notice,
+    Organisations,
+    PlacePick,
+    Ref,
+    Region,
+    Reply,
+    Services,
+    split_messages,
+)
 from samen_sms.core.identity import Channel
 
 # The comma each script writes between facts (Arabic and Farsi turn it, Ge'ez has its own).
@@ -64,59 +79,72 @@ class Renderer:
         """One message: each reference rendered, blocks separated by a blank line."""
         return "\n\n".join(self._block(locale, ref, channel) for ref in refs).strip()
 
-    def render_messages(self, locale: str, refs: tuple[Ref, ...], channel: Channel) -> list[str]:
+    def render_messages(self, locale: str, refs: tuple[Reply, ...], channel: Channel) -> list[str]:
         """Every message a reply is sent as (a text to forward goes alone), each rendered."""
         return [self.render(locale, part, channel) for part in split_messages(refs)]
 
     def _block(self, locale: str, ref: Ref, channel: Channel) -> str:
-        kind, name = ref
         flow = self.content.flow
-        if kind == "msg":
-            return self.message(locale, name, channel)
-        if kind == "greeting":
-            # Before a language is chosen: greet in each language of the script the first
-            # message showed (Arabic letters: Arabic and Farsi), so a Dari reader is greeted too.
-            # Nothing to go by (a voice note, a Latin-letter text with no keyword): Dutch and English.
-            return "\n".join(self.message(loc, flow.greeting, channel) for loc in self._readers(name))
-        if kind == "notice":
-            # Free text before a language is chosen: the automatic-line notice in the likeliest
-            # language (two notices cost four to six SMS); the language menu follows as its own message.
-            return self.message(self._readers(name)[0], flow.messages["automatic"], channel)
-        if kind == "region":
-            # The region someone chose for announcements, named in their language.
-            if name == ALL_NL:
-                return self.message(locale, "subscribe.region_all", channel)
-            region = self.content.data["regions"].get(name, name)
-            return self.message(locale, "subscribe.region_named", channel, region=region)
-        if kind == "languages":
-            menu = self.content.language_menu(name or None)
-            lines = [self.message(locale, flow.choose_language, channel)]
-            lines += [f"{i} {self.content.catalogues[loc].name}" for i, loc in enumerate(menu.shown, 1)]
-            if menu.more is not None:
-                lines.append(f"{MORE_DIGIT} {self.message(locale, flow.messages['more_languages'], channel)}")
-            lines.append(self.message(locale, flow.footer, channel))
-            return "\n".join(lines)
-        if kind == "menu":
-            node = flow.nodes[name]
-            # A message may have no SMS form ("" = left out to save a segment): no empty line for it.
-            lines = [text for key in node.say if (text := self.message(locale, key, channel))]
-            for i, option in enumerate(node.options, 1):
-                title = flow.nodes[option].title
-                assert title is not None  # checked when the flow was loaded
-                lines.append(f"{i} {self.message(locale, title, channel)}")
-            if node.directory:
-                directory: Directory = self.content.data["directory"]
-                lines += [self.service(locale, s, channel) for s in directory.for_need(node.directory)]
-            # The main menu ends with 112 alone: "0 Menu" on the menu itself is a line paid for nothing.
-            lines.append(self.message(locale, flow.footer_of(name), channel))
-            return "\n".join(lines)
-        if kind == "services":
-            return self._place(locale, name, channel)
-        if kind == "place_pick":
-            return self._pick(locale, name, channel)
-        if kind == "community":
-            return self._community(locale, name, channel)
-        raise ValueError(f"unknown reply part {kind!r}")
+        match ref:
+            case Msg(key):
+                return self.message(locale, key, channel)
+            case Greeting(hint):
+                # Before a language is chosen: greet in each language of the script the first
+                # message showed (Arabic letters: Arabic and Farsi), so a Dari reader is greeted too.
+                # Nothing to go by (a voice note, a Latin-letter text with no keyword): Dutch and English.
+                return "\n".join(self.message(loc, flow.greeting, channel) for loc in self._readers(hint))
+            case Notice(hint):
+                # Free text before a language is chosen: the automatic-line notice in the likeliest
+                # language (two notices cost four to six SMS); the language menu follows as its own message.
+                return self.message(self._readers(hint)[0], flow.messages["automatic"], channel)
+            case Region(code):
+                # The region someone chose for announcements, named in their language.
+                if code == ALL_NL:
+                    return self.message(locale, "subscribe.region_all", channel)
+                region = self.content.regions.get(code, code)
+                return self.message(locale, "subscribe.region_named", channel, region=region)
+            case Languages(hint):
+                return self._languages(locale, hint, channel)
+            case Menu(node):
+                return self._menu(locale, node, channel)
+            case Services(code):
+                return self._place(locale, code, channel)
+            case PlacePick(key):
+                return self._pick(locale, key, channel)
+            case Organisations(region):
+                return self._community(locale, region, channel)
+            case _:
+                assert_never(ref)
+
+    def written(self, locale: str, text: str, channel: Channel) -> str:
+        """Text a person wrote (a helper's message), with the footer every message ends with: 112 is on each."""
+        return "\n".join((text.strip(), self.message(locale, self.content.flow.footer, channel)))
+
+    def _languages(self, locale: str, hint: str, channel: Channel) -> str:
+        flow = self.content.flow
+        menu = self.content.language_menu(hint or None)
+        lines = [self.message(locale, flow.choose_language, channel)]
+        lines += [f"{i} {self.content.catalogues[loc].name}" for i, loc in enumerate(menu.shown, 1)]
+        if menu.more is not None:
+            lines.append(f"{MORE_DIGIT} {self.message(locale, flow.messages['more_languages'], channel)}")
+        lines.append(self.message(locale, flow.footer, channel))
+        return "\n".join(lines)
+
+    def _menu(self, locale: str, name: str, channel: Channel) -> str:
+        flow = self.content.flow
+        node = flow.nodes[name]
+        # A message may have no SMS form ("" = left out to save a segment): no empty line for it.
+        lines = [text for key in node.say if (text := self.message(locale, key, channel))]
+        for i, option in enumerate(node.options, 1):
+            title = flow.nodes[option].title
+            assert title is not None  # checked when the flow was loaded
+            lines.append(f"{i} {self.message(locale, title, channel)}")
+        if node.directory:
+            directory = self.content.directory
+            lines += [self.service(locale, s, channel) for s in directory.for_need(node.directory)]
+        # The main menu ends with 112 alone: "0 Menu" on the menu itself is a line paid for nothing.
+        lines.append(self.message(locale, flow.footer_of(name), channel))
+        return "\n".join(lines)
 
     def _readers(self, hint: str) -> list[str]:
         # The languages a first message is likely read in: the two likeliest of its script (five
@@ -155,8 +183,8 @@ class Renderer:
     def _place(self, locale: str, code: str, channel: Channel) -> str:
         # A place screen: the services of the municipality ("" when unknown), then the national ones;
         # it names the municipality and region understood, so a wrong guess is seen at once.
-        directory: Directory = self.content.data["directory"]
-        places: Places = self.content.data["places"]
+        directory = self.content.directory
+        places = self.content.places
         place = places.by_code.get(code)
         local = directory.local(code) if place else []
         if place is None:
@@ -173,7 +201,7 @@ class Renderer:
 
     def _pick(self, locale: str, key: str, channel: Channel) -> str:
         # "Did you mean Hoofddorp (Haarlemmermeer)? 1 Yes", or "Which Bergen? 1 Bergen (NH.), <region> 2 ..."
-        places: Places = self.content.data["places"]
+        places = self.content.places
         name = places.names.get(key)
         footer = self.message(locale, self.content.flow.footer, channel)
         if name is None:
@@ -188,10 +216,11 @@ class Renderer:
             lines += [f"{i} {place.name}{comma}{place.region}" for i, place in enumerate(choices, 1)]
         lines.append(footer)
         return "\n".join(lines)
+
     def _community(self, locale: str, region: str, channel: Channel) -> str:
         # "Someone from your community": the region's organisations in this language, then the
         # national ones; when there are none, say so and give the services that help everyone.
-        local, national = listed_for(self.content.data.get("community", ()), region, locale)
+        local, national = listed_for(self.content.community, region, locale)
         lines = [self.message(locale, "services.community.unknown", channel)] if not region else []
         if local or national:
             lines.append(self.message(locale, "services.community.intro", channel))
@@ -201,7 +230,7 @@ class Renderer:
             lines += [self._organisation(c, channel) for c in national]
         else:
             lines.append(self.message(locale, "services.community.none", channel))
-            directory: Directory = self.content.data["directory"]
+            directory = self.content.directory
             lines += [f"{s.name} {s.contact()}" for s in directory.national_summary()]
         lines.append(self.message(locale, self.content.flow.footer, channel))
         return "\n".join(lines)

@@ -69,6 +69,9 @@ class Address:
         return cls(channel, phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
+_TEXT = b"text|"  # what a sealed text starts with; a sealed address starts with its channel
+
+
 class Keys:
     """Keyed hashing and sealing, both derived from the one deployment secret."""
 
@@ -99,6 +102,20 @@ class Keys:
         except (InvalidToken, ValueError) as exc:
             raise ValueError("sealed address cannot be opened with this key") from exc
         return Address(Channel(channel), e164)
+
+    def seal_text(self, text: str) -> str:
+        """Encrypt text a person wrote (a helper's message), so Redis holds it only sealed, as an address."""
+        return self._fernet.encrypt(_TEXT + text.encode()).decode()
+
+    def open_text(self, token: str) -> str:
+        """Decrypt what `seal_text` made; raise ValueError if it was not ours or is no sealed text."""
+        try:
+            plain = self._fernet.decrypt(token.encode())
+        except InvalidToken as exc:
+            raise ValueError("sealed text cannot be opened with this key") from exc
+        if not plain.startswith(_TEXT):
+            raise ValueError("this token seals no text")  # an address is never sent as a message
+        return plain[len(_TEXT) :].decode()
 
     def sign(self, text: str) -> str:
         """A short keyed digest, for ids that must not be guessable."""

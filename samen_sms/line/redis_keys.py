@@ -14,7 +14,7 @@ CONVERSATION = Key("s:{p}", "conversation: the person's place in the menus (node
 PROFILE = Key("p:{p}", "profile: the language the person chose", "`SAMEN_PROFILE_TTL` after the last message, default 90 days", "line.store", person=True)
 RATE = Key("r:{p}:{window}", "how many messages the person sent in this rate window", "one `SAMEN_RATE_WINDOW`, through erasure too (a flood of delete words stays limited)", "line.store", person=True)
 # Reply delivery (line.replies): replies owed, as references to catalogue messages, address sealed.
-OUTBOX = Key("o:{p}", "replies owed, as references; the address sealed (Fernet)", "until sent, at most 7 days", "line.replies", person=True)
+OUTBOX = Key("o:{p}", "replies owed, as references (a helper's written text sealed); the address sealed (Fernet)", "until sent, at most 7 days", "line.replies", person=True)
 INFLIGHT = Key("f:{p}", "the reply being handed to Twilio right now", "until sent, at most 7 days", "line.replies", person=True)
 ATTEMPT = Key("a:{p}", "when the reply in flight was last handed to Twilio (crash recovery)", "until sent, at most 7 days", "line.replies", person=True)
 TRIES = Key("n:{p}", "how many transient failures the reply in flight has had", "until sent, at most 7 days", "line.replies", person=True)

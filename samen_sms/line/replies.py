@@ -8,16 +8,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, assert_never
 
 import redis
 
 from samen_sms.core.identity import Address
 from samen_sms.line import redis_keys
 from samen_sms.line.ledger import finish, record_line_fault
+from samen_sms.line.outbox import OutboxItem, References, Written
 from samen_sms.line.runtime import Runtime
 from samen_sms.line.sender import LineFaultError, PermanentSendError, Sender, TransientSendError
-from samen_sms.line.store import OUTBOX_TTL, SWEEP_AFTER, OutboxItem
+from samen_sms.line.store import OUTBOX_TTL, SWEEP_AFTER
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ def _deliver_one(ctx: WorkerContext, p: str, raw: bytes | str, keep_lock: Callab
     conn = rt.redis
     item = OutboxItem.loads(raw)
     address = rt.keys.open(item.sealed)
-    body = rt.renderer.render(item.locale, item.refs, address.channel)
+    body = _text(rt, item, address)
     previous = conn.get(redis_keys.ATTEMPT(p))
     sid = None
     try:
@@ -176,6 +177,17 @@ def _deliver_one(ctx: WorkerContext, p: str, raw: bytes | str, keep_lock: Callab
         for sent in rt.registry.on_sent:  # metrics; erasure at Twilio of an erasure's confirmation
             sent(rt, sid, item.forget)
     return True
+
+
+def _text(rt: Runtime, item: OutboxItem, address: Address) -> str:
+    """What an item says, in its language and for the address's channel (the line's footer on every one)."""
+    match item.body:
+        case References(refs):
+            return rt.renderer.render(item.locale, refs, address.channel)
+        case Written(sealed):
+            return rt.renderer.written(item.locale, rt.keys.open_text(sealed), address.channel)
+        case _:
+            assert_never(item.body)
 
 
 def _sent_before(ctx: WorkerContext, address: Address, body: str, attempted: float) -> bool:

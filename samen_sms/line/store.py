@@ -15,10 +15,14 @@ import redis
 from rq import Queue, Retry
 from rq.job import Job, JobStatus
 
-from samen_sms.content.engine import Outcome, Ref, Visit, split_messages
+from samen_sms.content.engine import Outcome, Visit
+from samen_sms.content.hints import Hint, stored_hint
+from samen_sms.content.replies import split_messages
+from samen_sms.content.visits import next_visit, read_visit
 from samen_sms.core.config import Config
 from samen_sms.line import redis_keys
 from samen_sms.line.once import sent_once
+from samen_sms.line.outbox import OutboxItem, References
 
 DELIVER_JOB = "samen_sms.line.replies.deliver"
 OUTBOX_TTL = 7 * 24 * 3600
@@ -99,44 +103,16 @@ class Arrival:
     held: tuple[str | None, ...] = ()  # the values of the before-step hooks' keys, in the order asked
 
 
-@dataclass(frozen=True)
-class OutboxItem:
-    """One reply owed: where to (sealed), in which language, and what to say (references)."""
-
-    sealed: str
-    locale: str
-    refs: tuple[Ref, ...]
-    channel: str
-    created: float
-    forget: bool = False  # the confirmation of an erasure: leave no trace of it once sent
-
-    def dumps(self) -> str:
-        data: dict[str, Any] = {
-            "a": self.sealed,
-            "l": self.locale,
-            "r": [list(r) for r in self.refs],
-            "c": self.channel,
-            "t": round(self.created, 3),
-        }
-        if self.forget:
-            data["x"] = 1
-        return json.dumps(data, separators=(",", ":"))
-
-    @classmethod
-    def loads(cls, raw: str | bytes) -> OutboxItem:
-        data = json.loads(raw)
-        refs = tuple((str(a), str(b)) for a, b in data["r"])
-        return cls(data["a"], data["l"], refs, data["c"], data["t"], bool(data.get("x")))
-
-
-def place_in_menus(pipe: Any, p: str, node: str, hint: str | None, ttl: int) -> None:
+def place_in_menus(pipe: Any, p: str, node: str, hint: Hint | None, ttl: int) -> None:
     """Queue on `pipe`: the person is now at `node` (with the menu's hint), for `ttl` seconds."""
     pipe.set(redis_keys.CONVERSATION(p), _state(node, hint), ex=ttl)
 
 
-def _state(node: str, hint: str | None) -> str:
-    # Where a person is in the menus, as stored (`Store.arrive` reads it back into a Visit).
-    return json.dumps({"n": node, "h": hint} if hint else {"n": node}, separators=(",", ":"))
+def _state(node: str, hint: Hint | None) -> str:
+    # Where a person is in the menus, as stored (`Store.arrive` reads it back into a Visit): the
+    # hint as its bare value, the screen saying which kind it is (`content.visits.read_hint`).
+    value = stored_hint(hint) if hint is not None else ""
+    return json.dumps({"n": node, "h": value} if value else {"n": node}, separators=(",", ":"))
 
 
 def remember_language(pipe: Any, p: str, locale: str, ttl: int, only_if_unknown: bool = False) -> None:
@@ -211,7 +187,7 @@ class Store:
         holder, session_raw, profile_raw, count, live, values = self._arrive(keys=keys, args=args)
         codes = frozenset(c for c, is_live in zip(candidates, live, strict=True) if is_live)
         session, profile = _json(session_raw), _json(profile_raw)
-        visit = Visit(node=session.get("n"), locale=profile.get("l"), hint=session.get("h"))
+        visit = read_visit(session.get("n"), profile.get("l"), session.get("h"))
         mine = _text(holder) == token
         found = tuple(_text(value) for value in values)
         return Arrival(duplicate=not mine, visit=visit, count=int(count), codes=codes, token=token, held=found)
@@ -241,6 +217,7 @@ class Store:
         committed in the same transaction, so `committed` can tell afterwards whether it ran.
         """
         cfg = self.config
+        visit = next_visit(outcome)
         pipe = effects_pipe if effects_pipe is not None else self.transaction()
         items: list[OutboxItem] = []
         if outcome.replies:
@@ -248,7 +225,7 @@ class Store:
             # in order, so each is sent exactly once and in the order the engine gave.
             now = time.time()
             items = [
-                OutboxItem(sealed, outcome.reply_locale, refs, channel, now, outcome.erases)
+                OutboxItem(sealed, outcome.reply_locale, References(refs), channel, now, outcome.erases)
                 for refs in split_messages(outcome.replies)
             ]
         # The line's own writes are one EVAL inside the MULTI/EXEC (never EVALSHA: a Redis restarted
@@ -263,7 +240,7 @@ class Store:
             redis_keys.OWED(),
             redis_keys.DEDUP(message_sid),
             token + COMMITTED,
-            _state(outcome.node, outcome.hint) if outcome.node is not None else "",
+            _state(visit.node, visit.hint) if visit.node is not None else "",
             cfg.conversation_ttl,
             json.dumps({"l": outcome.locale}) if outcome.locale is not None else "",
             cfg.profile_ttl,
@@ -276,6 +253,21 @@ class Store:
             enqueue_deliver(self.urgent if outcome.urgent else self.queue, cfg, p, pipe)
         with sent_once():  # run twice, this transaction would queue the reply twice
             pipe.execute()
+
+
+    def owe(self, p: str, items: list[OutboxItem], urgent: bool = False) -> None:
+        """Add replies made outside a step (a helper's written message) to the outbox, and queue their delivery.
+
+        They join the replies already owed, in order, and go with the rest at an erasure.
+        """
+        if not items:
+            return
+        pipe = self.transaction()
+        pipe.rpush(redis_keys.OUTBOX(p), *(item.dumps() for item in items))
+        pipe.expire(redis_keys.OUTBOX(p), OUTBOX_TTL)
+        pipe.zadd(redis_keys.OWED(), {p: items[0].created}, nx=True)
+        enqueue_deliver(self.urgent if urgent else self.queue, self.config, p, pipe)
+        pipe.execute()
 
 
 class LineQueue(Queue):

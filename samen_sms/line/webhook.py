@@ -11,7 +11,7 @@ from flask import Blueprint, Response, abort, current_app, request
 
 from samen_sms.content import referral
 from samen_sms.content.engine import Message, script_locales, step
-from samen_sms.content.text import Said
+from samen_sms.content.said import Said
 from samen_sms.core.identity import Address, BadAddress, Channel
 from samen_sms.line import metrics, redis_keys, twiml
 from samen_sms.line.registry import Arrived, Change

@@ -5,9 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import time
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import click
 from flask import current_app
@@ -15,6 +13,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from samen_sms.content.community import KIND, parse_community
 from samen_sms.content.directory import DirectoryError
+from samen_sms.content.engine import Content
 from samen_sms.content.text import has_control_characters
 from samen_sms.core import tally
 from samen_sms.core.tomlfile import Value
@@ -59,17 +58,16 @@ def add_command(
 ) -> None:
     """Register a mediator or organisation; prints forward texts, then its new code on the last line."""
     rt = _rt()
-    data = rt.content.data
     try:
         if not name.strip():
             raise RegistrationError("field 'name' is empty")
         if has_control_characters(name, allowed=""):  # a name is one line
             raise RegistrationError("field 'name' holds an invisible control character")
         langs = mediators.check_languages(languages, rt.content.flow.languages)
-        areas = mediators.check_regions(regions, data["places"])
+        areas = mediators.check_regions(regions, rt.content.places)
         entry = None
         if listed:
-            entry = _community_entry(name, langs, areas, consented, source, phone, whatsapp, web, offers, data)
+            entry = _community_entry(name, langs, areas, consented, source, phone, whatsapp, web, offers, rt.content)
         draft = Mediator("", name.strip(), langs, areas, time.time(), listed=consented or None)
         stored = mediators.add(rt.redis, draft, mediators.catalogue_words(rt.content.catalogues))
     except (RegistrationError, DirectoryError) as exc:
@@ -85,7 +83,7 @@ def add_command(
 
 
 def _community_entry(name: str, langs: list[str], areas: list[str], consented: str, source: str, phone: str,
-                     whatsapp: str, web: str, offers: str, data: Mapping[str, Any]) -> dict[str, Value]:
+                     whatsapp: str, web: str, offers: str, content: Content) -> dict[str, Value]:
     if not consented:
         raise RegistrationError("field 'consented' is missing: the date they agreed to be listed (--consented)")
     try:
@@ -101,8 +99,8 @@ def _community_entry(name: str, langs: list[str], areas: list[str], consented: s
         "phone": phone, "whatsapp": whatsapp, "web": web, "offers": offers,
     }
     raw = {k: v for k, v in raw.items() if v not in ("", None)}
-    parse_community(raw, "mediators add", data["regions"])
-    taken = {c.id for c in data.get("community", ())}
+    parse_community(raw, "mediators add", content.regions)
+    taken = {c.id for c in content.community}
     if raw["id"] in taken:
         raise RegistrationError(f"field 'name': {name!r} is listed already")
     return raw

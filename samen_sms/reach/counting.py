@@ -12,6 +12,7 @@ from typing import Any
 
 from samen_sms.content.effects import Erase, LanguageChosen, OptIn, OptOutAnnouncements, Reached, Rsvp, Stop
 from samen_sms.content.flow import LANGUAGE_NODE_TYPE
+from samen_sms.content.replies import Menu, Organisations, Services
 from samen_sms.core import tally
 from samen_sms.line.registry import Change
 
@@ -47,14 +48,15 @@ def screens(change: Change) -> list[str]:
     if content is None:
         return []
     out = []
-    for kind, name in change.outcome.replies:
-        if kind == "menu" and name != content.flow.main and content.flow.nodes[name].type != LANGUAGE_NODE_TYPE:
-            out.append(f"screen:{name}")
-        elif kind == "services":
-            place = content.data["places"].by_code.get(name)
-            out.append(f"region:{place.region_code if place else UNKNOWN}")
-        elif kind == "community":
-            out.append(f"region:{name or UNKNOWN}")
+    for reply in change.outcome.replies:
+        match reply:
+            case Menu(name) if name != content.flow.main and content.flow.nodes[name].type != LANGUAGE_NODE_TYPE:
+                out.append(f"screen:{name}")
+            case Services(code):
+                place = content.places.by_code.get(code)
+                out.append(f"region:{place.region_code if place else UNKNOWN}")
+            case Organisations(region):
+                out.append(f"region:{region or UNKNOWN}")
     return out
 
 

@@ -18,7 +18,7 @@ FIELDS = ("id", "name", "phone", "chat", "web", "purpose", "cost", "hours", "ano
 
 
 def _all(rt: Runtime) -> tuple[list[tuple[Service, dt.date, bool]], set[str]]:
-    file_entries = rt.content.data["directory"].services
+    file_entries = rt.content.directory.services
     added = kept.added(rt.redis)
     checked = kept.verified_dates(rt.redis)
     rows = [(s, max(s.verified, checked.get(s.id, s.verified)), False) for s in file_entries]
@@ -30,7 +30,7 @@ def _all(rt: Runtime) -> tuple[list[tuple[Service, dt.date, bool]], set[str]]:
 def _options(rt: Runtime) -> dict[str, Any]:
     messages = rt.content.catalogues[rt.content.flow.languages[0]].messages
     purposes = sorted(k for k in messages if k.startswith("directory.") and k.count(".") == 1)
-    needs = sorted({n for s in rt.content.data["directory"].services for n in s.needs})
+    needs = sorted({n for s in rt.content.directory.services for n in s.needs})
     return {"purposes": purposes, "needs": needs, "costs": COSTS, "hours": HOURS, "anonymous": ANONYMOUS}
 
 
@@ -61,7 +61,7 @@ def directory_verified(service_id: str) -> Any:
 
 
 def _form_entry(rt: Runtime, form: Form) -> Service | None:
-    places = rt.content.data["places"]
+    places = rt.content.places
     codes = []
     for name in [p.strip() for p in form.get("places").split(",") if p.strip()]:
         place = places.find(name) if name.lower() != "national" else None

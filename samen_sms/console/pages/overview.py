@@ -21,7 +21,7 @@ def overview() -> Any:
     rt = runtime()
     names = {code: cat.name for code, cat in rt.content.catalogues.items()}
     found = figures.gather(rt.redis, infosessions.ids(rt.redis), tally.day_of(time.time()), names)
-    regions = {"NL": "NL", **rt.content.data["regions"]}
+    regions = {"NL": "NL", **rt.content.regions}
     upcoming = infosessions.upcoming(rt.redis, time.time(), 5)
     return render_template(
         "console/overview.html",

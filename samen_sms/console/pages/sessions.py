@@ -81,7 +81,7 @@ def _render_form(rt: Runtime, form: Form, mode: str, session_id: str = "", draft
         previews=shown,
         line_languages=sessionform.line_languages(rt),
         catalogues=rt.content.catalogues,
-        regions=sorted(rt.content.data["regions"].items()),
+        regions=sorted(rt.content.regions.items()),
     )
 
 

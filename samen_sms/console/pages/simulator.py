@@ -15,7 +15,9 @@ from flask import redirect, render_template, request, session, url_for
 
 from samen_sms.console import redis_keys
 from samen_sms.console.web import bp, requires, runtime
-from samen_sms.content.engine import Message, Visit, step
+from samen_sms.content.engine import Message, step
+from samen_sms.content.hints import stored_hint
+from samen_sms.content.visits import next_visit, read_visit
 from samen_sms.core.identity import Channel
 
 TTL = 30 * 60
@@ -59,20 +61,21 @@ def simulator() -> Any:
         else:
             channel = Channel.WHATSAPP if request.form.get("channel") == "whatsapp" else Channel.SMS
             text = request.form.get("text", "")[:MAX_TEXT]
-            visit = Visit(**{k: v for k, v in state["visit"].items() if k in ("node", "locale", "hint")})
+            stored = state["visit"]
+            visit = read_visit(stored.get("node"), stored.get("locale"), stored.get("hint"))
             outcome = step(rt.content, visit, Message.of(text, channel))
             # A reply may go as several messages (share; a first sentence's notice, then the language menu).
             parts = rt.renderer.render_messages(outcome.reply_locale, outcome.replies, channel)
             reply = "\n\n".join(parts) if outcome.replies else ""
             notes = [type(effect).__name__ for effect in outcome.effects]
             turns = state["turns"] + [{"me": text}, {"line": reply, "locale": outcome.reply_locale, "notes": notes}]
+            after = next_visit(outcome)
+            hint = stored_hint(after.hint) if after.hint is not None else None
             state = {
-                "visit": {"node": outcome.node, "locale": outcome.locale, "hint": outcome.hint},
+                "visit": {"node": after.node, "locale": after.locale, "hint": hint},
                 "turns": turns[-MAX_TURNS:],
                 "channel": channel.value,
             }
-            if outcome.erases:
-                state["visit"] = {}
         conn.set(key, json.dumps(state, ensure_ascii=False), ex=TTL)
         return redirect(url_for("console.simulator") + "#last")
     catalogues = rt.content.catalogues

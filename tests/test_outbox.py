@@ -1,0 +1,108 @@
+"""The outbox's items: the line's references, and text a person wrote, sealed; both sent by a real worker."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+import pytest
+import redis
+from flask import Flask
+
+from samen_sms.content.replies import (
+    Greeting,
+    Languages,
+    Menu,
+    Msg,
+    Notice,
+    Organisations,
+    PlacePick,
+    Ref,
+    Region,
+    Services,
+    read_ref,
+    stored_ref,
+)
+from samen_sms.core.identity import Address
+from samen_sms.devtools.standin import StandinState
+from samen_sms.line import redis_keys as line_keys
+from samen_sms.line.outbox import OutboxItem, References, Written
+from tests.conftest import ALICE, PostFn, inbound, sent_to
+from tests.test_privacy import redis_text
+
+HELPER_SAYS = "Hello, this is Sanne from the helpline. Are you safe to talk now?"
+EVERY_KIND: list[Ref] = [
+    Msg("stopped"),
+    Menu("main"),
+    Languages("+Arab"),
+    Greeting("fa"),
+    Notice(""),
+    Services("GM0363"),
+    PlacePick("bergen"),
+    Organisations("VR13"),
+    Region("VR13"),
+]
+
+
+@pytest.mark.parametrize("ref", EVERY_KIND, ids=lambda ref: type(ref).__name__)
+def test_every_kind_of_reference_is_stored_and_read_back_as_itself(ref: Ref) -> None:
+    assert read_ref(*stored_ref(ref)) == ref
+
+
+def test_a_reference_of_a_kind_this_release_does_not_know_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown reply part 'video'"):
+        read_ref("video", "x")
+    with pytest.raises(ValueError, match="no known kind"):
+        OutboxItem.loads('{"a":"sealed","l":"en","c":"sms","t":1.0}')
+
+
+def test_an_item_stored_by_the_release_before_typed_items_reads_as_it_was_meant() -> None:
+    raw = '{"a":"sealed","l":"en","r":[["msg","deleted"],["menu","main"]],"c":"sms","t":1764000000.5,"x":1}'
+    item = OutboxItem.loads(raw)
+    assert item == OutboxItem("sealed", "en", References((Msg("deleted"), Menu("main"))), "sms", 1764000000.5, True)
+    assert item.dumps() == raw  # written back byte for byte: a release rolled back reads it too
+
+
+def owe_written(app: Flask, to: str, text: str, locale: str = "en") -> str:
+    """A helper's message to `to`, put in the outbox as the hand-over will; returns the pseudonym."""
+    rt = app.extensions["samen"]
+    address = Address.parse(to)
+    item = OutboxItem(
+        rt.keys.seal(address), locale, Written(rt.keys.seal_text(text)), address.channel.value, time.time()
+    )
+    p: str = rt.keys.pseudonym(address.e164)
+    rt.store.owe(p, [item])
+    return p
+
+
+def test_text_a_person_wrote_is_sent_by_a_worker_with_112_and_never_stored_in_the_clear(
+    app: Flask, post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis
+) -> None:
+    post(inbound(ALICE, "hi"))
+    post(inbound(ALICE, "2"))  # English
+    work()
+    before = len(sent_to(standin, ALICE))
+    p = owe_written(app, ALICE, HELPER_SAYS)
+    stored = redis_conn.lrange(line_keys.OUTBOX(p), 0, -1)
+    assert len(stored) == 1 and "w" in json.loads(stored[0])
+    assert [key for key, text in redis_text(redis_conn) if "Sanne" in text or "safe to talk" in text] == []
+    work()
+    sent = sent_to(standin, ALICE)[before:]
+    assert sent == [f"{HELPER_SAYS}\n0 Menu - 112 Danger now"]
+    assert [key for key, text in redis_text(redis_conn) if "Sanne" in text or "safe to talk" in text] == []
+    assert redis_conn.zcard(line_keys.OWED()) == 0
+
+
+def test_text_a_person_wrote_goes_with_the_rest_of_the_outbox_at_the_delete_word(
+    app: Flask, post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis
+) -> None:
+    post(inbound(ALICE, "hi"))
+    post(inbound(ALICE, "2"))
+    work()
+    before = len(sent_to(standin, ALICE))
+    owe_written(app, ALICE, HELPER_SAYS)
+    post(inbound(ALICE, "delete"))
+    work()
+    sent = sent_to(standin, ALICE)[before:]
+    assert len(sent) == 1 and HELPER_SAYS not in sent[0]  # only the erasure's confirmation
