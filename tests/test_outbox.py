@@ -10,6 +10,7 @@ import pytest
 import redis
 from flask import Flask
 
+from samen_sms.content.hints import LanguageOrder, SecondPage
 from samen_sms.content.replies import (
     Greeting,
     Languages,
@@ -35,9 +36,9 @@ HELPER_SAYS = "Hello, this is Sanne from the helpline. Are you safe to talk now?
 EVERY_KIND: list[Ref] = [
     Msg("stopped"),
     Menu("main"),
-    Languages("+Arab"),
-    Greeting("fa"),
-    Notice(""),
+    Languages(SecondPage("Arab")),
+    Greeting(LanguageOrder("fa")),
+    Notice(None),
     Services("GM0363"),
     PlacePick("bergen"),
     Organisations("VR13"),
@@ -48,6 +49,25 @@ EVERY_KIND: list[Ref] = [
 @pytest.mark.parametrize("ref", EVERY_KIND, ids=lambda ref: type(ref).__name__)
 def test_every_kind_of_reference_is_stored_and_read_back_as_itself(ref: Ref) -> None:
     assert read_ref(*stored_ref(ref)) == ref
+
+
+@pytest.mark.parametrize(
+    ("stored", "ref"),
+    [
+        (("languages", ""), Languages(None)),
+        (("languages", "uk"), Languages(LanguageOrder("uk"))),
+        (("languages", "+"), Languages(SecondPage(""))),
+        (("languages", "+Arab"), Languages(SecondPage("Arab"))),
+        (("greeting", "Arab"), Greeting(LanguageOrder("Arab"))),
+        (("notice", ""), Notice(None)),
+    ],
+    ids=lambda x: "-".join(x) if isinstance(x, tuple) else "",
+)
+def test_a_language_menu_order_stored_as_a_bare_string_reads_as_its_typed_hint_and_is_stored_the_same(
+    stored: tuple[str, str], ref: Ref
+) -> None:
+    assert read_ref(*stored) == ref
+    assert stored_ref(ref) == stored
 
 
 def test_a_reference_of_a_kind_this_release_does_not_know_is_refused() -> None:
