@@ -126,3 +126,20 @@ def test_text_a_person_wrote_goes_with_the_rest_of_the_outbox_at_the_delete_word
     work()
     sent = sent_to(standin, ALICE)[before:]
     assert len(sent) == 1 and HELPER_SAYS not in sent[0]  # only the erasure's confirmation
+
+
+def test_text_a_person_wrote_is_erased_from_the_in_flight_slot_at_the_delete_word(
+    app: Flask, post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis
+) -> None:
+    post(inbound(ALICE, "hi"))
+    post(inbound(ALICE, "2"))
+    work()
+    p = owe_written(app, ALICE, HELPER_SAYS)
+    # A worker took it and crashed while handing it to Twilio: it waits in the in-flight slot.
+    redis_conn.lmove(line_keys.OUTBOX(p), line_keys.INFLIGHT(p), "LEFT", "RIGHT")
+    (raw,) = redis_conn.lrange(line_keys.INFLIGHT(p), 0, -1)
+    sealed = json.loads(raw)["w"]
+    post(inbound(ALICE, "delete"))
+    work()
+    assert [key for key, text in redis_text(redis_conn) if sealed in text] == []
+    assert not any(HELPER_SAYS in text for text in sent_to(standin, ALICE))

@@ -140,6 +140,14 @@ def test_every_message_that_is_not_a_screen_carries_112(renderer: Renderer) -> N
                 assert "112" in renderer.message(locale, key, channel), (locale, key)
 
 
+def test_text_a_person_wrote_ends_with_112_in_every_language_and_channel(renderer: Renderer) -> None:
+    for locale in LANGUAGES:
+        for channel in Channel:
+            text = renderer.written(locale, "  Are you safe to talk now?\n", channel)
+            first, footer = text.split("\n")
+            assert first == "Are you safe to talk now?" and "112" in footer, (locale, channel)
+
+
 def test_a_digit_on_an_answer_screen_means_the_screen_it_came_from(content: Content) -> None:
     for node, digit, expected in [
         ("help_now", "2", "services"),
