@@ -42,7 +42,7 @@ def register(registry: Registry) -> None:
     registry.on_send_failed.append(stop_after_refusal)
     registry.on_send_failed.append(close_window_after_refusal)
     registry.session_hosts = infosessions.hosts
-    registry.announcement_counts = broadcast.all_counts
+    registry.broadcast_counts = broadcast.all_counts
 
 
 def init_app(app: Flask) -> None:
