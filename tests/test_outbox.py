@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 
@@ -26,7 +27,7 @@ from samen_sms.content.replies import (
     stored_ref,
 )
 from samen_sms.core.identity import Address
-from samen_sms.devtools.standin import StandinState
+from samen_sms.devtools.standin import Fault, StandinState
 from samen_sms.line import redis_keys as line_keys
 from samen_sms.line.outbox import OutboxItem, References, Written
 from tests.conftest import ALICE, PostFn, inbound, sent_to
@@ -143,3 +144,23 @@ def test_text_a_person_wrote_is_erased_from_the_in_flight_slot_at_the_delete_wor
     work()
     assert [key for key, text in redis_text(redis_conn) if sealed in text] == []
     assert not any(HELPER_SAYS in text for text in sent_to(standin, ALICE))
+
+
+@pytest.mark.parametrize("fault", [Fault(500, 20500), Fault(400, 21211)], ids=["retried", "refused"])
+def test_text_a_person_wrote_is_never_logged_when_its_send_fails(
+    app: Flask,
+    post: PostFn,
+    work: Callable[[], None],
+    standin: StandinState,
+    caplog: pytest.LogCaptureFixture,
+    fault: Fault,
+) -> None:
+    post(inbound(ALICE, "hi"))
+    post(inbound(ALICE, "2"))
+    work()
+    caplog.set_level(logging.DEBUG)
+    standin.faults.append(Fault(fault.status, fault.code, count=1, to=ALICE))
+    owe_written(app, ALICE, HELPER_SAYS)
+    work()
+    assert caplog.records  # the failure was logged, without the text
+    assert "Sanne" not in caplog.text and "safe to talk" not in caplog.text
