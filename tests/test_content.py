@@ -14,8 +14,8 @@ from samen_sms.content.catalogue import CatalogueError, load_catalogues
 from samen_sms.content.discretion import PREVIEW, revealing_words, reveals
 from samen_sms.content.effects import Erase, Start, Stop
 from samen_sms.content.engine import SWITCHING_ACTIONS, Content, Message, Visit, step
+from samen_sms.content.flow import WHOLE_MESSAGE_ACTIONS
 from samen_sms.content.hints import LanguageOrder, menu_key
-from samen_sms.content.keywords import WHOLE_MESSAGE_ACTIONS
 from samen_sms.content.reading import TWILIO_STOP_WORDS
 from samen_sms.content.render import Renderer, line_params
 from samen_sms.content.replies import Menu

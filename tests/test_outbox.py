@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 
@@ -10,6 +11,7 @@ import pytest
 import redis
 from flask import Flask
 
+from samen_sms.content.hints import LanguageOrder, SecondPage
 from samen_sms.content.replies import (
     Greeting,
     Languages,
@@ -25,7 +27,7 @@ from samen_sms.content.replies import (
     stored_ref,
 )
 from samen_sms.core.identity import Address
-from samen_sms.devtools.standin import StandinState
+from samen_sms.devtools.standin import Fault, StandinState
 from samen_sms.line import redis_keys as line_keys
 from samen_sms.line.outbox import OutboxItem, References, Written
 from tests.conftest import ALICE, PostFn, inbound, sent_to
@@ -35,9 +37,9 @@ HELPER_SAYS = "Hello, this is Sanne from the helpline. Are you safe to talk now?
 EVERY_KIND: list[Ref] = [
     Msg("stopped"),
     Menu("main"),
-    Languages("+Arab"),
-    Greeting("fa"),
-    Notice(""),
+    Languages(SecondPage("Arab")),
+    Greeting(LanguageOrder("fa")),
+    Notice(None),
     Services("GM0363"),
     PlacePick("bergen"),
     Organisations("VR13"),
@@ -48,6 +50,25 @@ EVERY_KIND: list[Ref] = [
 @pytest.mark.parametrize("ref", EVERY_KIND, ids=lambda ref: type(ref).__name__)
 def test_every_kind_of_reference_is_stored_and_read_back_as_itself(ref: Ref) -> None:
     assert read_ref(*stored_ref(ref)) == ref
+
+
+@pytest.mark.parametrize(
+    ("stored", "ref"),
+    [
+        (("languages", ""), Languages(None)),
+        (("languages", "uk"), Languages(LanguageOrder("uk"))),
+        (("languages", "+"), Languages(SecondPage(""))),
+        (("languages", "+Arab"), Languages(SecondPage("Arab"))),
+        (("greeting", "Arab"), Greeting(LanguageOrder("Arab"))),
+        (("notice", ""), Notice(None)),
+    ],
+    ids=lambda x: "-".join(x) if isinstance(x, tuple) else "",
+)
+def test_a_language_menu_order_stored_as_a_bare_string_reads_as_its_typed_hint_and_is_stored_the_same(
+    stored: tuple[str, str], ref: Ref
+) -> None:
+    assert read_ref(*stored) == ref
+    assert stored_ref(ref) == stored
 
 
 def test_a_reference_of_a_kind_this_release_does_not_know_is_refused() -> None:
@@ -106,3 +127,40 @@ def test_text_a_person_wrote_goes_with_the_rest_of_the_outbox_at_the_delete_word
     work()
     sent = sent_to(standin, ALICE)[before:]
     assert len(sent) == 1 and HELPER_SAYS not in sent[0]  # only the erasure's confirmation
+
+
+def test_text_a_person_wrote_is_erased_from_the_in_flight_slot_at_the_delete_word(
+    app: Flask, post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis
+) -> None:
+    post(inbound(ALICE, "hi"))
+    post(inbound(ALICE, "2"))
+    work()
+    p = owe_written(app, ALICE, HELPER_SAYS)
+    # A worker took it and crashed while handing it to Twilio: it waits in the in-flight slot.
+    redis_conn.lmove(line_keys.OUTBOX(p), line_keys.INFLIGHT(p), "LEFT", "RIGHT")
+    (raw,) = redis_conn.lrange(line_keys.INFLIGHT(p), 0, -1)
+    sealed = json.loads(raw)["w"]
+    post(inbound(ALICE, "delete"))
+    work()
+    assert [key for key, text in redis_text(redis_conn) if sealed in text] == []
+    assert not any(HELPER_SAYS in text for text in sent_to(standin, ALICE))
+
+
+@pytest.mark.parametrize("fault", [Fault(500, 20500), Fault(400, 21211)], ids=["retried", "refused"])
+def test_text_a_person_wrote_is_never_logged_when_its_send_fails(
+    app: Flask,
+    post: PostFn,
+    work: Callable[[], None],
+    standin: StandinState,
+    caplog: pytest.LogCaptureFixture,
+    fault: Fault,
+) -> None:
+    post(inbound(ALICE, "hi"))
+    post(inbound(ALICE, "2"))
+    work()
+    caplog.set_level(logging.DEBUG)
+    standin.faults.append(Fault(fault.status, fault.code, count=1, to=ALICE))
+    owe_written(app, ALICE, HELPER_SAYS)
+    work()
+    assert caplog.records  # the failure was logged, without the text
+    assert "Sanne" not in caplog.text and "safe to talk" not in caplog.text

@@ -10,7 +10,7 @@ import redis
 
 from samen_sms.content.effects import Stop
 from samen_sms.content.engine import Content, Message, Visit, step
-from samen_sms.content.hints import menu_key
+from samen_sms.content.hints import LanguageOrder, menu_key
 from samen_sms.content.render import Renderer, line_params
 from samen_sms.content.replies import Languages, Menu, Msg
 from samen_sms.content.text import fold, words
@@ -140,6 +140,14 @@ def test_every_message_that_is_not_a_screen_carries_112(renderer: Renderer) -> N
                 assert "112" in renderer.message(locale, key, channel), (locale, key)
 
 
+def test_text_a_person_wrote_ends_with_112_in_every_language_and_channel(renderer: Renderer) -> None:
+    for locale in LANGUAGES:
+        for channel in Channel:
+            text = renderer.written(locale, "  Are you safe to talk now?\n", channel)
+            first, footer = text.split("\n")
+            assert first == "Are you safe to talk now?" and "112" in footer, (locale, channel)
+
+
 def test_a_digit_on_an_answer_screen_means_the_screen_it_came_from(content: Content) -> None:
     for node, digit, expected in [
         ("help_now", "2", "services"),
@@ -158,7 +166,7 @@ def test_a_digit_on_an_answer_screen_means_the_screen_it_came_from(content: Cont
 
 def test_the_language_menu_keeps_the_persons_language_first(content: Content) -> None:
     shown = step(content, Visit(node="main", locale="uk"), Message.of("6", Channel.SMS))
-    assert shown.replies == (Languages("uk"),)
+    assert shown.replies == (Languages(LanguageOrder("uk")),)
     again = step(content, Visit(shown.node, shown.locale, shown.hint), Message.of("1", Channel.SMS))
     assert again.locale == "uk"
 

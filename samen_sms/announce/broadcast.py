@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from functools import partial
@@ -388,26 +387,3 @@ def status_hook(pipe: Any, message_sid: str, status: str, error_code: str) -> No
     announcements = BroadcastKind.ANNOUNCEMENT.of("")  # the end of every announcement's id
     args = (status, prefix, suffix, tally.KEEP, announcements)
     pipe.eval(_DELIVERY_STATUS, 2, redis_keys.BROADCAST_SID(message_sid), today, *args)
-
-
-def _counts(raw: dict[bytes, bytes]) -> Counter[str]:
-    return Counter({k.decode(): int(v) for k, v in raw.items()})
-
-
-def announcement_counts(conn: redis.Redis, session_ids: Iterable[str]) -> dict[str, Counter[str]]:
-    """Each session's announcement counts (sent, delivered, failed and skipped by why), by session id."""
-    ids = list(session_ids)
-    pipe = conn.pipeline(transaction=False)
-    for sid in ids:
-        pipe.hgetall(redis_keys.BROADCAST_STATS(BroadcastKind.ANNOUNCEMENT.of(sid)))
-    return {sid: _counts(raw) for sid, raw in zip(ids, pipe.execute(), strict=True)}
-
-
-def all_counts(conn: redis.Redis) -> dict[str, dict[str, int]]:
-    """Every broadcast's counts by state, by broadcast id (a session id and a kind, never a title)."""
-    prefix, suffix = redis_keys.BROADCAST_STATS("\0").split("\0")
-    out: dict[str, dict[str, int]] = {}
-    for key in conn.scan_iter(match=redis_keys.BROADCAST_STATS("*"), count=500):
-        name = key.decode() if isinstance(key, bytes) else str(key)
-        out[name[len(prefix) : -len(suffix)]] = dict(_counts(conn.hgetall(key)))  # type: ignore[arg-type]
-    return out

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import redis
 
-from samen_sms.announce import broadcast, redis_keys, subscriptions
+from samen_sms.announce import broadcast, progress, redis_keys, subscriptions
 from samen_sms.announce import sessions as infosessions
 from samen_sms.announce.subscriptions import RSVP_TTL, WHATSAPP_WINDOW, Subscriber
 from samen_sms.content.effects import OptIn, OptOutAnnouncements, Rsvp, Start, Stop
@@ -42,7 +42,7 @@ def register(registry: Registry) -> None:
     registry.on_send_failed.append(stop_after_refusal)
     registry.on_send_failed.append(close_window_after_refusal)
     registry.session_hosts = infosessions.hosts
-    registry.announcement_counts = broadcast.all_counts
+    registry.broadcast_counts = progress.all_counts
 
 
 def init_app(app: Flask) -> None:

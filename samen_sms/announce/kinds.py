@@ -2,7 +2,7 @@
 
 The value is stored: it ends a broadcast's id (`{session id}:a`), which names the broadcast's Redis
 keys, and it is the RQ job's argument. Jobs carry the plain string (`kind.value`), and the job reads
-it back with `BroadcastKind(value)`, so a job queued by an earlier release still runs.
+it back with `BroadcastKind.read(value)`, so a job queued by an earlier release still runs.
 """
 
 from __future__ import annotations

@@ -1,11 +1,15 @@
 """How far an announcement is, and who it would reach now: what `sessions status` and `announce --dry-run`
-print and what the console's confirm step and progress show, counted one way for both.
+print and what the console's confirm step and progress show, counted one way for both; and the
+broadcasts' counts the console's figures and the metrics read.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
+
+import redis
 
 from samen_sms.announce import broadcast, redis_keys, subscriptions
 from samen_sms.announce import sessions as infosessions
@@ -60,3 +64,26 @@ def numbers(rt: Runtime, session_id: str, kind: BroadcastKind) -> dict[str, Any]
         "phase": state.get("phase", "not started"),
         "until": state.get("until"),
     }
+
+
+def _counts(raw: dict[bytes, bytes]) -> Counter[str]:
+    return Counter({k.decode(): int(v) for k, v in raw.items()})
+
+
+def announcement_counts(conn: redis.Redis, session_ids: Iterable[str]) -> dict[str, Counter[str]]:
+    """Each session's announcement counts (sent, delivered, failed and skipped by why), by session id."""
+    ids = list(session_ids)
+    pipe = conn.pipeline(transaction=False)
+    for sid in ids:
+        pipe.hgetall(redis_keys.BROADCAST_STATS(BroadcastKind.ANNOUNCEMENT.of(sid)))
+    return {sid: _counts(raw) for sid, raw in zip(ids, pipe.execute(), strict=True)}
+
+
+def all_counts(conn: redis.Redis) -> dict[str, dict[str, int]]:
+    """Every broadcast's counts by state, by broadcast id (a session id and a kind, never a title)."""
+    prefix, suffix = redis_keys.BROADCAST_STATS("\0").split("\0")
+    out: dict[str, dict[str, int]] = {}
+    for key in conn.scan_iter(match=redis_keys.BROADCAST_STATS("*"), count=500):
+        name = key.decode() if isinstance(key, bytes) else str(key)
+        out[name[len(prefix) : -len(suffix)]] = dict(_counts(conn.hgetall(key)))  # type: ignore[arg-type]
+    return out

@@ -6,7 +6,7 @@ reach room ask `subscriptions`, `sessions` and `broadcast` instead.
 
 from __future__ import annotations
 
-from samen_sms.core.keyspace import Key
+from samen_sms.core.keyspace import Key, declared
 
 # Announcements (announce.*).
 SUBSCRIBERS = Key("subs:{region}", "subscriptions of one region: pseudonym -> language, channel, consent (when, how), number sealed", "until the person opts out or sends the delete word", "announce.subscriptions", person=True, backup=True)
@@ -24,4 +24,4 @@ BROADCAST_LEASE = Key("bc:{broadcast}:lease", "which job is running an announcem
 BROADCAST_SID = Key("bm:{message_sid}", "which announcement a Twilio message belongs to, for delivery reports", "7 days", "announce.broadcast")
 SEND_RATE = Key("rate:{sender}", "send slots reserved for one sender, shared by all workers", "a few seconds", "announce.ratelimit")
 
-KEYS: tuple[Key, ...] = tuple(value for value in vars().values() if isinstance(value, Key))
+KEYS = declared(vars())

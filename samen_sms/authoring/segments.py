@@ -10,8 +10,7 @@ import sys
 from collections.abc import Callable, Iterator
 
 from samen_sms.content.engine import Content
-from samen_sms.content.hints import menu_key
-from samen_sms.content.languages import SECOND_PAGE
+from samen_sms.content.hints import LanguageOrder, SecondPage, menu_key
 from samen_sms.content.replies import NEXT, Greeting, Languages, Menu, Msg, PlacePick, Reply, Services
 from samen_sms.content.smscost import Cost, budget, cost
 from samen_sms.core.identity import Channel
@@ -23,12 +22,13 @@ def screens(content: Content, locale: str) -> Iterator[tuple[str, tuple[Reply, .
     First contact is the reply to a hello in that language (its own language and script first).
     """
     flow = content.flow
-    yield "first contact", (Greeting(locale), Languages(locale))
+    order = LanguageOrder(locale)
+    yield "first contact", (Greeting(order), Languages(order))
     for name, node in flow.nodes.items():
         separate = tuple(ref for key in node.separate for ref in (NEXT, Msg(key)))
         yield f"screen {name}", (Languages(),) if node.type == "language" else (Menu(name), *separate)
         if node.type == "language":
-            yield f"screen {name} page 2", (Languages(SECOND_PAGE),)
+            yield f"screen {name} page 2", (Languages(SecondPage()),)
     yield "not_understood+main", (Msg(flow.not_understood), Menu(flow.main))
     yield "free text+main", (Msg(flow.messages["automatic"]), Menu(flow.main))
     yield "language chosen", (Msg(flow.messages["automatic_short"]), Menu(flow.main))

@@ -1,7 +1,7 @@
 """Figures for the overview: counts only, small ones shown as `<5`, nothing about anyone.
 
 Totals since the line started (the reply counters, `line.ledger`), the subscriptions and each
-announcement's counts (`announce.subscriptions`, `announce.broadcast`) are asked of the rooms that
+announcement's counts (`announce.subscriptions`, `announce.progress`) are asked of the rooms that
 keep them; the figures for today, 7 and 30 days come from the reach room's tables
 (`reach.stats.tables`), which count and hide small numbers: this module only picks cells out.
 """
@@ -20,7 +20,7 @@ from typing import Any
 
 import redis
 
-from samen_sms.announce import broadcast, subscriptions
+from samen_sms.announce import progress, subscriptions
 from samen_sms.announce import sessions as infosessions
 from samen_sms.console import redis_keys
 from samen_sms.line import ledger
@@ -160,7 +160,7 @@ def gather(conn: redis.Redis, session_ids: list[str], today: date, languages: di
     """Read the figures from their owners: the line's reply counts, the announcements' (and the cached mix)."""
     c: Any = conn
     replies = ledger.reply_counts(conn)
-    broadcasts = broadcast.announcement_counts(conn, session_ids)
+    broadcasts = progress.announcement_counts(conn, session_ids)
     out = Overview(
         replies_sent=replies.sent.get("replies", 0),
         replies_failed=replies.failed,

@@ -6,7 +6,7 @@ is about the console's secrets, not Redis.)
 
 from __future__ import annotations
 
-from samen_sms.core.keyspace import Key
+from samen_sms.core.keyspace import Key, declared
 
 # The operator console (console.*): staff accounts and their traces; nothing about a texter.
 CONSOLE_ACCOUNT = Key("console:account:{email}", "a staff account: role, mediator code, password hash (Argon2), authenticator secret (sealed), state", "kept (a disabled account stays, so the audit log can name it)", "console.accounts", backup=True)
@@ -19,4 +19,4 @@ CONSOLE_DRAFTS = Key("console:drafts", "information sessions drafted by mediator
 CONSOLE_FIGURES = Key("console:figures:{name}", "subscriptions counted by language and channel for the overview (counts only), and the lock of the count", "10 min (the lock 2 min)", "console.figures")
 CONSOLE_SIMULATOR = Key("console:sim:{id}", "one simulator conversation (what staff typed and the line's replies; no texter)", "30 min after the last message", "console.pages.simulator")
 
-KEYS: tuple[Key, ...] = tuple(value for value in vars().values() if isinstance(value, Key))
+KEYS = declared(vars())

@@ -19,7 +19,7 @@ from samen_sms.content.catalogue import Catalogue
 from samen_sms.content.directory import Community, Directory
 from samen_sms.content.effects import Erase, LanguageChosen, Reached, Start, Stop
 from samen_sms.content.flow import LANGUAGE_NODE_TYPE, Flow, WholeMessage
-from samen_sms.content.hints import Hint, LanguageOrder, language_hint, menu_key
+from samen_sms.content.hints import Hint, LanguageOrder, language_hint, menu_key, menu_order
 from samen_sms.content.keywords import Lexicon
 from samen_sms.content.languages import MORE_DIGIT, LanguageMenu, language_menu, language_order
 from samen_sms.content.model import Message, Outcome, Visit
@@ -136,9 +136,10 @@ def _step(content: Content, visit: Visit, message: Message) -> Outcome:
             # A voice note, photo or location first: greet, offer the languages (112 in the footer),
             # in the order the person may already have seen, so a digit keeps its meaning.
             hint = visit.hint if visit.node == content.flow.language else None
-            key = menu_key(hint)
-            refs = (Greeting(key or ""), Languages(key or ""))
-            return Outcome(content.flow.language, None, content.language_menu(key).shown[0], refs, hint=hint)
+            order = menu_order(hint)
+            refs = (Greeting(order), Languages(order))
+            first = content.language_menu(menu_key(order)).shown[0]
+            return Outcome(content.flow.language, None, first, refs, hint=hint)
         return _say(content, visit, locale, message.said, content.flow.messages["text_only"])
     return _respond(content, visit, message, locale)
 
@@ -277,13 +278,14 @@ def _pick_language(content: Content, visit: Visit, number: int, locale: str | No
         return replace(main, effects=(*main.effects, LanguageChosen(chosen)))
     if number == MORE_DIGIT and menu.more is not None:
         shown = locale or menu.shown[0]
-        return Outcome(flow.language, locale, shown, (Languages(menu.more),), hint=language_hint(menu.more))
+        more = language_hint(menu.more)
+        return Outcome(flow.language, locale, shown, (Languages(more),), hint=more)
     return None
 
 
 def _screen(content: Content, node: str, hint: Hint | None = None) -> Ref:
     if content.flow.nodes[node].type == LANGUAGE_NODE_TYPE:
-        return Languages(menu_key(hint) or "")
+        return Languages(menu_order(hint))
     return Menu(node)
 
 
@@ -292,7 +294,8 @@ def _show(content: Content, node: str, locale: str) -> Outcome:
     effects = (shown.effect,) if shown.effect else ()
     if shown.type == LANGUAGE_NODE_TYPE:
         # The person's language first, then the rest as on first contact: digits keep their meaning.
-        return Outcome(node, locale, locale, (Languages(locale),), effects, hint=LanguageOrder(locale))
+        order = LanguageOrder(locale)
+        return Outcome(node, locale, locale, (Languages(order),), effects, hint=order)
     separate = tuple(ref for key in shown.separate for ref in (NEXT, Msg(key)))
     return Outcome(node, locale, locale, (Menu(node), *separate), effects)
 
@@ -313,14 +316,14 @@ def _first_contact(
     if hint is None and visit.node == flow.language:
         # A number the menu does not list, or an emoji: the same page again, so a digit keeps its meaning.
         hint = visit.hint
-    key = menu_key(hint) or ""
-    first = content.language_menu(key or None).shown[0]
-    menu = Languages(key)
+    order = menu_order(hint)
+    first = content.language_menu(menu_key(order)).shown[0]
+    menu = Languages(order)
     if action is None and freetext.is_free_text(said):
         # The automatic-line notice and the language menu go as two messages: together they would
         # cost four to six SMS, apart each keeps to three.
-        return Outcome(flow.language, None, first, (Notice(key), NEXT, menu), hint=hint)
-    return Outcome(flow.language, None, first, (Greeting(key), menu), hint=hint)
+        return Outcome(flow.language, None, first, (Notice(order), NEXT, menu), hint=hint)
+    return Outcome(flow.language, None, first, (Greeting(order), menu), hint=hint)
 
 
 def _builtin(content: Content, action: WholeMessage, locale: str | None, reply_in: str) -> Outcome:

@@ -28,7 +28,7 @@ class WholeMessage(StrEnum):
     DELETE = "delete"
 
 
-BUILTIN_ACTIONS = frozenset(WholeMessage)
+WHOLE_MESSAGE_ACTIONS = frozenset(WholeMessage)
 
 
 class FlowError(ValueError):
@@ -187,5 +187,5 @@ def _validate(flow: Flow, where: str) -> None:
         if len(node.options) > 9:
             raise FlowError(f"{where}: node {node.name!r} offers more than 9 options")
     for word, target in flow.keywords.items():
-        if target not in flow.nodes and target not in BUILTIN_ACTIONS:
+        if target not in flow.nodes and target not in WHOLE_MESSAGE_ACTIONS:
             raise FlowError(f"{where}: keyword {word!r} leads to missing node {target!r}")

@@ -43,4 +43,5 @@ def help_now(flow: Flow, locale: str, danger: bool, first_contact: bool) -> Outc
 
 def offer_switch(flow: Flow, locale: str, other: str) -> Outcome:
     """A greeting in another language: the language menu in that language, it first; the language stays."""
-    return Outcome(flow.language, locale, other, (Languages(other),), hint=LanguageOrder(other))
+    order = LanguageOrder(other)
+    return Outcome(flow.language, locale, other, (Languages(order),), hint=order)

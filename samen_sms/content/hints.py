@@ -53,7 +53,8 @@ class PlaceAsked:
     key: str
 
 
-Hint = LanguageOrder | SecondPage | RegionChosen | SessionAnnounced | PlaceAsked
+MenuOrder = LanguageOrder | SecondPage  # what orders the language menu (and the greeting before it)
+Hint = MenuOrder | RegionChosen | SessionAnnounced | PlaceAsked
 
 
 def stored_hint(hint: Hint) -> str:
@@ -69,7 +70,7 @@ def stored_hint(hint: Hint) -> str:
             assert_never(hint)
 
 
-def language_hint(key: str | None) -> LanguageOrder | SecondPage | None:
+def language_hint(key: str | None) -> MenuOrder | None:
     """A language menu's hint from the form `languages.language_menu` reads (`+...`: the second page)."""
     if not key:
         return None
@@ -78,12 +79,18 @@ def language_hint(key: str | None) -> LanguageOrder | SecondPage | None:
     return LanguageOrder(key)
 
 
-def menu_key(hint: Hint | None) -> str | None:
-    """The language menu's order as `languages.language_menu` reads it; None for a hint of another kind."""
+def menu_order(hint: Hint | None) -> MenuOrder | None:
+    """The hint if it orders the language menu; None for a hint of another kind."""
     match hint:
         case LanguageOrder() | SecondPage():
-            return stored_hint(hint)
+            return hint
         case RegionChosen() | SessionAnnounced() | PlaceAsked() | None:
             return None
         case _:
             assert_never(hint)
+
+
+def menu_key(hint: Hint | None) -> str | None:
+    """The language menu's order as `languages.language_menu` reads it; None for a hint of another kind."""
+    order = menu_order(hint)
+    return None if order is None else stored_hint(order)

@@ -14,12 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from samen_sms.content.catalogue import Catalogue
-from samen_sms.content.flow import Flow, WholeMessage
+from samen_sms.content.flow import WHOLE_MESSAGE_ACTIONS, Flow, WholeMessage
 from samen_sms.content.said import Said
 from samen_sms.content.text import words
 
-# Keyword actions that only count as the whole message.
-WHOLE_MESSAGE_ACTIONS = frozenset(WholeMessage)
 # Words that count anywhere in a message.
 ANYWHERE_ACTIONS = frozenset({"danger"})
 HELP_ACTION = "help"

@@ -36,7 +36,7 @@ class WholeWord:
 class Reading:
     """The engine's reading of one message, before it looks at the person's place in the menus.
 
-    Example: "delete" reads as `Reading(keyword="delete", danger=None, past_limit=False)`, and
+    Example: "delete" reads as `Reading(keyword=WholeMessage.DELETE, danger=None, past_limit=False)`, and
     "he has a knife" as `Reading(keyword=None, danger="en", past_limit=False)`.
     """
 

@@ -10,6 +10,7 @@ from samen_sms.content.catalogue import placeholders
 from samen_sms.content.community import listed_for
 from samen_sms.content.directory import Community, Service
 from samen_sms.content.engine import Content
+from samen_sms.content.hints import MenuOrder, menu_key
 from samen_sms.content.languages import MORE_DIGIT
 from samen_sms.content.places import ALL_NL
 from samen_sms.content.replies import (
@@ -88,23 +89,23 @@ class Renderer:
         match ref:
             case Msg(key):
                 return self.message(locale, key, channel)
-            case Greeting(hint):
+            case Greeting(order):
                 # Before a language is chosen: greet in each language of the script the first
                 # message showed (Arabic letters: Arabic and Farsi), so a Dari reader is greeted too.
                 # Nothing to go by (a voice note, a Latin-letter text with no keyword): Dutch and English.
-                return "\n".join(self.message(loc, flow.greeting, channel) for loc in self._readers(hint))
-            case Notice(hint):
+                return "\n".join(self.message(loc, flow.greeting, channel) for loc in self._readers(order))
+            case Notice(order):
                 # Free text before a language is chosen: the automatic-line notice in the likeliest
                 # language (two notices cost four to six SMS); the language menu follows as its own message.
-                return self.message(self._readers(hint)[0], flow.messages["automatic"], channel)
+                return self.message(self._readers(order)[0], flow.messages["automatic"], channel)
             case Region(code):
                 # The region someone chose for announcements, named in their language.
                 if code == ALL_NL:
                     return self.message(locale, "subscribe.region_all", channel)
                 region = self.content.regions.get(code, code)
                 return self.message(locale, "subscribe.region_named", channel, region=region)
-            case Languages(hint):
-                return self._languages(locale, hint, channel)
+            case Languages(order):
+                return self._languages(locale, order, channel)
             case Menu(node):
                 return self._menu(locale, node, channel)
             case Services(code):
@@ -120,9 +121,9 @@ class Renderer:
         """Text a person wrote (a helper's message), with the footer every message ends with: 112 is on each."""
         return "\n".join((text.strip(), self.message(locale, self.content.flow.footer, channel)))
 
-    def _languages(self, locale: str, hint: str, channel: Channel) -> str:
+    def _languages(self, locale: str, order: MenuOrder | None, channel: Channel) -> str:
         flow = self.content.flow
-        menu = self.content.language_menu(hint or None)
+        menu = self.content.language_menu(menu_key(order))
         lines = [self.message(locale, flow.choose_language, channel)]
         lines += [f"{i} {self.content.catalogues[loc].name}" for i, loc in enumerate(menu.shown, 1)]
         if menu.more is not None:
@@ -146,18 +147,19 @@ class Renderer:
         lines.append(self.message(locale, flow.footer_of(name), channel))
         return "\n".join(lines)
 
-    def _readers(self, hint: str) -> list[str]:
+    def _readers(self, order: MenuOrder | None) -> list[str]:
         # The languages a first message is likely read in: the two likeliest of its script (five
         # languages write Arabic letters; two greetings keep the first screen within 3 SMS), the
         # keyword's language, or with nothing to go by (Latin letters, no keyword) Dutch and English.
         # A language the keyword or the letters named is greeted alone; a script alone, its first two.
-        order = self.content.language_menu(hint or None).shown
-        script = self.content.catalogues[order[0]].script
+        hint = menu_key(order)
+        shown = self.content.language_menu(hint).shown
+        script = self.content.catalogues[shown[0]].script
         if hint in self.content.catalogues:
-            return list(order[:1])
+            return list(shown[:1])
         if hint and script != "Latn":
-            return [loc for loc in order if self.content.catalogues[loc].script == script][:2]
-        return list(order[:2])
+            return [loc for loc in shown if self.content.catalogues[loc].script == script][:2]
+        return list(shown[:2])
 
     def service(self, locale: str, service: Service, channel: Channel) -> str:
         """One directory entry: name and contact, then what it is for, cost, hours, anonymity."""

@@ -7,13 +7,16 @@ alone, so it can be forwarded as it is.
 
 Stored (the outbox, in Redis) each reference is a pair `[kind, value]`, e.g. `["msg", "stopped"]`,
 `["menu", "main"]`, `["languages", "+Arab"]` (`NEXT` is never stored: each message is an item of
-its own); `read_ref` refuses a kind it does not know instead of guessing.
+its own); `read_ref` refuses a kind it does not know instead of guessing. The language menu's
+order (`content.hints.MenuOrder`) is stored as conversation state stores it, "" for none.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import ClassVar, assert_never
+
+from samen_sms.content.hints import MenuOrder, language_hint, stored_hint
 
 
 @dataclass(frozen=True)
@@ -34,10 +37,10 @@ class Menu:
 
 @dataclass(frozen=True)
 class Languages:
-    """The language menu ordered by `hint` (a language or script; `+...`: page 2): `["languages", "Arab"]`."""
+    """The language menu in the order `order` gives (None: the flow's own): `["languages", "Arab"]`."""
 
     kind: ClassVar[str] = "languages"
-    hint: str = ""
+    order: MenuOrder | None = None
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class Greeting:
     """Before a language is chosen: greetings in the languages the message points to: `["greeting", "Arab"]`."""
 
     kind: ClassVar[str] = "greeting"
-    hint: str = ""
+    order: MenuOrder | None = None
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class Notice:
     """Before a language is chosen: the automatic-line notice in the likeliest language: `["notice", "Arab"]`."""
 
     kind: ClassVar[str] = "notice"
-    hint: str = ""
+    order: MenuOrder | None = None
 
 
 @dataclass(frozen=True)
@@ -98,9 +101,10 @@ NEXT = Next()
 Ref = Msg | Menu | Languages | Greeting | Notice | Services | PlacePick | Organisations | Region
 Reply = Ref | Next  # what an outcome's replies hold: references, and where a new message starts
 
-_KINDS: dict[str, type[Ref]] = {
-    cls.kind: cls for cls in (Msg, Menu, Languages, Greeting, Notice, Services, PlacePick, Organisations, Region)
+_NAMED: dict[str, type[Msg | Menu | Services | PlacePick | Organisations | Region]] = {
+    cls.kind: cls for cls in (Msg, Menu, Services, PlacePick, Organisations, Region)
 }
+_ORDERED: dict[str, type[Languages | Greeting | Notice]] = {cls.kind: cls for cls in (Languages, Greeting, Notice)}
 
 
 def split_messages(replies: tuple[Reply, ...]) -> list[tuple[Ref, ...]]:
@@ -118,17 +122,17 @@ def stored_ref(ref: Ref) -> tuple[str, str]:
     """A reference as the outbox stores it: `(kind, value)`."""
     match ref:
         case Msg(value) | Menu(value) | Services(value) | PlacePick(value) | Organisations(value) | Region(value):
-            pass
-        case Languages(value) | Greeting(value) | Notice(value):
-            pass
+            return (ref.kind, value)
+        case Languages(order) | Greeting(order) | Notice(order):
+            return (ref.kind, "" if order is None else stored_hint(order))
         case _:
             assert_never(ref)
-    return (ref.kind, value)
 
 
 def read_ref(kind: str, value: str) -> Ref:
     """A stored reference back as its type; raise ValueError for a kind this release does not know."""
-    cls = _KINDS.get(kind)
-    if cls is None:
-        raise ValueError(f"unknown reply part {kind!r}")
-    return cls(value)
+    if kind in _NAMED:
+        return _NAMED[kind](value)
+    if kind in _ORDERED:
+        return _ORDERED[kind](language_hint(value))
+    raise ValueError(f"unknown reply part {kind!r}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -264,8 +263,3 @@ def _embedded_redis_url(instance_dir: Path) -> str | None:
     except (OSError, ValueError):
         return None
     return f"redis://127.0.0.1:{port}/0"
-
-
-def random_secret() -> str:
-    """A fresh secret for `.env` files."""
-    return secrets.token_urlsafe(32)

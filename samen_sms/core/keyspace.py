@@ -11,7 +11,7 @@ its own keys under `rq:` (jobs, queues, registries); they are listed here, as RQ
 from __future__ import annotations
 
 import string
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 PREFIX = "samen:"
@@ -55,6 +55,11 @@ RQ_KEYS = (
     ("rq:job:{id}", "a queued job: `deliver` carries a pseudonym only, broadcasts a session id", "until run; results not kept, failed jobs `SAMEN_FAILED_JOB_TTL` (7 days)"),
     ("rq:queue:*, rq:wip:*, rq:worker:*, ...", "RQ's queues, registries and worker heartbeats", "as RQ keeps them"),
 )
+
+
+def declared(names: Mapping[str, object]) -> tuple[Key, ...]:
+    """The keys a room's `redis_keys` module declares: `KEYS = declared(vars())` ends each."""
+    return tuple(value for value in names.values() if isinstance(value, Key))
 
 
 def registry(*rooms: Iterable[Key]) -> tuple[Key, ...]:

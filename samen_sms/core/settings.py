@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import TypeVar
 
 
 class Kind(Enum):
@@ -367,6 +368,7 @@ BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
 
 
 WORDS = (Kind.TEXT, Kind.SECRET, Kind.URL)
+N = TypeVar("N", int, float)
 
 
 def _raw(env: Mapping[str, str], name: str, *kinds: Kind) -> tuple[Setting, str]:
@@ -405,22 +407,20 @@ def optional(env: Mapping[str, str], name: str) -> str | None:
 
 def whole(env: Mapping[str, str], name: str) -> int:
     """A whole-number setting, within its bounds."""
-    setting, raw = _raw(env, name, Kind.WHOLE)
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
-    _bounded(setting, value, raw)
-    return value
+    return _measure(env, name, Kind.WHOLE, int, "a whole number")
 
 
 def number(env: Mapping[str, str], name: str) -> float:
     """A number setting, within its bounds."""
-    setting, raw = _raw(env, name, Kind.NUMBER)
+    return _measure(env, name, Kind.NUMBER, float, "a number")
+
+
+def _measure(env: Mapping[str, str], name: str, kind: Kind, read: Callable[[str], N], what: str) -> N:
+    setting, raw = _raw(env, name, kind)
     try:
-        value = float(raw)
+        value = read(raw)
     except ValueError as exc:
-        raise ConfigError(f"{name} must be a number, not {raw!r}") from exc
+        raise ConfigError(f"{name} must be {what}, not {raw!r}") from exc
     _bounded(setting, value, raw)
     return value
 

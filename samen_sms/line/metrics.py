@@ -87,7 +87,7 @@ class RedisGauges(Collector):
                 "samen_announcement_messages", "An announcement's messages by state", labels=["broadcast", "state"]
             )
             # The announcements lend their counts (a broadcast is a session id and a kind, never a title).
-            for broadcast, counts in rt.registry.announcement_counts(rt.redis).items():
+            for broadcast, counts in rt.registry.broadcast_counts(rt.redis).items():
                 for state, value in counts.items():
                     progress.add_metric([broadcast, state], float(value))
         except redis.RedisError:

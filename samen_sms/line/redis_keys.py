@@ -6,7 +6,7 @@ the line's functions (`store`, `ledger`, `replies`). `{p}` is always a pseudonym
 
 from __future__ import annotations
 
-from samen_sms.core.keyspace import Key
+from samen_sms.core.keyspace import Key, declared
 
 # The conversation (line.store): one person's place in the menus and their language.
 DEDUP = Key("d:{message_sid}", "a MessageSid seen (holding a token of the request that claimed it), so Twilio's retries get no second reply", "`SAMEN_DEDUP_TTL`, default 48 h", "line.store")
@@ -31,4 +31,4 @@ AOF_REWRITE = Key("aof_rewrite", "set when the workers last asked Redis to rewri
 # Counters: numbers of messages by outcome, nothing per person.
 STATS = Key("stats:{kind}", "counts of replies sent, failed (by Twilio code) and delivery reports, by status", "kept; numbers only", "line.ledger")
 
-KEYS: tuple[Key, ...] = tuple(value for value in vars().values() if isinstance(value, Key))
+KEYS = declared(vars())

@@ -106,7 +106,7 @@ FailureHook = Callable[["Runtime", str, Address, int, bool], None]
 # sent(runtime, message_sid, forget): Twilio took a reply; `forget` marks an erasure's confirmation.
 SentHook = Callable[["Runtime", str, bool], None]
 # What one room lends another, set at start by the lender's `register`: a room never reads a key
-# another room owns (`core/keyspace.py`), it asks the owner through one of these.
+# another room owns (`<room>/redis_keys.py`), it asks the owner through one of these.
 # hosts(conn, session ids) -> session id: the referral code of its host (announcements -> reach).
 HostsLookup = Callable[[redis.Redis, Iterable[str]], dict[str, str]]
 # live(conn, code): whether a referral code counts now (reach -> announcements).
@@ -144,7 +144,7 @@ class Registry:
     live_codes: str = ""
     is_live_code: CodeCheck = _no_code
     session_hosts: HostsLookup = _no_hosts
-    announcement_counts: CountsReader = _no_counts
+    broadcast_counts: CountsReader = _no_counts
 
     def before(self, key: Key, hook: BeforeHook) -> None:
         """Ask `hook(arrived, value)` about every message before the engine; `key` (`{p}`) is read with it."""

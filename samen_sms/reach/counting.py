@@ -8,9 +8,9 @@ RSVP) and queues them as one command on the webhook's own MULTI/EXEC (`core.tall
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import assert_never
 
-from samen_sms.content.effects import Erase, LanguageChosen, OptIn, OptOutAnnouncements, Reached, Rsvp, Stop
+from samen_sms.content.effects import Erase, LanguageChosen, OptIn, OptOutAnnouncements, Reached, Rsvp, Start, Stop
 from samen_sms.content.flow import LANGUAGE_NODE_TYPE
 from samen_sms.content.replies import Menu, Organisations, Services
 from samen_sms.core import tally
@@ -24,20 +24,25 @@ def fields(change: Change) -> tuple[list[str], tuple[str, str] | None]:
     out: list[str] = []
     reached: tuple[str, str] | None = None
     for effect in change.outcome.effects:
-        if isinstance(effect, Reached):
-            if effect.new:
-                out.append(f"first:{change.address.channel.value}")
-            if effect.code:
-                out.append(f"code:{effect.code}")
-                reached = (effect.code, change.pseudonym)
-        elif isinstance(effect, LanguageChosen):
-            out.append(f"language:{effect.locale}")
-        elif isinstance(effect, OptIn):
-            out.append(f"opted_in:{effect.region}")
-        elif isinstance(effect, OptOutAnnouncements | Stop):
-            out.append("opted_out")
-        elif isinstance(effect, Rsvp):
-            out.append(f"replied:{effect.session_id}")
+        match effect:
+            case Reached(new=new, code=code):
+                if new:
+                    out.append(f"first:{change.address.channel.value}")
+                if code:
+                    out.append(f"code:{code}")
+                    reached = (code, change.pseudonym)
+            case LanguageChosen(locale):
+                out.append(f"language:{locale}")
+            case OptIn(region=region):
+                out.append(f"opted_in:{region}")
+            case OptOutAnnouncements() | Stop():
+                out.append("opted_out")
+            case Rsvp(session_id=session_id):
+                out.append(f"replied:{session_id}")
+            case Start() | Erase():
+                pass  # a restart counts nothing; an erasure is counted alone, by `count_erasure`
+            case _:
+                assert_never(effect)
     out += screens(change)
     return out, reached
 
@@ -71,5 +76,5 @@ def count_erasure(change: Change, effect: Erase) -> None:
     tally.count(change.pipe, ["erase"], time.time())
 
 
-def counted_by_hook(change: Change, effect: Any) -> None:
+def counted_by_hook(change: Change, effect: Reached | LanguageChosen) -> None:
     """Reached and LanguageChosen are counted by `count_message`, together with the rest, in one command."""

@@ -7,10 +7,10 @@ which asks it in its one script: counting a referral costs no round trip of its 
 
 from __future__ import annotations
 
-from samen_sms.core.keyspace import Key
+from samen_sms.core.keyspace import Key, declared
 
 # Reach (reach.*): mediators' referral codes; an organisation, nothing per person.
 MEDIATORS = Key("mediators", "registered mediators and organisations: code -> name, languages, regions, when added or retired", "kept; an organisation, never a person who texts", "reach.mediators", backup=True)
 LIVE_CODES = Key("codes", "the referral codes that count now (read in the webhook's first round trip)", "kept; a retired code leaves it", "reach.mediators", backup=True)
 
-KEYS: tuple[Key, ...] = tuple(value for value in vars().values() if isinstance(value, Key))
+KEYS = declared(vars())
