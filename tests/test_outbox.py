@@ -164,3 +164,26 @@ def test_text_a_person_wrote_is_never_logged_when_its_send_fails(
     work()
     assert caplog.records  # the failure was logged, without the text
     assert "Sanne" not in caplog.text and "safe to talk" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "unreadable",
+    [
+        {"l": "en", "q": "a kind of a newer release", "c": "sms", "t": 1.0},  # no kind this release knows
+        {"a": "gAAAAAB-sealed-with-a-replaced-key", "l": "en", "r": [["msg", "stopped"]], "c": "sms", "t": 1.0},
+    ],
+)
+def test_a_reply_this_release_cannot_read_is_dropped_and_never_holds_the_next_ones(
+    app: Flask, post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis,
+    unreadable: dict[str, object],
+) -> None:
+    rt = app.extensions["samen"]
+    p = rt.keys.pseudonym(ALICE)
+    redis_conn.rpush(line_keys.OUTBOX(p), json.dumps(unreadable))
+    post(inbound(ALICE, "112"))  # in danger, after a release was rolled back or a key replaced
+    work()
+    sent = sent_to(standin, ALICE)
+    assert len(sent) == 1 and "112" in sent[0]
+    assert redis_conn.llen(line_keys.OUTBOX(p)) == 0 and redis_conn.llen(line_keys.INFLIGHT(p)) == 0
+    assert redis_conn.zcard(line_keys.OWED()) == 0
+    assert redis_conn.hget(line_keys.STATS("send_failed"), "unreadable") == b"1"

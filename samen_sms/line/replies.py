@@ -20,6 +20,9 @@ from samen_sms.line.runtime import Runtime
 from samen_sms.line.sender import LineFaultError, PermanentSendError, Sender, TransientSendError
 from samen_sms.line.store import OUTBOX_TTL, SWEEP_AFTER
 
+# The failure counted (`stats:send_failed`) for a reply dropped because this release cannot read it.
+UNREADABLE = "unreadable"
+
 log = logging.getLogger(__name__)
 
 
@@ -129,9 +132,17 @@ def _follow_up(rt: Runtime, p: str) -> None:
 def _deliver_one(ctx: WorkerContext, p: str, raw: bytes | str, keep_lock: Callable[[], object]) -> bool:
     rt = ctx.runtime
     conn = rt.redis
-    item = OutboxItem.loads(raw)
-    address = rt.keys.open(item.sealed)
-    body = _text(rt, item, address)
+    try:
+        item = OutboxItem.loads(raw)
+        address = rt.keys.open(item.sealed)
+        body = _text(rt, item, address)
+    except (ValueError, KeyError, TypeError) as exc:
+        # An item this release cannot read (written by a newer release, or sealed with a key that
+        # was since replaced) would otherwise hold every later reply to the person, help now and
+        # 112 included, until the outbox expires: it is dropped and counted as failed.
+        finish(rt, p, raw, "", failed_code=UNREADABLE)
+        log.error("a reply this release cannot read was dropped (%s)", type(exc).__name__)
+        return False
     previous = conn.get(redis_keys.ATTEMPT(p))
     sid = None
     try:
