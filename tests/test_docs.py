@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
+import importlib.util
 import re
 import subprocess
 import sys
@@ -148,3 +151,67 @@ def test_env_example_is_what_the_settings_table_prints() -> None:
     assert (ROOT / ".env.example").read_text(encoding="utf-8") == settings.env_example(), (
         "run `python -m samen_sms.core.settings env-example > .env.example`"
     )
+
+
+# Every page that names the code: the README, docs/, and the READMEs of data/ and bench/.
+NAMING_PAGES = [*PAGES, ROOT / "data" / "README.md", ROOT / "bench" / "README.md"]
+PACKAGE = ROOT / "samen_sms"
+
+
+def named_file(page: Path, path: str) -> Path | None:
+    """The file a page means by `path`: beside it, in the checkout, or in the package (`line/store.py`, `said.py`)."""
+    for candidate in (page.parent / path, ROOT / path, PACKAGE / path, *PACKAGE.glob(f"*/{path}")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def assigned(node: ast.stmt) -> list[str]:
+    """The plain names a statement assigns (`KEYS = ...`, `pattern: str`)."""
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+    return [target.id for target in targets if isinstance(target, ast.Name)]
+
+
+def defined_names(source: Path) -> set[str]:
+    """A module's top-level functions, classes and assignments, and `Class.member` for each member of a class."""
+    names = set()
+    for node in ast.parse(source.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        names.update(assigned(node))
+        if isinstance(node, ast.ClassDef):
+            for member in node.body:
+                members = [member.name] if isinstance(member, ast.FunctionDef) else assigned(member)
+                names.update(f"{node.name}.{name}" for name in members)
+    return names
+
+
+@pytest.mark.parametrize("page", NAMING_PAGES, ids=lambda page: page.parent.name + "/" + page.name)
+def test_every_python_file_named_exists_and_names_beside_it_are_defined_there(page: Path) -> None:
+    prose = re.sub(r"^```[^\n]*\n.*?^```", "", text_of(page), flags=re.M | re.S)
+    missing = sorted({path for path in re.findall(r"`([\w./-]+\.py)`", prose) if named_file(page, path) is None})
+    assert missing == [], f"{page.name} names Python files that do not exist: {missing}"
+    # `line/store.py` `Store.arrive`, `content/engine.py` `step(content, visit, message)`: defined in that file.
+    undefined = []
+    for path, name in re.findall(r"`([\w./-]+\.py)` `([A-Za-z_][\w.]*)(?:\([^`]*\))?`", prose):
+        source = named_file(page, path)
+        if source is not None and name not in defined_names(source):
+            undefined.append(f"{path} {name}")
+    assert undefined == [], f"{page.name} names, beside a file, what that file does not define: {undefined}"
+
+
+@pytest.mark.parametrize("page", NAMING_PAGES, ids=lambda page: page.parent.name + "/" + page.name)
+def test_every_dotted_name_in_the_package_named_exists(page: Path) -> None:
+    absent = []
+    for dotted in sorted(set(re.findall(r"`(samen_sms(?:\.\w+)+)`", text_of(page)))):
+        # Modules as long as they are modules, then attributes: `samen_sms.assembly.KEYS`.
+        found: object = importlib.import_module("samen_sms")
+        for part in dotted.split(".")[1:]:
+            module = f"{getattr(found, '__name__', '')}.{part}"
+            if hasattr(found, "__path__") and importlib.util.find_spec(module) is not None:
+                found = importlib.import_module(module)
+            else:
+                found = getattr(found, part, None)
+        if found is None:
+            absent.append(dotted)
+    assert absent == [], f"{page.name} names what the package does not have: {absent}"
