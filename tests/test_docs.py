@@ -28,6 +28,8 @@ from samen_sms.core.identity import Channel
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
+# Every page that names the code: the README, docs/, and the READMEs of data/ and bench/.
+NAMING_PAGES = [*PAGES, ROOT / "data" / "README.md", ROOT / "bench" / "README.md"]
 MAX_README_LINES = 250
 
 
@@ -61,7 +63,7 @@ def test_the_readme_is_a_map_of_at_most_250_lines() -> None:
     assert start < text_of(README).index("make test") < text_of(README).index("## How it works")
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+@pytest.mark.parametrize("page", NAMING_PAGES, ids=lambda page: page.parent.name + "/" + page.name)
 def test_every_relative_link_leads_to_a_file(page: Path) -> None:
     links = re.findall(r"\]\(([^)\s]+)\)", text_of(page))
     relative = [link.split("#")[0] for link in links if not re.match(r"[a-z]+:|#", link)]
@@ -153,8 +155,6 @@ def test_env_example_is_what_the_settings_table_prints() -> None:
     )
 
 
-# Every page that names the code: the README, docs/, and the READMEs of data/ and bench/.
-NAMING_PAGES = [*PAGES, ROOT / "data" / "README.md", ROOT / "bench" / "README.md"]
 PACKAGE = ROOT / "samen_sms"
 
 
