@@ -106,7 +106,7 @@ FailureHook = Callable[["Runtime", str, Address, int, bool], None]
 # sent(runtime, message_sid, forget): Twilio took a reply; `forget` marks an erasure's confirmation.
 SentHook = Callable[["Runtime", str, bool], None]
 # What one room lends another, set at start by the lender's `register`: a room never reads a key
-# another room owns (`core/keyspace.py`), it asks the owner through one of these.
+# another room owns (each room declares its own in `redis_keys.py`), it asks the owner through one of these.
 # hosts(conn, session ids) -> session id: the referral code of its host (announcements -> reach).
 HostsLookup = Callable[[redis.Redis, Iterable[str]], dict[str, str]]
 # live(conn, code): whether a referral code counts now (reach -> announcements).
