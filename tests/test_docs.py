@@ -92,9 +92,23 @@ def test_every_python_module_command_shown_runs_with_help() -> None:
     assert failed == {}, f"commands in the docs that do not run with --help: {failed}"
 
 
+def options_shown(pattern: str, pages: list[Path] = PAGES) -> dict[str, set[str]]:
+    """Every `--option` the pages show after a command that `pattern` matches (group 1), by command."""
+    found: dict[str, set[str]] = {}
+    for page in pages:
+        for code in code_in(page):
+            for line in code.replace("\\\n", " ").splitlines():
+                for match in re.finditer(pattern + r"([^#|`;]*)", line):
+                    options = found.setdefault(match.group(1).strip(), set())
+                    options.update(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", match.group(match.lastindex or 0)))
+    return found
+
+
 def test_every_flask_command_shown_runs_with_help(app: Flask) -> None:
     commands = shown(r"(flask) --app app((?: [a-z][a-z-]*)+)")
     assert ("flask", "sessions", "add") in commands
+    options = options_shown(r"flask --app app((?: [a-z][a-z-]*)+)")
+    assert "--dry-run" in options["sessions announce"]
     runner = app.test_cli_runner()
     failed = {}
     for _, *words in sorted(commands):
@@ -102,6 +116,24 @@ def test_every_flask_command_shown_runs_with_help(app: Flask) -> None:
         if result.exit_code != 0 or "Usage:" not in result.output:
             failed[" ".join(words)] = result.output.strip().splitlines()[-1:]
     assert failed == {}, f"flask commands in the docs that do not exist: {failed}"
+    unknown = {}
+    for shown_as, given in options.items():
+        words = [word for word in shown_as.split() if re.fullmatch(r"[a-z][a-z-]*", word)]
+        usage = runner.invoke(args=[*words, "--help"]).output
+        if missing := sorted(option for option in given if option not in usage):
+            unknown[shown_as] = missing
+    assert unknown == {}, f"flask commands in the docs shown with options they do not take: {unknown}"
+
+
+def test_every_option_shown_for_a_bench_script_is_one_it_takes() -> None:
+    options = options_shown(r"(bench/\w+\.py)", NAMING_PAGES)
+    assert "--failover" in options["bench/soak.py"]
+    unknown = {}
+    for script, given in options.items():
+        source = (ROOT / script).read_text(encoding="utf-8")
+        if missing := sorted(option for option in given if f'"{option}"' not in source):
+            unknown[script] = missing
+    assert unknown == {}, f"bench scripts shown with options they do not take: {unknown}"
 
 
 def conversation_row() -> str:
