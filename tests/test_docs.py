@@ -82,14 +82,20 @@ def test_every_make_target_shown_exists() -> None:
 def test_every_python_module_command_shown_runs_with_help() -> None:
     commands = shown(r"python -m ((?:samen_sms|workers)(?:\.\w+)*)((?: [a-z][a-z-]*)*)")
     assert ("samen_sms.core.settings", "markdown") in commands
-    failed = {}
+    options = options_shown(r"python -m ((?:samen_sms|workers)(?:\.\w+)*(?: [a-z][a-z-]*)*)")
+    assert "--whatsapp" in options["samen_sms.devtools.simulate"]
+    failed, unknown = {}, {}
     for module, *words in sorted(commands):
         done = subprocess.run(
             [sys.executable, "-m", module, *words, "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120
         )
         if done.returncode != 0:
             failed[" ".join([module, *words])] = done.stderr.strip().splitlines()[-1:]
+        given = options.get(" ".join([module, *words]), set())
+        if missing := sorted(option for option in given if option not in done.stdout):
+            unknown[" ".join([module, *words])] = missing
     assert failed == {}, f"commands in the docs that do not run with --help: {failed}"
+    assert unknown == {}, f"commands in the docs shown with options they do not take: {unknown}"
 
 
 def options_shown(pattern: str, pages: list[Path] = PAGES) -> dict[str, set[str]]:
