@@ -69,6 +69,13 @@ def test_every_relative_link_leads_to_a_file(page: Path) -> None:
     relative = [link.split("#")[0] for link in links if not re.match(r"[a-z]+:|#", link)]
     missing = [link for link in relative if not (page.parent / link).exists()]
     assert missing == [], f"{page.name} links to files that do not exist: {missing}"
+    # A link to a section (`operations.md#twilios-message-log`) names a heading of that page.
+    for link in links:
+        target, _, anchor = link.partition("#")
+        if anchor and not re.match(r"[a-z]+:", link):
+            headings = re.findall(r"^#+ (.+)$", text_of(page.parent / target if target else page), re.M)
+            slugs = {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
+            assert anchor in slugs, f"{page.name} links to a section that {target or page.name} lacks: {link}"
 
 
 def test_every_make_target_shown_exists() -> None:
