@@ -260,3 +260,16 @@ def test_every_dotted_name_in_the_package_named_exists(page: Path) -> None:
         if found is None:
             absent.append(dotted)
     assert absent == [], f"{page.name} names what the package does not have: {absent}"
+
+
+# Read by the tests, not by the line: named in the pages, and no setting.
+NOT_SETTINGS = {"SAMEN_SCREENSHOTS"}
+
+
+def test_every_setting_named_is_declared() -> None:
+    declared = {name for setting in settings.SETTINGS for name in (setting.name, *setting.aliases)}
+    named = set()
+    for page in NAMING_PAGES:
+        named |= set(re.findall(r"\b((?:SAMEN|REDIS|TWILIO)_[A-Z][A-Z_]*[A-Z])\b", text_of(page)))
+    unknown = sorted(named - declared - NOT_SETTINGS)
+    assert unknown == [], f"the pages name settings that core/settings.py does not declare: {unknown}"
