@@ -304,7 +304,7 @@ def test_readme_lists_every_language_with_its_review_status(content: Content) ->
     for locale in LANGUAGES:
         catalogue = content.catalogues[locale]
         row = rows.get(f"`{locale}` {catalogue.name}")
-        assert row, f"README's languages table has no row for `{locale}` {catalogue.name}"
+        assert row, f"docs/languages.md's languages table has no row for `{locale}` {catalogue.name}"
         # Columns: language, script, native-speaker review, note. The review cell says what the catalogue says.
         assert row[2].strip() == ("yes" if catalogue.reviewed else "**no**"), (locale, row[2])
         for keyword in catalogue.keywords["help"]:

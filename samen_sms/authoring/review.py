@@ -5,7 +5,7 @@ An entry is one thing a translator translates: a message (`help_now.body`), a ke
 (`discretion.words`) or the language's own name (`meta.name`). A
 catalogue's `[review]` table maps an entry to the fingerprint of the English text it was reviewed
 against; when the English changes, the fingerprint no longer matches and the translation is stale.
-`python -m samen_sms.authoring.review` prints the table the README shows.
+`python -m samen_sms.authoring.review` prints the languages table of docs/languages.md.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def progress(catalogue: Catalogue, source: Catalogue) -> Progress:
 
 
 def table(catalogues: Mapping[str, Catalogue]) -> str:
-    """The README's languages table: script, review status and counts, who should review."""
+    """The languages table of docs/languages.md: script, review status and counts, who should review."""
     source = catalogues[SOURCE]
     lines = [
         "| language | script | native-speaker review | translated | reviewed | stale | review note |",

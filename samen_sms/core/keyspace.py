@@ -19,7 +19,7 @@ PREFIX = "samen:"
 
 @dataclass(frozen=True)
 class Key:
-    """One kind of key: `pattern` with `{fields}`, plus what the README says of it."""
+    """One kind of key: `pattern` with `{fields}`, plus what the retention table (docs/privacy.md) says of it."""
 
     pattern: str
     holds: str
@@ -50,7 +50,7 @@ class Key:
         return PREFIX + self.pattern
 
 
-# RQ's own keys, which RQ writes and expires; listed so the README names everything in Redis.
+# RQ's own keys, which RQ writes and expires; listed so the retention table names everything in Redis.
 RQ_KEYS = (
     ("rq:job:{id}", "a queued job: `deliver` carries a pseudonym only, broadcasts a session id", "until run; results not kept, failed jobs `SAMEN_FAILED_JOB_TTL` (7 days)"),
     ("rq:queue:*, rq:wip:*, rq:worker:*, ...", "RQ's queues, registries and worker heartbeats", "as RQ keeps them"),
