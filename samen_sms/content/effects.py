@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import get_args
 
 from samen_sms.core.identity import Channel
 
@@ -77,7 +78,8 @@ class LanguageChosen:
 
 
 Effect = OptIn | OptOutAnnouncements | Stop | Start | Erase | Rsvp | Reached | LanguageChosen
-EFFECT_TYPES: tuple[type[Effect], ...] = (OptIn, OptOutAnnouncements, Stop, Start, Erase, Rsvp, Reached, LanguageChosen)
+# Read from the union, so an effect added to it is one the registry refuses to start without a handler for.
+EFFECT_TYPES: tuple[type[Effect], ...] = get_args(Effect)
 
 # Effects a node may name in the flow file: those that need nothing from the message itself.
 NODE_EFFECTS: dict[str, Effect] = {
