@@ -342,3 +342,16 @@ def test_a_broadcast_job_queued_under_its_old_path_still_runs(
     assert job.get_status(refresh=True) == JobStatus.FINISHED
     (announcement,) = sent_to(standin, ALICE)
     assert announcement.startswith("Information session: Health")
+
+
+def test_every_module_that_registers_a_feature_is_assembled() -> None:
+    # A feature's `register(registry)` that the assembly does not list would never run: its effect
+    # handlers, erasers and hooks would be missing without a word.
+    package = Path(assembly.__file__).parent
+    registering = {
+        ".".join(path.relative_to(package.parent).with_suffix("").parts)
+        for path in package.rglob("*.py")
+        if "devtools" not in path.parts
+        and any(isinstance(top, ast.FunctionDef) and top.name == "register" for top in ast.parse(path.read_text()).body)
+    }
+    assert registering == {feature.__name__ for feature in assembly.FEATURES}
