@@ -75,7 +75,7 @@ def everything_sent(renderer: Renderer) -> Iterator[tuple[str, str, str]]:
                     yield locale, f"{name} #{n} ({channel.value})", text
 
 
-def test_the_line_offers_the_eight_languages_with_their_scripts(content: Content) -> None:
+def test_the_line_offers_its_fifteen_languages_with_their_scripts(content: Content) -> None:
     offered = ["nl", "en", "ar", "fa", "prs", "ps", "ckb", "ti", "am", "tr", "uk", "ru", "so", "fr", "es"]
     assert list(content.flow.languages) == offered
     for locale, script in SCRIPTS.items():
