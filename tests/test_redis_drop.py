@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from urllib.parse import urlparse
@@ -41,6 +40,7 @@ class CuttingProxy:
         self.forward = True  # whether the armed request reaches Redis before the cut
         self.cuts = 0
         self.cutting: socket.socket | None = None  # the Redis side whose answer is swallowed
+        self.answered = threading.Event()  # Redis's answer to the armed request came (and was swallowed)
         self.lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -75,7 +75,9 @@ class CuttingProxy:
                     forward = self.forward
                 if forward:
                     server.sendall(data)
-                    time.sleep(0.3)  # Redis has run every command of the request by now
+                    # Redis answers once it has run every command of the request: a wait on that,
+                    # not a fixed pause, which a loaded machine outlasts.
+                    self.answered.wait(timeout=30)
                 break
         except OSError:
             pass
@@ -91,7 +93,9 @@ class CuttingProxy:
             while data := server.recv(65536):
                 with self.lock:
                     swallow = self.cutting is server
-                if not swallow:
+                if swallow:
+                    self.answered.set()
+                else:
                     client.sendall(data)
         except OSError:
             pass

@@ -29,8 +29,12 @@ def test_idle_workers_stop_within_seconds_of_sigterm_however_the_signals_land(
     processes: Processes, redis_conn: redis.Redis
 ) -> None:
     pool = processes.worker(processes=2)
-    assert wait_until(lambda: redis_conn.scard("rq:workers") == 2, timeout=20), processes.output()
-    time.sleep(0.5)  # both idle, waiting for a job
+
+    def both_idle() -> bool:  # registered, then waiting for a job (RQ's state, set as it starts to listen)
+        names = redis_conn.smembers("rq:workers")
+        return len(names) == 2 and all(redis_conn.hget(name, "state") == b"idle" for name in names)
+
+    assert wait_until(both_idle, timeout=20), processes.output()
     workers = children(pool.pid)
     assert len(workers) >= 2, workers
     # Only a worker's main thread takes the stop signals (which thread gets one is the kernel's
