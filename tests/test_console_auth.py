@@ -15,7 +15,7 @@ from samen_sms.console import redis_keys as console_keys
 from samen_sms.console.accounts import LINK_TTL
 from samen_sms.console.passwords import weakness
 from samen_sms.core.config import Config
-from tests.console_support import PASSWORD, code, csrf, make_staff, sign_in, store
+from tests.console_support import PASSWORD, code, csrf, live_code, make_staff, sign_in, store
 
 
 def _link_token(output: str) -> str:
@@ -60,7 +60,7 @@ def test_users_add_prints_a_one_time_link_that_sets_password_and_authenticator(
 
 
 def test_an_expired_or_made_up_link_is_a_clear_page(app: Flask, client: FlaskClient, redis_conn: redis.Redis) -> None:
-    token = store(app).add("old@example.org", "mediator", "M01")
+    token = store(app).add("old@example.org", "mediator", live_code(app, "M01"))
     for key in redis_conn.scan_iter(console_keys.CONSOLE_LINK("*")):
         redis_conn.delete(key)  # what 24 hours do
     for made_up in (token, "x" * 43, "nonsense"):
@@ -209,7 +209,7 @@ def test_an_authenticator_code_typed_in_arabic_or_persian_digits_is_read_as_its_
     )
     assert wrong.status_code == 401 and "E-mail, password or code is not right." in wrong.get_data(as_text=True)
     # The first sign-in link takes them too.
-    token = store(app).add("fa@example.org", "mediator", "M02")
+    token = store(app).add("fa@example.org", "mediator", live_code(app, "M02"))
     found = store(app).link(token)
     assert found is not None
     welcome = f"/console/welcome/{token}"
@@ -249,3 +249,68 @@ def test_production_hashes_passwords_at_full_cost_and_only_an_app_under_test_che
     make_staff(app, "bo@example.org", "coordinator")
     cheap = store(app).get("bo@example.org")
     assert cheap is not None and cheap.password_hash.startswith("$argon2id$v=19$m=8,t=1,p=1$")
+
+
+def _welcome(client: FlaskClient, token: str) -> int:
+    """Follow a sign-in link and set PASSWORD with its authenticator; the status of the answer."""
+    page = client.get(f"/console/welcome/{token}")
+    if page.status_code != 200:
+        return page.status_code
+    text = page.get_data(as_text=True)
+    secret = re.search(r'<code id="totp-secret">([A-Z2-7]+)</code>', text).group(1)  # type: ignore[union-attr]
+    token_field = re.search(r'name="csrf_token" value="([^"]+)"', text).group(1)  # type: ignore[union-attr]
+    data = {"csrf_token": token_field, "password": PASSWORD, "again": PASSWORD, "code": code(secret)}
+    return client.post(f"/console/welcome/{token}", data=data).status_code
+
+
+def test_a_reset_or_disable_revokes_every_open_link_and_a_link_never_re_enables(app: Flask) -> None:
+    make_staff(app, "keep@example.org", "admin")  # so the account below is not the last admin
+    runner = app.test_cli_runner()
+    first = _link_token(runner.invoke(args=["users", "add", "lk@example.org", "--role", "coordinator"]).output)
+    second = _link_token(runner.invoke(args=["users", "reset", "lk@example.org"]).output)
+    # The reset revoked the first link; the second still works until the account is disabled.
+    assert _welcome(app.test_client(), first) == 410
+    assert runner.invoke(args=["users", "disable", "lk@example.org"]).exit_code == 0
+    assert _welcome(app.test_client(), second) == 410
+    account = store(app).get("lk@example.org")
+    assert account is not None and account.disabled and not account.ready
+    # A link being filled in when the account is disabled: the form is refused, nothing re-enabled.
+    third = _link_token(runner.invoke(args=["users", "reset", "lk@example.org"]).output)
+    client = app.test_client()
+    page = client.get(f"/console/welcome/{third}").get_data(as_text=True)
+    secret = re.search(r'<code id="totp-secret">([A-Z2-7]+)</code>', page).group(1)  # type: ignore[union-attr]
+    token_field = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    assert runner.invoke(args=["users", "disable", "lk@example.org"]).exit_code == 0
+    data = {"csrf_token": token_field, "password": PASSWORD, "again": PASSWORD, "code": code(secret)}
+    assert client.post(f"/console/welcome/{third}", data=data).status_code == 410
+    assert store(app).get("lk@example.org").disabled  # type: ignore[union-attr]
+    assert client.get("/console/").status_code == 302
+
+
+def test_the_last_active_admin_cannot_be_disabled(app: Flask) -> None:
+    make_staff(app, "only@example.org", "admin")
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["users", "disable", "only@example.org"])
+    assert refused.exit_code != 0 and "last active admin" in refused.output
+    assert not store(app).get("only@example.org").disabled  # type: ignore[union-attr]
+    # With a second admin, one may be disabled; then the other is the last one, also on the page.
+    other = make_staff(app, "second@example.org", "admin")
+    client = app.test_client()
+    assert sign_in(client, "second@example.org", other) == 302
+    data = {"csrf_token": csrf(client, "/console/accounts"), "email": "only@example.org", "action": "disable"}
+    assert client.post("/console/accounts", data=data).status_code == 200
+    assert runner.invoke(args=["users", "disable", "second@example.org"]).exit_code != 0
+    assert sign_in(app.test_client(), "second@example.org", other, ahead=1) == 302
+
+
+def test_a_mediator_account_refuses_a_code_that_is_not_live(app: Flask, redis_conn: redis.Redis) -> None:
+    runner = app.test_cli_runner()
+    made_up = runner.invoke(args=["users", "add", "mm@example.org", "--role", "mediator", "--mediator", "K7Q2"])
+    assert made_up.exit_code != 0 and "not a live referral code" in made_up.output
+    assert store(app).get("mm@example.org") is None
+    live_code(app, "K7Q2")
+    assert (
+        runner.invoke(args=["users", "add", "mm@example.org", "--role", "mediator", "--mediator", "k7q2"]).exit_code
+        == 0
+    )
+    assert store(app).get("mm@example.org").mediator == "K7Q2"  # type: ignore[union-attr]
