@@ -314,3 +314,25 @@ def test_a_mediator_account_refuses_a_code_that_is_not_live(app: Flask, redis_co
         == 0
     )
     assert store(app).get("mm@example.org").mediator == "K7Q2"  # type: ignore[union-attr]
+
+
+def test_signing_out_ends_the_session_on_the_server_and_no_session_outlives_12_hours(
+    app: Flask, redis_conn: redis.Redis
+) -> None:
+    secret = make_staff(app, "so@example.org", "admin")
+    client = app.test_client()
+    assert sign_in(client, "so@example.org", secret) == 302
+    copied = client.get_cookie("samen_console", path="/console")
+    assert copied is not None and client.get("/console/accounts").status_code == 200
+    assert client.post("/console/sign-out", data={"csrf_token": csrf(client, "/console/accounts")}).status_code == 302
+    thief = app.test_client()
+    thief.set_cookie("samen_console", copied.value, path="/console")
+    assert thief.get("/console/accounts").status_code == 302  # the copied cookie opens nothing
+    # However active, a session ends 12 hours after signing in (the server's record expires then too).
+    active = app.test_client()
+    assert sign_in(active, "so@example.org", secret, ahead=1) == 302
+    ttls = [redis_conn.ttl(k) for k in redis_conn.scan_iter(console_keys.CONSOLE_SESSION("*"))]
+    assert ttls and all(0 < t <= 12 * 3600 for t in ttls)
+    with active.session_transaction("/console/") as cookie:
+        cookie["since"] -= 12 * 3600 + 60
+    assert active.get("/console/accounts").status_code == 302

@@ -15,7 +15,7 @@ from samen_sms.console.accounts import normal_email, provisioning_uri, totp_step
 from samen_sms.console.forms import Form
 from samen_sms.console.i18n import gettext as _
 from samen_sms.console.throttle import Throttle
-from samen_sms.console.web import accounts, address, bp, keys, runtime
+from samen_sms.console.web import accounts, address, bp, keys, runtime, sessions
 
 
 def qr_data_uri(text: str, scale: int = 5) -> str:
@@ -32,6 +32,7 @@ def _start(email: str, generation: int) -> None:
     session["staff"] = email
     session["gen"] = generation
     session["since"] = int(time.time())
+    session["sid"] = sessions().start(email)
 
 
 def _safe_next(target: str | None) -> str:
@@ -73,6 +74,7 @@ def sign_in() -> Any:
 def sign_out() -> Any:
     """End this console session."""
     email = session.get("staff")
+    sessions().end(session.get("sid"))
     session.clear()
     if email:
         audit.record(runtime().redis, str(email), "signed out")

@@ -12,6 +12,7 @@ from samen_sms.core.keyspace import Key, declared
 CONSOLE_ACCOUNT = Key("console:account:{email}", "a staff account: role, mediator code, password hash (Argon2), authenticator secret (sealed), state", "kept (a disabled account stays, so the audit log can name it)", "console.accounts", backup=True)
 CONSOLE_ACCOUNTS = Key("console:accounts", "the e-mail addresses of all staff accounts", "kept", "console.accounts", backup=True)
 CONSOLE_LINK = Key("console:link:{digest}", "a one-time sign-in link (its SHA-256, never the link) -> account, pending authenticator secret (sealed)", "24 h, or until used", "console.accounts")
+CONSOLE_SESSION = Key("console:session:{digest}", "an open console session (the SHA-256 of its id, never the id) -> the account", "until signed out, or the absolute session lifetime (SAMEN_CONSOLE_SESSION_HOURS)", "console.sessions")
 CONSOLE_THROTTLE = Key("console:throttle:{scope}:{digest}", "failed sign-ins per account or per address (keyed hash, never the address)", "15 min after the first failure", "console.throttle")
 CONSOLE_AUDIT = Key("console:audit", "the audit log: who signed in or failed to, who created, changed or announced what, when", "one year (older entries trimmed on every write)", "console.audit", backup=True)
 CONSOLE_DIRECTORY = Key("console:directory", "directory entries added in the console, and verification dates of the file's entries", "kept, until exported to `data/services.toml`", "console.directory", backup=True)
