@@ -97,7 +97,7 @@ def test_sign_in_needs_password_and_code_and_answers_the_same_for_every_failure(
 def test_sign_in_is_throttled_per_account_and_per_address(app: Flask, redis_conn: redis.Redis) -> None:
     secret = make_staff(app, "t@example.org", "admin")
     client = app.test_client()
-    for _ in range(throttle.PER_ACCOUNT):
+    for _ in range(throttle.PER_PAIR):
         assert sign_in(client, "t@example.org", secret, password="not-the-password-at-all") == 401
     # Now even the right password and code are refused, with the reason.
     token = csrf(client)
@@ -336,3 +336,56 @@ def test_signing_out_ends_the_session_on_the_server_and_no_session_outlives_12_h
     with active.session_transaction("/console/") as cookie:
         cookie["since"] -= 12 * 3600 + 60
     assert active.get("/console/accounts").status_code == 302
+
+
+def _try(client: FlaskClient, email: str, password: str, secret: str, place: str, ahead: int = 0) -> int:
+    """One sign-in from the address `place`; the status of the answer."""
+    data = {"csrf_token": csrf(client), "email": email, "password": password, "code": code(secret, ahead)}
+    return client.post("/console/sign-in", data=data, environ_base={"REMOTE_ADDR": place}).status_code
+
+
+def test_a_stranger_cannot_lock_an_admin_out(app: Flask) -> None:
+    secret = make_staff(app, "admin@example.org", "admin")
+    assert _try(app.test_client(), "admin@example.org", PASSWORD, secret, "192.0.2.10", ahead=-1) == 302  # their place
+    stranger = app.test_client()
+    # Typed by anyone, in any case and with spaces: counted against the same account.
+    for _ in range(throttle.PER_PAIR):
+        assert _try(stranger, " ADMIN@example.org ", "not-the-password-at-all", secret, "198.51.100.1") == 401
+    assert _try(stranger, "admin@example.org", "not-the-password-at-all", secret, "198.51.100.1") == 429
+    # The admin, from their own place, is not locked out.
+    assert _try(app.test_client(), "admin@example.org", PASSWORD, secret, "192.0.2.10") == 302
+    # Strangers from many addresses reach the account's limit: new places are refused, the admin's is not.
+    for n in range(throttle.PER_ACCOUNT // throttle.PER_PAIR):
+        for _ in range(throttle.PER_PAIR):
+            _try(app.test_client(), "Admin@example.org", "not-the-password-at-all", secret, f"198.51.100.{n + 2}")
+    assert _try(app.test_client(), "admin@example.org", PASSWORD, secret, "203.0.113.7", ahead=1) == 429
+    assert _try(app.test_client(), "admin@example.org", PASSWORD, secret, "192.0.2.10", ahead=1) == 302
+
+
+def test_parallel_guesses_get_exactly_the_limit(app: Flask) -> None:
+    import threading
+
+    make_staff(app, "race@example.org", "admin")
+    clients = [app.test_client() for _ in range(16)]
+    tokens = [csrf(c) for c in clients]
+    start = threading.Barrier(len(clients))
+    answers: list[int] = []
+
+    def guess(client: FlaskClient, token: str) -> None:
+        data = {
+            "csrf_token": token,
+            "email": "race@example.org",
+            "password": "not-the-password-at-all",
+            "code": "000000",
+        }
+        start.wait()
+        answers.append(
+            client.post("/console/sign-in", data=data, environ_base={"REMOTE_ADDR": "198.51.100.9"}).status_code
+        )
+
+    threads = [threading.Thread(target=guess, args=pair) for pair in zip(clients, tokens, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(answers) == [401] * throttle.PER_PAIR + [429] * (16 - throttle.PER_PAIR)

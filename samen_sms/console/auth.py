@@ -51,18 +51,17 @@ def sign_in() -> Any:
     rt = runtime()
     throttle = Throttle(rt.redis, keys())
     email = form.get("email")
-    if throttle.blocked(email, address()):
+    if not throttle.attempt(email, address()):
         audit.record(rt.redis, email.lower()[:120], "sign-in refused: too many attempts")
         form.error("form", _("Too many failed attempts. Wait 15 minutes, then try again."))
         return render_template("console/sign_in.html", form=form), 429
     account = accounts().check(email, request.form.get("password", ""), form.get("code"))
     if account is None:
-        throttle.failed(email, address())
         audit.record(rt.redis, email.lower()[:120], "sign-in failed")
         form.error("form", _("E-mail, password or code is not right."))
         form.values.pop("code", None)
         return render_template("console/sign_in.html", form=form), 401
-    throttle.succeeded(account.email)
+    throttle.succeeded(account.email, address())
     _start(account.email, account.generation)
     audit.record(rt.redis, account.email, "signed in")
     if account.role.value == "mediator":
