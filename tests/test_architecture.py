@@ -240,7 +240,7 @@ samen:bc:{broadcast}:stats samen:bc:{broadcast}:state samen:bc:{broadcast}:lease
 samen:rate:{sender} samen:mediators samen:codes samen:reach:{day} samen:reach:people:{week}:{code}
 samen:hllsalt:{week} samen:console:account:{email} samen:console:accounts samen:console:link:{digest}
 samen:console:session:{digest} samen:console:throttle:{scope}:{digest} samen:console:known:{digest}
-samen:console:audit
+samen:console:audit samen:console:audit-minute:{digest}:{minute}
 samen:console:directory samen:console:drafts
 samen:console:figures:{name} samen:console:sim:{id}
 """

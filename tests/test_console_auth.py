@@ -389,3 +389,26 @@ def test_parallel_guesses_get_exactly_the_limit(app: Flask) -> None:
     for t in threads:
         t.join()
     assert sorted(answers) == [401] * throttle.PER_PAIR + [429] * (16 - throttle.PER_PAIR)
+
+
+def test_sign_ins_without_an_account_cannot_flood_the_audit_log(app: Flask, redis_conn: redis.Redis) -> None:
+    secret = make_staff(app, "flood@example.org", "admin")
+    before = redis_conn.xlen(console_keys.CONSOLE_AUDIT())
+    # 120 attempts from 30 addresses, the "e-mail" a password typed in the wrong box: failures, then refusals.
+    for n in range(120):
+        _try(app.test_client(), f"hunter2-secret-{n}", "x", secret, f"198.51.100.{n % 30}")
+    entries = audit.recent(redis_conn)[: redis_conn.xlen(console_keys.CONSOLE_AUDIT()) - before]
+    assert 1 <= len(entries) <= 4  # once a minute for failures and once for refusals (a minute may turn)
+    assert all(e.actor == "an unknown e-mail" and "hunter2" not in e.target for e in entries)
+    assert not any(b"hunter2" in b"".join(f) for _, f in redis_conn.xrange(console_keys.CONSOLE_AUDIT()))
+    # An existing account's failures still name it.
+    _try(app.test_client(), "Flood@example.org ", "not-the-password-at-all", secret, "192.0.2.44")
+    assert ("flood@example.org", "sign-in failed") in [(e.actor, e.action) for e in audit.recent(redis_conn, 1)]
+
+
+def test_the_audit_log_is_capped_by_size_as_well_as_age(redis_conn: redis.Redis) -> None:
+    assert audit.CAP <= 200_000
+    for n in range(30):
+        audit.record(redis_conn, "b@example.org", f"session created #{n}", cap=20)
+    assert redis_conn.xlen(console_keys.CONSOLE_AUDIT()) == 20
+    assert audit.recent(redis_conn, 1)[0].action == "session created #29"

@@ -16,6 +16,7 @@ CONSOLE_SESSION = Key("console:session:{digest}", "an open console session (the 
 CONSOLE_THROTTLE = Key("console:throttle:{scope}:{digest}", "sign-in attempts per account, per address, and per account and address (keyed hashes, never the address or the e-mail)", "15 min after the first attempt", "console.throttle")
 CONSOLE_KNOWN = Key("console:known:{digest}", "the addresses (keyed hashes) that signed in to an account: the per-account sign-in limit spares them", "90 days after the last sign-in", "console.throttle")
 CONSOLE_AUDIT = Key("console:audit", "the audit log: who signed in or failed to, who created, changed or announced what, when", "one year (older entries trimmed on every write)", "console.audit", backup=True)
+CONSOLE_AUDIT_MINUTE = Key("console:audit-minute:{digest}:{minute}", "that an entry written at most once a minute (refused or failed sign-ins) was written this minute", "2 min", "console.audit")
 CONSOLE_DIRECTORY = Key("console:directory", "directory entries added in the console, and verification dates of the file's entries", "kept, until exported to `data/services.toml`", "console.directory", backup=True)
 CONSOLE_DRAFTS = Key("console:drafts", "information sessions drafted by mediators, waiting for a coordinator", "until approved or discarded", "console.pages.sessions", backup=True)
 CONSOLE_FIGURES = Key("console:figures:{name}", "subscriptions counted by language and channel for the overview (counts only), and the lock of the count", "10 min (the lock 2 min)", "console.figures")
