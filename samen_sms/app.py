@@ -35,6 +35,10 @@ def _is_loopback(url: str) -> bool:
         return False
 
 
+# A year, subdomains included: what a production line on https asks of every browser.
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 def create_app(
     test_config: Mapping[str, Any] | None = None, config: Config | None = None, content: Content | None = None
 ) -> Flask:
@@ -72,6 +76,14 @@ def create_app(
         # A proxy's id when it sends a plain one, else a fresh one: ties a request's log lines together.
         given = request.headers.get("X-Request-Id", "")
         logs.request_id.set(given if REQUEST_ID_RE.match(given) else uuid.uuid4().hex)
+
+    if not cfg.development:
+
+        @app.after_request
+        def _strict_transport(response: Response) -> Response:
+            # Production is https only (PUBLIC_URL must be): browsers and clients never fall back to http.
+            response.headers["Strict-Transport-Security"] = HSTS
+            return response
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[Response, int]:

@@ -11,6 +11,8 @@ from flask.testing import FlaskClient
 
 from samen_sms.console.accounts import Accounts
 from samen_sms.console.keys import ConsoleKeys
+from samen_sms.reach import mediators
+from samen_sms.reach import redis_keys as reach_keys
 
 PASSWORD = "lantern-orchard-47-quietly"
 
@@ -20,9 +22,23 @@ def store(app: Flask) -> Accounts:
     return Accounts(app.extensions["samen"].redis, keys, app.extensions["samen.passwords"])
 
 
+def live_code(app: Flask, code: str) -> str:
+    """Register `code` as a live referral code (as `mediators add` would, with a chosen code)."""
+    conn = app.extensions["samen"].redis
+    if not mediators.is_live(conn, code):
+        entry = mediators.Mediator(
+            code=code, name=f"Organisation {code}", languages=["en"], regions=["NL"], added=time.time()
+        )
+        conn.hset(reach_keys.MEDIATORS(), code, entry.dumps())
+        conn.sadd(reach_keys.LIVE_CODES(), code)
+    return code
+
+
 def make_staff(app: Flask, email: str, role: str, mediator: str | None = None) -> str:
     """An enrolled account (password PASSWORD); returns its authenticator secret."""
     accounts = store(app)
+    if mediator:
+        live_code(app, mediator)
     token = accounts.add(email, role, mediator)
     found = accounts.link(token)
     assert found is not None

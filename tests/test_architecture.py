@@ -239,7 +239,9 @@ samen:session:{session_id} samen:session_seq samen:bc:{broadcast}:todo samen:bc:
 samen:bc:{broadcast}:stats samen:bc:{broadcast}:state samen:bc:{broadcast}:lease samen:bm:{message_sid}
 samen:rate:{sender} samen:mediators samen:codes samen:reach:{day} samen:reach:people:{week}:{code}
 samen:hllsalt:{week} samen:console:account:{email} samen:console:accounts samen:console:link:{digest}
-samen:console:throttle:{scope}:{digest} samen:console:audit samen:console:directory samen:console:drafts
+samen:console:session:{digest} samen:console:throttle:{scope}:{digest} samen:console:known:{digest}
+samen:console:audit samen:console:audit-minute:{digest}:{minute}
+samen:console:directory samen:console:drafts
 samen:console:figures:{name} samen:console:sim:{id}
 """
 

@@ -10,7 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from samen_sms.announce import subscriptions
+from samen_sms.app import create_app
 from samen_sms.console import audit
+from samen_sms.core.config import Config
 from samen_sms.core.identity import Address, Channel
 from tests.conftest import ALICE
 from tests.console_support import CLINIC, code, csrf, make_staff, sign_in, staff_client
@@ -159,3 +161,15 @@ def test_the_console_never_shows_a_number_or_a_pseudonym(app: Flask, redis_conn:
         page = client.get(path).get_data(as_text=True)
         assert ALICE not in page and ALICE[1:] not in page and p not in page and sealed not in page, path
     assert sign_in(app.test_client(), "n@example.org", "A" * 32) == 401
+
+
+def test_production_sends_hsts_on_console_and_webhook_answers_and_development_does_not(
+    app: Flask, client: FlaskClient, redis_server: str, standin_server: tuple[str, object]
+) -> None:
+    from tests.conftest import test_env  # imported here: at module level pytest would collect it as a test
+
+    for answer in (client.get("/console/sign-in"), client.post("/twilio/inbound", data={}), client.get("/healthz")):
+        assert answer.headers.get("Strict-Transport-Security") == "max-age=31536000; includeSubDomains"
+    development = Config.from_env(test_env(redis_server, standin_server[0], SAMEN_ENV="development"))
+    local = create_app({"TESTING": True}, config=development).test_client()
+    assert "Strict-Transport-Security" not in local.get("/console/sign-in").headers

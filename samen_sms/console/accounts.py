@@ -22,6 +22,7 @@ import redis
 from samen_sms.console import passwords, redis_keys
 from samen_sms.console.keys import ConsoleKeys
 from samen_sms.content.text import ascii_digits
+from samen_sms.reach import mediators
 
 LINK_TTL = 24 * 3600
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
@@ -39,6 +40,10 @@ class Role(StrEnum):
 
 class AccountError(ValueError):
     """A command or form asked for something an account cannot be."""
+
+
+class LastAdminError(AccountError):
+    """The change would leave the console without an active admin."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +125,12 @@ class Accounts:
             raise AccountError("a mediator account needs --mediator CODE")
         if code and not MEDIATOR_CODE_RE.match(code):
             raise AccountError("--mediator must be 2-32 letters, digits, - or _")
+        if code:
+            # Only a live code: one issued later would show its organisation's figures to this account.
+            live = [c for c in (code, code.upper()) if mediators.is_live(self.conn, c)]
+            if not live:
+                raise AccountError(f"--mediator {code!r} is not a live referral code (see `mediators list`)")
+            code = live[0]
         fields = {"role": chosen.value, "mediator": code, "created": int(time.time()), "generation": 0}
         if not self.conn.hsetnx(redis_keys.CONSOLE_ACCOUNT(email), "role", chosen.value):
             raise AccountError(f"an account for {email} exists already (use `users reset`)")
@@ -131,7 +142,10 @@ class Accounts:
         """A fresh one-time link for an existing account (valid 24 h, single use)."""
         token = secrets.token_urlsafe(32)
         secret = pyotp.random_base32()
-        self.conn.hset(redis_keys.CONSOLE_LINK(digest(token)), mapping={"email": email, "totp": self.keys.seal(secret)})
+        # The account's generation when the link was made: a later reset or disable revokes it.
+        generation = int(self.conn.hget(redis_keys.CONSOLE_ACCOUNT(email), "generation") or 0)
+        fields = {"email": email, "totp": self.keys.seal(secret), "generation": generation}
+        self.conn.hset(redis_keys.CONSOLE_LINK(digest(token)), mapping=fields)
         self.conn.expire(redis_keys.CONSOLE_LINK(digest(token)), LINK_TTL)
         return token
 
@@ -148,39 +162,69 @@ class Accounts:
         return self.new_link(email)
 
     def disable(self, email: str) -> None:
-        """Refuse every sign-in and end every open console session of this account."""
+        """Refuse every sign-in, end every open console session and revoke every open link of this account."""
         email = normal_email(email)
-        if self.get(email) is None:
+        account = self.get(email)
+        if account is None:
             raise AccountError(f"no account for {email}")
+        if account.role is Role.ADMIN and not account.disabled and self.active_admins() == [email]:
+            raise LastAdminError(f"{email} is the last active admin: add another admin first")
         key = redis_keys.CONSOLE_ACCOUNT(email)
         with self.conn.pipeline(transaction=True) as pipe:
             pipe.hset(key, "disabled", "1")
             pipe.hincrby(key, "generation", 1)
             pipe.execute()
 
+    def active_admins(self) -> list[str]:
+        """The e-mails of admin accounts that are not disabled."""
+        return [a.email for a in self.all() if a.role is Role.ADMIN and not a.disabled]
+
     def link(self, token: str) -> tuple[str, str] | None:
-        """The account and the pending authenticator secret of an open link, or None."""
+        """The account and the pending authenticator secret of an open link, or None.
+
+        A link made before the account's latest reset or disable (its generation is older) is revoked;
+        so is every link of a disabled account. A link stored without a generation dates from before
+        generations were kept on links: it counts as generation 0.
+        """
+        found = self._open_link(token)
+        return (found[0], found[1]) if found else None
+
+    def _open_link(self, token: str) -> tuple[str, str, int] | None:
         raw = self.conn.hgetall(redis_keys.CONSOLE_LINK(digest(token)))
         if not raw or b"email" not in raw:
             return None
+        email = raw[b"email"].decode()
+        generation = int(raw.get(b"generation", b"0"))
+        account = self.get(email)
+        if account is None or account.disabled or account.generation != generation:
+            return None
         try:
-            return raw[b"email"].decode(), self.keys.open(raw[b"totp"].decode())
+            return email, self.keys.open(raw[b"totp"].decode()), generation
         except (KeyError, ValueError):
             return None
 
     def complete(self, token: str, password: str, secret: str, step: int) -> bool:
         """Use a link: set the password and authenticator (`step`: the code just used). False if used meanwhile."""
-        found = self.link(token)
+        found = self._open_link(token)
         if found is None or found[1] != secret:
             return False
         if not self.conn.delete(redis_keys.CONSOLE_LINK(digest(token))):
             return False  # someone used it a moment ago: single use holds
         email = found[0]
-        self.conn.hset(
-            redis_keys.CONSOLE_ACCOUNT(email),
-            mapping={"password": self.passwords.hash(password), "totp": self.keys.seal(secret), "totp_step": step},
-        )
-        self.conn.hdel(redis_keys.CONSOLE_ACCOUNT(email), "disabled")
+        key = redis_keys.CONSOLE_ACCOUNT(email)
+        fields = {"password": self.passwords.hash(password), "totp": self.keys.seal(secret), "totp_step": step}
+        # Set only if no reset or disable came between the check above and now; never re-enables.
+        with self.conn.pipeline(transaction=True) as pipe:
+            try:
+                pipe.watch(key)
+                current = Account.from_hash(email, pipe.hgetall(key)) if pipe.exists(key) else None
+                if current is None or current.disabled or current.generation != found[2]:
+                    return False
+                pipe.multi()
+                pipe.hset(key, mapping=fields)
+                pipe.execute()
+            except redis.WatchError:
+                return False
         return True
 
     def check(self, email: str, password: str, code: str) -> Account | None:

@@ -11,11 +11,14 @@ import segno
 from flask import redirect, render_template, request, session, url_for
 
 from samen_sms.console import audit, passwords
-from samen_sms.console.accounts import normal_email, provisioning_uri, totp_step
+from samen_sms.console.accounts import AccountError, normal_email, provisioning_uri, totp_step
 from samen_sms.console.forms import Form
 from samen_sms.console.i18n import gettext as _
 from samen_sms.console.throttle import Throttle
-from samen_sms.console.web import accounts, address, bp, keys, runtime
+from samen_sms.console.web import accounts, address, bp, keys, runtime, sessions
+
+# The audit log's actor for sign-ins with an e-mail that names no account.
+UNKNOWN = "an unknown e-mail"
 
 
 def qr_data_uri(text: str, scale: int = 5) -> str:
@@ -32,6 +35,20 @@ def _start(email: str, generation: int) -> None:
     session["staff"] = email
     session["gen"] = generation
     session["since"] = int(time.time())
+    session["sid"] = sessions().start(email)
+
+
+def _account_named(email: str) -> str | None:
+    """The account the typed e-mail names, as stored; None if none does."""
+    try:
+        normal = normal_email(email)
+    except AccountError:
+        return None
+    return normal if accounts().get(normal) else None
+
+
+def _once_a_minute(actor: str, action: str) -> None:
+    audit.once_a_minute(runtime().redis, actor, action, keys().digest(f"{actor}\n{action}"))
 
 
 def _safe_next(target: str | None) -> str:
@@ -50,18 +67,23 @@ def sign_in() -> Any:
     rt = runtime()
     throttle = Throttle(rt.redis, keys())
     email = form.get("email")
-    if throttle.blocked(email, address()):
-        audit.record(rt.redis, email.lower()[:120], "sign-in refused: too many attempts")
+    known = _account_named(email)
+    if not throttle.attempt(email, address()):
+        # Once a minute (per account, or once for all unknown e-mails): refusals cannot flood the log.
+        _once_a_minute(known or UNKNOWN, "sign-in refused: too many attempts (logged once a minute)")
         form.error("form", _("Too many failed attempts. Wait 15 minutes, then try again."))
         return render_template("console/sign_in.html", form=form), 429
     account = accounts().check(email, request.form.get("password", ""), form.get("code"))
     if account is None:
-        throttle.failed(email, address())
-        audit.record(rt.redis, email.lower()[:120], "sign-in failed")
+        if known:
+            audit.record(rt.redis, known, "sign-in failed")
+        else:
+            # Never what was typed (a password in the wrong box): one entry a minute for them all.
+            _once_a_minute(UNKNOWN, "sign-in failed (logged once a minute)")
         form.error("form", _("E-mail, password or code is not right."))
         form.values.pop("code", None)
         return render_template("console/sign_in.html", form=form), 401
-    throttle.succeeded(account.email)
+    throttle.succeeded(account.email, address())
     _start(account.email, account.generation)
     audit.record(rt.redis, account.email, "signed in")
     if account.role.value == "mediator":
@@ -73,6 +95,7 @@ def sign_in() -> Any:
 def sign_out() -> Any:
     """End this console session."""
     email = session.get("staff")
+    sessions().end(session.get("sid"))
     session.clear()
     if email:
         audit.record(runtime().redis, str(email), "signed out")

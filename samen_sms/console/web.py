@@ -15,6 +15,7 @@ from wtforms import ValidationError
 from samen_sms.console import i18n
 from samen_sms.console.accounts import Accounts, Role
 from samen_sms.console.keys import ConsoleKeys
+from samen_sms.console.sessions import Sessions
 from samen_sms.line.runtime import Runtime
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates", static_folder="static")
@@ -64,6 +65,11 @@ def accounts() -> Accounts:
     return Accounts(runtime().redis, keys(), current_app.extensions["samen.passwords"])
 
 
+def sessions() -> Sessions:
+    """The open console sessions, kept on the server."""
+    return Sessions(runtime().redis, runtime().config.console_session_hours * 3600)
+
+
 def staff() -> Staff:
     """The signed-in person (only inside a guarded view)."""
     person: Staff = g.staff
@@ -85,11 +91,12 @@ def load_staff() -> None:
     email = session.get("staff")
     if email:
         account = accounts().get(str(email))
-        if account and account.ready and not account.disabled and account.generation == session.get("gen"):
+        open_ = sessions().valid(session.get("sid"), str(email), session.get("since"))
+        if open_ and account and account.ready and not account.disabled and account.generation == session.get("gen"):
             g.staff = Staff(account.email, account.role, account.mediator)
         else:
-            session.pop("staff", None)
-            session.pop("gen", None)
+            for name in ("staff", "gen", "sid", "since"):
+                session.pop(name, None)
     if request.method == "POST":
         try:
             validate_csrf(request.form.get("csrf_token"))

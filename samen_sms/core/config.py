@@ -86,6 +86,7 @@ class Config:
     aof_rewrite_hours: float
     twilio_delete_after: float
     metrics_token: str | None
+    console_session_hours: float
     log_format: str
     line_name: str
     languages: tuple[str, ...]
@@ -177,6 +178,7 @@ class Config:
             aof_rewrite_hours=settings.number(env, "SAMEN_AOF_REWRITE_HOURS"),
             twilio_delete_after=settings.number(env, "SAMEN_TWILIO_DELETE_AFTER"),
             metrics_token=settings.optional(env, "SAMEN_METRICS_TOKEN"),
+            console_session_hours=settings.number(env, "SAMEN_CONSOLE_SESSION_HOURS"),
             log_format=settings.text(env, "SAMEN_LOG_FORMAT"),
         )
         if cfg.twilio_delete_after and cfg.twilio_delete_after < MIN_DELETE_AFTER:

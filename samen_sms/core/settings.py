@@ -81,6 +81,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("workers", "Workers and queues."),
     ("announce", "Announcements of information sessions."),
     ("observe", "Metrics and logs."),
+    ("console", "The operator console."),
 )
 
 SETTINGS: tuple[Setting, ...] = (
@@ -362,6 +363,14 @@ SETTINGS: tuple[Setting, ...] = (
         "observe",
     ),
     Setting("SAMEN_LOG_FORMAT", Kind.TEXT, "text", "`json`: one object per line", "observe", choices=("text", "json")),
+    Setting(
+        "SAMEN_CONSOLE_SESSION_HOURS",
+        Kind.NUMBER,
+        "12",
+        "hours after signing in when a console session ends, however active (8 idle hours end it sooner)",
+        "console",
+        above=0,
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}

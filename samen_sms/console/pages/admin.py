@@ -8,7 +8,7 @@ from typing import Any
 from flask import abort, render_template, request
 
 from samen_sms.console import audit
-from samen_sms.console.accounts import AccountError, normal_email
+from samen_sms.console.accounts import AccountError, LastAdminError, normal_email
 from samen_sms.console.web import accounts, bp, requires, runtime, staff
 
 
@@ -40,6 +40,8 @@ def accounts_page() -> Any:
                 link = f"{runtime().config.public_url.rstrip('/')}/console/welcome/{token}"
             else:
                 abort(400, "Unknown action.")
+        except LastAdminError as exc:
+            abort(409, str(exc))
         except AccountError as exc:
             abort(404, str(exc))
         audit.record(runtime().redis, staff().email, f"account {action}", email)
