@@ -39,7 +39,7 @@ def erase_line_state(conn: redis.Redis, pipe: Any, p: str, config: Config) -> No
 
 
 def forget_confirmation(rt: Runtime, sid: str, forget: bool) -> None:
-    """The erasure's own confirmation: deleted at Twilio once delivered (it is still sending now)."""
+    """An erasure's confirmation, or a reply sent as the person erased: deleted at Twilio once delivered."""
     if forget:
         erasure.queue_forget(rt.queue, [sid], delay=erasure.RETRY_AFTER)
 
