@@ -176,7 +176,13 @@ class Config:
             redis_sentinel_password=settings.optional(env, "REDIS_SENTINEL_PASSWORD"),
             allow_volatile_redis=settings.switch(env, "SAMEN_ALLOW_VOLATILE_REDIS"),
             aof_rewrite_hours=settings.number(env, "SAMEN_AOF_REWRITE_HOURS"),
-            twilio_delete_after=settings.number(env, "SAMEN_TWILIO_DELETE_AFTER"),
+            # On in production unless turned off (0): every reply says nobody reads the messages.
+            # A local line's log is the stand-in's: there it is off unless set.
+            twilio_delete_after=(
+                0.0
+                if development and not env.get("SAMEN_TWILIO_DELETE_AFTER")
+                else settings.number(env, "SAMEN_TWILIO_DELETE_AFTER")
+            ),
             metrics_token=settings.optional(env, "SAMEN_METRICS_TOKEN"),
             console_session_hours=settings.number(env, "SAMEN_CONSOLE_SESSION_HOURS"),
             log_format=settings.text(env, "SAMEN_LOG_FORMAT"),

@@ -211,8 +211,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "SAMEN_TWILIO_DELETE_AFTER",
         Kind.NUMBER,
-        "0",
-        "hours after which every message of the account is deleted from Twilio's log; 0 off",
+        "72",
+        "hours after which every message of the account is deleted from Twilio's log; 0 off "
+        "(unset in development: off)",
         "twilio",
         production="0, or at least 2",
     ),
