@@ -16,6 +16,7 @@ from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.announce.results import Skip
 from samen_sms.announce.routing import Via
 from samen_sms.content.smscost import cost
+from samen_sms.core import tally
 from samen_sms.core.identity import Channel
 from samen_sms.core.quiet import AMSTERDAM
 from samen_sms.line.runtime import Runtime
@@ -88,7 +89,7 @@ def list_command() -> None:
     if not sessions:
         click.echo("No sessions yet. Add one with: flask --app app sessions add FILE")
     for s in sessions:
-        interested = subscriptions.interested(rt.redis, s.id)
+        interested = tally.shown(subscriptions.interested(rt.redis, s.id))
         host = f"{s.host} ({s.host_code})" if s.host_code else s.host
         click.echo(
             f"{s.id:>4}  {s.start_time:%Y-%m-%d %H:%M}  {_title(s)[:40]:<40}  host {host[:30]}  "
