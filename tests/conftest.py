@@ -157,6 +157,7 @@ def standin(standin_server: tuple[str, StandinState]) -> Iterator[StandinState]:
     _, state = standin_server
     with state.lock:
         state.messages.clear()
+        state.media.clear()
         state.faults.clear()
         state.delay = 0.0
         state.hold = 0.0
