@@ -49,7 +49,11 @@ def numbers(rt: Runtime, session_id: str, kind: BroadcastKind) -> dict[str, Any]
     conn: Any = rt.redis
     stats = {k.decode(): int(v) for k, v in conn.hgetall(broadcast.key(bid, "stats")).items()}
     state = {k.decode(): v.decode() for k, v in conn.hgetall(broadcast.key(bid, "state")).items()}
-    total = int(conn.hlen(broadcast.key(bid, "done"))) + int(conn.scard(broadcast.key(bid, "todo")))
+    # Those erased after they were reached (or while being sent to) leave done but are counted in the
+    # stats (`erased`): a total that shrank with them would fall below what was sent ("sent 33 / 30").
+    # Those erased before it reached them leave todo: they are no longer to be reached.
+    erased = stats.get("erased", 0)
+    total = int(conn.hlen(broadcast.key(bid, "done"))) + int(conn.scard(broadcast.key(bid, "todo"))) + erased
     skipped_, failed_ = STAT_PREFIX[Kind.SKIPPED], STAT_PREFIX[Kind.FAILED]
     skipped = {k.removeprefix(skipped_): v for k, v in stats.items() if k.startswith(skipped_)}
     refused = sum(v for k, v in stats.items() if k.startswith(failed_))
@@ -61,6 +65,7 @@ def numbers(rt: Runtime, session_id: str, kind: BroadcastKind) -> dict[str, Any]
         "codes": broadcast.failure_codes(stats),
         "reported": {status: stats.get(status, 0) for status in ("failed", "undelivered") if stats.get(status)},
         "skipped": skipped,
+        "erased": erased,
         "phase": state.get("phase", "not started"),
         "until": state.get("until"),
     }
