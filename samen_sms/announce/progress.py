@@ -19,6 +19,9 @@ from samen_sms.announce.routing import Via, announcement_audience, route
 from samen_sms.announce.templates import load_templates
 from samen_sms.line.runtime import Runtime
 
+# The stats field counting those erased after the broadcast reached them (written by `subscriptions.erase`).
+ERASED_STAT = "erased"
+
 
 def audience(rt: Runtime, session: infosessions.InfoSession) -> Counter[tuple[str, Via | Skip]]:
     """What the announcement would do now per (language, way or skip reason), decided by `routing.route`.
@@ -52,7 +55,7 @@ def numbers(rt: Runtime, session_id: str, kind: BroadcastKind) -> dict[str, Any]
     # Those erased after they were reached (or while being sent to) leave done but are counted in the
     # stats (`erased`): a total that shrank with them would fall below what was sent ("sent 33 / 30").
     # Those erased before it reached them leave todo: they are no longer to be reached.
-    erased = stats.get("erased", 0)
+    erased = stats.get(ERASED_STAT, 0)
     total = int(conn.hlen(broadcast.key(bid, "done"))) + int(conn.scard(broadcast.key(bid, "todo"))) + erased
     skipped_, failed_ = STAT_PREFIX[Kind.SKIPPED], STAT_PREFIX[Kind.FAILED]
     skipped = {k.removeprefix(skipped_): v for k, v in stats.items() if k.startswith(skipped_)}

@@ -64,6 +64,7 @@ class Config:
     conversation_ttl: int
     profile_ttl: int
     dedup_ttl: int
+    backup_days: int
     failed_job_ttl: int
     rate_limit_count: int
     rate_limit_window: int
@@ -154,6 +155,7 @@ class Config:
             conversation_ttl=settings.whole(env, "SAMEN_CONVERSATION_TTL"),
             profile_ttl=settings.whole(env, "SAMEN_PROFILE_TTL"),
             dedup_ttl=settings.whole(env, "SAMEN_DEDUP_TTL"),
+            backup_days=settings.whole(env, "SAMEN_BACKUP_DAYS"),
             failed_job_ttl=settings.whole(env, "SAMEN_FAILED_JOB_TTL"),
             rate_limit_count=settings.whole(env, "SAMEN_RATE_LIMIT"),
             rate_limit_window=settings.whole(env, "SAMEN_RATE_WINDOW"),

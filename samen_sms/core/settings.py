@@ -261,6 +261,15 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("SAMEN_DEDUP_TTL", Kind.WHOLE, "172800", "seconds a MessageSid is remembered (48 h)", "line"),
     Setting(
+        "SAMEN_BACKUP_DAYS",
+        Kind.WHOLE,
+        "90",
+        "days backups (`data export`) are kept: an erasure is remembered (keyed, never the number) that long, "
+        "so a restored backup does not bring the person back",
+        "line",
+        least=1,
+    ),
+    Setting(
         "SAMEN_FAILED_JOB_TTL",
         Kind.WHOLE,
         "604800",
