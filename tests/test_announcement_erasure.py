@@ -92,6 +92,32 @@ def test_an_announcement_at_twilio_when_the_delete_word_comes_is_deleted_there_t
     assert [key for key, text in redis_text(redis_conn) if p in text and not is_rate_counter(key, p)] == []
 
 
+def test_an_announcement_that_raced_erasures_counts_what_went_out(
+    app: Flask, tmp_path: Path, post: PostFn, work: Callable[[], None], standin: StandinState
+) -> None:
+    from samen_sms.announce import progress
+
+    subscribe(app, ALICE, Channel.SMS, "VR09", "en")
+    subscribe(app, BOB, Channel.SMS, "VR09", "nl")
+    sid = cli(app, "add", str(session_file(tmp_path)))[1].strip().splitlines()[-1]
+    standin.hold = 2.0  # Twilio's answers take 2 s to come back
+    job = threading.Thread(target=broadcast.run, args=(sid, "a"))
+    job.start()
+    assert wait_until(lambda: len(sent_to(standin, ALICE)) + len(sent_to(standin, BOB)) == 1)
+    first = ALICE if sent_to(standin, ALICE) else BOB
+    talk(post, standin, first, "delete")  # erased while the announcement is on its way to them
+    standin.hold = 0.0
+    job.join(timeout=30)
+    work()
+    talk(post, standin, BOB if first == ALICE else ALICE, "delete")  # erased after it was recorded
+    work()
+    went_out = len(sent_to(standin, ALICE)[:1]) + len(sent_to(standin, BOB)[:1])
+    n = progress.numbers(app.extensions["samen"], sid, BroadcastKind.ANNOUNCEMENT)
+    assert went_out == 2
+    assert (n["sent"], n["total"]) == (2, 2), n  # before: sent 1 / total 0
+    assert n["erased"] == 2
+
+
 def test_a_reminder_scheduled_before_the_session_moved_sends_nothing(
     app: Flask, tmp_path: Path, post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis
 ) -> None:

@@ -234,6 +234,7 @@ def test_the_stored_key_names_did_not_change() -> None:
 STORED_NAMES = """
 samen:d:{message_sid} samen:s:{p} samen:p:{p} samen:r:{p}:{window} samen:o:{p} samen:f:{p} samen:a:{p} samen:n:{p}
 samen:lock:{p} samen:m:{message_sid} samen:ms:{p} samen:owed samen:fault samen:mi:{p} samen:purge samen:aof_rewrite
+samen:erased
 samen:stats:{kind} samen:subs:{region} samen:optout samen:wa:{p} samen:rsvp:{session_id} samen:sessions
 samen:session:{session_id} samen:session_seq samen:bc:{broadcast}:todo samen:bc:{broadcast}:done
 samen:bc:{broadcast}:stats samen:bc:{broadcast}:state samen:bc:{broadcast}:lease samen:bm:{message_sid}

@@ -86,3 +86,31 @@ def test_export_then_import_into_a_new_redis_keeps_what_must_survive(
     refused = other.test_cli_runner().invoke(args=["data", "import", str(file)])
     assert refused.exit_code != 0
     assert "another SAMEN_SECRET_KEY" in refused.output
+
+
+def test_restoring_a_backup_made_before_an_erasure_does_not_bring_the_person_back(
+    app: Flask, post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis
+) -> None:
+    for text in SUBSCRIBE:
+        post(inbound(ALICE, text))
+    post(inbound("whatsapp:" + BOB, "hi"))
+    post(inbound("whatsapp:" + BOB, "stop"))
+    work()
+    rt = app.extensions["samen"]
+    alice, bob = rt.keys.pseudonym(ALICE), rt.keys.pseudonym("+447700900456")
+    runner = app.test_cli_runner()
+    file = Path(tempfile.mkdtemp(prefix="samen-backup-")) / "line.json"
+    assert runner.invoke(args=["data", "export", str(file)]).exit_code == 0
+    assert alice in file.read_text()
+    post(inbound(ALICE, "delete"))  # after the backup was made
+    work()
+    assert subscriptions.find(redis_conn, alice) is None
+    # The ledger names the erasure by a keyed mark, never the pseudonym.
+    ledger = {m.decode() for m in redis_conn.zrange(line_keys.ERASED(), 0, -1)}
+    assert len(ledger) == 1 and alice not in ledger.pop()
+    restored = runner.invoke(args=["data", "import", str(file)])
+    assert restored.exit_code == 0, restored.output
+    assert subscriptions.find(redis_conn, alice) is None, "the old backup brought the erased person back"
+    rate = line_keys.RATE(alice, "").encode()  # the rate counter stays through erasure, by design
+    assert not [key for key in redis_conn.scan_iter("samen:*") if alice.encode() in key and not key.startswith(rate)]
+    assert subscriptions.describe(redis_conn, bob)["opted_out"]  # everyone else is restored

@@ -10,6 +10,7 @@ import pytest
 from samen_sms.app import create_app
 from samen_sms.core.config import Config, ConfigError
 from samen_sms.line.runtime import build_runtime
+from tests.conftest import test_env as line_env
 
 PRODUCTION = {
     "TWILIO_AUTH_TOKEN": "t" * 32,
@@ -132,3 +133,10 @@ def test_a_whatsapp_sender_without_its_prefix_is_refused_at_start() -> None:
     with pytest.raises(ConfigError, match="TWILIO_WHATSAPP_FROM must be written whatsapp:"):
         Config.from_env({**PRODUCTION, "TWILIO_WHATSAPP_FROM": "+447700900001"})
     assert Config.from_env({**PRODUCTION, "TWILIO_WHATSAPP_FROM": "whatsapp:+447700900001"}).twilio_whatsapp_from
+
+
+def test_twilios_log_is_purged_in_production_unless_turned_off(redis_server: str) -> None:
+    env = {k: v for k, v in line_env(redis_server, "http://127.0.0.1:1").items() if k != "SAMEN_TWILIO_DELETE_AFTER"}
+    assert Config.from_env(env).twilio_delete_after == 72  # a few days: crash recovery needs minutes
+    assert Config.from_env({**env, "SAMEN_TWILIO_DELETE_AFTER": "0"}).twilio_delete_after == 0
+    assert Config.from_env({"SAMEN_ENV": "development"}).twilio_delete_after == 0  # the stand-in's log

@@ -71,6 +71,8 @@ def _subscribe(app: Flask, redis_conn: redis.Redis, number: str, locale: str, re
         ({"description_en": "With a GP. " * 60}, "description_en", "SMS segments"),
         ({"host": "Stichting " * 60}, "host", "SMS segments"),
         ({"title_en": "Health\x00 and safety"}, "title_en", "invisible control character"),
+        # As `sessions add` refuses it: the reminder, as sent, shows the host's name the title names.
+        ({"title_nl": "Bij {host}", "host": "Centrum Seksueel Geweld"}, "host", "reminder in 'nl' shows geweld"),
     ],
 )
 def test_a_bad_session_is_refused_naming_the_field_and_keeping_what_was_typed(
@@ -109,9 +111,17 @@ def test_create_preview_announce_and_watch_it_reach_the_standin(
     assert len(bodies) == 1 and "Gezondheid en veiligheid in Nederland" in bodies[0]
     assert sent_to(standin, BOB) == []
     progress = client.get("/console/sessions/1/progress.json").get_json()
-    assert progress["announcement"]["sent"] == 1 and progress["announcement"]["phase"] == "done"
+    # Small counts are shown as `stats` shows them: 1 to 4 as <5, never exactly (issue 24, item 12).
+    assert progress["announcement"]["sent"] == "<5" and progress["announcement"]["phase"] == "done"
+    assert progress["announcement"]["total"] == "<5" and progress["announcement"]["tenths"] == 10
     page = client.get("/console/sessions/1").get_data(as_text=True)
-    assert 'data-k="announcement.sent">1<' in page
+    assert 'data-k="announcement.sent">&lt;5<' in page and '<progress max="10" value="10"' in page
+    listed = client.get("/console/sessions").get_data(as_text=True)
+    assert "sent &lt;5 / &lt;5" in listed
+    redis_conn.hset(announce_keys.RSVP("1"), "a-pseudonym", 1)  # one person replied 1
+    page = client.get("/console/sessions/1").get_data(as_text=True)
+    assert 'data-k="interested">&lt;5<' in page
+    assert client.get("/console/sessions/1/progress.json").get_json()["interested"] == "<5"
     assert "Edit" not in page  # announced: its text can no longer change
     assert client.get("/console/sessions/1/edit").status_code == 409
 

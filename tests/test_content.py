@@ -170,6 +170,30 @@ def test_every_keyword_works_from_anywhere_in_any_case(content: Content, locale:
                 assert outcome.node == content.flow.keywords[action], (locale, keyword)
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "de\u200blete",  # zero-width space
+        "de\u00adlete",  # soft hyphen
+        "de\u2060lete",  # word joiner
+        "\ufeffdelete",  # byte-order mark
+        "d\u0435lete",  # Cyrillic е
+        "DЕLЕTЕ",  # Cyrillic capitals
+        "stор",  # Cyrillic о and р: Twilio's own word on SMS, the line's stop on WhatsApp
+    ],
+)
+def test_keywords_typed_with_invisible_characters_or_look_alikes_are_recognised(content: Content, typed: str) -> None:
+    action = "stop" if typed.startswith("st") else "delete"
+    outcome = step(content, Visit(node="main", locale="en"), Message.of(typed, Channel.WHATSAPP))
+    assert outcome.effects == (BUILTIN_EFFECTS[action],), typed
+
+
+def test_look_alikes_are_folded_only_inside_latin_words() -> None:
+    # Cyrillic is the script of uk and ru: a word wholly in it is never read as Latin.
+    assert Said.read("СТОП видалити сор").whole == "стоп видалити сор"
+    assert Said.read("dеlete стоп").whole == "delete стоп"
+
+
 def test_twilio_stop_words_get_no_reply_on_sms(content: Content) -> None:
     for word in TWILIO_STOP_WORDS:
         outcome = step(content, Visit(node="main", locale="ar"), Message.of(word.upper(), Channel.SMS))

@@ -40,3 +40,30 @@ def test_an_erasure_while_a_reply_is_at_twilio_leaves_no_key_with_the_pseudonym(
             and not left_behind()
         )
     ), left_behind()
+
+
+def test_a_reply_twilio_took_after_the_erasure_is_deleted_at_twilio_too(
+    post: PostFn, processes: Processes, standin: StandinState, redis_conn: redis.Redis
+) -> None:
+    from rq import Queue
+    from rq.job import Job
+    from rq.registry import ScheduledJobRegistry
+
+    from samen_sms.line import erasure
+
+    processes.worker(processes=1)
+    standin.hold = 3.0  # Twilio is slow: its answer, with the greeting's MessageSid, takes 3 s
+    post(inbound(ALICE, "hallo"))
+    assert wait_until(lambda: len(standin.messages) == 1, timeout=20), processes.output()
+    greeting = str(standin.messages[0]["sid"])
+    post(inbound(ALICE, "delete"))  # erased while the greeting's SID is on its way back
+    standin.hold = 0.0
+    assert wait_until(lambda: len(sent_to(standin, ALICE)) == 2, timeout=20), processes.output()
+
+    def to_forget() -> set[str]:
+        queue = Queue("samen", connection=redis_conn)
+        ids = [*ScheduledJobRegistry(queue=queue).get_job_ids(), *queue.get_job_ids()]
+        jobs = [Job.fetch(job_id, connection=redis_conn) for job_id in ids]
+        return {sid for job in jobs if job.func_name == erasure.FORGET_JOB for sid in job.args[0]}
+
+    assert wait_until(lambda: greeting in to_forget(), timeout=20), "the greeting would stay in Twilio's log"

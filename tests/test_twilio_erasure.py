@@ -79,11 +79,37 @@ def test_delete_word_deletes_the_persons_messages_at_twilio_once_final(
     assert not app.extensions["samen"].redis.exists(line_keys.INBOUND_BY(app.extensions["samen"].keys.pseudonym(ALICE)))
 
 
+def with_voice_note(sender: str) -> dict[str, str]:
+    return inbound(sender, "") | {
+        "NumMedia": "1",
+        "MediaUrl0": "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/SM1/Media/ME1",
+        "MediaContentType0": "audio/ogg",
+    }
+
+
+def test_delete_word_deletes_the_voice_notes_a_person_sent_at_twilio_too(
+    app: Flask, post: PostFn, work: Callable[[], None], standin: StandinState
+) -> None:
+    for sender in (ALICE, BOB):
+        params = with_voice_note(sender)
+        record_inbound(standin, params)
+        assert post(params).status_code == 200
+    work()
+    assert len(standin.media) == 2  # Twilio keeps a voice note apart from its message
+    talk(post, standin, ALICE, "delete")
+    work()
+    with standin.lock:
+        left = [m["parent_sid"] for m in standin.media]
+        bobs = [m["sid"] for m in standin.messages if m["from"] == BOB and m["direction"] == "inbound"]
+    assert left == bobs, "Alice's voice note stays at Twilio after the delete word"
+
+
 def test_twilio_delete_after_purges_the_accounts_old_messages_hourly(
     app: Flask, config: Config, post: PostFn, work: Callable[[], None], standin: StandinState
 ) -> None:
     talk(post, standin, ALICE, "hi")
     talk(post, standin, BOB, "hi")
+    record_inbound(standin, with_voice_note(ALICE))  # a voice note too, kept apart from its message
     work()
     hours_ago = time.time() - 3 * 3600
     with standin.lock:
@@ -94,6 +120,7 @@ def test_twilio_delete_after_purges_the_accounts_old_messages_hourly(
     ctx.runtime.config = replace(config, twilio_delete_after=2)
     work()  # a worker's maintenance queues the clean-up, and runs it
     assert with_person(standin, ALICE) == []
+    assert standin.media == [], "the voice note stays at Twilio"
     assert len(with_person(standin, BOB)) == 2
     assert not erasure.purge_if_due(ctx), "once an hour for all workers"
 

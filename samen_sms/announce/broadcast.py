@@ -306,6 +306,9 @@ class Broadcast:
         word does with the messages it finds (this one it could not find yet).
         """
         recorded = self._while_claimed(p, lambda pipe: self._queue_record(pipe, p, result, sid, attempt))
+        if not recorded:
+            # It went out (or failed) all the same: counted, never who, so the figures say what was sent.
+            self.conn.hincrby(self.stats, result.stat, 1)
         if not recorded and sid:
             erasure.queue_forget(self.rt.queue, [sid], delay=erasure.RETRY_AFTER)
 

@@ -15,8 +15,8 @@ from samen_sms.announce import sessions as infosessions
 from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.announce.results import Skip
 from samen_sms.announce.routing import Via
-from samen_sms.content.discretion import PREVIEW, revealing_words, reveals
 from samen_sms.content.smscost import cost
+from samen_sms.core import tally
 from samen_sms.core.identity import Channel
 from samen_sms.core.quiet import AMSTERDAM
 from samen_sms.line.runtime import Runtime
@@ -37,27 +37,6 @@ def _session(rt: Runtime, session_id: str) -> infosessions.InfoSession:
     if session is None:
         raise click.ClickException(f"no session with id {session_id!r} (see `sessions list`)")
     return session
-
-
-def _revealing(rt: Runtime, session: infosessions.InfoSession) -> str | None:
-    # A locked phone shows an announcement's first characters; a template may open with the title.
-    words = revealing_words(rt.content.catalogues)
-    # Only subscribers of the session's languages get it (a language the line holds back: nobody).
-    for locale in [loc for loc in session.languages if loc in rt.content.catalogues]:
-        texts = {
-            "title": session.text(session.title, locale),
-            "description": session.text(session.description, locale),
-            "announcement": infosessions.render(rt.renderer, session, locale, Channel.SMS, BroadcastKind.ANNOUNCEMENT),
-            "reminder": infosessions.render(rt.renderer, session, locale, Channel.SMS, BroadcastKind.REMINDER),
-        }
-        for what, text in texts.items():
-            found = reveals(text, words)
-            if found:
-                return (
-                    f"the {what} in {locale!r} shows {', '.join(found)} in its first {PREVIEW} characters, "
-                    "which a locked phone shows; open with something neutral"
-                )
-    return None
 
 
 def reminder_time(session: infosessions.InfoSession, now: datetime) -> datetime:
@@ -83,7 +62,7 @@ def add_command(file: Path) -> None:
     now = datetime.now(AMSTERDAM)
     if session.starts <= now.timestamp():
         raise click.ClickException(f"{file.name}: field 'starts' is in the past")
-    shown = _revealing(rt, session)
+    shown = infosessions.revealing(rt.renderer, session)
     if shown:
         raise click.ClickException(f"{file.name}: {shown}")
     pipe = rt.redis.pipeline(transaction=True)
@@ -110,7 +89,7 @@ def list_command() -> None:
     if not sessions:
         click.echo("No sessions yet. Add one with: flask --app app sessions add FILE")
     for s in sessions:
-        interested = subscriptions.interested(rt.redis, s.id)
+        interested = tally.shown(subscriptions.interested(rt.redis, s.id))
         host = f"{s.host} ({s.host_code})" if s.host_code else s.host
         click.echo(
             f"{s.id:>4}  {s.start_time:%Y-%m-%d %H:%M}  {_title(s)[:40]:<40}  host {host[:30]}  "

@@ -19,6 +19,9 @@ from samen_sms.announce.routing import Via, announcement_audience, route
 from samen_sms.announce.templates import load_templates
 from samen_sms.line.runtime import Runtime
 
+# The stats field counting those erased after the broadcast reached them (written by `subscriptions.erase`).
+ERASED_STAT = "erased"
+
 
 def audience(rt: Runtime, session: infosessions.InfoSession) -> Counter[tuple[str, Via | Skip]]:
     """What the announcement would do now per (language, way or skip reason), decided by `routing.route`.
@@ -49,7 +52,11 @@ def numbers(rt: Runtime, session_id: str, kind: BroadcastKind) -> dict[str, Any]
     conn: Any = rt.redis
     stats = {k.decode(): int(v) for k, v in conn.hgetall(broadcast.key(bid, "stats")).items()}
     state = {k.decode(): v.decode() for k, v in conn.hgetall(broadcast.key(bid, "state")).items()}
-    total = int(conn.hlen(broadcast.key(bid, "done"))) + int(conn.scard(broadcast.key(bid, "todo")))
+    # Those erased after they were reached (or while being sent to) leave done but are counted in the
+    # stats (`erased`): a total that shrank with them would fall below what was sent ("sent 33 / 30").
+    # Those erased before it reached them leave todo: they are no longer to be reached.
+    erased = stats.get(ERASED_STAT, 0)
+    total = int(conn.hlen(broadcast.key(bid, "done"))) + int(conn.scard(broadcast.key(bid, "todo"))) + erased
     skipped_, failed_ = STAT_PREFIX[Kind.SKIPPED], STAT_PREFIX[Kind.FAILED]
     skipped = {k.removeprefix(skipped_): v for k, v in stats.items() if k.startswith(skipped_)}
     refused = sum(v for k, v in stats.items() if k.startswith(failed_))
@@ -61,6 +68,7 @@ def numbers(rt: Runtime, session_id: str, kind: BroadcastKind) -> dict[str, Any]
         "codes": broadcast.failure_codes(stats),
         "reported": {status: stats.get(status, 0) for status in ("failed", "undelivered") if stats.get(status)},
         "skipped": skipped,
+        "erased": erased,
         "phase": state.get("phase", "not started"),
         "until": state.get("until"),
     }

@@ -30,6 +30,7 @@ from babel.dates import format_date, format_time
 from samen_sms.announce import redis_keys
 from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.content import referral
+from samen_sms.content.discretion import PREVIEW, revealing_words, reveals
 from samen_sms.content.languages import cldr_locale
 from samen_sms.content.places import Places
 from samen_sms.content.smscost import budget, cost
@@ -280,6 +281,45 @@ def check_length(renderer: Any, session: InfoSession) -> None:
                     f"the {locale} {kind.label} would cost {sms.segments} SMS segments ({sms.units} {sms.encoding} "
                     f"characters); at most {allowed} in {locale}: shorten the title, description, place or host"
                 )
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A revealing word a locked phone would show: in which text (title, description, announcement or
+    reminder, the last two rendered with their placeholders filled) and language."""
+
+    what: str
+    locale: str
+    found: list[str]
+
+    def __str__(self) -> str:
+        return (
+            f"the {self.what} in {self.locale!r} shows {', '.join(self.found)} in its first {PREVIEW} characters, "
+            "which a locked phone shows; open with something neutral"
+        )
+
+
+def revealing(renderer: Any, session: InfoSession) -> Shown | None:
+    """The first text of a session whose preview on a locked phone shows a revealing word, if any.
+
+    A template may open with the title, and a title's `{host}` is filled in only as sent: each
+    announcement and reminder is checked as rendered, in each language of the session the line speaks
+    (only subscribers of those get it).
+    """
+    catalogues = renderer.content.catalogues
+    words = revealing_words(catalogues)
+    for locale in [loc for loc in session.languages if loc in catalogues]:
+        texts = {
+            "title": session.text(session.title, locale),
+            "description": session.text(session.description, locale),
+            "announcement": render(renderer, session, locale, Channel.SMS, BroadcastKind.ANNOUNCEMENT),
+            "reminder": render(renderer, session, locale, Channel.SMS, BroadcastKind.REMINDER),
+        }
+        for what, text in texts.items():
+            found = reveals(text, words)
+            if found:
+                return Shown(what, locale, found)
+    return None
 
 
 def _regions(value: Any, places: Places) -> list[str]:

@@ -98,10 +98,13 @@ redis.call('SREM', ARGV[2], p)
 redis.call('DEL', ARGV[3])
 for _, sid in ipairs(redis.call('ZRANGE', ARGV[4], 0, -1)) do
   redis.call('HDEL', ARGV[5] .. sid, p)
-  for k = 9, #ARGV do
+  for k = 10, #ARGV do
     local bid = sid .. ARGV[k]
-    redis.call('HDEL', ARGV[6] .. bid .. ARGV[7], p)
-    redis.call('SREM', ARGV[6] .. bid .. ARGV[8], p)
+    redis.call('SREM', ARGV[6] .. bid .. ARGV[8], p)  -- not reached yet: no longer to be reached
+    -- Reached (or being sent to): counted, never who, so the total still holds what was sent.
+    if redis.call('HDEL', ARGV[6] .. bid .. ARGV[7], p) > 0 then
+      redis.call('HINCRBY', ARGV[6] .. bid .. ARGV[9], 'erased', 1)
+    end
   end
 end
 return 1
@@ -113,6 +116,7 @@ def erase(pipe: Any, p: str) -> None:
     keys = [redis_keys.SUBSCRIBERS(region) for region in REGIONS]
     done_prefix, done_suffix = redis_keys.BROADCAST_DONE("\0").split("\0")
     todo_suffix = redis_keys.BROADCAST_TODO("\0").split("\0")[1]
+    stats_suffix = redis_keys.BROADCAST_STATS("\0").split("\0")[1]  # the same prefix as done's
     pipe.eval(
         _ERASE,
         len(keys),
@@ -125,6 +129,7 @@ def erase(pipe: Any, p: str) -> None:
         done_prefix,
         done_suffix,
         todo_suffix,
+        stats_suffix,
         *(kind.of("") for kind in BroadcastKind),  # the end of each kind's broadcast id
     )
 

@@ -16,6 +16,7 @@ from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.console.forms import Form
 from samen_sms.content.discretion import PREVIEW, revealing_words, reveals
 from samen_sms.content.smscost import cost
+from samen_sms.content.text import fold
 from samen_sms.core.identity import Channel
 from samen_sms.core.quiet import AMSTERDAM
 from samen_sms.line.runtime import Runtime
@@ -136,7 +137,22 @@ def parse(rt: Runtime, form: Form, now: datetime | None = None) -> infosessions.
         if found:
             name = f"title_{code}" if code != "*" else f"title_{line_languages(rt)[0]}"
             form.error(name, f"field 'title' ({code}): its first {PREVIEW} characters show {', '.join(found)}")
+    # As `sessions add` checks a file: the announcement and reminder as sent, placeholders filled in
+    # (a title's "{host}" shows the host's name on the locked screen).
+    shown = infosessions.revealing(rt.renderer, session)
+    if shown and form.ok:
+        form.error(_revealing_field(rt, form, shown), str(shown))
     return session
+
+
+def _revealing_field(rt: Runtime, form: Form, shown: infosessions.Shown) -> str:
+    # The field to change: the first whose own text holds a word the preview shows.
+    code = shown.locale if shown.locale in line_languages(rt) else line_languages(rt)[0]
+    fields = ["host", "place", "online", f"title_{code}", f"description_{code}"]
+    for name in fields:
+        if any(word in fold(form.get(name)) for word in shown.found):
+            return name
+    return f"title_{code}"
 
 
 def previews(rt: Runtime, session: infosessions.InfoSession) -> list[Preview]:

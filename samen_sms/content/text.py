@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Arabic-script letters that people type interchangeably depending on their keyboard.
@@ -32,11 +33,39 @@ _SCRIPT_VARIANTS = str.maketrans(
 )
 
 
+# Cyrillic and Greek letters (already lower-cased) that look like Latin ones. They are read as Latin
+# only inside a word that also holds Latin letters ("dеlete" with a Cyrillic е, pasted or typed on a
+# phone that switches keyboards): a word wholly in Cyrillic or Greek (стоп, видалити) is a word of
+# that script and stays as it is.
+_LATIN_LOOK_ALIKES = str.maketrans(
+    {
+        **dict(zip("авсеһікјмнорѕтухԁԛԝ", "abceh" "ikjmhopstyxdqw", strict=True)),  # Cyrillic
+        **dict(zip("αβεικνορτυχ", "abeiknoptux", strict=True)),  # Greek
+    }
+)
+_WORD = re.compile(r"\S+")
+
+
+def _is_invisible(ch: str) -> bool:
+    # Format characters (zero-width space, soft hyphen, word joiner, joiners, direction marks) show
+    # nothing: "de\u200blete" is "delete".
+    return unicodedata.category(ch) == "Cf"
+
+
+def _latin_word(match: re.Match[str]) -> str:
+    word = match.group()
+    if any("a" <= ch <= "z" for ch in word):
+        return word.translate(_LATIN_LOOK_ALIKES)
+    return word
+
+
 def fold(text: str) -> str:
-    """Lower-case, strip accents and marks, unify script variants: the form keywords are compared in."""
+    """Lower-case, strip accents, marks and invisible characters, unify script variants and Latin
+    look-alikes inside Latin words: the form keywords are compared in."""
     decomposed = unicodedata.normalize("NFKD", text.translate(_SCRIPT_VARIANTS))
-    kept = "".join(ch for ch in decomposed if not unicodedata.category(ch).startswith("M"))
-    return unicodedata.normalize("NFC", kept).casefold().translate(_SCRIPT_VARIANTS)
+    kept = "".join(ch for ch in decomposed if not unicodedata.category(ch).startswith("M") and not _is_invisible(ch))
+    folded = unicodedata.normalize("NFC", kept).casefold().translate(_SCRIPT_VARIANTS)
+    return _WORD.sub(_latin_word, folded)
 
 
 def _is_edge(ch: str) -> bool:

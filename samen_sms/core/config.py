@@ -64,6 +64,7 @@ class Config:
     conversation_ttl: int
     profile_ttl: int
     dedup_ttl: int
+    backup_days: int
     failed_job_ttl: int
     rate_limit_count: int
     rate_limit_window: int
@@ -154,6 +155,7 @@ class Config:
             conversation_ttl=settings.whole(env, "SAMEN_CONVERSATION_TTL"),
             profile_ttl=settings.whole(env, "SAMEN_PROFILE_TTL"),
             dedup_ttl=settings.whole(env, "SAMEN_DEDUP_TTL"),
+            backup_days=settings.whole(env, "SAMEN_BACKUP_DAYS"),
             failed_job_ttl=settings.whole(env, "SAMEN_FAILED_JOB_TTL"),
             rate_limit_count=settings.whole(env, "SAMEN_RATE_LIMIT"),
             rate_limit_window=settings.whole(env, "SAMEN_RATE_WINDOW"),
@@ -176,7 +178,13 @@ class Config:
             redis_sentinel_password=settings.optional(env, "REDIS_SENTINEL_PASSWORD"),
             allow_volatile_redis=settings.switch(env, "SAMEN_ALLOW_VOLATILE_REDIS"),
             aof_rewrite_hours=settings.number(env, "SAMEN_AOF_REWRITE_HOURS"),
-            twilio_delete_after=settings.number(env, "SAMEN_TWILIO_DELETE_AFTER"),
+            # On in production unless turned off (0): every reply says nobody reads the messages.
+            # A local line's log is the stand-in's: there it is off unless set.
+            twilio_delete_after=(
+                0.0
+                if development and not env.get("SAMEN_TWILIO_DELETE_AFTER")
+                else settings.number(env, "SAMEN_TWILIO_DELETE_AFTER")
+            ),
             metrics_token=settings.optional(env, "SAMEN_METRICS_TOKEN"),
             console_session_hours=settings.number(env, "SAMEN_CONSOLE_SESSION_HOURS"),
             log_format=settings.text(env, "SAMEN_LOG_FORMAT"),

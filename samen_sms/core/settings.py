@@ -211,8 +211,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "SAMEN_TWILIO_DELETE_AFTER",
         Kind.NUMBER,
-        "0",
-        "hours after which every message of the account is deleted from Twilio's log; 0 off",
+        "72",
+        "hours after which every message of the account is deleted from Twilio's log; 0 off "
+        "(unset in development: off)",
         "twilio",
         production="0, or at least 2",
     ),
@@ -259,6 +260,15 @@ SETTINGS: tuple[Setting, ...] = (
         "line",
     ),
     Setting("SAMEN_DEDUP_TTL", Kind.WHOLE, "172800", "seconds a MessageSid is remembered (48 h)", "line"),
+    Setting(
+        "SAMEN_BACKUP_DAYS",
+        Kind.WHOLE,
+        "90",
+        "days backups (`data export`) are kept: an erasure is remembered (keyed, never the number) that long, "
+        "so a restored backup does not bring the person back",
+        "line",
+        least=1,
+    ),
     Setting(
         "SAMEN_FAILED_JOB_TTL",
         Kind.WHOLE,

@@ -15,6 +15,15 @@ from typing import Any, TypeVar
 from samen_sms.core import redis_keys
 from samen_sms.core.quiet import AMSTERDAM
 
+# A count from 1 to 4 is shown as this wherever figures are shown (reach figures, sessions, replies):
+# a small exact count can point at the one or two people behind it.
+SMALL = "<5"
+
+
+def shown(count: int) -> str:
+    """One count as any output shows it: 1-4 hidden as <5."""
+    return SMALL if 1 <= count <= 4 else str(count)
+
 KEEP = 400 * 24 * 3600  # counters expire 400 days after their day: a year's report, and a margin
 # A week's salt outlives its week by this much: a message just before midnight still finds it.
 SALT_MARGIN = 3600

@@ -27,6 +27,7 @@ from flask.cli import AppGroup
 
 from samen_sms.core.config import Config
 from samen_sms.core.keyspace import Key
+from samen_sms.line import privacy, redis_keys
 from samen_sms.line.registry import Registry
 from samen_sms.line.runtime import Runtime
 
@@ -115,11 +116,15 @@ def restore(conn: redis.Redis, config: Config, path: Path, kinds: Iterable[Key])
         )
     allowed = {kind.prefix for kind in kinds if kind.backup}
     entries = document.get("entries", [])
+    for entry in entries:
+        if not any(entry["key"].startswith(prefix) for prefix in allowed):
+            raise BackupError(f"{path.name} holds a key this line does not back up")
+    erased = _erased(conn, config, entries)
     pipe = conn.pipeline(transaction=True)
     for entry in entries:
-        key, kind, value, ttl = entry["key"], entry["type"], entry["value"], entry.get("ttl_ms")
-        if not any(key.startswith(prefix) for prefix in allowed):
-            raise BackupError(f"{path.name} holds a key this line does not back up")
+        key, kind, value, ttl = entry["key"], entry["type"], _without(entry, erased, config), entry.get("ttl_ms")
+        if value is None:
+            continue  # a key of someone who erased their data after the backup was made
         if kind == "string":
             pipe.set(key, value)
         elif kind == "hash" and value:
@@ -142,6 +147,44 @@ def restore(conn: redis.Redis, config: Config, path: Path, kinds: Iterable[Key])
             pipe.pexpire(key, int(ttl))
     pipe.execute()
     return len(entries)
+
+
+def _erased(conn: redis.Redis, config: Config, entries: list[dict[str, Any]]) -> set[str]:
+    """The erasure ledger's marks: this Redis's and the file's own (a move keeps the ledger too)."""
+    marks = privacy.erased_marks(conn, config)
+    since = time.time() - config.backup_days * 86400
+    for entry in entries:
+        if entry["key"] == redis_keys.ERASED() and entry["type"] == "zset":
+            marks |= {str(member) for member, at in entry["value"] if float(at) >= since}
+    return marks
+
+
+def _without(entry: dict[str, Any], erased: set[str], config: Config) -> Any:
+    """An entry's value without anything of the people in the erasure ledger; None to leave the key out.
+
+    Whatever names a person names them by pseudonym: in the key (`...:{p}`), as a hash's field (a
+    subscription, an RSVP) or as a member (the opt-out mark).
+    """
+    value = entry["value"]
+    if not erased or entry["key"] == redis_keys.ERASED():
+        return value
+
+    def gone(text: str) -> bool:
+        return privacy.ledger_mark(config, text) in erased
+
+    if any(gone(part) for part in entry["key"].split(":")):
+        return None
+    kind = entry["type"]
+    if kind == "hash":
+        kept = {field: v for field, v in value.items() if not gone(field)}
+        return kept if kept or not value else None
+    if kind == "set":
+        members = [m for m in value if not gone(m)]
+        return members if members or not value else None
+    if kind == "zset":
+        pairs = [[m, score] for m, score in value if not gone(m)]
+        return pairs if pairs or not value else None
+    return value
 
 
 def _stream_id(entry_id: str) -> tuple[int, int]:

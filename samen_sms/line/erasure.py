@@ -1,9 +1,10 @@
 """Erasure that reaches Twilio: its message log keeps each text and number until deleted.
 
 When a person sends the delete word, the line deletes at Twilio the messages it still knows for
-them: their messages in (`redis_keys.INBOUND_BY`) and the replies it sent (`redis_keys.SENT_BY`), and
-later the neutral confirmation itself. A message Twilio is still sending cannot be deleted yet: the
-job tries again later. With `SAMEN_TWILIO_DELETE_AFTER` the workers also delete every message of
+them, with the media of each (Twilio keeps a voice note or photo apart from its message): their
+messages in (`redis_keys.INBOUND_BY`) and the replies it sent (`redis_keys.SENT_BY`), and later
+the neutral confirmation itself. A message Twilio is still sending cannot be deleted yet: the job
+tries again later. With `SAMEN_TWILIO_DELETE_AFTER` the workers also delete every message of
 the account older than that many hours, every hour. Jobs carry MessageSids only, never a number.
 """
 
@@ -51,10 +52,15 @@ def queue_forget(queue: Queue, sids: Iterable[str], pipe: Any = None, delay: flo
         queue.enqueue_call(FORGET_JOB, **options)
 
 
-def delete_message(ctx: WorkerContext, sid: str) -> bool | None:
-    """Delete one message at Twilio: True when gone (or never there), None when not yet possible."""
+def delete_message(ctx: WorkerContext, sid: str, media: bool = True) -> bool | None:
+    """Delete one message at Twilio, its media first (a voice note, a photo a person sent, which
+    Twilio keeps apart from the message): True when gone (or never there), None when not yet possible."""
     try:
-        ctx.sender.client.messages(sid).delete()
+        message = ctx.sender.client.messages(sid)
+        if media:
+            for item in message.media.list():
+                message.media(str(item.sid)).delete()
+        message.delete()
     except TwilioRestException as exc:
         if exc.status == 404:
             return True
@@ -94,7 +100,7 @@ def purge_twilio_log(hours: float) -> int:
     for message in ctx.sender.client.messages.stream(date_sent_before=before, page_size=1000):
         if message.status in IN_PROGRESS or message.date_sent is None or message.date_sent >= before:
             continue
-        if delete_message(ctx, str(message.sid)):
+        if delete_message(ctx, str(message.sid), media=str(message.num_media or "0") != "0"):
             deleted += 1
     log.info("deleted %d messages older than %s h from Twilio's log", deleted, hours)
     return deleted

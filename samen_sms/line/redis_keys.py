@@ -25,6 +25,8 @@ OWED = Key("owed", "pseudonyms owed a reply, for the recovery sweep", "a member 
 LINE_FAULT = Key("fault", "Twilio refusing the line's own setup, by channel (a sender) or `account` (credentials): code and when; shown by /healthz", "until a reply on that channel goes through, at most 7 days", "line.ledger")
 # Erasure at Twilio (line.erasure): the person's own messages in, so the delete word reaches Twilio's log.
 INBOUND_BY = Key("mi:{p}", "the MessageSids of the person's messages in, so erasure can delete them at Twilio", "`SAMEN_DEDUP_TTL`, default 48 h", "line.store", person=True)
+# The erasure ledger (line.privacy): who erased, as keyed pseudonyms, so a restored backup leaves them out.
+ERASED = Key("erased", "people who erased their data: an HMAC of the pseudonym under a key derived for this ledger (never the pseudonym or number), with when", "`SAMEN_BACKUP_DAYS` after the erasure, default 90 days (as long as backups are kept)", "line.privacy", backup=True)
 TWILIO_PURGE = Key("purge", "set while the last run of the Twilio message-log clean-up is recent", "one hour", "line.erasure")
 # Durability (line.durability): the scheduled rewrite of Redis's append-only file.
 AOF_REWRITE = Key("aof_rewrite", "set when the workers last asked Redis to rewrite its append-only file", "`SAMEN_AOF_REWRITE_HOURS`, default 24 h", "line.durability")

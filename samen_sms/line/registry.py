@@ -103,7 +103,8 @@ StatusHook = Callable[[Any, str, str, str], None]
 # send_failed(runtime, pseudonym, address, code, forget): Twilio refused a reply for good; `forget`
 # marks an erasure's confirmation, after which nothing may be recorded about the person.
 FailureHook = Callable[["Runtime", str, Address, int, bool], None]
-# sent(runtime, message_sid, forget): Twilio took a reply; `forget` marks an erasure's confirmation.
+# sent(runtime, message_sid, forget): Twilio took a reply; `forget` marks one that must leave no trace
+# (an erasure's confirmation, or a reply Twilio took after the person erased their data).
 SentHook = Callable[["Runtime", str, bool], None]
 # What one room lends another, set at start by the lender's `register`: a room never reads a key
 # another room owns (`<room>/redis_keys.py`), it asks the owner through one of these.

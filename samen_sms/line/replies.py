@@ -183,10 +183,12 @@ def _deliver_one(ctx: WorkerContext, p: str, raw: bytes | str, keep_lock: Callab
             log.error("reply given up after %s attempts (last code %s)", rt.config.send_retries + 1, exc.code)
             return False
         raise
-    finish(rt, p, raw, address.channel.value, sid=sid, forget=item.forget)
+    kept = finish(rt, p, raw, address.channel.value, sid=sid, forget=item.forget)
     if sid:
-        for sent in rt.registry.on_sent:  # metrics; erasure at Twilio of an erasure's confirmation
-            sent(rt, sid, item.forget)
+        # A reply Twilio took after the person erased their data (the delete word came while it was
+        # at Twilio) is recorded nowhere: it is forgotten at Twilio as the erasure's confirmation is.
+        for sent in rt.registry.on_sent:  # metrics; erasure at Twilio of what must leave no trace
+            sent(rt, sid, item.forget or not kept)
     return True
 
 

@@ -23,7 +23,8 @@ from samen_sms.line.registry import HostsLookup
 
 BY = ("day", "week", "month")
 GROUPS = ("language", "channel", "code", "screen", "region")
-ALL, TOTAL, SMALL, HIDDEN, NO_CODE = "all", "total", "<5", "*", "none"
+ALL, TOTAL, HIDDEN, NO_CODE = "all", "total", "*", "none"
+SMALL = tally.SMALL
 # Each counted metric and the group it is broken down by (None: a plain number).
 METRICS: dict[str, str | None] = {
     "first": "channel",  # first contacts
@@ -213,5 +214,5 @@ def reach_by_code(conn: redis.Redis, codes: list[str], weeks: list[str]) -> dict
 
 
 def shown(count: int) -> str:
-    """One count as an output shows it: 1-4 hidden as <5."""
-    return SMALL if 1 <= count <= 4 else str(count)
+    """One count as an output shows it: 1-4 hidden as <5 (the rule of every figure, `tally.shown`)."""
+    return tally.shown(count)

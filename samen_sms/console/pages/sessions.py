@@ -20,6 +20,7 @@ from samen_sms.console import audit, redis_keys, sessionform
 from samen_sms.console.forms import Form
 from samen_sms.console.web import bp, requires, runtime, staff
 from samen_sms.content.smscost import cost
+from samen_sms.core import tally
 from samen_sms.core.identity import Channel
 from samen_sms.core.quiet import AMSTERDAM
 from samen_sms.line.runtime import Runtime
@@ -33,11 +34,21 @@ def _session(rt: Runtime, session_id: str) -> infosessions.InfoSession:
 
 
 def numbers(rt: Runtime, session_id: str, kind: BroadcastKind) -> dict[str, Any]:
-    """An announcement's or reminder's totals (the same as `sessions status`)."""
+    """An announcement's or reminder's totals as the console shows them: 1 to 4 as <5, as `stats` does."""
     # The CLI's counting, reused so the page and `sessions status` never disagree.
     found: dict[str, Any] = progress.numbers(rt, session_id, kind)
-    found["skipped_total"] = sum(found["skipped"].values())
-    return found
+    skipped = sum(found["skipped"].values())
+    total, handled = found["total"], found["sent"] + found["failed"] + skipped
+    out = dict(found)
+    for name in ("total", "sent", "delivered", "failed"):
+        out[name] = tally.shown(found[name])
+    out["skipped"] = {reason: tally.shown(n) for reason, n in found["skipped"].items()}
+    out["reported"] = {status: tally.shown(n) for status, n in found["reported"].items()}
+    out["skipped_total"] = tally.shown(skipped)
+    out["any"] = total > 0
+    # The progress bar in tenths: exact steps of a small total would give its count away.
+    out["tenths"] = min(10, handled * 10 // total) if total >= 5 else (10 if total and handled >= total else 0)
+    return out
 
 
 def title_of(session: infosessions.InfoSession, lang: str) -> str:
@@ -57,7 +68,7 @@ def sessions() -> Any:
                 "session": s,
                 "announcement": numbers(rt, s.id, BroadcastKind.ANNOUNCEMENT),
                 "reminder": numbers(rt, s.id, BroadcastKind.REMINDER),
-                "interested": subscriptions.interested(rt.redis, s.id),
+                "interested": tally.shown(subscriptions.interested(rt.redis, s.id)),
                 "past": s.starts <= time.time(),
             }
         )
@@ -167,7 +178,7 @@ def session_page(session_id: str) -> Any:
         title_of=title_of,
         announcement=numbers(rt, session_id, BroadcastKind.ANNOUNCEMENT),
         reminder=numbers(rt, session_id, BroadcastKind.REMINDER),
-        interested=subscriptions.interested(rt.redis, session_id),
+        interested=tally.shown(subscriptions.interested(rt.redis, session_id)),
         previews=sessionform.previews(rt, session),
         catalogues=rt.content.catalogues,
         past=session.starts <= time.time(),
@@ -183,7 +194,7 @@ def session_progress(session_id: str) -> Any:
     return jsonify(
         announcement=numbers(rt, session_id, BroadcastKind.ANNOUNCEMENT),
         reminder=numbers(rt, session_id, BroadcastKind.REMINDER),
-        interested=subscriptions.interested(rt.redis, session_id),
+        interested=tally.shown(subscriptions.interested(rt.redis, session_id)),
     )
 
 

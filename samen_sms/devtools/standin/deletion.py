@@ -4,10 +4,15 @@
 the message is still queued or sending (Twilio deletes only messages in a final state). A deleted
 message leaves the API's list and fetch but stays in `StandinState.messages` (marked `_deleted`),
 so tests can still count what a phone received.
+
+`GET .../Messages/{Sid}/Media.json` lists a message's media (a voice note, a photo a person sent),
+`DELETE .../Messages/{Sid}/Media/{Sid}.json` deletes one (204; 404 when unknown): as at Twilio,
+deleting a message leaves its media, which are deleted one by one.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import Any
 
@@ -43,6 +48,7 @@ def record_inbound(st: StandinState, params: dict[str, str], at: float | None = 
         "from": params["From"],
         "to": params["To"],
         "status": "received",
+        "num_media": params.get("NumMedia", "0") or "0",
         "_at": now,
         "_timings": RECEIVED,
         "_status_callback": None,
@@ -50,6 +56,22 @@ def record_inbound(st: StandinState, params: dict[str, str], at: float | None = 
     }
     with st.lock:
         st.messages.append(record)
+        for i in range(int(params.get("NumMedia", "0") or 0)):
+            st.media.append(
+                {
+                    "sid": "ME" + secrets.token_hex(16),
+                    "account_sid": record["account_sid"],
+                    "parent_sid": record["sid"],
+                    "content_type": params.get(f"MediaContentType{i}", "audio/ogg"),
+                    "date_created": record["date_created"],
+                    "date_updated": record["date_created"],
+                }
+            )
+
+
+def media_of(st: StandinState, account_sid: str, message_sid: str) -> list[dict[str, Any]]:
+    """The media still kept under a message (hold `st.lock`)."""
+    return [m for m in st.media if m["parent_sid"] == message_sid and m["account_sid"] == account_sid]
 
 
 def status_now(st: StandinState, record: dict[str, Any]) -> str:
@@ -72,6 +94,36 @@ def add_delete(app: Flask, st: StandinState, authorised: Any) -> None:
                 # Twilio's 20009 "Cannot delete this resource before it is complete".
                 return _error(409, 20009, "Cannot delete this resource before it is complete")
             found["_deleted"] = time.time()
+        return Response(status=204)
+
+    @app.get("/2010-04-01/Accounts/<account_sid>/Messages/<message_sid>/Media.json")
+    def list_media(account_sid: str, message_sid: str) -> Any:
+        if authorised(account_sid) is None:
+            return _error(401, 20003, "Authenticate")
+        base = f"/2010-04-01/Accounts/{account_sid}/Messages/{message_sid}/Media"
+        with st.lock:
+            found = [m | {"uri": f"{base}/{m['sid']}.json"} for m in media_of(st, account_sid, message_sid)]
+        return jsonify(
+            media_list=found,
+            end=max(len(found) - 1, 0),
+            first_page_uri=f"{base}.json?PageSize=50&Page=0",
+            next_page_uri=None,
+            page=0,
+            page_size=50,
+            previous_page_uri=None,
+            start=0,
+            uri=f"{base}.json?PageSize=50&Page=0",
+        )
+
+    @app.delete("/2010-04-01/Accounts/<account_sid>/Messages/<message_sid>/Media/<sid>.json")
+    def delete_media(account_sid: str, message_sid: str, sid: str) -> Any:
+        if authorised(account_sid) is None:
+            return _error(401, 20003, "Authenticate")
+        with st.lock:
+            found = [m for m in media_of(st, account_sid, message_sid) if m["sid"] == sid]
+            if not found:
+                return _error(404, 20404, f"The requested resource {request.path} was not found")
+            st.media.remove(found[0])
         return Response(status=204)
 
 

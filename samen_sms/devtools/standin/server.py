@@ -282,6 +282,7 @@ def create_standin(state: StandinState | None = None) -> Flask:
     def reset() -> Any:
         with st.lock:
             st.messages.clear()
+            st.media.clear()
             st.faults.clear()
             st.max_in_flight = 0
             st.delay = st.hold = 0.0

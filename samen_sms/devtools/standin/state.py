@@ -40,6 +40,9 @@ class StandinState:
     """Messages received and faults to inject; shared by the server's threads."""
 
     messages: list[dict[str, Any]] = field(default_factory=list)
+    # Media a person sent (a voice note, a photo), as Twilio keeps them: resources of their own under
+    # their message, which deleting the message leaves in place.
+    media: list[dict[str, Any]] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     delay: float = 0.0
     hold: float = 0.0  # seconds between recording a message and answering: "accepted, reply not yet seen"
