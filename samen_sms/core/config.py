@@ -76,6 +76,7 @@ class Config:
     broadcast_lease: int
     workers: int
     worker_ttl: int
+    health_max_wait: int
     sweep_interval: int
     whatsapp_templates: Path | None
     trusted_proxies: int
@@ -166,6 +167,7 @@ class Config:
             broadcast_lease=settings.whole(env, "SAMEN_BROADCAST_LEASE"),
             workers=settings.whole(env, "SAMEN_WORKERS"),
             worker_ttl=settings.whole(env, "SAMEN_WORKER_TTL"),
+            health_max_wait=settings.whole(env, "SAMEN_HEALTH_MAX_WAIT"),
             sweep_interval=settings.whole(env, "SAMEN_SWEEP_INTERVAL"),
             trusted_proxies=settings.whole(env, "SAMEN_TRUSTED_PROXIES"),
             instance_dir=instance_dir,

@@ -289,6 +289,14 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("SAMEN_WORKER_TTL", Kind.WHOLE, "40", "seconds of RQ's worker heartbeat", "workers", least=5),
     Setting(
+        "SAMEN_HEALTH_MAX_WAIT",
+        Kind.WHOLE,
+        "60",
+        "seconds the oldest reply owed or urgent job may wait before /healthz says degraded",
+        "workers",
+        least=1,
+    ),
+    Setting(
         "SAMEN_SWEEP_INTERVAL",
         Kind.WHOLE,
         "20",

@@ -112,8 +112,13 @@ class LineWorker(SimpleWorker):
             signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
-        """RQ's heartbeat, which also registers the worker again if Redis lost it (a restart without data)."""
-        super().heartbeat(timeout, pipeline)
+        """RQ's heartbeat, which also registers the worker again if Redis lost it (a restart without data).
+
+        The worker's key lives worker_ttl seconds, not RQ's worker_ttl + 60: an idle worker beats every
+        dequeue_timeout (at most worker_ttl - 15), and /healthz counts a worker alive while its key is
+        there, so a pool killed with SIGKILL shows as no worker within worker_ttl seconds.
+        """
+        super().heartbeat(timeout or self.worker_ttl, pipeline)
         if pipeline is None and not self.connection.sismember(self.redis_workers_keys, self.key):
             worker_registration.register(self)
             log.warning("worker registration was lost (Redis restarted without its data); registered again")
