@@ -179,6 +179,8 @@ def test_env(redis_url: str, api_url: str, **extra: str) -> dict[str, str]:
         "PUBLIC_URL": PUBLIC_URL,
         "SAMEN_SECRET_KEY": SECRET_KEY,
         "SAMEN_TWILIO_TIMEOUT": "3",
+        # The stand-in answers within a few seconds: an interrupted send is settled well before this.
+        "SAMEN_TWILIO_SETTLE": "8",
     }
     env.update(extra)
     return env

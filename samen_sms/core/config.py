@@ -69,6 +69,7 @@ class Config:
     rate_limit_window: int
     send_retries: int
     twilio_timeout: float
+    twilio_settle: float
     sms_mps: float
     whatsapp_mps: float
     quiet_hours: str
@@ -160,6 +161,7 @@ class Config:
             rate_limit_window=settings.whole(env, "SAMEN_RATE_WINDOW"),
             send_retries=settings.whole(env, "SAMEN_SEND_RETRIES"),
             twilio_timeout=settings.number(env, "SAMEN_TWILIO_TIMEOUT"),
+            twilio_settle=settings.number(env, "SAMEN_TWILIO_SETTLE"),
             sms_mps=settings.number(env, "SAMEN_SMS_MPS"),
             whatsapp_mps=settings.number(env, "SAMEN_WHATSAPP_MPS"),
             quiet_hours=settings.text(env, "SAMEN_QUIET_HOURS"),

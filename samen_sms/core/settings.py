@@ -209,6 +209,15 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("SAMEN_TWILIO_TIMEOUT", Kind.NUMBER, "10", "seconds Twilio's API may take to answer", "twilio"),
     Setting(
+        "SAMEN_TWILIO_SETTLE",
+        Kind.NUMBER,
+        "120",
+        "seconds after an interrupted send (a timeout, a crash) before the line believes Twilio never "
+        "took it and sends again; until then it looks again at Twilio's log",
+        "twilio",
+        above=0,
+    ),
+    Setting(
         "SAMEN_TWILIO_DELETE_AFTER",
         Kind.NUMBER,
         "0",
