@@ -296,7 +296,7 @@ def work(app: Flask, redis_conn: redis.Redis) -> Callable[[], None]:
 
     def _work() -> None:
         rt = app.extensions["samen"]
-        worker = BurstWorker([rt.urgent_queue, rt.queue], connection=rt.redis)
+        worker = BurstWorker([rt.urgent_queue, rt.queue, rt.late_queue], connection=rt.redis)
         worker.work(burst=True, with_scheduler=False, logging_level="WARNING")
 
     return _work

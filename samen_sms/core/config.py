@@ -78,6 +78,8 @@ class Config:
     workers: int
     worker_ttl: int
     health_max_wait: int
+    new_numbers_per_minute: int
+    new_numbers_per_country: int
     sweep_interval: int
     whatsapp_templates: Path | None
     trusted_proxies: int
@@ -170,6 +172,8 @@ class Config:
             workers=settings.whole(env, "SAMEN_WORKERS"),
             worker_ttl=settings.whole(env, "SAMEN_WORKER_TTL"),
             health_max_wait=settings.whole(env, "SAMEN_HEALTH_MAX_WAIT"),
+            new_numbers_per_minute=settings.whole(env, "SAMEN_NEW_NUMBERS_PER_MINUTE"),
+            new_numbers_per_country=settings.whole(env, "SAMEN_NEW_NUMBERS_PER_COUNTRY"),
             sweep_interval=settings.whole(env, "SAMEN_SWEEP_INTERVAL"),
             trusted_proxies=settings.whole(env, "SAMEN_TRUSTED_PROXIES"),
             instance_dir=instance_dir,

@@ -313,6 +313,23 @@ SETTINGS: tuple[Setting, ...] = (
         "workers",
         least=1,
     ),
+    Setting(
+        "SAMEN_NEW_NUMBERS_PER_MINUTE",
+        Kind.WHOLE,
+        "60",
+        "first contacts a minute, all web workers together, whose reply goes on the urgent queue; "
+        "past it the reply goes on the ordinary queue (help now and danger words always urgent)",
+        "workers",
+        least=1,
+    ),
+    Setting(
+        "SAMEN_NEW_NUMBERS_PER_COUNTRY",
+        Kind.WHOLE,
+        "30",
+        "of those, first contacts a minute from one country calling code",
+        "workers",
+        least=1,
+    ),
     Setting("SAMEN_QUEUE", Kind.TEXT, "samen", "the RQ queue of replies", "workers"),
     Setting(
         "SAMEN_URGENT_QUEUE",

@@ -75,7 +75,7 @@ def healthz() -> tuple[Response, int]:
     rt: Runtime = current_app.extensions["samen"]
     try:
         rt.redis.ping()
-        depth = rt.queue.count
+        depth = rt.queue.count + rt.late_queue.count
         urgent = rt.urgent_queue.count
         owed = rt.redis.zcard(redis_keys.OWED())
         # Workers register again at their next heartbeat when Redis lost its data (see LineWorker).
@@ -84,6 +84,7 @@ def healthz() -> tuple[Response, int]:
             "owed": round(oldest_owed_age(rt.redis), 1),
             "urgent": round(oldest_job_age(rt.urgent_queue), 1),
             "queue": round(oldest_job_age(rt.queue), 1),
+            "late": round(oldest_job_age(rt.late_queue), 1),
         }
         faults = line_faults(rt)
         lost = _persistence(rt)

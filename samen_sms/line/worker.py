@@ -56,7 +56,7 @@ def sweep(min_age: float = SWEEP_AFTER) -> int:
     """
     rt = current().runtime
     conn = rt.redis
-    budget = conn.zcard(redis_keys.OWED()) - rt.queue.count - rt.urgent_queue.count
+    budget = conn.zcard(redis_keys.OWED()) - rt.queue.count - rt.urgent_queue.count - rt.late_queue.count
     if conn.exists(redis_keys.LINE_FAULT()):
         budget = min(budget, 1)  # Twilio refuses the line itself: one probe, not everyone owed
     if budget <= 0:
@@ -162,8 +162,9 @@ def main(build: Callable[[], WorkerContext], argv: list[str] | None = None) -> N
     rt = current().runtime
     logs.configure(rt.config.log_format)
     processes = args.processes or rt.config.workers
-    # Every worker takes urgent replies first (a first contact, help now), then the rest in order.
-    queues = [rt.urgent_queue.name, rt.queue.name]
+    # Every worker takes urgent replies first (a first contact, help now), then the rest in order,
+    # then first contacts past the budget for new numbers (a flood of them waits behind everyone).
+    queues = [rt.urgent_queue.name, rt.queue.name, rt.late_queue.name]
     log.info("worker pool: %d processes on queues %r", processes, queues)
     pool = WorkerPool(queues, connection=rt.redis, num_workers=processes, worker_class=LineWorker,
                       job_class=LineJob)
