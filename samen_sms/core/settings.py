@@ -316,7 +316,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "SAMEN_NEW_NUMBERS_PER_MINUTE",
         Kind.WHOLE,
-        "60",
+        "20",
         "first contacts a minute, all web workers together, whose reply goes on the urgent queue; "
         "past it the reply goes on the ordinary queue (help now and danger words always urgent)",
         "workers",
@@ -325,7 +325,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "SAMEN_NEW_NUMBERS_PER_COUNTRY",
         Kind.WHOLE,
-        "30",
+        "10",
         "of those, first contacts a minute from one country calling code",
         "workers",
         least=1,

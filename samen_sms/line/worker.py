@@ -111,6 +111,11 @@ class LineWorker(SimpleWorker):
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
+    def register_birth(self) -> None:
+        """RQ's registration, its key kept worker_ttl seconds as every heartbeat keeps it (not RQ's + 60)."""
+        super().register_birth()  # type: ignore[no-untyped-call]
+        self.connection.expire(self.key, self.worker_ttl)
+
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
         """RQ's heartbeat, which also registers the worker again if Redis lost it (a restart without data).
 
