@@ -183,6 +183,8 @@ def test_env(redis_url: str, api_url: str, **extra: str) -> dict[str, str]:
         # The hourly clean-up of Twilio's log (on by default in production) is turned off: the tests
         # that want it set it; others count the keys and jobs a message leaves.
         "SAMEN_TWILIO_DELETE_AFTER": "0",
+        # The stand-in answers within a few seconds: an interrupted send is settled well before this.
+        "SAMEN_TWILIO_SETTLE": "8",
     }
     env.update(extra)
     return env
@@ -298,7 +300,7 @@ def work(app: Flask, redis_conn: redis.Redis) -> Callable[[], None]:
 
     def _work() -> None:
         rt = app.extensions["samen"]
-        worker = BurstWorker([rt.urgent_queue, rt.queue], connection=rt.redis)
+        worker = BurstWorker([rt.urgent_queue, rt.queue, rt.late_queue], connection=rt.redis)
         worker.work(burst=True, with_scheduler=False, logging_level="WARNING")
 
     return _work

@@ -243,7 +243,7 @@ samen:hllsalt:{week} samen:console:account:{email} samen:console:accounts samen:
 samen:console:session:{digest} samen:console:throttle:{scope}:{digest} samen:console:known:{digest}
 samen:console:audit samen:console:audit-minute:{digest}:{minute}
 samen:console:directory samen:console:drafts
-samen:console:figures:{name} samen:console:sim:{id}
+samen:console:figures:{name} samen:console:sim:{id} samen:new:{minute} samen:new:{cc}:{minute}
 """
 
 

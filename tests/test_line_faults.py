@@ -28,6 +28,7 @@ from tests.conftest import (
     PUBLIC_URL,
     SECRET_KEY,
     WHATSAPP_FROM,
+    BurstWorker,
     PostFn,
     Processes,
     inbound,
@@ -65,6 +66,7 @@ def test_a_refusal_of_the_line_itself_keeps_the_reply_owed_until_fixed(
     processes.env["SAMEN_SWEEP_INTERVAL"] = "2"
     url = processes.web(free_port(), workers=1)
     processes.worker(processes=1)
+    assert wait_until(lambda: health(url)[1]["workers"] == 1, timeout=20), processes.output()  # alive
     standin.faults.append(fault)
     assert say(url, ALICE, "hi").endswith("<Response />")
 
@@ -128,6 +130,8 @@ def test_while_the_line_is_refused_the_sweep_sends_one_probe_then_everyone(
     assert standin.messages == []
     assert redis_conn.zcard(line_keys.OWED()) == 3
     standin.faults.clear()  # the operator fixed the credentials
+    rt = app.extensions["samen"]
+    BurstWorker([rt.urgent_queue, rt.queue], connection=rt.redis).register_birth()  # a pool alive
     for _ in range(3):  # sweeps: the first reply that goes through clears the fault, then everyone
         sweep(min_age=0)
         work()

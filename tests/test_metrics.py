@@ -6,6 +6,7 @@ No label carries a number, a pseudonym, a text or a session title.
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -131,3 +132,16 @@ def test_gunicorn_and_rq_processes_add_up(
         assert seen[("samen_inbound_messages_total", (("channel", "sms"), ("outcome", "replied")))] == len(senders)
         assert seen[("samen_webhook_seconds_count", (("route", "inbound"),))] == len(senders)
         assert seen[("samen_replies_sent_total", ())] == len(senders)
+
+
+def test_each_queues_oldest_job_age_is_a_gauge(config: Config) -> None:
+    app = create_app({"TESTING": True}, config=replace(config, metrics_token=TOKEN))
+    client = app.test_client()
+    params = inbound(ALICE, "hi")
+    headers = {"X-Twilio-Signature": sign(PUBLIC_URL + "/twilio/inbound", params)}
+    assert client.post("/twilio/inbound", data=params, headers=headers).status_code == 200
+    time.sleep(0.3)  # nobody takes it
+    ages = scrape(client)
+    assert ages[("samen_queue_oldest_seconds", (("queue", "urgent"),))] >= 0.3
+    assert ages[("samen_queue_oldest_seconds", (("queue", "replies"),))] == 0
+    assert ages[("samen_queue_oldest_seconds", (("queue", "late"),))] == 0

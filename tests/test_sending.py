@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -15,7 +16,7 @@ from samen_sms.core.config import Config
 from samen_sms.devtools.standin import Fault, StandinState
 from samen_sms.line import redis_keys as line_keys
 from samen_sms.line import replies
-from tests.conftest import ALICE, BOB, PostFn, inbound, run_retries_now, sent_to
+from tests.conftest import ALICE, BOB, PostFn, inbound, run_retries_now, sent_to, wait_until
 
 
 def test_transient_failures_are_retried_with_growing_back_off_then_counted_by_code(
@@ -68,3 +69,23 @@ def test_a_timeout_that_twilio_did_accept_is_not_sent_twice(
     assert len(sent_to(standin, ALICE)) == 1
     assert redis_conn.hget("samen:stats:sent", "replies") == b"1"
     assert redis_conn.zcard(line_keys.OWED()) == 0
+
+
+def test_a_send_twilio_answers_long_after_the_timeout_reaches_the_person_once(
+    post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis, config: Config
+) -> None:
+    # Twilio answers 2.5 s after a request the client gave up on at 0.5 s: past the timeout plus
+    # 1 s, so a single look then finds nothing while the request is still in flight at Twilio.
+    replies.install(worker_context(replace(config, twilio_timeout=0.5, twilio_settle=5.0)))
+    standin.delay = 2.5
+    post(inbound(ALICE, "hi"))
+    work()
+    deadline = time.monotonic() + 20
+    while redis_conn.zcard(line_keys.OWED()) and time.monotonic() < deadline:
+        time.sleep(0.3)
+        run_retries_now(redis_conn)
+        work()
+    assert wait_until(lambda: standin.in_flight == 0, timeout=10)
+    assert len(sent_to(standin, ALICE)) == 1
+    assert redis_conn.zcard(line_keys.OWED()) == 0
+    assert redis_conn.hgetall("samen:stats:send_failed") == {}

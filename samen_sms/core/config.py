@@ -70,6 +70,7 @@ class Config:
     rate_limit_window: int
     send_retries: int
     twilio_timeout: float
+    twilio_settle: float
     sms_mps: float
     whatsapp_mps: float
     quiet_hours: str
@@ -77,6 +78,9 @@ class Config:
     broadcast_lease: int
     workers: int
     worker_ttl: int
+    health_max_wait: int
+    new_numbers_per_minute: int
+    new_numbers_per_country: int
     sweep_interval: int
     whatsapp_templates: Path | None
     trusted_proxies: int
@@ -161,6 +165,7 @@ class Config:
             rate_limit_window=settings.whole(env, "SAMEN_RATE_WINDOW"),
             send_retries=settings.whole(env, "SAMEN_SEND_RETRIES"),
             twilio_timeout=settings.number(env, "SAMEN_TWILIO_TIMEOUT"),
+            twilio_settle=settings.number(env, "SAMEN_TWILIO_SETTLE"),
             sms_mps=settings.number(env, "SAMEN_SMS_MPS"),
             whatsapp_mps=settings.number(env, "SAMEN_WHATSAPP_MPS"),
             quiet_hours=settings.text(env, "SAMEN_QUIET_HOURS"),
@@ -168,6 +173,9 @@ class Config:
             broadcast_lease=settings.whole(env, "SAMEN_BROADCAST_LEASE"),
             workers=settings.whole(env, "SAMEN_WORKERS"),
             worker_ttl=settings.whole(env, "SAMEN_WORKER_TTL"),
+            health_max_wait=settings.whole(env, "SAMEN_HEALTH_MAX_WAIT"),
+            new_numbers_per_minute=settings.whole(env, "SAMEN_NEW_NUMBERS_PER_MINUTE"),
+            new_numbers_per_country=settings.whole(env, "SAMEN_NEW_NUMBERS_PER_COUNTRY"),
             sweep_interval=settings.whole(env, "SAMEN_SWEEP_INTERVAL"),
             trusted_proxies=settings.whole(env, "SAMEN_TRUSTED_PROXIES"),
             instance_dir=instance_dir,

@@ -209,6 +209,15 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("SAMEN_TWILIO_TIMEOUT", Kind.NUMBER, "10", "seconds Twilio's API may take to answer", "twilio"),
     Setting(
+        "SAMEN_TWILIO_SETTLE",
+        Kind.NUMBER,
+        "120",
+        "seconds after an interrupted send (a timeout, a crash) before the line believes Twilio never "
+        "took it and sends again; until then it looks again at Twilio's log",
+        "twilio",
+        above=0,
+    ),
+    Setting(
         "SAMEN_TWILIO_DELETE_AFTER",
         Kind.NUMBER,
         "72",
@@ -299,10 +308,35 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("SAMEN_WORKER_TTL", Kind.WHOLE, "40", "seconds of RQ's worker heartbeat", "workers", least=5),
     Setting(
+        "SAMEN_HEALTH_MAX_WAIT",
+        Kind.WHOLE,
+        "60",
+        "seconds the oldest reply owed or urgent job may wait before /healthz says degraded",
+        "workers",
+        least=1,
+    ),
+    Setting(
         "SAMEN_SWEEP_INTERVAL",
         Kind.WHOLE,
         "20",
         "seconds between the workers' sweeps for replies still owed",
+        "workers",
+        least=1,
+    ),
+    Setting(
+        "SAMEN_NEW_NUMBERS_PER_MINUTE",
+        Kind.WHOLE,
+        "20",
+        "first contacts a minute, all web workers together, whose reply goes on the urgent queue; "
+        "past it the reply goes on the ordinary queue (help now and danger words always urgent)",
+        "workers",
+        least=1,
+    ),
+    Setting(
+        "SAMEN_NEW_NUMBERS_PER_COUNTRY",
+        Kind.WHOLE,
+        "10",
+        "of those, first contacts a minute from one country calling code",
         "workers",
         least=1,
     ),

@@ -63,6 +63,24 @@ def check_persistence(conn: redis.Redis, config: Config) -> None:
     raise ConfigError(f"Refusing to start: Redis keeps nothing on disk (appendonly={appendonly}, save ''); {FIX}.")
 
 
+def persistence_lost(conn: redis.Redis, config: Config) -> str | None:
+    """What a running Redis no longer keeps on disk, in a few words; None while it persists.
+
+    The check at start does not see a Redis restarted later with `appendonly no`, nor an
+    append-only file Redis can no longer write (a full disk): /healthz asks this. A Redis that
+    refuses CONFIG cannot be checked and counts as persisting, as at start.
+    """
+    try:
+        appendonly = _setting(conn, "appendonly")
+    except redis.ResponseError:
+        return None
+    if appendonly != "yes":
+        return None if config.allow_volatile_redis else f"appendonly {appendonly}"
+    info = conn.info("persistence")
+    status = str(info.get("aof_last_write_status", "ok"))
+    return None if status == "ok" else f"append-only file write {status}"
+
+
 def rewrite_aof_if_due(conn: redis.Redis, interval_hours: float) -> bool:
     """Start BGREWRITEAOF when the last one this line asked for is `interval_hours` old.
 

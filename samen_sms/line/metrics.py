@@ -31,6 +31,7 @@ from prometheus_client.registry import Collector
 
 from samen_sms.core.identity import Address
 from samen_sms.line import redis_keys
+from samen_sms.line.health import oldest_job_age
 from samen_sms.line.registry import Registry
 from samen_sms.line.runtime import Runtime
 
@@ -82,7 +83,13 @@ class RedisGauges(Collector):
         rt = self.rt
         up = GaugeMetricFamily("samen_redis_up", "Whether Redis answered this scrape")
         try:
-            depth, owed = rt.queue.count + rt.urgent_queue.count, rt.redis.zcard(redis_keys.OWED())
+            lanes = {"urgent": rt.urgent_queue, "replies": rt.queue, "late": rt.late_queue}
+            depth, owed = sum(q.count for q in lanes.values()), rt.redis.zcard(redis_keys.OWED())
+            age = GaugeMetricFamily(
+                "samen_queue_oldest_seconds", "Seconds the oldest job of a queue has waited", labels=["queue"]
+            )
+            for name, queue in lanes.items():
+                age.add_metric([name], oldest_job_age(queue))
             progress = GaugeMetricFamily(
                 "samen_announcement_messages", "An announcement's messages by state", labels=["broadcast", "state"]
             )
@@ -97,6 +104,7 @@ class RedisGauges(Collector):
         up.add_metric([], 1)
         yield up
         yield GaugeMetricFamily("samen_queue_depth", "Jobs waiting in the line's queues (urgent included)", value=depth)
+        yield age
         yield GaugeMetricFamily("samen_replies_owed", "People owed a reply", value=owed)
         yield progress
 

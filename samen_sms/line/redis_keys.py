@@ -30,6 +30,9 @@ ERASED = Key("erased", "people who erased their data: an HMAC of the pseudonym u
 TWILIO_PURGE = Key("purge", "set while the last run of the Twilio message-log clean-up is recent", "one hour", "line.erasure")
 # Durability (line.durability): the scheduled rewrite of Redis's append-only file.
 AOF_REWRITE = Key("aof_rewrite", "set when the workers last asked Redis to rewrite its append-only file", "`SAMEN_AOF_REWRITE_HOURS`, default 24 h", "line.durability")
+# The budget for new numbers (line.budget, counted by line.store): first contacts a minute that go urgent.
+NEW_NUMBERS = Key("new:{minute}", "how many first contacts arrived in this minute (for the urgent queue's budget)", "two minutes; a number only", "line.store")
+NEW_BY_COUNTRY = Key("new:{cc}:{minute}", "how many first contacts from one country calling code arrived in this minute", "two minutes; a number only", "line.store")
 # Counters: numbers of messages by outcome, nothing per person.
 STATS = Key("stats:{kind}", "counts of replies sent, failed (by Twilio code) and delivery reports, by status", "kept; numbers only", "line.ledger")
 

@@ -170,6 +170,8 @@ def _deliver_one(ctx: WorkerContext, p: str, raw: bytes | str, keep_lock: Callab
             address.channel.value,
         )
         raise
+    except Unsettled:
+        raise  # not a failed send: the job comes back and looks again, uncounted
     except TransientSendError as exc:
         if not exc.uncertain:
             conn.delete(redis_keys.ATTEMPT(p))  # Twilio answered "not now": it surely does not have this one
@@ -203,13 +205,30 @@ def _text(rt: Runtime, item: OutboxItem, address: Address) -> str:
             assert_never(item.body)
 
 
+class Unsettled(TransientSendError):
+    """An interrupted attempt is not at Twilio yet, but may still be on its way: look again later."""
+
+    def __init__(self) -> None:
+        super().__init__("unsettled", uncertain=True)
+
+
 def _sent_before(ctx: WorkerContext, address: Address, body: str, attempted: float) -> bool:
-    """Whether an interrupted attempt reached Twilio; waits until that attempt's request is surely over."""
-    # A request cut off by a crash may still be processed by Twilio until its timeout has passed.
-    settle = attempted + ctx.runtime.config.twilio_timeout + 1 - time.time()
-    if settle > 0:
-        time.sleep(settle)
-    return ctx.sender.already_sent(address, body, attempted)
+    """Whether an interrupted attempt reached Twilio; raise Unsettled while it still may.
+
+    The client gives up after SAMEN_TWILIO_TIMEOUT, but Twilio may go on with the request and
+    create the message later (it takes no idempotency key for messages). So the line waits out the
+    client's timeout here, then looks; while nothing is found and the attempt is younger than
+    SAMEN_TWILIO_SETTLE, the job is retried later (a worker is not held) and looks again.
+    """
+    config = ctx.runtime.config
+    wait = attempted + config.twilio_timeout + 1 - time.time()
+    if wait > 0:
+        time.sleep(wait)
+    if ctx.sender.already_sent(address, body, attempted):
+        return True
+    if time.time() < attempted + max(config.twilio_settle, config.twilio_timeout + 1):
+        raise Unsettled()
+    return False
 
 
 # Count a transient failure of the reply in flight, unless an erasure took it meanwhile (0).

@@ -26,6 +26,8 @@ from samen_sms.line.store import LineQueue, Store
 log = logging.getLogger(__name__)
 
 
+LATE_SUFFIX = "-late"  # the queue of first contacts past the budget: SAMEN_QUEUE and this
+
 @dataclass
 class Runtime:
     """Everything a request or a job needs, built once per process."""
@@ -34,6 +36,7 @@ class Runtime:
     redis: redis.Redis
     queue: Queue
     urgent_queue: Queue
+    late_queue: Queue  # first contacts past the budget for new numbers (line.budget): taken last
     keys: Keys
     content: Content
     renderer: Renderer
@@ -103,11 +106,12 @@ def build_runtime(config: Config, web: bool = False, content: Content | None = N
     conn = connect(config.redis_url, web=web, config=config)
     queue = LineQueue(config.queue_name, connection=conn)
     urgent = LineQueue(config.urgent_queue_name, connection=conn)
+    late = LineQueue(config.queue_name + LATE_SUFFIX, connection=conn)
     content = content or load_content(config)
     if reveals(config.line_name, revealing_words(content.catalogues)):
         # The name is in the text mediators forward, near its start: a locked phone shows it.
         raise ConfigError(f"SAMEN_LINE_NAME {config.line_name!r} says what the line is about; choose a neutral name")
-    store = Store(conn, queue, config, urgent)
+    store = Store(conn, queue, config, urgent, late)
     try:
         # Open the connection, cache the server version and load the first round trip's script
         # now, so a person's first message costs the same two round trips as every other one.
@@ -123,6 +127,7 @@ def build_runtime(config: Config, web: bool = False, content: Content | None = N
         redis=conn,
         queue=queue,
         urgent_queue=urgent,
+        late_queue=late,
         keys=Keys(config.secret_key, config.data_key),
         content=content,
         renderer=renderer,

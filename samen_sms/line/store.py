@@ -26,15 +26,18 @@ from samen_sms.line.outbox import OutboxItem, References
 
 DELIVER_JOB = "samen_sms.line.replies.deliver"
 OUTBOX_TTL = 7 * 24 * 3600
+MINUTE = 60  # seconds: the budget for new numbers is counted per minute
 SWEEP_AFTER = 60.0  # seconds a reply may be owed before a sweep queues its delivery again
 
 # Round trip 1: claim the MessageSid with this request's token, read where the person is and their
 # language, count the message in the rate window, note the MessageSid under the person (so the
 # delete word reaches Twilio's log), ask which code-shaped words are live referral codes, and read
-# the keys the features' before-step hooks hold about the person (`Registry.before`).
+# the keys the features' before-step hooks hold about the person (`Registry.before`); a number the
+# line knows nothing about is counted against this minute's budget for new numbers (line.budget).
 # KEYS: dedup, conversation, profile, rate counter, inbound sids, live codes (lent by the reach room;
-# when no room lends them, the dedup key again, never read), hooks' keys...
-# ARGV: token, dedup ttl, rate window, MessageSid, candidate codes...
+# when no room lends them, the dedup key again, never read), new numbers this minute, of them from
+# the number's country, hooks' keys...
+# ARGV: token, dedup ttl, rate window, MessageSid, new-number counters' ttl, candidate codes...
 ARRIVE = """
 redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2])
 local holder = redis.call('GET', KEYS[1])
@@ -45,10 +48,17 @@ redis.call('EXPIRE', KEYS[4], ARGV[3])
 redis.call('SADD', KEYS[5], ARGV[4])
 redis.call('EXPIRE', KEYS[5], ARGV[2])
 local live = {}
-if #ARGV > 4 then live = redis.call('SMISMEMBER', KEYS[6], unpack(ARGV, 5)) end
+if #ARGV > 5 then live = redis.call('SMISMEMBER', KEYS[6], unpack(ARGV, 6)) end
 local held = {}
-for i = 7, #KEYS do held[i - 6] = redis.call('GET', KEYS[i]) end
-return {holder, session, profile, count, live, held}
+for i = 9, #KEYS do held[i - 8] = redis.call('GET', KEYS[i]) end
+local fresh = {0, 0}
+if holder == ARGV[1] and not session and not profile then
+  for i = 1, 2 do
+    fresh[i] = redis.call('INCR', KEYS[6 + i])
+    redis.call('EXPIRE', KEYS[6 + i], ARGV[5])
+  end
+end
+return {holder, session, profile, count, live, held, fresh}
 """
 
 # Round trip 2, the line's part of the MULTI/EXEC: the MessageSid's claim marked committed, where
@@ -101,6 +111,9 @@ class Arrival:
     codes: frozenset[str] = frozenset()  # which of the message's code-shaped words are live referral codes
     token: str = ""  # this request's claim on the MessageSid (`Store.commit` marks it committed)
     held: tuple[str | None, ...] = ()  # the values of the before-step hooks' keys, in the order asked
+    # A number the line knows nothing about: its rank among this minute's new numbers, overall and
+    # from its country calling code (line.budget); (0, 0) for a number the line knows.
+    new_number: tuple[int, int] = (0, 0)
 
 
 def place_in_menus(pipe: Any, p: str, node: str, hint: Hint | None, ttl: int) -> None:
@@ -137,10 +150,13 @@ def _json(raw: bytes | None) -> dict[str, Any]:
 class Store:
     """The webhook's view of Redis: exactly two round trips per message."""
 
-    def __init__(self, conn: redis.Redis, queue: Queue, config: Config, urgent: Queue | None = None) -> None:
+    def __init__(
+        self, conn: redis.Redis, queue: Queue, config: Config, urgent: Queue | None = None, late: Queue | None = None
+    ) -> None:
         self.conn = conn
         self.queue = queue
         self.urgent = urgent if urgent is not None else queue
+        self.late = late if late is not None else queue
         self.config = config
         # Round trip 1 is one EVALSHA (redis-py loads the script again after a Redis restart).
         self._arrive = conn.register_script(ARRIVE)
@@ -157,6 +173,7 @@ class Store:
         candidates: tuple[str, ...] = (),
         held: tuple[str, ...] = (),
         live_codes: str = "",
+        country: str = "0",
     ) -> Arrival:
         """Round trip 1: claim the MessageSid, read session and profile, count the message.
 
@@ -164,7 +181,9 @@ class Store:
         which of them are live is asked in the same script (one SMISMEMBER, only when there are any),
         of the set named `live_codes`, which the reach room lends (`Registry.live_codes`); without
         it no word is a live code. `held` are keys the features' before-step hooks keep about the
-        person: read in the same script (one GET each), so a hook costs no round trip.
+        person: read in the same script (one GET each), so a hook costs no round trip. A number
+        with neither conversation nor profile is counted among this minute's new numbers, overall
+        and from `country` (its calling code), for the budget of line/budget.py.
 
         The claim carries a token of this request: when the connection drops after Redis ran the
         script but before its answer came back, the client sends it again, and the claim then
@@ -181,16 +200,19 @@ class Store:
             redis_keys.RATE(p, int(now // cfg.rate_limit_window)),
             redis_keys.INBOUND_BY(p),
             live_codes or redis_keys.DEDUP(message_sid),
+            redis_keys.NEW_NUMBERS(int(now // MINUTE)),
+            redis_keys.NEW_BY_COUNTRY(country, int(now // MINUTE)),
             *held,
         ]
-        args: list[str | int] = [token, cfg.dedup_ttl, cfg.rate_limit_window, message_sid, *candidates]
-        holder, session_raw, profile_raw, count, live, values = self._arrive(keys=keys, args=args)
+        args: list[str | int] = [token, cfg.dedup_ttl, cfg.rate_limit_window, message_sid, 2 * MINUTE, *candidates]
+        holder, session_raw, profile_raw, count, live, values, fresh = self._arrive(keys=keys, args=args)
         codes = frozenset(c for c, is_live in zip(candidates, live, strict=True) if is_live)
         session, profile = _json(session_raw), _json(profile_raw)
         visit = read_visit(session.get("n"), profile.get("l"), session.get("h"))
         mine = _text(holder) == token
         found = tuple(_text(value) for value in values)
-        return Arrival(duplicate=not mine, visit=visit, count=int(count), codes=codes, token=token, held=found)
+        new_number = (int(fresh[0]), int(fresh[1]))
+        return Arrival(not mine, visit, int(count), codes, token, found, new_number)
 
     def committed(self, message_sid: str, token: str) -> bool:
         """Whether this request's transaction ran (its answer may have been lost with the connection)."""
@@ -208,13 +230,23 @@ class Store:
         return pipe
 
     def commit(
-        self, p: str, outcome: Outcome, sealed: str, channel: str, claim: Claim, effects_pipe: Any = None
+        self,
+        p: str,
+        outcome: Outcome,
+        sealed: str,
+        channel: str,
+        claim: Claim,
+        effects_pipe: Any = None,
+        front: bool = False,
+        late: bool = False,
     ) -> None:
         """Round trip 2: save the new state, add the reply to the outbox and queue its delivery.
 
         Whatever the features added to `effects_pipe` goes first; then the line's writes (one EVAL
         of `COMMIT`) and RQ's enqueue, all in one MULTI/EXEC. `claim` (MessageSid, token) is marked
         committed in the same transaction, so `committed` can tell afterwards whether it ran.
+        `front` puts an urgent reply at the head of the urgent queue (help now, ahead of greetings);
+        `late` puts a first contact past the budget for new numbers on the queue workers take last.
         """
         cfg = self.config
         visit = next_visit(outcome)
@@ -250,7 +282,8 @@ class Store:
             *(item.dumps() for item in items),
         )
         if items:
-            enqueue_deliver(self.urgent if outcome.urgent else self.queue, cfg, p, pipe)
+            queue = self.late if late else self.urgent if outcome.urgent else self.queue
+            enqueue_deliver(queue, cfg, p, pipe, front and outcome.urgent)
         with sent_once():  # run twice, this transaction would queue the reply twice
             pipe.execute()
 
@@ -289,7 +322,7 @@ class LineQueue(Queue):
         pipeline.expire(job.key, job.ttl)
 
 
-def enqueue_deliver(queue: Queue, config: Config, p: str, pipe: Any = None) -> None:
+def enqueue_deliver(queue: Queue, config: Config, p: str, pipe: Any = None, at_front: bool = False) -> None:
     """Queue `deliver(p)`: no result kept, failures expire, a neutral description for RQ's logs."""
     queue.enqueue_call(
         DELIVER_JOB,
@@ -300,4 +333,5 @@ def enqueue_deliver(queue: Queue, config: Config, p: str, pipe: Any = None) -> N
         failure_ttl=config.failed_job_ttl,
         retry=Retry(max=config.send_retries, interval=[2, 5, 15, 60, 300]),
         pipeline=pipe,
+        at_front=at_front,
     )

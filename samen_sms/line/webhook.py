@@ -14,6 +14,7 @@ from samen_sms.content.engine import Message, script_locales, step
 from samen_sms.content.said import Said
 from samen_sms.core.identity import Address, BadAddress, Channel
 from samen_sms.line import metrics, redis_keys, twiml
+from samen_sms.line.budget import country, past_budget, urgent_screen
 from samen_sms.line.registry import Arrived, Change
 from samen_sms.line.runtime import Runtime
 from samen_sms.line.signature import SignatureCheck
@@ -89,7 +90,8 @@ def _handle(rt: Runtime, msg: Inbound) -> Response:
     p = rt.keys.pseudonym(msg.address.e164)
     held = rt.registry.held_keys(p)
     codes = referral.candidates(msg.said)
-    arrival = rt.store.arrive(msg.message_sid, p, candidates=codes, held=held, live_codes=rt.registry.live_codes)
+    live, cc = rt.registry.live_codes, country(msg.address)
+    arrival = rt.store.arrive(msg.message_sid, p, candidates=codes, held=held, live_codes=live, country=cc)
     if arrival.duplicate:
         metrics.outcome(msg.address.channel.value, "duplicate")
         return twiml.empty()
@@ -98,12 +100,16 @@ def _handle(rt: Runtime, msg: Inbound) -> Response:
     # A feature may take the message before the engine (the first hook that answers); else one step.
     arrived = Arrived(p, msg.address, arrival.visit, message, rt.content, rt.config)
     outcome = rt.registry.take(arrived, arrival.held) or step(rt.content, arrival.visit, message)
+    # Help now goes ahead of every greeting; a first contact past the budget for new numbers is
+    # answered all the same, from the queue workers take last (line/budget.py).
+    front = urgent_screen(rt.content, outcome)
+    late = outcome.urgent and not front and bool(outcome.replies) and past_budget(rt.config, arrival.new_number)
     if outcome.store:
         pipe = rt.store.transaction()
         rt.registry.apply(Change(pipe, rt.redis, p, msg.address, outcome, rt.keys, rt.config, rt.content))
         claim = (msg.message_sid, arrival.token)
         try:
-            rt.store.commit(p, outcome, rt.keys.seal(msg.address), msg.address.channel.value, claim, pipe)
+            rt.store.commit(p, outcome, rt.keys.seal(msg.address), msg.address.channel.value, claim, pipe, front, late)
         except (redis.ConnectionError, redis.TimeoutError):
             # Lost: the answer to the transaction, perhaps not the transaction. When it ran, the
             # reply is queued and the emergency fallback on top would be a second message.

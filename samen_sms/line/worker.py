@@ -56,7 +56,7 @@ def sweep(min_age: float = SWEEP_AFTER) -> int:
     """
     rt = current().runtime
     conn = rt.redis
-    budget = conn.zcard(redis_keys.OWED()) - rt.queue.count - rt.urgent_queue.count
+    budget = conn.zcard(redis_keys.OWED()) - rt.queue.count - rt.urgent_queue.count - rt.late_queue.count
     if conn.exists(redis_keys.LINE_FAULT()):
         budget = min(budget, 1)  # Twilio refuses the line itself: one probe, not everyone owed
     if budget <= 0:
@@ -111,9 +111,19 @@ class LineWorker(SimpleWorker):
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
+    def register_birth(self) -> None:
+        """RQ's registration, its key kept worker_ttl seconds as every heartbeat keeps it (not RQ's + 60)."""
+        super().register_birth()  # type: ignore[no-untyped-call]
+        self.connection.expire(self.key, self.worker_ttl)
+
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
-        """RQ's heartbeat, which also registers the worker again if Redis lost it (a restart without data)."""
-        super().heartbeat(timeout, pipeline)
+        """RQ's heartbeat, which also registers the worker again if Redis lost it (a restart without data).
+
+        The worker's key lives worker_ttl seconds, not RQ's worker_ttl + 60: an idle worker beats every
+        dequeue_timeout (at most worker_ttl - 15), and /healthz counts a worker alive while its key is
+        there, so a pool killed with SIGKILL shows as no worker within worker_ttl seconds.
+        """
+        super().heartbeat(timeout or self.worker_ttl, pipeline)
         if pipeline is None and not self.connection.sismember(self.redis_workers_keys, self.key):
             worker_registration.register(self)
             log.warning("worker registration was lost (Redis restarted without its data); registered again")
@@ -157,8 +167,9 @@ def main(build: Callable[[], WorkerContext], argv: list[str] | None = None) -> N
     rt = current().runtime
     logs.configure(rt.config.log_format)
     processes = args.processes or rt.config.workers
-    # Every worker takes urgent replies first (a first contact, help now), then the rest in order.
-    queues = [rt.urgent_queue.name, rt.queue.name]
+    # Every worker takes urgent replies first (a first contact, help now), then the rest in order,
+    # then first contacts past the budget for new numbers (a flood of them waits behind everyone).
+    queues = [rt.urgent_queue.name, rt.queue.name, rt.late_queue.name]
     log.info("worker pool: %d processes on queues %r", processes, queues)
     pool = WorkerPool(queues, connection=rt.redis, num_workers=processes, worker_class=LineWorker,
                       job_class=LineJob)
