@@ -328,7 +328,7 @@ SETTINGS: tuple[Setting, ...] = (
         Kind.WHOLE,
         "20",
         "first contacts a minute, all web workers together, whose reply goes on the urgent queue; "
-        "past it the reply goes on the ordinary queue (help now and danger words always urgent)",
+        "past it the reply goes on the queue workers take last (help now and danger words always urgent)",
         "workers",
         least=1,
     ),
