@@ -283,7 +283,8 @@ def fits(page: Any) -> None:
 
 def signed_in_tab(browser: Any, base: str, email: str, secret: str, size: tuple[int, int], ahead: int = 0) -> Any:
     """A new window of that size, signed in."""
-    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale="en-GB", is_mobile=size[0] < 500)
+    viewport = {"width": size[0], "height": size[1]}
+    context = browser.new_context(viewport=viewport, locale="en-GB", is_mobile=size[0] < 500)
     tab = context.new_page()
     sign_in(tab, base, email, secret, ahead)
     tab.wait_for_load_state()
@@ -295,7 +296,8 @@ def test_review_a_translation_suggest_an_edit_and_approve_it_live(
     browser: Any, live: tuple[str, Flask], size: tuple[int, int]
 ) -> None:
     base, app = live
-    mediator = signed_in_tab(browser, base, "m@example.org", make_staff(app, "m@example.org", "mediator", "AMS03"), size)
+    mediator_secret = make_staff(app, "m@example.org", "mediator", "AMS03")
+    mediator = signed_in_tab(browser, base, "m@example.org", mediator_secret, size)
     admin_secret = make_staff(app, "a@example.org", "admin")
     try:
         mediator.get_by_role("link", name="Translations").click()
@@ -321,7 +323,8 @@ def test_review_a_translation_suggest_an_edit_and_approve_it_live(
         mediator.get_by_role("button", name="Suggest this edit").click()
         mediator.get_by_text("The full (WhatsApp) form must keep the emergency number 112.").wait_for()
         fits(mediator)
-        mediator.get_by_label("Full form (WhatsApp)").fill("Nu in gevaar? Bel 112.\nVeilig Thuis 0800-2000: dag en nacht.")
+        full = "Nu in gevaar? Bel 112.\nVeilig Thuis 0800-2000: dag en nacht."
+        mediator.get_by_label("Full form (WhatsApp)").fill(full)
         mediator.get_by_label("Short form (SMS)").fill("Nu in gevaar? Bel 112. Veilig Thuis 0800-2000.")
         mediator.get_by_role("button", name="Suggest this edit").click()
         mediator.locator("#m-help_now\\.body .pending").wait_for()
@@ -338,7 +341,8 @@ def test_review_a_translation_suggest_an_edit_and_approve_it_live(
         fits(admin)
         shot(admin, f"review-approved-{size[0]}")
         rt = app.extensions["samen"]
-        assert rt.renderer.message("nl", "help_now.body", Channel.SMS) == "Nu in gevaar? Bel 112. Veilig Thuis 0800-2000."
+        short = rt.renderer.message("nl", "help_now.body", Channel.SMS)
+        assert short == "Nu in gevaar? Bel 112. Veilig Thuis 0800-2000."
         admin.context.close()
     finally:
         mediator.context.close()

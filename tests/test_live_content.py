@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,10 +15,13 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
+from samen_sms.authoring.poimport import import_directory
 from samen_sms.console import audit
 from samen_sms.console import redis_keys as console_keys
+from samen_sms.content.catalogue import Text
 from samen_sms.core.identity import Channel
 from samen_sms.devtools.standin import StandinState
+from samen_sms.line import overlay
 from samen_sms.line import redis_keys as line_keys
 from samen_sms.line.runtime import Runtime
 from tests.conftest import ALICE, BOB, PUBLIC_URL, inbound, make_app, sent_to, sign
@@ -51,7 +55,12 @@ def _approve(client: FlaskClient, locale: str, key: str) -> Any:
 
 
 def test_an_approved_edit_is_in_the_next_reply_without_a_restart(
-    app: Flask, webhook: FlaskClient, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis
+    app: Flask,
+    webhook: FlaskClient,
+    work: Callable[[], None],
+    standin: StandinState,
+    redis_conn: redis.Redis,
+    tmp_path: Path,
 ) -> None:
     _text(webhook, ALICE, "Hallo")
     _text(webhook, ALICE, "1")  # Nederlands: the main menu
@@ -99,6 +108,31 @@ def test_an_approved_edit_is_in_the_next_reply_without_a_restart(
     entry = po[po.index('msgctxt "help_now.body#whatsapp"') - 40 : po.index('msgctxt "help_now.body#whatsapp"')]
     assert "#, reviewed" in entry
     assert redis_conn.hlen(console_keys.CONSOLE_SUGGESTIONS()) == 0
+
+    # The PO file imports cleanly into the repository's catalogue: the text and its review mark.
+    rt: Runtime = app.extensions["samen"]
+    folder = tmp_path / "po"
+    folder.mkdir()
+    (folder / "nl.po").write_text(po, encoding="utf-8")
+    planned, refusals = import_directory(rt.base_content, rt.renderer.params, rt.config.messages_dir, folder)
+    assert refusals == []
+    toml = planned[rt.config.messages_dir / "nl.toml"]
+    assert "Ook voor vragen over thuis" in toml and "[review]" in toml and '"help_now.body" = ' in toml
+
+
+def test_the_file_wins_once_it_changed_after_the_edit(app: Flask) -> None:
+    rt: Runtime = app.extensions["samen"]
+    base = rt.base_content
+    assert base is not None
+    in_file = base.catalogues["nl"].messages["help_now.title"]
+    edit = Text("Hulp nu", "Hulp nu")
+    key = ("nl", "help_now.title")
+    approved = overlay.Overlay({key: edit}, {key: overlay.fingerprint(in_file)})
+    live = overlay.apply(base, approved)
+    assert live.catalogues["nl"].messages["help_now.title"] == edit
+    # The catalogue changed since the approval (another import): its own text stands.
+    moved = overlay.Overlay({("nl", "help_now.title"): edit}, {("nl", "help_now.title"): overlay.fingerprint(edit)})
+    assert overlay.apply(base, moved).catalogues["nl"].messages["help_now.title"] == in_file
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ entry that no longer fits the files (a key gone, other placeholders) is left out
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 from collections.abc import Mapping
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MESSAGE = "m|"  # m|<locale>|<key> -> {"sms": ..., "whatsapp": ...}
+MESSAGE = "m|"  # m|<locale>|<key> -> {"sms": ..., "whatsapp": ..., "was": fingerprint of the file's text it replaced}
 SERVICE = "s|"  # s|<id> -> a directory entry as data/services.toml writes it (verified as ISO text)
 
 
@@ -40,6 +41,7 @@ class Overlay:
     """What the console changed: message texts by (language, key), and added directory entries."""
 
     messages: Mapping[tuple[str, str], Text] = field(default_factory=dict)
+    replaced: Mapping[tuple[str, str], str] = field(default_factory=dict)  # the file's text each replaced
     services: tuple[dict[str, Any], ...] = ()
     version: int = 0
 
@@ -56,6 +58,7 @@ def read(conn: redis.Redis) -> Overlay:
         pipe.get(redis_keys.OVERLAY_VERSION())
         raw, version = pipe.execute()
     messages: dict[tuple[str, str], Text] = {}
+    replaced: dict[tuple[str, str], str] = {}
     services = []
     for name, value in sorted(raw.items()):
         label = name.decode()
@@ -63,14 +66,25 @@ def read(conn: redis.Redis) -> Overlay:
         if label.startswith(MESSAGE):
             locale, _, key = label.removeprefix(MESSAGE).partition("|")
             messages[(locale, key)] = Text(str(data["sms"]), str(data["whatsapp"]))
+            replaced[(locale, key)] = str(data.get("was", ""))
         elif label.startswith(SERVICE):
             services.append(data)
-    return Overlay(messages, tuple(services), int(version or 0))
+    return Overlay(messages, replaced, tuple(services), int(version or 0))
 
 
-def publish_message(conn: redis.Redis, locale: str, key: str, text: Text) -> int:
-    """Make an approved text live everywhere; the new version."""
-    value = json.dumps({"sms": text.sms, "whatsapp": text.whatsapp}, ensure_ascii=False)
+def fingerprint(text: Text) -> str:
+    """A short fingerprint of a message's two forms."""
+    return hashlib.sha256(f"{text.sms}\x1f{text.whatsapp}".encode()).hexdigest()[:16]
+
+
+def publish_message(conn: redis.Redis, locale: str, key: str, text: Text, replaces: Text) -> int:
+    """Make an approved text live everywhere, in place of the file's text `replaces`; the new version.
+
+    Once the file's text is no longer `replaces` (the edit was imported into the repository, or the
+    catalogue changed since), the file wins and the edit is left out.
+    """
+    data = {"sms": text.sms, "whatsapp": text.whatsapp, "was": fingerprint(replaces)}
+    value = json.dumps(data, ensure_ascii=False)
     return _change(conn, {f"{MESSAGE}{locale}|{key}": value}, ())
 
 
@@ -106,6 +120,9 @@ def apply(base: Content, overlay: Overlay) -> Content:
         wanted = reference.messages.get(key)
         if catalogue is None or wanted is None:
             continue  # a language held back, or a key the files no longer have
+        if fingerprint(catalogue.messages[key]) != overlay.replaced.get((locale, key)):
+            log.info("live edit of %s %s left out: the catalogue's own text changed since it was approved", locale, key)
+            continue
         if placeholders(text.sms) != placeholders(wanted.sms) or placeholders(text.whatsapp) != placeholders(
             wanted.whatsapp
         ):
@@ -133,7 +150,8 @@ def _service(base: Content, entry: Mapping[str, Any], known: set[str]) -> Servic
     reference = base.catalogues[base.flow.languages[0]].messages
     unknown_places = set(service.places) - set(base.places.by_code) - {NATIONAL}
     if service.id in known or service.purpose not in reference or unknown_places:
-        log.error("live directory entry %s left out: its id, purpose or places do not fit the files", service.id)
+        # Most often the file has the entry now (exported and deployed): the file wins.
+        log.info("live directory entry %s left out: the file has its id, or lacks its purpose or places", service.id)
         return None
     return service
 

@@ -181,7 +181,8 @@ def review_approve(locale: str) -> Any:
         abort(422, _("Not approved: %(reasons)s", reasons=" ".join(found)))
     cat = rt.content.catalogues[locale]
     text = Text(cat.sms_spelling(waiting.sms), waiting.whatsapp)
-    overlay.publish_message(rt.redis, locale, key, text)
+    in_file = (rt.base_content or rt.content).catalogues[locale].messages[key]
+    overlay.publish_message(rt.redis, locale, key, text, in_file)
     store.mark(rt.redis, locale, key, entries(rt.content.catalogues[SOURCE])[key], waiting.by)
     store.discard(rt.redis, locale, key)
     overlay.refresh(rt)
