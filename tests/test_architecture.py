@@ -234,7 +234,7 @@ def test_the_stored_key_names_did_not_change() -> None:
 STORED_NAMES = """
 samen:d:{message_sid} samen:s:{p} samen:p:{p} samen:r:{p}:{window} samen:o:{p} samen:f:{p} samen:a:{p} samen:n:{p}
 samen:lock:{p} samen:m:{message_sid} samen:ms:{p} samen:owed samen:fault samen:mi:{p} samen:purge samen:aof_rewrite
-samen:erased
+samen:erased samen:content_overlay samen:overlay_version
 samen:stats:{kind} samen:subs:{region} samen:optout samen:wa:{p} samen:rsvp:{session_id} samen:sessions
 samen:session:{session_id} samen:session_seq samen:bc:{broadcast}:todo samen:bc:{broadcast}:done
 samen:bc:{broadcast}:stats samen:bc:{broadcast}:state samen:bc:{broadcast}:lease samen:bm:{message_sid}
@@ -242,7 +242,7 @@ samen:rate:{sender} samen:mediators samen:codes samen:reach:{day} samen:reach:pe
 samen:hllsalt:{week} samen:console:account:{email} samen:console:accounts samen:console:link:{digest}
 samen:console:session:{digest} samen:console:throttle:{scope}:{digest} samen:console:known:{digest}
 samen:console:audit samen:console:audit-minute:{digest}:{minute}
-samen:console:directory samen:console:drafts
+samen:console:directory samen:console:drafts samen:console:review samen:console:suggestions
 samen:console:figures:{name} samen:console:sim:{id} samen:new:{minute} samen:new:{cc}:{minute}
 """
 

@@ -243,7 +243,8 @@ def test_a_directory_entry_keeps_its_id_and_another_cannot_take_it(app: Flask, r
     again = client.post("/console/directory/entry", data={**entry, "name": "Huisarts B"})
     text = again.get_data(as_text=True)
     assert again.status_code == 422
-    assert re.search(r'<p class="error" id="e-id">[^<]*an entry added in the console has this id', text), text
+    taken = r'<p class="error" id="e-id">[^<]*An entry added in the console already has this short name'
+    assert re.search(taken, text), text
     listing = client.get("/console/directory").get_data(as_text=True)
     assert "Kliniek A" in listing and "Huisarts B" not in listing
     # An id with a space or a slash could never be marked verified (its address breaks): refused at the id.

@@ -25,6 +25,9 @@ PAGES = [
     "/console/mediators",
     "/console/directory",
     "/console/content",
+    "/console/review",
+    "/console/review/nl",
+    "/console/review/nl/edit?key=help_now.body",
     "/console/simulator",
     "/console/audit",
     "/console/accounts",
@@ -32,7 +35,9 @@ PAGES = [
 ALLOWED = {
     "admin": set(PAGES),
     "coordinator": set(PAGES) - {"/console/audit", "/console/accounts"},
-    "mediator": {"/console/drafts", "/console/mediators", "/console/simulator"},
+    # Mediators review translations (they are the native speakers); approving is an admin's.
+    "mediator": {"/console/drafts", "/console/mediators", "/console/simulator", "/console/review", "/console/review/nl",
+                 "/console/review/nl/edit?key=help_now.body"},
 }
 
 

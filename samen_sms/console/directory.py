@@ -1,7 +1,8 @@
 """Directory entries kept by the console: local and community entries added here, and verification dates.
 
-They live in one Redis hash (survive restarts) and are exported in the TOML form of
-`data/services.toml`, which the line reads at start: a reviewed export is how they reach texters.
+They live in one Redis hash (survive restarts). On every save they are handed to the line's live
+content (`line.overlay`), so texters get them in the next reply; the export, in the TOML form of
+`data/services.toml`, keeps them in the repository.
 """
 
 from __future__ import annotations
@@ -59,6 +60,16 @@ def save(conn: redis.Redis, service: Service) -> None:
     data = asdict(service)
     data["verified"] = service.verified.isoformat()
     conn.hset(redis_keys.CONSOLE_DIRECTORY(), ENTRY + service.id, json.dumps(data, ensure_ascii=False))
+
+
+def live_entries(services: list[Service]) -> list[dict[str, Any]]:
+    """The added entries as the line's live content takes them (`data/services.toml`'s fields)."""
+    out = []
+    for service in services:
+        data = asdict(service)
+        data["verified"] = service.verified.isoformat()
+        out.append(data)
+    return out
 
 
 def export(services: list[Service], verified: dict[str, dt.date]) -> str:

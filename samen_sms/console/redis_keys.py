@@ -18,6 +18,8 @@ CONSOLE_KNOWN = Key("console:known:{digest}", "the addresses (keyed hashes) that
 CONSOLE_AUDIT = Key("console:audit", "the audit log: who signed in or failed to, who created, changed or announced what, when", "one year, and at most 200,000 entries (trimmed on every write)", "console.audit", backup=True)
 CONSOLE_AUDIT_MINUTE = Key("console:audit-minute:{digest}:{minute}", "that an entry written at most once a minute (refused or failed sign-ins) was written this minute", "2 min", "console.audit")
 CONSOLE_DIRECTORY = Key("console:directory", "directory entries added in the console, and verification dates of the file's entries", "kept, until exported to `data/services.toml`", "console.directory", backup=True)
+CONSOLE_REVIEW = Key("console:review", "per language and message: that a reviewer read it against the English (its fingerprint), who, when", "kept, until exported to the catalogues' [review] tables (PO export)", "console.review", backup=True)
+CONSOLE_SUGGESTIONS = Key("console:suggestions", "edits of catalogue messages suggested by reviewers, waiting for an admin's approval", "until approved or discarded", "console.review", backup=True)
 CONSOLE_DRAFTS = Key("console:drafts", "information sessions drafted by mediators, waiting for a coordinator", "until approved or discarded", "console.pages.sessions", backup=True)
 CONSOLE_FIGURES = Key("console:figures:{name}", "subscriptions counted by language and channel for the overview (counts only), and the lock of the count", "10 min (the lock 2 min)", "console.figures")
 CONSOLE_SIMULATOR = Key("console:sim:{id}", "one simulator conversation (what staff typed and the line's replies; no texter)", "30 min after the last message", "console.pages.simulator")

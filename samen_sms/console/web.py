@@ -16,6 +16,7 @@ from samen_sms.console import i18n
 from samen_sms.console.accounts import Accounts, Role
 from samen_sms.console.keys import ConsoleKeys
 from samen_sms.console.sessions import Sessions
+from samen_sms.line import overlay
 from samen_sms.line.runtime import Runtime
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates", static_folder="static")
@@ -29,6 +30,8 @@ PAGES: dict[str, frozenset[Role]] = {
     "mediators": frozenset({Role.ADMIN, Role.COORDINATOR, Role.MEDIATOR}),
     "directory": frozenset({Role.ADMIN, Role.COORDINATOR}),
     "content": frozenset({Role.ADMIN, Role.COORDINATOR}),
+    # Mediators are the native speakers a translation waits for: they review and suggest; admins approve.
+    "review": frozenset({Role.ADMIN, Role.COORDINATOR, Role.MEDIATOR}),
     "simulator": frozenset({Role.ADMIN, Role.COORDINATOR, Role.MEDIATOR}),
     "audit": frozenset({Role.ADMIN}),
     "accounts": frozenset({Role.ADMIN}),
@@ -85,6 +88,8 @@ def address() -> str:
 def load_staff() -> None:
     """Find who is signed in, check the CSRF token of every form, keep the chosen language."""
     g.staff = None
+    if not request.path.startswith("/console/static/"):
+        overlay.refresh(runtime())  # show the content as texters get it now (an edit approved elsewhere)
     lang = request.args.get("lang")
     if lang in i18n.LANGUAGES:
         session["lang"] = lang

@@ -33,6 +33,9 @@ AOF_REWRITE = Key("aof_rewrite", "set when the workers last asked Redis to rewri
 # The budget for new numbers (line.budget, counted by line.store): first contacts a minute that go urgent.
 NEW_NUMBERS = Key("new:{minute}", "how many first contacts arrived in this minute (for the urgent queue's budget)", "two minutes; a number only", "line.store")
 NEW_BY_COUNTRY = Key("new:{cc}:{minute}", "how many first contacts from one country calling code arrived in this minute", "two minutes; a number only", "line.store")
+# Live content (line.overlay): edits approved and directory entries saved in the console, applied without a restart.
+CONTENT_OVERLAY = Key("content_overlay", "approved edits of catalogue messages and directory entries saved in the console, laid over messages/ and data/services.toml (texts staff wrote, nothing about a texter)", "kept, until exported to the repository and withdrawn", "line.overlay", backup=True)
+OVERLAY_VERSION = Key("overlay_version", "a counter raised by every change of the live content, which web and workers compare with the one they built", "kept; a number only", "line.overlay", backup=True)
 # Counters: numbers of messages by outcome, nothing per person.
 STATS = Key("stats:{kind}", "counts of replies sent, failed (by Twilio code) and delivery reports, by status", "kept; numbers only", "line.ledger")
 

@@ -13,7 +13,7 @@ from typing import Any, assert_never
 import redis
 
 from samen_sms.core.identity import Address
-from samen_sms.line import redis_keys
+from samen_sms.line import overlay, redis_keys
 from samen_sms.line.ledger import finish, record_line_fault
 from samen_sms.line.outbox import OutboxItem, References, Written
 from samen_sms.line.runtime import Runtime
@@ -74,6 +74,7 @@ def deliver(p: str) -> int:
     """
     ctx = current()
     rt = ctx.runtime
+    overlay.refresh(rt)  # the words as the console last approved them (one GET of a counter)
     conn = rt.redis
     lock_ttl = rt.config.twilio_timeout * 2 + 5
     sent = 0

@@ -18,6 +18,7 @@ from samen_sms.content.loader import load_content
 from samen_sms.content.render import Renderer, line_params
 from samen_sms.core.config import Config, ConfigError
 from samen_sms.core.identity import Keys
+from samen_sms.line import overlay
 from samen_sms.line.durability import check_persistence
 from samen_sms.line.once import LineRetry
 from samen_sms.line.registry import Registry
@@ -42,6 +43,10 @@ class Runtime:
     renderer: Renderer
     store: Store
     registry: Registry = field(default_factory=Registry)
+    # The content as read from the files at start; `content` is it with the console's live edits
+    # laid over (line.overlay), built again whenever their version moves past `content_version`.
+    base_content: Content | None = None
+    content_version: int = 0
 
 
 # The webhook must answer Twilio within 15 s even when Redis hangs: each of its two round trips
@@ -122,7 +127,7 @@ def build_runtime(config: Config, web: bool = False, content: Content | None = N
     if not config.development:
         check_persistence(conn, config)
     renderer = Renderer(content, line_params(config.twilio_sms_from, config.twilio_whatsapp_from, config.line_name))
-    return Runtime(
+    runtime = Runtime(
         config=config,
         redis=conn,
         queue=queue,
@@ -132,4 +137,10 @@ def build_runtime(config: Config, web: bool = False, content: Content | None = N
         content=content,
         renderer=renderer,
         store=store,
+        base_content=content,
     )
+    try:
+        overlay.refresh(runtime)  # the console's live edits, from the first message on
+    except redis.RedisError:
+        log.warning("Redis does not answer yet; the console's live edits apply once it does")
+    return runtime

@@ -13,7 +13,7 @@ from samen_sms.content import referral
 from samen_sms.content.engine import Message, script_locales, step
 from samen_sms.content.said import Said
 from samen_sms.core.identity import Address, BadAddress, Channel
-from samen_sms.line import metrics, redis_keys, twiml
+from samen_sms.line import metrics, overlay, redis_keys, twiml
 from samen_sms.line.budget import country, past_budget, urgent_screen
 from samen_sms.line.registry import Arrived, Change
 from samen_sms.line.runtime import Runtime
@@ -91,15 +91,19 @@ def _handle(rt: Runtime, msg: Inbound) -> Response:
     held = rt.registry.held_keys(p)
     codes = referral.candidates(msg.said)
     live, cc = rt.registry.live_codes, country(msg.address)
-    arrival = rt.store.arrive(msg.message_sid, p, candidates=codes, held=held, live_codes=live, country=cc)
+    # The live content's version is read in the same round trip, as one more held key.
+    reads = (*held, overlay.version_key())
+    arrival = rt.store.arrive(msg.message_sid, p, candidates=codes, held=reads, live_codes=live, country=cc)
+    *values, version = arrival.held
     if arrival.duplicate:
         metrics.outcome(msg.address.channel.value, "duplicate")
         return twiml.empty()
+    overlay.refresh(rt, version, read_version=False)  # an edit approved in the console, live from now
     limit = rt.config.rate_limit_count
     message = Message(msg.said, msg.address.channel, msg.num_media, arrival.count, limit, arrival.codes)
     # A feature may take the message before the engine (the first hook that answers); else one step.
     arrived = Arrived(p, msg.address, arrival.visit, message, rt.content, rt.config)
-    outcome = rt.registry.take(arrived, arrival.held) or step(rt.content, arrival.visit, message)
+    outcome = rt.registry.take(arrived, tuple(values)) or step(rt.content, arrival.visit, message)
     # Help now goes ahead of every greeting; a first contact past the budget for new numbers is
     # answered all the same, from the queue workers take last (line/budget.py).
     front = urgent_screen(rt.content, outcome)
