@@ -160,6 +160,8 @@ def status_command(session_id: str, wait: bool) -> None:
         n = progress.numbers(rt, session.id, kind)
         skipped = ", ".join(f"{reason} {count}" for reason, count in sorted(n["skipped"].items())) or "none"
         until = f" until {n['until']}" if n["until"] and n["phase"].startswith("waiting") else ""
+        if n["phase"] == reminders.SCHEDULED and n["at"]:
+            until = f" for {datetime.fromtimestamp(n['at'], AMSTERDAM):%Y-%m-%d %H:%M}"
         click.echo(
             f"{kind.label.capitalize()}: {n['phase']}{until}. total {n['total']}, sent {n['sent']}, "
             f"delivered {n['delivered']}, failed {n['failed']}, skipped {sum(n['skipped'].values())} ({skipped})"
