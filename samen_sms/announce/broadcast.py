@@ -138,11 +138,11 @@ def run(session_id: str, kind_value: str, fill: bool = True, for_start: float | 
     if session is None or kind is None:
         log.warning("broadcast for unknown session or kind; nothing to do")
         return 0
-    stale = session.starts <= time.time() or (for_start and for_start != session.starts)
-    if kind is BroadcastKind.REMINDER and fill and stale:
-        # Moved since this reminder was scheduled (its new time has a job of its own), or already begun:
-        # a reminder now would give the wrong day, or come after the session.
-        log.info("reminder for session %s is for another start or the session has begun; not sent", session_id)
+    moved = fill and for_start is not None and for_start != session.starts
+    if kind.to_those_coming and (session.starts <= time.time() or (kind is BroadcastKind.REMINDER and moved)):
+        # Moved since this reminder was scheduled (its new time has a job of its own), or already begun
+        # (a slice that waited out quiet hours too): it would give the wrong day, or come after the session.
+        log.info("%s for session %s is for another start or the session has begun; not sent", kind.label, session_id)
         return 0
     if session.cancelled and kind is not BroadcastKind.CANCEL:
         log.info("session %s is cancelled; its %s is not sent", session_id, kind.label)
