@@ -383,3 +383,185 @@ def test_add_a_directory_entry_in_plain_words_and_it_is_live(
         assert [s.name for s in rt.content.directory.local("GM0363")] == ["Kliniek Oost"]
     finally:
         tab.context.close()
+
+# Issue 22: a session's life (move, duplicate, cancel after announcing), on a laptop and on a phone without script.
+SESSION_FILE = """
+title = {{ nl = "Gezondheid in Nederland", en = "Health in the Netherlands" }}
+starts = {starts}
+place = "Buurthuis, Utrecht"
+host = "Stichting Voorbeeld"
+languages = ["nl", "en"]
+regions = ["Utrecht"]
+"""
+SESSION_SCREENS = [pytest.param((1366, 768, True), id="laptop"), pytest.param((390, 844, False), id="phone-no-script")]
+
+
+@pytest.fixture
+def session_screen(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    width, height, script = request.param
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, is_mobile=width < 500, java_script_enabled=script, locale="en-GB"
+    )
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def _work_now(app: Flask) -> None:
+    from samen_sms.assembly import worker_context
+    from samen_sms.line import replies
+
+    rt = app.extensions["samen"]
+    with replies.using(worker_context(rt.config)):
+        conftest.BurstWorker([rt.urgent_queue, rt.queue, rt.late_queue], connection=rt.redis).work(
+            burst=True, with_scheduler=False, logging_level="WARNING"
+        )
+
+
+def _add_session(app: Flask, starts: Any) -> str:
+    from datetime import datetime
+
+    from samen_sms.announce import reminders
+    from samen_sms.announce import sessions as infosessions
+    from samen_sms.core.quiet import AMSTERDAM
+
+    rt = app.extensions["samen"]
+    text = SESSION_FILE.format(starts=starts.strftime("%Y-%m-%dT%H:%M:%S"))
+    session = infosessions.parse_session(text, rt.content.places, list(rt.content.flow.languages))
+    pipe = rt.redis.pipeline(transaction=True)
+    stored = infosessions.add(rt.redis, session, pipe)
+    reminders.schedule(rt, stored, pipe, datetime.now(AMSTERDAM))
+    pipe.execute()
+    return stored.id
+
+
+def _measured(page: Any) -> None:
+    """No horizontal overflow, and the first link in the page's main part shows a focus ring."""
+    page.wait_for_load_state("load")  # the stylesheet applied: a form posted without script is a new page
+    width = page.evaluate("document.documentElement.scrollWidth")
+    wide = page.evaluate(
+        """(w) => [...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > w)
+        .slice(0, 5).map(e => e.tagName + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))""",
+        page.viewport_size["width"],
+    )
+    assert width <= page.viewport_size["width"], (page.url, width, wide)
+    ring = page.evaluate(
+        """() => { const a = document.querySelector('main a, main button'); a.focus();
+        const s = getComputedStyle(a); return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2; }"""
+    )
+    assert ring, page.url
+
+
+def _sign_in_and_wait(page: Any, base: str, email: str, secret: str) -> None:
+    page.goto(f"{base}/console/sign-in")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Code from your authenticator app").fill(code(secret))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/console/")
+
+
+@pytest.mark.parametrize("session_screen", SESSION_SCREENS, indirect=True)
+def test_move_duplicate_and_cancel_an_announced_session(
+    session_screen: Any, live: tuple[str, Flask], redis_conn: redis.Redis, standin: StandinState
+) -> None:
+    from datetime import datetime, timedelta
+
+    from samen_sms.announce import sessions as infosessions
+    from samen_sms.console import audit
+    from samen_sms.core.quiet import AMSTERDAM
+    from tests.conftest import PUBLIC_URL, inbound, sign
+
+    base, app = live
+    page = session_screen
+    rt = app.extensions["samen"]
+    sealed = rt.keys.seal(Address(Channel.SMS, ALICE))
+    pipe = redis_conn.pipeline()
+    alice = subscriptions.Subscriber("NL", "nl", Channel.SMS, 1, "d", sealed)
+    subscriptions.subscribe(pipe, rt.keys.pseudonym(ALICE), alice)
+    pipe.execute()
+    starts = (datetime.now(AMSTERDAM) + timedelta(days=10)).replace(hour=19, minute=0, second=0, microsecond=0)
+    first = _add_session(app, starts)
+    gone = _add_session(app, datetime.now(AMSTERDAM) + timedelta(hours=6))
+    session = infosessions.get(redis_conn, gone)
+    assert session is not None
+    # A session that has taken place (its start put in the past, as time would).
+    past = infosessions.InfoSession(**{**session.__dict__, "starts": time.time() - 86400})
+    pipe = redis_conn.pipeline()
+    infosessions.replace(past, pipe)
+    pipe.execute()
+    secret = make_staff(app, "cor@example.org", "coordinator")
+    _sign_in_and_wait(page, base, "cor@example.org", secret)
+
+    # Announce it, and Alice says yes.
+    page.goto(f"{base}/console/sessions/{first}")
+    page.get_by_role("link", name="Announce…").click()
+    page.get_by_role("button", name="Yes, announce it now").click()
+    page.wait_for_url(f"{base}/console/sessions/{first}")
+    _work_now(app)
+    params = inbound(ALICE, "Ja, ik kom!")
+    client = app.test_client()
+    signature = sign(PUBLIC_URL + "/twilio/inbound", params)
+    client.post("/twilio/inbound", data=params, headers={"X-Twilio-Signature": signature})
+    _work_now(app)
+    assert sent_to(standin, ALICE)[-1].startswith("Dank je. We sturen je voor de bijeenkomst een herinnering.")
+
+    # Move it: a day later, another place. The form says who will be told.
+    page.goto(f"{base}/console/sessions/{first}")
+    _measured(page)
+    page.get_by_role("link", name="Edit or move").click()
+    assert "People who said they would come: <5" in page.locator("#change-note").inner_text()
+    _measured(page)
+    page.get_by_label("Starts (Amsterdam time)").fill((starts + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("Place (address)").fill("Wijkcentrum De Brug, Utrecht")
+    page.get_by_role("button", name="Save changes").click()
+    page.wait_for_url(f"{base}/console/sessions/{first}")
+    _work_now(app)
+    moved = sent_to(standin, ALICE)[-1]
+    assert moved.startswith("Gewijzigd: Gezondheid in Nederland") and "Wijkcentrum De Brug" in moved
+    assert "112" in moved
+    page.reload()
+    assert "done" in page.locator("#change-state").inner_text()
+    assert "scheduled" in page.locator("#reminder-state").inner_text()
+
+    # Duplicate it: everything but the date; a start within three hours is warned about.
+    page.get_by_role("link", name="Duplicate").click()
+    page.wait_for_url(re.compile(r".*/console/sessions/new\?copy=" + first))
+    assert page.get_by_label("Title (nl)").input_value() == "Gezondheid in Nederland"
+    assert page.get_by_label("Starts (Amsterdam time)").input_value() == ""
+    soon = datetime.now(AMSTERDAM) + timedelta(hours=2)
+    page.get_by_label("Starts (Amsterdam time)").fill(soon.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_role("button", name="Preview").click()
+    assert "no reminder is scheduled" in page.locator("#reminder-note").inner_text()
+    _measured(page)
+    page.get_by_label("Starts (Amsterdam time)").fill((starts + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_role("button", name="Save session").click()
+    page.wait_for_url(re.compile(r".*/console/sessions/\d+$"))
+    copy_id = page.url.rsplit("/", 1)[1]
+    copied = infosessions.get(redis_conn, copy_id)
+    assert copied is not None and copied.place == "Wijkcentrum De Brug, Utrecht" and copy_id != first
+
+    # Cancel the first: a confirm step, then a notice.
+    page.goto(f"{base}/console/sessions/{first}")
+    page.get_by_role("link", name="Cancel session…").click()
+    assert "<5" in page.locator("#cancel-summary").inner_text()
+    _measured(page)
+    page.get_by_role("button", name="Yes, cancel the session").click()
+    page.wait_for_url(f"{base}/console/sessions/{first}")
+    assert "(cancelled)" in page.get_by_role("heading", level=1).inner_text()
+    assert page.get_by_role("link", name="Edit or move").count() == 0
+    _work_now(app)
+    cancelled = sent_to(standin, ALICE)[-1]
+    assert cancelled.startswith("Gaat niet door: Gezondheid in Nederland") and "112" in cancelled
+    assert len(sent_to(standin, ALICE)) == 4  # announcement, thanks, move, cancellation
+
+    # The list: upcoming (the copy, the cancelled one marked) and past.
+    page.goto(f"{base}/console/sessions")
+    _measured(page)
+    upcoming = page.get_by_role("table", name="Upcoming sessions, soonest first").inner_text()
+    assert "(cancelled)" in upcoming and f"\n{copy_id}\t" in f"\n{upcoming}"
+    assert "Health in the Netherlands" in page.get_by_role("table", name="Past sessions, latest first").inner_text()
+    actions = [(e.action, e.target) for e in audit.recent(redis_conn)]
+    assert ("session moved, notice to those coming", f"#{first}") in actions
+    assert ("session cancelled, notice to those coming", f"#{first}") in actions
+    assert (f"session created as a copy of #{first}", f"#{copy_id}") in actions

@@ -122,8 +122,10 @@ def test_create_preview_announce_and_watch_it_reach_the_standin(
     page = client.get("/console/sessions/1").get_data(as_text=True)
     assert 'data-k="interested">&lt;5<' in page
     assert client.get("/console/sessions/1/progress.json").get_json()["interested"] == "<5"
-    assert "Edit" not in page  # announced: its text can no longer change
-    assert client.get("/console/sessions/1/edit").status_code == 409
+    # Announced, it can still change until it starts (issue 22): the form says who will be told.
+    assert "Edit or move" in page and "Cancel session" in page
+    form = client.get("/console/sessions/1/edit")
+    assert form.status_code == 200 and 'id="change-note"' in form.get_data(as_text=True)
 
 
 def test_edit_a_session_before_it_is_announced(app: Flask, redis_conn: redis.Redis) -> None:

@@ -321,9 +321,14 @@ def test_a_dutch_announcement_naming_sorani_stays_one_gsm7_sms(app: Flask, tmp_p
 
 
 def test_broadcast_kinds_keep_the_values_stored_in_redis_and_in_jobs() -> None:
-    assert [(kind.value, kind.label) for kind in BroadcastKind] == [("a", "announcement"), ("r", "reminder")]
+    assert [(kind.value, kind.label) for kind in BroadcastKind] == [
+        ("a", "announcement"),
+        ("r", "reminder"),
+        ("c", "change"),
+        ("x", "cancellation"),
+    ]
     assert BroadcastKind.ANNOUNCEMENT.of("12") == "12:a" and BroadcastKind.REMINDER.of("12") == "12:r"
-    assert BroadcastKind.read("r") is BroadcastKind.REMINDER and BroadcastKind.read("x") is None
+    assert BroadcastKind.read("r") is BroadcastKind.REMINDER and BroadcastKind.read("z") is None
     assert BroadcastKind.from_label("reminder") is BroadcastKind.REMINDER and BroadcastKind.from_label("a") is None
 
 

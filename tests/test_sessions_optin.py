@@ -9,10 +9,14 @@ from flask import Flask
 
 from samen_sms.announce import redis_keys as announce_keys
 from samen_sms.announce import subscriptions
+from samen_sms.app import create_app
+from samen_sms.assembly import worker_context
+from samen_sms.core.config import Config
 from samen_sms.core.identity import Address, Channel
 from samen_sms.devtools.standin import Fault, StandinState
 from samen_sms.line import redis_keys as line_keys
-from tests.conftest import ALICE, BOB, PostFn, inbound, sent_to
+from samen_sms.line import replies
+from tests.conftest import ALICE, BOB, PUBLIC_URL, BurstWorker, PostFn, inbound, sent_to, sign, with_config
 
 
 def talk(post: PostFn, work: Callable[[], None], standin: StandinState, sender: str, *texts: str) -> list[str]:
@@ -167,3 +171,28 @@ def test_the_sessions_stop_word_works_after_the_line_forgot_the_persons_language
     (left,) = talk(post, work, standin, BOB, "UNSUB")  # never subscribed: told the same, nothing kept
     assert left.startswith("You will get no more announcements")
     assert not redis_conn.exists(line_keys.PROFILE(pseudonym(app, BOB)))
+
+
+def test_the_opt_in_states_the_quiet_hours_the_line_keeps_in_every_language(
+    config: Config, standin: StandinState
+) -> None:
+    # One setting: the hours announcements hold back for are the hours the opt-in promises.
+    cfg = with_config(config, quiet_hours="22:00-08:30")
+    app = create_app({"TESTING": True}, config=cfg)
+    rt = app.extensions["samen"]
+    for locale in rt.content.flow.languages:
+        for channel in (Channel.SMS, Channel.WHATSAPP):
+            done = rt.renderer.message(locale, "subscribe.done", channel)
+            assert "22:00" in done and "08:30" in done, (locale, channel, done)
+    with replies.using(worker_context(cfg)):
+        client = app.test_client()
+        for text in ("hi", "1", "sessions", "1", "Utrecht", "1"):
+            params = inbound(ALICE, text)
+            signature = sign(PUBLIC_URL + "/twilio/inbound", params)
+            client.post("/twilio/inbound", data=params, headers={"X-Twilio-Signature": signature})
+            BurstWorker([rt.urgent_queue, rt.queue, rt.late_queue], connection=rt.redis).work(
+                burst=True, with_scheduler=False, logging_level="WARNING"
+            )
+    done = sent_to(standin, ALICE)[-1]
+    assert done.startswith("You are signed up.") and "never between 22:00 and 08:30" in done
+    assert "evening" not in done

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, assert_never
 
@@ -46,6 +46,7 @@ SLICE_SECONDS = 60.0  # then the job re-queues itself: a warm worker stop never 
 # make a one-second window there count more than the configured rate.
 RATE_HEADROOM = 0.95
 KEEP_AFTER_SESSION = 7 * 24 * 3600
+LOOK_AGAIN = timedelta(seconds=30)  # a notice or reminder found running: run again after this
 
 
 KEY_PARTS = {
@@ -92,8 +93,22 @@ def enqueue(
     """
     if fill and pipeline is None:
         rt.redis.hset(key(kind.of(session_id), "state"), "phase", "queued")
+    return enqueue_on(rt.queue, rt.config, session_id, kind, fill, at, pipeline, for_start)
+
+
+def enqueue_on(
+    queue: Any,
+    config: Any,
+    session_id: str,
+    kind: BroadcastKind,
+    fill: bool = True,
+    at: datetime | None = None,
+    pipeline: Any = None,
+    for_start: float | None = None,
+) -> str:
+    """`enqueue` on a given queue, for callers without a runtime (the webhook's effect handlers)."""
     # RQ takes a job for abandoned (and retries it) timeout + 60 s after its start: keep it short.
-    timeout = int(SLICE_SECONDS + 2 * rt.config.broadcast_lease + 30)
+    timeout = int(SLICE_SECONDS + 2 * config.broadcast_lease + 30)
     # The kind as its plain value: what `run` takes, from this release and the ones before it.
     args: tuple[Any, ...] = (session_id, kind.value, fill)
     if for_start is not None:
@@ -101,14 +116,14 @@ def enqueue(
     options: dict[str, Any] = {
         "args": args,
         "result_ttl": 0,
-        "failure_ttl": rt.config.failed_job_ttl,
+        "failure_ttl": config.failed_job_ttl,
         # An abandoned job (its worker killed) is retried once RQ notices; the claims keep it exact.
         "retry": Retry(max=5, interval=[30, 60, 120, 300, 600]),
         "pipeline": pipeline,
     }
     if at is not None:
-        return str(rt.queue.enqueue_at(at, JOB, job_timeout=timeout, **options).id)
-    return str(rt.queue.enqueue_call(JOB, timeout=timeout, **options).id)
+        return str(queue.enqueue_at(at, JOB, job_timeout=timeout, **options).id)
+    return str(queue.enqueue_call(JOB, timeout=timeout, **options).id)
 
 
 def run(session_id: str, kind_value: str, fill: bool = True, for_start: float | None = None) -> int:
@@ -123,16 +138,23 @@ def run(session_id: str, kind_value: str, fill: bool = True, for_start: float | 
     if session is None or kind is None:
         log.warning("broadcast for unknown session or kind; nothing to do")
         return 0
-    stale = session.starts <= time.time() or (for_start and for_start != session.starts)
-    if kind is BroadcastKind.REMINDER and fill and stale:
-        # Moved since this reminder was scheduled (its new time has a job of its own), or already begun:
-        # a reminder now would give the wrong day, or come after the session.
-        log.info("reminder for session %s is for another start or the session has begun; not sent", session_id)
+    moved = fill and for_start is not None and for_start != session.starts
+    if kind.to_those_coming and (session.starts <= time.time() or (kind is BroadcastKind.REMINDER and moved)):
+        # Moved since this reminder was scheduled (its new time has a job of its own), or already begun
+        # (a slice that waited out quiet hours too): it would give the wrong day, or come after the session.
+        log.info("%s for session %s is for another start or the session has begun; not sent", kind.label, session_id)
+        return 0
+    if session.cancelled and kind is not BroadcastKind.CANCEL:
+        log.info("session %s is cancelled; its %s is not sent", session_id, kind.label)
         return 0
     bid = kind.of(session_id)
     lease = Lease(rt, bid)
     if not lease.acquire():
         log.info("broadcast %s is already running elsewhere", bid)
+        if fill and kind.to_those_coming:
+            # A late yes (or a second change) while it runs: look again once the running job is done.
+            later = datetime.now(UTC) + LOOK_AGAIN
+            enqueue_on(rt.queue, rt.config, session_id, kind, at=later, for_start=for_start)
         return 0
     job = Broadcast(ctx, session, kind, lease)
     try:
@@ -186,7 +208,7 @@ class Broadcast:
             case BroadcastKind.ANNOUNCEMENT:
                 for _, batch in announcement_audience(self.conn, self.session):
                     yield [p.decode() for p in batch]
-            case BroadcastKind.REMINDER:
+            case BroadcastKind.REMINDER | BroadcastKind.CHANGE | BroadcastKind.CANCEL:
                 people = [p.decode() for p in self.conn.hkeys(redis_keys.RSVP(self.session.id))]
                 for start in range(0, len(people), 1000):
                     yield people[start : start + 1000]

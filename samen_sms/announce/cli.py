@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from samen_sms.announce import broadcast, progress, subscriptions
+from samen_sms.announce import broadcast, progress, reminders, subscriptions
 from samen_sms.announce import sessions as infosessions
 from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.announce.results import Skip
@@ -22,7 +22,6 @@ from samen_sms.core.quiet import AMSTERDAM
 from samen_sms.line.runtime import Runtime
 
 sessions_cli = AppGroup("sessions", help="Information sessions: add, list, announce and follow them.")
-REMINDER_HOUR = 10  # the day before, at 10:00 Amsterdam time: never in quiet hours by default
 FINISHED = frozenset({"done", "done with failures", "failed"})
 _TWILIO_CODES_HINT = " (see twilio.com/docs/api/errors; transient: Twilio kept failing; error: see the worker log)"
 
@@ -39,11 +38,9 @@ def _session(rt: Runtime, session_id: str) -> infosessions.InfoSession:
     return session
 
 
-def reminder_time(session: infosessions.InfoSession, now: datetime) -> datetime:
-    """When the reminder goes: the day before at 10:00, or now if that has passed."""
-    day_before = session.start_time.date() - timedelta(days=1)
-    at = datetime(day_before.year, day_before.month, day_before.day, REMINDER_HOUR, tzinfo=AMSTERDAM)
-    return max(at, now)
+def reminder_time(session: infosessions.InfoSession, now: datetime) -> datetime | None:
+    """When the reminder goes (`reminders.reminder_time`): the day before at 10:00, or later when that has passed."""
+    return reminders.reminder_time(session, now)
 
 
 @sessions_cli.command("add")
@@ -67,13 +64,15 @@ def add_command(file: Path) -> None:
         raise click.ClickException(f"{file.name}: {shown}")
     pipe = rt.redis.pipeline(transaction=True)
     stored = infosessions.add(rt.redis, session, pipe)
-    remind_at = reminder_time(stored, now)
-    broadcast.enqueue(rt, stored.id, BroadcastKind.REMINDER, at=remind_at, pipeline=pipe, for_start=stored.starts)
+    remind_at = reminders.schedule(rt, stored, pipe, now)
     pipe.execute()  # the session and its reminder job together, or neither
     click.echo(f"Added: {_title(stored)}, {stored.start_time:%Y-%m-%d %H:%M} (Europe/Amsterdam)")
     click.echo(f"Regions: {', '.join(stored.regions)}; languages: {', '.join(stored.languages)}")
     click.echo(f"Hosted by: {stored.host}" + (f" (code {stored.host_code})" if stored.host_code else ""))
-    click.echo(f"Reminder to those who reply: {remind_at:%Y-%m-%d %H:%M}")
+    if remind_at is None:
+        click.echo("Reminder: the session starts too soon to schedule one; each person who replies yes gets it at once")
+    else:
+        click.echo(f"Reminder to those who reply: {remind_at:%Y-%m-%d %H:%M}")
     click.echo(stored.id)
 
 
@@ -161,6 +160,8 @@ def status_command(session_id: str, wait: bool) -> None:
         n = progress.numbers(rt, session.id, kind)
         skipped = ", ".join(f"{reason} {count}" for reason, count in sorted(n["skipped"].items())) or "none"
         until = f" until {n['until']}" if n["until"] and n["phase"].startswith("waiting") else ""
+        if n["phase"] == reminders.SCHEDULED and n["at"]:
+            until = f" for {datetime.fromtimestamp(n['at'], AMSTERDAM):%Y-%m-%d %H:%M}"
         click.echo(
             f"{kind.label.capitalize()}: {n['phase']}{until}. total {n['total']}, sent {n['sent']}, "
             f"delivered {n['delivered']}, failed {n['failed']}, skipped {sum(n['skipped'].values())} ({skipped})"

@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 import redis
 
-from samen_sms.announce import broadcast, progress, redis_keys, subscriptions
+from samen_sms.announce import broadcast, progress, redis_keys, reminders, subscriptions
 from samen_sms.announce import sessions as infosessions
 from samen_sms.announce.subscriptions import RSVP_TTL, WHATSAPP_WINDOW, Subscriber
 from samen_sms.content.effects import OptIn, OptOutAnnouncements, Rsvp, Start, Stop
 from samen_sms.core.identity import Address, Channel
 from samen_sms.line import ledger
 from samen_sms.line.registry import Change, Registry
+from samen_sms.line.store import LineQueue
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -75,6 +76,9 @@ def rsvp(change: Change, effect: Rsvp) -> None:
     """Count the person as interested in the session (the hash expires with the session's replies)."""
     change.pipe.hset(redis_keys.RSVP(effect.session_id), change.pseudonym, int(time.time()))
     change.pipe.expire(redis_keys.RSVP(effect.session_id), RSVP_TTL)
+    # A yes after the reminder's time gets it now: the reply promised a reminder before the session.
+    queue = LineQueue(change.config.queue_name, connection=change.conn)
+    reminders.after_yes(change.conn, queue, change.config, change.pipe, effect.session_id, change.pseudonym)
 
 
 def erase(conn: redis.Redis, pipe: Any, p: str, config: Any) -> None:

@@ -11,10 +11,13 @@ from enum import StrEnum
 
 
 class BroadcastKind(StrEnum):
-    """The announcement of a session (to subscribers of its regions and languages) or its reminder (to who said yes)."""
+    """The announcement of a session (to subscribers of its regions and languages), or, to who said yes,
+    its reminder, the notice that it changed (moved or another place), or that it is cancelled."""
 
     ANNOUNCEMENT = "a"
     REMINDER = "r"
+    CHANGE = "c"
+    CANCEL = "x"
 
     @property
     def label(self) -> str:
@@ -24,6 +27,10 @@ class BroadcastKind(StrEnum):
                 return "announcement"
             case BroadcastKind.REMINDER:
                 return "reminder"
+            case BroadcastKind.CHANGE:
+                return "change"
+            case BroadcastKind.CANCEL:
+                return "cancellation"
 
     @property
     def message(self) -> str:
@@ -33,6 +40,15 @@ class BroadcastKind(StrEnum):
                 return "announce.text"
             case BroadcastKind.REMINDER:
                 return "announce.reminder"
+            case BroadcastKind.CHANGE:
+                return "session.changed"
+            case BroadcastKind.CANCEL:
+                return "session.cancelled"
+
+    @property
+    def to_those_coming(self) -> bool:
+        """Whether it goes to who said yes (the session's replies), not to the subscribers of its regions."""
+        return self is not BroadcastKind.ANNOUNCEMENT
 
     def of(self, session_id: str) -> str:
         """The broadcast id of this kind for one session (`{session id}:a`), the name of its keys."""

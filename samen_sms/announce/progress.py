@@ -71,6 +71,7 @@ def numbers(rt: Runtime, session_id: str, kind: BroadcastKind) -> dict[str, Any]
         "erased": erased,
         "phase": state.get("phase", "not started"),
         "until": state.get("until"),
+        "at": int(state.get("at") or 0),  # when a scheduled reminder goes (0: none, each yes gets it at once)
     }
 
 

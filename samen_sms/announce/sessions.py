@@ -67,6 +67,7 @@ class InfoSession:
     languages: list[str]
     regions: list[str]
     host_code: str | None = None  # the hosting organisation's referral code, when it has one
+    cancelled: bool = False  # called off after it was added: never announced or reminded again
 
     @property
     def start_time(self) -> datetime:

@@ -59,7 +59,8 @@ def load_templates(path: Path | None) -> Templates:
     for table, per_locale in raw.items():
         kind = BroadcastKind.from_label(table)
         if kind is None or not isinstance(per_locale, dict):
-            raise ValueError(f"{path.name}: unknown table [{table}]; use [announcement.<lang>] or [reminder.<lang>]")
+            known = ", ".join(f"[{k.label}.<lang>]" for k in BroadcastKind)
+            raise ValueError(f"{path.name}: unknown table [{table}]; use one of {known}")
         for locale, spec in per_locale.items():
             sid = spec.get("content_sid") if isinstance(spec, dict) else None
             names = spec.get("variables", []) if isinstance(spec, dict) else None

@@ -40,6 +40,7 @@ class Catalogue:
     messages: Mapping[str, Text]
     keywords: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     yes: tuple[str, ...] = ()  # words that mean yes (`[answers] yes`), as written
+    no: tuple[str, ...] = ()  # words that mean no, or not, in a sentence (`[answers] no`), as written
     # Municipality code -> the city's name as this language's readers write it (`[places]`).
     places: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Words a locked screen's preview must not show (`[discretion] words`): see content.discretion.
@@ -106,6 +107,9 @@ def catalogue_from(raw: Mapping[str, Any], filename: str) -> Catalogue:
     yes = raw.get("answers", {}).get("yes", [])
     if not isinstance(yes, list) or not all(isinstance(word, str) for word in yes):
         raise CatalogueError(f"{filename}: answers.yes must be a list of words")
+    no = raw.get("answers", {}).get("no", [])
+    if not isinstance(no, list) or not all(isinstance(word, str) and word for word in no):
+        raise CatalogueError(f"{filename}: answers.no must be a list of words")
     places = raw.get("places", {})
     for code, names in places.items():
         if not isinstance(names, list) or not names or not all(isinstance(name, str) and name for name in names):
@@ -135,6 +139,7 @@ def catalogue_from(raw: Mapping[str, Any], filename: str) -> Catalogue:
         messages=messages,
         keywords=keywords,
         yes=tuple(yes),
+        no=tuple(no),
         places={str(code): tuple(names) for code, names in places.items()},
         discreet=tuple(discreet),
         reviews=dict(reviews),

@@ -3,14 +3,15 @@
 What they read of the content (loaded at start by the content loader): `content.places`, the
 municipalities, shared with the service directory, and `content.regions`, safety region code
 (`VR01`..`VR25`) -> its name.
-Yes words come from each catalogue's `[answers] yes`.
+Yes words come from each catalogue's `[answers] yes`; an announcement's reply also reads a yes or a
+no inside a sentence (`answers`).
 """
 
 from __future__ import annotations
 
+from samen_sms.content.answers import Answer, answer
 from samen_sms.content.effects import ConsentHow, OptIn, Rsvp
 from samen_sms.content.engine import Content, InputHandler, Message, Outcome, Visit
-from samen_sms.content.freetext import unanswered
 from samen_sms.content.hints import RegionChosen, SessionAnnounced
 from samen_sms.content.placeinput import ask, picked, said_yes
 from samen_sms.content.places import ALL_NL
@@ -83,9 +84,15 @@ def reply_to_announcement(content: Content, visit: Visit, message: Message, loca
     if _is_yes(content, message.said, locale) is None:
         if message.said.digit is not None:
             return None  # another number: the main menu's, as on any answer screen
-        # Words that are no yes ("yes please" included): say what to send, and keep the session.
-        refs = (unanswered(content.flow, message.said), Menu(REPLY_NODE))
-        return Outcome(REPLY_NODE, locale, locale, refs, hint=visit.hint)
+        # A yes or a no in a sentence ("Ja, ik kom graag!") counts; other words are asked about the
+        # session again, in its own words (never the automatic line's notice, in this thread).
+        match answer(content.catalogues, message.said, locale):
+            case Answer.YES:
+                pass
+            case Answer.NO:
+                return Outcome(None, locale, locale, (Msg("session.no"),))
+            case None:
+                return Outcome(REPLY_NODE, locale, locale, (Msg("session.unclear"),), hint=visit.hint)
     return Outcome(None, locale, locale, (Msg("announce.rsvp_thanks"),), (Rsvp(visit.hint.session_id),))
 
 

@@ -39,10 +39,17 @@ class _Params(dict[str, str]):
         return ""
 
 
-def line_params(sms_number: str, whatsapp_number: str, line_name: str = "SAMEN") -> dict[str, str]:
-    """The values every message may use: the line's own numbers and who runs it."""
+def line_params(
+    sms_number: str, whatsapp_number: str, line_name: str = "SAMEN", quiet_hours: str = "21:00-09:00"
+) -> dict[str, str]:
+    """The values every message may use: the line's own numbers, who runs it, its quiet hours (`SAMEN_QUIET_HOURS`)."""
     wa_digits = whatsapp_number.removeprefix("whatsapp:").lstrip("+")
+    # The opt-in promises no announcement in these hours: the words come from the setting itself.
+    # Off (development only: production requires them), the message names the usual hours.
+    quiet_from, _, quiet_until = (quiet_hours.strip() or "21:00-09:00").partition("-")
     return {
+        "quiet_from": quiet_from.strip(),
+        "quiet_until": quiet_until.strip(),
         "line_name": line_name,
         "sms_number": sms_number,
         "whatsapp_number": "+" + wa_digits if wa_digits else "",

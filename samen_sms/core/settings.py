@@ -368,7 +368,7 @@ SETTINGS: tuple[Setting, ...] = (
         "SAMEN_QUIET_HOURS",
         Kind.TEXT,
         "21:00-09:00",
-        "no announcement or reminder in these hours (Europe/Amsterdam); empty: none",
+        "no announcement, reminder or notice in these hours (Europe/Amsterdam), as the opt-in says; empty: none",
         "announce",
         production="HH:MM-HH:MM",
         blank_is_off=True,

@@ -126,7 +126,8 @@ def build_runtime(config: Config, web: bool = False, content: Content | None = N
         log.warning("Redis does not answer yet; the line will connect when it does")
     if not config.development:
         check_persistence(conn, config)
-    renderer = Renderer(content, line_params(config.twilio_sms_from, config.twilio_whatsapp_from, config.line_name))
+    params = line_params(config.twilio_sms_from, config.twilio_whatsapp_from, config.line_name, config.quiet_hours)
+    renderer = Renderer(content, params)
     runtime = Runtime(
         config=config,
         redis=conn,

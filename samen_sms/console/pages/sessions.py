@@ -11,13 +11,13 @@ from typing import Any
 
 from flask import abort, jsonify, redirect, render_template, request, url_for
 
-from samen_sms.announce import broadcast, progress, subscriptions
-from samen_sms.announce import cli as announce_cli
+from samen_sms.announce import broadcast, changes, progress, reminders, subscriptions
 from samen_sms.announce import sessions as infosessions
 from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.announce.routing import Via
 from samen_sms.console import audit, redis_keys, sessionform
 from samen_sms.console.forms import Form
+from samen_sms.console.i18n import gettext
 from samen_sms.console.web import bp, requires, runtime, staff
 from samen_sms.content.smscost import cost
 from samen_sms.core import tally
@@ -46,6 +46,8 @@ def numbers(rt: Runtime, session_id: str, kind: BroadcastKind) -> dict[str, Any]
     out["reported"] = {status: tally.shown(n) for status, n in found["reported"].items()}
     out["skipped_total"] = tally.shown(skipped)
     out["any"] = total > 0
+    at = found.get("at") or 0
+    out["at_text"] = datetime.fromtimestamp(at, AMSTERDAM).strftime("%Y-%m-%d %H:%M") if at else ""
     # The progress bar in tenths: exact steps of a small total would give its count away.
     out["tenths"] = min(10, handled * 10 // total) if total >= 5 else (10 if total and handled >= total else 0)
     return out
@@ -59,7 +61,7 @@ def title_of(session: infosessions.InfoSession, lang: str) -> str:
 @bp.get("/sessions")
 @requires("sessions")
 def sessions() -> Any:
-    """Every session, soonest first, with its announcement's state and how many replied."""
+    """Upcoming sessions, soonest first, then past ones, latest first: each with its announcement and replies."""
     rt = runtime()
     rows = []
     for s in infosessions.all_sessions(rt.redis):
@@ -72,36 +74,52 @@ def sessions() -> Any:
                 "past": s.starts <= time.time(),
             }
         )
+    upcoming = [row for row in rows if not row["past"]]
+    past = [row for row in reversed(rows) if row["past"]]
     drafts = len(rt.redis.hkeys(redis_keys.CONSOLE_DRAFTS()))
-    return render_template("console/sessions.html", rows=rows, title_of=title_of, drafts=drafts)
+    return render_template(
+        "console/sessions.html", rows=rows, upcoming=upcoming, past=past, title_of=title_of, drafts=drafts
+    )
 
 
 def _form(rt: Runtime) -> Form:
     return Form.read(request.form, multi=sessionform.MULTI)
 
 
-def _render_form(rt: Runtime, form: Form, mode: str, session_id: str = "", draft: str = "") -> Any:
+def _render_form(rt: Runtime, form: Form, mode: str, session_id: str = "", draft: str = "", copy: str = "") -> Any:
     session = sessionform.parse(rt, form) if request.method == "POST" else None
     shown = sessionform.previews(rt, session) if session else []
+    coming = tally.shown(subscriptions.interested(rt.redis, session_id)) if session_id else 0
     return render_template(
         "console/session_form.html",
         form=form,
         mode=mode,
         session_id=session_id,
         draft=draft,
+        copy=copy,
         previews=shown,
+        reminder=reminder_note(session) if session is not None and form.ok else None,
+        announced=bool(session_id) and changes.announced(rt, session_id),
+        coming=coming,
         line_languages=sessionform.line_languages(rt),
         catalogues=rt.content.catalogues,
         regions=sorted(rt.content.regions.items()),
     )
 
 
+def reminder_note(session: infosessions.InfoSession) -> dict[str, Any] | None:
+    """The form's warning when the reminder cannot go the day before at 10:00 (None: it can)."""
+    at = reminders.short_notice(session, datetime.now(AMSTERDAM))
+    if at is False:
+        return None
+    return {"at": at.strftime("%Y-%m-%d %H:%M") if isinstance(at, datetime) else None}
+
+
 def _store_new(rt: Runtime, session: infosessions.InfoSession) -> infosessions.InfoSession:
     # As `sessions add` does: the session and its reminder job together, or neither.
     pipe = rt.redis.pipeline(transaction=True)
     stored = infosessions.add(rt.redis, session, pipe)
-    when = announce_cli.reminder_time(stored, datetime.now(AMSTERDAM))
-    broadcast.enqueue(rt, stored.id, BroadcastKind.REMINDER, at=when, pipeline=pipe, for_start=stored.starts)
+    reminders.schedule(rt, stored, pipe, datetime.now(AMSTERDAM))
     pipe.execute()
     return stored
 
@@ -109,33 +127,56 @@ def _store_new(rt: Runtime, session: infosessions.InfoSession) -> infosessions.I
 @bp.route("/sessions/new", methods=["GET", "POST"])
 @requires("sessions")
 def session_new() -> Any:
-    """Create a session (or approve a mediator's draft: `?draft=ID`)."""
+    """Create a session (or approve a mediator's draft: `?draft=ID`, or copy one: `?copy=ID`)."""
     rt = runtime()
     draft = request.values.get("draft", "")
+    copy = request.values.get("copy", "")
     if request.method == "GET":
-        form = _draft_form(rt, draft) if draft else Form(lists={"languages": ["nl", "en"]})
-        return _render_form(rt, form, "new", draft=draft)
+        if draft:
+            form = _draft_form(rt, draft)
+        elif copy:
+            form = _copy_form(rt, copy)
+        else:
+            form = Form(lists={"languages": ["nl", "en"]})
+        return _render_form(rt, form, "new", draft=draft, copy=copy)
     form = _form(rt)
     if request.form.get("action") != "save":
-        return _render_form(rt, form, "new", draft=draft)
+        return _render_form(rt, form, "new", draft=draft, copy=copy)
     session = sessionform.check(rt, form)
     if session is None:
-        return _render_form(rt, form, "new", draft=draft), 422
+        return _render_form(rt, form, "new", draft=draft, copy=copy), 422
+    if copy.isdigit() and (original := infosessions.get(rt.redis, copy)) is not None:
+        session = dataclasses.replace(session, host_code=original.host_code)
     stored = _store_new(rt, session)
     if draft:
         rt.redis.hdel(redis_keys.CONSOLE_DRAFTS(), draft)
-    audit.record(rt.redis, staff().email, "session created" + (" from a draft" if draft else ""), f"#{stored.id}")
+    how = " from a draft" if draft else (f" as a copy of #{copy}" if copy.isdigit() else "")
+    audit.record(rt.redis, staff().email, "session created" + how, f"#{stored.id}")
     return redirect(url_for("console.session_page", session_id=stored.id))
+
+
+def _copy_form(rt: Runtime, session_id: str) -> Form:
+    """A session's form to start a new one from: every field but its dates (a copy is another day)."""
+    form = sessionform.form_from_session(rt, _session(rt, session_id))
+    form.values.pop("starts", None)
+    form.values.pop("ends", None)
+    return form
+
+
+def _changeable(rt: Runtime, session: infosessions.InfoSession) -> None:
+    if session.cancelled:
+        abort(409, gettext("This session is cancelled; it can no longer change."))
+    if session.starts <= time.time():
+        abort(409, gettext("This session has started; it can no longer change."))
 
 
 @bp.route("/sessions/<session_id>/edit", methods=["GET", "POST"])
 @requires("sessions")
 def session_edit(session_id: str) -> Any:
-    """Change a session, as long as its announcement has not started."""
+    """Change or move a session until it starts; once announced, a new time or place is told to who is coming."""
     rt = runtime()
     current = _session(rt, session_id)
-    if numbers(rt, session_id, BroadcastKind.ANNOUNCEMENT)["phase"] != "not started":
-        abort(409, "This session has been announced; its text can no longer change.")
+    _changeable(rt, current)
     if request.method == "GET":
         return _render_form(rt, sessionform.form_from_session(rt, current), "edit", session_id)
     form = _form(rt)
@@ -144,15 +185,33 @@ def session_edit(session_id: str) -> Any:
     session = sessionform.check(rt, form)
     if session is None:
         return _render_form(rt, form, "edit", session_id), 422
-    changed = dataclasses.replace(session, id=current.id)
-    pipe = rt.redis.pipeline(transaction=True)
-    infosessions.replace(changed, pipe)
-    if changed.starts != current.starts:
-        when = announce_cli.reminder_time(changed, datetime.now(AMSTERDAM))
-        broadcast.enqueue(rt, changed.id, BroadcastKind.REMINDER, at=when, pipeline=pipe, for_start=changed.starts)
-    pipe.execute()
-    audit.record(rt.redis, staff().email, "session changed", f"#{current.id}")
+    told = changes.change(rt, current, session, datetime.now(AMSTERDAM))
+    what = "session moved, notice to those coming" if told is changes.Told.NOTICE else "session changed"
+    audit.record(rt.redis, staff().email, what, f"#{current.id}")
     return redirect(url_for("console.session_page", session_id=current.id))
+
+
+@bp.route("/sessions/<session_id>/cancel", methods=["GET", "POST"])
+@requires("sessions")
+def session_cancel(session_id: str) -> Any:
+    """Cancel a session, with a confirm step; who said they would come is told."""
+    rt = runtime()
+    session = _session(rt, session_id)
+    _changeable(rt, session)
+    if request.method == "GET":
+        return render_template(
+            "console/session_cancel.html",
+            session=session,
+            title_of=title_of,
+            announced=changes.announced(rt, session_id),
+            coming=tally.shown(subscriptions.interested(rt.redis, session_id)),
+        )
+    if request.form.get("confirm") != "yes":
+        abort(400, gettext("Confirm the cancellation with its button."))
+    told = changes.cancel(rt, session)
+    what = "session cancelled, notice to those coming" if told is changes.Told.NOTICE else "session cancelled"
+    audit.record(rt.redis, staff().email, what, f"#{session.id}")
+    return redirect(url_for("console.session_page", session_id=session.id))
 
 
 @bp.post("/sessions/preview")
@@ -178,6 +237,8 @@ def session_page(session_id: str) -> Any:
         title_of=title_of,
         announcement=numbers(rt, session_id, BroadcastKind.ANNOUNCEMENT),
         reminder=numbers(rt, session_id, BroadcastKind.REMINDER),
+        change=numbers(rt, session_id, BroadcastKind.CHANGE),
+        cancellation=numbers(rt, session_id, BroadcastKind.CANCEL),
         interested=tally.shown(subscriptions.interested(rt.redis, session_id)),
         previews=sessionform.previews(rt, session),
         catalogues=rt.content.catalogues,
@@ -224,8 +285,8 @@ def session_announce(session_id: str) -> Any:
     """Confirm (how many people, by language and channel, at what cost), then queue the announcement."""
     rt = runtime()
     session = _session(rt, session_id)
-    if session.starts <= time.time():
-        abort(409, "This session has already started; nothing is announced.")
+    if session.starts <= time.time() or session.cancelled:
+        abort(409, gettext("This session has started or is cancelled; nothing is announced."))
     if request.method == "GET":
         found = audience(rt, session)
         return render_template(
