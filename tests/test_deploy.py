@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from samen_sms.core.config import Config
 from samen_sms.devtools.embedded_redis import free_port, redis_server_binary
 from samen_sms.line import metrics
 from samen_sms.line.durability import persistence_lost
-from tests.conftest import ALICE, PUBLIC_URL, ROOT, Processes, inbound, sign, wait_until
+from tests.conftest import ALICE, PUBLIC_URL, ROOT, Processes, inbound, make_app, sign, wait_until
 from tests.conftest import test_env as line_env
 
 DEPLOY = ROOT / "deploy"
@@ -242,6 +242,25 @@ def test_nginx_with_tls_before_gunicorn_passes_signed_webhooks_and_trusts_only_i
     spoofed = client.get(line.direct("/console/sign-in"), headers={"X-Forwarded-For": "203.0.113.9"}, timeout=10)
     assert spoofed.status_code == 400
     assert client.get(line.direct("/healthz"), timeout=10).status_code == 200
+
+
+@pytest.mark.parametrize("development", [False, True], ids=["production", "development"])
+def test_forwarded_headers_count_from_the_proxies_only_and_production_wants_https(
+    config: Config, development: bool
+) -> None:
+    behind = replace(config, trusted_proxies=1, proxy_addresses=(PROXY,), development=development)
+    client = make_app(behind).test_client()
+
+    def status(peer: str, **headers: str) -> int:
+        return client.get("/healthz", headers=headers, environ_base={"REMOTE_ADDR": peer}).status_code
+
+    assert status(PROXY, **{"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}) == 200
+    assert status(ELSEWHERE) == 200  # a monitor asking the web process directly
+    assert status(ELSEWHERE, **{"X-Forwarded-Proto": "https"}) == 400
+    assert status(ELSEWHERE, **{"X-Forwarded-For": "203.0.113.7"}) == 400
+    # From the proxy, without saying https: refused in production only.
+    assert status(PROXY) == (200 if development else 400)
+    assert status(PROXY, **{"X-Forwarded-Proto": "http"}) == (200 if development else 400)
 
 
 # --- systemd units --------------------------------------------------------------------------------------
