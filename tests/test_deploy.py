@@ -9,9 +9,11 @@ import ipaddress
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -290,6 +292,20 @@ def test_each_unit_restarts_runs_as_its_own_user_and_stops_within_twilios_15_sec
         assert namespace["graceful_timeout"] < float(service["TimeoutStopSec"])
         assert service["Type"] == "notify"  # gunicorn tells systemd when it is ready
         assert procfile_web()[2:-1] == service["ExecStart"].split()[1:-3], "the unit runs the Procfile's command"
+
+
+def test_the_procfiles_gunicorn_stops_on_the_units_kill_signal_well_within_their_stop_timeout(
+    processes: Processes,
+) -> None:
+    service = unit(UNITS[0])
+    port = free_port()
+    processes.env.update(PORT=str(port))
+    master = processes.start(*procfile_web(), name="web")
+    assert wait_until(lambda: _status(requests.Session(), f"http://{PROXY}:{port}/healthz") == 200, 20)
+    started = time.monotonic()
+    master.send_signal(getattr(signal, service["KillSignal"]))  # KillMode=mixed: to the master alone
+    assert master.wait(timeout=float(service["TimeoutStopSec"])) == 0, processes.output()
+    assert time.monotonic() - started < float(service["TimeoutStopSec"])
 
 
 def verify(units: list[Path]) -> tuple[int, str]:
