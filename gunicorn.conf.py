@@ -9,6 +9,8 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Twilio gives up on a webhook after 15 s; a worker stuck longer is restarted.
 timeout = 15
 graceful_timeout = 10
+# gunicorn takes X-Forwarded-Proto only from the proxies the app trusts too (samen_sms/line/proxies.py).
+forwarded_allow_ips = os.environ.get("SAMEN_PROXY_ADDRESSES", "127.0.0.1,::1")
 
 
 def child_exit(server: object, worker: object) -> None:

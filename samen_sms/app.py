@@ -12,13 +12,13 @@ from urllib.parse import urlparse
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from samen_sms.assembly import FEATURES, build_line
 from samen_sms.content.engine import Content
 from samen_sms.core import logs
 from samen_sms.core.config import Config, ConfigError
 from samen_sms.line import health, webhook
+from samen_sms.line.proxies import TrustedProxies
 from samen_sms.line.signature import SignatureCheck
 
 MAX_REQUEST_BYTES = 64 * 1024
@@ -58,9 +58,11 @@ def create_app(
     if not cfg.check_signatures and not (cfg.development and _is_loopback(cfg.public_url)):
         raise ConfigError("Signature checks can only be switched off in development mode on loopback.")
     if cfg.trusted_proxies:
-        # Only the client address is taken from the proxies (the console's per-address sign-in
-        # throttle); signatures are checked against PUBLIC_URL, never a forwarded host.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=cfg.trusted_proxies)  # type: ignore[method-assign]
+        # The client address (the console's per-address sign-in throttle) and the scheme, from the
+        # proxies only; signatures are checked against PUBLIC_URL, never a forwarded host.
+        app.wsgi_app = TrustedProxies(  # type: ignore[method-assign]
+            app.wsgi_app, cfg.trusted_proxies, cfg.proxy_addresses, https_only=not cfg.development
+        )
     app.extensions["samen"] = build_line(cfg, web=True, content=content)
     app.extensions["samen.signature"] = SignatureCheck(
         cfg.twilio_auth_token, cfg.public_url, enabled=cfg.check_signatures

@@ -109,6 +109,14 @@ def test_trusted_proxies_are_off_unless_set_and_never_negative() -> None:
         Config.from_env({**PRODUCTION, "SAMEN_TRUSTED_PROXIES": "-1"})
 
 
+def test_proxy_addresses_are_loopback_unless_set_and_each_an_address_or_network() -> None:
+    assert Config.from_env(PRODUCTION).proxy_addresses == ("127.0.0.1", "::1")
+    given = {**PRODUCTION, "SAMEN_PROXY_ADDRESSES": "10.0.0.5, 192.0.2.0/28"}
+    assert Config.from_env(given).proxy_addresses == ("10.0.0.5", "192.0.2.0/28")
+    with pytest.raises(ConfigError, match="SAMEN_PROXY_ADDRESSES: 'proxy.example.org' is not an IP address"):
+        Config.from_env({**PRODUCTION, "SAMEN_PROXY_ADDRESSES": "proxy.example.org"})
+
+
 ROOT = Path(__file__).resolve().parent.parent
 # Read by the code but not settings of a real line: an old name, and knobs of local runs and tests.
 NOT_IN_ENV_EXAMPLE = {"SAMEN_SESSION_TTL", "SAMEN_CHECK_SIGNATURES", "SAMEN_INSTANCE_DIR"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 from collections.abc import Mapping
@@ -84,6 +85,7 @@ class Config:
     sweep_interval: int
     whatsapp_templates: Path | None
     trusted_proxies: int
+    proxy_addresses: tuple[str, ...]
     allow_volatile_redis: bool
     redis_sentinels: tuple[tuple[str, int], ...]
     redis_sentinel_master: str | None
@@ -178,6 +180,7 @@ class Config:
             new_numbers_per_country=settings.whole(env, "SAMEN_NEW_NUMBERS_PER_COUNTRY"),
             sweep_interval=settings.whole(env, "SAMEN_SWEEP_INTERVAL"),
             trusted_proxies=settings.whole(env, "SAMEN_TRUSTED_PROXIES"),
+            proxy_addresses=_proxy_addresses(env),
             instance_dir=instance_dir,
             whatsapp_templates=_path(env, "SAMEN_WHATSAPP_TEMPLATES"),
             languages=_languages(env),
@@ -267,6 +270,18 @@ def _sentinels(env: Mapping[str, str]) -> tuple[tuple[str, int], ...]:
         if not host or not port.isdigit():
             raise ConfigError(f"REDIS_SENTINELS: {part!r} is not host:port")
         found.append((host.strip("[]"), int(port)))
+    return tuple(found)
+
+
+def _proxy_addresses(env: Mapping[str, str]) -> tuple[str, ...]:
+    """`SAMEN_PROXY_ADDRESSES`: each an IP address or network (`10.0.0.0/24`), as written."""
+    found = []
+    for part in settings.listed(env, "SAMEN_PROXY_ADDRESSES"):
+        try:
+            ipaddress.ip_network(part, strict=False)
+        except ValueError:
+            raise ConfigError(f"SAMEN_PROXY_ADDRESSES: {part!r} is not an IP address or network") from None
+        found.append(part)
     return tuple(found)
 
 

@@ -298,6 +298,15 @@ SETTINGS: tuple[Setting, ...] = (
         least=0,
     ),
     Setting(
+        "SAMEN_PROXY_ADDRESSES",
+        Kind.LIST,
+        "127.0.0.1,::1",
+        "addresses (or networks) the proxies connect from: only their X-Forwarded-* headers count, anyone "
+        "else's are refused; in production a proxy must say https (X-Forwarded-Proto)",
+        "line",
+        production="IP addresses or networks",
+    ),
+    Setting(
         "SAMEN_WORKERS",
         Kind.WHOLE,
         "2",

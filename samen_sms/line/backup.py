@@ -64,7 +64,8 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _read(conn: redis.Redis, key: str) -> dict[str, Any] | None:
+def read_entry(conn: redis.Redis, key: str) -> dict[str, Any] | None:
+    """One key as a backup holds it: key, type, time to live and value; None when it is gone."""
     kind = _text(conn.type(key))
     value: Any
     if kind == "string":
@@ -89,7 +90,7 @@ def _read(conn: redis.Redis, key: str) -> dict[str, Any] | None:
 
 def export(conn: redis.Redis, config: Config, path: Path, kinds: Iterable[Key]) -> int:
     """Write the backed-up keys of these kinds (the assembled rooms') to `path` (mode 0600); returns how many."""
-    entries = [entry for key in backed_up_keys(conn, kinds) if (entry := _read(conn, key)) is not None]
+    entries = [entry for key in backed_up_keys(conn, kinds) if (entry := read_entry(conn, key)) is not None]
     document = {"format": FORMAT, "version": VERSION, "created": int(time.time()), "keys": fingerprint(config)}
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -122,7 +123,7 @@ def restore(conn: redis.Redis, config: Config, path: Path, kinds: Iterable[Key])
     erased = _erased(conn, config, entries)
     pipe = conn.pipeline(transaction=True)
     for entry in entries:
-        key, kind, value, ttl = entry["key"], entry["type"], _without(entry, erased, config), entry.get("ttl_ms")
+        key, kind, value, ttl = entry["key"], entry["type"], without_erased(entry, erased, config), entry.get("ttl_ms")
         if value is None:
             continue  # a key of someone who erased their data after the backup was made
         if kind == "string":
@@ -159,7 +160,7 @@ def _erased(conn: redis.Redis, config: Config, entries: list[dict[str, Any]]) ->
     return marks
 
 
-def _without(entry: dict[str, Any], erased: set[str], config: Config) -> Any:
+def without_erased(entry: dict[str, Any], erased: set[str], config: Config) -> Any:
     """An entry's value without anything of the people in the erasure ledger; None to leave the key out.
 
     Whatever names a person names them by pseudonym: in the key (`...:{p}`), as a hash's field (a
@@ -198,6 +199,9 @@ def register(registry: Registry) -> None:
 
 def init_app(app: Flask) -> None:
     """The `flask data` commands."""
+    from samen_sms.line.drill import drill_command  # the drill builds on this module
+
+    data_cli.add_command(drill_command)
     app.cli.add_command(data_cli)
 
 
