@@ -84,7 +84,7 @@ def reply_to_announcement(content: Content, visit: Visit, message: Message, loca
         if message.said.digit is not None:
             return None  # another number: the main menu's, as on any answer screen
         # Words that are no yes ("yes please" included): say what to send, and keep the session.
-        refs = (unanswered(content.flow, message.said), Menu(REPLY_NODE))
+        refs = (*unanswered(content.flow, message.said), Menu(REPLY_NODE))
         return Outcome(REPLY_NODE, locale, locale, refs, hint=visit.hint)
     return Outcome(None, locale, locale, (Msg("announce.rsvp_thanks"),), (Rsvp(visit.hint.session_id),))
 

@@ -39,11 +39,15 @@ class _Params(dict[str, str]):
         return ""
 
 
-def line_params(sms_number: str, whatsapp_number: str, line_name: str = "SAMEN") -> dict[str, str]:
-    """The values every message may use: the line's own numbers and who runs it."""
+def line_params(
+    sms_number: str, whatsapp_number: str, line_name: str = "SAMEN", reply_hours: int = 24, keep_days: int = 7
+) -> dict[str, str]:
+    """The values every message may use: the line's own numbers, who runs it, what the hand-over promises."""
     wa_digits = whatsapp_number.removeprefix("whatsapp:").lstrip("+")
     return {
         "line_name": line_name,
+        "reply_hours": str(reply_hours),  # SAMEN_HANDOVER_REPLY_HOURS
+        "keep_days": str(keep_days),  # SAMEN_HANDOVER_RETENTION_DAYS
         "sms_number": sms_number,
         "whatsapp_number": "+" + wa_digits if wa_digits else "",
         "whatsapp_link": f"https://wa.me/{wa_digits}" if wa_digits else "",

@@ -80,6 +80,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("line", "The conversation: who runs the line, its languages, what it keeps and for how long."),
     ("workers", "Workers and queues."),
     ("announce", "Announcements of information sessions."),
+    ("handover", "A person in your language: conversations handed to helpers (console accounts, helper permission)."),
     ("observe", "Metrics and logs."),
     ("console", "The operator console."),
 )
@@ -390,6 +391,30 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "approved WhatsApp templates per kind and language (see whatsapp_templates.example.toml)",
         "announce",
+    ),
+    Setting(
+        "SAMEN_HANDOVER_HOURS",
+        Kind.TEXT,
+        "mon-fri 09:00-17:00",
+        "when helpers answer (Europe/Amsterdam); outside them the line offers only the open lines; empty: any time",
+        "handover",
+        production="[days ]HH:MM-HH:MM",
+    ),
+    Setting(
+        "SAMEN_HANDOVER_REPLY_HOURS",
+        Kind.WHOLE,
+        "24",
+        "hours within which the line says a helper usually writes back",
+        "handover",
+        least=1,
+    ),
+    Setting(
+        "SAMEN_HANDOVER_RETENTION_DAYS",
+        Kind.WHOLE,
+        "7",
+        "days a handed-over conversation (its sealed texts) is kept after its last message",
+        "handover",
+        least=1,
     ),
     Setting(
         "SAMEN_METRICS_TOKEN",

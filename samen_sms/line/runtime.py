@@ -121,7 +121,14 @@ def build_runtime(config: Config, web: bool = False, content: Content | None = N
         log.warning("Redis does not answer yet; the line will connect when it does")
     if not config.development:
         check_persistence(conn, config)
-    renderer = Renderer(content, line_params(config.twilio_sms_from, config.twilio_whatsapp_from, config.line_name))
+    params = line_params(
+        config.twilio_sms_from,
+        config.twilio_whatsapp_from,
+        config.line_name,
+        config.handover_reply_hours,
+        config.handover_retention_days,
+    )
+    renderer = Renderer(content, params)
     return Runtime(
         config=config,
         redis=conn,

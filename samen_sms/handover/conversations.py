@@ -1,0 +1,589 @@
+"""Handed-over conversations, as the console uses them: list, take, reassign, read, write, insert, close, count.
+
+A conversation begins when a person has asked for a person, consented and said when it is safe to
+write (`handover.relay`); it then waits in its language's queue until a helper whose languages
+(and, when given, regions) match takes it. One helper holds it at a time; an admin may reassign it.
+What either side writes is kept sealed (`Keys.seal_text`) only while it is open: `close` erases it,
+as do the person's close word, the delete word and `SAMEN_HANDOVER_RETENTION_DAYS` without a
+message (`expire`). The helper never sees the number: a conversation carries the address sealed.
+
+A helper is a console account id (a string); the console decides who is one (the helper permission)
+and tells this room with `set_helper`/`remove_helper`. Nothing here checks a permission: the console
+checks `may_see(helper, conversation)` before showing or writing, and admin rights before `reassign`.
+
+Example (a console view)::
+
+    rt = app.extensions["samen"]
+    me = helper(rt.redis, account.id)
+    for conv in waiting(rt.redis, me):          # oldest first, urgent ones first of all
+        ...
+    if take(rt.redis, conv.id, me.account):     # False: another helper was quicker
+        texts = read(rt, conv.id)               # opened from sealed
+        write(rt, conv.id, me.account, "Hello, I am Sara from ...")  # -> Delivery.SENT or HELD
+    close(rt, conv.id, Ending.HELPER)
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import redis
+
+from samen_sms.content.replies import Ref, read_ref, stored_ref
+from samen_sms.core.identity import Channel
+from samen_sms.core.tally import day_of, shown
+from samen_sms.handover import redis_keys
+from samen_sms.handover.invite import load_invitations
+from samen_sms.line.outbox import OutboxItem, References, Written
+from samen_sms.line.runtime import Runtime
+
+DAY = 24 * 3600
+WHATSAPP_WINDOW = 24 * 3600 - 5 * 60  # Twilio's 24 hours, less a margin for a message in flight
+COUNTS_KEPT = 400 * DAY
+
+
+class State(StrEnum):
+    """Where a conversation is: waiting for a helper, or held by one."""
+
+    WAITING = "waiting"
+    HELD = "held"
+
+
+class Ending(StrEnum):
+    """How a conversation ended (counted by language for the overview; never per person)."""
+
+    HELPER = "helper"  # the helper closed it
+    PERSON = "person"  # the person sent the close word
+    EXPIRED = "expired"  # no message for SAMEN_HANDOVER_RETENTION_DAYS
+    ERASED = "erased"  # the person sent the delete word
+
+
+class Times(StrEnum):
+    """When the person said a helper may write."""
+
+    ANY = "any"
+    DAYTIME = "day"
+    AFTER_I_WRITE = "after"  # only in the hour after the person wrote
+
+
+class Author(StrEnum):
+    """Who wrote a text of a conversation."""
+
+    PERSON = "person"
+    HELPER = "helper"
+    LINE = "line"  # a screen or directory entry the helper inserted, in the person's language
+
+
+class Delivery(StrEnum):
+    """What `write` did with a helper's text."""
+
+    SENT = "sent"  # in the outbox, in order, with 112 under it
+    HELD = "held"  # WhatsApp window closed: a neutral template invites a reply; the text goes when they do
+
+
+class NotYours(Exception):
+    """The conversation is gone (closed, expired, erased) or held by another helper."""
+
+
+@dataclass(frozen=True)
+class Helper:
+    """A helper as this room knows them: a console account id, the languages and regions they take."""
+
+    account: str
+    locales: frozenset[str]
+    regions: frozenset[str] = frozenset()  # empty: every region
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """One handed-over conversation, without anything that names the person."""
+
+    id: str
+    locale: str
+    channel: Channel
+    region: str  # "" when not known
+    state: State
+    helper: str | None
+    times: Times
+    safe: bool  # the person said this phone is safe to receive messages on
+    urgent: bool  # a danger word came during the conversation
+    began: float
+    last: float  # last message either way
+    last_in: float  # the person's last message (the WhatsApp window runs from it)
+
+    def window_open(self, now: float) -> bool:
+        """Whether free text may reach the person now (always on SMS)."""
+        return self.channel is not Channel.WHATSAPP or now - self.last_in < WHATSAPP_WINDOW
+
+
+@dataclass(frozen=True)
+class Text:
+    """One text of a conversation, opened: who wrote it, when, and what (rendered for the line's own)."""
+
+    author: Author
+    at: float
+    text: str
+    helper: str | None = None
+
+
+# Helpers: which accounts take conversations in which languages.
+
+
+def set_helper(conn: redis.Redis, account: str, locales: Iterable[str], regions: Iterable[str] = ()) -> None:
+    """Make a console account a helper for these languages (and regions; none: all)."""
+    spec = {"l": sorted(set(locales)), "r": sorted(set(regions))}
+    conn.hset(redis_keys.HELPERS(), account, json.dumps(spec, separators=(",", ":")))
+
+
+def remove_helper(conn: redis.Redis, account: str) -> None:
+    """The account is a helper no more; the conversations it holds go back to waiting."""
+    conn.hdel(redis_keys.HELPERS(), account)
+    for conv in _ids(conn.smembers(redis_keys.CLAIMS(account))):
+        _release(conn, conv, account)
+
+
+def helper(conn: redis.Redis, account: str) -> Helper | None:
+    """The helper behind a console account, or None if it is none."""
+    raw = conn.hget(redis_keys.HELPERS(), account)
+    return _helper(account, raw) if raw else None
+
+
+def helpers(conn: redis.Redis) -> list[Helper]:
+    """Every helper."""
+    return [_helper(_s(account), raw) for account, raw in conn.hgetall(redis_keys.HELPERS()).items()]
+
+
+def speakers(conn: redis.Redis) -> frozenset[str]:
+    """The languages some helper takes (what the asking dialogue may offer)."""
+    return frozenset(locale for h in helpers(conn) for locale in h.locales)
+
+
+def may_see(who: Helper, conv: Conversation) -> bool:
+    """Whether a helper may see a conversation at all: its language is theirs, and its region if both are known."""
+    if conv.locale not in who.locales:
+        return False
+    return not (who.regions and conv.region and conv.region not in who.regions)
+
+
+# Listing.
+
+
+def get(conn: redis.Redis, conv: str) -> Conversation | None:
+    """One conversation, or None when it is closed, expired or erased."""
+    return _conversation(conv, conn.hgetall(redis_keys.CONVERSATION(conv)))
+
+
+def waiting(conn: redis.Redis, who: Helper) -> list[Conversation]:
+    """Conversations waiting for a helper that this helper may take: urgent first, then the longest waiting."""
+    found: list[Conversation] = []
+    for locale in sorted(who.locales):
+        ids = _ids(conn.zrange(redis_keys.WAITING(locale), 0, -1))
+        found += [c for c in _many(conn, ids, redis_keys.WAITING(locale)) if may_see(who, c)]
+    return sorted(found, key=lambda c: (not c.urgent, c.began))
+
+
+def held_by(conn: redis.Redis, account: str) -> list[Conversation]:
+    """The conversations one helper holds, the latest message first."""
+    ids = _ids(conn.smembers(redis_keys.CLAIMS(account)))
+    held = [c for c in _many(conn, ids) if c.helper == account]
+    return sorted(held, key=lambda c: (not c.urgent, -c.last))
+
+
+def every_open(conn: redis.Redis) -> list[Conversation]:
+    """Every conversation not closed (for an admin), the latest message first."""
+    ids = _ids(conn.zrange(redis_keys.OPEN(), 0, -1))
+    return sorted(_many(conn, ids, redis_keys.OPEN()), key=lambda c: -c.last)
+
+
+def waiting_count(conn: redis.Redis, who: Helper) -> int:
+    """How many conversations wait for this helper: the neutral count a notification may show."""
+    return len(waiting(conn, who))
+
+
+# Taking and giving.
+
+# KEYS: the conversation, its language's queue, the helper's claims. ARGV: helper, now.
+_TAKE = """
+if redis.call('HGET', KEYS[1], 's') ~= 'waiting' then return 0 end
+redis.call('HSET', KEYS[1], 's', 'held', 'h', ARGV[1], 'k', ARGV[2])
+redis.call('ZREM', KEYS[2], ARGV[3])
+redis.call('SADD', KEYS[3], ARGV[3])
+return 1
+"""
+# KEYS: the conversation, the old helper's claims, the new helper's claims. ARGV: new helper, id, now.
+_GIVE = """
+if redis.call('HGET', KEYS[1], 's') ~= 'held' then return 0 end
+redis.call('SREM', KEYS[2], ARGV[2])
+redis.call('HSET', KEYS[1], 'h', ARGV[1], 'k', ARGV[3])
+redis.call('SADD', KEYS[3], ARGV[2])
+return 1
+"""
+
+
+def take(conn: redis.Redis, conv: str, account: str) -> bool:
+    """Take a waiting conversation; atomic: of two helpers taking at once, one gets True, the other False."""
+    found = get(conn, conv)
+    if found is None:
+        return False
+    keys = [redis_keys.CONVERSATION(conv), redis_keys.WAITING(found.locale), redis_keys.CLAIMS(account)]
+    now = time.time()
+    if not conn.eval(_TAKE, 3, *keys, account, now, conv):
+        return False
+    pipe = conn.pipeline(transaction=False)
+    count_waited(pipe, found, now)
+    pipe.execute()
+    return True
+
+
+def reassign(conn: redis.Redis, conv: str, account: str) -> bool:
+    """Give a held conversation to another helper (an admin's act; the console checks the right)."""
+    found = get(conn, conv)
+    if found is None or found.state is not State.HELD or found.helper is None:
+        return False
+    keys = [redis_keys.CONVERSATION(conv), redis_keys.CLAIMS(found.helper), redis_keys.CLAIMS(account)]
+    return bool(conn.eval(_GIVE, 3, *keys, account, conv, time.time()))
+
+
+def release(conn: redis.Redis, conv: str, account: str) -> bool:
+    """The helper gives the conversation back to the queue of its language."""
+    return _release(conn, conv, account)
+
+
+# Reading and writing.
+
+
+def read(rt: Runtime, conv: str) -> list[Text]:
+    """What was written in a conversation, oldest first, opened from sealed (the console audits who read)."""
+    found = get(rt.redis, conv)
+    if found is None:
+        return []
+    out = []
+    for raw in rt.redis.lrange(redis_keys.TEXTS(conv), 0, -1):
+        entry = json.loads(raw)
+        author, at = Author(entry["b"]), float(entry["t"])
+        if "w" in entry:
+            out.append(Text(author, at, rt.keys.open_text(entry["w"]), entry.get("h")))
+        else:
+            refs = tuple(read_ref(kind, value) for kind, value in entry["r"])
+            out.append(Text(author, at, rt.renderer.render(found.locale, refs, found.channel), entry.get("h")))
+    return out
+
+
+def write(rt: Runtime, conv: str, account: str, text: str, now: float | None = None) -> Delivery:
+    """Send a helper's text to the person, in their channel, after what is already owed (112 under it).
+
+    On WhatsApp outside the 24-hour window the text is held back and a neutral approved template
+    (`[handover.<lang>]` in `SAMEN_WHATSAPP_TEMPLATES`) invites the person to reply; held texts go,
+    in order, when they do. Raises NotYours when the conversation is gone or another helper holds it,
+    ValueError for an empty text.
+    """
+    if not text.strip():
+        raise ValueError("text: empty")
+    now = time.time() if now is None else now
+    found = _mine(rt.redis, conv, account)
+    sealed = rt.keys.seal_text(text.strip())
+    item = OutboxItem(_address(rt.redis, conv), found.locale, Written(sealed), found.channel.value, now)
+    delivery = _send(rt, found, item, now)
+    _note(rt.redis, rt.config, found, {"b": Author.HELPER.value, "t": now, "w": sealed, "h": account}, now)
+    return delivery
+
+
+def insert(rt: Runtime, conv: str, account: str, refs: tuple[Ref, ...], now: float | None = None) -> Delivery:
+    """Send the line's own text (a screen `Menu(node)`, a place's services) in the person's language."""
+    if not refs:
+        raise ValueError("refs: nothing to insert")
+    now = time.time() if now is None else now
+    found = _mine(rt.redis, conv, account)
+    item = OutboxItem(_address(rt.redis, conv), found.locale, References(refs), found.channel.value, now)
+    delivery = _send(rt, found, item, now)
+    entry = {"b": Author.LINE.value, "t": now, "r": [list(stored_ref(ref)) for ref in refs], "h": account}
+    _note(rt.redis, rt.config, found, entry, now)
+    return delivery
+
+
+def close(rt: Runtime, conv: str, ending: Ending = Ending.HELPER) -> bool:
+    """Close a conversation and erase what was written in it; counted by language and ending. False if gone."""
+    found = get(rt.redis, conv)
+    if found is None:
+        return False
+    pipe = rt.redis.pipeline(transaction=True)
+    forget(pipe, conv, found, _person(rt.redis, conv))
+    if found.state is State.WAITING:
+        count_waited(pipe, found, time.time())
+    count_ending(pipe, found.locale, ending)
+    pipe.execute()
+    return True
+
+
+def expire(rt: Runtime, now: float | None = None) -> int:
+    """Close, as expired, every conversation without a message for `SAMEN_HANDOVER_RETENTION_DAYS`."""
+    now = time.time() if now is None else now
+    cutoff = now - rt.config.handover_retention_days * DAY
+    stale = _ids(rt.redis.zrangebyscore(redis_keys.OPEN(), "-inf", cutoff))
+    closed = 0
+    for conv in stale:
+        found = get(rt.redis, conv)
+        if found is None:
+            rt.redis.zrem(redis_keys.OPEN(), conv)  # Redis's own expiry came first
+            continue
+        if found.last <= cutoff and close(rt, conv, Ending.EXPIRED):
+            closed += 1
+    return closed
+
+
+# Counts for the overview.
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Conversations by language: began, ended by each ending, waited (buckets); shown with the small-number rule."""
+
+    by_locale: dict[str, dict[str, str]]
+
+
+WAIT_BUCKETS = ((3600, "wait<1h"), (4 * 3600, "wait<4h"), (DAY, "wait<1d"))
+
+
+def figures(conn: redis.Redis, days: int = 30, now: float | None = None) -> Figures:
+    """Counts of the last `days` days by language (`began`, each `Ending`, waiting-time buckets); 1-4 shown as <5."""
+    now = time.time() if now is None else now
+    totals: dict[str, dict[str, int]] = {}
+    for back in range(days):
+        day = day_of(now - back * DAY).isoformat()
+        for field, count in conn.hgetall(redis_keys.OUTCOMES(day)).items():
+            locale, what = _s(field).split("|", 1)
+            per = totals.setdefault(locale, {})
+            per[what] = per.get(what, 0) + int(count)
+    return Figures(
+        {locale: {what: shown(n) for what, n in sorted(per.items())} for locale, per in sorted(totals.items())}
+    )
+
+
+# What the relay (handover.relay) queues on the webhook's pipeline.
+
+
+def new_id() -> str:
+    """A fresh conversation id: random, unrelated to the person."""
+    return secrets.token_hex(8)
+
+
+def open_on(
+    pipe: Any,
+    conv: str,
+    p: str,
+    sealed_address: str,
+    channel: Channel,
+    locale: str,
+    region: str,
+    times: Times,
+    safe: bool,
+    retention: int,
+    now: float,
+) -> None:
+    """Queue a new waiting conversation on `pipe` (the person consented and chose when to be written to)."""
+    key = redis_keys.CONVERSATION(conv)
+    pipe.hset(
+        key,
+        mapping={
+            "p": p,
+            "a": sealed_address,
+            "c": channel.value,
+            "l": locale,
+            "r": region,
+            "s": State.WAITING.value,
+            "w": times.value,
+            "f": int(safe),
+            "u": 0,
+            "b": now,
+            "t": now,
+            "i": now,
+        },
+    )
+    pipe.expire(key, retention)
+    pipe.zadd(redis_keys.WAITING(locale), {conv: now})
+    pipe.zadd(redis_keys.OPEN(), {conv: now})
+    count(pipe, locale, "began", now)
+
+
+def person_wrote_on(pipe: Any, conv: str, sealed_text: str | None, urgent: bool, retention: int, now: float) -> None:
+    """Queue on `pipe` a person's text (sealed) into their conversation, and keep it alive."""
+    if sealed_text is not None:
+        pipe.rpush(
+            redis_keys.TEXTS(conv),
+            json.dumps({"b": Author.PERSON.value, "t": now, "w": sealed_text}, separators=(",", ":")),
+        )
+    fields: dict[str, Any] = {"t": now, "i": now}
+    if urgent:
+        fields["u"] = 1
+    pipe.hset(redis_keys.CONVERSATION(conv), mapping=fields)
+    for key in (redis_keys.CONVERSATION(conv), redis_keys.TEXTS(conv), redis_keys.HELD_BACK(conv)):
+        pipe.expire(key, retention)
+    pipe.zadd(redis_keys.OPEN(), {conv: now}, xx=True)
+
+
+def forget(pipe: Any, conv: str, found: Conversation | None, p: str | None) -> None:
+    """Queue on `pipe` the erasure of a conversation: record, texts, held texts, indexes, the person's pointer."""
+    pipe.delete(redis_keys.CONVERSATION(conv), redis_keys.TEXTS(conv), redis_keys.HELD_BACK(conv))
+    pipe.zrem(redis_keys.OPEN(), conv)
+    if found is not None:
+        pipe.zrem(redis_keys.WAITING(found.locale), conv)
+        if found.helper:
+            pipe.srem(redis_keys.CLAIMS(found.helper), conv)
+    if p is not None:
+        pipe.delete(redis_keys.POINTER(p))
+
+
+def count(pipe: Any, locale: str, what: str, now: float) -> None:
+    """Count one thing about a conversation in its language, for the day (numbers only)."""
+    key = redis_keys.OUTCOMES(day_of(now).isoformat())
+    pipe.hincrby(key, f"{locale}|{what}", 1)
+    pipe.expire(key, COUNTS_KEPT)
+
+
+def count_ending(pipe: Any, locale: str, ending: Ending) -> None:
+    """Count how a conversation ended."""
+    count(pipe, locale, ending.value, time.time())
+
+
+def count_waited(pipe: Any, found: Conversation, now: float) -> None:
+    """Count, once it is taken or ends waiting, how long a conversation waited (a bucket, never the time)."""
+    waited = now - found.began
+    label = next((name for limit, name in WAIT_BUCKETS if waited < limit), "wait>=1d")
+    count(pipe, found.locale, label, now)
+
+
+def release_held(rt: Runtime, conv: str) -> int:
+    """Owe, in order, a helper's texts held back while the person's WhatsApp window was closed; how many."""
+    p = _person(rt.redis, conv)
+    pipe = rt.redis.pipeline(transaction=True)
+    pipe.lrange(redis_keys.HELD_BACK(conv), 0, -1)
+    pipe.delete(redis_keys.HELD_BACK(conv))
+    raw, _ = pipe.execute()
+    items = [OutboxItem.loads(item) for item in raw]
+    if p is None or not items:
+        return 0
+    rt.store.owe(p, items)
+    return len(items)
+
+
+def invitation(rt: Runtime, found: Conversation, now: float) -> OutboxItem | None:
+    """The neutral template inviting the person to reply, in their language, or None when there is none."""
+    template = load_invitations(rt.config.whatsapp_templates).get(found.locale)
+    if template is None:
+        return None
+    return OutboxItem(_address(rt.redis, found.id), found.locale, template, found.channel.value, now)
+
+
+# Inside.
+
+
+def _s(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _ids(values: Any) -> list[str]:
+    return [_s(value) for value in values]
+
+
+def _helper(account: str, raw: bytes | str) -> Helper:
+    spec = json.loads(raw)
+    return Helper(account, frozenset(spec.get("l", ())), frozenset(spec.get("r", ())))
+
+
+def _conversation(conv: str, raw: dict[Any, Any]) -> Conversation | None:
+    data = {_s(k): _s(v) for k, v in raw.items()}
+    if "s" not in data:
+        return None
+    return Conversation(
+        conv,
+        data["l"],
+        Channel(data["c"]),
+        data.get("r", ""),
+        State(data["s"]),
+        data.get("h") or None,
+        Times(data.get("w", Times.ANY.value)),
+        data.get("f") == "1",
+        data.get("u") == "1",
+        float(data["b"]),
+        float(data["t"]),
+        float(data["i"]),
+    )
+
+
+def _many(conn: redis.Redis, ids: list[str], index: str | None = None) -> list[Conversation]:
+    """The conversations behind ids; an id whose record expired leaves the index it came from."""
+    pipe = conn.pipeline(transaction=False)
+    for conv in ids:
+        pipe.hgetall(redis_keys.CONVERSATION(conv))
+    out = []
+    for conv, raw in zip(ids, pipe.execute(), strict=True):
+        found = _conversation(conv, raw)
+        if found is not None:
+            out.append(found)
+        elif index is not None:
+            conn.zrem(index, conv)
+    return out
+
+
+def _person(conn: redis.Redis, conv: str) -> str | None:
+    raw = conn.hget(redis_keys.CONVERSATION(conv), "p")
+    return _s(raw) if raw else None
+
+
+def _address(conn: redis.Redis, conv: str) -> str:
+    raw = conn.hget(redis_keys.CONVERSATION(conv), "a")
+    if not raw:
+        raise NotYours(conv)
+    return _s(raw)
+
+
+def _mine(conn: redis.Redis, conv: str, account: str) -> Conversation:
+    found = get(conn, conv)
+    if found is None or found.state is not State.HELD or found.helper != account:
+        raise NotYours(conv)
+    return found
+
+
+def _release(conn: redis.Redis, conv: str, account: str) -> bool:
+    found = get(conn, conv)
+    pipe = conn.pipeline(transaction=True)
+    pipe.srem(redis_keys.CLAIMS(account), conv)
+    if found is not None and found.helper == account:
+        pipe.hset(redis_keys.CONVERSATION(conv), mapping={"s": State.WAITING.value, "h": ""})
+        pipe.zadd(redis_keys.WAITING(found.locale), {conv: found.began})
+    pipe.execute()
+    return found is not None and found.helper == account
+
+
+def _send(rt: Runtime, found: Conversation, item: OutboxItem, now: float) -> Delivery:
+    """Owe the item now, or hold it back until the person's WhatsApp window opens again."""
+    p = _person(rt.redis, found.id)
+    if p is None:
+        raise NotYours(found.id)
+    if found.window_open(now):
+        rt.store.owe(p, [item])
+        return Delivery.SENT
+    first = rt.redis.rpush(redis_keys.HELD_BACK(found.id), item.dumps()) == 1
+    rt.redis.expire(redis_keys.HELD_BACK(found.id), rt.config.handover_retention_days * DAY)
+    if first:
+        invite = invitation(rt, found, now)
+        if invite is not None:
+            rt.store.owe(p, [invite])
+    return Delivery.HELD
+
+
+def _note(conn: redis.Redis, config: Any, found: Conversation, entry: dict[str, Any], now: float) -> None:
+    retention = config.handover_retention_days * DAY
+    pipe = conn.pipeline(transaction=True)
+    pipe.rpush(redis_keys.TEXTS(found.id), json.dumps(entry, separators=(",", ":")))
+    pipe.hset(redis_keys.CONVERSATION(found.id), "t", now)
+    for key in (redis_keys.CONVERSATION(found.id), redis_keys.TEXTS(found.id)):
+        pipe.expire(key, retention)
+    pipe.zadd(redis_keys.OPEN(), {found.id: now}, xx=True)
+    pipe.execute()
