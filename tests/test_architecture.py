@@ -244,8 +244,8 @@ samen:console:session:{digest} samen:console:throttle:{scope}:{digest} samen:con
 samen:console:audit samen:console:audit-minute:{digest}:{minute}
 samen:console:directory samen:console:drafts
 samen:console:figures:{name} samen:console:sim:{id} samen:new:{minute} samen:new:{cc}:{minute}
-samen:ho:p:{p} samen:ho:c:{conv} samen:ho:t:{conv} samen:ho:w:{conv} samen:ho:q:{locale} samen:ho:open samen:ho:h:{helper}
-samen:ho:helpers samen:ho:n:{day}
+samen:ho:p:{p} samen:ho:c:{conv} samen:ho:t:{conv} samen:ho:w:{conv} samen:ho:q:{locale} samen:ho:open
+samen:ho:h:{helper} samen:ho:helpers samen:ho:n:{day}
 """
 
 
