@@ -50,7 +50,8 @@ SCRIPTS = {
 GSM7_LANGUAGES = ["nl", "en", "tr", "so", "fr", "es"]
 BUILTIN_EFFECTS = {"stop": Stop(), "start": Start(), "delete": Erase()}
 ACTIONS = [
-    "menu", "help", "language", "share", "sessions", "sessions_stop", "stop", "start", "delete", "danger", "person", "close"
+    "menu", "help", "language", "share", "sessions", "sessions_stop",
+    "stop", "start", "delete", "danger", "person", "close",
 ]
 
 
