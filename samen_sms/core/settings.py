@@ -399,6 +399,7 @@ SETTINGS: tuple[Setting, ...] = (
         "when helpers answer (Europe/Amsterdam); outside them the line offers only the open lines; empty: any time",
         "handover",
         production="[days ]HH:MM-HH:MM",
+        blank_is_off=True,
     ),
     Setting(
         "SAMEN_HANDOVER_REPLY_HOURS",
