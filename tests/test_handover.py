@@ -382,3 +382,24 @@ def test_the_delete_word_takes_the_sealed_texts_out_of_the_append_only_file_afte
         assert conv.id.encode() not in disk
     finally:
         server.stop()
+
+
+def test_helpers_are_told_neutrally_when_a_conversation_waits_and_when_it_turns_urgent(
+    rt: Runtime, post: PostFn, work: Callable[[], None], standin: StandinState
+) -> None:
+    told: list[tuple[str, int]] = []
+
+    def notify(runtime: Runtime, locale: str) -> None:  # what the console plugs in
+        for who in conversations.helpers(runtime.redis):
+            if locale in who.locales:
+                told.append((who.account, conversations.waiting_count(runtime.redis, who)))
+
+    replies.current().runtime.registry.notify_helpers = notify  # the worker's runtime runs the job
+    conversations.set_helper(rt.redis, HELPER, ["ar"])
+    conversations.set_helper(rt.redis, OTHER, ["en"])
+    say(post, work, standin, ALICE, HELLO, ARABIC, PERSON, "1", "1", "1")
+    assert told == []
+    say(post, work, standin, ALICE, "1")
+    assert told == [(HELPER, 1)]
+    say(post, work, standin, ALICE, "معه سكين")
+    assert told == [(HELPER, 1), (HELPER, 1)]

@@ -20,6 +20,7 @@ within the helper hours is read from the clock when the person answers "1"; the 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -43,7 +44,9 @@ from samen_sms.core.hours import open_at
 from samen_sms.core.identity import Channel
 from samen_sms.handover import conversations, redis_keys
 from samen_sms.handover.conversations import DAY, Ending, Times
+from samen_sms.handover.notify import enqueue_notice
 from samen_sms.line.registry import Arrived, Change, Registry
+from samen_sms.line.runtime import Runtime
 
 # The screen each asking step waits at: a digit there is the step's answer.
 SCREENS = {
@@ -57,6 +60,7 @@ TIMES = {1: Times.ANY, 2: Times.DAYTIME, 3: Times.AFTER_I_WRITE}
 # Keywords that keep their meaning inside an open conversation, as the whole message.
 ENGINE_ACTIONS = frozenset({"menu", "close"})
 RELEASE_JOB = "samen_sms.handover.relay.release"
+log = logging.getLogger(__name__)
 
 
 def register(registry: Registry) -> None:
@@ -68,6 +72,7 @@ def register(registry: Registry) -> None:
     registry.handle(HandoverRelayed, relayed)
     registry.handle(HandoverClosed, closed)
     registry.erasers.append(erase)
+    registry.chores.append(expire_idle)
 
 
 # Before the step: pure, on the pointer's value.
@@ -172,6 +177,7 @@ def opened(change: Change, effect: HandoverOpened) -> None:
     channel, times = change.address.channel, Times(effect.times)
     conversations.open_on(change.pipe, conv, p, sealed, channel, locale, "", times, effect.safe, retention, now)
     change.pipe.set(redis_keys.POINTER(p), _dumps({"s": OPEN, "c": conv, "l": locale}), ex=retention)
+    enqueue_notice(change.pipe, change.conn, cfg, locale)
 
 
 def relayed(change: Change, effect: HandoverRelayed) -> None:
@@ -184,6 +190,9 @@ def relayed(change: Change, effect: HandoverRelayed) -> None:
     sealed = change.keys.seal_text(effect.text) if effect.text else None
     conversations.person_wrote_on(change.pipe, effect.conversation, sealed, effect.urgent, retention, now)
     change.pipe.expire(redis_keys.POINTER(change.pseudonym), retention)
+    if effect.urgent:
+        locale = change.outcome.locale or change.outcome.reply_locale
+        enqueue_notice(change.pipe, change.conn, cfg, locale)
     if change.address.channel is Channel.WHATSAPP and change.conn.exists(redis_keys.HELD_BACK(effect.conversation)):
         Queue(cfg.queue_name, connection=change.conn).enqueue_call(
             RELEASE_JOB,
@@ -218,6 +227,13 @@ def erase(conn: redis.Redis, pipe: Any, p: str, config: Config) -> None:
         conversations.forget(pipe, conv, found, p)
         if found is not None:
             conversations.count(pipe, found.locale, Ending.ERASED.value, time.time())
+
+
+def expire_idle(runtime: Runtime) -> None:
+    """A worker's chore: close, and erase, conversations without a message for N days."""
+    closed = conversations.expire(runtime)
+    if closed:
+        log.info("closed %d hand-over conversations without messages for the retention period", closed)
 
 
 def release(conv: str) -> int:
