@@ -21,7 +21,7 @@ from flask import Flask
 
 from samen_sms.app import create_app
 from samen_sms.assembly import worker_context
-from samen_sms.content.replies import Menu
+from samen_sms.content.replies import Menu, Msg
 from samen_sms.core.config import Config
 from samen_sms.core.hours import DAYS
 from samen_sms.core.identity import Channel
@@ -96,6 +96,11 @@ def the_conversation(rt: Runtime) -> conversations.Conversation:
     return conv
 
 
+def person_wrote_ago(rt: Runtime, conv: str, seconds: float) -> None:
+    """Date the person's last message back: what a test cannot wait for."""
+    rt.redis.hset(handover_keys.CONVERSATION(conv), "i", time.time() - seconds)
+
+
 def kept(conn: redis.Redis) -> list[str]:
     return sorted(k.decode() for k in conn.scan_iter("samen:ho:*") if not k.startswith(b"samen:ho:helpers"))
 
@@ -154,10 +159,10 @@ def test_on_whatsapp_outside_the_window_a_template_invites_a_reply_and_the_text_
     assert conversations.write(rt, conv.id, HELPER, "أهلا") is Delivery.SENT
     work()
     assert sent_to(standin, WA_ALICE)[-1].startswith("أهلا\n")
-    # A day and more later: the neutral template, and the texts wait.
-    later = time.time() + 25 * 3600
-    assert conversations.write(rt, conv.id, HELPER, "هل أنت بخير؟", now=later) is Delivery.HELD
-    assert conversations.write(rt, conv.id, HELPER, "أنا هنا إذا احتجت.", now=later + 1) is Delivery.HELD
+    # A day and more after she last wrote: the neutral template, and the texts wait.
+    person_wrote_ago(rt, conv.id, 25 * 3600)
+    assert conversations.write(rt, conv.id, HELPER, "هل أنت بخير؟") is Delivery.HELD
+    assert conversations.write(rt, conv.id, HELPER, "أنا هنا إذا احتجت.") is Delivery.HELD
     work()
     assert sent_to(standin, WA_ALICE)[-1] == TEMPLATE_TEXT  # once, for both
     assert sent_to(standin, WA_ALICE).count(TEMPLATE_TEXT) == 1
@@ -403,3 +408,41 @@ def test_helpers_are_told_neutrally_when_a_conversation_waits_and_when_it_turns_
     assert told == [(HELPER, 1)]
     say(post, work, standin, ALICE, "معه سكين")
     assert told == [(HELPER, 1), (HELPER, 1)]
+
+
+def test_only_right_after_i_write_holds_a_helpers_text_until_the_person_writes(
+    rt: Runtime, post: PostFn, work: Callable[[], None], standin: StandinState
+) -> None:
+    conversations.set_helper(rt.redis, HELPER, ["ar"])
+    say(post, work, standin, ALICE, HELLO, ARABIC, PERSON, "1", "1", "2", "3")  # not safe; only after I write
+    conv = the_conversation(rt)
+    assert (conv.safe, conv.times) == (False, conversations.Times.AFTER_I_WRITE)
+    assert conversations.take(rt.redis, conv.id, HELPER)
+    sent = len(sent_to(standin, ALICE))
+    person_wrote_ago(rt, conv.id, 2 * 3600)
+    assert conversations.write(rt, conv.id, HELPER, "مرحبا") is Delivery.HELD
+    work()
+    assert len(sent_to(standin, ALICE)) == sent  # nothing reaches the phone two hours after she wrote
+    assert conversations.release_due(rt) == 0  # nor at the workers' maintenance
+    say(post, work, standin, ALICE, "أنا هنا الآن")
+    assert sent_to(standin, ALICE)[-1].startswith("مرحبا\n")
+    assert len(sent_to(standin, ALICE)) == sent + 1
+    # Within the hour after she wrote, a text goes at once.
+    assert conversations.write(rt, conv.id, HELPER, "كيف حالك؟") is Delivery.SENT
+
+
+def test_a_helper_closing_the_conversation_tells_the_person_and_erases_it(
+    rt: Runtime, post: PostFn, work: Callable[[], None], standin: StandinState
+) -> None:
+    conversations.set_helper(rt.redis, HELPER, ["ar"])
+    ask_and_consent(post, work, standin, ALICE)
+    conv = the_conversation(rt)
+    say(post, work, standin, ALICE, "شكرا")
+    assert conversations.take(rt.redis, conv.id, HELPER)
+    assert conversations.close(rt, conv.id, Ending.HELPER)
+    work()
+    assert sent_to(standin, ALICE)[-1] == rt.renderer.render("ar", (Msg("person.closed"),), Channel.SMS)
+    assert [k for k in kept(rt.redis) if not k.startswith("samen:ho:n:")] == []
+    assert conversations.read(rt, conv.id) == [] and not conversations.close(rt, conv.id)
+    figures = conversations.figures(rt.redis).by_locale["ar"]
+    assert (figures["began"], figures[Ending.HELPER.value], figures["wait<1h"]) == ("<5", "<5", "<5")

@@ -30,13 +30,15 @@ import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 import redis
 
-from samen_sms.content.replies import Ref, read_ref, stored_ref
+from samen_sms.content.replies import Msg, Ref, read_ref, stored_ref
 from samen_sms.core.identity import Channel
+from samen_sms.core.quiet import AMSTERDAM
 from samen_sms.core.tally import day_of, shown
 from samen_sms.handover import redis_keys
 from samen_sms.handover.invite import load_invitations
@@ -45,6 +47,9 @@ from samen_sms.line.runtime import Runtime
 
 DAY = 24 * 3600
 WHATSAPP_WINDOW = 24 * 3600 - 5 * 60  # Twilio's 24 hours, less a margin for a message in flight
+CLOSED_NOTE = "person.closed"  # the catalogue message a person gets when a helper closes the conversation
+DAYTIME = (8, 20)  # "only in the daytime": 08:00-20:00, Europe/Amsterdam
+AFTER_I_WRITE = 3600  # "only right after I write": within the hour after the person's last message
 COUNTS_KEPT = 400 * DAY
 
 
@@ -84,7 +89,10 @@ class Delivery(StrEnum):
     """What `write` did with a helper's text."""
 
     SENT = "sent"  # in the outbox, in order, with 112 under it
-    HELD = "held"  # WhatsApp window closed: a neutral template invites a reply; the text goes when they do
+    # Held back: outside the times the person chose (daytime; only right after they write), or the
+    # WhatsApp window is closed (a neutral template then invites a reply, if the times allow). Held
+    # texts go, in order, when the person writes, or (daytime) at the first maintenance after 08:00.
+    HELD = "held"
 
 
 class NotYours(Exception):
@@ -120,6 +128,22 @@ class Conversation:
     def window_open(self, now: float) -> bool:
         """Whether free text may reach the person now (always on SMS)."""
         return self.channel is not Channel.WHATSAPP or now - self.last_in < WHATSAPP_WINDOW
+
+    def times_allow(self, now: float) -> bool:
+        """Whether the person's chosen times let a message reach them now."""
+        match self.times:
+            case Times.ANY:
+                return True
+            case Times.DAYTIME:
+                hour = datetime.fromtimestamp(now, AMSTERDAM).hour
+                return DAYTIME[0] <= hour < DAYTIME[1]
+            case Times.AFTER_I_WRITE:
+                return now - self.last_in < AFTER_I_WRITE
+        return False
+
+    def may_write(self, now: float) -> bool:
+        """Whether a helper's text may go to the person now: their times and the WhatsApp window."""
+        return self.times_allow(now) and self.window_open(now)
 
 
 @dataclass(frozen=True)
@@ -308,12 +332,20 @@ def insert(rt: Runtime, conv: str, account: str, refs: tuple[Ref, ...], now: flo
 
 
 def close(rt: Runtime, conv: str, ending: Ending = Ending.HELPER) -> bool:
-    """Close a conversation and erase what was written in it; counted by language and ending. False if gone."""
-    found = get(rt.redis, conv)
+    """Close a conversation and erase what was written in it; counted by language and ending. False if gone.
+
+    Closed by the helper, the person is told so (`person.closed`) when their times and window allow;
+    an expired conversation ends silently (a message days later could reach an unsafe phone).
+    """
+    found, now = get(rt.redis, conv), time.time()
     if found is None:
         return False
+    p = _person(rt.redis, conv)
+    if ending is Ending.HELPER and p is not None and found.may_write(now):
+        note = References((Msg(CLOSED_NOTE),))
+        rt.store.owe(p, [OutboxItem(_address(rt.redis, conv), found.locale, note, found.channel.value, now)])
     pipe = rt.redis.pipeline(transaction=True)
-    forget(pipe, conv, found, _person(rt.redis, conv))
+    forget(pipe, conv, found, p)
     if found.state is State.WAITING:
         count_waited(pipe, found, time.time())
     count_ending(pipe, found.locale, ending)
@@ -458,9 +490,12 @@ def count_waited(pipe: Any, found: Conversation, now: float) -> None:
     count(pipe, found.locale, label, now)
 
 
-def release_held(rt: Runtime, conv: str) -> int:
-    """Owe, in order, a helper's texts held back while the person's WhatsApp window was closed; how many."""
-    p = _person(rt.redis, conv)
+def release_held(rt: Runtime, conv: str, now: float | None = None) -> int:
+    """Owe, in order, a helper's held-back texts if the person's times and window now allow; how many."""
+    now = time.time() if now is None else now
+    p, found = _person(rt.redis, conv), get(rt.redis, conv)
+    if found is None or not found.may_write(now):
+        return 0
     pipe = rt.redis.pipeline(transaction=True)
     pipe.lrange(redis_keys.HELD_BACK(conv), 0, -1)
     pipe.delete(redis_keys.HELD_BACK(conv))
@@ -470,6 +505,15 @@ def release_held(rt: Runtime, conv: str) -> int:
         return 0
     rt.store.owe(p, items)
     return len(items)
+
+
+def release_due(rt: Runtime, now: float | None = None) -> int:
+    """Send held-back texts whose time has come (daytime began); the rest wait for the person."""
+    ids = _ids(rt.redis.zrange(redis_keys.OPEN(), 0, -1))
+    pipe = rt.redis.pipeline(transaction=False)
+    for conv in ids:
+        pipe.exists(redis_keys.HELD_BACK(conv))
+    return sum(release_held(rt, conv, now) for conv, held in zip(ids, pipe.execute(), strict=True) if held)
 
 
 def invitation(rt: Runtime, found: Conversation, now: float) -> OutboxItem | None:
@@ -562,16 +606,17 @@ def _release(conn: redis.Redis, conv: str, account: str) -> bool:
 
 
 def _send(rt: Runtime, found: Conversation, item: OutboxItem, now: float) -> Delivery:
-    """Owe the item now, or hold it back until the person's WhatsApp window opens again."""
+    """Owe the item now, or hold it back until the person's times and WhatsApp window allow."""
     p = _person(rt.redis, found.id)
     if p is None:
         raise NotYours(found.id)
-    if found.window_open(now):
+    held = rt.redis.exists(redis_keys.HELD_BACK(found.id))
+    if found.may_write(now) and not held:
         rt.store.owe(p, [item])
         return Delivery.SENT
-    first = rt.redis.rpush(redis_keys.HELD_BACK(found.id), item.dumps()) == 1
+    rt.redis.rpush(redis_keys.HELD_BACK(found.id), item.dumps())
     rt.redis.expire(redis_keys.HELD_BACK(found.id), rt.config.handover_retention_days * DAY)
-    if first:
+    if not held and found.times_allow(now) and not found.window_open(now):
         invite = invitation(rt, found, now)
         if invite is not None:
             rt.store.owe(p, [invite])

@@ -41,7 +41,6 @@ from samen_sms.content.engine import Content, Outcome, reply_locale, step
 from samen_sms.content.replies import Menu
 from samen_sms.core.config import Config
 from samen_sms.core.hours import open_at
-from samen_sms.core.identity import Channel
 from samen_sms.handover import conversations, redis_keys
 from samen_sms.handover.conversations import DAY, Ending, Times
 from samen_sms.handover.notify import enqueue_notice
@@ -193,7 +192,7 @@ def relayed(change: Change, effect: HandoverRelayed) -> None:
     if effect.urgent:
         locale = change.outcome.locale or change.outcome.reply_locale
         enqueue_notice(change.pipe, change.conn, cfg, locale)
-    if change.address.channel is Channel.WHATSAPP and change.conn.exists(redis_keys.HELD_BACK(effect.conversation)):
+    if change.conn.exists(redis_keys.HELD_BACK(effect.conversation)):
         Queue(cfg.queue_name, connection=change.conn).enqueue_call(
             RELEASE_JOB,
             args=(effect.conversation,),
@@ -230,14 +229,15 @@ def erase(conn: redis.Redis, pipe: Any, p: str, config: Config) -> None:
 
 
 def expire_idle(runtime: Runtime) -> None:
-    """A worker's chore: close, and erase, conversations without a message for N days."""
+    """A worker's chore: send held-back texts whose time came; close and erase conversations idle for N days."""
+    conversations.release_due(runtime)
     closed = conversations.expire(runtime)
     if closed:
         log.info("closed %d hand-over conversations without messages for the retention period", closed)
 
 
 def release(conv: str) -> int:
-    """A job: the person wrote on WhatsApp, so the helper's held-back texts go now, in order."""
+    """A job: the person wrote (a WhatsApp window opened, "right after I write" began): held texts go, in order."""
     from samen_sms.line.replies import current
 
     return conversations.release_held(current().runtime, conv)
