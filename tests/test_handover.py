@@ -98,7 +98,7 @@ def the_conversation(rt: Runtime) -> conversations.Conversation:
 
 def person_wrote_ago(rt: Runtime, conv: str, seconds: float) -> None:
     """Date the person's last message back: what a test cannot wait for."""
-    rt.redis.hset(handover_keys.CONVERSATION(conv), "i", time.time() - seconds)
+    rt.redis.hset(handover_keys.RECORD(conv), "i", time.time() - seconds)
 
 
 def kept(conn: redis.Redis) -> list[str]:

@@ -66,7 +66,7 @@ class Ending(StrEnum):
     HELPER = "helper"  # the helper closed it
     PERSON = "person"  # the person sent the close word
     EXPIRED = "expired"  # no message for SAMEN_HANDOVER_RETENTION_DAYS
-    ERASED = "erased"  # the person sent the delete word
+    DELETED = "deleted"  # the person sent the delete word
 
 
 class Times(StrEnum):
@@ -200,7 +200,7 @@ def may_see(who: Helper, conv: Conversation) -> bool:
 
 def get(conn: redis.Redis, conv: str) -> Conversation | None:
     """One conversation, or None when it is closed, expired or erased."""
-    return _conversation(conv, conn.hgetall(redis_keys.CONVERSATION(conv)))
+    return _conversation(conv, conn.hgetall(redis_keys.RECORD(conv)))
 
 
 def waiting(conn: redis.Redis, who: Helper) -> list[Conversation]:
@@ -255,7 +255,7 @@ def take(conn: redis.Redis, conv: str, account: str) -> bool:
     found = get(conn, conv)
     if found is None:
         return False
-    keys = [redis_keys.CONVERSATION(conv), redis_keys.WAITING(found.locale), redis_keys.CLAIMS(account)]
+    keys = [redis_keys.RECORD(conv), redis_keys.WAITING(found.locale), redis_keys.CLAIMS(account)]
     now = time.time()
     if not conn.eval(_TAKE, 3, *keys, account, now, conv):
         return False
@@ -270,7 +270,7 @@ def reassign(conn: redis.Redis, conv: str, account: str) -> bool:
     found = get(conn, conv)
     if found is None or found.state is not State.HELD or found.helper is None:
         return False
-    keys = [redis_keys.CONVERSATION(conv), redis_keys.CLAIMS(found.helper), redis_keys.CLAIMS(account)]
+    keys = [redis_keys.RECORD(conv), redis_keys.CLAIMS(found.helper), redis_keys.CLAIMS(account)]
     return bool(conn.eval(_GIVE, 3, *keys, account, conv, time.time()))
 
 
@@ -419,7 +419,7 @@ def open_on(
     now: float,
 ) -> None:
     """Queue a new waiting conversation on `pipe` (the person consented and chose when to be written to)."""
-    key = redis_keys.CONVERSATION(conv)
+    key = redis_keys.RECORD(conv)
     pipe.hset(
         key,
         mapping={
@@ -453,15 +453,15 @@ def person_wrote_on(pipe: Any, conv: str, sealed_text: str | None, urgent: bool,
     fields: dict[str, Any] = {"t": now, "i": now}
     if urgent:
         fields["u"] = 1
-    pipe.hset(redis_keys.CONVERSATION(conv), mapping=fields)
-    for key in (redis_keys.CONVERSATION(conv), redis_keys.TEXTS(conv), redis_keys.HELD_BACK(conv)):
+    pipe.hset(redis_keys.RECORD(conv), mapping=fields)
+    for key in (redis_keys.RECORD(conv), redis_keys.TEXTS(conv), redis_keys.HELD_BACK(conv)):
         pipe.expire(key, retention)
     pipe.zadd(redis_keys.OPEN(), {conv: now}, xx=True)
 
 
 def forget(pipe: Any, conv: str, found: Conversation | None, p: str | None) -> None:
     """Queue on `pipe` the erasure of a conversation: record, texts, held texts, indexes, the person's pointer."""
-    pipe.delete(redis_keys.CONVERSATION(conv), redis_keys.TEXTS(conv), redis_keys.HELD_BACK(conv))
+    pipe.delete(redis_keys.RECORD(conv), redis_keys.TEXTS(conv), redis_keys.HELD_BACK(conv))
     pipe.zrem(redis_keys.OPEN(), conv)
     if found is not None:
         pipe.zrem(redis_keys.WAITING(found.locale), conv)
@@ -564,7 +564,7 @@ def _many(conn: redis.Redis, ids: list[str], index: str | None = None) -> list[C
     """The conversations behind ids; an id whose record expired leaves the index it came from."""
     pipe = conn.pipeline(transaction=False)
     for conv in ids:
-        pipe.hgetall(redis_keys.CONVERSATION(conv))
+        pipe.hgetall(redis_keys.RECORD(conv))
     out = []
     for conv, raw in zip(ids, pipe.execute(), strict=True):
         found = _conversation(conv, raw)
@@ -576,12 +576,12 @@ def _many(conn: redis.Redis, ids: list[str], index: str | None = None) -> list[C
 
 
 def _person(conn: redis.Redis, conv: str) -> str | None:
-    raw = conn.hget(redis_keys.CONVERSATION(conv), "p")
+    raw = conn.hget(redis_keys.RECORD(conv), "p")
     return _s(raw) if raw else None
 
 
 def _address(conn: redis.Redis, conv: str) -> str:
-    raw = conn.hget(redis_keys.CONVERSATION(conv), "a")
+    raw = conn.hget(redis_keys.RECORD(conv), "a")
     if not raw:
         raise NotYours(conv)
     return _s(raw)
@@ -599,7 +599,7 @@ def _release(conn: redis.Redis, conv: str, account: str) -> bool:
     pipe = conn.pipeline(transaction=True)
     pipe.srem(redis_keys.CLAIMS(account), conv)
     if found is not None and found.helper == account:
-        pipe.hset(redis_keys.CONVERSATION(conv), mapping={"s": State.WAITING.value, "h": ""})
+        pipe.hset(redis_keys.RECORD(conv), mapping={"s": State.WAITING.value, "h": ""})
         pipe.zadd(redis_keys.WAITING(found.locale), {conv: found.began})
     pipe.execute()
     return found is not None and found.helper == account
@@ -627,8 +627,8 @@ def _note(conn: redis.Redis, config: Any, found: Conversation, entry: dict[str, 
     retention = config.handover_retention_days * DAY
     pipe = conn.pipeline(transaction=True)
     pipe.rpush(redis_keys.TEXTS(found.id), json.dumps(entry, separators=(",", ":")))
-    pipe.hset(redis_keys.CONVERSATION(found.id), "t", now)
-    for key in (redis_keys.CONVERSATION(found.id), redis_keys.TEXTS(found.id)):
+    pipe.hset(redis_keys.RECORD(found.id), "t", now)
+    for key in (redis_keys.RECORD(found.id), redis_keys.TEXTS(found.id)):
         pipe.expire(key, retention)
     pipe.zadd(redis_keys.OPEN(), {found.id: now}, xx=True)
     pipe.execute()

@@ -44,7 +44,7 @@ from samen_sms.core.hours import open_at
 from samen_sms.handover import conversations, redis_keys
 from samen_sms.handover.conversations import DAY, Ending, Times
 from samen_sms.handover.notify import enqueue_notice
-from samen_sms.line.registry import Arrived, Change, Registry
+from samen_sms.line.registry import Arrived, Change
 from samen_sms.line.runtime import Runtime
 
 # The screen each asking step waits at: a digit there is the step's answer.
@@ -54,24 +54,12 @@ SCREENS = {
     HandoverStep.SAFE: "person_safe",
     HandoverStep.WHEN: "person_when",
 }
-OPEN = "open"
+OPEN_STATE = "open"
 TIMES = {1: Times.ANY, 2: Times.DAYTIME, 3: Times.AFTER_I_WRITE}
 # Keywords that keep their meaning inside an open conversation, as the whole message.
 ENGINE_ACTIONS = frozenset({"menu", "close"})
 RELEASE_JOB = "samen_sms.handover.relay.release"
 log = logging.getLogger(__name__)
-
-
-def register(registry: Registry) -> None:
-    """The hook before the step, the handlers of the hand-over's effects, its eraser."""
-    registry.before(redis_keys.POINTER, held)
-    registry.handle(HandoverAsked, asked)
-    registry.handle(HandoverDropped, dropped)
-    registry.handle(HandoverOpened, opened)
-    registry.handle(HandoverRelayed, relayed)
-    registry.handle(HandoverClosed, closed)
-    registry.erasers.append(erase)
-    registry.chores.append(expire_idle)
 
 
 # Before the step: pure, on the pointer's value.
@@ -82,7 +70,7 @@ def held(arrived: Arrived, value: str | None) -> Outcome | None:
     if value is None:
         return None
     state = json.loads(value)
-    if state.get("s") == OPEN:
+    if state.get("s") == OPEN_STATE:
         return _relay(arrived, str(state["c"]))
     return _asking(arrived, state)
 
@@ -147,7 +135,7 @@ def asked(change: Change, effect: HandoverAsked) -> None:
     p, cfg = change.pseudonym, change.config
     locale = change.outcome.locale or change.outcome.reply_locale
     current = _pointer(change.conn, p)
-    if current is not None and current.get("s") == OPEN:
+    if current is not None and current.get("s") == OPEN_STATE:
         return  # already in a conversation: asking again changes nothing
     state: dict[str, Any] = {"s": effect.step.value, "l": locale}
     if effect.step is HandoverStep.ASKED:
@@ -162,7 +150,7 @@ def asked(change: Change, effect: HandoverAsked) -> None:
 def dropped(change: Change, effect: HandoverDropped) -> None:
     """Forget the asking: nothing of it is kept."""
     current = _pointer(change.conn, change.pseudonym)
-    if current is None or current.get("s") != OPEN:
+    if current is None or current.get("s") != OPEN_STATE:
         change.pipe.delete(redis_keys.POINTER(change.pseudonym))
 
 
@@ -175,7 +163,7 @@ def opened(change: Change, effect: HandoverOpened) -> None:
     sealed = change.keys.seal(change.address)
     channel, times = change.address.channel, Times(effect.times)
     conversations.open_on(change.pipe, conv, p, sealed, channel, locale, "", times, effect.safe, retention, now)
-    change.pipe.set(redis_keys.POINTER(p), _dumps({"s": OPEN, "c": conv, "l": locale}), ex=retention)
+    change.pipe.set(redis_keys.POINTER(p), _dumps({"s": OPEN_STATE, "c": conv, "l": locale}), ex=retention)
     enqueue_notice(change.pipe, change.conn, cfg, locale)
 
 
@@ -183,7 +171,7 @@ def relayed(change: Change, effect: HandoverRelayed) -> None:
     """Seal the person's text into their conversation; send a helper's held-back texts now that the window is open."""
     cfg, now = change.config, time.time()
     retention = cfg.handover_retention_days * DAY
-    if not change.conn.exists(redis_keys.CONVERSATION(effect.conversation)):
+    if not change.conn.exists(redis_keys.RECORD(effect.conversation)):
         change.pipe.delete(redis_keys.POINTER(change.pseudonym))  # closed or expired meanwhile
         return
     sealed = change.keys.seal_text(effect.text) if effect.text else None
@@ -206,7 +194,7 @@ def relayed(change: Change, effect: HandoverRelayed) -> None:
 def closed(change: Change, effect: HandoverClosed) -> None:
     """The close word: the person's conversation ends and is erased."""
     current = _pointer(change.conn, change.pseudonym)
-    if current is None or current.get("s") != OPEN:
+    if current is None or current.get("s") != OPEN_STATE:
         change.pipe.delete(redis_keys.POINTER(change.pseudonym))
         return
     conv = str(current["c"])
@@ -220,12 +208,12 @@ def erase(conn: redis.Redis, pipe: Any, p: str, config: Config) -> None:
     """The delete word: the person's pointer and every conversation it names, texts and all, at once."""
     current = _pointer(conn, p)
     pipe.delete(redis_keys.POINTER(p))
-    if current is not None and current.get("s") == OPEN:
+    if current is not None and current.get("s") == OPEN_STATE:
         conv = str(current["c"])
         found = conversations.get(conn, conv)
         conversations.forget(pipe, conv, found, p)
         if found is not None:
-            conversations.count(pipe, found.locale, Ending.ERASED.value, time.time())
+            conversations.count(pipe, found.locale, Ending.DELETED.value, time.time())
 
 
 def expire_idle(runtime: Runtime) -> None:
