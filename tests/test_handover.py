@@ -30,7 +30,8 @@ from samen_sms.devtools.embedded_redis import EmbeddedRedis, free_port
 from samen_sms.devtools.standin import StandinState, in_log, record_inbound
 from samen_sms.handover import conversations
 from samen_sms.handover import redis_keys as handover_keys
-from samen_sms.handover.conversations import DAY, Delivery, Ending, State
+from samen_sms.handover.conversations import Delivery, Ending, State
+from samen_sms.handover.model import DAY
 from samen_sms.line import redis_keys as line_keys
 from samen_sms.line import replies
 from samen_sms.line.runtime import Runtime

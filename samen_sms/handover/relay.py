@@ -41,8 +41,8 @@ from samen_sms.content.engine import Content, Outcome, reply_locale, step
 from samen_sms.content.replies import Menu
 from samen_sms.core.config import Config
 from samen_sms.core.hours import open_at
-from samen_sms.handover import conversations, redis_keys
-from samen_sms.handover.conversations import DAY, Ending, Times
+from samen_sms.handover import conversations, records, redis_keys
+from samen_sms.handover.model import DAY, Ending, Times
 from samen_sms.handover.notify import enqueue_notice
 from samen_sms.line.registry import Arrived, Change
 from samen_sms.line.runtime import Runtime
@@ -159,10 +159,10 @@ def opened(change: Change, effect: HandoverOpened) -> None:
     p, cfg, now = change.pseudonym, change.config, time.time()
     locale = change.outcome.locale or change.outcome.reply_locale
     retention = cfg.handover_retention_days * DAY
-    conv = conversations.new_id()
+    conv = records.new_id()
     sealed = change.keys.seal(change.address)
     channel, times = change.address.channel, Times(effect.times)
-    conversations.open_on(change.pipe, conv, p, sealed, channel, locale, "", times, effect.safe, retention, now)
+    records.open_on(change.pipe, conv, p, sealed, channel, locale, "", times, effect.safe, retention, now)
     change.pipe.set(redis_keys.POINTER(p), _dumps({"s": OPEN_STATE, "c": conv, "l": locale}), ex=retention)
     enqueue_notice(change.pipe, change.conn, cfg, locale)
 
@@ -175,7 +175,7 @@ def relayed(change: Change, effect: HandoverRelayed) -> None:
         change.pipe.delete(redis_keys.POINTER(change.pseudonym))  # closed or expired meanwhile
         return
     sealed = change.keys.seal_text(effect.text) if effect.text else None
-    conversations.person_wrote_on(change.pipe, effect.conversation, sealed, effect.urgent, retention, now)
+    records.person_wrote_on(change.pipe, effect.conversation, sealed, effect.urgent, retention, now)
     change.pipe.expire(redis_keys.POINTER(change.pseudonym), retention)
     if effect.urgent:
         locale = change.outcome.locale or change.outcome.reply_locale
@@ -199,9 +199,9 @@ def closed(change: Change, effect: HandoverClosed) -> None:
         return
     conv = str(current["c"])
     found = conversations.get(change.conn, conv)
-    conversations.forget(change.pipe, conv, found, change.pseudonym)
+    records.forget(change.pipe, conv, found, change.pseudonym)
     if found is not None:
-        conversations.count(change.pipe, found.locale, Ending.PERSON.value, time.time())
+        records.count(change.pipe, found.locale, Ending.PERSON.value, time.time())
 
 
 def erase(conn: redis.Redis, pipe: Any, p: str, config: Config) -> None:
@@ -211,9 +211,9 @@ def erase(conn: redis.Redis, pipe: Any, p: str, config: Config) -> None:
     if current is not None and current.get("s") == OPEN_STATE:
         conv = str(current["c"])
         found = conversations.get(conn, conv)
-        conversations.forget(pipe, conv, found, p)
+        records.forget(pipe, conv, found, p)
         if found is not None:
-            conversations.count(pipe, found.locale, Ending.DELETED.value, time.time())
+            records.count(pipe, found.locale, Ending.DELETED.value, time.time())
 
 
 def expire_idle(runtime: Runtime) -> None:
