@@ -338,9 +338,23 @@ def test_stop_and_menu_words_work_as_always_during_the_conversation(
 ) -> None:
     conversations.set_helper(rt.redis, HELPER, ["ar"])
     ask_and_consent(post, work, standin, ALICE)
+    conv = the_conversation(rt)
     say(post, work, standin, ALICE, "قائمة")
     assert sent_to(standin, ALICE)[-1] == rt.renderer.render("ar", (Menu("main"),), Channel.SMS)
     assert conversations.every_open(rt.redis)  # the conversation stays open
+    # A hello is a menu word too: the menu comes, and the helper sees the hello.
+    say(post, work, standin, ALICE, "مرحبا")
+    assert sent_to(standin, ALICE)[-1] == rt.renderer.render("ar", (Menu("main"),), Channel.SMS)
+    assert [t.text for t in conversations.read(rt, conv.id)] == ["قائمة", "مرحبا"]
+    # A close word inside a sentence is no close word; the stop word works as always.
+    say(post, work, standin, ALICE, "اغلاق الباب لا يعمل")
+    assert conversations.read(rt, conv.id)[-1].text == "اغلاق الباب لا يعمل"
+    sent = len(sent_to(standin, ALICE))
+    say(post, work, standin, ALICE, "توقف")
+    assert len(sent_to(standin, ALICE)) == sent + 1 and sent_to(standin, ALICE)[-1] == rt.renderer.message(
+        "ar", "stopped", Channel.SMS
+    )
+    assert conversations.read(rt, conv.id)[-1].text == "اغلاق الباب لا يعمل"
 
 
 @pytest.mark.system  # a Redis server of its own, with its append-only file

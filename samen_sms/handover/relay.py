@@ -12,8 +12,9 @@ One key per person, `POINTER` (`ho:p:{p}`), read with every message before the e
 
 The hook answers only the digits of the asking dialogue at its own screens, and, while a
 conversation is open, every message but those the engine must answer: the delete, stop and start
-words and a flood (`Reading.for_engine`), the menu word and the close word. A danger word gets help
-now from the engine at once and is relayed too, marking the conversation urgent. Whether it is
+words and a flood (`Reading.for_engine`), and the close word, as the whole message. The menu word
+(often a hello) shows the menu as always and is relayed too; a danger word gets help now from the
+engine at once, is relayed, and marks the conversation urgent. Whether it is
 within the helper hours is read from the clock when the person answers "1"; the engine stays pure.
 """
 
@@ -57,7 +58,7 @@ SCREENS = {
 OPEN_STATE = "open"
 TIMES = {1: Times.ANY, 2: Times.DAYTIME, 3: Times.AFTER_I_WRITE}
 # Keywords that keep their meaning inside an open conversation, as the whole message.
-ENGINE_ACTIONS = frozenset({"menu", "close"})
+MENU, CLOSE = "menu", "close"
 RELEASE_JOB = "samen_sms.handover.relay.release"
 log = logging.getLogger(__name__)
 
@@ -84,9 +85,14 @@ def _relay(arrived: Arrived, conv: str) -> Outcome | None:
         return replace(outcome, effects=(*outcome.effects, HandoverRelayed(conv, text, urgent=True)))
     if reading.for_engine or not text:
         return None  # delete, stop, start, a flood; a photo alone gets the engine's "text only"
-    hit = content.lexicon.lookup(message.said)
-    if hit is not None and hit[0] in ENGINE_ACTIONS and len(message.said.words) <= 3:
+    # Only as the whole message: "close the door" is no close word. A menu word is often a hello the
+    # helper should see too: the menu comes as always, and the text goes to the helper.
+    hit = content.lexicon.first_word.get(message.said.whole)
+    if hit is not None and hit[0] == CLOSE:
         return None
+    if hit is not None and hit[0] == MENU:
+        outcome = step(content, arrived.visit, message)
+        return replace(outcome, effects=(*outcome.effects, HandoverRelayed(conv, text)))
     visit = arrived.visit
     locale = reply_locale(content, visit, message.said)
     # No reply: a helper answers. The person's place in the menus stays as it was.
