@@ -32,8 +32,8 @@ from samen_sms.handover import conversations
 from samen_sms.handover import redis_keys as handover_keys
 from samen_sms.handover.conversations import Delivery, Ending, State
 from samen_sms.handover.model import DAY
+from samen_sms.line import backup, replies
 from samen_sms.line import redis_keys as line_keys
-from samen_sms.line import replies
 from samen_sms.line.runtime import Runtime
 from samen_sms.line.worker import LineWorker
 from tests.conftest import (
@@ -461,3 +461,17 @@ def test_a_helper_closing_the_conversation_tells_the_person_and_erases_it(
     assert conversations.read(rt, conv.id) == [] and not conversations.close(rt, conv.id)
     figures = conversations.figures(rt.redis).by_locale["ar"]
     assert (figures["began"], figures[Ending.HELPER.value], figures["wait<1h"]) == ("<5", "<5", "<5")
+
+
+def test_a_backup_never_holds_a_conversation(
+    rt: Runtime, post: PostFn, work: Callable[[], None], standin: StandinState
+) -> None:
+    conversations.set_helper(rt.redis, HELPER, ["ar"])
+    ask_and_consent(post, work, standin, ALICE)
+    conv = the_conversation(rt)
+    say(post, work, standin, ALICE, "أريد أن أتكلم مع أحد")
+    path = Path(tempfile.mkdtemp(prefix="samen-handover-backup-")) / "backup.jsonl"
+    backup.export(rt.redis, rt.config, path, rt.registry.keys)
+    written = path.read_text(encoding="utf-8")
+    assert "samen:ho:" not in written and conv.id not in written
+    assert rt.keys.pseudonym(ALICE) not in written
