@@ -176,7 +176,10 @@ def take(conn: redis.Redis, conv: str, account: str) -> bool:
 
 
 def reassign(conn: redis.Redis, conv: str, account: str) -> bool:
-    """Give a held conversation to another helper (an admin's act; the console checks the right)."""
+    """Give a held conversation to another helper (an admin's act; the console checks the right).
+
+    A waiting conversation is given with `take(conn, conv, account)` for that helper.
+    """
     found = get(conn, conv)
     if found is None or found.state is not State.HELD or found.helper is None:
         return False
@@ -229,7 +232,12 @@ def write(rt: Runtime, conv: str, account: str, text: str, now: float | None = N
 
 
 def insert(rt: Runtime, conv: str, account: str, refs: tuple[Ref, ...], now: float | None = None) -> Delivery:
-    """Send the line's own text (a screen `Menu(node)`, a place's services) in the person's language."""
+    """Send the line's own text in the person's language, as the helper's message (112 under it).
+
+    `refs` are the line's references: a screen `Menu("services_home")` (a need's directory entries),
+    `Services("GM0363")` (a municipality's services and the national ones), `Organisations("VR13")`
+    (community organisations of a region), `Msg("help_now.body")`. Same rules as `write`.
+    """
     if not refs:
         raise ValueError("refs: nothing to insert")
     now = time.time() if now is None else now
