@@ -475,3 +475,18 @@ def test_a_backup_never_holds_a_conversation(
     written = path.read_text(encoding="utf-8")
     assert "samen:ho:" not in written and conv.id not in written
     assert rt.keys.pseudonym(ALICE) not in written
+
+
+def test_a_helper_inserts_a_screen_in_the_persons_language(
+    rt: Runtime, post: PostFn, work: Callable[[], None], standin: StandinState
+) -> None:
+    conversations.set_helper(rt.redis, HELPER, ["ar"])
+    ask_and_consent(post, work, standin, ALICE)
+    conv = the_conversation(rt)
+    assert conversations.take(rt.redis, conv.id, HELPER)
+    assert conversations.insert(rt, conv.id, HELPER, (Menu("services_home"),)) is Delivery.SENT
+    work()
+    shown = rt.renderer.render("ar", (Menu("services_home"),), Channel.SMS)
+    assert sent_to(standin, ALICE)[-1] == shown
+    [text] = conversations.read(rt, conv.id)
+    assert (text.author, text.text, text.helper) == (conversations.Author.LINE, shown, HELPER)
