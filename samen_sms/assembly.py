@@ -20,6 +20,8 @@ from samen_sms.content.engine import Content
 from samen_sms.core import keyspace
 from samen_sms.core import redis_keys as core_keys
 from samen_sms.core.config import Config
+from samen_sms.handover import feature as handover
+from samen_sms.handover import redis_keys as handover_keys
 from samen_sms.line import backup, metrics, privacy
 from samen_sms.line import redis_keys as line_keys
 from samen_sms.line.replies import WorkerContext
@@ -28,10 +30,10 @@ from samen_sms.line.sender import Sender, build_client
 from samen_sms.reach import feature as reach
 from samen_sms.reach import redis_keys as reach_keys
 
-FEATURES = (privacy, announcements, reach, console, metrics, backup, contentcli)
+FEATURES = (privacy, announcements, reach, handover, console, metrics, backup, contentcli)
 # Every Redis key of the assembled rooms, each declared (and used) by its own room only.
 KEYS = keyspace.registry(
-    line_keys.KEYS, announce_keys.KEYS, reach_keys.KEYS, core_keys.KEYS, console_keys.KEYS
+    line_keys.KEYS, announce_keys.KEYS, reach_keys.KEYS, core_keys.KEYS, console_keys.KEYS, handover_keys.KEYS
 )
 
 

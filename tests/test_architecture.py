@@ -204,7 +204,8 @@ def test_the_ownership_scan_finds_a_room_using_another_rooms_keys(tmp_path: Path
 
 
 def test_each_room_declares_the_keys_it_owns_and_the_assembly_gathers_them_all() -> None:
-    assert ROOMS == ["announce", "console", "core", "line", "reach"]  # every room that keeps something in Redis
+    # every room that keeps something in Redis
+    assert ROOMS == ["announce", "console", "core", "handover", "line", "reach"]
     gathered = set(assembly.KEYS)
     for room in ROOMS:
         module = __import__(f"samen_sms.{room}.redis_keys", fromlist=["KEYS"])
@@ -244,6 +245,8 @@ samen:console:session:{digest} samen:console:throttle:{scope}:{digest} samen:con
 samen:console:audit samen:console:audit-minute:{digest}:{minute}
 samen:console:directory samen:console:drafts samen:console:review samen:console:suggestions
 samen:console:figures:{name} samen:console:sim:{id} samen:new:{minute} samen:new:{cc}:{minute}
+samen:ho:p:{p} samen:ho:c:{conv} samen:ho:t:{conv} samen:ho:w:{conv} samen:ho:q:{locale} samen:ho:open
+samen:ho:h:{helper} samen:ho:helpers samen:ho:n:{day}
 """
 
 

@@ -49,7 +49,10 @@ SCRIPTS = {
 # drop the accent of á í ó ú: meta.sms_letters; French keeps to the accents GSM-7 has).
 GSM7_LANGUAGES = ["nl", "en", "tr", "so", "fr", "es"]
 BUILTIN_EFFECTS = {"stop": Stop(), "start": Start(), "delete": Erase()}
-ACTIONS = ["menu", "help", "language", "share", "sessions", "sessions_stop", "stop", "start", "delete", "danger"]
+ACTIONS = [
+    "menu", "help", "language", "share", "sessions", "sessions_stop",
+    "stop", "start", "delete", "danger", "person", "close",
+]
 
 
 @pytest.fixture(scope="module")

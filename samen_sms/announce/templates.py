@@ -57,6 +57,8 @@ def load_templates(path: Path | None) -> Templates:
     raw = read_toml(path)
     out: Templates = {}
     for table, per_locale in raw.items():
+        if table == "handover":
+            continue  # the hand-over's invitation to reply (samen_sms.handover.invite)
         kind = BroadcastKind.from_label(table)
         if kind is None or not isinstance(per_locale, dict):
             known = ", ".join(f"[{k.label}.<lang>]" for k in BroadcastKind)

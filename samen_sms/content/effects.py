@@ -9,7 +9,7 @@ turns into a subscription inside the webhook's own transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import get_args
 
@@ -77,7 +77,54 @@ class LanguageChosen:
     locale: str
 
 
-Effect = OptIn | OptOutAnnouncements | Stop | Start | Erase | Rsvp | Reached | LanguageChosen
+class HandoverStep(StrEnum):
+    """The steps of asking for a person (`samen_sms.handover.relay`), as its pointer names them."""
+
+    ASKED = "asked"  # shown the lines open now and the offer: "1" asks for a person
+    CONSENT = "consent"  # told what will happen; asked to agree
+    SAFE = "safe"  # asked whether messages to this phone are safe
+    WHEN = "when"  # asked when a person may write
+
+
+@dataclass(frozen=True)
+class HandoverAsked:
+    """The person reached a step of asking for a person; `safe` is their answer to the safety question, once given."""
+
+    step: HandoverStep = HandoverStep.ASKED
+    safe: bool | None = None
+
+
+@dataclass(frozen=True)
+class HandoverDropped:
+    """The person left the asking (said no, or nobody can answer now): nothing of it is kept."""
+
+
+@dataclass(frozen=True)
+class HandoverOpened:
+    """The person consented and chose when to be written to (`times`: any, day, after): a conversation waits."""
+
+    times: str
+    safe: bool
+
+
+@dataclass(frozen=True)
+class HandoverRelayed:
+    """What the person wrote inside their open conversation, for the helper; sealed by the handler, never logged."""
+
+    conversation: str
+    text: str = field(repr=False)
+    urgent: bool = False  # a danger word: help now went at once, and the conversation is marked urgent
+
+
+@dataclass(frozen=True)
+class HandoverClosed:
+    """The person sent the close word: their conversation ends and what was written in it is erased."""
+
+
+Effect = (
+    OptIn | OptOutAnnouncements | Stop | Start | Erase | Rsvp | Reached | LanguageChosen
+    | HandoverAsked | HandoverDropped | HandoverOpened | HandoverRelayed | HandoverClosed
+)
 # Read from the union, so an effect added to it is one the registry refuses to start without a handler for.
 EFFECT_TYPES: tuple[type[Effect], ...] = get_args(Effect)
 
@@ -87,4 +134,6 @@ NODE_EFFECTS: dict[str, Effect] = {
     "stop": Stop(),
     "start": Start(),
     "erase": Erase(),
+    "handover_asked": HandoverAsked(),
+    "handover_close": HandoverClosed(),
 }

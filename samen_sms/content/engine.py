@@ -259,7 +259,7 @@ def _at_screen(content: Content, visit: Visit, message: Message, locale: str) ->
         shown.name,
         locale,
         locale,
-        (freetext.unanswered(flow, said), _screen(content, shown.name, visit.hint)),
+        (*freetext.unanswered(flow, said), _screen(content, shown.name, visit.hint)),
         hint=visit.hint if shown.type == LANGUAGE_NODE_TYPE else None,
     )
 

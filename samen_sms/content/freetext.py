@@ -24,9 +24,14 @@ def is_free_text(said: Said) -> bool:
     return len(said.words) >= FREE_TEXT_WORDS and said.digit is None
 
 
-def unanswered(flow: Flow, said: Said) -> Ref:
-    """What precedes the screen shown again after text the screen has no answer for."""
-    return Msg(flow.messages["automatic"] if is_free_text(said) else flow.not_understood)
+def unanswered(flow: Flow, said: Said) -> tuple[Ref, ...]:
+    """What precedes the screen shown again after text the screen has no answer for.
+
+    Free text hears that the line is automatic and that a person can write back here (issue #21).
+    """
+    if is_free_text(said):
+        return Msg(flow.messages["automatic"]), Msg(flow.messages["person_offer"])
+    return (Msg(flow.not_understood),)
 
 
 def help_now(flow: Flow, locale: str, danger: bool, first_contact: bool) -> Outcome:
@@ -38,6 +43,8 @@ def help_now(flow: Flow, locale: str, danger: bool, first_contact: bool) -> Outc
     refs.append(Menu(node))
     if first_contact:
         refs.append(Msg(flow.messages["language_offer"]))
+    else:
+        refs.append(Msg(flow.messages["person_offer"]))  # a person can write back here (issue #21)
     return Outcome(node, locale, locale, tuple(refs))
 
 

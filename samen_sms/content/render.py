@@ -40,9 +40,15 @@ class _Params(dict[str, str]):
 
 
 def line_params(
-    sms_number: str, whatsapp_number: str, line_name: str = "SAMEN", quiet_hours: str = "21:00-09:00"
+    sms_number: str,
+    whatsapp_number: str,
+    line_name: str = "SAMEN",
+    quiet_hours: str = "21:00-09:00",
+    reply_hours: int = 24,
+    keep_days: int = 7,
 ) -> dict[str, str]:
-    """The values every message may use: the line's own numbers, who runs it, its quiet hours (`SAMEN_QUIET_HOURS`)."""
+    """The values every message may use: the line's own numbers, who runs it, its quiet hours
+    (`SAMEN_QUIET_HOURS`), what the hand-over promises."""
     wa_digits = whatsapp_number.removeprefix("whatsapp:").lstrip("+")
     # The opt-in promises no announcement in these hours: the words come from the setting itself.
     # Off (development only: production requires them), the message names the usual hours.
@@ -51,6 +57,8 @@ def line_params(
         "quiet_from": quiet_from.strip(),
         "quiet_until": quiet_until.strip(),
         "line_name": line_name,
+        "reply_hours": str(reply_hours),  # SAMEN_HANDOVER_REPLY_HOURS
+        "keep_days": str(keep_days),  # SAMEN_HANDOVER_RETENTION_DAYS
         "sms_number": sms_number,
         "whatsapp_number": "+" + wa_digits if wa_digits else "",
         "whatsapp_link": f"https://wa.me/{wa_digits}" if wa_digits else "",

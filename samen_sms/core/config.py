@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from samen_sms.core import settings
+from samen_sms.core.hours import parse_hours
 from samen_sms.core.quiet import parse_quiet_hours
 from samen_sms.core.settings import ConfigError as ConfigError
 
@@ -98,6 +99,9 @@ class Config:
     line_name: str
     languages: tuple[str, ...]
     instance_dir: Path
+    handover_hours: str = "mon-fri 09:00-17:00"
+    handover_reply_hours: int = 24
+    handover_retention_days: int = 7
     flows_dir: Path = field(default=ROOT / "flows")
     messages_dir: Path = field(default=ROOT / "messages")
     data_dir: Path = field(default=ROOT / "data")
@@ -199,6 +203,9 @@ class Config:
             metrics_token=settings.optional(env, "SAMEN_METRICS_TOKEN"),
             console_session_hours=settings.number(env, "SAMEN_CONSOLE_SESSION_HOURS"),
             log_format=settings.text(env, "SAMEN_LOG_FORMAT"),
+            handover_hours=settings.text(env, "SAMEN_HANDOVER_HOURS"),
+            handover_reply_hours=settings.whole(env, "SAMEN_HANDOVER_REPLY_HOURS"),
+            handover_retention_days=settings.whole(env, "SAMEN_HANDOVER_RETENTION_DAYS"),
         )
         if cfg.twilio_delete_after and cfg.twilio_delete_after < MIN_DELETE_AFTER:
             # Crash recovery asks Twilio whether an interrupted send arrived; those records must still be there.
@@ -214,6 +221,10 @@ class Config:
             parse_quiet_hours(cfg.quiet_hours)
         except ValueError as exc:
             raise ConfigError(f"SAMEN_QUIET_HOURS: {exc}") from exc
+        try:
+            parse_hours(cfg.handover_hours)
+        except ValueError as exc:
+            raise ConfigError(f"SAMEN_HANDOVER_HOURS: {exc}") from exc
         if development:
             log.warning(
                 "DEVELOPMENT MODE: local secrets filled in%s. Never use this mode for a real line.",

@@ -4,7 +4,9 @@ What to say is one of two kinds:
 - `References`: the line's own text by reference, rendered by the worker in the item's language
   (`{"a": <sealed address>, "l": "en", "r": [["msg", "stopped"]], "c": "sms", "t": 1764000000.0}`);
 - `Written`: text a person wrote (a helper's message), sealed as the address is, so Redis never
-  holds it in the clear (`{"a": ..., "l": "en", "w": <sealed text>, "c": "sms", "t": ...}`).
+  holds it in the clear (`{"a": ..., "l": "en", "w": <sealed text>, "c": "sms", "t": ...}`);
+- `Template`: an approved WhatsApp template without variables, for outside the 24-hour window (a
+  neutral invitation to reply: `{"a": ..., "l": "ar", "k": "HX...", "kt": <its text>, "c": "whatsapp", ...}`).
 An erasure's confirmation carries `"x": 1`. Items written before typed items existed are the first
 kind and read as such; an item of a kind this release does not know is refused, never guessed at.
 """
@@ -32,7 +34,15 @@ class Written:
     sealed: str
 
 
-Body = References | Written
+@dataclass(frozen=True)
+class Template:
+    """An approved WhatsApp template (its Content SID), sent without variables; `text` is its approved text."""
+
+    content_sid: str
+    text: str = ""
+
+
+Body = References | Written | Template
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,8 @@ class OutboxItem:
                 data["r"] = [list(stored_ref(ref)) for ref in refs]
             case Written(sealed):
                 data["w"] = sealed
+            case Template(content_sid, text):
+                data["k"], data["kt"] = content_sid, text
             case _:
                 assert_never(self.body)
         data["c"] = self.channel
@@ -69,6 +81,8 @@ class OutboxItem:
         body: Body
         if "w" in data:
             body = Written(str(data["w"]))
+        elif "k" in data:
+            body = Template(str(data["k"]), str(data.get("kt", "")))
         elif "r" in data:
             body = References(tuple(read_ref(str(kind), str(value)) for kind, value in data["r"]))
         else:

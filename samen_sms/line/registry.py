@@ -114,6 +114,11 @@ HostsLookup = Callable[[redis.Redis, Iterable[str]], dict[str, str]]
 CodeCheck = Callable[[redis.Redis, str], bool]
 # counts(conn) -> broadcast -> state -> messages, for the metrics (announcements -> line).
 CountsReader = Callable[[redis.Redis], dict[str, dict[str, int]]]
+# notify(runtime, locale): conversations wait for helpers of this language; tell them neutrally (a
+# count, never words or numbers), by email or in the console (hand-over -> console). Run in a worker.
+HelperNotice = Callable[["Runtime", str], None]
+# chore(runtime): something a worker does at every maintenance (the hand-over's expiry after N days).
+Chore = Callable[["Runtime"], None]
 
 
 def _no_hosts(conn: redis.Redis, session_ids: Iterable[str]) -> dict[str, str]:
@@ -126,6 +131,10 @@ def _no_code(conn: redis.Redis, code: str) -> bool:
 
 def _no_counts(conn: redis.Redis) -> dict[str, dict[str, int]]:
     return {}
+
+
+def _no_notice(runtime: Runtime, locale: str) -> None:
+    return None
 
 
 @dataclass
@@ -146,6 +155,8 @@ class Registry:
     is_live_code: CodeCheck = _no_code
     session_hosts: HostsLookup = _no_hosts
     broadcast_counts: CountsReader = _no_counts
+    notify_helpers: HelperNotice = _no_notice
+    chores: list[Chore] = field(default_factory=list)
 
     def before(self, key: Key, hook: BeforeHook) -> None:
         """Ask `hook(arrived, value)` about every message before the engine; `key` (`{p}`) is read with it."""

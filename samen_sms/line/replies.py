@@ -15,7 +15,7 @@ import redis
 from samen_sms.core.identity import Address
 from samen_sms.line import overlay, redis_keys
 from samen_sms.line.ledger import finish, record_line_fault
-from samen_sms.line.outbox import OutboxItem, References, Written
+from samen_sms.line.outbox import OutboxItem, References, Template, Written
 from samen_sms.line.runtime import Runtime
 from samen_sms.line.sender import LineFaultError, PermanentSendError, Sender, TransientSendError
 from samen_sms.line.store import OUTBOX_TTL, SWEEP_AFTER
@@ -153,7 +153,7 @@ def _deliver_one(ctx: WorkerContext, p: str, raw: bytes | str, keep_lock: Callab
             if previous is not None:
                 keep_lock()  # the lookup took up to two timeouts; the send gets a full lock again
             conn.set(redis_keys.ATTEMPT(p), time.time(), ex=OUTBOX_TTL)
-            sid = ctx.sender.send(address, body)
+            sid = _send(ctx, item, address, body)
     except PermanentSendError as exc:
         if finish(rt, p, raw, address.channel.value, failed_code=exc.code):
             for hook in rt.registry.on_send_failed:
@@ -195,6 +195,13 @@ def _deliver_one(ctx: WorkerContext, p: str, raw: bytes | str, keep_lock: Callab
     return True
 
 
+def _send(ctx: WorkerContext, item: OutboxItem, address: Address, body: str) -> str:
+    """Hand one item to Twilio: a template by its Content SID, anything else as text."""
+    if isinstance(item.body, Template):
+        return ctx.sender.send_template(address, item.body.content_sid, "{}")
+    return ctx.sender.send(address, body)
+
+
 def _text(rt: Runtime, item: OutboxItem, address: Address) -> str:
     """What an item says, in its language and for the address's channel (the line's footer on every one)."""
     match item.body:
@@ -202,6 +209,8 @@ def _text(rt: Runtime, item: OutboxItem, address: Address) -> str:
             return rt.renderer.render(item.locale, refs, address.channel)
         case Written(sealed):
             return rt.renderer.written(item.locale, rt.keys.open_text(sealed), address.channel)
+        case Template(_, text):
+            return text  # what Twilio will show as its body: how an interrupted send is recognised
         case _:
             assert_never(item.body)
 

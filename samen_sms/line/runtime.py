@@ -126,7 +126,14 @@ def build_runtime(config: Config, web: bool = False, content: Content | None = N
         log.warning("Redis does not answer yet; the line will connect when it does")
     if not config.development:
         check_persistence(conn, config)
-    params = line_params(config.twilio_sms_from, config.twilio_whatsapp_from, config.line_name, config.quiet_hours)
+    params = line_params(
+        config.twilio_sms_from,
+        config.twilio_whatsapp_from,
+        config.line_name,
+        quiet_hours=config.quiet_hours,
+        reply_hours=config.handover_reply_hours,
+        keep_days=config.handover_retention_days,
+    )
     renderer = Renderer(content, params)
     runtime = Runtime(
         config=config,

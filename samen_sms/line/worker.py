@@ -150,6 +150,11 @@ def upkeep(ctx: WorkerContext) -> None:
         purge_if_due(ctx)
     except Exception:
         log.exception("Twilio log clean-up could not be queued; will try again at the next maintenance")
+    for chore in ctx.runtime.registry.chores:
+        try:
+            chore(ctx.runtime)
+        except Exception:
+            log.exception("a feature's chore failed; will try again at the next maintenance")
 
 
 def main(build: Callable[[], WorkerContext], argv: list[str] | None = None) -> None:

@@ -10,7 +10,21 @@ from __future__ import annotations
 import time
 from typing import assert_never
 
-from samen_sms.content.effects import Erase, LanguageChosen, OptIn, OptOutAnnouncements, Reached, Rsvp, Start, Stop
+from samen_sms.content.effects import (
+    Erase,
+    HandoverAsked,
+    HandoverClosed,
+    HandoverDropped,
+    HandoverOpened,
+    HandoverRelayed,
+    LanguageChosen,
+    OptIn,
+    OptOutAnnouncements,
+    Reached,
+    Rsvp,
+    Start,
+    Stop,
+)
 from samen_sms.content.flow import LANGUAGE_NODE_TYPE
 from samen_sms.content.replies import Menu, Organisations, Services
 from samen_sms.core import tally
@@ -41,6 +55,8 @@ def fields(change: Change) -> tuple[list[str], tuple[str, str] | None]:
                 out.append(f"replied:{session_id}")
             case Start() | Erase():
                 pass  # a restart counts nothing; an erasure is counted alone, by `count_erasure`
+            case HandoverAsked() | HandoverDropped() | HandoverOpened() | HandoverRelayed() | HandoverClosed():
+                pass  # the hand-over counts its conversations itself (handover.conversations.figures)
             case _:
                 assert_never(effect)
     out += screens(change)
