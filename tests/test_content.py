@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from samen_sms.authoring.segments import CONVERSATION_BUDGET, conversation, main
 from samen_sms.content.catalogue import CatalogueError, load_catalogues
 from samen_sms.content.discretion import PREVIEW, revealing_words, reveals
 from samen_sms.content.effects import Erase, Start, Stop
+from samen_sms.content.facts import line_facts, missing, says, unworded
 from samen_sms.content.engine import SWITCHING_ACTIONS, Content, Message, Visit, step
 from samen_sms.content.flow import WHOLE_MESSAGE_ACTIONS
 from samen_sms.content.hints import LanguageOrder, menu_key
@@ -267,6 +269,39 @@ def test_locked_screen_preview_names_no_violence_in_any_language(renderer: Rende
             for channel in Channel:
                 line = renderer.service(locale, service, channel)
                 assert not reveals(line, revealing) or service.name in line, (locale, service.id)
+
+
+def test_every_short_form_keeps_every_fact_of_its_full_form(content: Content) -> None:
+    sheet = line_facts()
+    assert set(sheet.by_key) <= set(content.catalogues["en"].messages), "flows/facts.toml names unknown messages"
+    lost = []
+    for locale in LANGUAGES:
+        catalogue = content.catalogues[locale]
+        assert not unworded(catalogue, sheet), f"{locale}: [facts] gives no words for {unworded(catalogue, sheet)}"
+        for key in sheet.by_key:
+            for channel in Channel:
+                if gone := missing(catalogue, key, channel, sheet):
+                    lost.append(f"{locale} {key} ({channel.value}) lost {gone}: {catalogue.messages[key].for_channel(channel)!r}")
+    assert not lost, f"{len(lost)} forms lost facts:\n" + "\n".join(lost)
+
+
+# "Up to 7 days" and "in 7 days" read as "too late after" (or "wait a week"): never.
+NOT_THE_DEADLINE = ("up to 7", "in 7 days", "tot 7 dagen", "до 7 днів", "до 7 дней", "jusqu'à 7", "hasta 7")
+
+
+def test_seven_days_says_at_the_latest_and_that_longer_ago_still_counts(content: Content) -> None:
+    wrong = []
+    for locale in LANGUAGES:
+        catalogue = content.catalogues[locale]
+        for key, text in catalogue.messages.items():
+            for form in (text.sms, text.whatsapp):
+                if not re.search(r"(?<![\d/-])7(?![\d/-])", form):
+                    continue  # names no seven days (24/7 and phone numbers do not count)
+                kept = [f for f in ("asap", "deadline_7_days", "longer_ago_call_too") if says(catalogue, f, form)]
+                said = [phrase for phrase in NOT_THE_DEADLINE if phrase in form.lower()]
+                if len(kept) < 3 or said:
+                    wrong.append(f"{locale} {key}: says {kept}, {said}: {form!r}")
+    assert not wrong, "\n".join(wrong)
 
 
 def test_no_reply_is_longer_than_twilio_sends(renderer: Renderer) -> None:
