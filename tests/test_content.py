@@ -14,8 +14,8 @@ from samen_sms.authoring.segments import CONVERSATION_BUDGET, conversation, main
 from samen_sms.content.catalogue import CatalogueError, load_catalogues
 from samen_sms.content.discretion import PREVIEW, revealing_words, reveals
 from samen_sms.content.effects import Erase, Start, Stop
-from samen_sms.content.facts import line_facts, missing, says, unworded
 from samen_sms.content.engine import SWITCHING_ACTIONS, Content, Message, Visit, step
+from samen_sms.content.facts import line_facts, missing, says, unworded
 from samen_sms.content.flow import WHOLE_MESSAGE_ACTIONS
 from samen_sms.content.hints import LanguageOrder, menu_key
 from samen_sms.content.reading import TWILIO_STOP_WORDS
@@ -281,7 +281,8 @@ def test_every_short_form_keeps_every_fact_of_its_full_form(content: Content) ->
         for key in sheet.by_key:
             for channel in Channel:
                 if gone := missing(catalogue, key, channel, sheet):
-                    lost.append(f"{locale} {key} ({channel.value}) lost {gone}: {catalogue.messages[key].for_channel(channel)!r}")
+                    form = catalogue.messages[key].for_channel(channel)
+                    lost.append(f"{locale} {key} ({channel.value}) lost {gone}: {form!r}")
     assert not lost, f"{len(lost)} forms lost facts:\n" + "\n".join(lost)
 
 
