@@ -95,9 +95,13 @@ def words_for(catalogue: Catalogue, fact: str) -> tuple[str, ...]:
 def says(catalogue: Catalogue, fact: str, text: str) -> bool:
     """Whether a text says a fact in this language (a number counts alone, not inside a longer one)."""
     if is_literal(fact):
-        return re.search(rf"(?<![\w-]){re.escape(fact)}(?![\w-])", text) is not None
+        # Not inside a longer number or address; a script's own letters may touch it (Tigrinya 0800-2000ን).
+        return re.search(rf"(?<![0-9A-Za-z.-]){re.escape(fact)}(?![0-9A-Za-z-])", text) is not None
     folded = fold(text)
-    return any(fold(word) in folded for word in words_for(catalogue, fact))
+    # An SMS form spells some letters otherwise (Turkish ı as i): the words count in both spellings.
+    return any(
+        fold(spelt) in folded for word in words_for(catalogue, fact) for spelt in (word, catalogue.sms_spelling(word))
+    )
 
 
 def missing(
