@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from samen_sms.authoring.review import table
-from samen_sms.authoring.segments import CONVERSATION_BUDGET, conversation, main, screens
+from samen_sms.authoring.segments import CONVERSATION_BUDGET, CONVERSATION_BUDGET_UCS2, conversation, main, screens
 from samen_sms.content.catalogue import CatalogueError, load_catalogues
 from samen_sms.content.discretion import PREVIEW, revealing_words, reveals
 from samen_sms.content.effects import Erase, Start, Stop
@@ -442,12 +442,18 @@ def test_the_segment_table_command_prints_every_language(capsys: pytest.CaptureF
     assert len(table.splitlines()[-3].split()) == len(LANGUAGES) + 1
 
 
-# Issue #10's benchmark (segments.CONVERSATION): the languages not yet within 40 and the figure each
-# has reached. Ukrainian and Russian: seven Cyrillic menu labels and the 112 line do not fit one
-# UCS-2 segment (70 characters), so the six main menus cost twelve.
-NOT_YET_WITHIN_40 = {
-    "uk": 52, "ru": 66,
+# Issue #10's benchmark (segments.CONVERSATION): 40 segments for languages written in GSM-7; issue #20
+# lets a language written in UCS-2 spend up to 55 so that no fact is dropped. The languages not yet
+# within that, and the figure each has reached: Russian's menu labels and 112 line do not fit one
+# UCS-2 segment (70 characters), so its six main menus cost twelve.
+NOT_YET_WITHIN = {
+    "uk": 56, "ru": 69,
 }
+
+
+def goal(locale: str) -> int:
+    """The segments the benchmark conversation may cost in a language: 40 in GSM-7, 55 in UCS-2."""
+    return CONVERSATION_BUDGET if locale in GSM7_LANGUAGES else CONVERSATION_BUDGET_UCS2
 
 
 def benchmark(renderer: Renderer, locale: str) -> list[int]:
@@ -458,22 +464,22 @@ def benchmark(renderer: Renderer, locale: str) -> list[int]:
 @pytest.mark.parametrize(
     "locale",
     [
-        pytest.param(locale, marks=pytest.mark.xfail(strict=True, reason="issue #10: not yet within 40 in UCS-2"))
-        if locale in NOT_YET_WITHIN_40
+        pytest.param(locale, marks=pytest.mark.xfail(strict=True, reason="issue #20: not yet within 55 in UCS-2"))
+        if locale in NOT_YET_WITHIN
         else locale
         for locale in LANGUAGES
     ],
 )
-def test_the_benchmark_conversation_costs_at_most_40_segments(renderer: Renderer, locale: str) -> None:
+def test_the_benchmark_conversation_costs_at_most_its_goal(renderer: Renderer, locale: str) -> None:
     # Hello, help now, a need, a place, advice, share and a sign-up: 20 SMS replies.
     costs = benchmark(renderer, locale)
     assert len(costs) == 21  # 20 replies; share sends its text to forward as a message of its own
-    assert sum(costs) <= CONVERSATION_BUDGET, f"{locale}: {sum(costs)} segments, per message {costs}"
+    assert sum(costs) <= goal(locale), f"{locale}: {sum(costs)} segments, per message {costs}"
 
 
 @pytest.mark.parametrize("locale", LANGUAGES)
 def test_the_benchmark_conversation_costs_no_more_than_it_has_reached(renderer: Renderer, locale: str) -> None:
     # A shortened SMS form that grows back shows here before it costs survivors a segment.
     costs = benchmark(renderer, locale)
-    allowed = NOT_YET_WITHIN_40.get(locale, CONVERSATION_BUDGET)
+    allowed = NOT_YET_WITHIN.get(locale, goal(locale))
     assert sum(costs) <= allowed, f"{locale}: {sum(costs)} segments (reached: {allowed}), per message {costs}"
