@@ -185,7 +185,7 @@ REFUSALS = {
     ),
     "over-budget": (
         # Spanish SMS are GSM-7 (meta.sms_letters): 3 segments at most.
-        "es", "help_now.body", "¿Peligro ahora? Llame al 112. " + "Información útil, gratis, día y noche. " * 13,
+        "es", "help_now.body#sms", "¿Peligro ahora? Llame al 112. " + "Información útil, gratis, día y noche. " * 13,
         "es help_now.body: costs 4 SMS segments alone, over the budget of 3",
     ),
     "revealing-nl": (
