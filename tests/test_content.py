@@ -387,6 +387,15 @@ def test_help_now_carries_the_emergency_numbers(renderer: Renderer, locale: str)
 
 
 @pytest.mark.parametrize("locale", LANGUAGES)
+def test_health_care_names_a_gp_for_people_under_temporary_protection(renderer: Renderer, locale: str) -> None:
+    # DOMAIN.md: people from Ukraine under temporary protection go to a GP near them; the RMO pays
+    # with a BSN, the CAK's scheme without one.
+    for channel in Channel:
+        text = renderer.render(locale, (Menu("services_health"),), channel)
+        assert "Huisarts" in text and "RMO" in text and "CAK" in text and "BSN" in text, (locale, channel)
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
 def test_share_gives_the_sms_number_and_a_whatsapp_link(renderer: Renderer, locale: str) -> None:
     share = step(renderer.content, Visit(node="main", locale=locale), Message.of("5", Channel.SMS))
     for channel in Channel:
