@@ -262,6 +262,16 @@ def test_locked_screen_preview_names_no_violence_in_any_language(renderer: Rende
                 if found := reveals(text, revealing):
                     shown.append(f"{locale} {what} ({channel.value}) shows {found} in {text[:PREVIEW]!r}")
     assert not shown, f"{len(shown)} previews name the subject:\n" + "\n".join(shown)
+    for locale in LANGUAGES:
+        catalogue = content.catalogues[locale]
+        for name, node in content.flow.nodes.items():
+            titles = [catalogue.messages[t].whatsapp for o in node.options if (t := content.flow.nodes[o].title)]
+            if not (node.directory or any(reveals(title, revealing) for title in titles)):
+                continue
+            for channel in Channel:
+                # A screen listing such options or services opens with a line of its own, never an option.
+                first = renderer.render(locale, (Menu(name),), channel).splitlines()[0]
+                assert not re.match(r"\d ", first) and not reveals(first, revealing), (locale, name, channel, first)
     directory = renderer.content.directory
     for service in directory.services:
         # A service name may start a line, never a message: every screen opens with a neutral line.

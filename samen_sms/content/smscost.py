@@ -17,7 +17,7 @@ GSM7_BASIC = frozenset(
 )
 GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
 # Budgets: a screen in a language written in GSM-7 costs at most 3 SMS, even when the language
-# menu's scripts make it UCS-2; in any other language at most 5 (335 characters).
+# menu's scripts make it UCS-2; in any other language at most 6 (402 characters).
 GSM7_BUDGET = 3
 # Issue #20: help now and the sexual-violence screen say all of what CSG does and when (examination,
 # care afterwards, at the latest 7 days after, longer ago call too): a sixth segment in UCS-2.
