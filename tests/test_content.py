@@ -296,6 +296,14 @@ def test_every_short_form_keeps_every_fact_of_its_full_form(content: Content) ->
     assert not lost, f"{len(lost)} forms lost facts:\n" + "\n".join(lost)
 
 
+def test_a_fact_counts_whole_and_in_the_sms_spelling(content: Content) -> None:
+    ar, ti, tr = (content.catalogues[locale] for locale in ("ar", "ti", "tr"))
+    assert says(ar, "113", "113 (سعر مكالمة عادية)") and not says(ar, "113", "0800-0113")
+    assert says(ti, "0800-2000", "Veilig Thuis 0800-2000ን")  # Ge'ez writes the "and" onto the number
+    assert says(tr, "medical_care", "Tibbi bakim") and says(tr, "medical_care", "Tıbbi bakım")
+    assert not says(tr, "medical_care", "Polis sadece siz isterseniz")
+
+
 # "Up to 7 days" and "in 7 days" read as "too late after" (or "wait a week"): never.
 NOT_THE_DEADLINE = ("up to 7", "in 7 days", "tot 7 dagen", "до 7 днів", "до 7 дней", "jusqu'à 7", "hasta 7")
 

@@ -10,17 +10,17 @@ address (`veiligthuis.nl`), `free`, `day_and_night`, `anonymous`, `deadline_7_da
   (`free = ["gratis"]`, `day_and_night = ["24/7", "dag en nacht"]`): a form says the fact when
   one of them is in it (folded: case, accents and script variants do not count).
 
-A fact id that is a number or an address (it has a digit, or a dot and no space: `112`, `0800-0188`,
-`chatmetfier.nl`) is its own word in every language. Every message's SMS form must keep every fact
-of its full form (`tests/test_content.py`); `missing` says which it lost.
+A fact id that is a number or an address (digits, spaces and hyphens with a digit: `112`,
+`0800-0188`; or one word with a dot: `chatmetfier.nl`) is its own word in every language and counts
+only whole (`113` is not found inside `0800-0113`). Both forms of a message (SMS and WhatsApp) must
+say every fact listed for it, in every language (`tests/test_content.py`); `missing` says which
+one a form lost. The review pack and any other reader use it like this:
 
-    >>> sheet = load_facts(Path("flows"))
-    >>> facts_of("help_now.body", sheet)
-    ('112', '0800-2000', '0800-0188', 'free', 'day_and_night', ...)
-    >>> words_for(catalogue_ar, "free")
-    ('مجاني', ...)
-    >>> missing(catalogue_ar, "help_now.body", Channel.SMS, sheet)
-    ('longer_ago_call_too',)
+    sheet = line_facts()                       # flows/facts.toml of this checkout, read once
+    facts_of("help_now.body")                  # ('112', '0800-2000', '0800-0188', 'free', ...)
+    words_for(content.catalogues["ar"], "free")            # ('مجاني', 'مجانا')
+    missing(content.catalogues["ar"], "help_now.body")     # () : the SMS form keeps them all
+    missing(catalogue, key, Channel.WHATSAPP, sheet)       # the full form, another sheet
 """
 
 from __future__ import annotations
