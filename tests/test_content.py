@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,11 +10,12 @@ from pathlib import Path
 import pytest
 
 from samen_sms.authoring.review import table
-from samen_sms.authoring.segments import CONVERSATION_BUDGET, conversation, main, screens
+from samen_sms.authoring.segments import CONVERSATION_BUDGET, CONVERSATION_BUDGET_UCS2, conversation, main, screens
 from samen_sms.content.catalogue import CatalogueError, load_catalogues
 from samen_sms.content.discretion import PREVIEW, revealing_words, reveals
 from samen_sms.content.effects import Erase, Start, Stop
 from samen_sms.content.engine import SWITCHING_ACTIONS, Content, Message, Visit, step
+from samen_sms.content.facts import line_facts, missing, says, unworded
 from samen_sms.content.flow import WHOLE_MESSAGE_ACTIONS
 from samen_sms.content.hints import LanguageOrder, menu_key
 from samen_sms.content.reading import TWILIO_STOP_WORDS
@@ -210,26 +212,118 @@ def test_the_language_is_remembered_and_can_change_anywhere(content: Content) ->
     assert later.node == "language" and later.locale == "fa"
 
 
+# The subjects a locked screen's preview must never name, as each language writes them: sex, sexual,
+# rape, abuse, violence, beating, suicide (and the euphemisms the drafts use for sex: Farsi and Dari
+# رابطه, Pashto اړیکه). Each language's own `[discretion] words` must catch every one of them.
+SUBJECTS = {
+    "nl": ("seks", "seksueel", "verkrachting", "misbruik", "geweld", "geslagen", "mishandeling", "zelfmoord"),
+    "en": ("sex", "sexual", "rape", "abuse", "violence", "beating", "suicide"),
+    "ar": ("جنس", "جنسي", "اغتصاب", "إساءة", "عنف", "ضرب", "انتحار"),
+    "fa": ("سکس", "جنسی", "رابطه", "تجاوز", "آزار", "خشونت", "کتک", "خودکشی"),
+    "prs": ("سکس", "جنسی", "رابطه", "تجاوز", "آزار", "خشونت", "لت و کوب", "خودکشی"),
+    "ps": ("جنسي", "اړیکه", "تجاوز", "ځورونه", "تاوتریخوالی", "وهل ټکول", "ځان وژنه"),
+    "ckb": ("سێکس", "سێکسی", "جنسی", "لاقەکردن", "ئازاردان", "توندوتیژی", "لێدان", "خۆکوشتن"),
+    "ti": ("ጾታዊ", "ስጋዊ ርክብ", "ምድፋር", "ግህሰት", "ዓመጽ", "ምውቃዕ", "ርእሰ-ቅትለት"),
+    "am": ("ወሲብ", "ጾታዊ", "መድፈር", "በደል", "ጥቃት", "ድብደባ", "ራስን ማጥፋት"),
+    "tr": ("seks", "cinsel", "tecavüz", "istismar", "şiddet", "dayak", "intihar"),
+    "uk": ("секс", "статеве", "зґвалтування", "кривдження", "насильство", "побиття", "самогубство"),
+    "ru": ("секс", "сексуальное", "изнасилование", "жестокое обращение", "насилие", "побои", "самоубийство"),
+    "so": ("galmo", "jinsi", "kufsi", "xadgudub", "rabshad", "garaac", "isdil"),
+    "fr": ("sexe", "sexuel", "viol", "abus", "violence", "coups", "suicide"),
+    "es": ("sexo", "sexual", "violación", "abuso", "violencia", "golpes", "suicidio"),
+}
+
+
+def sent_alone(key: str) -> bool:
+    """Whether a catalogue message may open a message (not a menu title, a directory line or a yes)."""
+    return not (key.endswith(".title") or key.startswith("directory.") or key == "where.yes")
+
+
 def test_locked_screen_preview_names_no_violence_in_any_language(renderer: Renderer) -> None:
     revealing = revealing_words(renderer.content.catalogues)
+    assert sorted(SUBJECTS) == sorted(LANGUAGES)
     for locale in LANGUAGES:
-        # Each language names its words for sexual violence, abuse, rape, suicide and trafficking.
-        assert len(renderer.content.catalogues[locale].discreet) >= 5, locale
-    # The check would catch the services whose name says it, and the words themselves.
+        # Each language's own words catch its words for every subject, stems and all.
+        own = revealing_words({locale: renderer.content.catalogues[locale]})
+        missed = [word for word in SUBJECTS[locale] if not reveals(word, own)]
+        assert not missed, f"{locale}: [discretion] words do not catch {missed}"
+    # The check catches the services whose name says it, and a name the preview cuts short.
     assert reveals("113 Zelfmoordpreventie 0800-0113", revealing)
-    assert reveals("Centrum Seksueel Geweld 0800-0188", revealing)
+    assert reveals("Veilig Thuis 0800-2000 or Centrum Seksueel Geweld", revealing)
     assert reveals("هل تعرضت لاغتصاب", revealing) and reveals("Торгівля людьми", revealing)
-    for locale, what, text in everything_sent(renderer):
-        if what.split()[0].endswith(".title") or what.startswith("directory."):
-            continue  # option titles and service lines follow a screen's neutral first line (checked)
-        found = reveals(text, revealing)
-        assert not found, f"{locale} {what} shows {found} in {text[:PREVIEW]!r}"
+    shown = []
+    # Every message as sent (both channels, SMS and WhatsApp forms, every screen with its menu
+    # lines, service names and directory entries, place answers), as a locked phone shows it.
+    content = renderer.content
+    for locale in LANGUAGES:
+        for channel in Channel:
+            sent = [(key, renderer.message(locale, key, channel)) for key in content.catalogues[locale].messages]
+            sent = [(key, text) for key, text in sent if sent_alone(key)]
+            for name, refs in screens(content, locale):
+                sent += [(name, text) for text in renderer.render_messages(locale, refs, channel)]
+            for what, text in sent:
+                if found := reveals(text, revealing):
+                    shown.append(f"{locale} {what} ({channel.value}) shows {found} in {text[:PREVIEW]!r}")
+    assert not shown, f"{len(shown)} previews name the subject:\n" + "\n".join(shown)
+    for locale in LANGUAGES:
+        catalogue = content.catalogues[locale]
+        for name, node in content.flow.nodes.items():
+            titles = [catalogue.messages[t].whatsapp for o in node.options if (t := content.flow.nodes[o].title)]
+            if not (node.directory or any(reveals(title, revealing) for title in titles)):
+                continue
+            for channel in Channel:
+                # A screen listing such options or services opens with a line of its own, never an option.
+                first = renderer.render(locale, (Menu(name),), channel).splitlines()[0]
+                assert not re.match(r"\d ", first) and not reveals(first, revealing), (locale, name, channel, first)
     directory = renderer.content.directory
     for service in directory.services:
         # A service name may start a line, never a message: every screen opens with a neutral line.
         for locale in LANGUAGES:
-            line = renderer.service(locale, service, Channel.SMS)
-            assert not reveals(line, revealing) or service.name in line, (locale, service.id)
+            for channel in Channel:
+                line = renderer.service(locale, service, channel)
+                assert not reveals(line, revealing) or service.name in line, (locale, service.id)
+
+
+def test_every_short_form_keeps_every_fact_of_its_full_form(content: Content) -> None:
+    sheet = line_facts()
+    assert set(sheet.by_key) <= set(content.catalogues["en"].messages), "flows/facts.toml names unknown messages"
+    lost = []
+    for locale in LANGUAGES:
+        catalogue = content.catalogues[locale]
+        assert not unworded(catalogue, sheet), f"{locale}: [facts] gives no words for {unworded(catalogue, sheet)}"
+        for key in sheet.by_key:
+            for channel in Channel:
+                if gone := missing(catalogue, key, channel, sheet):
+                    form = catalogue.messages[key].for_channel(channel)
+                    lost.append(f"{locale} {key} ({channel.value}) lost {gone}: {form!r}")
+    assert not lost, f"{len(lost)} forms lost facts:\n" + "\n".join(lost)
+
+
+def test_a_fact_counts_whole_and_in_the_sms_spelling(content: Content) -> None:
+    ar, ti, tr = (content.catalogues[locale] for locale in ("ar", "ti", "tr"))
+    assert says(ar, "113", "113 (سعر مكالمة عادية)") and not says(ar, "113", "0800-0113")
+    assert says(ti, "0800-2000", "Veilig Thuis 0800-2000ን")  # Ge'ez writes the "and" onto the number
+    assert says(tr, "medical_care", "Tibbi bakim") and says(tr, "medical_care", "Tıbbi bakım")
+    assert not says(tr, "medical_care", "Polis sadece siz isterseniz")
+
+
+# "Up to 7 days" and "in 7 days" read as "too late after" (or "wait a week"): never.
+NOT_THE_DEADLINE = ("up to 7", "in 7 days", "tot 7 dagen", "до 7 днів", "до 7 дней", "jusqu'à 7", "hasta 7")
+
+
+def test_seven_days_says_at_the_latest_and_that_longer_ago_still_counts(content: Content) -> None:
+    wrong = []
+    for locale in LANGUAGES:
+        catalogue = content.catalogues[locale]
+        for key, text in catalogue.messages.items():
+            for form in (text.sms, text.whatsapp):
+                if not re.search(r"(?<![\d/-])7(?![\d/-])", form):
+                    continue  # names no seven days (24/7 and phone numbers do not count)
+                kept = [f for f in ("asap", "deadline_7_days", "longer_ago_call_too") if says(catalogue, f, form)]
+                said = [phrase for phrase in NOT_THE_DEADLINE if phrase in form.lower()]
+                if len(kept) < 3 or said:
+                    wrong.append(f"{locale} {key}: says {kept}, {said}: {form!r}")
+    assert not wrong, "\n".join(wrong)
 
 
 def test_no_reply_is_longer_than_twilio_sends(renderer: Renderer) -> None:
@@ -314,6 +408,15 @@ def test_help_now_carries_the_emergency_numbers(renderer: Renderer, locale: str)
 
 
 @pytest.mark.parametrize("locale", LANGUAGES)
+def test_health_care_names_a_gp_for_people_under_temporary_protection(renderer: Renderer, locale: str) -> None:
+    # DOMAIN.md: people from Ukraine under temporary protection go to a GP near them; the RMO pays
+    # with a BSN, the CAK's scheme without one.
+    for channel in Channel:
+        text = renderer.render(locale, (Menu("services_health"),), channel)
+        assert "Huisarts" in text and "RMO" in text and "CAK" in text and "BSN" in text, (locale, channel)
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
 def test_share_gives_the_sms_number_and_a_whatsapp_link(renderer: Renderer, locale: str) -> None:
     share = step(renderer.content, Visit(node="main", locale=locale), Message.of("5", Channel.SMS))
     for channel in Channel:
@@ -369,12 +472,18 @@ def test_the_segment_table_command_prints_every_language(capsys: pytest.CaptureF
     assert len(table.splitlines()[-3].split()) == len(LANGUAGES) + 1
 
 
-# Issue #10's benchmark (segments.CONVERSATION): the languages not yet within 40 and the figure each
-# has reached. Ukrainian and Russian: seven Cyrillic menu labels and the 112 line do not fit one
-# UCS-2 segment (70 characters), so the six main menus cost twelve.
-NOT_YET_WITHIN_40 = {
-    "uk": 52, "ru": 66,
+# Issue #10's benchmark (segments.CONVERSATION): 40 segments for languages written in GSM-7; issue #20
+# lets a language written in UCS-2 spend up to 55 so that no fact is dropped. The languages not yet
+# within that, and the figure each has reached: Russian's menu labels and 112 line do not fit one
+# UCS-2 segment (70 characters), so its six main menus cost twelve.
+NOT_YET_WITHIN = {
+    "ru": 67,
 }
+
+
+def goal(locale: str) -> int:
+    """The segments the benchmark conversation may cost in a language: 40 in GSM-7, 55 in UCS-2."""
+    return CONVERSATION_BUDGET if locale in GSM7_LANGUAGES else CONVERSATION_BUDGET_UCS2
 
 
 def benchmark(renderer: Renderer, locale: str) -> list[int]:
@@ -385,22 +494,22 @@ def benchmark(renderer: Renderer, locale: str) -> list[int]:
 @pytest.mark.parametrize(
     "locale",
     [
-        pytest.param(locale, marks=pytest.mark.xfail(strict=True, reason="issue #10: not yet within 40 in UCS-2"))
-        if locale in NOT_YET_WITHIN_40
+        pytest.param(locale, marks=pytest.mark.xfail(strict=True, reason="issue #20: not yet within 55 in UCS-2"))
+        if locale in NOT_YET_WITHIN
         else locale
         for locale in LANGUAGES
     ],
 )
-def test_the_benchmark_conversation_costs_at_most_40_segments(renderer: Renderer, locale: str) -> None:
+def test_the_benchmark_conversation_costs_at_most_its_goal(renderer: Renderer, locale: str) -> None:
     # Hello, help now, a need, a place, advice, share and a sign-up: 20 SMS replies.
     costs = benchmark(renderer, locale)
     assert len(costs) == 21  # 20 replies; share sends its text to forward as a message of its own
-    assert sum(costs) <= CONVERSATION_BUDGET, f"{locale}: {sum(costs)} segments, per message {costs}"
+    assert sum(costs) <= goal(locale), f"{locale}: {sum(costs)} segments, per message {costs}"
 
 
 @pytest.mark.parametrize("locale", LANGUAGES)
 def test_the_benchmark_conversation_costs_no_more_than_it_has_reached(renderer: Renderer, locale: str) -> None:
     # A shortened SMS form that grows back shows here before it costs survivors a segment.
     costs = benchmark(renderer, locale)
-    allowed = NOT_YET_WITHIN_40.get(locale, CONVERSATION_BUDGET)
+    allowed = NOT_YET_WITHIN.get(locale, goal(locale))
     assert sum(costs) <= allowed, f"{locale}: {sum(costs)} segments (reached: {allowed}), per message {costs}"

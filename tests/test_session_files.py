@@ -147,7 +147,7 @@ def test_an_announcement_over_the_languages_sms_budget_is_refused(
     assert f"the {language} announcement would cost" in output and f"at most {budget} in {language}" in output
 
 
-def test_an_arabic_announcement_over_five_segments_is_refused(tmp_path: Path) -> None:
+def test_an_arabic_announcement_over_six_segments_is_refused(tmp_path: Path) -> None:
     text = (
         GOOD.replace('languages = ["nl", "en"]', 'languages = ["nl", "en", "ar"]')
         .replace(EN_TITLE, EN_TITLE + ', ar = "الصحة في هولندا"')
@@ -157,7 +157,7 @@ def test_an_arabic_announcement_over_five_segments_is_refused(tmp_path: Path) ->
         )
     )
     output = refusal(write(tmp_path, text))
-    assert "the ar announcement would cost" in output and "at most 5 in ar" in output
+    assert "the ar announcement would cost" in output and "at most 6 in ar" in output
 
 
 def test_a_huge_file_is_refused_unread(tmp_path: Path) -> None:

@@ -94,7 +94,7 @@ def test_each_entry_tells_the_translator_where_placeholders_budget_and_discretio
     assert place.msgid == "Near {place}, region {region}:"
     assert place.msgstr.startswith("نزدیک {place}")
     assert "Placeholders: {place}, {region}" in place.comment
-    assert "at most 5 SMS segments" in place.comment
+    assert "at most 6 SMS segments" in place.comment
     assert "first 40 characters" in place.comment
     assert "Shown: the screen 'help_now'" in by_context["help_now.body#sms"].comment
     # A message with its own SMS and WhatsApp forms is two entries.
@@ -185,7 +185,7 @@ REFUSALS = {
     ),
     "over-budget": (
         # Spanish SMS are GSM-7 (meta.sms_letters): 3 segments at most.
-        "es", "help_now.body", "¿Peligro ahora? Llame al 112. " + "Información útil, gratis, día y noche. " * 13,
+        "es", "help_now.body#sms", "¿Peligro ahora? Llame al 112. " + "Información útil, gratis, día y noche. " * 13,
         "es help_now.body: costs 4 SMS segments alone, over the budget of 3",
     ),
     "revealing-nl": (

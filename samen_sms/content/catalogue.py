@@ -50,6 +50,8 @@ class Catalogue:
     reviews: Mapping[str, str] = field(default_factory=dict)
     # Letters SMS forms spell otherwise to stay in GSM-7 (`meta.sms_letters`: Turkish ş as s, Spanish á as a).
     sms_letters: Mapping[str, str] = field(default_factory=dict)
+    # Fact id -> this language's words for it (`[facts]`: `free = ["gratis"]`): see content.facts.
+    facts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def sms_spelling(self, text: str) -> str:
         """An SMS form as this language sends it: with `meta.sms_letters` applied."""
@@ -129,6 +131,10 @@ def catalogue_from(raw: Mapping[str, Any], filename: str) -> Catalogue:
     discreet = raw.get("discretion", {}).get("words", [])
     if not isinstance(discreet, list) or not all(isinstance(word, str) and word for word in discreet):
         raise CatalogueError(f"{filename}: discretion.words must be a list of words")
+    facts = raw.get("facts", {})
+    for fact, said in facts.items():
+        if not isinstance(said, list) or not said or not all(isinstance(word, str) and word for word in said):
+            raise CatalogueError(f"{filename}: facts.{fact} must be a list of words")
     return Catalogue(
         locale=locale,
         name=str(meta["name"]),
@@ -144,6 +150,7 @@ def catalogue_from(raw: Mapping[str, Any], filename: str) -> Catalogue:
         discreet=tuple(discreet),
         reviews=dict(reviews),
         sms_letters={str(k): str(v) for k, v in letters.items()},
+        facts={str(fact): tuple(said) for fact, said in facts.items()},
     )
 
 

@@ -119,9 +119,9 @@ def parse_entry(raw: dict[str, object], where: str) -> Service:
     for field, allowed in (("cost", COSTS), ("hours", HOURS), ("anonymous", ANONYMOUS)):
         if raw[field] not in allowed:
             raise DirectoryError(f"{label}: {field} must be one of {', '.join(allowed)}")
-    if not any(raw.get(way) for way in ("phone", "chat", "web")):
-        raise DirectoryError(f"{label} has no phone, chat or web")
-    unknown = set(raw) - set(Service.__dataclass_fields__)
+    if not any(raw.get(way) for way in ("phone", "chat", "web")) and not raw.get("nearby"):
+        raise DirectoryError(f"{label} has no phone, chat or web (nor nearby = true: help found near the person)")
+    unknown = set(raw) - set(Service.__dataclass_fields__) - {"nearby"}
     if unknown:
         raise DirectoryError(f"{label} has unknown fields {sorted(unknown)}")
     return Service(

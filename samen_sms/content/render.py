@@ -195,7 +195,10 @@ class Renderer:
         if service.professionals and channel is Channel.WHATSAPP:
             facts.append(self.message(locale, "directory.professionals", channel))
         comma = _COMMA.get(self.content.catalogues[locale].script, ", ")
-        return f"{service.name} {contact}\n{self.message(locale, service.purpose, channel)} ({comma.join(facts)})"
+        # A service without a number of its own (a GP near you) is its name alone; nothing known, no brackets.
+        head = f"{service.name} {contact}".strip()
+        purpose = self.message(locale, service.purpose, channel)
+        return f"{head}\n{purpose} ({comma.join(facts)})" if facts else f"{head}\n{purpose}"
 
     def _place(self, locale: str, code: str, channel: Channel) -> str:
         # A place screen: the services of the municipality ("" when unknown), then the national ones;

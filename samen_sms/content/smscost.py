@@ -17,9 +17,11 @@ GSM7_BASIC = frozenset(
 )
 GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
 # Budgets: a screen in a language written in GSM-7 costs at most 3 SMS, even when the language
-# menu's scripts make it UCS-2; in any other language at most 5 (335 characters).
+# menu's scripts make it UCS-2; in any other language at most 6 (402 characters).
 GSM7_BUDGET = 3
-UCS2_BUDGET = 5
+# Issue #20: help now and the sexual-violence screen say all of what CSG does and when (examination,
+# care afterwards, at the latest 7 days after, longer ago call too): a sixth segment in UCS-2.
+UCS2_BUDGET = 6
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,6 @@ def cost(text: str) -> Cost:
 
 
 def budget(catalogue: Catalogue) -> int:
-    """Segments a reply in this language may cost: 3 if the language is written in GSM-7, else 5."""
+    """Segments a reply in this language may cost: 3 if the language is written in GSM-7, else 6."""
     written_in_gsm7 = all(is_gsm7(text.sms) for text in catalogue.messages.values())
     return GSM7_BUDGET if written_in_gsm7 else UCS2_BUDGET
