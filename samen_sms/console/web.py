@@ -28,6 +28,7 @@ PAGES: dict[str, frozenset[Role]] = {
     "drafts": frozenset({Role.ADMIN, Role.COORDINATOR, Role.MEDIATOR}),
     "mediators": frozenset({Role.ADMIN, Role.COORDINATOR, Role.MEDIATOR}),
     "directory": frozenset({Role.ADMIN, Role.COORDINATOR}),
+    "reports": frozenset({Role.ADMIN, Role.COORDINATOR}),
     "content": frozenset({Role.ADMIN, Role.COORDINATOR}),
     "simulator": frozenset({Role.ADMIN, Role.COORDINATOR, Role.MEDIATOR}),
     "audit": frozenset({Role.ADMIN}),

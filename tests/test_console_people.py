@@ -1,0 +1,83 @@
+"""The console's people and figures without a shell: funder reports (CSV and print), accounts invited
+and disabled, mediators added, edited and retired with their account, forms and refusals in plain words."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+
+import redis
+from flask import Flask
+
+from samen_sms.console import audit
+from samen_sms.core import tally
+from samen_sms.core.quiet import AMSTERDAM
+from tests.console_support import csrf, staff_client
+
+
+def _count(conn: redis.Redis, day: date, fields: list[str], times: int) -> None:
+    pipe = conn.pipeline(transaction=False)
+    moment = datetime(day.year, day.month, day.day, 12, tzinfo=AMSTERDAM).timestamp()
+    for _ in range(times):
+        tally.count(pipe, fields, moment)
+    pipe.execute()
+
+
+def _seed_two_months(conn: redis.Redis) -> None:
+    # November: 30 first contacts in Dutch by SMS, 8 in Arabic by WhatsApp, 3 in Tigrinya by SMS;
+    # December: 12 in Dutch by WhatsApp.
+    _count(conn, date(2026, 11, 4), ["first:sms", "language:nl"], 30)
+    _count(conn, date(2026, 11, 5), ["first:whatsapp", "language:ar"], 8)
+    _count(conn, date(2026, 11, 6), ["first:sms", "language:ti"], 3)
+    _count(conn, date(2026, 12, 2), ["first:whatsapp", "language:nl"], 12)
+
+
+def test_a_funder_report_as_csv_shows_months_languages_and_channels_with_small_numbers_hidden(
+    app: Flask, redis_conn: redis.Redis
+) -> None:
+    _seed_two_months(redis_conn)
+    client = staff_client(app, "cor@example.org", "coordinator")
+    got = client.get("/console/reports/figures.csv?from=2026-11-01&to=2026-12-31")
+    assert got.status_code == 200 and got.mimetype == "text/csv"
+    assert 'filename="samen-figures-2026-11-01-2026-12-31.csv"' in got.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(got.get_data(as_text=True))))
+    assert rows[0] == ["from", "to", "breakdown", "month", "value", "figure", "count"]
+    cell = {(r[2], r[3], r[4], r[5]): r[6] for r in rows[1:] if len(r) == 7}
+    # The plain figures by month: what a funder would quote.
+    assert cell[("all", "2026-11", "all", "first")] == "41"
+    assert cell[("all", "2026-12", "all", "first")] == "12"
+    assert cell[("all", "total", "all", "first")] == "53"
+    assert cell[("channel", "2026-11", "SMS", "first")] == "33"
+    assert cell[("channel", "total", "WhatsApp", "first")] == "20"
+    # Three Tigrinya choices are <5; Arabic is hidden too, or 41 - 30 - 8 would give the 3 back.
+    assert cell[("language", "2026-11", "ትግርኛ", "chosen")] == "<5"
+    assert cell[("language", "2026-11", "العربية", "chosen")] == "*"
+    assert cell[("language", "2026-11", "Nederlands", "chosen")] == "30"
+    assert cell[("language", "total", "all", "chosen")] == "53"
+    assert ("code", "total", "all", "people") in cell
+    assert rows[-1][0].startswith("<5: a count from 1 to 4, hidden.")
+    logged = audit.recent(redis_conn, 5)
+    assert ("cor@example.org", "report downloaded", "2026-11-01 to 2026-12-31") in [
+        (e.actor, e.action, e.target) for e in logged
+    ]
+
+
+def test_the_printable_report_shows_the_same_cells_and_refuses_dates_in_plain_words(
+    app: Flask, redis_conn: redis.Redis
+) -> None:
+    _seed_two_months(redis_conn)
+    client = staff_client(app, "cor@example.org", "coordinator")
+    page = client.get("/console/reports/print?from=2026-11-01&to=2026-12-31").get_data(as_text=True)
+    assert "figures from 2026-11-01 to 2026-12-31" in page
+    assert "<td>ትግርኛ</td><td>&lt;5</td>" in page and "<td>العربية</td><td>*</td>" in page
+    assert '<th scope="row">2026-11</th><td>41</td>' in page
+    backwards = client.get("/console/reports/print?from=2026-12-31&to=2026-11-01&lang=nl")
+    assert backwards.status_code == 400
+    assert "De eerste dag ligt na de laatste dag." in backwards.get_data(as_text=True)
+    too_long = client.get("/console/reports/figures.csv?from=2025-01-01&to=2026-12-31")
+    assert too_long.status_code == 400
+    assert "400" in too_long.get_data(as_text=True)
+    mediator = staff_client(app, "med@example.org", "mediator", "AMS02")
+    assert mediator.get("/console/reports/figures.csv?from=2026-11-01&to=2026-12-31").status_code == 403
+    assert client.get("/console/reports").status_code == 200
