@@ -13,7 +13,7 @@ from flask import Flask
 from samen_sms.console import audit
 from samen_sms.core import tally
 from samen_sms.core.quiet import AMSTERDAM
-from tests.console_support import csrf, staff_client
+from tests.console_support import staff_client
 
 
 def _count(conn: redis.Redis, day: date, fields: list[str], times: int) -> None:

@@ -62,7 +62,8 @@ def as_csv(found: Report, names: dict[str, str]) -> str:
         for row in table.rows:
             value = row[1] if breakdown else stats.ALL
             for figure, cell in zip(table.columns[keys:], row[keys:], strict=True):
-                writer.writerow([found.start, found.end, breakdown or "all", row[0], names.get(value, value), figure, cell])
+                shown = names.get(value, value)
+                writer.writerow([found.start, found.end, breakdown or "all", row[0], shown, figure, cell])
     writer.writerow([])
     writer.writerow([stats.LEGEND])
     return out.getvalue()

@@ -213,7 +213,9 @@ def _people(conn: redis.Redis, start: date, end: date, by: str, codes: list[str]
     for week in weeks:
         label = week if by == "week" else _month_of_week(week)
         for code in codes:
-            wheres = ((TOTAL, code), (TOTAL, ALL)) if by == "day" else ((label, code), (label, ALL), (TOTAL, code), (TOTAL, ALL))
+            wheres = [(TOTAL, code), (TOTAL, ALL)]
+            if by != "day":
+                wheres += [(label, code), (label, ALL)]
             for where in wheres:
                 groups[where].append((week, code))
     return tally.people(conn, groups)
