@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, datetime
 
 import redis
 from flask import Flask
+from flask.testing import FlaskClient
 
 from samen_sms.console import audit
 from samen_sms.core import tally
 from samen_sms.core.quiet import AMSTERDAM
-from tests.console_support import staff_client
+from tests.console_support import csrf, live_code, staff_client, store
 
 
 def _count(conn: redis.Redis, day: date, fields: list[str], times: int) -> None:
@@ -81,3 +83,45 @@ def test_the_printable_report_shows_the_same_cells_and_refuses_dates_in_plain_wo
     mediator = staff_client(app, "med@example.org", "mediator", "AMS02")
     assert mediator.get("/console/reports/figures.csv?from=2026-11-01&to=2026-12-31").status_code == 403
     assert client.get("/console/reports").status_code == 200
+
+
+def _invite(client: FlaskClient, **fields: str) -> tuple[int, str]:
+    data = {"csrf_token": csrf(client, "/console/accounts"), **fields}
+    got = client.post("/console/accounts/invite", data=data)
+    return got.status_code, got.get_data(as_text=True)
+
+
+def test_an_admin_invites_accounts_in_the_browser_and_disables_one_only_after_confirming(
+    app: Flask, redis_conn: redis.Redis
+) -> None:
+    admin = staff_client(app, "boss@example.org", "admin")
+    status, page = _invite(admin, email="Nieuw@Example.org", role="coordinator")
+    assert status == 200
+    link = re.search(r'id="new-link" value="([^"]+)"', page)
+    assert link and "/console/welcome/" in link.group(1)
+    token = link.group(1).rsplit("/", 1)[1]
+    assert app.test_client().get(f"/console/welcome/{token}").status_code == 200
+    assert store(app).get("nieuw@example.org").role.value == "coordinator"  # type: ignore[union-attr]
+    # Shown once: the accounts page does not show it again.
+    assert token not in admin.get("/console/accounts").get_data(as_text=True)
+    # Faults in plain words, in the console's language, the form kept.
+    admin.get("/console/accounts?lang=nl")
+    status, page = _invite(admin, email="nieuw@example.org", role="coordinator")
+    assert status == 422 and "Er is al een account voor dit e-mailadres" in page
+    status, page = _invite(admin, email="med@example.org", role="mediator")
+    assert status == 422 and "Kies de code van de mediator of organisatie" in page
+    assert store(app).get("med@example.org") is None
+    live_code(app, "AMS02")
+    status, page = _invite(admin, email="med@example.org", role="mediator", mediator="AMS02")
+    assert status == 200 and store(app).get("med@example.org").mediator == "AMS02"  # type: ignore[union-attr]
+    # Disable asks first; nothing happens until the second step.
+    data = {"csrf_token": csrf(admin, "/console/accounts"), "email": "nieuw@example.org", "action": "disable"}
+    asked = admin.post("/console/accounts", data=data)
+    assert asked.status_code == 200 and "nieuw@example.org uitschakelen?" in asked.get_data(as_text=True)
+    assert not store(app).get("nieuw@example.org").disabled  # type: ignore[union-attr]
+    assert admin.post("/console/accounts", data={**data, "confirm": "yes"}).status_code == 200
+    assert store(app).get("nieuw@example.org").disabled  # type: ignore[union-attr]
+    logged = [(e.actor, e.action, e.target) for e in audit.recent(redis_conn, 10)]
+    assert ("boss@example.org", "account invited", "nieuw@example.org (coordinator)") in logged
+    assert ("boss@example.org", "account invited", "med@example.org (mediator AMS02)") in logged
+    assert ("boss@example.org", "account disable", "nieuw@example.org") in logged
