@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from samen_sms.console import audit
 from samen_sms.core import tally
 from samen_sms.core.quiet import AMSTERDAM
+from samen_sms.reach import mediators as registry
 from tests.console_support import csrf, live_code, staff_client, store
 
 
@@ -125,3 +126,55 @@ def test_an_admin_invites_accounts_in_the_browser_and_disables_one_only_after_co
     assert ("boss@example.org", "account invited", "nieuw@example.org (coordinator)") in logged
     assert ("boss@example.org", "account invited", "med@example.org (mediator AMS02)") in logged
     assert ("boss@example.org", "account disable", "nieuw@example.org") in logged
+
+
+def test_a_coordinator_adds_changes_and_retires_a_mediator_with_their_account_in_one_flow(
+    app: Flask, redis_conn: redis.Redis
+) -> None:
+    coordinator = staff_client(app, "cor@example.org", "coordinator")
+    token = csrf(coordinator, "/console/mediators/new")
+    # Faults named at their field, in plain words; nothing registered.
+    bad = coordinator.post("/console/mediators/new", data={"csrf_token": token, "name": "", "regions": "Atlantis"})
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 422
+    assert "Type the name of the mediator or organisation." in text
+    assert "Choose at least one language they work in." in text
+    assert "We do not know “Atlantis”" in text and "field '" not in text
+    assert registry.all_mediators(redis_conn) == []
+    data = {"csrf_token": token, "name": "Stichting Voorbeeld", "languages": ["ar", "ti"], "regions": "Amsterdam, VR13",
+            "email": "Amal@Example.org"}
+    added = coordinator.post("/console/mediators/new", data=data)
+    page = added.get_data(as_text=True)
+    assert added.status_code == 200
+    [mediator] = registry.all_mediators(redis_conn)
+    assert mediator.live and mediator.languages == ["ar", "ti"] and mediator.regions == ["VR13"]
+    assert f"Stichting Voorbeeld has the code {mediator.code}" in page
+    link = re.search(r'id="new-link" value="[^"]+/console/welcome/([^"]+)"', page)
+    assert link and app.test_client().get(f"/console/welcome/{link.group(1)}").status_code == 200
+    account = store(app).get("amal@example.org")
+    assert account is not None and account.role.value == "mediator" and account.mediator == mediator.code
+    # Change the name and languages; the code stays.
+    edit = {"csrf_token": token, "name": "Stichting Voorbeeld Oost", "languages": ["ar"], "regions": "NL"}
+    assert coordinator.post(f"/console/mediators/{mediator.code}/edit", data=edit).status_code == 302
+    changed = registry.get(redis_conn, mediator.code)
+    assert changed and changed.name == "Stichting Voorbeeld Oost" and changed.languages == ["ar"]
+    assert changed.regions == ["NL"]
+    # Retiring asks first, then stops the code and disables its account.
+    asked = coordinator.post(f"/console/mediators/{mediator.code}/retire", data={"csrf_token": token})
+    assert asked.status_code == 200 and "amal@example.org" in asked.get_data(as_text=True)
+    assert registry.is_live(redis_conn, mediator.code)
+    done = coordinator.post(f"/console/mediators/{mediator.code}/retire", data={"csrf_token": token, "confirm": "yes"})
+    assert done.status_code == 302
+    assert not registry.is_live(redis_conn, mediator.code)
+    assert store(app).get("amal@example.org").disabled  # type: ignore[union-attr]
+    logged = [(e.action, e.target) for e in audit.recent(redis_conn, 10)]
+    for entry in [("mediator added", f"{mediator.code} (Stichting Voorbeeld)"),
+                  ("account invited", f"amal@example.org (mediator {mediator.code})"),
+                  ("mediator changed", f"{mediator.code} (Stichting Voorbeeld Oost)"),
+                  ("mediator retired", f"{mediator.code} (Stichting Voorbeeld Oost)"),
+                  ("account disable", "amal@example.org")]:
+        assert entry in logged, logged
+    # A mediator may not manage codes, not even their own.
+    own = staff_client(app, "med@example.org", "mediator", "AMS02")
+    assert own.get("/console/mediators/new").status_code == 403
+    assert own.get("/console/mediators/AMS02/edit").status_code == 403
