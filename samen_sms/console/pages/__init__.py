@@ -12,4 +12,6 @@ from samen_sms.console.pages import (
     simulator,
 )
 
-__all__ = ["admin", "content", "directory", "mediator_admin", "mediators", "overview", "reports", "sessions", "simulator"]
+__all__ = [
+    "admin", "content", "directory", "mediator_admin", "mediators", "overview", "reports", "sessions", "simulator",
+]
