@@ -57,22 +57,24 @@ def _subscribe(app: Flask, redis_conn: redis.Redis, number: str, locale: str, re
 @pytest.mark.parametrize(
     ("changes", "field", "reason"),
     [
-        ({"starts": "2020-01-01T10:00"}, "starts", "in the past"),
-        ({"regions": "Atlantis"}, "regions", "'Atlantis' is not a safety region code or a known place"),
-        ({"languages_other": "xx-notalang"}, "languages_other", "is not a language code"),
-        ({"title_en": "Violence at home: what now"}, "title_en", "first 40 characters show viol"),
-        ({"title_nl": "Huiselijk geweld, een avond"}, "title_nl", "first 40 characters show geweld"),
-        ({"place": None, "online": "http://meet.example.org/x"}, "online", "must be an https:// link"),
-        ({"host": ""}, "host", "field 'host' is missing"),
-        ({"title_en": "", "title_nl": ""}, "title_nl", "field 'title' is missing"),
-        ({"title_en": "Meeting on {day}"}, "title_en", "unknown variable '{day}' in the en text"),
-        ({"description_nl": "Koffie {"}, "description_nl", "a lone '{' in the nl text"),
-        ({"description_en": "With a GP. " * 160}, "description_en", "Twilio takes at most 1600"),
-        ({"description_en": "With a GP. " * 60}, "description_en", "SMS segments"),
-        ({"host": "Stichting " * 60}, "host", "SMS segments"),
-        ({"title_en": "Health\x00 and safety"}, "title_en", "invisible control character"),
+        # In plain words, no field names or encodings (issue 22): what to do, and by how much.
+        ({"starts": "2020-01-01T10:00"}, "starts", "The start is in the past: a session must lie ahead."),
+        ({"regions": "Atlantis"}, "regions", "We do not know “Atlantis”: type a town, a safety region (like VR13) or NL."),
+        ({"languages_other": "xx-notalang"}, "languages_other", "xx-notalang is not a language code"),
+        ({"title_en": "Violence at home: what now"}, "title_en", "The title in English shows “viol"),
+        ({"title_nl": "Huiselijk geweld, een avond"}, "title_nl", "The title in Nederlands shows “geweld"),
+        ({"place": None, "online": "http://meet.example.org/x"}, "online", "The online link must begin with https://."),
+        ({"place": None}, "place", "Fill in either the place or the online link: one of the two."),
+        ({"host": ""}, "host", "Fill in the host: the organisation holding the session."),
+        ({"title_en": "", "title_nl": ""}, "title_nl", "Fill in the title."),
+        ({"title_en": "Meeting on {day}"}, "title_en", "{day} cannot stand in a text: braces may only hold {date}"),
+        ({"description_nl": "Koffie {"}, "description_nl", "A lone {: for a brace itself, write it twice."),
+        ({"description_en": "With a GP. " * 160}, "description_en", "would be too long for one message: shorten it by"),
+        ({"description_en": "With a GP. " * 60}, "description_en", "is too long for 3 text messages: shorten it by"),
+        ({"host": "Stichting " * 60}, "host", "text messages: shorten it by"),
+        ({"title_en": "Health\x00 and safety"}, "title_en", "invisible character (often from copying): type it again"),
         # As `sessions add` refuses it: the reminder, as sent, shows the host's name the title names.
-        ({"title_nl": "Bij {host}", "host": "Centrum Seksueel Geweld"}, "host", "reminder in 'nl' shows geweld"),
+        ({"title_nl": "Bij {host}", "host": "Centrum Seksueel Geweld"}, "host", "The reminder in Nederlands shows “geweld"),
     ],
 )
 def test_a_bad_session_is_refused_naming_the_field_and_keeping_what_was_typed(
@@ -84,6 +86,7 @@ def test_a_bad_session_is_refused_naming_the_field_and_keeping_what_was_typed(
     assert page.status_code == 422
     error = re.search(rf'<p class="error" id="e-{field}">([^<]*)</p>', text)
     assert error and reason in error.group(1).replace("&#39;", "'"), text[text.find('class="alert"') :][:600]
+    assert "field '" not in text and "UCS-2" not in text and "GSM-7" not in text
     assert 'value="Stichting Voorbeeld"' in text or field == "host"
     assert redis_conn.zcard(announce_keys.SESSIONS()) == 0
 

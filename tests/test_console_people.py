@@ -178,3 +178,43 @@ def test_a_coordinator_adds_changes_and_retires_a_mediator_with_their_account_in
     own = staff_client(app, "med@example.org", "mediator", "AMS02")
     assert own.get("/console/mediators/new").status_code == 403
     assert own.get("/console/mediators/AMS02/edit").status_code == 403
+
+
+SESSION = {
+    "title_en": "Health and safety in the Netherlands",
+    "title_ar": "الصحة والأمان في هولندا",
+    "description_en": "With a GP. Free.",
+    "starts": "2099-01-14T14:00",
+    "place": "Buurthuis De Pijp, Amsterdam",
+    "host": "Stichting Voorbeeld",
+    "languages": ["ar", "en"],
+    "regions": "Amsterdam",
+}
+
+
+def _session_error(client: FlaskClient, field: str, **changes: str) -> str:
+    data = {**SESSION, **changes, "action": "save", "csrf_token": csrf(client, "/console/drafts")}
+    got = client.post("/console/sessions/new", data=data)
+    found = re.search(rf'<p class="error" id="e-{field}">([^<]*)</p>', got.get_data(as_text=True))
+    return found.group(1) if found else ""
+
+
+def test_a_too_long_arabic_description_says_by_how_many_characters_to_shorten_it_and_that_is_enough(
+    anytime_app: Flask,
+) -> None:
+    client = staff_client(anytime_app, "c@example.org", "coordinator")
+    long = ("مع طبيب عام، مجاناً. " * 20).strip()
+    said = _session_error(client, "description_ar", description_ar=long)
+    found = re.fullmatch(r"The announcement in العربية is too long for (\d) text messages: shorten it by (\d+) characters\.",
+                         said)
+    assert found, said
+    over = int(found.group(2))
+    # Shorter by exactly that many characters, the same session is taken; one fewer is still too long.
+    assert _session_error(client, "description_ar", description_ar=long[: len(long) - over]) == ""
+    assert "shorten it by 1 characters" in _session_error(client, "description_ar", description_ar=long[: len(long) - over + 1])
+    # In the Dutch console, in Dutch; no field names and no encodings.
+    client.get("/console/drafts?lang=nl")
+    dutch = _session_error(client, "description_ar", description_ar=long)
+    assert dutch.startswith("De aankondiging (العربية) is te lang voor") and "UCS-2" not in dutch
+    assert _session_error(client, "host", host="") == "Vul de organisator in: de organisatie die de bijeenkomst houdt."
+    assert _session_error(client, "starts", starts="2020-01-01T10:00").startswith("Het begin ligt in het verleden")

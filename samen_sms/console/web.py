@@ -101,8 +101,8 @@ def load_staff() -> None:
     if request.method == "POST":
         try:
             validate_csrf(request.form.get("csrf_token"))
-        except ValidationError as exc:
-            abort(400, f"The form's security token is missing or wrong ({exc}). Reload the page and try again.")
+        except ValidationError:
+            abort(400, i18n.gettext("The form's security token is missing or out of date. Reload the page, try again."))
 
 
 def requires(page: str) -> Callable[[F], F]:
@@ -114,9 +114,9 @@ def requires(page: str) -> Callable[[F], F]:
             if g.staff is None:
                 if request.method == "GET":
                     return redirect(url_for("console.sign_in", next=request.path))
-                abort(401, "Sign in first.")
+                abort(401, i18n.gettext("Sign in first."))
             if not staff().may(page):
-                abort(403, "Your role may not open this page.")
+                abort(403, i18n.gettext("Your role may not open this page."))
             return view(*args, **kwargs)
 
         return guarded  # type: ignore[return-value]

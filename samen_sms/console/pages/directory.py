@@ -10,6 +10,8 @@ from flask import Response, abort, redirect, render_template, request, url_for
 from samen_sms.console import audit
 from samen_sms.console import directory as kept
 from samen_sms.console.forms import Form
+from samen_sms.console.i18n import gettext as _
+from samen_sms.console.plain import plain
 from samen_sms.console.web import bp, requires, runtime, staff
 from samen_sms.content.directory import ANONYMOUS, COSTS, HOURS, STALE_AFTER, DirectoryError, Service, parse_entry
 from samen_sms.line.runtime import Runtime
@@ -39,7 +41,7 @@ def _options(rt: Runtime) -> dict[str, Any]:
 def directory() -> Any:
     """Every entry, the longest unchecked first."""
     rt = runtime()
-    rows, _ = _all(rt)
+    rows, _in_file = _all(rt)
     today = dt.date.today()
     return render_template(
         "console/directory.html", rows=rows, stale_before=today - STALE_AFTER, form=Form(), **_options(rt)
@@ -54,7 +56,7 @@ def directory_verified(service_id: str) -> Any:
     rows, in_file = _all(rt)
     match = [r for r in rows if r[0].id == service_id]
     if not match:
-        abort(404, "No such entry.")
+        abort(404, _("No such entry."))
     kept.mark_verified(rt.redis, service_id, dt.date.today(), is_added=match[0][2])
     audit.record(rt.redis, staff().email, "directory entry verified", service_id)
     return redirect(url_for("console.directory"))
@@ -68,16 +70,16 @@ def _form_entry(rt: Runtime, form: Form) -> Service | None:
         if name.lower() == "national":
             codes.append("national")
         elif place is None:
-            form.error("places", f"field 'places': {name!r} is not a municipality")
+            form.error("places", _("We do not know the municipality “%(name)s”: check its spelling.", name=name))
         else:
             codes.append(place.code)
     try:
         verified = dt.date.fromisoformat(form.get("verified"))
     except ValueError:
-        form.error("verified", "field 'verified' must be a date like 2026-11-28")
+        form.error("verified", _("Type the date it was checked, like 2026-11-28."))
         verified = None
     if verified and verified > dt.date.today():
-        form.error("verified", "field 'verified' is in the future")
+        form.error("verified", _("The date it was checked is in the future."))
     if not form.ok:
         return None
     raw: dict[str, object] = {k: form.get(k) for k in FIELDS if form.get(k)}
@@ -89,7 +91,7 @@ def _form_entry(rt: Runtime, form: Form) -> Service | None:
         name = next((f for f in FIELDS if f"no {f}" in text or f"{f} must" in text or f"{f}:" in text), "form")
         if "needs" in text:
             name = "needs"
-        form.error(name, text)
+        form.error(name, plain(text))
         return None
     return service
 
@@ -103,9 +105,9 @@ def directory_entry() -> Any:
     rows, in_file = _all(rt)
     if request.method == "GET":
         form = Form(values={"verified": dt.date.today().isoformat()})
-        found = [s for s, _, added in rows if added and s.id == editing]
+        found = [s for s, _day, added in rows if added and s.id == editing]
         if editing and not found:
-            abort(404, "Only entries added in the console can be edited here.")
+            abort(404, _("Only entries added in the console can be edited here."))
         if found:
             s = found[0]
             form = Form(values={k: str(getattr(s, k) or "") for k in FIELDS}, lists={"needs": list(s.needs)})
@@ -113,15 +115,16 @@ def directory_entry() -> Any:
         return render_template("console/directory_entry.html", form=form, editing=editing, **_options(rt))
     form = Form.read(request.form, multi=("needs",))
     if editing:
-        if not [s for s, _, added in rows if added and s.id == editing]:
-            abort(404, "Only entries added in the console can be edited here.")
+        if not [s for s, _day, added in rows if added and s.id == editing]:
+            abort(404, _("Only entries added in the console can be edited here."))
         form.values["id"] = editing  # an entry keeps its id (the field is read-only)
     service = _form_entry(rt, form)
     if service is not None and service.id in in_file:
-        form.error("id", "field 'id': an entry of data/services.toml has this id")
+        form.error("id", _("Choose another short id: an entry of the line's own directory has this one."))
         service = None
-    elif service is not None and not editing and any(added and s.id == service.id for s, _, added in rows):
-        form.error("id", "field 'id': an entry added in the console has this id (edit that one)")
+    elif service is not None and not editing and any(added and s.id == service.id for s, _day, added in rows):
+        said = _("Choose another short id: an entry added in the console has this id (edit that one instead).")
+        form.error("id", said)
         service = None
     if service is None:
         return render_template("console/directory_entry.html", form=form, editing=editing, **_options(rt)), 422

@@ -18,6 +18,7 @@ from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.announce.routing import Via
 from samen_sms.console import audit, redis_keys, sessionform
 from samen_sms.console.forms import Form
+from samen_sms.console.i18n import gettext as _
 from samen_sms.console.web import bp, requires, runtime, staff
 from samen_sms.content.smscost import cost
 from samen_sms.core import tally
@@ -29,7 +30,7 @@ from samen_sms.line.runtime import Runtime
 def _session(rt: Runtime, session_id: str) -> infosessions.InfoSession:
     session = infosessions.get(rt.redis, session_id) if session_id.isdigit() else None
     if session is None:
-        abort(404, "No such session.")
+        abort(404, _("No such session."))
     return session
 
 
@@ -135,7 +136,7 @@ def session_edit(session_id: str) -> Any:
     rt = runtime()
     current = _session(rt, session_id)
     if numbers(rt, session_id, BroadcastKind.ANNOUNCEMENT)["phase"] != "not started":
-        abort(409, "This session has been announced; its text can no longer change.")
+        abort(409, _("This session has been announced; its text can no longer change."))
     if request.method == "GET":
         return _render_form(rt, sessionform.form_from_session(rt, current), "edit", session_id)
     form = _form(rt)
@@ -225,14 +226,14 @@ def session_announce(session_id: str) -> Any:
     rt = runtime()
     session = _session(rt, session_id)
     if session.starts <= time.time():
-        abort(409, "This session has already started; nothing is announced.")
+        abort(409, _("This session has already started; nothing is announced."))
     if request.method == "GET":
         found = audience(rt, session)
         return render_template(
             "console/announce.html", session=session, title_of=title_of, catalogues=rt.content.catalogues, **found
         )
     if request.form.get("confirm") != "yes":
-        abort(400, "Confirm the announcement with its button.")
+        abort(400, _("Confirm the announcement with its button."))
     job = broadcast.enqueue(rt, session.id, BroadcastKind.ANNOUNCEMENT)
     audit.record(rt.redis, staff().email, "session announced", f"#{session.id} (job {job})")
     return redirect(url_for("console.session_page", session_id=session.id))
@@ -242,7 +243,7 @@ def session_announce(session_id: str) -> Any:
 def _draft_form(rt: Runtime, draft_id: str) -> Form:
     raw = rt.redis.hget(redis_keys.CONSOLE_DRAFTS(), draft_id)
     if not raw:
-        abort(404, "No such draft.")
+        abort(404, _("No such draft."))
     data = json.loads(raw)
     return Form(dict(data["values"]), dict(data["lists"]))
 
