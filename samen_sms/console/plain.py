@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 
 from samen_sms.console.i18n import gettext as _
+from samen_sms.console.i18n import ngettext
 
 
 def field_names() -> dict[str, str]:
@@ -97,15 +98,17 @@ def _rules() -> list[Rule]:
          lambda m, n: _("Type where: towns or safety regions (like VR13), or NL for the whole country.")),
         (re.compile(r"^the (?P<code>\S+) (?P<kind>announcement|reminder) would be (?P<n>\d+) characters on \w+; "
                     r"Twilio takes at most (?P<max>\d+)"),
-         lambda m, n: _("The %(kind)s in %(language)s would be too long for one message: shorten it by "
-                        "%(over)s characters.", kind=k[m.group("kind")], language=lang(n, m.group("code")),
-                        over=int(m.group("n")) - int(m.group("max")))),
+         lambda m, n: ngettext("The %(kind)s in %(language)s would be too long for one message: shorten it by "
+                               "%(num)d character.", "The %(kind)s in %(language)s would be too long for one message: "
+                               "shorten it by %(num)d characters.", int(m.group("n")) - int(m.group("max")),
+                               kind=k[m.group("kind")], language=lang(n, m.group("code")))),
         (re.compile(r"^the (?P<code>\S+) (?P<kind>announcement|reminder) would cost \d+ SMS segments "
                     r"\((?P<units>\d+) (?P<enc>\S+) characters\); at most (?P<allowed>\d+)"),
-         lambda m, n: _("The %(kind)s in %(language)s is too long for %(allowed)s text messages: shorten it by "
-                        "%(over)s characters.", kind=k[m.group("kind")], language=lang(n, m.group("code")),
-                        allowed=m.group("allowed"),
-                        over=int(m.group("units")) - most_characters(int(m.group("allowed")), m.group("enc")))),
+         lambda m, n: ngettext("The %(kind)s in %(language)s is too long for %(allowed)s text messages: shorten it "
+                               "by %(num)d character.", "The %(kind)s in %(language)s is too long for %(allowed)s "
+                               "text messages: shorten it by %(num)d characters.",
+                               int(m.group("units")) - most_characters(int(m.group("allowed")), m.group("enc")),
+                               kind=k[m.group("kind")], language=lang(n, m.group("code")), allowed=m.group("allowed"))),
         (re.compile(r"^the (?P<kind>\w+) in (?P<code>'[^']+') shows (?P<words>.+) in its first (?P<n>\d+) characters"),
          lambda m, n: _("The %(kind)s in %(language)s shows “%(words)s” in its first %(n)s characters, which a "
                         "locked phone shows: begin with something neutral.", kind=k.get(m.group("kind"),
