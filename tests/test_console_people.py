@@ -219,3 +219,15 @@ def test_a_too_long_arabic_description_says_by_how_many_characters_to_shorten_it
     assert dutch.startswith("De aankondiging (العربية) is te lang voor") and "UCS-2" not in dutch
     assert _session_error(client, "host", host="") == "Vul de organisator in: de organisatie die de bijeenkomst houdt."
     assert _session_error(client, "starts", starts="2020-01-01T10:00").startswith("Het begin ligt in het verleden")
+
+
+def test_a_mediator_kept_out_of_a_page_reads_why_in_dutch_and_is_led_back_to_their_own_page(app: Flask) -> None:
+    mediator = staff_client(app, "med@example.org", "mediator", "AMS02")
+    mediator.get("/console/mediators?lang=nl")
+    refused = mediator.get("/console/")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 403
+    assert "Niet voor jouw rol" in page and "Jouw rol mag deze pagina niet openen." in page
+    back = re.search(r'<a href="([^"]+)">Terug naar je startpagina</a>', page)
+    assert back and back.group(1) == "/console/mediators"
+    assert mediator.get(back.group(1), follow_redirects=True).status_code == 200

@@ -124,6 +124,16 @@ def requires(page: str) -> Callable[[F], F]:
     return decorate
 
 
+def home() -> str:
+    """Where "back to the console" leads: the overview, or a mediator's own page; the sign-in form if nobody is in."""
+    me: Staff | None = g.get("staff")
+    if me is None:
+        return url_for("console.sign_in")
+    if me.may("overview"):
+        return url_for("console.overview")
+    return url_for("console.mediators")  # a mediator's own page (their code's, when it is registered)
+
+
 @bp.app_context_processor
 def template_values() -> dict[str, Any]:
     """What every console page may use."""
@@ -131,6 +141,7 @@ def template_values() -> dict[str, Any]:
         return {}
     return {
         "me": g.get("staff"),
+        "home": home(),
         "lang": i18n.current_language(),
         "languages": i18n.NAMES,
         "pages": [name for name in PAGES if g.get("staff") and g.staff.may(name)],
