@@ -190,7 +190,7 @@ def test_the_overview_shows_small_numbers_as_under_five(app: Flask, redis_conn: 
 def test_directory_verify_add_and_export(app: Flask, redis_conn: redis.Redis) -> None:
     client = staff_client(app, "c@example.org", "coordinator")
     token = csrf(client, "/console/directory")
-    assert client.post("/console/directory/csg/verified", data={"csrf_token": token}).status_code == 302
+    assert client.post("/console/directory/csg/verified", data={"csrf_token": token, "confirm": "yes"}).status_code == 302
     bad = {**CLINIC, "csrf_token": token, "source": "http://example.org"}
     refused = client.post("/console/directory/entry", data=bad)
     assert refused.status_code == 422 and "https://" in refused.get_data(as_text=True)
@@ -260,7 +260,10 @@ def test_a_directory_entry_keeps_its_id_and_another_cannot_take_it(app: Flask, r
     assert "Kliniek AA" in listing and "clinic_z" not in listing
     export = client.get("/console/directory/export.toml").get_data(as_text=True)
     assert export.count("[[service]]") == 1 and 'id = "clinic_a"' in export
-    assert client.post("/console/directory/clinic_a/verified", data={"csrf_token": token}).status_code == 302
+    asked = client.post("/console/directory/clinic_a/verified", data={"csrf_token": token})
+    assert asked.status_code == 200 and "Kliniek AA" in asked.get_data(as_text=True)  # asks first
+    confirmed = {"csrf_token": token, "confirm": "yes"}
+    assert client.post("/console/directory/clinic_a/verified", data=confirmed).status_code == 302
 
 
 def test_the_overview_s_subscriber_total_never_gives_back_a_language_hidden_as_under_five(
