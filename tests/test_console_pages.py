@@ -190,7 +190,8 @@ def test_the_overview_shows_small_numbers_as_under_five(app: Flask, redis_conn: 
 def test_directory_verify_add_and_export(app: Flask, redis_conn: redis.Redis) -> None:
     client = staff_client(app, "c@example.org", "coordinator")
     token = csrf(client, "/console/directory")
-    assert client.post("/console/directory/csg/verified", data={"csrf_token": token, "confirm": "yes"}).status_code == 302
+    confirmed = {"csrf_token": token, "confirm": "yes"}
+    assert client.post("/console/directory/csg/verified", data=confirmed).status_code == 302
     bad = {**CLINIC, "csrf_token": token, "source": "http://example.org"}
     refused = client.post("/console/directory/entry", data=bad)
     assert refused.status_code == 422 and "https://" in refused.get_data(as_text=True)
