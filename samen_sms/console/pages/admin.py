@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import abort, render_template, request
 
-from samen_sms.console import audit
+from samen_sms.console import audit, dates
 from samen_sms.console.accounts import PERMISSIONS, ROLES, AccountError, LastAdminError, Role, normal_email
 from samen_sms.console.forms import Form
 from samen_sms.console.i18n import gettext as _
@@ -20,7 +19,7 @@ from samen_sms.reach import mediators as registry
 def audit_log() -> Any:
     """The newest 500 entries of the audit log (kept one year)."""
     entries = audit.recent(runtime().redis, 500)
-    return render_template("console/audit.html", entries=entries, when=lambda t: dt.datetime.fromtimestamp(t, dt.UTC))
+    return render_template("console/audit.html", entries=entries, local=dates.local)
 
 
 def _link(token: str) -> str:
