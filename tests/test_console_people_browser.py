@@ -17,14 +17,14 @@ from flask import Flask
 from samen_sms.reach import mediators as registry
 from tests.console_support import PASSWORD, code, make_staff, store
 
-# The Chromium, the live server and the helpers of the console's first browser tests (skips without Chromium).
-from tests.test_console_browser import browser, live, reach_figures, shot  # noqa: F401
+# The live server and the helpers of the console's first browser tests (skips without Chromium).
+from tests.test_console_browser import live, reach_figures, shot  # noqa: F401
 
 SCREENS = {"laptop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
 
 
 @pytest.fixture(params=list(SCREENS))
-def screen(request: pytest.FixtureRequest, browser: Any) -> Iterator[tuple[str, Any]]:  # noqa: F811
+def screen(request: pytest.FixtureRequest, browser: Any) -> Iterator[tuple[str, Any]]:
     """A tab of that size (a phone's is a mobile one), checked for CSP errors at the end."""
     name = request.param
     context = browser.new_context(viewport=SCREENS[name], is_mobile=name == "phone", locale="en-GB")
