@@ -74,7 +74,8 @@ def test_the_printable_report_shows_the_same_cells_and_refuses_dates_in_plain_wo
     page = client.get("/console/reports/print?from=2026-11-01&to=2026-12-31").get_data(as_text=True)
     assert "figures from 2026-11-01 to 2026-12-31" in page
     assert "<td>ትግርኛ</td><td>&lt;5</td>" in page and "<td>العربية</td><td>*</td>" in page
-    assert '<th scope="row">2026-11</th><td>41</td>' in page
+    assert '<th scope="row">November 2026</th><td>41</td>' in page
+    assert '<th scope="col">Conversations with a code</th>' in page
     backwards = client.get("/console/reports/print?from=2026-12-31&to=2026-11-01&lang=nl")
     assert backwards.status_code == 400
     assert "De eerste dag ligt na de laatste dag." in backwards.get_data(as_text=True)

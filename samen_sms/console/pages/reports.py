@@ -86,6 +86,10 @@ def reports_print() -> Any:
         None: _("All figures by month"), "language": _("By language chosen"), "channel": _("By channel"),
         "code": _("By mediator or organisation code"),
     }
+    headers = _headers()
+    # In the plain table a column named like a group counts that metric: conversations with a code, and so on.
+    plain = {**headers, "code": headers["conversations"], "language": _("Languages chosen"),
+             "screen": headers["screen"], "region": headers["region"]}
     return render_template(
-        "console/report_print.html", r=found, labels=_names(), headers=_headers(), titles=titles, legend=stats.LEGEND
+        "console/report_print.html", r=found, labels=_names(), headers=headers, plain=plain, titles=titles,
     )
