@@ -43,6 +43,7 @@ class Staff:
     email: str
     role: Role
     mediator: str
+    permissions: frozenset[str] = frozenset()  # beside the role: names from `accounts.PERMISSIONS`
 
     def may(self, page: str) -> bool:
         """Whether this person may open that part of the console."""
@@ -94,7 +95,7 @@ def load_staff() -> None:
         account = accounts().get(str(email))
         open_ = sessions().valid(session.get("sid"), str(email), session.get("since"))
         if open_ and account and account.ready and not account.disabled and account.generation == session.get("gen"):
-            g.staff = Staff(account.email, account.role, account.mediator)
+            g.staff = Staff(account.email, account.role, account.mediator, account.permissions)
         else:
             for name in ("staff", "gen", "sid", "since"):
                 session.pop(name, None)
