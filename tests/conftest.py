@@ -419,3 +419,17 @@ def run_retries_now(conn: redis.Redis) -> int:
             registry.remove(job_id)
             moved += 1
     return moved
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One Chromium for the whole test session, shared by every browser test module (Playwright's sync
+    API allows one running instance per process). Modules skip themselves without Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_console_browser import ARGS, CHROMIUM
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()

@@ -298,6 +298,7 @@ def test_the_last_active_admin_cannot_be_disabled(app: Flask) -> None:
     client = app.test_client()
     assert sign_in(client, "second@example.org", other) == 302
     data = {"csrf_token": csrf(client, "/console/accounts"), "email": "only@example.org", "action": "disable"}
+    data["confirm"] = "yes"  # the page asks first (without it, nothing is disabled)
     assert client.post("/console/accounts", data=data).status_code == 200
     assert runner.invoke(args=["users", "disable", "second@example.org"]).exit_code != 0
     assert sign_in(app.test_client(), "second@example.org", other, ahead=1) == 302

@@ -50,15 +50,6 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -r req
 SHOTS = os.environ.get("SAMEN_SCREENSHOTS")
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """One Chromium for the whole test session."""
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
 def live(config: Config) -> Iterator[tuple[str, Flask]]:
     """The app served over HTTP on a free loopback port (production settings, no quiet hours)."""

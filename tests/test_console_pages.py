@@ -57,23 +57,25 @@ def _subscribe(app: Flask, redis_conn: redis.Redis, number: str, locale: str, re
 @pytest.mark.parametrize(
     ("changes", "field", "reason"),
     [
-        ({"starts": "2020-01-01T10:00"}, "starts", "in the past"),
-        ({"regions": "Atlantis"}, "regions", "'Atlantis' is not a safety region code or a known place"),
-        ({"languages_other": "xx-notalang"}, "languages_other", "is not a language code"),
-        ({"title_en": "Violence at home: what now"}, "title_en", "first 40 characters show viol"),
-        ({"title_nl": "Huiselijk geweld, een avond"}, "title_nl", "first 40 characters show geweld"),
-        ({"place": None, "online": "http://meet.example.org/x"}, "online", "must be an https:// link"),
-        ({"host": ""}, "host", "field 'host' is missing"),
-        ({"title_en": "", "title_nl": ""}, "title_nl", "field 'title' is missing"),
-        ({"title_en": "Meeting on {day}"}, "title_en", "unknown variable '{day}' in the en text"),
-        ({"description_nl": "Koffie {"}, "description_nl", "a lone '{' in the nl text"),
-        ({"description_en": "With a GP. " * 160}, "description_en", "Twilio takes at most 1600"),
-        ({"description_en": "With a GP. " * 60}, "description_en", "SMS segments"),
-        ({"host": "Stichting " * 60}, "host", "SMS segments"),
-        ({"title_en": "Health\x00 and safety"}, "title_en", "invisible control character"),
+        # In plain words, no field names or encodings (issue 22): what to do, and by how much.
+        ({"starts": "2020-01-01T10:00"}, "starts", "The start is in the past: a session must lie ahead."),
+        ({"regions": "Atlantis"}, "regions", "We do not know “Atlantis”: type a town, a safety region (like VR13)"),
+        ({"languages_other": "xx-notalang"}, "languages_other", "xx-notalang is not a language code"),
+        ({"title_en": "Violence at home: what now"}, "title_en", "The title in English shows “viol"),
+        ({"title_nl": "Huiselijk geweld, een avond"}, "title_nl", "The title in Nederlands shows “geweld"),
+        ({"place": None, "online": "http://meet.example.org/x"}, "online", "The online link must begin with https://."),
+        ({"place": None}, "place", "Fill in either the place or the online link: one of the two."),
+        ({"host": ""}, "host", "Fill in the host: the organisation holding the session."),
+        ({"title_en": "", "title_nl": ""}, "title_nl", "Fill in the title."),
+        ({"title_en": "Meeting on {day}"}, "title_en", "{day} cannot stand in a text: braces may only hold {date}"),
+        ({"description_nl": "Koffie {"}, "description_nl", "A lone {: for a brace itself, write it twice."),
+        ({"description_en": "With a GP. " * 160}, "description_en", "would be too long for one message: shorten it by"),
+        ({"description_en": "With a GP. " * 60}, "description_en", "is too long for 3 text messages: shorten it by"),
+        ({"host": "Stichting " * 60}, "host", "text messages: shorten it by"),
+        ({"title_en": "Health\x00 and safety"}, "title_en", "invisible character (often from copying): type it again"),
         # As `sessions add` refuses it: the announcement, as sent, shows the host's name the title names
         # (cut short: "Informatiebijeenkomst: Bij Centrum Seksu"; the stem seks catches it).
-        ({"title_nl": "Bij {host}", "host": "Centrum Seksueel Geweld"}, "host", "announcement in 'nl' shows seks"),
+        ({"title_nl": "Bij {host}", "host": "Centrum Seksueel Geweld"}, "host", "announcement in Nederlands shows “seks"),
     ],
 )
 def test_a_bad_session_is_refused_naming_the_field_and_keeping_what_was_typed(
@@ -85,6 +87,7 @@ def test_a_bad_session_is_refused_naming_the_field_and_keeping_what_was_typed(
     assert page.status_code == 422
     error = re.search(rf'<p class="error" id="e-{field}">([^<]*)</p>', text)
     assert error and reason in error.group(1).replace("&#39;", "'"), text[text.find('class="alert"') :][:600]
+    assert "field '" not in text and "UCS-2" not in text and "GSM-7" not in text
     assert 'value="Stichting Voorbeeld"' in text or field == "host"
     assert redis_conn.zcard(announce_keys.SESSIONS()) == 0
 
@@ -190,7 +193,8 @@ def test_the_overview_shows_small_numbers_as_under_five(app: Flask, redis_conn: 
 def test_directory_verify_add_and_export(app: Flask, redis_conn: redis.Redis) -> None:
     client = staff_client(app, "c@example.org", "coordinator")
     token = csrf(client, "/console/directory")
-    assert client.post("/console/directory/csg/verified", data={"csrf_token": token}).status_code == 302
+    confirmed = {"csrf_token": token, "confirm": "yes"}
+    assert client.post("/console/directory/csg/verified", data=confirmed).status_code == 302
     bad = {**CLINIC, "csrf_token": token, "source": "http://example.org"}
     refused = client.post("/console/directory/entry", data=bad)
     assert refused.status_code == 422 and "https://" in refused.get_data(as_text=True)
@@ -261,7 +265,10 @@ def test_a_directory_entry_keeps_its_id_and_another_cannot_take_it(app: Flask, r
     assert "Kliniek AA" in listing and "clinic_z" not in listing
     export = client.get("/console/directory/export.toml").get_data(as_text=True)
     assert export.count("[[service]]") == 1 and 'id = "clinic_a"' in export
-    assert client.post("/console/directory/clinic_a/verified", data={"csrf_token": token}).status_code == 302
+    asked = client.post("/console/directory/clinic_a/verified", data={"csrf_token": token})
+    assert asked.status_code == 200 and "Kliniek AA" in asked.get_data(as_text=True)  # asks first
+    confirmed = {"csrf_token": token, "confirm": "yes"}
+    assert client.post("/console/directory/clinic_a/verified", data=confirmed).status_code == 302
 
 
 def test_the_overview_s_subscriber_total_never_gives_back_a_language_hidden_as_under_five(

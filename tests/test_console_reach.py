@@ -5,6 +5,7 @@ behind a trusted proxy."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import redis
@@ -65,12 +66,17 @@ def test_the_overview_shows_today_7_and_30_days_with_a_3_hidden_everywhere(
     assert "Opt-ins to announcements</th><td>6</td><td>6</td><td>6</td>" in page
     assert "Announcements delivered</th><td>6</td>" in page and "Screens opened</th><td>8</td>" in page
     for window in ("today", "7 days", "30 days"):
-        shown = section(page, window)
+        # One window at a time (issue 22: the page repeated its blocks three times).
+        chosen = client.get(f"/console/?window={window}").get_data(as_text=True)
+        shown = chosen.split('id="breakdown-h"', 1)[1].split('id="subscribers-h"', 1)[0]
+        assert f'aria-current="page">{window}</a>' in shown
         # The 3 is hidden, and so is the count beside it: the total (33 today) minus 30 would give it back.
         assert "<td>WhatsApp</td><td>&lt;5</td>" in shown and "<td>SMS</td><td>*</td>" in shown
         assert "<td>العربية</td><td>&lt;5</td>" in shown and "<td>Nederlands</td><td>*</td>" in shown
-        assert "<td>help_now</td><td>8</td>" in shown
+        # Screens by their menu titles, not the flow's ids.
+        assert "<td>Help now</td><td>8</td>" in shown and "help_now" not in chosen
         assert 'role="img"' in shown
+        assert chosen.count("First contacts by channel</h3>") == 1
     assert "<td>SMS</td><td>30</td>" not in page and "<td>SMS</td><td>40</td>" not in page
     # The per-day chart's table: today's 33 shows, a day with only small counts would say <5.
     assert "<td>33</td>" in section(page, "First contacts per day, last 30 days")
@@ -84,8 +90,11 @@ def test_coordinators_see_every_code_and_a_mediator_only_their_own(app: Flask, r
     coordinator = staff_client(app, "c@example.org", "coordinator")
     listing = coordinator.get("/console/mediators").get_data(as_text=True)
     assert "Stichting Voorbeeld" in listing and "Vereniging Fictief" in listing
-    week = tally.week_of(tally.day_of(time.time()))[5:]
-    assert week in listing and "<td>7</td>" in listing and "<td>&lt;5</td>" in listing
+    today = tally.day_of(time.time())
+    monday = today - timedelta(days=today.weekday())
+    # Weeks as people say them: by their Monday ("7 Dec"), not "W50".
+    assert f'<th scope="col">{monday.day} {monday.strftime("%b")}</th>' in listing and "-W" not in listing
+    assert tally.week_of(today)[5:] not in listing and "<td>7</td>" in listing and "<td>&lt;5</td>" in listing
     assert "<td>3</td>" not in listing
     assert coordinator.get(f"/console/mediators/{other}").status_code == 200
 

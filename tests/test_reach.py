@@ -257,7 +257,7 @@ def test_stats_command_writes_csv_for_a_report(app: Flask, redis_conn: redis.Red
     assert result.exit_code == 0, result.output
     with out.open(encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
-    assert rows[0] == ["period", "code", "code", "replied", "people"]
+    assert rows[0] == ["period", "code", "conversations", "replied", "people"]
     assert ["2026-11", "K7Q", "6", "0", "0"] in rows
     assert ["2026-11", "none", "0", "<5", "0"] in rows
     printed = app.test_cli_runner().invoke(args=november)
@@ -281,3 +281,41 @@ def test_a_returning_person_with_a_code_gets_what_the_rest_of_the_message_asks(
     assert sent_to(standin, PEOPLE[0])[-1].startswith("Danger now? Call 112.")
     assert len(sent_to(standin, PEOPLE[2])) == 3  # "STOP K7Q" is no stop word: it is answered
     assert today(redis_conn)[f"code:{code}"] == 2
+
+
+def _reached(conn: redis.Redis, day: date, code: str, people: int, prefix: str = "p") -> None:
+    pipe = conn.pipeline(transaction=False)
+    moment = datetime(day.year, day.month, day.day, 12, tzinfo=AMSTERDAM).timestamp()
+    for n in range(people):
+        tally.count(pipe, ["first:sms", f"code:{code}"], moment, (code, f"{prefix}-{code}-{n}"))
+    pipe.execute()
+
+
+def _printed(app: Flask, *args: str) -> list[list[str]]:
+    result = app.test_cli_runner().invoke(args=["stats", "--from", "2026-11-01", "--to", "2026-11-30", *args])
+    assert result.exit_code == 0, result.output
+    return [line.split() for line in result.output.splitlines()[:-1]]
+
+
+def test_stats_by_code_counts_the_same_people_by_day_week_and_month_under_plain_headers(
+    app: Flask, redis_conn: redis.Redis
+) -> None:
+    # Six people wrote with K7Q in the week of 2 November, twelve with M4R over two weeks (5 + 7), two with Z9X.
+    _reached(redis_conn, date(2026, 11, 2), "K7Q", 6)
+    _reached(redis_conn, date(2026, 11, 3), "M4R", 5)
+    _reached(redis_conn, date(2026, 11, 10), "M4R", 7, prefix="q")
+    _reached(redis_conn, date(2026, 11, 11), "Z9X", 2)
+    people = {}
+    for by in ("day", "week", "month"):
+        rows = _printed(app, "--group", "code", "--by", by)
+        assert rows[0] == ["period", "code", "conversations", "replied", "people"], rows[0]
+        totals = {row[1]: row for row in rows if row[0] == "total"}
+        people[by] = {code: totals[code][4] for code in ("K7Q", "M4R", "Z9X", "all")}
+    # By day there is no count per day, but the total is the one the weeks give (it said 0).
+    assert people["day"] == people["week"] == people["month"], people
+    # Z9X's two are hidden, and so is the next smallest in the total row, so 20 - 6 - 12 does not give them back.
+    assert people["week"] == {"K7Q": "*", "M4R": "12", "Z9X": "<5", "all": "20"}
+    weekly = {(row[0], row[1]): row[4] for row in _printed(app, "--group", "code", "--by", "week")[1:]}
+    assert weekly[("2026-W46", "Z9X")] == "<5"
+    daily = {(row[0], row[1]): row[4] if len(row) > 4 else "" for row in _printed(app, "--group", "code")[1:]}
+    assert daily[("2026-11-02", "K7Q")] == ""

@@ -38,6 +38,30 @@ class Role(StrEnum):
     MEDIATOR = "mediator"
 
 
+def _(text: str) -> str:
+    """Marks a text for the console's Dutch catalogue; the page translates it when it shows it."""
+    return text
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One role or permission the invite form offers: what is stored, and what the form says of it."""
+
+    value: str
+    label: str
+    hint: str
+
+
+# What the Accounts page's invite form offers, in this order: one line each.
+ROLES: tuple[Choice, ...] = (
+    Choice(Role.COORDINATOR, _("Coordinator"), _("sessions, mediators, directory, figures and reports")),
+    Choice(Role.MEDIATOR, _("Mediator"), _("their own code's page, forward texts and poster")),
+    Choice(Role.ADMIN, _("Admin"), _("everything, and accounts and the audit log")),
+)
+# Permissions an account may have beside its role (stored in the account's `permissions` field).
+PERMISSIONS: tuple[Choice, ...] = ()
+
+
 class AccountError(ValueError):
     """A command or form asked for something an account cannot be."""
 
@@ -59,6 +83,7 @@ class Account:
     disabled: bool
     generation: int
     created: int
+    permissions: frozenset[str] = frozenset()
 
     @property
     def ready(self) -> bool:
@@ -79,6 +104,7 @@ class Account:
             disabled=field.get("disabled") == "1",
             generation=int(field.get("generation", "0")),
             created=int(field.get("created", "0")),
+            permissions=frozenset(p for p in field.get("permissions", "").split(",") if p),
         )
 
 
@@ -113,7 +139,7 @@ class Accounts:
         emails = sorted(e.decode() for e in self.conn.smembers(redis_keys.CONSOLE_ACCOUNTS()))
         return [a for a in (self.get(e) for e in emails) if a]
 
-    def add(self, email: str, role: str, mediator: str | None = None) -> str:
+    def add(self, email: str, role: str, mediator: str | None = None, permissions: tuple[str, ...] = ()) -> str:
         """Create an account; returns the token of its first sign-in link."""
         email = normal_email(email)
         try:
@@ -131,7 +157,13 @@ class Accounts:
             if not live:
                 raise AccountError(f"--mediator {code!r} is not a live referral code (see `mediators list`)")
             code = live[0]
-        fields = {"role": chosen.value, "mediator": code, "created": int(time.time()), "generation": 0}
+        known = {p.value for p in PERMISSIONS}
+        if set(permissions) - known:
+            raise AccountError(f"permissions must be among {', '.join(sorted(known)) or 'none'}")
+        fields = {
+            "role": chosen.value, "mediator": code, "created": int(time.time()), "generation": 0,
+            "permissions": ",".join(sorted(set(permissions))),
+        }
         if not self.conn.hsetnx(redis_keys.CONSOLE_ACCOUNT(email), "role", chosen.value):
             raise AccountError(f"an account for {email} exists already (use `users reset`)")
         self.conn.hset(redis_keys.CONSOLE_ACCOUNT(email), mapping=fields)

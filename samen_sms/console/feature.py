@@ -25,7 +25,7 @@ def init_app(app: Flask) -> None:
     """Mount the console under /console/ and add `flask users`."""
     from flask_wtf.csrf import generate_csrf
 
-    from samen_sms.console import auth, i18n, pages, passwords, web  # noqa: F401  (views register on import)
+    from samen_sms.console import auth, dates, i18n, pages, passwords, web  # noqa: F401  (views register on import)
     from samen_sms.console.cli import users_cli
     from samen_sms.console.keys import ConsoleKeys
     from samen_sms.line.runtime import Runtime
@@ -46,6 +46,10 @@ def init_app(app: Flask) -> None:
         WTF_CSRF_TIME_LIMIT=SESSION_HOURS * 3600,
     )
     i18n.init_app(app)
+    app.jinja_env.globals.update(
+        when=dates.when, day_label=dates.day_label, week_label=dates.week_label, month_label=dates.month_label,
+        week_start=dates.week_start,
+    )
     app.jinja_env.globals["csrf_token"] = generate_csrf
     app.register_blueprint(web.bp)
     app.after_request(web.security_headers)

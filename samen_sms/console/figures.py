@@ -76,7 +76,7 @@ def window(conn: redis.Redis, days: Mapping[date, Mapping[str, int]], languages:
         by_channel=_grouped(found["channel"], CHANNELS),
         by_language=_grouped(found["language"], languages),
         by_screen=_grouped(found["screen"], {}),
-        daily=[(row[0][5:], row[first], drawn(row[first])) for row in plain.rows[:-1]],
+        daily=[(row[0], row[first], drawn(row[first])) for row in plain.rows[:-1]],
     )
 
 
@@ -174,6 +174,27 @@ def gather(conn: redis.Redis, session_ids: list[str], today: date, languages: di
     out.subscribers, out.channels, out.regions, out.counted_at = subscriber_mix(c)
     out.windows = windows(conn, today, languages)
     return out
+
+
+def screen_names(flow: Any, titles: Mapping[str, Any], step: str) -> dict[str, str]:
+    """What each screen is called in plain words: its menu title in `titles` (a catalogue's messages),
+    or, for a step without a title of its own, the title of the screen it belongs to and `step`."""
+    names: dict[str, str] = {}
+
+    def title(node: Any) -> str | None:
+        text = titles.get(node.title) if node.title else None
+        return text.sms.strip() if text is not None else None
+
+    for name, node in flow.nodes.items():
+        own = title(node)
+        parent = flow.nodes.get(node.back) if node.back else None
+        if own:
+            names[name] = own
+        elif parent is not None and title(parent):
+            names[name] = f"{title(parent)}: {step}"
+        else:
+            names[name] = name.replace("_", " ").capitalize()
+    return names
 
 
 def rows(counts: Counter[str], names: dict[str, str] | None = None) -> list[tuple[str, str, int]]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from werkzeug.datastructures import MultiDict
 
+from samen_sms.console.i18n import gettext
 from samen_sms.content.text import has_control_characters
 
 
@@ -24,7 +25,8 @@ class Form:
         form = cls(values, {name: data.getlist(name) for name in multi})
         for name, value in values.items():
             if has_control_characters(value):
-                form.error(name, f"field '{name}' contains an invisible control character: retype it")
+                said = gettext("This field holds an invisible character (often from copying): type it again.")
+                form.error(name, said)
         return form
 
     def get(self, name: str) -> str:

@@ -14,6 +14,8 @@ from typing import Any
 from samen_sms.announce import sessions as infosessions
 from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.console.forms import Form
+from samen_sms.console.i18n import gettext as _
+from samen_sms.console.plain import kind_names, plain
 from samen_sms.content.discretion import PREVIEW, revealing_words, reveals
 from samen_sms.content.smscost import cost
 from samen_sms.content.text import fold
@@ -118,30 +120,36 @@ def check(rt: Runtime, form: Form, now: datetime | None = None) -> infosessions.
 
 def parse(rt: Runtime, form: Form, now: datetime | None = None) -> infosessions.InfoSession | None:
     """The session if its fields make one (to preview), with every fault, the console's too, on `form`."""
+    names = {code: cat.name for code, cat in rt.content.catalogues.items()}
     try:
         session = infosessions.session_from(raw_fields(rt, form), rt.content.places, line_languages(rt))
     except infosessions.SessionFileError as exc:
-        form.error(_field_of(rt, str(exc), form), str(exc))
+        form.error(_field_of(rt, str(exc), form), plain(str(exc), names))
         return None
     try:
         # As `sessions add` checks a file: no announcement or reminder longer than Twilio takes or the budget
         # (the preview still shows, with its segments).
         infosessions.check_length(rt.renderer, session)
     except infosessions.SessionFileError as exc:
-        form.error(_field_of(rt, str(exc), form), str(exc))
+        form.error(_field_of(rt, str(exc), form), plain(str(exc), names))
     moment = now or datetime.now(AMSTERDAM)
     if session.starts <= moment.timestamp():
-        form.error("starts", "field 'starts' is in the past: a session must lie ahead")
+        form.error("starts", _("The start is in the past: a session must lie ahead."))
     for code, text in session.title.items():
         found = reveals(text, revealing_words(rt.content.catalogues))
         if found:
             name = f"title_{code}" if code != "*" else f"title_{line_languages(rt)[0]}"
-            form.error(name, f"field 'title' ({code}): its first {PREVIEW} characters show {', '.join(found)}")
+            said = _(
+                "The %(kind)s in %(language)s shows “%(words)s” in its first %(n)s characters, which a locked phone "
+                "shows: begin with something neutral.",
+                kind=kind_names()["title"], language=names.get(code, code), words=", ".join(found), n=PREVIEW,
+            )
+            form.error(name, said)
     # As `sessions add` checks a file: the announcement and reminder as sent, placeholders filled in
     # (a title's "{host}" shows the host's name on the locked screen).
     shown = infosessions.revealing(rt.renderer, session)
     if shown and form.ok:
-        form.error(_revealing_field(rt, form, shown), str(shown))
+        form.error(_revealing_field(rt, form, shown), plain(str(shown), names))
     return session
 
 

@@ -29,6 +29,7 @@ PAGES: dict[str, frozenset[Role]] = {
     "drafts": frozenset({Role.ADMIN, Role.COORDINATOR, Role.MEDIATOR}),
     "mediators": frozenset({Role.ADMIN, Role.COORDINATOR, Role.MEDIATOR}),
     "directory": frozenset({Role.ADMIN, Role.COORDINATOR}),
+    "reports": frozenset({Role.ADMIN, Role.COORDINATOR}),
     "content": frozenset({Role.ADMIN, Role.COORDINATOR}),
     # Mediators are the native speakers a translation waits for: they review and suggest; admins approve.
     "review": frozenset({Role.ADMIN, Role.COORDINATOR, Role.MEDIATOR}),
@@ -45,6 +46,7 @@ class Staff:
     email: str
     role: Role
     mediator: str
+    permissions: frozenset[str] = frozenset()  # beside the role: names from `accounts.PERMISSIONS`
 
     def may(self, page: str) -> bool:
         """Whether this person may open that part of the console."""
@@ -98,15 +100,15 @@ def load_staff() -> None:
         account = accounts().get(str(email))
         open_ = sessions().valid(session.get("sid"), str(email), session.get("since"))
         if open_ and account and account.ready and not account.disabled and account.generation == session.get("gen"):
-            g.staff = Staff(account.email, account.role, account.mediator)
+            g.staff = Staff(account.email, account.role, account.mediator, account.permissions)
         else:
             for name in ("staff", "gen", "sid", "since"):
                 session.pop(name, None)
     if request.method == "POST":
         try:
             validate_csrf(request.form.get("csrf_token"))
-        except ValidationError as exc:
-            abort(400, f"The form's security token is missing or wrong ({exc}). Reload the page and try again.")
+        except ValidationError:
+            abort(400, i18n.gettext("The form's security token is missing or out of date. Reload the page, try again."))
 
 
 def requires(page: str) -> Callable[[F], F]:
@@ -118,14 +120,24 @@ def requires(page: str) -> Callable[[F], F]:
             if g.staff is None:
                 if request.method == "GET":
                     return redirect(url_for("console.sign_in", next=request.path))
-                abort(401, "Sign in first.")
+                abort(401, i18n.gettext("Sign in first."))
             if not staff().may(page):
-                abort(403, "Your role may not open this page.")
+                abort(403, i18n.gettext("Your role may not open this page."))
             return view(*args, **kwargs)
 
         return guarded  # type: ignore[return-value]
 
     return decorate
+
+
+def home() -> str:
+    """Where "back to the console" leads: the overview, or a mediator's own page; the sign-in form if nobody is in."""
+    me: Staff | None = g.get("staff")
+    if me is None:
+        return url_for("console.sign_in")
+    if me.may("overview"):
+        return url_for("console.overview")
+    return url_for("console.mediators")  # a mediator's own page (their code's, when it is registered)
 
 
 @bp.app_context_processor
@@ -135,6 +147,7 @@ def template_values() -> dict[str, Any]:
         return {}
     return {
         "me": g.get("staff"),
+        "home": home(),
         "lang": i18n.current_language(),
         "languages": i18n.NAMES,
         "pages": [name for name in PAGES if g.get("staff") and g.staff.may(name)],

@@ -138,3 +138,13 @@ def retire(conn: redis.Redis, code: str) -> Mediator:
     pipe.srem(redis_keys.LIVE_CODES(), retired.code)
     pipe.execute()
     return retired
+
+
+def update(conn: redis.Redis, code: str, name: str, languages: list[str], regions: list[str]) -> Mediator:
+    """Change who a code belongs to as written (name, languages, regions); the code and its figures stay."""
+    mediator = get(conn, code)
+    if mediator is None:
+        raise RegistrationError(f"no mediator with code {code!r} (see `mediators list`)")
+    changed = Mediator(**{**asdict(mediator), "name": name, "languages": languages, "regions": regions})
+    conn.hset(redis_keys.MEDIATORS(), changed.code, changed.dumps())
+    return changed

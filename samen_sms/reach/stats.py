@@ -39,6 +39,9 @@ METRICS: dict[str, str | None] = {
     "replied": "code",  # replies to sessions, by the code of the organisation hosting them
     "erase": None,
 }
+# In a table broken down by a group, the count named like the group gets a column name of its own
+# (a header "code code" said nothing): what was counted of each value.
+COUNTED_AS = {"code": "conversations", "language": "chosen", "screen": "opened", "region": "lookups"}
 LEGEND = "<5: a count from 1 to 4, hidden. *: hidden so that a <5 cannot be worked out from a total."
 
 
@@ -168,21 +171,34 @@ def _table(conn: redis.Redis, by_metric: dict[str, Cube], periods: list[str], st
     for i, label in enumerate([*periods, TOTAL]):
         for j, value in enumerate([*values, ALL]):
             rows.append([label, value] + [shown[m][i][j] for m in metrics])
+    names = [COUNTED_AS.get(m, m) if m == group else m for m in metrics]
     if group == "code":
-        people = people_per_code(conn, start, end, by, values)
+        people = people_per_code(conn, start, end, by, values, overall=True)
         rows = [row + [people.get((row[0], row[1]), "")] for row in rows]
-        metrics.append("people")
-    return Table(["period", group, *metrics], rows)
+        names.append("people")
+    return Table(["period", group, *names], rows)
 
 
-def people_per_code(conn: redis.Redis, start: date, end: date, by: str, codes: list[str]) -> dict[tuple[str, str], str]:
+def people_per_code(
+    conn: redis.Redis, start: date, end: date, by: str, codes: list[str], *, overall: bool = False
+) -> dict[tuple[str, str], str]:
     """Different people each code reached per week (or month, from its weeks), estimated, as a page or
     report shows them: each code's periods beside its total, 1-4 as <5, and `*` where the total
     would give a <5 back. Each week has its own salt, so the total is the sum of the weeks (someone
-    reached in two weeks counts in both), and a hidden week could be worked out from it."""
+    reached in two weeks counts in both), and a hidden week could be worked out from it.
+
+    By day there is no count per day (people are counted per week): only the total, from the weeks
+    the dates touch. `overall` adds every code together (`ALL`), hidden with the codes as one table.
+    """
     counts = _people(conn, start, end, by, codes)
     periods = [*dict.fromkeys(label for label, _ in counts if label != TOTAL), TOTAL]
     out = {}
+    if overall:
+        columns = [*codes, ALL]
+        grid = suppress([[counts.get((label, c), 0) for c in columns] for label in periods])
+        for label, row in zip(periods, grid, strict=True):
+            out.update({(label, c): cell for c, cell in zip(columns, row, strict=True)})
+        return out
     for code in codes:
         column = suppress([[counts.get((label, code), 0)] for label in periods])
         out.update({(label, code): cell[0] for label, cell in zip(periods, column, strict=True)})
@@ -191,13 +207,16 @@ def people_per_code(conn: redis.Redis, start: date, end: date, by: str, codes: l
 
 def _people(conn: redis.Redis, start: date, end: date, by: str, codes: list[str]) -> dict[tuple[str, str], int]:
     weeks = sorted({tally.week_of(start + timedelta(days=i)) for i in range((end - start).days + 1)})
-    if by == "day" or not codes or codes == [ALL]:
+    if not codes or codes == [ALL]:
         return {}
     groups: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     for week in weeks:
         label = week if by == "week" else _month_of_week(week)
         for code in codes:
-            for where in ((label, code), (label, ALL), (TOTAL, code), (TOTAL, ALL)):
+            wheres = [(TOTAL, code), (TOTAL, ALL)]
+            if by != "day":
+                wheres += [(label, code), (label, ALL)]
+            for where in wheres:
                 groups[where].append((week, code))
     return tally.people(conn, groups)
 

@@ -1,5 +1,27 @@
 """The console's pages; importing this package adds their views to the blueprint."""
 
-from samen_sms.console.pages import admin, content, directory, mediators, overview, review, sessions, simulator
+from samen_sms.console.pages import (
+    admin,
+    content,
+    directory,
+    mediator_admin,
+    mediators,
+    overview,
+    reports,
+    review,
+    sessions,
+    simulator,
+)
 
-__all__ = ["admin", "content", "directory", "mediators", "overview", "review", "sessions", "simulator"]
+__all__ = [
+    "admin",
+    "content",
+    "directory",
+    "mediator_admin",
+    "mediators",
+    "overview",
+    "reports",
+    "review",
+    "sessions",
+    "simulator",
+]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import abort, render_template, request
 
-from samen_sms.console import audit
-from samen_sms.console.accounts import AccountError, LastAdminError, normal_email
+from samen_sms.console import audit, dates
+from samen_sms.console.accounts import PERMISSIONS, ROLES, AccountError, LastAdminError, Role, normal_email
+from samen_sms.console.forms import Form
+from samen_sms.console.i18n import gettext as _
 from samen_sms.console.web import accounts, bp, requires, runtime, staff
+from samen_sms.reach import mediators as registry
 
 
 @bp.get("/audit", endpoint="audit")
@@ -17,13 +19,26 @@ from samen_sms.console.web import accounts, bp, requires, runtime, staff
 def audit_log() -> Any:
     """The newest 500 entries of the audit log (kept one year)."""
     entries = audit.recent(runtime().redis, 500)
-    return render_template("console/audit.html", entries=entries, when=lambda t: dt.datetime.fromtimestamp(t, dt.UTC))
+    return render_template("console/audit.html", entries=entries, local=dates.local)
+
+
+def _link(token: str) -> str:
+    return f"{runtime().config.public_url.rstrip('/')}/console/welcome/{token}"
+
+
+def _page(form: Form | None = None, link: str = "", status: int = 200) -> Any:
+    rt = runtime()
+    codes = [m for m in registry.all_mediators(rt.redis) if m.live]
+    return render_template(
+        "console/accounts.html", accounts=accounts().all(), link=link, form=form or Form(), roles=ROLES,
+        permissions=PERMISSIONS, codes=codes,
+    ), status
 
 
 @bp.route("/accounts", methods=["GET", "POST"], endpoint="accounts")
 @requires("accounts")
 def accounts_page() -> Any:
-    """Every account; disable one, or reset it (a new one-time link, shown once)."""
+    """Every account; invite one, disable one (after a confirmation), or reset it (a new one-time link, shown once)."""
     store = accounts()
     link = ""
     if request.method == "POST":
@@ -32,17 +47,50 @@ def accounts_page() -> Any:
             # As the store keeps it, so "Me@Example.org " is recognised as one's own account too.
             email = normal_email(request.form.get("email", ""))
             if email == staff().email:
-                abort(400, "You cannot disable or reset your own account here.")
+                abort(400, _("You cannot disable or reset your own account here."))
             if action == "disable":
+                if request.form.get("confirm") != "yes":
+                    return render_template("console/confirm_disable.html", email=email)
                 store.disable(email)
             elif action == "reset":
-                token = store.reset(email)
-                link = f"{runtime().config.public_url.rstrip('/')}/console/welcome/{token}"
+                link = _link(store.reset(email))
             else:
-                abort(400, "Unknown action.")
-        except LastAdminError as exc:
-            abort(409, str(exc))
-        except AccountError as exc:
-            abort(404, str(exc))
+                abort(400, _("Unknown action."))
+        except LastAdminError:
+            abort(409, _("This is the last active admin: invite another admin first."))
+        except AccountError:
+            abort(404, _("There is no account for this e-mail address."))
         audit.record(runtime().redis, staff().email, f"account {action}", email)
-    return render_template("console/accounts.html", accounts=store.all(), link=link)
+    return _page(link=link)
+
+
+@bp.post("/accounts/invite")
+@requires("accounts")
+def accounts_invite() -> Any:
+    """Make an account with a role; its one-time sign-in link is shown once, to copy and send."""
+    store = accounts()
+    form = Form.read(request.form, multi=("permissions",))
+    try:
+        email = normal_email(form.get("email"))
+    except AccountError:
+        form.error("email", _("Type an e-mail address, like name@example.org."))
+        email = ""
+    if email and store.get(email) is not None:
+        form.error("email", _("There is already an account for this e-mail address: use New link in the list."))
+    role = form.get("role")
+    if role not in {r.value for r in ROLES}:
+        form.error("role", _("Choose a role."))
+    code = form.get("mediator") if role == Role.MEDIATOR else ""
+    if role == Role.MEDIATOR and not registry.is_live(runtime().redis, code):
+        form.error("mediator", _("Choose the code of the mediator or organisation this account is for."))
+    chosen = tuple(p for p in form.lists.get("permissions", []) if p in {c.value for c in PERMISSIONS})
+    if not form.ok:
+        return _page(form, status=422)
+    try:
+        token = store.add(email, role, code or None, chosen)
+    except AccountError:
+        form.error("email", _("There is already an account for this e-mail address: use New link in the list."))
+        return _page(form, status=422)
+    extra = f" {code}" if code else ""
+    audit.record(runtime().redis, staff().email, "account invited", f"{email} ({role}{extra})")
+    return _page(link=_link(token))

@@ -97,12 +97,14 @@ def directory() -> Any:
 @bp.post("/directory/<service_id>/verified")
 @requires("directory")
 def directory_verified(service_id: str) -> Any:
-    """Mark an entry verified today."""
+    """Mark an entry verified today, once the person confirms they checked it."""
     rt = runtime()
     rows, in_file = _all(rt)
     match = [r for r in rows if r[0].id == service_id]
     if not match:
         abort(404, _("No such entry."))
+    if request.form.get("confirm") != "yes":
+        return render_template("console/confirm_verified.html", service=match[0][0])
     kept.mark_verified(rt.redis, service_id, dt.date.today(), is_added=match[0][2])
     if match[0][2]:
         _publish(rt, "directory entry verified (live)", service_id)

@@ -17,6 +17,7 @@ from flask import abort, redirect, render_template, request, url_for
 from samen_sms.console.accounts import Role
 from samen_sms.console.auth import qr_data_uri
 from samen_sms.console.figures import drawn
+from samen_sms.console.i18n import gettext as _
 from samen_sms.console.web import bp, requires, runtime, staff
 from samen_sms.content import referral
 from samen_sms.core import tally
@@ -70,10 +71,10 @@ def _own(rt: Runtime, code: str) -> Mediator:
     me = staff()
     wanted = referral.normal(code) or ""
     if me.role is Role.MEDIATOR and wanted != (referral.normal(me.mediator) or me.mediator):
-        abort(403, "A mediator account sees only its own code.")
+        abort(403, _("A mediator account sees only its own code."))
     found = registry.get(rt.redis, wanted) if wanted else None
     if found is None:
-        abort(404, "No mediator with that code.")
+        abort(404, _("No mediator with that code."))
     return found
 
 

@@ -18,6 +18,7 @@ from samen_sms.announce.routing import Via
 from samen_sms.console import audit, redis_keys, sessionform
 from samen_sms.console.forms import Form
 from samen_sms.console.i18n import gettext
+from samen_sms.console.i18n import gettext as _
 from samen_sms.console.web import bp, requires, runtime, staff
 from samen_sms.content.smscost import cost
 from samen_sms.core import tally
@@ -29,7 +30,7 @@ from samen_sms.line.runtime import Runtime
 def _session(rt: Runtime, session_id: str) -> infosessions.InfoSession:
     session = infosessions.get(rt.redis, session_id) if session_id.isdigit() else None
     if session is None:
-        abort(404, "No such session.")
+        abort(404, _("No such session."))
     return session
 
 
@@ -293,7 +294,7 @@ def session_announce(session_id: str) -> Any:
             "console/announce.html", session=session, title_of=title_of, catalogues=rt.content.catalogues, **found
         )
     if request.form.get("confirm") != "yes":
-        abort(400, "Confirm the announcement with its button.")
+        abort(400, _("Confirm the announcement with its button."))
     job = broadcast.enqueue(rt, session.id, BroadcastKind.ANNOUNCEMENT)
     audit.record(rt.redis, staff().email, "session announced", f"#{session.id} (job {job})")
     return redirect(url_for("console.session_page", session_id=session.id))
@@ -303,7 +304,7 @@ def session_announce(session_id: str) -> Any:
 def _draft_form(rt: Runtime, draft_id: str) -> Form:
     raw = rt.redis.hget(redis_keys.CONSOLE_DRAFTS(), draft_id)
     if not raw:
-        abort(404, "No such draft.")
+        abort(404, _("No such draft."))
     data = json.loads(raw)
     return Form(dict(data["values"]), dict(data["lists"]))
 

@@ -50,7 +50,24 @@ function liveProgress() {
   setInterval(tick, 1500);
 }
 
+// A link shown once: a button copies it (without script, the field can be selected and copied by hand).
+function copyButtons() {
+  document.querySelectorAll("[data-copy]").forEach((button) => {
+    button.addEventListener("click", () => {
+      const field = document.getElementById(button.dataset.copy);
+      if (!field) return;
+      field.select();
+      const done = () => {
+        button.textContent = button.dataset.done || button.textContent;
+      };
+      if (navigator.clipboard) navigator.clipboard.writeText(field.value).then(done, () => {});
+      else if (document.execCommand("copy")) done();
+    });
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   livePreview();
   liveProgress();
+  copyButtons();
 });
