@@ -122,7 +122,9 @@ def build(renderer: Renderer, locale: str, sheet: FactSheet | None = None, made:
 def _facts(catalogue: Catalogue, key: str, sheet: FactSheet | None) -> tuple[FactCheck, ...]:
     text = catalogue.messages[key]
     return tuple(
-        FactCheck(fact, words_for(catalogue, fact), says(catalogue, fact, text.sms), says(catalogue, fact, text.whatsapp))
+        FactCheck(
+            fact, words_for(catalogue, fact), says(catalogue, fact, text.sms), says(catalogue, fact, text.whatsapp)
+        )
         for fact in facts_of(key, sheet)
     )
 
@@ -135,7 +137,6 @@ def blank_verdicts(pack: Pack) -> str:
     for row in pack.rows:
         writer.writerow((pack.locale, row.key, row.english_fp, row.text_fp, "", "", "", ""))
     return out.getvalue()
-
 
 
 def _cell(text: str, lang: str, css: str = "text") -> str:
@@ -170,7 +171,8 @@ def _lock(row: Row, lang: str) -> str:
     out = [
         f'<p class="form">SMS</p>{_cell(row.preview_sms, lang, "text lock")}',
         f'<p class="form">WhatsApp</p>{_cell(row.preview_whatsapp, lang, "text lock")}',
-        f'<p class="seg">SMS form: <b>{row.segments}</b> segment{"s" if row.segments != 1 else ""} ({row.encoding})</p>',
+        f'<p class="seg">SMS form: <b>{row.segments}</b> segment{"" if row.segments == 1 else "s"} '
+        f"({row.encoding})</p>",
     ]
     if row.revealing:
         out.append(f'<p class="warn" lang="{lang}" dir="auto">shows: {escape(", ".join(row.revealing))}</p>')
@@ -256,7 +258,10 @@ _SCRIPT = """
   function cell(s) { s = s || ""; return /[",\\r\\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s; }
   function csv() {
     var lines = [fields.join(",")];
-    rows.forEach(function (tr) { var v = valuesOf(tr); lines.push(fields.map(function (f) { return cell(v[f]); }).join(",")); });
+    rows.forEach(function (tr) {
+      var v = valuesOf(tr);
+      lines.push(fields.map(function (f) { return cell(v[f]); }).join(","));
+    });
     return lines.join("\\n") + "\\n";
   }
   function status() {
