@@ -162,7 +162,7 @@ def _fact_list(row: Row, lang: str) -> str:
             for form, said in (("full", fact.in_whatsapp), ("SMS", fact.in_sms))
         )
         words = ", ".join(fact.words)
-        said_as = f' <span lang="{lang}" dir="auto">({escape(words)})</span>' if words != fact.fact else ""
+        said_as = f' (<bdi lang="{lang}">{escape(words)}</bdi>)' if words != fact.fact else ""
         items.append(f'<li><code class="fact">{escape(fact.fact)}</code>{said_as} {marks}</li>')
     return "<ul>" + "".join(items) + "</ul>"
 
@@ -225,19 +225,18 @@ def html(pack: Pack) -> str:
 
 _STYLE = """
 body { font: 11pt/1.35 system-ui, sans-serif; margin: 1.5em; color: #111; }
-table { border-collapse: collapse; width: 100%; }
+table { border-collapse: collapse; width: 100%; table-layout: fixed; }
 th, td { border: 1px solid #999; padding: .35em; vertical-align: top; text-align: start; }
 th { background: #eee; }
 tr.msg { break-inside: avoid; page-break-inside: avoid; }
 .text { white-space: pre-wrap; unicode-bidi: plaintext; overflow-wrap: anywhere; }
-.lock { font-family: monospace; background: #f4f4f4; }
+.lock { background: #f1f1f1; padding: .15em .3em; }
 .form, .shown, .seg { margin: .3em 0 .1em; font-size: 85%; color: #444; }
 .yes { color: #075; white-space: nowrap; } .no { color: #b00; font-weight: bold; white-space: nowrap; }
 .warn { color: #b00; font-weight: bold; }
 ul { margin: 0; padding-inline-start: 1.1em; }
 .field { display: block; margin-top: .4em; font-size: 85%; }
 textarea { width: 100%; box-sizing: border-box; font: inherit; unicode-bidi: plaintext; }
-.verdict { min-width: 14em; }
 #save { font-size: 110%; padding: .4em 1em; }
 @page { size: A4 landscape; margin: 1cm; }
 @media print { #save, #status, .noprint { display: none; } body { margin: 0; font-size: 9pt; } }
@@ -317,6 +316,8 @@ day and night, "can be anonymous", "at the latest 7 days after it happened" and 
 until then. On paper: print this page and write in the last column.</p>
 <p class="noprint"><button id="save" type="button">Save verdicts</button> <span id="status"></span></p>
 <table>
+<colgroup><col style="width: 11%"><col style="width: 20%"><col style="width: 22%"><col style="width: 14%">
+<col style="width: 15%"><col style="width: 18%"></colgroup>
 <thead><tr><th>Message</th><th>English</th><th>{name}</th><th>Facts</th>
 <th>Locked phone: first {preview} characters</th><th>Your verdict</th></tr></thead>
 <tbody>
