@@ -11,7 +11,9 @@ fingerprint of the English it was reviewed against), the one record the reposito
 `authoring.review` counts. The console shows the same table (its Redis marks are added on top of
 it and reach the repository by its PO export), so the console, `make content` and
 `python -m samen_sms.authoring.review` agree once the file is imported. This room writes files
-only (no Redis: `.importlinter`); the import never writes a console mark.
+only (no Redis: `.importlinter`); the import never writes a console mark, and a `change` here does
+not take away a mark someone made in the console's Redis for the same message (the console shows
+its own marks over the table's).
 
 What each verdict does:
 - `ok`: the message is marked reviewed against the English the reviewer read (the fingerprint in
@@ -183,7 +185,7 @@ def summary(outcome: Outcome, after: Catalogue, source: Catalogue) -> list[str]:
             ("comment", verdict.comment),
         ):
             if said:
-                lines.append(f"    {label}: {said}")
+                lines.append(f"    {label}: " + said.replace("\n", "\n      "))
     return lines
 
 
