@@ -110,6 +110,48 @@ def reach_figures(app: Flask, conn: redis.Redis) -> str:
     return codes[0]
 
 
+def test_a_review_pack_filled_in_the_browser_saves_verdicts_the_import_marks(page: Any, tmp_path: Path) -> None:
+    # The pack is a file on the reviewer's computer (file://): no server, no network.
+    import shutil
+
+    from samen_sms.authoring import verdicts
+    from samen_sms.authoring.review import State, state
+    from samen_sms.authoring.reviewpack import write_packs
+    from samen_sms.content.catalogue import load_catalogue
+    from samen_sms.content.render import Renderer, line_params
+
+    renderer = Renderer(conftest.line_content(), line_params("+447700900000", "whatsapp:+447700900001"))
+    (pack,) = write_packs(renderer, ["ar"], tmp_path / "packs")
+    page.goto(pack.as_uri())
+    # Each cell takes its direction from its own text: the Arabic reads right to left, the English not.
+    row = page.locator('tr[data-key="greeting"]')
+    assert row.locator('div[lang="ar"]').first.evaluate("e => getComputedStyle(e).direction") == "rtl"
+    assert row.locator('div[lang="en"]').first.evaluate("e => getComputedStyle(e).direction") == "ltr"
+    for key in ("help_now.body", "share.body"):
+        page.locator(f'tr[data-key="{key}"] input[value="ok"]').check()
+    changed = page.locator('tr[data-key="main.intro"]')
+    changed.locator('input[value="change"]').check()
+    changed.locator('textarea[data-field="suggested_sms"]').fill("نص أقصر, مع فاصلة\nوسطر ثان")
+    changed.locator('textarea[data-field="comment"]').fill('"رسمي" جدا')
+    assert "3 of " in page.locator("#status").inner_text()
+    # Closing and opening the page again loses nothing (the browser keeps it).
+    page.reload()
+    assert page.locator('tr[data-key="share.body"] input[value="ok"]').is_checked()
+    assert "وسطر ثان" in changed.locator('textarea[data-field="suggested_sms"]').input_value()
+    with page.expect_download() as saving:
+        page.get_by_role("button", name="Save verdicts").click()
+    download = saving.value
+    assert download.suggested_filename == "ar-verdicts.csv"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    messages = tmp_path / "messages"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "messages", messages)
+    assert verdicts.main([str(saved), "--lang", "ar", "--messages", str(messages)]) == 0
+    english, arabic = load_catalogue(messages / "en.toml"), load_catalogue(messages / "ar.toml")
+    marked = {key for key in english.messages if state(arabic, english, key) is State.REVIEWED}
+    assert marked == {"help_now.body", "share.body"}
+
+
 def test_first_sign_in_from_the_link_then_password_and_code(page: Any, live: tuple[str, Flask]) -> None:
     base, app = live
     out = app.test_cli_runner().invoke(args=["users", "add", "ana@example.org", "--role", "admin"])
