@@ -19,6 +19,7 @@ from samen_sms.content.catalogue import Catalogue
 from samen_sms.content.directory import Community, Directory
 from samen_sms.content.effects import Erase, LanguageChosen, Reached, Start, Stop
 from samen_sms.content.flow import LANGUAGE_NODE_TYPE, Flow, WholeMessage
+from samen_sms.content.guess import first_languages
 from samen_sms.content.hints import Hint, LanguageOrder, language_hint, menu_key, menu_order
 from samen_sms.content.keywords import Lexicon
 from samen_sms.content.languages import MORE_DIGIT, LanguageMenu, language_menu, language_order
@@ -135,7 +136,7 @@ def _step(content: Content, visit: Visit, message: Message) -> Outcome:
         if locale is None:
             # A voice note, photo or location first: greet, offer the languages (112 in the footer),
             # in the order the person may already have seen, so a digit keeps its meaning.
-            hint = visit.hint if visit.node == content.flow.language else None
+            hint = visit.hint if visit.node == content.flow.language else _guessed_hint(content, message)
             order = menu_order(hint)
             refs = (Greeting(order), Languages(order))
             first = content.language_menu(menu_key(order)).shown[0]
@@ -219,10 +220,12 @@ def _respond(content: Content, visit: Visit, message: Message, locale: str | Non
         if action in ACTING_FIRST and keyword_locale and danger is None:
             # In the keyword's language, which stays unremembered, as the stop and delete words do.
             return replace(_show(content, flow.keywords[action], keyword_locale), node=None, locale=None)
-        return _first_contact(content, visit, said, action, keyword_locale, danger)
+        return _first_contact(content, visit, message, action, keyword_locale, danger)
     if danger is not None or (action is None and lexicon.help_within(said)):
         return freetext.help_now(flow, locale, danger is not None, first_contact=False)
-    if action in SWITCHING_ACTIONS and keyword_locale and not lexicon.speaks(said, locale):
+    # A word several languages write (MENU, SOS) never changes a language already chosen.
+    switching = action in SWITCHING_ACTIONS and not lexicon.shared(said)
+    if switching and keyword_locale and not lexicon.speaks(said, locale):
         return freetext.offer_switch(flow, locale, keyword_locale)
     target = flow.keywords.get(action) if action else None
     if target:
@@ -300,19 +303,32 @@ def _show(content: Content, node: str, locale: str) -> Outcome:
     return Outcome(node, locale, locale, (Menu(node), *separate), effects)
 
 
+def _guessed(content: Content, message: Message) -> tuple[str, ...]:
+    # The languages a first message points to: letters, words, Lingua, keywords, the country code.
+    return first_languages(content.lexicon, content.flow.languages, content.scripts, message.said, message.country)
+
+
+def _guessed_hint(content: Content, message: Message) -> Hint | None:
+    guessed = _guessed(content, message)
+    return language_hint(guessed[0]) if guessed else None
+
+
 def _first_contact(
-    content: Content, visit: Visit, said: Said, action: str | None, keyword_locale: str | None, danger: str | None
+    content: Content, visit: Visit, message: Message, action: str | None, keyword_locale: str | None, danger: str | None
 ) -> Outcome:
     # Before a language is chosen: a digit at the language menu chooses; help comes before choosing.
-    flow = content.flow
+    flow, said = content.flow, message.said
     if visit.node == flow.language and said.digit is not None:
         picked = _pick_language(content, visit, said.digit, None)
         if picked is not None:
             return picked
+    guessed = _guessed(content, message)
     helped = danger or content.lexicon.help_within(said)
     if helped:
-        return freetext.help_now(flow, helped, danger is not None, first_contact=True)
-    hint: Hint | None = language_hint(keyword_locale or _letters_hint(content, said))
+        # In the language the whole message is written in ("help por favor": Spanish), else the word's.
+        return freetext.help_now(flow, guessed[0] if guessed else helped, danger is not None, first_contact=True)
+    best = guessed[0] if guessed else None
+    hint: Hint | None = language_hint(best or keyword_locale or _letters_hint(content, said))
     if hint is None and visit.node == flow.language:
         # A number the menu does not list, or an emoji: the same page again, so a digit keeps its meaning.
         hint = visit.hint
