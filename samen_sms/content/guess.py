@@ -20,7 +20,8 @@ from samen_sms.content.said import Said
 KEYWORD = 2.0
 # A danger word: help now in its language, unless the rest of the message plainly says another.
 DANGER = 10.0
-# The sender's country: less than any word, so it only breaks ties and orders a menu with no evidence.
+# The sender's country: less than any word, so it only breaks ties and orders a menu with no evidence;
+# its second language gets half, its third a third.
 COUNTRY = 0.5
 # Country calling codes (ITU E.164, as phonenumbers reads them) and the line's languages spoken
 # there, the most spoken first: the countries most newcomers come from (DOMAIN.md, "Languages").
@@ -65,9 +66,9 @@ def first_languages(
     for owners in lexicon.danger_languages(said):
         for locale in owners:
             scores[locale] = scores.get(locale, 0.0) + DANGER
-    for locale in COUNTRY_LANGUAGES.get(country, ()):
+    for rank, locale in enumerate(COUNTRY_LANGUAGES.get(country, ()), start=1):
         if locale in scripts and said.script in (None, scripts[locale]):
-            scores[locale] = scores.get(locale, 0.0) + COUNTRY
+            scores[locale] = scores.get(locale, 0.0) + COUNTRY / rank
     offered = {loc: score for loc, score in scores.items() if loc in scripts and score > 0}
     flow_order = list(languages)
     # On a tie, the flow's order (its language menu's) decides.
