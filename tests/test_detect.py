@@ -116,3 +116,18 @@ def test_the_command_prints_every_language_and_says_how_to_use_it(capsys: pytest
     assert langcheck.main([]) == 0
     out = capsys.readouterr().out
     assert len([line for line in out.splitlines() if line.endswith(" yes")]) == 15, out
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("مره با چاقو میزنه", "prs"),  # Farsi's words, Dari's مره: Dari
+        ("با چاقو تهدیدم میکنه", "fa"),
+        ("زه یې په چاکو ګواښم", "ps"),
+    ],
+)
+def test_help_now_after_a_danger_word_comes_in_the_language_of_the_whole_message(
+    content: Content, text: str, locale: str
+) -> None:
+    outcome = step(content, Visit(), Message.of(text, Channel.SMS))
+    assert (outcome.node, outcome.reply_locale) == ("help_now", locale)

@@ -20,6 +20,9 @@ from samen_sms.content.said import Said
 KEYWORD = 2.0
 # A danger word: help now in its language, unless the rest of the message plainly says another.
 DANGER = 10.0
+# A language whose writers also use another's danger words: Dari writers write Farsi's (چاقو, تجاوز),
+# which Dari's own list leaves to Farsi's; they count for Dari too, so Dari words beside them decide.
+ALSO_WRITES: Mapping[str, tuple[str, ...]] = {"fa": ("prs",)}
 # The sender's country: less than any word, so it only breaks ties and orders a menu with no evidence;
 # its second language gets half, its third a third.
 COUNTRY = 0.5
@@ -64,7 +67,8 @@ def first_languages(
             for locale in owners:
                 scores[locale] = scores.get(locale, 0.0) + KEYWORD / len(owners)
     for owners in lexicon.danger_languages(said):
-        for locale in owners:
+        writers = set(owners).union(*(ALSO_WRITES.get(locale, ()) for locale in owners))
+        for locale in writers:
             scores[locale] = scores.get(locale, 0.0) + DANGER
     for rank, locale in enumerate(COUNTRY_LANGUAGES.get(country, ()), start=1):
         if locale in scripts and said.script in (None, scripts[locale]):
