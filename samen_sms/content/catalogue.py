@@ -40,6 +40,9 @@ class Catalogue:
     messages: Mapping[str, Text]
     keywords: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     yes: tuple[str, ...] = ()  # words that mean yes (`[answers] yes`), as written
+    # Stop words that are everyday words too ("dur": wait; "хватит": enough), `[answers] ask_first`:
+    # alone, they ask before stopping everything.
+    ask_first: tuple[str, ...] = ()
     # Municipality code -> the city's name as this language's readers write it (`[places]`).
     places: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Words a locked screen's preview must not show (`[discretion] words`): see content.discretion.
@@ -106,6 +109,12 @@ def catalogue_from(raw: Mapping[str, Any], filename: str) -> Catalogue:
     yes = raw.get("answers", {}).get("yes", [])
     if not isinstance(yes, list) or not all(isinstance(word, str) for word in yes):
         raise CatalogueError(f"{filename}: answers.yes must be a list of words")
+    ask_first = raw.get("answers", {}).get("ask_first", [])
+    if not isinstance(ask_first, list) or not all(isinstance(word, str) for word in ask_first):
+        raise CatalogueError(f"{filename}: answers.ask_first must be a list of words")
+    unknown = [word for word in ask_first if word not in keywords.get("stop", ())]
+    if unknown:
+        raise CatalogueError(f"{filename}: answers.ask_first names {unknown}, which are not stop keywords")
     places = raw.get("places", {})
     for code, names in places.items():
         if not isinstance(names, list) or not names or not all(isinstance(name, str) and name for name in names):
@@ -135,6 +144,7 @@ def catalogue_from(raw: Mapping[str, Any], filename: str) -> Catalogue:
         messages=messages,
         keywords=keywords,
         yes=tuple(yes),
+        ask_first=tuple(ask_first),
         places={str(code): tuple(names) for code, names in places.items()},
         discreet=tuple(discreet),
         reviews=dict(reviews),

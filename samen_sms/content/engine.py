@@ -28,6 +28,7 @@ from samen_sms.content.places import Places
 from samen_sms.content.reading import read_out_code, whole_word
 from samen_sms.content.replies import NEXT, Greeting, Languages, Menu, Msg, Notice, Ref
 from samen_sms.content.said import Said
+from samen_sms.content.text import words
 
 __all__ = ["Content", "Message", "Outcome", "Visit", "reply_locale", "script_locales", "step"]
 
@@ -36,6 +37,10 @@ SWITCHING_ACTIONS = frozenset({"menu", "language"})
 # Keywords that act before a language is chosen: a subscription outlives the remembered language
 # (`SAMEN_PROFILE_TTL`), and a subscriber's sessions-stop word must stop announcements, not ask.
 ACTING_FIRST = frozenset({"sessions_stop"})
+
+
+# Where a stop word that is an everyday word too ("dur": wait) asks whether everything should stop.
+ASK_STOP_NODE = "stop_confirm"
 
 
 InputHandler = Callable[["Content", "Visit", "Message", str], "Outcome | None"]
@@ -75,6 +80,8 @@ class Content:
         unknown = {action for cat in catalogues.values() for action in cat.keywords if action not in flow.keywords}
         if unknown:
             raise ValueError(f"catalogue keywords for actions the flow does not know: {sorted(unknown)}")
+        if any(cat.ask_first for cat in catalogues.values()) and ASK_STOP_NODE not in flow.nodes:
+            raise ValueError(f"catalogues ask before stopping, but the flow has no {ASK_STOP_NODE!r} screen")
         handlers = dict(inputs or {})
         for node in flow.nodes.values():
             if node.input and node.input not in handlers:
@@ -199,7 +206,22 @@ def _whole_message(content: Content, message: Message, locale: str | None, visit
         return Outcome(None, locale, locale or content.flow.languages[0], (), (Stop(),))
     if word.carrier:
         return Outcome(visit.node, locale, locale or content.flow.languages[0], (), (Start(),), hint=visit.hint)
-    return _builtin(content, word.action, locale, locale or word.locale or script_locales(content, message.said)[0])
+    reply_in = locale or word.locale or script_locales(content, message.said)[0]
+    if word.asks and visit.node != ASK_STOP_NODE:
+        # "dur" may mean "wait": ask, in the person's language (a stranger's: the word's, kept as the hint).
+        return Outcome(ASK_STOP_NODE, locale, reply_in, (Menu(ASK_STOP_NODE),), hint=None if locale else LanguageOrder(reply_in))
+    return _builtin(content, word.action, locale, reply_in)
+
+
+def _confirms_stop(content: Content, visit: Visit, said: Said, locale: str | None) -> Outcome | None:
+    """At the question whether everything should stop: 1 or a yes word stops, as the word said twice does."""
+    if visit.node != ASK_STOP_NODE:
+        return None
+    reply_in = locale or reply_locale(content, visit, said)
+    yes = {" ".join(words(word)) for word in content.catalogues[reply_in].yes}
+    if said.digit == 1 or said.whole in yes:
+        return _builtin(content, WholeMessage.STOP, locale, reply_in)
+    return None
 
 
 def _say(content: Content, visit: Visit, locale: str | None, said: Said, key: str) -> Outcome:
@@ -211,7 +233,7 @@ def _respond(content: Content, visit: Visit, message: Message, locale: str | Non
     flow, lexicon = content.flow, content.lexicon
     said = message.said
 
-    keyword = _whole_message(content, message, locale, visit)
+    keyword = _whole_message(content, message, locale, visit) or _confirms_stop(content, visit, said, locale)
     if keyword is not None:
         return keyword
     action, keyword_locale = lexicon.lookup(said) or (None, None)

@@ -41,6 +41,7 @@ class Lexicon:
     anywhere: Mapping[tuple[str, ...], Hit]
     owners: Mapping[str, frozenset[str]]
     danger_owners: Mapping[tuple[str, ...], frozenset[str]] = field(default_factory=dict)
+    asks: frozenset[str] = frozenset()  # stop words that are everyday words too: asked about first
     # The danger phrases ranked by their place in `anywhere` (phrase -> (rank, language)), and the
     # lengths in words that occur: a message is read in a few dictionary lookups.
     _ranked: Mapping[tuple[str, ...], tuple[int, str]] = field(init=False, repr=False, compare=False)
@@ -79,6 +80,7 @@ class Lexicon:
                     else:
                         owners.setdefault(joined, set()).add(locale)
                         first.setdefault(joined, (action, locale))
+        asks = frozenset(" ".join(words(word)) for loc in flow.languages for word in catalogues[loc].ask_first)
         hello = " ".join(words(flow.hello))
         first[hello] = ("menu", NEUTRAL)
         owners[hello] = set(flow.languages)
@@ -88,6 +90,7 @@ class Lexicon:
             anywhere,
             {word: frozenset(locs) for word, locs in owners.items()},
             {phrase: frozenset(locs) for phrase, locs in danger_owners.items()},
+            asks,
         )
 
     def lookup(self, said: Said) -> Hit | None:

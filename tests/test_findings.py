@@ -1,0 +1,65 @@
+"""Issue #20, what the review found in behaviour: everyday stop words, the automatic line, the delete word, places."""
+
+from __future__ import annotations
+
+import pytest
+
+from samen_sms.content.effects import Stop
+from samen_sms.content.engine import Content, Message, Visit, step
+from samen_sms.content.render import Renderer, line_params
+from samen_sms.content.visits import next_visit
+from samen_sms.core.config import Config
+from samen_sms.core.identity import Channel
+from tests.conftest import content_of
+
+EVERYDAY_STOP_WORDS = [("tr", "dur"), ("ru", "хватит"), ("ps", "بس"), ("ti", "ደው በል")]
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Renderer:
+    cfg = Config.from_env({"SAMEN_ENV": "development"})
+    return Renderer(content_of(cfg), line_params("+447700900000", "whatsapp:+447700900001"))
+
+
+@pytest.fixture(scope="module")
+def content(renderer: Renderer) -> Content:
+    return renderer.content
+
+
+@pytest.mark.parametrize(("locale", "word"), EVERYDAY_STOP_WORDS)
+def test_a_stop_word_that_is_an_everyday_word_asks_before_stopping(
+    renderer: Renderer, locale: str, word: str
+) -> None:
+    content = renderer.content
+    for channel in (Channel.SMS, Channel.WHATSAPP):
+        asked = step(content, Visit(node="services", locale=locale), Message.of(word, channel))
+        assert asked.effects == () and asked.node == "stop_confirm", (word, channel)
+        (text,) = renderer.render_messages(locale, asked.replies, channel)
+        assert text.startswith(renderer.message(locale, "stop.confirm", channel)) and "112" in text
+        # 1 (or the language's yes, or the word again) stops everything; anything else goes on.
+        for confirm in ("1", content.catalogues[locale].yes[0], word):
+            stopped = step(content, next_visit(asked), Message.of(confirm, channel))
+            assert stopped.effects == (Stop(),) and stopped.locale == locale, (word, confirm)
+        went_on = step(content, next_visit(asked), Message.of("2", channel))
+        assert went_on.effects == () and went_on.node == "services", word
+
+
+def test_an_arabic_speakers_bas_asks_in_arabic(content: Content) -> None:
+    # بس is Pashto "enough" and Arabic "only, but, enough": once it stopped an Arabic speaker's line.
+    outcome = step(content, Visit(node="main", locale="ar"), Message.of("بس", Channel.WHATSAPP))
+    assert (outcome.node, outcome.reply_locale, outcome.effects) == ("stop_confirm", "ar", ())
+
+
+def test_a_stranger_writing_khvatit_is_asked_in_russian(content: Content) -> None:
+    asked = step(content, Visit(), Message.of("Хватит", Channel.SMS))
+    assert (asked.node, asked.reply_locale, asked.locale) == ("stop_confirm", "ru", None)
+    stopped = step(content, next_visit(asked), Message.of("да", Channel.SMS))
+    assert stopped.effects == (Stop(),) and stopped.reply_locale == "ru"
+
+
+def test_twilios_own_stop_words_on_sms_still_stop_at_once_and_silently(content: Content) -> None:
+    for word in ("STOP", "stopall", "Cancel", "end", "quit"):
+        outcome = step(content, Visit(node="main", locale="tr"), Message.of(word, Channel.SMS))
+        assert outcome.effects == (Stop(),) and outcome.replies == (), word
+    clear = step(content, Visit(node="main", locale="tr"), Message.of("durdur", Channel.SMS))
+    assert clear.effects == (Stop(),)  # a stop word with no everyday meaning stops at once
