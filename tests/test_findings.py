@@ -63,3 +63,13 @@ def test_twilios_own_stop_words_on_sms_still_stop_at_once_and_silently(content: 
         assert outcome.effects == (Stop(),) and outcome.replies == (), word
     clear = step(content, Visit(node="main", locale="tr"), Message.of("durdur", Channel.SMS))
     assert clear.effects == (Stop(),)  # a stop word with no everyday meaning stops at once
+
+
+@pytest.mark.parametrize(("text", "locale"), [("I need help", "en"), ("ayuda", "es"), ("مساعدة", "ar"), ("ሓገዝ", "ti")])
+def test_help_asked_first_says_the_line_is_automatic(renderer: Renderer, text: str, locale: str) -> None:
+    outcome = step(renderer.content, Visit(), Message.of(text, Channel.SMS))
+    assert (outcome.node, outcome.reply_locale) == ("help_now", locale)
+    (reply,) = renderer.render_messages(locale, outcome.replies, Channel.SMS)
+    automatic = renderer.message(locale, renderer.content.flow.messages["automatic_short"], Channel.SMS)
+    assert reply.startswith(automatic)  # then the phone lines that reach a person, 112 first
+    assert "0800-2000" in reply and "112" in reply
