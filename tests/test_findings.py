@@ -73,3 +73,31 @@ def test_help_asked_first_says_the_line_is_automatic(renderer: Renderer, text: s
     automatic = renderer.message(locale, renderer.content.flow.messages["automatic_short"], Channel.SMS)
     assert reply.startswith(automatic)  # then the phone lines that reach a person, 112 first
     assert "0800-2000" in reply and "112" in reply
+
+
+@pytest.mark.parametrize(
+    ("text", "visit", "locale"),
+    [
+        ("delete my messages", Visit(node="advice", locale="en"), "en"),
+        ("please delete everything", Visit(), "en"),
+        ("احذف رسائلي", Visit(), "ar"),
+        ("احذف رسائلي", Visit(node="main", locale="ar"), "ar"),
+        ("verwijder mijn gegevens aub", Visit(node="main", locale="nl"), "nl"),
+        ("удалить мои сообщения", Visit(), "ru"),
+    ],
+)
+def test_a_sentence_with_the_delete_word_gets_a_one_line_hint(
+    renderer: Renderer, text: str, visit: Visit, locale: str
+) -> None:
+    outcome = step(renderer.content, visit, Message.of(text, Channel.SMS))
+    assert not outcome.erases and outcome.node == visit.node and outcome.reply_locale == locale
+    (reply,) = renderer.render_messages(locale, outcome.replies, Channel.SMS)
+    assert reply == renderer.message(locale, "delete.hint", Channel.SMS)  # one line
+    assert "\n" not in reply and "0800" not in reply and "Veilig Thuis" not in reply  # no notice naming services
+
+
+def test_the_delete_word_alone_still_erases_and_a_danger_word_still_comes_first(content: Content) -> None:
+    alone = step(content, Visit(node="main", locale="en"), Message.of("delete", Channel.SMS))
+    assert alone.erases
+    danger = step(content, Visit(node="main", locale="en"), Message.of("delete this he has a knife", Channel.SMS))
+    assert danger.node == "help_now"

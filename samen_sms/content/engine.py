@@ -238,6 +238,11 @@ def _respond(content: Content, visit: Visit, message: Message, locale: str | Non
         return keyword
     action, keyword_locale = lexicon.lookup(said) or (None, None)
     danger = lexicon.danger(said)
+    deleting = lexicon.delete_within(said) if action is None and danger is None else None
+    if deleting and not lexicon.help_within(said):
+        # "delete my messages": only the word alone erases; say so in one line, no notice naming services.
+        reply_in = locale or next(iter(_guessed(content, message)), deleting)
+        return Outcome(visit.node, locale, reply_in, (Msg(flow.messages["delete_hint"]),), hint=visit.hint)
     if locale is None:
         if action in ACTING_FIRST and keyword_locale and danger is None:
             # In the keyword's language, which stays unremembered, as the stop and delete words do.

@@ -142,6 +142,18 @@ class Lexicon:
             if found[i : i + size] in self._ranked
         ]
 
+    def delete_within(self, said: Said) -> str | None:
+        """The language of a delete word inside a longer message ("delete my messages"), else None."""
+        if said.whole in self.whole:
+            return None
+        found = said.words
+        for size in (1, 2):
+            for i in range(len(found) - size + 1):
+                hit = self.whole.get(" ".join(found[i : i + size]))
+                if hit is not None and hit[0] is WholeMessage.DELETE:
+                    return hit[1]
+        return None
+
     def shared(self, said: Said) -> bool:
         """Whether the keyword a message starts with is a Latin-letter word several languages write (MENU, SOS).
 
