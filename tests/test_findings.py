@@ -101,3 +101,39 @@ def test_the_delete_word_alone_still_erases_and_a_danger_word_still_comes_first(
     assert alone.erases
     danger = step(content, Visit(node="main", locale="en"), Message.of("delete this he has a knife", Channel.SMS))
     assert danger.node == "help_now"
+
+
+def test_a_place_typed_at_the_health_screen_stays_health(renderer: Renderer) -> None:
+    content = renderer.content
+    outcome = step(content, Visit(node="services_health", locale="en"), Message.of("Ter Apel", Channel.SMS))
+    text = renderer.render(outcome.reply_locale, outcome.replies, Channel.SMS)
+    assert text.startswith("Westerwolde")  # the municipality Ter Apel lies in
+    assert "GZA Praktijklijn" in text and "Dokters van de Wereld" in text
+    assert "Veilig Thuis" not in text  # not the services of another need
+    # At the place prompt itself, the place's services for every need, as before.
+    general = step(content, Visit(node="services_place", locale="en"), Message.of("Ter Apel", Channel.SMS))
+    assert "Veilig Thuis" in renderer.render(general.reply_locale, general.replies, Channel.SMS)
+    # Text with no place in it is answered as the health screen answers text.
+    other = step(content, Visit(node="services_health", locale="en"), Message.of("thank you", Channel.SMS))
+    assert other.node == "services"
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"), [("تراپل", "ar"), ("در تر آپل", "fa"), ("زه په تراپل کې یم", "ps"), ("в Тер-Апеле", "ru")]
+)
+def test_a_place_in_other_letters_is_found_and_asked_about(renderer: Renderer, text: str, locale: str) -> None:
+    content = renderer.content
+    asked = step(content, Visit(node="services_health", locale=locale), Message.of(text, Channel.SMS))
+    assert asked.node == "services_place_pick"
+    assert "Ter Apel" in renderer.render(locale, asked.replies, Channel.SMS)
+    yes = step(content, next_visit(asked), Message.of("1", Channel.SMS))
+    shown = renderer.render(locale, yes.replies, Channel.SMS)
+    assert shown.startswith("Westerwolde") and "GZA Praktijklijn" in shown and "Veilig Thuis" not in shown
+
+
+def test_words_of_a_sentence_are_not_read_as_villages_in_other_letters(content: Content) -> None:
+    from samen_sms.authoring.langcheck import read_corpus
+
+    samples = read_corpus(Config.from_env({"SAMEN_ENV": "development"}).data_dir / "language-corpus.txt")
+    found = [s.text for s in samples if content.places.spelled_otherwise(Message.of(s.text, Channel.SMS).said)]
+    assert found == []
