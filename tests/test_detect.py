@@ -64,7 +64,8 @@ def test_an_amharic_greeting_is_answered_in_amharic_amharic_first(renderer: Rend
 def test_menu_typed_in_latin_letters_keeps_the_chosen_language(renderer: Renderer) -> None:
     content = renderer.content
     outcome = step(content, Visit(node="advice", locale="ar"), Message.of("MENU", Channel.SMS))
-    assert (outcome.node, outcome.locale, outcome.reply_locale) == ("main", "ar", "ar")  # was the language menu in Dutch
+    # Once the language menu in Dutch:
+    assert (outcome.node, outcome.locale, outcome.reply_locale) == ("main", "ar", "ar")
     (text,) = renderer.render_messages("ar", outcome.replies, Channel.SMS)
     assert "1 " + renderer.message("ar", "help_now.title", Channel.SMS) in text
     then = step(content, Visit(outcome.node, outcome.locale, outcome.hint), Message.of("1", Channel.SMS))

@@ -209,7 +209,8 @@ def _whole_message(content: Content, message: Message, locale: str | None, visit
     reply_in = locale or word.locale or script_locales(content, message.said)[0]
     if word.asks and visit.node != ASK_STOP_NODE:
         # "dur" may mean "wait": ask, in the person's language (a stranger's: the word's, kept as the hint).
-        return Outcome(ASK_STOP_NODE, locale, reply_in, (Menu(ASK_STOP_NODE),), hint=None if locale else LanguageOrder(reply_in))
+        hint = None if locale else LanguageOrder(reply_in)
+        return Outcome(ASK_STOP_NODE, locale, reply_in, (Menu(ASK_STOP_NODE),), hint=hint)
     return _builtin(content, word.action, locale, reply_in)
 
 

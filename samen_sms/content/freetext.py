@@ -31,7 +31,7 @@ def unanswered(flow: Flow, said: Said) -> Ref:
 
 
 def help_now(flow: Flow, locale: str, danger: bool, first_contact: bool) -> Outcome:
-    """Help now in `locale`: said to be automatic after a danger word and at first, with the language menu offered at first."""
+    """Help now in `locale`, said to be automatic at first and after a danger word; at first, the language offer."""
     node = flow.keywords["help"]
     refs: list[Ref] = []
     if danger or first_contact:

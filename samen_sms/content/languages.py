@@ -58,7 +58,8 @@ MARKS: Mapping[str, Marks] = {
         _PASHTO + _SORANI + _PERSIAN,
         ("اريد", "أريد", "احتاج", "أحتاج", "مرحبا", "اهلا", "أهلا", "مساعدة", "ساعدني", "كيف", "ماذا", "هل", "انا",
          "أنا", "لو", "سمحت", "شكرا", "معلومات", "عندي", "الى", "إلى", "عليكم",
-         "شو", "اعمل", "بدي", "وين", "حدا", "خايفة", "جوزي", "ارجوكم", "زوجي", "خائفة", "من", "في", "أين", "اين", "فضلك", "يوجد"),
+         "شو", "اعمل", "بدي", "وين", "حدا", "خايفة", "جوزي", "ارجوكم", "زوجي", "خائفة", "من", "في", "أين", "اين",
+         "فضلك", "يوجد"),
     ),
     "fa": Marks(
         "Arab",
@@ -74,7 +75,8 @@ MARKS: Mapping[str, Marks] = {
         _PASHTO + _SORANI,
         ("استم", "استی", "استین", "استید", "تشکر", "داکتر", "پولیس", "شاروالی", "اطفال", "هالند", "ضرورت",
          "معلومات", "میخواهم", "می‌خواهم", "دارم", "کجا", "چی", "کمک", "جان", "مهربانی",
-         "مه", "مره", "استه", "میتانم", "نمیفامم", "میفامم", "کده", "شفاخانه", "گپ", "اولاد", "اولادهایم", "رهنمایی", "کنین", "ببخشین", "بسیار"),
+         "مه", "مره", "استه", "میتانم", "نمیفامم", "میفامم", "کده", "شفاخانه", "گپ", "اولاد", "اولادهایم", "رهنمایی",
+         "کنین", "ببخشین", "بسیار"),
     ),
     "ps": Marks(
         "Arab",
@@ -114,7 +116,8 @@ MARKS: Mapping[str, Marks] = {
         "ыэъё",
         ("привіт", "вітаю", "допомога", "допоможіть", "що", "як", "мені", "потрібна", "дякую", "будь",
          "ласка", "інформація", "де",
-         "лікар", "лікаря", "добрий", "доброго", "ранку", "робити", "добре", "вечір", "зустріч", "питання", "мені", "чоловік", "можна", "хтось", "немає"),
+         "лікар", "лікаря", "добрий", "доброго", "ранку", "робити", "добре", "вечір", "зустріч", "питання", "мені",
+         "чоловік", "можна", "хтось", "немає"),
     ),
     "ru": Marks(
         "Cyrl",
@@ -122,7 +125,8 @@ MARKS: Mapping[str, Marks] = {
         "іїєґ",
         ("привет", "здравствуйте", "помощь", "помогите", "что", "как", "мне", "нужна", "нужно", "спасибо",
          "пожалуйста", "информация", "где",
-         "врач", "врача", "можно", "кто", "есть", "позвонить", "меня", "муж", "мужа", "делать", "встреча", "вопрос", "добрый", "утро"),
+         "врач", "врача", "можно", "кто", "есть", "позвонить", "меня", "муж", "мужа", "делать", "встреча", "вопрос",
+         "добрый", "утро"),
     ),
     "nl": Marks(
         "Latn",
@@ -130,7 +134,8 @@ MARKS: Mapping[str, Marks] = {
         "",
         ("hallo", "hoi", "goedemorgen", "goedemiddag", "goedenavond", "ik", "heb", "hulp", "nodig", "wil",
          "graag", "informatie", "alstublieft", "wat", "waar", "hoe", "een", "het",
-         "help", "dank", "bedankt", "dokter", "huisarts", "politie", "bang", "mijn", "niet", "aub", "bijeenkomst", "bijeenkomsten", "nu", "voor", "kan", "ben"),
+         "help", "dank", "bedankt", "dokter", "huisarts", "politie", "bang", "mijn", "niet", "aub", "bijeenkomst",
+         "bijeenkomsten", "nu", "voor", "kan", "ben"),
     ),
     "en": Marks(
         "Latn",
@@ -146,7 +151,8 @@ MARKS: Mapping[str, Marks] = {
         "",
         ("merhaba", "selam", "yardım", "yardim", "bilgi", "istiyorum", "nasıl", "lütfen", "var", "mı",
          "nerede", "acil", "günaydın",
-         "doktor", "korkuyorum", "teşekkürler", "ne", "zaman", "yok", "değilim", "kocam", "yapabilirim", "sağol", "polis", "lazım", "edin"),
+         "doktor", "korkuyorum", "teşekkürler", "ne", "zaman", "yok", "değilim", "kocam", "yapabilirim", "sağol",
+         "polis", "lazım", "edin"),
     ),
     "so": Marks(
         "Latn",
@@ -155,7 +161,8 @@ MARKS: Mapping[str, Marks] = {
         ("salaan", "salaam", "nabad", "iska", "waran", "caawin", "caawimaad", "caawi", "waxaan", "rabaa",
          "baahanahay", "macluumaad", "sidee", "mahadsanid", "haa", "i", "ii", "iga", "igu", "aniga", "ayaa", "waa",
          "iyo", "wuxuu", "waxay",
-         "fadlan", "waan", "baqayaa", "ninkayga", "dhakhtar", "booliis", "xagee", "maxaan", "shirka", "goorma", "ma", "ka"),
+         "fadlan", "waan", "baqayaa", "ninkayga", "dhakhtar", "booliis", "xagee", "maxaan", "shirka", "goorma", "ma",
+         "ka"),
         ("kayga", "keyga", "tayda", "teyda"),  # my: ninkeyga, hooyadayda
     ),
     "fr": Marks(
@@ -164,7 +171,8 @@ MARKS: Mapping[str, Marks] = {
         "",
         ("bonjour", "salut", "bonsoir", "je", "besoin", "aide", "d'aide", "j'ai", "voudrais", "informations",
          "merci", "comment", "où", "s'il", "vous", "plaît", "est-ce", "suis",
-         "médecin", "police", "peur", "mes", "mon", "mari", "enfants", "ont", "quoi", "aidez", "faire", "merci", "coucou"),
+         "médecin", "police", "peur", "mes", "mon", "mari", "enfants", "ont", "quoi", "aidez", "faire", "merci",
+         "coucou"),
     ),
     "es": Marks(
         "Latn",
@@ -172,7 +180,8 @@ MARKS: Mapping[str, Marks] = {
         "",
         ("hola", "buenos", "buenas", "días", "necesito", "ayuda", "quiero", "información", "gracias", "por",
          "favor", "cómo", "dónde", "estoy", "tengo", "puedo",
-         "médico", "miedo", "esposo", "marido", "qué", "hago", "hacer", "mi", "policía", "ayúdenme", "sé", "noches", "tardes"),
+         "médico", "miedo", "esposo", "marido", "qué", "hago", "hacer", "mi", "policía", "ayúdenme", "sé", "noches",
+         "tardes"),
     ),
 }
 # Folded once, as message words are, so "Здравствуйте" and "dónde" match however they are typed.

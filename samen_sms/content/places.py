@@ -85,8 +85,15 @@ _STEM_MIN = 4
 # "In", "near", "from" before a place in the languages written in Arabic or Cyrillic letters (folded),
 # and Pashto's postposition after one (په تراپل کې).
 _BEFORE_PLACE = frozenset(
-    fold(word)
-    for word in "في قرب من الى إلى در نزدیک نزدیکی از به په نږدې لە لای بۆ نزیک в у во из около возле біля під до".split()
+    fold(single)
+    for words in (
+        "في قرب من الى إلى",  # Arabic
+        "در نزدیک نزدیکی از به",  # Farsi, Dari
+        "په نږدې",  # Pashto
+        "لە لای بۆ نزیک",  # Sorani
+        "в у во из около возле біля під до",  # Russian, Ukrainian
+    )
+    for single in words.split()
 )
 _AFTER_PLACE = frozenset({fold("کې"), fold("کښې")})
 
