@@ -143,10 +143,13 @@ class Lexicon:
         ]
 
     def delete_within(self, said: Said) -> str | None:
-        """The language of a delete word inside a longer message ("delete my messages"), else None."""
+        """The language of a delete word among a longer message's first few words ("delete my messages"), else None.
+
+        Further in, a word such as Farsi پاک ("clean") is more likely the sentence's own.
+        """
         if said.whole in self.whole:
             return None
-        found = said.words
+        found = said.words[: HELP_WITHIN + 1]
         for size in (1, 2):
             for i in range(len(found) - size + 1):
                 hit = self.whole.get(" ".join(found[i : i + size]))
