@@ -27,7 +27,7 @@ ALSO_WRITES: Mapping[str, tuple[str, ...]] = {"fa": ("prs",)}
 # its second language gets half, its third a third.
 COUNTRY = 0.5
 # Country calling codes (ITU E.164, as phonenumbers reads them) and the line's languages spoken
-# there, the most spoken first: the countries most newcomers come from (DOMAIN.md, "Languages").
+# there, the most spoken first: the countries newcomers come from (DOMAIN.md, "Languages").
 COUNTRY_LANGUAGES: Mapping[str, tuple[str, ...]] = {
     "93": ("prs", "ps"),  # Afghanistan
     "98": ("fa",),  # Iran
@@ -48,12 +48,9 @@ COUNTRY_LANGUAGES: Mapping[str, tuple[str, ...]] = {
     "380": ("uk", "ru"),  # Ukraine
     "7": ("ru",),  # Russia, Kazakhstan
     "375": ("ru",),  # Belarus
-    "31": ("nl",),  # the Netherlands
-    "32": ("nl", "fr"),  # Belgium
-    "33": ("fr",),  # France
-    "34": ("es",),  # Spain
-    "44": ("en",),  # United Kingdom
 }
+# Not listed: the Netherlands and the rest of Europe. Newcomers text from a Dutch or European SIM
+# card whatever their language, so those numbers say nothing about it.
 
 
 def first_languages(
