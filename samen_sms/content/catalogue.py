@@ -38,6 +38,9 @@ class Catalogue:
     reviewed: bool
     review_note: str
     messages: Mapping[str, Text]
+    # Stop words that are everyday words too ("dur": wait; "хватит": enough), `[answers] ask_first`:
+    # alone, they ask before stopping everything.
+    ask_first: tuple[str, ...] = ()
     keywords: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     yes: tuple[str, ...] = ()  # words that mean yes (`[answers] yes`), as written
     # Municipality code -> the city's name as this language's readers write it (`[places]`).
@@ -49,9 +52,6 @@ class Catalogue:
     reviews: Mapping[str, str] = field(default_factory=dict)
     # Letters SMS forms spell otherwise to stay in GSM-7 (`meta.sms_letters`: Turkish ş as s, Spanish á as a).
     sms_letters: Mapping[str, str] = field(default_factory=dict)
-    # Stop words that are everyday words too ("dur": wait; "хватит": enough), `[answers] ask_first`:
-    # alone, they ask before stopping everything.
-    ask_first: tuple[str, ...] = ()
 
     def sms_spelling(self, text: str) -> str:
         """An SMS form as this language sends it: with `meta.sms_letters` applied."""
@@ -106,6 +106,12 @@ def catalogue_from(raw: Mapping[str, Any], filename: str) -> Catalogue:
         if needed not in meta:
             raise CatalogueError(f"{filename}: meta.{needed} is missing")
     keywords = {action: tuple(str(word) for word in words) for action, words in raw.get("keywords", {}).items()}
+    ask_first = raw.get("answers", {}).get("ask_first", [])
+    if not isinstance(ask_first, list) or not all(isinstance(word, str) for word in ask_first):
+        raise CatalogueError(f"{filename}: answers.ask_first must be a list of words")
+    unknown = [word for word in ask_first if word not in keywords.get("stop", ())]
+    if unknown:
+        raise CatalogueError(f"{filename}: answers.ask_first names {unknown}, which are not stop keywords")
     yes = raw.get("answers", {}).get("yes", [])
     if not isinstance(yes, list) or not all(isinstance(word, str) for word in yes):
         raise CatalogueError(f"{filename}: answers.yes must be a list of words")
@@ -128,12 +134,6 @@ def catalogue_from(raw: Mapping[str, Any], filename: str) -> Catalogue:
     discreet = raw.get("discretion", {}).get("words", [])
     if not isinstance(discreet, list) or not all(isinstance(word, str) and word for word in discreet):
         raise CatalogueError(f"{filename}: discretion.words must be a list of words")
-    ask_first = raw.get("answers", {}).get("ask_first", [])
-    if not isinstance(ask_first, list) or not all(isinstance(word, str) for word in ask_first):
-        raise CatalogueError(f"{filename}: answers.ask_first must be a list of words")
-    unknown = [word for word in ask_first if word not in keywords.get("stop", ())]
-    if unknown:
-        raise CatalogueError(f"{filename}: answers.ask_first names {unknown}, which are not stop keywords")
     return Catalogue(
         locale=locale,
         name=str(meta["name"]),
@@ -142,13 +142,13 @@ def catalogue_from(raw: Mapping[str, Any], filename: str) -> Catalogue:
         reviewed=bool(meta["reviewed_by_native_speaker"]),
         review_note=str(meta.get("review_note", "")),
         messages=messages,
+        ask_first=tuple(ask_first),
         keywords=keywords,
         yes=tuple(yes),
         places={str(code): tuple(names) for code, names in places.items()},
         discreet=tuple(discreet),
         reviews=dict(reviews),
         sms_letters={str(k): str(v) for k, v in letters.items()},
-        ask_first=tuple(ask_first),
     )
 
 
