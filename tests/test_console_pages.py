@@ -75,7 +75,11 @@ def _subscribe(app: Flask, redis_conn: redis.Redis, number: str, locale: str, re
         ({"title_en": "Health\x00 and safety"}, "title_en", "invisible character (often from copying): type it again"),
         # As `sessions add` refuses it: the announcement, as sent, shows the host's name the title names
         # (cut short: "Informatiebijeenkomst: Bij Centrum Seksu"; the stem seks catches it).
-        ({"title_nl": "Bij {host}", "host": "Centrum Seksueel Geweld"}, "host", "announcement in Nederlands shows “seks"),
+        (
+            {"title_nl": "Bij {host}", "host": "Centrum Seksueel Geweld"},
+            "host",
+            "The announcement in Nederlands shows “seks",
+        ),
     ],
 )
 def test_a_bad_session_is_refused_naming_the_field_and_keeping_what_was_typed(

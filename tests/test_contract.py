@@ -31,6 +31,7 @@ STORED = [
     ("services_place_pick", "bergen", PlaceAsked("bergen")),
     ("services_community_pick", "bergen", PlaceAsked("bergen")),
     ("subscribe_region_pick", "nes", PlaceAsked("nes")),
+    ("services_place_pick", "health|ter apel", PlaceAsked("ter apel", "health")),  # asked at a need's screen
 ]
 
 

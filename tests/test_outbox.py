@@ -61,6 +61,8 @@ def test_every_kind_of_reference_is_stored_and_read_back_as_itself(ref: Ref) -> 
         (("languages", "+Arab"), Languages(SecondPage("Arab"))),
         (("greeting", "Arab"), Greeting(LanguageOrder("Arab"))),
         (("notice", ""), Notice(None)),
+        (("services", "GM0363"), Services("GM0363")),
+        (("services", "GM1950|health"), Services("GM1950", "health")),
     ],
     ids=lambda x: "-".join(x) if isinstance(x, tuple) else "",
 )

@@ -33,7 +33,7 @@ def screens(content: Content, locale: str) -> Iterator[tuple[str, tuple[Reply, .
     yield "free text+main", (Msg(flow.messages["automatic"]), Menu(flow.main))
     yield "language chosen", (Msg(flow.messages["automatic_short"]), Menu(flow.main))
     help_now = flow.keywords["help"]
-    yield "help first", (Menu(help_now), Msg(flow.messages["language_offer"]))
+    yield "help first", (Msg(flow.messages["automatic_short"]), Menu(help_now), Msg(flow.messages["language_offer"]))
     yield (
         "danger first",
         (Msg(flow.messages["automatic_short"]), Menu(help_now), Msg(flow.messages["language_offer"])),

@@ -38,6 +38,9 @@ class Catalogue:
     reviewed: bool
     review_note: str
     messages: Mapping[str, Text]
+    # Stop words that are everyday words too ("dur": wait; "хватит": enough), `[answers] ask_first`:
+    # alone, they ask before stopping everything.
+    ask_first: tuple[str, ...] = ()
     keywords: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     yes: tuple[str, ...] = ()  # words that mean yes (`[answers] yes`), as written
     no: tuple[str, ...] = ()  # words that mean no, or not, in a sentence (`[answers] no`), as written
@@ -106,6 +109,12 @@ def catalogue_from(raw: Mapping[str, Any], filename: str) -> Catalogue:
         if needed not in meta:
             raise CatalogueError(f"{filename}: meta.{needed} is missing")
     keywords = {action: tuple(str(word) for word in words) for action, words in raw.get("keywords", {}).items()}
+    ask_first = raw.get("answers", {}).get("ask_first", [])
+    if not isinstance(ask_first, list) or not all(isinstance(word, str) for word in ask_first):
+        raise CatalogueError(f"{filename}: answers.ask_first must be a list of words")
+    unknown = [word for word in ask_first if word not in keywords.get("stop", ())]
+    if unknown:
+        raise CatalogueError(f"{filename}: answers.ask_first names {unknown}, which are not stop keywords")
     yes = raw.get("answers", {}).get("yes", [])
     if not isinstance(yes, list) or not all(isinstance(word, str) for word in yes):
         raise CatalogueError(f"{filename}: answers.yes must be a list of words")
@@ -143,6 +152,7 @@ def catalogue_from(raw: Mapping[str, Any], filename: str) -> Catalogue:
         reviewed=bool(meta["reviewed_by_native_speaker"]),
         review_note=str(meta.get("review_note", "")),
         messages=messages,
+        ask_first=tuple(ask_first),
         keywords=keywords,
         yes=tuple(yes),
         no=tuple(no),

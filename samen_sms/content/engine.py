@@ -19,6 +19,7 @@ from samen_sms.content.catalogue import Catalogue
 from samen_sms.content.directory import Community, Directory
 from samen_sms.content.effects import Erase, LanguageChosen, Reached, Start, Stop
 from samen_sms.content.flow import LANGUAGE_NODE_TYPE, Flow, WholeMessage
+from samen_sms.content.guess import first_languages
 from samen_sms.content.hints import Hint, LanguageOrder, language_hint, menu_key, menu_order
 from samen_sms.content.keywords import Lexicon
 from samen_sms.content.languages import MORE_DIGIT, LanguageMenu, language_menu, language_order
@@ -27,6 +28,7 @@ from samen_sms.content.places import Places
 from samen_sms.content.reading import read_out_code, whole_word
 from samen_sms.content.replies import NEXT, Greeting, Languages, Menu, Msg, Notice, Ref
 from samen_sms.content.said import Said
+from samen_sms.content.text import words
 
 __all__ = ["Content", "Message", "Outcome", "Visit", "reply_locale", "script_locales", "step"]
 
@@ -35,6 +37,10 @@ SWITCHING_ACTIONS = frozenset({"menu", "language"})
 # Keywords that act before a language is chosen: a subscription outlives the remembered language
 # (`SAMEN_PROFILE_TTL`), and a subscriber's sessions-stop word must stop announcements, not ask.
 ACTING_FIRST = frozenset({"sessions_stop"})
+
+
+# Where a stop word that is an everyday word too ("dur": wait) asks whether everything should stop.
+ASK_STOP_NODE = "stop_confirm"
 
 
 InputHandler = Callable[["Content", "Visit", "Message", str], "Outcome | None"]
@@ -74,6 +80,8 @@ class Content:
         unknown = {action for cat in catalogues.values() for action in cat.keywords if action not in flow.keywords}
         if unknown:
             raise ValueError(f"catalogue keywords for actions the flow does not know: {sorted(unknown)}")
+        if any(cat.ask_first for cat in catalogues.values()) and ASK_STOP_NODE not in flow.nodes:
+            raise ValueError(f"catalogues ask before stopping, but the flow has no {ASK_STOP_NODE!r} screen")
         handlers = dict(inputs or {})
         for node in flow.nodes.values():
             if node.input and node.input not in handlers:
@@ -135,7 +143,7 @@ def _step(content: Content, visit: Visit, message: Message) -> Outcome:
         if locale is None:
             # A voice note, photo or location first: greet, offer the languages (112 in the footer),
             # in the order the person may already have seen, so a digit keeps its meaning.
-            hint = visit.hint if visit.node == content.flow.language else None
+            hint = visit.hint if visit.node == content.flow.language else _guessed_hint(content, message)
             order = menu_order(hint)
             refs = (Greeting(order), Languages(order))
             first = content.language_menu(menu_key(order)).shown[0]
@@ -198,7 +206,23 @@ def _whole_message(content: Content, message: Message, locale: str | None, visit
         return Outcome(None, locale, locale or content.flow.languages[0], (), (Stop(),))
     if word.carrier:
         return Outcome(visit.node, locale, locale or content.flow.languages[0], (), (Start(),), hint=visit.hint)
-    return _builtin(content, word.action, locale, locale or word.locale or script_locales(content, message.said)[0])
+    reply_in = locale or word.locale or script_locales(content, message.said)[0]
+    if word.asks and visit.node != ASK_STOP_NODE:
+        # "dur" may mean "wait": ask, in the person's language (a stranger's: the word's, kept as the hint).
+        hint = None if locale else LanguageOrder(reply_in)
+        return Outcome(ASK_STOP_NODE, locale, reply_in, (Menu(ASK_STOP_NODE),), hint=hint)
+    return _builtin(content, word.action, locale, reply_in)
+
+
+def _confirms_stop(content: Content, visit: Visit, said: Said, locale: str | None) -> Outcome | None:
+    """At the question whether everything should stop: 1 or a yes word stops, as the word said twice does."""
+    if visit.node != ASK_STOP_NODE:
+        return None
+    reply_in = locale or reply_locale(content, visit, said)
+    yes = {" ".join(words(word)) for word in content.catalogues[reply_in].yes}
+    if said.digit == 1 or said.whole in yes:
+        return _builtin(content, WholeMessage.STOP, locale, reply_in)
+    return None
 
 
 def _say(content: Content, visit: Visit, locale: str | None, said: Said, key: str) -> Outcome:
@@ -210,19 +234,26 @@ def _respond(content: Content, visit: Visit, message: Message, locale: str | Non
     flow, lexicon = content.flow, content.lexicon
     said = message.said
 
-    keyword = _whole_message(content, message, locale, visit)
+    keyword = _whole_message(content, message, locale, visit) or _confirms_stop(content, visit, said, locale)
     if keyword is not None:
         return keyword
     action, keyword_locale = lexicon.lookup(said) or (None, None)
     danger = lexicon.danger(said)
+    deleting = lexicon.delete_within(said) if action is None and danger is None else None
+    if deleting and not lexicon.help_within(said):
+        # "delete my messages": only the word alone erases; say so in one line, no notice naming services.
+        reply_in = locale or next(iter(_guessed(content, message)), deleting)
+        return Outcome(visit.node, locale, reply_in, (Msg(flow.messages["delete_hint"]),), hint=visit.hint)
     if locale is None:
         if action in ACTING_FIRST and keyword_locale and danger is None:
             # In the keyword's language, which stays unremembered, as the stop and delete words do.
             return replace(_show(content, flow.keywords[action], keyword_locale), node=None, locale=None)
-        return _first_contact(content, visit, said, action, keyword_locale, danger)
+        return _first_contact(content, visit, message, action, keyword_locale, danger)
     if danger is not None or (action is None and lexicon.help_within(said)):
         return freetext.help_now(flow, locale, danger is not None, first_contact=False)
-    if action in SWITCHING_ACTIONS and keyword_locale and not lexicon.speaks(said, locale):
+    # A word several languages write (MENU, SOS) never changes a language already chosen.
+    switching = action in SWITCHING_ACTIONS and not lexicon.shared(said)
+    if switching and keyword_locale and not lexicon.speaks(said, locale):
         return freetext.offer_switch(flow, locale, keyword_locale)
     target = flow.keywords.get(action) if action else None
     if target:
@@ -300,19 +331,32 @@ def _show(content: Content, node: str, locale: str) -> Outcome:
     return Outcome(node, locale, locale, (Menu(node), *separate), effects)
 
 
+def _guessed(content: Content, message: Message) -> tuple[str, ...]:
+    # The languages a first message points to: letters, words, Lingua, keywords, the country code.
+    return first_languages(content.lexicon, content.flow.languages, content.scripts, message.said, message.country)
+
+
+def _guessed_hint(content: Content, message: Message) -> Hint | None:
+    guessed = _guessed(content, message)
+    return language_hint(guessed[0]) if guessed else None
+
+
 def _first_contact(
-    content: Content, visit: Visit, said: Said, action: str | None, keyword_locale: str | None, danger: str | None
+    content: Content, visit: Visit, message: Message, action: str | None, keyword_locale: str | None, danger: str | None
 ) -> Outcome:
     # Before a language is chosen: a digit at the language menu chooses; help comes before choosing.
-    flow = content.flow
+    flow, said = content.flow, message.said
     if visit.node == flow.language and said.digit is not None:
         picked = _pick_language(content, visit, said.digit, None)
         if picked is not None:
             return picked
+    guessed = _guessed(content, message)
     helped = danger or content.lexicon.help_within(said)
     if helped:
-        return freetext.help_now(flow, helped, danger is not None, first_contact=True)
-    hint: Hint | None = language_hint(keyword_locale or _letters_hint(content, said))
+        # In the language the whole message is written in ("help por favor": Spanish), else the word's.
+        return freetext.help_now(flow, guessed[0] if guessed else helped, danger is not None, first_contact=True)
+    best = guessed[0] if guessed else None
+    hint: Hint | None = language_hint(best or keyword_locale or _letters_hint(content, said))
     if hint is None and visit.node == flow.language:
         # A number the menu does not list, or an emoji: the same page again, so a digit keeps its meaning.
         hint = visit.hint

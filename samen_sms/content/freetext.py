@@ -3,8 +3,9 @@
 A survivor writes "my husband hits me what can i do", not `1`. The line never answers that with a
 bare "did not understand": it says it is automatic (nobody reads the messages), where a person can
 be reached and that 112 is for danger, then shows the menu. A danger word anywhere, or a help word
-among the first few, brings help now at once; before a language is chosen, in that word's language
-with one line offering the language menu.
+among the first few, brings help now at once; before a language is chosen, in the language the
+message is written in, said to be automatic (its phone lines reach a person), with one line
+offering the language menu.
 """
 
 from __future__ import annotations
@@ -35,10 +36,11 @@ def unanswered(flow: Flow, said: Said) -> tuple[Ref, ...]:
 
 
 def help_now(flow: Flow, locale: str, danger: bool, first_contact: bool) -> Outcome:
-    """Help now in `locale`: said to be automatic after a danger word, with the language menu offered at first."""
+    """Help now in `locale`, said to be automatic at first and after a danger word; at first, the language offer."""
     node = flow.keywords["help"]
     refs: list[Ref] = []
-    if danger:
+    if danger or first_contact:
+        # Every first reply says the line is automatic; the phone lines that follow reach a person.
         refs.append(Msg(flow.messages["automatic_short"]))
     refs.append(Menu(node))
     if first_contact:

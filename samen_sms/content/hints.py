@@ -48,9 +48,23 @@ class SessionAnnounced:
 
 @dataclass(frozen=True)
 class PlaceAsked:
-    """The place name (its key in the place data) a "did you mean" or "which one" asks about."""
+    """The place name (its key in the place data) a "did you mean" or "which one" asks about.
+
+    `need` is the directory need of the screen the place was typed at (`health`), kept so the answer
+    lists that need's services; stored as `health|ter apel` (a key alone when there is none).
+    """
 
     key: str
+    need: str = ""
+
+    @classmethod
+    def read(cls, raw: str) -> PlaceAsked:
+        """A stored place question back: `key` or `need|key`."""
+        need, _, key = raw.rpartition(NEED_MARK)
+        return cls(key, need)
+
+
+NEED_MARK = "|"
 
 
 MenuOrder = LanguageOrder | SecondPage  # what orders the language menu (and the greeting before it)
@@ -64,7 +78,9 @@ def stored_hint(hint: Hint) -> str:
             return key
         case SecondPage(key):
             return SECOND_PAGE + key
-        case RegionChosen(value) | SessionAnnounced(value) | PlaceAsked(value):
+        case PlaceAsked(key, need):
+            return f"{need}{NEED_MARK}{key}" if need else key
+        case RegionChosen(value) | SessionAnnounced(value):
             return value
         case _:
             assert_never(hint)

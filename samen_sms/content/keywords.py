@@ -40,6 +40,8 @@ class Lexicon:
     whole: Mapping[str, WholeHit]
     anywhere: Mapping[tuple[str, ...], Hit]
     owners: Mapping[str, frozenset[str]]
+    danger_owners: Mapping[tuple[str, ...], frozenset[str]] = field(default_factory=dict)
+    asks: frozenset[str] = frozenset()  # stop words that are everyday words too: asked about first
     # The danger phrases ranked by their place in `anywhere` (phrase -> (rank, language)), and the
     # lengths in words that occur: a message is read in a few dictionary lookups.
     _ranked: Mapping[tuple[str, ...], tuple[int, str]] = field(init=False, repr=False, compare=False)
@@ -57,6 +59,7 @@ class Lexicon:
         whole: dict[str, WholeHit] = {}
         anywhere: dict[tuple[str, ...], Hit] = {}
         owners: dict[str, set[str]] = {}
+        danger_owners: dict[tuple[str, ...], set[str]] = {}
         for locale in flow.languages:
             for action, keywords in catalogues[locale].keywords.items():
                 for keyword in keywords:
@@ -65,6 +68,7 @@ class Lexicon:
                         continue
                     if action in ANYWHERE_ACTIONS:
                         anywhere.setdefault(folded, (action, locale))
+                        danger_owners.setdefault(folded, set()).add(locale)
                         continue
                     joined = " ".join(folded)
                     if action in WHOLE_MESSAGE_ACTIONS:
@@ -76,10 +80,18 @@ class Lexicon:
                     else:
                         owners.setdefault(joined, set()).add(locale)
                         first.setdefault(joined, (action, locale))
+        asks = frozenset(" ".join(words(word)) for loc in flow.languages for word in catalogues[loc].ask_first)
         hello = " ".join(words(flow.hello))
         first[hello] = ("menu", NEUTRAL)
         owners[hello] = set(flow.languages)
-        return cls(first, whole, anywhere, {word: frozenset(locs) for word, locs in owners.items()})
+        return cls(
+            first,
+            whole,
+            anywhere,
+            {word: frozenset(locs) for word, locs in owners.items()},
+            {phrase: frozenset(locs) for phrase, locs in danger_owners.items()},
+            asks,
+        )
 
     def lookup(self, said: Said) -> Hit | None:
         """The action the whole message or its first word names, if any, and its likeliest language.
@@ -119,6 +131,40 @@ class Lexicon:
                 if hit is not None and (best is None or hit < best):
                     best = hit
         return best[1] if best else None
+
+    def danger_languages(self, said: Said) -> list[frozenset[str]]:
+        """For each danger word or phrase in the message, the languages that list it."""
+        found = said.words
+        return [
+            self.danger_owners.get(found[i : i + size], frozenset())
+            for size in self._sizes
+            for i in range(len(found) - size + 1)
+            if found[i : i + size] in self._ranked
+        ]
+
+    def delete_within(self, said: Said) -> str | None:
+        """The language of a delete word among a longer message's first few words ("delete my messages"), else None.
+
+        Further in, a word such as Farsi پاک ("clean") is more likely the sentence's own.
+        """
+        if said.whole in self.whole:
+            return None
+        found = said.words[: HELP_WITHIN + 1]
+        for size in (1, 2):
+            for i in range(len(found) - size + 1):
+                hit = self.whole.get(" ".join(found[i : i + size]))
+                if hit is not None and hit[0] is WholeMessage.DELETE:
+                    return hit[1]
+        return None
+
+    def shared(self, said: Said) -> bool:
+        """Whether the keyword a message starts with is a Latin-letter word several languages write (MENU, SOS).
+
+        Every phone's keyboard writes those, whatever its owner's language: they name no language.
+        A shared word in another script (سلام, меню) still points to that script's languages.
+        """
+        key = said.whole if said.whole in self.owners else (said.words[0] if said.words else "")
+        return len(self.owners.get(key, frozenset())) > 1 and said.script in (None, "Latn")
 
     def speaks(self, said: Said, locale: str) -> bool:
         """Whether the keyword a message starts with is one of `locale`'s own (or the line's neutral hello)."""

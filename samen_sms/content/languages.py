@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from samen_sms.content.detector import confidences
 from samen_sms.content.text import fold
 
 # Dari has no CLDR locale of its own: CLDR (and so Babel, for dates) calls it Persian of Afghanistan.
@@ -24,6 +25,12 @@ MORE_DIGIT = 9
 FIRST_PAGE = 6
 # A hint that starts with this names the second page of the menu the rest of the hint ordered.
 SECOND_PAGE = "+"
+# What Lingua's confidence in a language (0..1) weighs beside a word of its own (2) or a letter (1),
+# per script: less in Arabic letters, where its two models (Arabic, Persian) stand for five languages.
+LINGUA = {"Latn": 3.0, "Cyrl": 3.0, "Arab": 1.5}
+# Lingua's models say little about a word or two: its weight grows from nothing at four letters
+# ("سلام" says its script, no more) to full at twelve.
+LINGUA_LETTERS = (4, 12)
 
 
 @dataclass(frozen=True)
@@ -41,55 +48,66 @@ _PASHTO = "ټډړښږځڅګڼېۍ"
 _SORANI = "ڕڵۆێەڤ"
 _PERSIAN = "پچژگ"
 _ARABIC = "ةىيك"  # Arabic keyboards' forms; Persian keyboards write ی and ک
-_TIGRINYA = "ቐቑቒቓቔቕቖቘቚቛቜቝኸኹኺኻኼኽኾዀዂዃዄዅኣ"
+_PERSIAN_KEYBOARD = "یک"  # what Persian, Pashto and Sorani keyboards write for Arabic's ي and ك
+_TIGRINYA = "ቐቑቒቓቔቕቖቘቚቛቜቝኸኹኺኻኼኽኾዀዂዃዄዅኣሓ"
+_AMHARIC = "አሐ"  # where Tigrinya writes ኣ and ሓ
 MARKS: Mapping[str, Marks] = {
     "ar": Marks(
         "Arab",
         _ARABIC + "ثذضظ",
         _PASHTO + _SORANI + _PERSIAN,
         ("اريد", "أريد", "احتاج", "أحتاج", "مرحبا", "اهلا", "أهلا", "مساعدة", "ساعدني", "كيف", "ماذا", "هل", "انا",
-         "أنا", "لو", "سمحت", "شكرا", "معلومات", "عندي", "الى", "إلى", "عليكم"),
+         "أنا", "لو", "سمحت", "شكرا", "معلومات", "عندي", "الى", "إلى", "عليكم",
+         "شو", "اعمل", "بدي", "وين", "حدا", "خايفة", "جوزي", "ارجوكم", "زوجي", "خائفة", "من", "في", "أين", "اين",
+         "فضلك", "يوجد"),
     ),
     "fa": Marks(
         "Arab",
-        _PERSIAN,
+        _PERSIAN + _PERSIAN_KEYBOARD,
         _PASHTO + _SORANI,
         ("است", "هست", "هستم", "میخواهم", "می‌خواهم", "خواهش", "ممنون", "مرسی", "چطوری", "اطلاعات", "درود",
-         "پلیس", "پزشک", "شهرداری", "کودکان", "هلند", "لطفا", "دارم", "کجا", "چی", "کمک"),
+         "پلیس", "پزشک", "شهرداری", "کودکان", "هلند", "لطفا", "دارم", "کجا", "چی", "کمک",
+         "میخوام", "نمیدونم", "میتونم", "چیکار", "منو", "خونه", "دکتر", "بکنم", "راهنماییم", "همسرم", "میخونه", "رو"),
     ),
     "prs": Marks(
         "Arab",
-        _PERSIAN,
+        _PERSIAN + _PERSIAN_KEYBOARD,
         _PASHTO + _SORANI,
         ("استم", "استی", "استین", "استید", "تشکر", "داکتر", "پولیس", "شاروالی", "اطفال", "هالند", "ضرورت",
-         "معلومات", "میخواهم", "می‌خواهم", "دارم", "کجا", "چی", "کمک", "جان", "مهربانی"),
+         "معلومات", "میخواهم", "می‌خواهم", "دارم", "کجا", "چی", "کمک", "جان", "مهربانی",
+         "مه", "مره", "استه", "میتانم", "نمیفامم", "میفامم", "کده", "شفاخانه", "گپ", "اولاد", "اولادهایم", "رهنمایی",
+         "کنین", "ببخشین", "بسیار"),
     ),
     "ps": Marks(
         "Arab",
-        _PASHTO,
+        _PASHTO + _PERSIAN + _PERSIAN_KEYBOARD,
         _SORANI,
-        ("زه", "یم", "غواړم", "مرسته", "ستړي", "شئ", "څنګه", "مننه", "معلومات", "کې"),
+        ("زه", "یم", "غواړم", "مرسته", "ستړي", "شئ", "څنګه", "مننه", "معلومات", "کې",
+         "ویرېږم", "ویریږم", "وروره", "ورور", "پولیسو", "ته", "څه", "وکړم", "چېرته", "کې", "غوارم", "ښه", "مهرباني"),
     ),
     "ckb": Marks(
         "Arab",
-        _SORANI,
+        _SORANI + _PERSIAN + _PERSIAN_KEYBOARD,
         _PASHTO + "ةثذضظ",
-        ("سڵاو", "چۆنی", "چۆنن", "باشم", "سوپاس", "دەمەوێت", "یارمەتی", "زانیاری", "پێویستم", "هەیە", "کوێ"),
+        ("سڵاو", "چۆنی", "چۆنن", "باشم", "سوپاس", "دەمەوێت", "یارمەتی", "زانیاری", "پێویستم", "هەیە", "کوێ",
+         "باشم", "تکایە", "دەترسم", "من", "لە", "بکەم", "چی", "دکتۆر", "منداڵەکانم"),
     ),
     "ti": Marks(
         "Ethi",
         _TIGRINYA,
         "",
         ("ከመይ", "ኣለኹም", "ኣለኹ", "ኣለኽን", "ኣሎ", "ደሓን", "ሓገዝ", "ደልየ", "እየ", "የቐንየለይ", "ሓበሬታ", "ኣበይ",
-         "እንታይ", "ይደሊ", "ይኽእል", "ክሕግዘኒ"),
+         "እንታይ", "ይደሊ", "ይኽእል", "ክሕግዘኒ",
+         "እዩ", "ኣሎ", "ፈሪሐ", "ሓኪም", "ኣብ", "ሰብ", "ዶ", "በጃኹም"),
         ("ኹም", "ኽን", "ኒ"),
     ),
     "am": Marks(
         "Ethi",
-        "",
+        _AMHARIC,
         "ቐቑቒቓቔቕቖ",
         ("ጤና", "ይስጥልኝ", "እንደምን", "ነህ", "ነሽ", "ነዎት", "እርዳታ", "እፈልጋለሁ", "አለ", "ምን", "እባክዎ", "እባክህ",
-         "እባክሽ", "መረጃ", "አመሰግናለሁ", "የት", "አለብኝ", "አለኝ"),
+         "እባክሽ", "መረጃ", "አመሰግናለሁ", "የት", "አለብኝ", "አለኝ",
+         "ነው", "ናችሁ", "አንድ", "ውስጥ", "ደህና", "ሐኪም", "ልጆቼ", "ቤት", "አይደለሁም", "እባካችሁ", "ፈርቻለሁ", "አለ"),
         ("ለሁ", "ኛል", "ኝ"),
     ),
     "uk": Marks(
@@ -97,35 +115,44 @@ MARKS: Mapping[str, Marks] = {
         "іїєґ'ʼ",
         "ыэъё",
         ("привіт", "вітаю", "допомога", "допоможіть", "що", "як", "мені", "потрібна", "дякую", "будь",
-         "ласка", "інформація", "де"),
+         "ласка", "інформація", "де",
+         "лікар", "лікаря", "добрий", "доброго", "ранку", "робити", "добре", "вечір", "зустріч", "питання", "мені",
+         "чоловік", "можна", "хтось", "немає"),
     ),
     "ru": Marks(
         "Cyrl",
         "ыэъё",
         "іїєґ",
         ("привет", "здравствуйте", "помощь", "помогите", "что", "как", "мне", "нужна", "нужно", "спасибо",
-         "пожалуйста", "информация", "где"),
+         "пожалуйста", "информация", "где",
+         "врач", "врача", "можно", "кто", "есть", "позвонить", "меня", "муж", "мужа", "делать", "встреча", "вопрос",
+         "добрый", "утро"),
     ),
     "nl": Marks(
         "Latn",
         "",
         "",
         ("hallo", "hoi", "goedemorgen", "goedemiddag", "goedenavond", "ik", "heb", "hulp", "nodig", "wil",
-         "graag", "informatie", "alstublieft", "wat", "waar", "hoe", "een", "het"),
+         "graag", "informatie", "alstublieft", "wat", "waar", "hoe", "een", "het",
+         "help", "dank", "bedankt", "dokter", "huisarts", "politie", "bang", "mijn", "niet", "aub", "bijeenkomst",
+         "bijeenkomsten", "nu", "voor", "kan", "ben"),
     ),
     "en": Marks(
         "Latn",
         "",
         "",
         ("hello", "hi", "hey", "help", "need", "please", "i", "i'm", "want", "information", "good", "morning",
-         "evening", "what", "where", "how", "the", "can"),
+         "evening", "what", "where", "how", "the", "can",
+         "thanks", "thank", "you", "scared", "doctor", "my", "is", "am", "there", "anyone", "sorry"),
     ),
     "tr": Marks(
         "Latn",
         "şğı",
         "",
         ("merhaba", "selam", "yardım", "yardim", "bilgi", "istiyorum", "nasıl", "lütfen", "var", "mı",
-         "nerede", "acil", "günaydın"),
+         "nerede", "acil", "günaydın",
+         "doktor", "korkuyorum", "teşekkürler", "ne", "zaman", "yok", "değilim", "kocam", "yapabilirim", "sağol",
+         "polis", "lazım", "edin"),
     ),
     "so": Marks(
         "Latn",
@@ -133,7 +160,9 @@ MARKS: Mapping[str, Marks] = {
         "",
         ("salaan", "salaam", "nabad", "iska", "waran", "caawin", "caawimaad", "caawi", "waxaan", "rabaa",
          "baahanahay", "macluumaad", "sidee", "mahadsanid", "haa", "i", "ii", "iga", "igu", "aniga", "ayaa", "waa",
-         "iyo", "wuxuu", "waxay"),
+         "iyo", "wuxuu", "waxay",
+         "fadlan", "waan", "baqayaa", "ninkayga", "dhakhtar", "booliis", "xagee", "maxaan", "shirka", "goorma", "ma",
+         "ka"),
         ("kayga", "keyga", "tayda", "teyda"),  # my: ninkeyga, hooyadayda
     ),
     "fr": Marks(
@@ -141,14 +170,18 @@ MARKS: Mapping[str, Marks] = {
         "çœêâîôûëï",
         "",
         ("bonjour", "salut", "bonsoir", "je", "besoin", "aide", "d'aide", "j'ai", "voudrais", "informations",
-         "merci", "comment", "où", "s'il", "vous", "plaît", "est-ce", "suis"),
+         "merci", "comment", "où", "s'il", "vous", "plaît", "est-ce", "suis",
+         "médecin", "police", "peur", "mes", "mon", "mari", "enfants", "ont", "quoi", "aidez", "faire", "merci",
+         "coucou"),
     ),
     "es": Marks(
         "Latn",
         "ñ¿¡áíóú",
         "",
         ("hola", "buenos", "buenas", "días", "necesito", "ayuda", "quiero", "información", "gracias", "por",
-         "favor", "cómo", "dónde", "estoy", "tengo", "puedo"),
+         "favor", "cómo", "dónde", "estoy", "tengo", "puedo",
+         "médico", "miedo", "esposo", "marido", "qué", "hago", "hacer", "mi", "policía", "ayúdenme", "sé", "noches",
+         "tardes"),
     ),
 }
 # Folded once, as message words are, so "Здравствуйте" and "dónde" match however they are typed.
@@ -156,28 +189,44 @@ _WORDS = {locale: frozenset(fold(word) for word in marks.words) for locale, mark
 _ENDINGS = {locale: tuple(fold(ending) for ending in marks.endings) for locale, marks in MARKS.items()}
 
 
-def likely_languages(raw: str, script: str | None, folded_words: Iterable[str]) -> tuple[str, ...]:
-    """Languages of `script` the message points to, the most likely first; () when nothing tells.
+def language_scores(raw: str, script: str | None, folded_words: Iterable[str]) -> dict[str, float]:
+    """How much the message's letters, words and Lingua's models point to each language of `script`.
 
-    A word counts two, a marking letter one; a letter a language does not write rules it out.
-    Languages without evidence are left out: the menu's order fills in the rest.
+    A word counts two, a marking letter one, Lingua's confidence (0..1, for the languages it knows)
+    up to `LINGUA`; a letter a language does not write rules it out. Languages without evidence
+    are left out: the menu's order fills in the rest.
     """
     if script is None:
-        return ()
+        return {}
     said = list(folded_words)
     letters = set(raw.lower())
-    scores: dict[str, int] = {}
+    lingua = confidences(raw, script) if sum(len(word) for word in said) > LINGUA_LETTERS[0] else {}
+    low, full = LINGUA_LETTERS
+    share = (sum(len(word) for word in said) - low) / (full - low)
+    weight = LINGUA.get(script, 0.0) * min(1.0, max(0.0, share))
+    scores: dict[str, float] = {}
     for locale, marks in MARKS.items():
         if marks.script != script or letters & set(marks.foreign):
             continue
-        score = sum(1 for ch in raw.lower() if ch in marks.letters)
+        score: float = sum(1 for ch in raw.lower() if ch in marks.letters)
         score += 2 * sum(1 for word in said if word in _WORDS[locale])
         if _ENDINGS[locale]:
             score += sum(1 for word in said if word not in _WORDS[locale] and word.endswith(_ENDINGS[locale]))
-        if score:
+        score += weight * lingua.get(locale, 0.0)
+        if score > 0:
             scores[locale] = score
+    return scores
+
+
+def ranked(scores: Mapping[str, float]) -> tuple[str, ...]:
+    """The languages of `scores`, the likeliest first; on a tie, the one listed first in `MARKS`."""
     order = list(MARKS)
-    return tuple(sorted(scores, key=lambda loc: (-scores[loc], order.index(loc))))
+    return tuple(sorted(scores, key=lambda loc: (-scores[loc], order.index(loc) if loc in order else len(order))))
+
+
+def likely_languages(raw: str, script: str | None, folded_words: Iterable[str]) -> tuple[str, ...]:
+    """Languages of `script` the message points to, the most likely first; () when nothing tells."""
+    return ranked(language_scores(raw, script, folded_words))
 
 
 def cldr_locale(code: str) -> str:

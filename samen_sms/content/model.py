@@ -34,11 +34,14 @@ class Message:
     recent: int = 0  # messages from this person in the current rate window, this one included
     limit: int = 0  # above this many in a window: one notice, then silence; 0 means no limit
     codes: frozenset[str] = frozenset()  # live referral codes among the message's words (the line looked them up)
+    country: str = ""  # the sender's country calling code ("93"): orders a first language menu, never stored
 
     @classmethod
-    def of(cls, text: str, channel: Channel, media: int = 0, recent: int = 0, limit: int = 0) -> Message:
+    def of(
+        cls, text: str, channel: Channel, media: int = 0, recent: int = 0, limit: int = 0, country: str = ""
+    ) -> Message:
         """A message from its raw text (read here, once)."""
-        return cls(Said.read(text), channel, media, recent, limit)
+        return cls(Said.read(text), channel, media, recent, limit, country=country)
 
 
 @dataclass(frozen=True)

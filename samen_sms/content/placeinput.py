@@ -23,9 +23,9 @@ def said_yes(content: Content, said: Said, locale: str) -> bool:
     return said.whole in {" ".join(words(word)) for word in content.catalogues[locale].yes}
 
 
-def ask(found: Found, node: str, locale: str) -> Outcome:
+def ask(found: Found, node: str, locale: str, need: str = "") -> Outcome:
     """Ask whether a near miss was meant (1 yes), or which municipality a shared name means."""
-    return Outcome(node, locale, locale, (PlacePick(found.key),), hint=PlaceAsked(found.key))
+    return Outcome(node, locale, locale, (PlacePick(found.key),), hint=PlaceAsked(found.key, need))
 
 
 def picked(content: Content, visit: Visit, message: Message, locale: str) -> str | None:
@@ -42,30 +42,34 @@ def picked(content: Content, visit: Visit, message: Message, locale: str) -> str
     return None
 
 
-def _services(code: str, locale: str) -> Outcome:
-    # Only the municipality code goes into the reply reference ("" for a place not known).
-    return Outcome(PLACE_NODE, locale, locale, (Services(code),))
+def _services(code: str, locale: str, need: str = "") -> Outcome:
+    # Only the municipality code (and the need) go into the reply reference ("" for a place not known).
+    return Outcome(PLACE_NODE, locale, locale, (Services(code, need),))
 
 
 def place_input(content: Content, visit: Visit, message: Message, locale: str) -> Outcome | None:
-    """A place typed at the services' place prompt: its services beside the national ones, or a question.
+    """A place typed at the services' place prompt, or at one need's screen: its services, or a question.
 
-    A place not known still gets the national services.
+    At the place prompt a place not known still gets the national services. At a need's screen
+    (health: "Ter Apel", "a doctor near Ter Apel") the answer keeps to that need; text with no
+    place in it is treated as that screen treats text.
     """
-    places = content.places
-    found = places.read(message.said)
+    here = content.flow.nodes.get(visit.node or "")
+    need = here.directory if here is not None and here.directory else ""
+    found = content.places.read(message.said)
     if found is None:
-        return _services("", locale)
+        return None if need else _services("", locale)
     if found.settled:
-        return _services(found.codes[0], locale)
-    return ask(found, PLACE_PICK_NODE, locale)
+        return _services(found.codes[0], locale, need)
+    return ask(found, PLACE_PICK_NODE, locale, need)
 
 
 def place_pick(content: Content, visit: Visit, message: Message, locale: str) -> Outcome | None:
     """The answer to "did you mean" or "which one": the chosen place's services; other text is a new place."""
     code = picked(content, visit, message, locale)
     if code:
-        return _services(code, locale)
+        need = visit.hint.need if isinstance(visit.hint, PlaceAsked) else ""
+        return _services(code, locale, need)
     if message.said.digit is not None:
         return None  # a number not offered: not understood, back to the prompt
     return place_input(content, visit, message, locale)

@@ -12,7 +12,7 @@ import bisect
 import csv
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
@@ -20,6 +20,7 @@ from rapidfuzz import fuzz, process
 from samen_sms.content.postcodes import PlaceDataError, Postcodes, load_postcodes
 from samen_sms.content.said import Said
 from samen_sms.content.text import dominant_script, fold, plain_latin, strip_edges
+from samen_sms.content.transliterate import MIN_CONSONANTS, latin_skeleton, skeleton
 
 # fuzz.ratio is 100 * (1 - Indel distance / both lengths): one letter dropped from a 9-letter name
 # (Amsterdm) scores 94, two changes in 8 letters (Neimegen) 88; the everyday words in
@@ -81,6 +82,22 @@ _CYRILLIC_ENDINGS = ("ами", "ові", "еві", "ом", "ем", "ой", "ою
 _STEM_MIN = 4
 
 
+# "In", "near", "from" before a place in the languages written in Arabic or Cyrillic letters (folded),
+# and Pashto's postposition after one (په تراپل کې).
+_BEFORE_PLACE = frozenset(
+    fold(single)
+    for words in (
+        "في قرب من الى إلى",  # Arabic
+        "در نزدیک نزدیکی از به",  # Farsi, Dari
+        "په نږدې",  # Pashto
+        "لە لای بۆ نزیک",  # Sorani
+        "в у во из около возле біля під до",  # Russian, Ukrainian
+    )
+    for single in words.split()
+)
+_AFTER_PLACE = frozenset({fold("کې"), fold("کښې")})
+
+
 def _case_forms(word: str) -> list[str]:
     """The nominative a declined Cyrillic city name may stand for (Гааге: гааг, гаага); else none."""
     if dominant_script(word) != "Cyrl":
@@ -121,6 +138,8 @@ class Places:
     lengths: tuple[int, ...]  # the length of each of `keys`
     everyday: frozenset[str] = EVERYDAY_WORDS  # names read as words inside a sentence
     most_words: int = 1  # the most words a name's key has
+    # A Latin name's consonant skeleton -> its key, to find a name written in Arabic or Cyrillic letters.
+    skeletons: Mapping[str, str] = field(default_factory=dict)
 
     def exact(self, text: Said | str) -> Found | None:
         """A postcode or a name exactly as known (after folding), else None."""
@@ -166,9 +185,32 @@ class Places:
                 return Found("", (code,), True)
         return None
 
+    def spelled_otherwise(self, said: Said) -> Found | None:
+        """A Latin name written in Arabic or Cyrillic letters (تراپل: Ter Apel), to ask about; else None.
+
+        The whole message, or the one or two words after "in", "near" (before Pashto's کې), is
+        reduced to its consonants (`content.transliterate`) and looked up among the Latin names'
+        skeletons; any word of a sentence would find a village too often ("درباره": Drijber).
+        """
+        if said.script not in ("Arab", "Cyrl") or not self.skeletons:
+            return None
+        found = [fold(word) for word in said.words]
+        windows = [found]
+        for i, word in enumerate(found):
+            if word in _BEFORE_PLACE:
+                windows += [found[i + 1 : i + 3], found[i + 1 : i + 2]]
+            if word in _AFTER_PLACE:
+                windows += [found[max(0, i - 2) : i], found[max(0, i - 1) : i]]
+        for window in windows:
+            letters = skeleton(" ".join(window), said.script)
+            key = self.skeletons.get(letters) if len(letters) >= MIN_CONSONANTS else None
+            if key is not None:
+                return Found(key, self.names[key].codes, False)
+        return None
+
     def read(self, said: Said) -> Found | None:
-        """A message as a postcode, a name, a name inside a sentence, or a near miss of a name; else None."""
-        return self.exact(said) or self.within(said) or self.guess(said)
+        """A message as a postcode, a name, a name inside a sentence, a near miss, or a name in other letters."""
+        return self.exact(said) or self.within(said) or self.guess(said) or self.spelled_otherwise(said)
 
     def find(self, text: Said | str) -> Place | None:
         """The one municipality a message (or an operator's text) names, else None (unknown, or Bergen)."""
@@ -269,4 +311,10 @@ def load_places(
     municipalities = {place_key(place.name) for place in by_code.values()}
     everyday = EVERYDAY_WORDS | ({_key(word) for word in words} & index.names.keys()) - municipalities
     most_words = max((len(key.split()) for key in keys), default=1)
-    return Places(by_code, index.names, codes, regions, keys, tuple(len(key) for key in keys), everyday, most_words)
+    skeletons: dict[str, str] = {}
+    for key in keys:  # shortest first: of two names with one skeleton, the shorter is offered
+        letters = latin_skeleton(key) if dominant_script(key) == "Latn" else ""
+        if len(letters) >= MIN_CONSONANTS:
+            skeletons.setdefault(letters, key)
+    lengths = tuple(len(key) for key in keys)
+    return Places(by_code, index.names, codes, regions, keys, lengths, everyday, most_words, skeletons)

@@ -18,7 +18,8 @@ from samen_sms.content.model import Message, Visit
 from samen_sms.core.identity import Channel
 
 # Twilio answers these itself on SMS (and still forwards them): the line must stay silent.
-# Stop words of the line's own languages (afmelden, توقف, dur) are confirmed by the line itself.
+# Stop words of the line's own languages (afmelden, توقف) are confirmed by the line itself; those
+# that are everyday words too (dur, хватит, بس) are asked about first.
 TWILIO_STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"})
 TWILIO_START_WORDS = frozenset({"start", "yes", "unstop"})
 
@@ -30,6 +31,7 @@ class WholeWord:
     action: WholeMessage
     locale: str | None  # the keyword's language; None for Twilio's own words
     carrier: bool = False  # Twilio's own stop or start word on SMS: Twilio answers it, the line stays silent
+    asks: bool = False  # a stop word that is an everyday word too ("dur", "хватит", "بس"): asked about first
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,9 @@ def whole_word(lexicon: Lexicon, message: Message) -> WholeWord | None:
     if message.channel is Channel.SMS and whole in TWILIO_START_WORDS:
         return WholeWord(WholeMessage.START, None, carrier=True)
     found = lexicon.whole.get(whole)
-    return WholeWord(*found) if found is not None else None
+    if found is None:
+        return None
+    return WholeWord(found[0], found[1], asks=whole in lexicon.asks)
 
 
 def read_out_code(visit: Visit, message: Message) -> tuple[Message, str | None]:

@@ -12,7 +12,7 @@ from samen_sms.content.directory import Community, Service
 from samen_sms.content.engine import Content
 from samen_sms.content.hints import MenuOrder, menu_key
 from samen_sms.content.languages import MORE_DIGIT
-from samen_sms.content.places import ALL_NL
+from samen_sms.content.places import ALL_NL, Place
 from samen_sms.content.replies import (
     Greeting,
     Languages,
@@ -123,8 +123,8 @@ class Renderer:
                 return self._languages(locale, order, channel)
             case Menu(node):
                 return self._menu(locale, node, channel)
-            case Services(code):
-                return self._place(locale, code, channel)
+            case Services(code, need):
+                return self._place(locale, code, channel, need)
             case PlacePick(key):
                 return self._pick(locale, key, channel)
             case Organisations(region):
@@ -200,13 +200,16 @@ class Renderer:
         purpose = self.message(locale, service.purpose, channel)
         return f"{head}\n{purpose} ({comma.join(facts)})" if facts else f"{head}\n{purpose}"
 
-    def _place(self, locale: str, code: str, channel: Channel) -> str:
+    def _place(self, locale: str, code: str, channel: Channel, need: str = "") -> str:
         # A place screen: the services of the municipality ("" when unknown), then the national ones;
-        # it names the municipality and region understood, so a wrong guess is seen at once.
+        # it names the municipality and region understood, so a wrong guess is seen at once. Asked
+        # from a need's screen (health), it keeps to that need: its local services, then its national ones.
         directory = self.content.directory
         places = self.content.places
         place = places.by_code.get(code)
         local = directory.local(code) if place else []
+        if need:
+            return self._need_place(locale, place, [s for s in local if need in s.needs], need, channel)
         if place is None:
             lines = [self.message(locale, "services.place_unknown", channel)]
         elif local:
@@ -216,6 +219,21 @@ class Renderer:
         else:
             lines = [self.message(locale, "services.place_none", channel, place=place.name, region=place.region)]
         lines += [f"{s.name} {s.contact()}" for s in directory.national_summary()]
+        lines.append(self.message(locale, self.content.flow.footer, channel))
+        return "\n".join(lines)
+
+    def _need_place(self, locale: str, place: Place | None, local: list[Service], need: str, channel: Channel) -> str:
+        lines = []
+        if place is None:
+            lines.append(self.message(locale, "services.place_unknown", channel))
+        elif local:
+            lines.append(self.message(locale, "services.place_local", channel, place=place.name, region=place.region))
+            lines += [self.service(locale, s, channel) for s in local]
+            lines.append(self.message(locale, "services.everywhere", channel))
+        else:
+            lines.append(self.message(locale, "services.place_none", channel, place=place.name, region=place.region))
+        national = [s for s in self.content.directory.for_need(need) if s not in local]
+        lines += [self.service(locale, s, channel) for s in national]
         lines.append(self.message(locale, self.content.flow.footer, channel))
         return "\n".join(lines)
 

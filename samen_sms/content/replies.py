@@ -61,10 +61,21 @@ class Notice:
 
 @dataclass(frozen=True)
 class Services:
-    """A place screen: a municipality's services, then the national ones ("" unknown): `["services", "GM0363"]`."""
+    """A place screen: a municipality's services, then the national ones ("" unknown): `["services", "GM0363"]`.
+
+    With a need (`health`, the directory need of the screen the place was typed at) only that need's
+    services, local then national: `["services", "GM1950|health"]`.
+    """
 
     kind: ClassVar[str] = "services"
     code: str
+    need: str = ""
+
+    @classmethod
+    def read(cls, value: str) -> Services:
+        """A stored place screen back: `code` or `code|need`."""
+        code, _, need = value.partition("|")
+        return cls(code, need)
 
 
 @dataclass(frozen=True)
@@ -121,7 +132,9 @@ def split_messages(replies: tuple[Reply, ...]) -> list[tuple[Ref, ...]]:
 def stored_ref(ref: Ref) -> tuple[str, str]:
     """A reference as the outbox stores it: `(kind, value)`."""
     match ref:
-        case Msg(value) | Menu(value) | Services(value) | PlacePick(value) | Organisations(value) | Region(value):
+        case Services(code, need):
+            return (ref.kind, f"{code}|{need}" if need else code)
+        case Msg(value) | Menu(value) | PlacePick(value) | Organisations(value) | Region(value):
             return (ref.kind, value)
         case Languages(order) | Greeting(order) | Notice(order):
             return (ref.kind, "" if order is None else stored_hint(order))
@@ -131,6 +144,8 @@ def stored_ref(ref: Ref) -> tuple[str, str]:
 
 def read_ref(kind: str, value: str) -> Ref:
     """A stored reference back as its type; raise ValueError for a kind this release does not know."""
+    if kind == Services.kind:
+        return Services.read(value)
     if kind in _NAMED:
         return _NAMED[kind](value)
     if kind in _ORDERED:

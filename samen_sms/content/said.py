@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from samen_sms.content.languages import likely_languages
+from samen_sms.content.languages import language_scores, ranked
 from samen_sms.content.text import digit_value, dominant_script, fold, strip_edges
 
 
@@ -21,7 +21,12 @@ class Said:
     whole: str
     digit: int | None
     script: str | None
-    languages: tuple[str, ...] = ()  # languages the letters and words point to, the most likely first
+    scores: tuple[tuple[str, float], ...] = ()  # how much letters, words and Lingua point to each language
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Languages the letters and words point to, the most likely first."""
+        return ranked(dict(self.scores))
 
     @classmethod
     def read(cls, text: str) -> Said:
@@ -29,8 +34,9 @@ class Said:
         folded = fold(text)
         found = tuple(word for word in (strip_edges(raw) for raw in folded.split()) if word)
         script = dominant_script(text)
-        likely = likely_languages(text, script, found)
-        return cls(text, folded, found, " ".join(found), digit_value(text), script, likely)
+        digit = digit_value(text)
+        scores = language_scores(text, script, found) if digit is None else {}
+        return cls(text, folded, found, " ".join(found), digit, script, tuple(scores.items()))
 
     @property
     def blank(self) -> bool:

@@ -16,9 +16,9 @@ from samen_sms.content.model import Outcome, Visit
 _HINT_AT: dict[str, Callable[[str], Hint]] = {
     optin.CONFIRM_NODE: RegionChosen,
     optin.REPLY_NODE: SessionAnnounced,
-    optin.REGION_PICK_NODE: PlaceAsked,
-    placeinput.PLACE_PICK_NODE: PlaceAsked,
-    community.PICK_NODE: PlaceAsked,
+    optin.REGION_PICK_NODE: PlaceAsked.read,
+    placeinput.PLACE_PICK_NODE: PlaceAsked.read,
+    community.PICK_NODE: PlaceAsked.read,
 }
 
 

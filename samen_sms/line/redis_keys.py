@@ -10,7 +10,7 @@ from samen_sms.core.keyspace import Key, declared
 
 # The conversation (line.store): one person's place in the menus and their language.
 DEDUP = Key("d:{message_sid}", "a MessageSid seen (holding a token of the request that claimed it), so Twilio's retries get no second reply", "`SAMEN_DEDUP_TTL`, default 48 h", "line.store")
-CONVERSATION = Key("s:{p}", "conversation: the person's place in the menus (node, menu hint: a script, region or session code, or the name in the place data being asked about; never typed text)", "`SAMEN_CONVERSATION_TTL` after the last message, default 30 min; after an announcement, until the session starts (at most 14 days)", "line.store", person=True)
+CONVERSATION = Key("s:{p}", "conversation: the person's place in the menus (node, menu hint: a script, region or session code, or the name in the place data being asked about and the need it was typed at; never typed text)", "`SAMEN_CONVERSATION_TTL` after the last message, default 30 min; after an announcement, until the session starts (at most 14 days)", "line.store", person=True)
 PROFILE = Key("p:{p}", "profile: the language the person chose", "`SAMEN_PROFILE_TTL` after the last message, default 90 days", "line.store", person=True)
 RATE = Key("r:{p}:{window}", "how many messages the person sent in this rate window", "one `SAMEN_RATE_WINDOW`, through erasure too (a flood of delete words stays limited)", "line.store", person=True)
 # Reply delivery (line.replies): replies owed, as references to catalogue messages, address sealed.

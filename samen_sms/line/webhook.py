@@ -100,7 +100,7 @@ def _handle(rt: Runtime, msg: Inbound) -> Response:
         return twiml.empty()
     overlay.refresh(rt, version, read_version=False)  # an edit approved in the console, live from now
     limit = rt.config.rate_limit_count
-    message = Message(msg.said, msg.address.channel, msg.num_media, arrival.count, limit, arrival.codes)
+    message = Message(msg.said, msg.address.channel, msg.num_media, arrival.count, limit, arrival.codes, cc)
     # A feature may take the message before the engine (the first hook that answers); else one step.
     arrived = Arrived(p, msg.address, arrival.visit, message, rt.content, rt.config)
     outcome = rt.registry.take(arrived, tuple(values)) or step(rt.content, arrival.visit, message)
