@@ -109,7 +109,9 @@ class Line:
 
     def _start(self, argv: list[str], env: dict[str, str], cwd: Path, name: str) -> subprocess.Popen[bytes]:
         with open(self.logs / f"{name}.log", "ab") as out:
-            return subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            return subprocess.Popen(
+                argv, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + 60
@@ -228,7 +230,7 @@ def scene(args: argparse.Namespace, arrival: float, env_more: dict[str, str], tw
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--crowd", type=int, default=600, help="new numbers in each scene (at most 1000)")
     parser.add_argument("--arrival", type=float, default=60, help="first messages a second, the crowd scene")
     parser.add_argument("--burst-arrival", type=float, default=150, help="first messages a second, over the rate")
@@ -254,11 +256,12 @@ def main() -> None:
     commands = procfile(args.checkout.resolve())
     print(f"checkout {args.checkout}; Twilio {args.delay} s a send; {args.crowd} first messages a scene")
     print(f"web: {commands['web']}\nworker: {commands['worker']}\nextra env: {shlex.join(args.env) or '-'}")
-    print("scene  arrive/s  replies  replies/s  p50 s  p99 s  send/s  max in 1 s  429s  lost  doubled  load (1 5 15 min)")
+    print("scene  arrive/s  replies  replies/s  p50 s  p99 s  send/s  max in 1 s  429s  lost  doubled  load 1/5/15 min")
     for name, r in rows:
         print(
             f"{name:6} {r['arrival']:8.0f} {r['replies']:8d} {r['replies_per_s']:10.1f} {r['p50']:6.2f} {r['p99']:6.2f}"
-            f" {r['send_rate']:7.1f} {r['max_1s']:11d} {r['throttled']:5d} {r['lost']:5d} {r['doubled']:8d}  {r['load']}"
+            f" {r['send_rate']:7.1f} {r['max_1s']:11d} {r['throttled']:5d} {r['lost']:5d} {r['doubled']:8d}"
+            f"  {r['load']}"
         )
 
 

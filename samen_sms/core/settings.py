@@ -209,6 +209,32 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("SAMEN_TWILIO_TIMEOUT", Kind.NUMBER, "10", "seconds Twilio's API may take to answer", "twilio"),
     Setting(
+        "SAMEN_ACCOUNT_MPS",
+        Kind.NUMBER,
+        "100",
+        "sends per second for the whole Twilio account, replies and announcements, all workers together "
+        "(Twilio refuses more with 429)",
+        "twilio",
+        above=0,
+    ),
+    Setting(
+        "SAMEN_SMS_MPS",
+        Kind.NUMBER,
+        "10",
+        "sends per second per SMS sender, replies and announcements, all workers together "
+        "(a long code: about 10; a short code or a Messaging Service with more numbers: more)",
+        "twilio",
+        above=0,
+    ),
+    Setting(
+        "SAMEN_WHATSAPP_MPS",
+        Kind.NUMBER,
+        "10",
+        "sends per second per WhatsApp sender, replies and announcements, all workers together",
+        "twilio",
+        above=0,
+    ),
+    Setting(
         "SAMEN_TWILIO_SETTLE",
         Kind.NUMBER,
         "120",
@@ -306,6 +332,14 @@ SETTINGS: tuple[Setting, ...] = (
         least=1,
         example="4",
     ),
+    Setting(
+        "SAMEN_SENDS_PER_WORKER",
+        Kind.WHOLE,
+        "32",
+        "replies one worker process has in flight at once (threads, each waiting on Twilio's API)",
+        "workers",
+        least=1,
+    ),
     Setting("SAMEN_WORKER_TTL", Kind.WHOLE, "40", "seconds of RQ's worker heartbeat", "workers", least=5),
     Setting(
         "SAMEN_HEALTH_MAX_WAIT",
@@ -347,22 +381,6 @@ SETTINGS: tuple[Setting, ...] = (
         "samen-urgent",
         "the queue workers take first: the reply to a first message, help now",
         "workers",
-    ),
-    Setting(
-        "SAMEN_SMS_MPS",
-        Kind.NUMBER,
-        "10",
-        "announcement sends per second per SMS sender, all workers together",
-        "announce",
-        above=0,
-    ),
-    Setting(
-        "SAMEN_WHATSAPP_MPS",
-        Kind.NUMBER,
-        "10",
-        "announcement sends per second per WhatsApp sender",
-        "announce",
-        above=0,
     ),
     Setting(
         "SAMEN_QUIET_HOURS",

@@ -33,6 +33,8 @@ AOF_REWRITE = Key("aof_rewrite", "set when the workers last asked Redis to rewri
 # The budget for new numbers (line.budget, counted by line.store): first contacts a minute that go urgent.
 NEW_NUMBERS = Key("new:{minute}", "how many first contacts arrived in this minute (for the urgent queue's budget)", "two minutes; a number only", "line.store")
 NEW_BY_COUNTRY = Key("new:{cc}:{minute}", "how many first contacts from one country calling code arrived in this minute", "two minutes; a number only", "line.store")
+# Send rates (line.pace): the next free send slot of the account and of each sender, for replies and announcements.
+SEND_RATE = Key("rate:{sender}", "the next free send slot of one sender (`sms`, `whatsapp`) or of the whole account (`account`), shared by all workers", "a few seconds", "line.pace")
 # Counters: numbers of messages by outcome, nothing per person.
 STATS = Key("stats:{kind}", "counts of replies sent, failed (by Twilio code) and delivery reports, by status", "kept; numbers only", "line.ledger")
 
