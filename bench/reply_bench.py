@@ -20,7 +20,9 @@ The senders' rates (SAMEN_SMS_MPS, `--sender-mps`) are set as for a sender that 
 second (a short code or a Messaging Service with enough numbers): a single long code takes about
 10 a second at Twilio, whatever the line does. `--checkout DIR` runs web and workers from another
 checkout (main's code, for the figures before a change); the stand-in is always this one's.
-Every wait is bounded by `--timeout`; the load (`uptime`) is printed with the table.
+Every wait is bounded by `--timeout`; the load (`uptime`) is printed with the table, and the CPU the
+web and the worker processes used, per message in and per reply out: on a loaded machine the rates
+say little, but the CPU per reply says how many replies two quiet cores could send.
 """
 
 from __future__ import annotations
@@ -124,6 +126,23 @@ class Line:
             time.sleep(0.2)
         raise SystemExit(f"the line did not start within 60 s; logs in {self.logs}")
 
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds used so far by the web and the worker processes (each command's process group)."""
+        used = {"web": 0.0, "worker": 0.0}
+        groups = {proc.pid: name for proc, name in zip(self.procs[1:], ("web", "worker"), strict=True)}
+        tick = os.sysconf("SC_CLK_TCK")
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            group = groups.get(int(fields[2]))  # the process group: the command's leader
+            if group:
+                used[group] += sum(int(v) for v in fields[11:15]) / tick  # utime stime cutime cstime
+        return used
+
     def recorded(self) -> dict[str, Any]:
         answer: dict[str, Any] = requests.get(self.api + "/_standin/messages", timeout=30).json()
         return answer
@@ -197,9 +216,10 @@ def scene(args: argparse.Namespace, arrival: float, env_more: dict[str, str], tw
     try:
         line.set_rate(twilio_rate)
         numbers = NUMBERS[: args.crowd]
-        began = time.monotonic()
+        began, cpu_before = time.monotonic(), line.cpu()
         posted = crowd(line, numbers, arrival)
         messages = settle(line, numbers, began + args.timeout)
+        cpu = {name: used - cpu_before[name] for name, used in line.cpu().items()}
         throttled = int(line.recorded().get("throttled", 0))
     finally:
         line.stop()
@@ -225,6 +245,8 @@ def scene(args: argparse.Namespace, arrival: float, env_more: dict[str, str], tw
         "doubled": sum(1 for n in numbers if per_number[n] > usual),
         "usual": usual,
         "throttled": throttled,
+        "web_ms": 1000 * cpu["web"] / max(1, len(numbers)),
+        "worker_ms": 1000 * cpu["worker"] / max(1, len(messages)),
         "load": f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
     }
 
@@ -256,12 +278,15 @@ def main() -> None:
     commands = procfile(args.checkout.resolve())
     print(f"checkout {args.checkout}; Twilio {args.delay} s a send; {args.crowd} first messages a scene")
     print(f"web: {commands['web']}\nworker: {commands['worker']}\nextra env: {shlex.join(args.env) or '-'}")
-    print("scene  arrive/s  replies  replies/s  p50 s  p99 s  send/s  max in 1 s  429s  lost  doubled  load 1/5/15 min")
+    print(
+        "scene  arrive/s  replies  replies/s  p50 s  p99 s  send/s  max in 1 s  429s  lost  doubled"
+        "  CPU ms web/msg worker/reply  load 1/5/15 min"
+    )
     for name, r in rows:
         print(
             f"{name:6} {r['arrival']:8.0f} {r['replies']:8d} {r['replies_per_s']:10.1f} {r['p50']:6.2f} {r['p99']:6.2f}"
             f" {r['send_rate']:7.1f} {r['max_1s']:11d} {r['throttled']:5d} {r['lost']:5d} {r['doubled']:8d}"
-            f"  {r['load']}"
+            f"  {r['web_ms']:15.1f} {r['worker_ms']:12.1f}  {r['load']}"
         )
 
 

@@ -81,6 +81,9 @@ def sweep(min_age: float = SWEEP_AFTER) -> int:
     return requeued
 
 
+HEARTBEAT_EVERY = 1.0  # seconds: a worker's heartbeat at most this often (its key lives SAMEN_WORKER_TTL)
+
+
 @contextmanager
 def _stop_signals_blocked() -> Iterator[None]:
     """Threads started inside inherit a mask without SIGINT and SIGTERM: only the main thread takes them."""
@@ -112,6 +115,7 @@ class LineWorker(SimpleWorker):
         kwargs.setdefault("maintenance_interval", config.sweep_interval)
         super().__init__(*args, **kwargs)
         self._swept = False
+        self._beat = -HEARTBEAT_EVERY
         self.in_flight = config.sends_per_worker
         self._free = threading.BoundedSemaphore(self.in_flight)
         self._threads = ThreadPoolExecutor(self.in_flight, thread_name_prefix="send")
@@ -130,10 +134,13 @@ class LineWorker(SimpleWorker):
             raise
         if found is None:
             self._free.release()
-        else:
-            with self._busy:
-                self.set_state(WorkerStatus.BUSY)  # RQ's dequeue says idle: others may still be running
         return found
+
+    def set_state(self, state: str, pipeline: Any = None) -> None:
+        """RQ's state, except that a worker with jobs still in flight in its threads is not idle."""
+        if state == WorkerStatus.IDLE and self.executions:
+            return
+        super().set_state(state, pipeline)
 
     def execute_job(self, job: Job, queue: Queue) -> None:
         """Start the job in a free thread and return at once (the slot was taken before dequeueing)."""
@@ -193,7 +200,11 @@ class LineWorker(SimpleWorker):
         dequeue_timeout (at most worker_ttl - 15), and /healthz counts a worker alive while its key is
         there, so a pool killed with SIGKILL shows as no worker within worker_ttl seconds.
         """
+        if pipeline is None and timeout is None and time.monotonic() - self._beat < HEARTBEAT_EVERY:
+            return  # RQ beats two or three times per job; with many jobs a second, once a second is plenty
         super().heartbeat(timeout or self.worker_ttl, pipeline)
+        if pipeline is None:
+            self._beat = time.monotonic()
         if pipeline is None and not self.connection.sismember(self.redis_workers_keys, self.key):
             worker_registration.register(self)
             log.warning("worker registration was lost (Redis restarted without its data); registered again")
