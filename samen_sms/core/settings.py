@@ -327,10 +327,9 @@ SETTINGS: tuple[Setting, ...] = (
         "SAMEN_WORKERS",
         Kind.WHOLE,
         "2",
-        "worker processes `python -m workers` starts (the Procfile: 4 when unset)",
+        "worker processes `python -m workers` starts (the Procfile too); each sends SAMEN_SENDS_PER_WORKER at once",
         "workers",
         least=1,
-        example="4",
     ),
     Setting(
         "SAMEN_SENDS_PER_WORKER",

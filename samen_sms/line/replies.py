@@ -211,9 +211,11 @@ def _send(ctx: WorkerContext, p: str, address: Address, body: str, keep_lock: Ca
     pace = ctx.pace(address.channel)
     held = 0.0
     while True:
-        pace.acquire(keep_lock)
         keep_lock()  # a lookup or a wait may have taken long; the send gets a full lock again
+        # Noted before the wait for a slot, so the send follows its slot closely: an attempt noted a
+        # little early only makes the look at Twilio after a crash start a little earlier.
         conn.set(redis_keys.ATTEMPT(p), time.time(), ex=OUTBOX_TTL)
+        pace.acquire(keep_lock)
         try:
             return ctx.sender.send(address, body)
         except Throttled as exc:
