@@ -85,10 +85,11 @@ def test_sends_keep_to_the_account_rate_with_no_burst_above_it(
     assert wait_until(lambda: all(sent_to(standin, p) for p in people), timeout=60), processes.output()[-3000:]
     with standin.lock:
         arrived = sorted(m["_received"] for m in standin.messages)
-    # 40 sends at 10 a second take about 4 s. Slots are 0.1 s apart on Redis's clock; a thread woken
-    # late on a loaded machine may bunch up with the next, but a second never holds a burst.
+    # 40 sends at 10 a second take about 4 s (without the rate, two workers send them within one).
+    # Slots are 0.1 s apart on Redis's clock; threads woken late on a loaded machine may bunch a few
+    # together, but no second holds a burst.
     most = max(sum(1 for t in arrived[i:] if t < start + 1) for i, start in enumerate(arrived))
-    assert most <= 12, most
+    assert most <= 15, most
     assert arrived[-1] - arrived[0] >= 3.5
 
 
