@@ -127,6 +127,9 @@ class LineWorker(SimpleWorker):
             self.heartbeat()
             if self._stop_requested:
                 return None
+        if self._stop_requested:  # asked to stop while every thread was busy: take no more jobs
+            self._free.release()
+            return None
         try:
             found = super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
         except BaseException:
@@ -144,13 +147,16 @@ class LineWorker(SimpleWorker):
 
     def execute_job(self, job: Job, queue: Queue) -> None:
         """Start the job in a free thread and return at once (the slot was taken before dequeueing)."""
-        with self._busy:
-            execution = self.prepare_execution(job)
+        submitted = False
         try:
+            with self._busy:
+                execution = self.prepare_execution(job)
             with _stop_signals_blocked():
                 self._threads.submit(self._perform, job, queue, execution)
-        except BaseException:
-            self._free.release()
+                submitted = True  # from here the thread gives the slot back
+        except BaseException:  # a stop signal raises here too
+            if not submitted:
+                self._free.release()
             raise
 
     def _perform(self, job: Job, queue: Queue, execution: Any) -> None:
