@@ -162,6 +162,8 @@ def standin(standin_server: tuple[str, StandinState]) -> Iterator[StandinState]:
         state.delay = 0.0
         state.hold = 0.0
         state.max_in_flight = 0
+        state.rate, state.throttled = 0.0, 0
+        state.accepted.clear()
         state.timings = Timings()
         state.templates = {}
         state.callbacks = False

@@ -88,7 +88,9 @@ class TestAFloodOfNewNumbers:
 
     @pytest.fixture
     def config(self, config: Config) -> Config:
-        return with_config(config, new_numbers_per_minute=4, new_numbers_per_country=4)
+        # One send in flight: the order the stand-in sees is then the order the queues give jobs
+        # out, which is what this test is about (with more in flight, they start in that order).
+        return with_config(config, new_numbers_per_minute=4, new_numbers_per_country=4, sends_per_worker=1)
 
     def test_a_danger_word_and_a_known_number_are_answered_before_the_floods_greetings(
         self, post: PostFn, work: Callable[[], None], standin: StandinState, redis_conn: redis.Redis

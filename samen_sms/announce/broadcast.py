@@ -24,7 +24,6 @@ from samen_sms.announce import sessions as infosessions
 from samen_sms.announce.dispatch import Attempt, send_once
 from samen_sms.announce.kinds import BroadcastKind
 from samen_sms.announce.lease import Lease
-from samen_sms.announce.ratelimit import SharedRate
 from samen_sms.announce.results import PREPARE_ERROR, STAT_PREFIX, Kind, Result, Skip
 from samen_sms.announce.routing import announcement_audience
 from samen_sms.announce.templates import load_templates
@@ -34,6 +33,7 @@ from samen_sms.core import tally
 from samen_sms.core.identity import Channel
 from samen_sms.core.quiet import quiet_until
 from samen_sms.line import erasure, ledger
+from samen_sms.line.pace import sending_pace
 from samen_sms.line.replies import WorkerContext, current
 from samen_sms.line.runtime import Runtime
 from samen_sms.line.store import place_in_menus, remember_language
@@ -181,10 +181,8 @@ class Broadcast:
         self.bid = kind.of(session.id)
         self.todo, self.done, self.stats = key(self.bid, "todo"), key(self.bid, "done"), key(self.bid, "stats")
         cfg = self.rt.config
-        self.rates = {
-            Channel.SMS: SharedRate(self.conn, "sms", cfg.sms_mps * RATE_HEADROOM),
-            Channel.WHATSAPP: SharedRate(self.conn, "whatsapp", cfg.whatsapp_mps * RATE_HEADROOM),
-        }
+        # The same slots replies take (line.pace): together they keep to the account's and each sender's rate.
+        self.rates = {channel: sending_pace(self.conn, cfg, channel, RATE_HEADROOM) for channel in Channel}
         self.templates = load_templates(cfg.whatsapp_templates)
         # Who was sent what is kept only until a week after the session (pseudonyms, but still a trace).
         self.keep_until = int(session.starts) + KEEP_AFTER_SESSION

@@ -22,6 +22,5 @@ BROADCAST_STATS = Key("bc:{broadcast}:stats", "an announcement's counts: sent, d
 BROADCAST_STATE = Key("bc:{broadcast}:state", "an announcement's phase", "until 7 days after the session", "announce.broadcast")
 BROADCAST_LEASE = Key("bc:{broadcast}:lease", "which job is running an announcement right now", "the lease, `SAMEN_BROADCAST_LEASE` s", "announce.broadcast")
 BROADCAST_SID = Key("bm:{message_sid}", "which announcement a Twilio message belongs to, for delivery reports", "7 days", "announce.broadcast")
-SEND_RATE = Key("rate:{sender}", "send slots reserved for one sender, shared by all workers", "a few seconds", "announce.ratelimit")
 
 KEYS = declared(vars())

@@ -73,12 +73,14 @@ class Config:
     send_retries: int
     twilio_timeout: float
     twilio_settle: float
+    account_mps: float
     sms_mps: float
     whatsapp_mps: float
     quiet_hours: str
     broadcast_threads: int
     broadcast_lease: int
     workers: int
+    sends_per_worker: int
     worker_ttl: int
     health_max_wait: int
     new_numbers_per_minute: int
@@ -172,12 +174,14 @@ class Config:
             send_retries=settings.whole(env, "SAMEN_SEND_RETRIES"),
             twilio_timeout=settings.number(env, "SAMEN_TWILIO_TIMEOUT"),
             twilio_settle=settings.number(env, "SAMEN_TWILIO_SETTLE"),
+            account_mps=settings.number(env, "SAMEN_ACCOUNT_MPS"),
             sms_mps=settings.number(env, "SAMEN_SMS_MPS"),
             whatsapp_mps=settings.number(env, "SAMEN_WHATSAPP_MPS"),
             quiet_hours=settings.text(env, "SAMEN_QUIET_HOURS"),
             broadcast_threads=settings.whole(env, "SAMEN_BROADCAST_THREADS"),
             broadcast_lease=settings.whole(env, "SAMEN_BROADCAST_LEASE"),
             workers=settings.whole(env, "SAMEN_WORKERS"),
+            sends_per_worker=settings.whole(env, "SAMEN_SENDS_PER_WORKER"),
             worker_ttl=settings.whole(env, "SAMEN_WORKER_TTL"),
             health_max_wait=settings.whole(env, "SAMEN_HEALTH_MAX_WAIT"),
             new_numbers_per_minute=settings.whole(env, "SAMEN_NEW_NUMBERS_PER_MINUTE"),

@@ -36,6 +36,8 @@ NEW_BY_COUNTRY = Key("new:{cc}:{minute}", "how many first contacts from one coun
 # Live content (line.overlay): edits approved and directory entries saved in the console, applied without a restart.
 CONTENT_OVERLAY = Key("content_overlay", "approved edits of catalogue messages and directory entries saved in the console, laid over messages/ and data/services.toml (texts staff wrote, nothing about a texter)", "kept, until exported to the repository and withdrawn", "line.overlay", backup=True)
 OVERLAY_VERSION = Key("overlay_version", "a counter raised by every change of the live content, which web and workers compare with the one they built", "kept; a number only", "line.overlay", backup=True)
+# Send rates (line.pace): the next free send slot of the account and of each sender, for replies and announcements.
+SEND_RATE = Key("rate:{sender}", "the next free send slot of one sender (`sms`, `whatsapp`) or of the whole account (`account`), shared by all workers", "a few seconds", "line.pace")
 # Counters: numbers of messages by outcome, nothing per person.
 STATS = Key("stats:{kind}", "counts of replies sent, failed (by Twilio code) and delivery reports, by status", "kept; numbers only", "line.ledger")
 

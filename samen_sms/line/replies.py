@@ -6,18 +6,19 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, assert_never
 
 import redis
 
-from samen_sms.core.identity import Address
+from samen_sms.core.identity import Address, Channel
 from samen_sms.line import overlay, redis_keys
 from samen_sms.line.ledger import finish, record_line_fault
 from samen_sms.line.outbox import OutboxItem, References, Template, Written
+from samen_sms.line.pace import Pace, sending_pace
 from samen_sms.line.runtime import Runtime
-from samen_sms.line.sender import LineFaultError, PermanentSendError, Sender, TransientSendError
+from samen_sms.line.sender import LineFaultError, PermanentSendError, Sender, Throttled, TransientSendError
 from samen_sms.line.store import OUTBOX_TTL, SWEEP_AFTER
 
 # The failure counted (`stats:send_failed`) for a reply dropped because this release cannot read it.
@@ -28,10 +29,18 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class WorkerContext:
-    """What a worker process builds once and every job reuses."""
+    """What a worker process builds once and every job reuses (its threads share it)."""
 
     runtime: Runtime
     sender: Sender
+    paces: dict[Channel, Pace] = field(default_factory=dict)
+
+    def pace(self, channel: Channel) -> Pace:
+        """The send rates a reply on `channel` keeps to: the account's and its sender's (line.pace)."""
+        found = self.paces.get(channel)
+        if found is None:
+            found = self.paces[channel] = sending_pace(self.runtime.redis, self.runtime.config, channel)
+        return found
 
 
 class _Installed:
@@ -150,10 +159,7 @@ def _deliver_one(ctx: WorkerContext, p: str, raw: bytes | str, keep_lock: Callab
         if previous is not None and _sent_before(ctx, address, body, float(previous)):
             log.info("reply found at Twilio after an interrupted send; not sending it again")
         else:
-            if previous is not None:
-                keep_lock()  # the lookup took up to two timeouts; the send gets a full lock again
-            conn.set(redis_keys.ATTEMPT(p), time.time(), ex=OUTBOX_TTL)
-            sid = _send(ctx, item, address, body)
+            sid = _send(ctx, p, item, address, body, keep_lock)
     except PermanentSendError as exc:
         if finish(rt, p, raw, address.channel.value, failed_code=exc.code):
             for hook in rt.registry.on_send_failed:
@@ -195,11 +201,36 @@ def _deliver_one(ctx: WorkerContext, p: str, raw: bytes | str, keep_lock: Callab
     return True
 
 
-def _send(ctx: WorkerContext, item: OutboxItem, address: Address, body: str) -> str:
-    """Hand one item to Twilio: a template by its Content SID, anything else as text."""
-    if isinstance(item.body, Template):
-        return ctx.sender.send_template(address, item.body.content_sid, "{}")
-    return ctx.sender.send(address, body)
+def _send(
+    ctx: WorkerContext, p: str, item: OutboxItem, address: Address, body: str, keep_lock: Callable[[], object]
+) -> str:
+    """Hand one item to Twilio in its slot of the account's and the sender's rates (a template by its
+    Content SID, anything else as text); Twilio's sid.
+
+    Waiting for the slot keeps the person's lock. A 429 holds every worker's slots back for its
+    Retry-After and the reply goes again in a later slot, as long as the waits stay within one
+    Twilio timeout; past that the job comes back later (a transient failure).
+    """
+    conn = ctx.runtime.redis
+    pace = ctx.pace(address.channel)
+    held = 0.0
+    while True:
+        keep_lock()  # a lookup or a wait may have taken long; the send gets a full lock again
+        # Noted before the wait for a slot, so the send follows its slot closely: an attempt noted a
+        # little early only makes the look at Twilio after a crash start a little earlier.
+        conn.set(redis_keys.ATTEMPT(p), time.time(), ex=OUTBOX_TTL)
+        pace.acquire(keep_lock)
+        try:
+            if isinstance(item.body, Template):
+                return ctx.sender.send_template(address, item.body.content_sid, "{}")
+            return ctx.sender.send(address, body)
+        except Throttled as exc:
+            conn.delete(redis_keys.ATTEMPT(p))  # Twilio answered 429: it does not have this one
+            pace.hold(exc.retry_after)
+            held += exc.retry_after
+            log.warning("Twilio asks the line to slow down (429); every send waits %.1f s", exc.retry_after)
+            if held > ctx.runtime.config.twilio_timeout:
+                raise
 
 
 def _text(rt: Runtime, item: OutboxItem, address: Address) -> str:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
 from twilio.rest import Client
 from twilio.rest.api.v2010.account.message import MessageInstance
 
@@ -75,9 +80,65 @@ class LineFaultError(TransientSendError):
         self.code: int = code
 
 
+class Throttled(TransientSendError):
+    """Twilio answered 429 (too many requests): it did not take the message; try again after `retry_after` s."""
+
+    def __init__(self, code: int, retry_after: float) -> None:
+        super().__init__(code)
+        self.retry_after = retry_after
+
+
+DEFAULT_RETRY_AFTER = 1.0  # seconds to hold back after a 429 that names no Retry-After
+
+
+class LineHttpClient(TwilioHttpClient):  # type: ignore[misc]
+    """twilio-python's HTTP client, keeping a connection alive per send in flight and reading Retry-After.
+
+    twilio-python's exceptions drop the response's headers; the Retry-After of a 429 is kept here,
+    for the thread that made the request (`retry_after`).
+    """
+
+    def __init__(self, timeout: float, in_flight: int) -> None:
+        super().__init__(timeout=timeout, pool_connections=True, max_retries=0)
+        self._last = threading.local()
+        # requests keeps 10 connections a host by default: with more sends in flight, the others
+        # would open a connection each time and close it (no keep-alive). One pool, one host.
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(in_flight, 1), max_retries=0)
+        assert self.session is not None
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
+        self._last.retry_after = None
+        response = super().request(method, url, *args, **kwargs)
+        if response.status_code == 429:
+            self._last.retry_after = _seconds(response.headers.get("Retry-After"))
+        return response
+
+    def retry_after(self) -> float | None:
+        """The Retry-After of this thread's last response, if it was a 429."""
+        found: float | None = getattr(self._last, "retry_after", None)
+        return found
+
+
+def _seconds(value: str | None) -> float:
+    """Retry-After as seconds: a number, or an HTTP date (RFC 9110); DEFAULT_RETRY_AFTER when unreadable."""
+    if not value:
+        return DEFAULT_RETRY_AFTER
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError):
+        return DEFAULT_RETRY_AFTER
+
+
 def build_client(config: Config) -> Client:
     """The real twilio-python client, pointed at `TWILIO_API_URL` (Twilio, or the local stand-in)."""
-    http = TwilioHttpClient(timeout=config.twilio_timeout, pool_connections=True, max_retries=0)
+    # Every worker thread's send, and a broadcast job's own threads, may be in flight at once.
+    http = LineHttpClient(config.twilio_timeout, config.sends_per_worker + config.broadcast_threads)
     # twilio-python logs every request's query and headers at INFO: the number a list looks up included.
     http.logger.setLevel(logging.WARNING)
     client = Client(config.twilio_account_sid, config.twilio_auth_token, http_client=http)
@@ -126,7 +187,11 @@ class Sender:
             code = int(exc.code or 0)
             if code in LINE_FAULT_CODES or (not code and exc.status in LINE_FAULT_STATUSES):
                 raise LineFaultError(code or exc.status) from None
-            if exc.status == 429 or exc.status >= 500 or code in TRANSIENT_CODES:
+            if exc.status == 429:
+                http = self.client.http_client
+                after = http.retry_after() if isinstance(http, LineHttpClient) else None
+                raise Throttled(code or exc.status, DEFAULT_RETRY_AFTER if after is None else after) from None
+            if exc.status >= 500 or code in TRANSIENT_CODES:
                 raise TransientSendError(code or exc.status) from None
             raise PermanentSendError(code or exc.status) from None
         except requests.Timeout:

@@ -5,13 +5,18 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
-from rq import SimpleWorker, worker_registration
+from rq import Queue, SimpleWorker, worker_registration
 from rq.job import Job
+from rq.timeouts import TimerDeathPenalty
 from rq.utils import import_attribute
+from rq.worker.base import WorkerStatus
 from rq.worker_pool import WorkerPool
 
 from samen_sms.core import logs
@@ -76,10 +81,33 @@ def sweep(min_age: float = SWEEP_AFTER) -> int:
     return requeued
 
 
+HEARTBEAT_EVERY = 1.0  # seconds: a worker's heartbeat at most this often (its key lives SAMEN_WORKER_TTL)
+
+
+@contextmanager
+def _stop_signals_blocked() -> Iterator[None]:
+    """Threads started inside inherit a mask without SIGINT and SIGTERM: only the main thread takes them."""
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
 class LineWorker(SimpleWorker):
-    """An RQ worker that runs jobs in its own process (the runtime is already built) and sweeps."""
+    """An RQ worker that runs jobs in its own process (the runtime is already built) and sweeps.
+
+    It runs up to SAMEN_SENDS_PER_WORKER jobs at once, each in a thread of its own: a reply waits
+    about 200 ms on Twilio's API, and one at a time a process could not send more than five a
+    second. The main thread dequeues a job only once a thread is free for it, so a job never waits
+    in a process while another worker is idle; urgent jobs are still taken first. A warm stop
+    lets the jobs in flight finish; a killed worker leaves its replies in flight to the recovery
+    (the in-flight slot, the lock, the look at Twilio before sending again).
+    """
 
     job_class = LineJob
+    # RQ's default sets an alarm signal, which only the main thread may do; a timer works in any thread.
+    death_penalty_class = TimerDeathPenalty
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         config = current().runtime.config
@@ -87,6 +115,65 @@ class LineWorker(SimpleWorker):
         kwargs.setdefault("maintenance_interval", config.sweep_interval)
         super().__init__(*args, **kwargs)
         self._swept = False
+        self._beat = -HEARTBEAT_EVERY
+        self.in_flight = config.sends_per_worker
+        self._free = threading.BoundedSemaphore(self.in_flight)
+        self._threads = ThreadPoolExecutor(self.in_flight, thread_name_prefix="send")
+        self._busy = threading.Lock()  # the worker's state (busy, idle) against the threads ending jobs
+
+    def dequeue_job_and_maintain_ttl(self, timeout: int | None, max_idle_time: int | None = None) -> Any:
+        """RQ's dequeue, once a thread is free to run the job (the worker beats its heart meanwhile)."""
+        while not self._free.acquire(timeout=min(5, self.worker_ttl / 3)):
+            self.heartbeat()
+            if self._stop_requested:
+                return None
+        if self._stop_requested:  # asked to stop while every thread was busy: take no more jobs
+            self._free.release()
+            return None
+        try:
+            found = super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+        except BaseException:
+            self._free.release()
+            raise
+        if found is None:
+            self._free.release()
+        return found
+
+    def set_state(self, state: str, pipeline: Any = None) -> None:
+        """RQ's state, except that a worker with jobs still in flight in its threads is not idle."""
+        if state == WorkerStatus.IDLE and self.executions:
+            return
+        super().set_state(state, pipeline)
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        """Start the job in a free thread and return at once (the slot was taken before dequeueing)."""
+        submitted = False
+        try:
+            with self._busy:
+                execution = self.prepare_execution(job)
+            with _stop_signals_blocked():
+                self._threads.submit(self._perform, job, queue, execution)
+                submitted = True  # from here the thread gives the slot back
+        except BaseException:  # a stop signal raises here too
+            if not submitted:
+                self._free.release()
+            raise
+
+    def _perform(self, job: Job, queue: Queue, execution: Any) -> None:
+        try:
+            self.perform_job(job, queue, execution)
+        except Exception:
+            log.exception("a job's bookkeeping failed in its thread")
+        finally:
+            with self._busy:
+                if not self.executions:
+                    self.set_state(WorkerStatus.IDLE)
+            self._free.release()
+
+    def teardown(self) -> None:
+        """Let the jobs in flight finish (a warm stop), then RQ's teardown."""
+        self._threads.shutdown(wait=True)
+        super().teardown()  # type: ignore[no-untyped-call]
 
     @property
     def dequeue_timeout(self) -> int:
@@ -101,15 +188,11 @@ class LineWorker(SimpleWorker):
         """RQ's command channel, whose listening thread never takes the stop signals.
 
         A signal sent to the process goes to any thread not blocking it. One that lands on the
-        listener leaves the main thread waiting for a job until its wait ends (up to 20 s) before
-        it stops: threads inherit the signal mask, so it is blocked while the listener starts.
+        listener (or a sending thread) leaves the main thread waiting for a job until its wait ends
+        (up to 20 s) before it stops: threads inherit the signal mask, so it is blocked while they start.
         """
-        stops = {signal.SIGINT, signal.SIGTERM}
-        before = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
-        try:
+        with _stop_signals_blocked():
             super().subscribe()  # type: ignore[no-untyped-call]
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
     def register_birth(self) -> None:
         """RQ's registration, its key kept worker_ttl seconds as every heartbeat keeps it (not RQ's + 60)."""
@@ -123,7 +206,11 @@ class LineWorker(SimpleWorker):
         dequeue_timeout (at most worker_ttl - 15), and /healthz counts a worker alive while its key is
         there, so a pool killed with SIGKILL shows as no worker within worker_ttl seconds.
         """
+        if pipeline is None and timeout is None and time.monotonic() - self._beat < HEARTBEAT_EVERY:
+            return  # RQ beats two or three times per job; with many jobs a second, once a second is plenty
         super().heartbeat(timeout or self.worker_ttl, pipeline)
+        if pipeline is None:
+            self._beat = time.monotonic()
         if pipeline is None and not self.connection.sismember(self.redis_workers_keys, self.key):
             worker_registration.register(self)
             log.warning("worker registration was lost (Redis restarted without its data); registered again")

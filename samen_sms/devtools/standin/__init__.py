@@ -11,9 +11,10 @@ date_sent, as Twilio's `sent_date`, so messages not yet sent never match). A mes
 queued -> sending -> sent -> delivered over `StandinState.timings`, and `date_sent` stays null
 until it is sent. A template's `body` is its text filled in (`StandinState.templates`). Test
 hooks live under `/_standin/`: the recorded messages, a reset, a per-request delay (Twilio takes
-about 200 ms) and injected faults. `DELETE .../Messages/{Sid}.json` deletes as Twilio does,
-refused while a message is in progress (`deletion.py`); `record_inbound` keeps a person's message
-in, as Twilio's log does.
+about 200 ms), a rate past which a send is refused with 429 / 20429 and a `Retry-After` (as
+Twilio's API refuses an account over its rate; `--rate`) and injected faults.
+`DELETE .../Messages/{Sid}.json` deletes as Twilio does, refused while a message is in progress
+(`deletion.py`); `record_inbound` keeps a person's message in, as Twilio's log does.
 """
 
 from samen_sms.devtools.standin.deletion import in_log, record_inbound

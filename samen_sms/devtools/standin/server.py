@@ -105,8 +105,12 @@ def _page(st: StandinState, account_sid: str) -> dict[str, Any]:
     number = int(request.args.get("Page", 0))
     token = request.args.get("PageToken", "")
     now = time.time()
+    to = args.get("To")
     with st.lock:
-        shown = [st.resource(m, now) | {"_at": m["_at"], "_sent_at": st.sent_at(m, now)} for m in in_log(st)]
+        # The To filter first, on the raw records: a lookup of one person's messages (the line's
+        # recovery after a crash) stays quick however many the stand-in holds.
+        mine = [m for m in in_log(st) if not to or m["to"] == to]
+        shown = [st.resource(m, now) | {"_at": m["_at"], "_sent_at": st.sent_at(m, now)} for m in mine]
     # Newest first by date_created (whole seconds, as Twilio shows them); among equals, the later recorded first.
     found = sorted((m for m in reversed(shown) if _matches(m, args)), key=lambda m: -int(m["_at"]))
     start_at = 0
@@ -227,6 +231,13 @@ def create_standin(state: StandinState | None = None) -> Flask:
         if refused:
             return refused
         to = request.form["To"]
+        arrived = time.time()
+        with st.lock:
+            retry_after = st.over_rate(arrived)
+        if retry_after:
+            refusal, status = _error(429, 20429, "Too Many Requests")
+            refusal.headers["Retry-After"] = str(retry_after)
+            return refusal, status
         with st.lock:
             st.in_flight += 1
             st.max_in_flight = max(st.max_in_flight, st.in_flight)
@@ -238,6 +249,7 @@ def create_standin(state: StandinState | None = None) -> Flask:
                 return _error(fault.status, fault.code, "injected fault")
             now = time.time()
             record = _record(st, account_sid, request.form, now)
+            record["_received"] = arrived  # when the request came in, before the delay
             with st.lock:
                 st.messages.append(record)
             if st.callbacks and record["_status_callback"]:
@@ -276,7 +288,7 @@ def create_standin(state: StandinState | None = None) -> Flask:
     def recorded() -> Any:
         with st.lock:
             shown = [{k: v for k, v in m.items() if k != "_timings"} for m in st.messages]
-        return jsonify(messages=shown, max_in_flight=st.max_in_flight)
+        return jsonify(messages=shown, max_in_flight=st.max_in_flight, throttled=st.throttled)
 
     @app.post("/_standin/reset")
     def reset() -> Any:
@@ -284,8 +296,9 @@ def create_standin(state: StandinState | None = None) -> Flask:
             st.messages.clear()
             st.media.clear()
             st.faults.clear()
-            st.max_in_flight = 0
-            st.delay = st.hold = 0.0
+            st.max_in_flight = st.throttled = 0
+            st.delay = st.hold = st.rate = 0.0
+            st.accepted.clear()
         return jsonify(ok=True)
 
     @app.post("/_standin/faults")
@@ -298,6 +311,11 @@ def create_standin(state: StandinState | None = None) -> Flask:
     @app.post("/_standin/delay")
     def set_delay() -> Any:
         st.delay = float(request.get_json(force=True)["seconds"])
+        return jsonify(ok=True)
+
+    @app.post("/_standin/rate")
+    def set_rate() -> Any:
+        st.rate = float(request.get_json(force=True)["per_second"])
         return jsonify(ok=True)
 
     return app
@@ -333,11 +351,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="A local stand-in for Twilio's Messages API.")
     parser.add_argument("--port", type=int, default=5099)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds per request (Twilio: about 0.2)")
+    parser.add_argument(
+        "--rate", type=float, default=0.0, help="sends a second accepted; past it 429 with Retry-After (0: no limit)"
+    )
     parser.add_argument("--quiet", action="store_true")
     parser.add_argument("--callbacks", action="store_true", help="post status callbacks (sent, delivered)")
     parser.add_argument("--templates", type=Path, help="WhatsApp templates file: their text fills `body`")
     args = parser.parse_args()
-    state = StandinState(delay=args.delay, quiet=args.quiet, callbacks=args.callbacks)
+    state = StandinState(delay=args.delay, quiet=args.quiet, callbacks=args.callbacks, rate=args.rate)
     # The line's own credentials, as `make run` gives both (the development ones unless set).
     account = os.environ.get("TWILIO_ACCOUNT_SID", "").strip() or DEV_ACCOUNT_SID
     state.accounts = {account: os.environ.get("TWILIO_AUTH_TOKEN", "").strip() or DEV_AUTH_TOKEN}

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -51,12 +53,32 @@ class StandinState:
     callbacks: bool = False  # post signed status callbacks as each status is reached, as Twilio does
     in_flight: int = 0
     max_in_flight: int = 0
+    # Sends accepted per second, all senders together (0: no limit). Past it a send is refused with
+    # 429 / 20429 and a `Retry-After`, as Twilio's API answers an account over its rate.
+    rate: float = 0.0
+    accepted: deque[float] = field(default_factory=deque)  # when the sends of the last second were accepted
+    throttled: int = 0  # sends refused for the rate
     timings: Timings = field(default_factory=Timings)  # for messages created from now on
     # Approved WhatsApp templates' text by Content SID, with {{1}}-style placeholders: Twilio puts
     # the rendered text in the message's `body`.
     templates: dict[str, str] = field(default_factory=dict)
     # The accounts it knows, SID -> auth token: any other pair is refused with 401 / 20003, as at Twilio.
     accounts: dict[str, str] = field(default_factory=lambda: {DEV_ACCOUNT_SID: DEV_AUTH_TOKEN})
+
+    def over_rate(self, now: float) -> int:
+        """Seconds to wait (Retry-After) if a send now would pass `rate` in the last second, else 0 (and it counts).
+
+        Call with `lock` held.
+        """
+        if self.rate <= 0:
+            return 0
+        while self.accepted and self.accepted[0] <= now - 1:
+            self.accepted.popleft()
+        if len(self.accepted) >= self.rate:
+            self.throttled += 1
+            return max(1, math.ceil(self.accepted[0] + 1 - now))
+        self.accepted.append(now)
+        return 0
 
     def take_fault(self, to: str) -> Fault | None:
         """The first fault that applies to a send to `to`, used up by one."""
@@ -124,3 +146,4 @@ def parse_date(value: str) -> tuple[float, float]:
         start = datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
         return start, start + 86400
     raise ValueError(f"not a date: {value!r}")
+
