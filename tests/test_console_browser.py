@@ -29,7 +29,7 @@ from samen_sms.devtools.embedded_redis import free_port
 from samen_sms.devtools.standin import StandinState
 from tests import conftest
 from tests.conftest import ALICE, Processes, sent_to, wait_until, with_config
-from tests.console_support import PASSWORD, code, make_staff
+from tests.console_support import PASSWORD, code, csrf, make_staff, staff_client, store
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -383,3 +383,124 @@ def test_add_a_directory_entry_in_plain_words_and_it_is_live(
         assert [s.name for s in rt.content.directory.local("GM0363")] == ["Kliniek Oost"]
     finally:
         tab.context.close()
+
+
+# Every console page a role can open, found in the app's url_map (so a new page is crawled without
+# being named here); files (.json, .po, .toml) and POST-only routes are not pages.
+NOT_PAGES = (".json", ".po", ".toml")
+# Pages that open on a query (a message to edit): endpoint -> its query.
+QUERIES = {"console.review_edit": {"key": "help_now.body"}}
+
+# A focus indicator measured on the element the keyboard reached: its outline (or box-shadow) colour
+# against the background behind it, WCAG's relative luminance (1.4.11 asks 3:1).
+FOCUS_CHECK = """() => {
+  const lum = (c) => {
+    const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
+    const [r, g, b, a] = m[1].split(/[ ,\\/]+/).map(Number);
+    if (a === 0) return null;
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const behind = (el) => {
+    for (let e = el.parentElement; e; e = e.parentElement) {
+      const c = getComputedStyle(e).backgroundColor;
+      if (lum(c) !== null) return c;
+    }
+    return 'rgb(255, 255, 255)';
+  };
+  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+  const focusable = [...document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]:not([tabindex="-1"])')]
+    .filter((e) => !e.disabled && e.getClientRects().length && getComputedStyle(e).visibility !== 'hidden');
+  const bad = [];
+  for (const el of focusable) {
+    el.focus();
+    if (document.activeElement !== el) continue;
+    const s = getComputedStyle(el);
+    let colour = null;
+    if (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2) colour = s.outlineColor;
+    else if (s.boxShadow && s.boxShadow !== 'none') colour = (s.boxShadow.match(/rgba?\\([^)]+\\)/) || [null])[0];
+    const name = el.tagName.toLowerCase() + ' "' + (el.innerText || el.value || el.name || '').trim().slice(0, 30) + '"';
+    if (!colour) { bad.push(name + ': no focus indicator'); continue; }
+    const r = ratio(colour, behind(el));
+    if (r < 3) bad.push(name + ': focus ' + colour + ' on ' + behind(el) + ' is ' + r.toFixed(1) + ':1');
+  }
+  return [focusable.length, bad];
+}"""
+
+
+def console_pages(app: Flask, values: dict[str, str]) -> list[str]:
+    """The console's GET pages from the url_map, their arguments filled from `values`."""
+    with app.test_request_context():
+        from flask import url_for
+
+        found = []
+        for rule in app.url_map.iter_rules():
+            if not rule.endpoint.startswith("console.") or rule.endpoint == "console.static":
+                continue
+            if "GET" not in (rule.methods or ()) or rule.rule.endswith(NOT_PAGES):
+                continue
+            missing = [a for a in rule.arguments if a not in values]
+            assert not missing, f"{rule.rule}: give the crawl a value for {missing}"
+            query = QUERIES.get(rule.endpoint, {})
+            found.append(url_for(rule.endpoint, **{a: values[a] for a in rule.arguments}, **query))
+        return sorted(set(found))
+
+
+def looks_right(tab: Any) -> list[str]:
+    """What is wrong with the page in this window: wider than the window, a focus one cannot see."""
+    tab.wait_for_load_state()
+    wide, window = tab.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    wrong = [f"{wide} px wide in a {window} px window"] if wide > window else []
+    tab.keyboard.press("Tab")  # keyboard modality: what follows is focus as a keyboard user sees it
+    count, bad = tab.evaluate(FOCUS_CHECK)
+    return wrong + bad + ([] if count else ["nothing to reach with the keyboard"])
+
+
+@pytest.mark.parametrize("size", VIEWPORTS)
+def test_every_page_each_role_can_open_fits_the_screen_and_shows_focus(
+    browser: Any, live: tuple[str, Flask], redis_conn: redis.Redis, size: tuple[int, int]
+) -> None:
+    base, app = live
+    mine = reach_figures(app, redis_conn)
+    coordinator = staff_client(app, "crawl-c@example.org", "coordinator")
+    from tests.test_console_pages import GOOD
+
+    saved = coordinator.post(
+        "/console/sessions/new", data={**GOOD, "action": "save", "csrf_token": csrf(coordinator, "/console/drafts")}
+    )
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:300]
+    session_id = saved.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+    token = store(app).add("new@example.org", "coordinator", None)
+    values = {"code": mine, "session_id": session_id, "locale": "ar", "token": token}
+    pages = console_pages(app, values)
+    assert f"/console/mediators/{mine}/poster" in pages and "/console/" in pages
+    problems: dict[str, list[str]] = {}
+    opened: dict[str, int] = {}
+    roles = [("admin", None), ("coordinator", None), ("mediator", mine)]
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale="en-GB", is_mobile=size[0] < 500)
+    try:
+        tab = context.new_page()
+        for path in (p for p in pages if "/welcome/" in p or p.endswith("/sign-in")):
+            tab.goto(base + path)
+            problems.update({f"anyone {path}": bad for bad in [looks_right(tab)] if bad})
+        for role, code_ in roles:
+            email = f"crawl-{role}@example.org"
+            secret = make_staff(app, email, role, code_)
+            context.clear_cookies()
+            sign_in(tab, base, email, secret)
+            tab.wait_for_load_state()
+            for path in pages:
+                if "/welcome/" in path or path.endswith("/sign-in"):
+                    continue
+                response = tab.goto(base + path)
+                if response.status == 403:
+                    continue
+                assert response.status == 200, f"{role} {path}: {response.status}"
+                opened[role] = opened.get(role, 0) + 1
+                bad = looks_right(tab)
+                if bad:
+                    problems[f"{role} {path}"] = bad
+    finally:
+        context.close()
+    assert opened.get("mediator", 0) >= 4 and opened.get("admin", 0) > opened.get("coordinator", 0), opened
+    assert not problems, "\n".join(f"{page}: {'; '.join(bad[:4])}" for page, bad in problems.items())
