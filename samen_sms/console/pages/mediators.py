@@ -10,11 +10,12 @@ from __future__ import annotations
 import time
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from flask import abort, redirect, render_template, request, url_for
 
 from samen_sms.console.accounts import Role
+from samen_sms.console import dates
 from samen_sms.console.auth import qr_data_uri
 from samen_sms.console.figures import drawn
 from samen_sms.console.web import bp, requires, runtime, staff
@@ -27,6 +28,12 @@ from samen_sms.reach import mediators as registry
 from samen_sms.reach.mediators import Mediator
 
 WEEKS = 12  # reach per week, the last 12 weeks (as `mediators list`)
+SHARE = "https://wa.me/?text="  # WhatsApp's share intent: the person picks whom to send the text to
+
+
+def readable(text: str, link: str) -> str:
+    """A text with its link as people read it (an Arabic hello, not %D9%85...); the href stays encoded."""
+    return text.replace(link, unquote(link)) if link else text
 
 
 def _hello_link(rt: Runtime, code: str) -> str:
@@ -116,13 +123,27 @@ def mediator(code: str) -> Any:
     first, weeks = _weeks(today)
     people = stats.people_per_code(rt.redis, first, today, "week", [found.code])
     cells = [(week, people.get((week, found.code), "0")) for week in weeks]
-    rows = [(week, cell, drawn(cell)) for week, cell in cells]
+    # The chart names a week by its Monday ("7 Dec"), the table as people say it ("week of 7 December").
+    rows = [(dates.week_start(week), cell, drawn(cell)) for week, cell in cells]
+    table = [(dates.week_label(week), cell) for week, cell in cells]
     texts = [
-        {"forward": f, "catalogue": rt.content.catalogues[f.locale], "qr": qr_data_uri(f.link, 4) if f.link else ""}
+        {
+            "forward": f,
+            "catalogue": rt.content.catalogues[f.locale],
+            "qr": qr_data_uri(f.link, 4) if f.link else "",
+            "shown": readable(f.text, f.link),
+            "link_shown": unquote(f.link),
+            "share": SHARE + quote(f.text, safe=""),
+        }
         for f in forward.forwards(rt, found)
     ]
     return render_template(
-        "console/mediator.html", m=found, rows=rows, total=people.get((stats.TOTAL, found.code), "0"), texts=texts
+        "console/mediator.html",
+        m=found,
+        rows=rows,
+        table=table,
+        total=people.get((stats.TOTAL, found.code), "0"),
+        texts=texts,
     )
 
 

@@ -50,7 +50,40 @@ function liveProgress() {
   setInterval(tick, 1500);
 }
 
+// A link shown once: a button copies it (without script, the field can be selected and copied by hand).
+function copyButtons() {
+  document.querySelectorAll("[data-copy]").forEach((button) => {
+    button.addEventListener("click", () => {
+      const field = document.getElementById(button.dataset.copy);
+      if (!field) return;
+      field.select();
+      const done = () => {
+        button.textContent = button.dataset.done || button.textContent;
+      };
+      if (navigator.clipboard) navigator.clipboard.writeText(field.value).then(done, () => {});
+      else if (document.execCommand("copy")) done();
+    });
+  });
+}
+
+// A copy button that needs this script is hidden in the page and shown here (the share link works without).
+function showCopyButtons() {
+  document.querySelectorAll("button[data-copy][hidden]").forEach((button) => {
+    button.hidden = false;
+  });
+}
+
+// The simulator: the cursor stays in the message field after each message, for the next one. After the
+// page's load, as going to #last moves the focus to the document first.
+function keepComposerFocus() {
+  const field = document.querySelector(".composer input[name=text]");
+  if (field) window.addEventListener("load", () => requestAnimationFrame(() => field.focus()));
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   livePreview();
   liveProgress();
+  copyButtons();
+  showCopyButtons();
+  keepComposerFocus();
 });
