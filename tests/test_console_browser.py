@@ -518,3 +518,48 @@ def test_every_page_each_role_can_open_fits_the_screen_and_shows_focus(
         context.close()
     assert opened.get("mediator", 0) >= 4 and opened.get("admin", 0) > opened.get("coordinator", 0), opened
     assert not problems, "\n".join(f"{page}: {'; '.join(bad[:4])}" for page, bad in problems.items())
+
+
+def test_a_mediator_s_phone_page_and_her_poster(browser: Any, live: tuple[str, Flask], redis_conn: redis.Redis) -> None:
+    base, app = live
+    mine = reach_figures(app, redis_conn)  # an organisation working in Arabic and Tigrinya
+    tab = signed_in_tab(browser, base, "med@example.org", make_staff(app, "med@example.org", "mediator", mine), (390, 844))
+    try:
+        tab.wait_for_url(f"{base}/console/mediators/{mine}")
+        fits(tab)
+        assert tab.evaluate("document.documentElement.scrollWidth") <= 390
+        arabic = tab.locator('section.card[lang="ar"]')
+        # The link as people read it (an Arabic hello), its href still encoded; a share intent; a copy button.
+        shown = arabic.locator("a.url")
+        assert "مرحبا" in shown.inner_text() and "%D9" in (shown.get_attribute("href") or "")
+        share = arabic.get_by_role("link", name="Share on WhatsApp").get_attribute("href") or ""
+        assert share.startswith("https://wa.me/?text=") and mine in share
+        assert arabic.get_by_role("button", name="Copy the text").is_visible()
+        # Weeks as people say them, not 2026-W50.
+        assert tab.get_by_role("cell", name=re.compile(r"^week of \d{1,2} [A-Z][a-z]+$")).count() == WEEKS_SHOWN
+        assert tab.get_by_text(re.compile(r"\d{4}-W\d\d")).count() == 0
+        # Tigrinya in the self-hosted Ethiopic font, not boxes.
+        assert tab.evaluate("document.fonts.ready.then(() => document.fonts.check('16px \"SAMEN Sans\"', 'ሰላም'))")
+        assert tab.evaluate(
+            "[...document.fonts].some(f => f.family.includes('SAMEN Sans') && f.status === 'loaded'"
+            " && f.unicodeRange.includes('U+1200'))"
+        )
+        tab.get_by_role("link", name="Poster (print)").click()
+        tab.wait_for_url(f"{base}/console/mediators/{mine}/poster")
+        assert tab.get_by_role("heading", level=1).inner_text().startswith("Questions about health and safety?")
+        assert tab.get_by_text("Scan to open WhatsApp").is_visible()
+        number = tab.locator(".number").inner_text()
+        assert "+44 7700 900" in number and "+447700900" not in number  # as people write it
+        line = tab.locator('.line[lang="ar"]')
+        assert line.locator('bdi[dir="ltr"]').first.inner_text().startswith("+44 7700 900")
+        assert "%D9" not in line.inner_text() and "مرحبا" in line.inner_text()
+        assert tab.get_by_role("button", name="Print").is_visible()
+        tab.get_by_role("link", name="A5").click()
+        tab.wait_for_url(re.compile(r"size=a5"))
+        assert tab.locator("body.poster.a5").count() == 1
+        fits(tab)
+    finally:
+        tab.context.close()
+
+
+WEEKS_SHOWN = 12

@@ -16,6 +16,7 @@ from flask import abort, redirect, render_template, request, url_for
 
 from samen_sms.console.accounts import Role
 from samen_sms.console import dates
+from samen_sms.console import poster as poster_words
 from samen_sms.console.auth import qr_data_uri
 from samen_sms.console.figures import drawn
 from samen_sms.console.web import bp, requires, runtime, staff
@@ -153,15 +154,10 @@ def mediator_poster(code: str) -> Any:
     """A print-ready poster for one code: a QR code opening WhatsApp with the code, the number, their languages."""
     rt = runtime()
     found = _own(rt, code)
-    texts = forward.forwards(rt, found)
+    wanted = request.args.getlist("l")
+    texts = [f for f in forward.forwards(rt, found) if not wanted or f.locale in wanted]
     link = next((f.link for f in texts if f.link), "") or rt.renderer.params.get("whatsapp_link", "") or "https://wa.me/"
-    return render_template(
-        "console/poster.html",
-        texts=[{"code": f.locale, "rtl": rt.content.catalogues[f.locale].rtl, "sms": f.text} for f in texts],
-        sms_number=rt.renderer.params.get("sms_number", ""),
-        whatsapp_number=rt.renderer.params.get("whatsapp_number", ""),
-        qr=qr_data_uri(link, scale=8),
-    )
+    return _poster(rt, [(f.locale, f.text, f.link) for f in texts], link)
 
 
 @bp.get("/mediators/poster")
@@ -169,10 +165,32 @@ def mediator_poster(code: str) -> Any:
 def poster() -> Any:
     """A print-ready poster: the line's number and a QR code, in the chosen languages."""
     rt = runtime()
+    texts = [(t["code"], t["sms"], t["link"]) for t in _texts(rt, _chosen(rt))]
+    return _poster(rt, texts, rt.renderer.params.get("whatsapp_link", "") or "https://wa.me/")
+
+
+def _poster(rt: Runtime, texts: list[tuple[str, str, str]], link: str) -> Any:
+    """The poster page: a headline, the QR code, the numbers as people write them, a line per language."""
+    sms, whatsapp = rt.renderer.params.get("sms_number", ""), rt.renderer.params.get("whatsapp_number", "")
+    base = rt.renderer.params.get("whatsapp_link", "")
+    size = request.args.get("size", "a4") if request.args.get("size") in poster_words.SIZES else "a4"
+    args = request.args.to_dict(flat=False)
     return render_template(
         "console/poster.html",
-        texts=_texts(rt, _chosen(rt)),
-        sms_number=rt.renderer.params.get("sms_number", ""),
-        whatsapp_number=rt.renderer.params.get("whatsapp_number", ""),
-        qr=qr_data_uri(rt.renderer.params.get("whatsapp_link", "") or "https://wa.me/", scale=8),
+        texts=[
+            {
+                "code": locale,
+                "rtl": rt.content.catalogues[locale].rtl,
+                "line": poster_words.line(text, [sms, whatsapp], [link, base]),
+            }
+            for locale, text, link in texts
+        ],
+        sms_number=poster_words.isolated(poster_words.written(sms)) if sms else "",
+        whatsapp_number=poster_words.isolated(poster_words.written(whatsapp)) if whatsapp else "",
+        qr=qr_data_uri(link, scale=8),
+        size=size,
+        sizes={
+            key: (name, url_for(request.endpoint or "", **(request.view_args or {}), **{**args, "size": key}))
+            for key, name in poster_words.SIZES.items()
+        },
     )

@@ -80,10 +80,19 @@ function keepComposerFocus() {
   if (field) window.addEventListener("load", () => requestAnimationFrame(() => field.focus()));
 }
 
+// The poster's print button (without script: the browser's own Print).
+function printButtons() {
+  document.querySelectorAll("button[data-print]").forEach((button) => {
+    button.hidden = false;
+    button.addEventListener("click", () => window.print());
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   livePreview();
   liveProgress();
   copyButtons();
   showCopyButtons();
   keepComposerFocus();
+  printButtons();
 });
