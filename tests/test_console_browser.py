@@ -419,7 +419,9 @@ FOCUS_CHECK = """() => {
     return 'rgb(255, 255, 255)';
   };
   const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
-  const focusable = [...document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]:not([tabindex="-1"])')]
+  const reachable = 'a[href], button, input:not([type=hidden]), select, textarea, summary, '
+    + '[tabindex]:not([tabindex="-1"])';
+  const focusable = [...document.querySelectorAll(reachable)]
     .filter((e) => !e.disabled && e.getClientRects().length && getComputedStyle(e).visibility !== 'hidden');
   const bad = [];
   for (const el of focusable) {
@@ -429,7 +431,8 @@ FOCUS_CHECK = """() => {
     let colour = null;
     if (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2) colour = s.outlineColor;
     else if (s.boxShadow && s.boxShadow !== 'none') colour = (s.boxShadow.match(/rgba?\\([^)]+\\)/) || [null])[0];
-    const name = el.tagName.toLowerCase() + ' "' + (el.innerText || el.value || el.name || '').trim().slice(0, 30) + '"';
+    const label = (el.innerText || el.value || el.name || '').trim().slice(0, 30);
+    const name = el.tagName.toLowerCase() + ' "' + label + '"';
     if (!colour) { bad.push(name + ': no focus indicator'); continue; }
     const r = ratio(colour, behind(el));
     if (r < 3) bad.push(name + ': focus ' + colour + ' on ' + behind(el) + ' is ' + r.toFixed(1) + ':1');
@@ -491,7 +494,8 @@ def test_every_page_each_role_can_open_fits_the_screen_and_shows_focus(
     problems: dict[str, list[str]] = {}
     opened: dict[str, int] = {}
     roles = [("admin", None), ("coordinator", None), ("mediator", mine)]
-    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale="en-GB", is_mobile=size[0] < 500)
+    viewport = {"width": size[0], "height": size[1]}
+    context = browser.new_context(viewport=viewport, locale="en-GB", is_mobile=size[0] < 500)
     try:
         tab = context.new_page()
         for path in (p for p in pages if "/welcome/" in p or p.endswith("/sign-in")):
@@ -523,7 +527,8 @@ def test_every_page_each_role_can_open_fits_the_screen_and_shows_focus(
 def test_a_mediator_s_phone_page_and_her_poster(browser: Any, live: tuple[str, Flask], redis_conn: redis.Redis) -> None:
     base, app = live
     mine = reach_figures(app, redis_conn)  # an organisation working in Arabic and Tigrinya
-    tab = signed_in_tab(browser, base, "med@example.org", make_staff(app, "med@example.org", "mediator", mine), (390, 844))
+    secret = make_staff(app, "med@example.org", "mediator", mine)
+    tab = signed_in_tab(browser, base, "med@example.org", secret, (390, 844))
     try:
         tab.wait_for_url(f"{base}/console/mediators/{mine}")
         fits(tab)

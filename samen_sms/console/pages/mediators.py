@@ -14,9 +14,9 @@ from urllib.parse import quote, unquote
 
 from flask import abort, redirect, render_template, request, url_for
 
-from samen_sms.console.accounts import Role
 from samen_sms.console import dates
 from samen_sms.console import poster as poster_words
+from samen_sms.console.accounts import Role
 from samen_sms.console.auth import qr_data_uri
 from samen_sms.console.figures import drawn
 from samen_sms.console.web import bp, requires, runtime, staff
@@ -174,7 +174,7 @@ def _poster(rt: Runtime, texts: list[tuple[str, str, str]], link: str) -> Any:
     sms, whatsapp = rt.renderer.params.get("sms_number", ""), rt.renderer.params.get("whatsapp_number", "")
     base = rt.renderer.params.get("whatsapp_link", "")
     size = request.args.get("size", "a4") if request.args.get("size") in poster_words.SIZES else "a4"
-    args = request.args.to_dict(flat=False)
+    args: dict[str, Any] = request.args.to_dict(flat=False)
     return render_template(
         "console/poster.html",
         texts=[
