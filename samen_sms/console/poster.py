@@ -3,6 +3,7 @@ number kept in its order inside a right-to-left line (a <bdi dir="ltr">)."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import unquote
 
 import phonenumbers
@@ -27,11 +28,14 @@ def isolated(text: str) -> Markup:
     return Markup('<bdi dir="ltr">{}</bdi>').format(text)
 
 
-def line(text: str, numbers: list[str], links: list[str]) -> Markup:
-    """One language's text for the poster: its links decoded, its numbers written and isolated."""
-    out = escape(text)
-    for link in sorted((k for k in links if k), key=len, reverse=True):
-        out = Markup(out.replace(escape(link), isolated(unquote(link))))
-    for number in sorted((n for n in numbers if n), key=len, reverse=True):
-        out = Markup(out.replace(escape(number), isolated(written(number))))
-    return out
+def line(text: str, numbers: list[str]) -> Markup:
+    """One language's text for the poster: its links decoded, its numbers written, each isolated."""
+    wanted = sorted({re.escape(n) for n in numbers if n}, key=len, reverse=True)
+    pattern = re.compile("|".join([r"https?://\S+", *wanted]))
+    out, at = Markup(""), 0
+    for found in pattern.finditer(text):
+        piece = found.group(0)
+        shown = unquote(piece) if piece.startswith("http") else written(piece)
+        out += escape(text[at : found.start()]) + isolated(shown)
+        at = found.end()
+    return out + escape(text[at:])

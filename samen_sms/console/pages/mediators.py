@@ -172,7 +172,6 @@ def poster() -> Any:
 def _poster(rt: Runtime, texts: list[tuple[str, str, str]], link: str) -> Any:
     """The poster page: a headline, the QR code, the numbers as people write them, a line per language."""
     sms, whatsapp = rt.renderer.params.get("sms_number", ""), rt.renderer.params.get("whatsapp_number", "")
-    base = rt.renderer.params.get("whatsapp_link", "")
     size = request.args.get("size", "a4") if request.args.get("size") in poster_words.SIZES else "a4"
     args: dict[str, Any] = request.args.to_dict(flat=False)
     return render_template(
@@ -181,9 +180,9 @@ def _poster(rt: Runtime, texts: list[tuple[str, str, str]], link: str) -> Any:
             {
                 "code": locale,
                 "rtl": rt.content.catalogues[locale].rtl,
-                "line": poster_words.line(text, [sms, whatsapp], [link, base]),
+                "line": poster_words.line(text, [sms, whatsapp]),
             }
-            for locale, text, link in texts
+            for locale, text, _link in texts
         ],
         sms_number=poster_words.isolated(poster_words.written(sms)) if sms else "",
         whatsapp_number=poster_words.isolated(poster_words.written(whatsapp)) if whatsapp else "",
