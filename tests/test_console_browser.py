@@ -540,6 +540,9 @@ def test_a_mediator_s_phone_page_and_her_poster(browser: Any, live: tuple[str, F
         share = arabic.get_by_role("link", name="Share on WhatsApp").get_attribute("href") or ""
         assert share.startswith("https://wa.me/?text=") and mine in share
         assert arabic.get_by_role("button", name="Copy the text").is_visible()
+        if SHOTS:
+            Path(SHOTS).mkdir(parents=True, exist_ok=True)
+            tab.screenshot(path=str(Path(SHOTS) / "mediator-phone.png"), full_page=True)
         # Weeks as people say them, not 2026-W50.
         assert tab.get_by_role("cell", name=re.compile(r"^week of \d{1,2} [A-Z][a-z]+$")).count() == WEEKS_SHOWN
         assert tab.get_by_text(re.compile(r"\d{4}-W\d\d")).count() == 0
@@ -559,6 +562,12 @@ def test_a_mediator_s_phone_page_and_her_poster(browser: Any, live: tuple[str, F
         assert line.locator('bdi[dir="ltr"]').first.inner_text().startswith("+44 7700 900")
         assert "%D9" not in line.inner_text() and "مرحبا" in line.inner_text()
         assert tab.get_by_role("button", name="Print").is_visible()
+        if SHOTS:  # the poster as printed on A4 (794 x 1123 CSS pixels)
+            tab.set_viewport_size({"width": 794, "height": 1123})
+            tab.emulate_media(media="print")
+            tab.screenshot(path=str(Path(SHOTS) / "poster-a4.png"))
+            tab.emulate_media(media="screen")
+            tab.set_viewport_size({"width": 390, "height": 844})
         tab.get_by_role("link", name="A5").click()
         tab.wait_for_url(re.compile(r"size=a5"))
         assert tab.locator("body.poster.a5").count() == 1

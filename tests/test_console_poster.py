@@ -16,11 +16,11 @@ def test_an_arabic_line_keeps_its_number_in_order_and_its_link_readable() -> Non
     link = "https://wa.me/447700900001?text=%D9%85%D8%B1%D8%AD%D8%A8%D8%A7%20K7"
     text = f"أرسل مرحبا إلى +447700900000 أو واتساب: {link}"
     shown = str(line(text, ["+447700900000", "+447700900001"]))
-    assert '<bdi dir="ltr">+44 7700 900000</bdi>' in shown
-    assert '<bdi dir="ltr">https://wa.me/447700900001?text=مرحبا K7</bdi>' in shown
-    assert "%D9" not in shown and "<bdi dir=\"ltr\"><bdi" not in shown
+    assert '<bdi dir="ltr" class="tel">+44 7700 900000</bdi>' in shown
+    assert '<bdi dir="ltr" class="url">https://wa.me/447700900001?text=مرحبا K7</bdi>' in shown
+    assert "%D9" not in shown and "</bdi></bdi>" not in shown
 
 
 def test_text_is_escaped() -> None:
     shown = str(line("<b>+447700900000</b>", ["+447700900000"]))
-    assert shown == '&lt;b&gt;<bdi dir="ltr">+44 7700 900000</bdi>&lt;/b&gt;'
+    assert shown == '&lt;b&gt;<bdi dir="ltr" class="tel">+44 7700 900000</bdi>&lt;/b&gt;'

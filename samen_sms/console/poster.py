@@ -23,9 +23,9 @@ def written(number: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
-def isolated(text: str) -> Markup:
-    """A number or link that keeps its left-to-right order in any line."""
-    return Markup('<bdi dir="ltr">{}</bdi>').format(text)
+def isolated(text: str, kind: str = "tel") -> Markup:
+    """A number (kept on one line) or a link that keeps its left-to-right order in any line."""
+    return Markup('<bdi dir="ltr" class="{}">{}</bdi>').format(kind, text)
 
 
 def line(text: str, numbers: list[str]) -> Markup:
@@ -35,7 +35,8 @@ def line(text: str, numbers: list[str]) -> Markup:
     out, at = Markup(""), 0
     for found in pattern.finditer(text):
         piece = found.group(0)
-        shown = unquote(piece) if piece.startswith("http") else written(piece)
-        out += escape(text[at : found.start()]) + isolated(shown)
+        link = piece.startswith("http")
+        shown = isolated(unquote(piece), "url") if link else isolated(written(piece))
+        out += escape(text[at : found.start()]) + shown
         at = found.end()
     return out + escape(text[at:])
