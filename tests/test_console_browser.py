@@ -441,6 +441,12 @@ FOCUS_CHECK = """() => {
 }"""
 
 
+WIDER = """(screen) => [...document.querySelectorAll('body *')]
+  .filter((e) => e.getBoundingClientRect().right > screen + 1 && !e.closest('.scroll'))
+  .slice(0, 3)
+  .map((e) => e.tagName.toLowerCase() + '.' + e.className + ' to ' + Math.round(e.getBoundingClientRect().right))"""
+
+
 def console_pages(app: Flask, values: dict[str, str]) -> list[str]:
     """The console's GET pages from the url_map, their arguments filled from `values`."""
     with app.test_request_context():
@@ -465,9 +471,8 @@ def looks_right(tab: Any) -> list[str]:
     # Against the screen, not innerWidth: a phone widens its layout viewport to a page that overflows.
     wide, window = tab.evaluate("[document.documentElement.scrollWidth, Math.min(window.innerWidth, screen.width)]")
     wrong = [f"{wide} px wide on a {window} px screen"] if wide > window else []
-    if wrong and os.environ.get("PROBE"):
-        exec(open("/tmp/cm_probe.py").read(), globals())
-        wrong += tab.evaluate(WIDEST)  # noqa
+    if wrong:  # which elements stick out, to say where to look
+        wrong += tab.evaluate(WIDER, window)
     tab.keyboard.press("Tab")  # keyboard modality: what follows is focus as a keyboard user sees it
     count, bad = tab.evaluate(FOCUS_CHECK)
     return wrong + bad + ([] if count else ["nothing to reach with the keyboard"])
