@@ -396,8 +396,8 @@ def test_add_a_directory_entry_in_plain_words_and_it_is_live(
 
 
 # Every console page a role can open, found in the app's url_map (so a new page is crawled without
-# being named here); files (.json, .po, .toml) and POST-only routes are not pages.
-NOT_PAGES = (".json", ".po", ".toml")
+# being named here); files (.json, .po, .toml, .csv) and POST-only routes are not pages.
+NOT_PAGES = (".json", ".po", ".toml", ".csv")
 # Pages that open on a query (a message to edit): endpoint -> its query.
 QUERIES = {"console.review_edit": {"key": "help_now.body"}}
 
