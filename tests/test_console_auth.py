@@ -36,18 +36,19 @@ def test_users_add_prints_a_one_time_link_that_sets_password_and_authenticator(
     page = client.get(f"/console/welcome/{token}")
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "data:image/svg+xml;base64," in text
-    secret = re.search(r'<code id="totp-secret">([A-Z2-7]+)</code>', text)
-    assert secret
+    found = re.search(r'<code id="totp-secret" class="secret">([A-Z2-7 ]+)</code>', text)
+    assert found
+    secret = found.group(1).replace(" ", "")  # shown in groups of four
     token_field = re.search(r'name="csrf_token" value="([^"]+)"', text).group(1)  # type: ignore[union-attr]
     # A short password is refused, naming the field, and nothing is used up.
     short = client.post(
         f"/console/welcome/{token}",
-        data={"csrf_token": token_field, "password": "short", "again": "short", "code": code(secret.group(1))},
+        data={"csrf_token": token_field, "password": "short", "again": "short", "code": code(secret)},
     )
     assert short.status_code == 200 and "Password: at least 12 characters" in short.get_data(as_text=True)
     done = client.post(
         f"/console/welcome/{token}",
-        data={"csrf_token": token_field, "password": PASSWORD, "again": PASSWORD, "code": code(secret.group(1))},
+        data={"csrf_token": token_field, "password": PASSWORD, "again": PASSWORD, "code": code(secret)},
     )
     assert done.status_code == 302 and done.headers["Location"].endswith("/console/")
     assert client.get("/console/").status_code == 200
@@ -257,7 +258,8 @@ def _welcome(client: FlaskClient, token: str) -> int:
     if page.status_code != 200:
         return page.status_code
     text = page.get_data(as_text=True)
-    secret = re.search(r'<code id="totp-secret">([A-Z2-7]+)</code>', text).group(1)  # type: ignore[union-attr]
+    secret = re.search(r'<code id="totp-secret" class="secret">([A-Z2-7 ]+)</code>', text).group(1)  # type: ignore[union-attr]
+    secret = secret.replace(" ", "")
     token_field = re.search(r'name="csrf_token" value="([^"]+)"', text).group(1)  # type: ignore[union-attr]
     data = {"csrf_token": token_field, "password": PASSWORD, "again": PASSWORD, "code": code(secret)}
     return client.post(f"/console/welcome/{token}", data=data).status_code
@@ -278,7 +280,8 @@ def test_a_reset_or_disable_revokes_every_open_link_and_a_link_never_re_enables(
     third = _link_token(runner.invoke(args=["users", "reset", "lk@example.org"]).output)
     client = app.test_client()
     page = client.get(f"/console/welcome/{third}").get_data(as_text=True)
-    secret = re.search(r'<code id="totp-secret">([A-Z2-7]+)</code>', page).group(1)  # type: ignore[union-attr]
+    secret = re.search(r'<code id="totp-secret" class="secret">([A-Z2-7 ]+)</code>', page).group(1)  # type: ignore[union-attr]
+    secret = secret.replace(" ", "")
     token_field = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
     assert runner.invoke(args=["users", "disable", "lk@example.org"]).exit_code == 0
     data = {"csrf_token": token_field, "password": PASSWORD, "again": PASSWORD, "code": code(secret)}

@@ -29,7 +29,7 @@ from samen_sms.devtools.embedded_redis import free_port
 from samen_sms.devtools.standin import StandinState
 from tests import conftest
 from tests.conftest import ALICE, Processes, sent_to, wait_until, with_config
-from tests.console_support import PASSWORD, code, make_staff
+from tests.console_support import PASSWORD, code, csrf, make_staff, staff_client, store
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -158,8 +158,11 @@ def test_first_sign_in_from_the_link_then_password_and_code(page: Any, live: tup
     link = out.output.strip().splitlines()[-1].replace("https://line.example.org", base)
     page.goto(link)
     shot(page, "welcome")
-    secret = page.locator("#totp-secret").inner_text().strip()
+    secret = page.locator("#totp-secret").inner_text().replace(" ", "")
     assert page.get_by_role("img", name="QR code for your authenticator app").evaluate("img => img.naturalWidth > 0")
+    # On the phone that shows the page: a link that opens the authenticator app, holding the same key.
+    app_link = page.get_by_role("link", name="On this phone: open the authenticator app").get_attribute("href")
+    assert app_link.startswith("otpauth://totp/") and f"secret={secret}" in app_link
     page.get_by_label("New password").fill(PASSWORD)
     page.get_by_label("The same password again").fill(PASSWORD)
     page.get_by_label("The 6-digit code the app now shows").fill(pyotp.TOTP(secret).now())
@@ -299,6 +302,13 @@ def test_the_simulator_in_arabic_on_a_phone(browser: Any, live: tuple[str, Flask
         page.get_by_role("button", name="Versturen").click()
         page.locator("#last").wait_for()
         assert "112" in page.locator("#last").inner_text()
+        # Keyboard focus stays in the message field: the next message is typed without reaching for it.
+        sync_api.expect(page.locator("#sim-text")).to_be_focused(timeout=10000)
+        page.keyboard.type("2")
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile("#last"))
+        page.locator("#last").wait_for()
+        sync_api.expect(page.locator("#sim-text")).to_be_focused(timeout=10000)
         shot(page, "simulator-ar-phone")
     finally:
         context.close()
@@ -598,3 +608,191 @@ def test_move_duplicate_and_cancel_an_announced_session(
     assert ("session moved, notice to those coming", f"#{first}") in actions
     assert ("session cancelled, notice to those coming", f"#{first}") in actions
     assert (f"session created as a copy of #{first}", f"#{copy_id}") in actions
+
+# Every console page a role can open, found in the app's url_map (so a new page is crawled without
+# being named here); files (.json, .po, .toml, .csv) and POST-only routes are not pages.
+NOT_PAGES = (".json", ".po", ".toml", ".csv")
+# Pages that open on a query (a message to edit): endpoint -> its query.
+QUERIES = {"console.review_edit": {"key": "help_now.body"}}
+
+# A focus indicator measured on the element the keyboard reached: its outline (or box-shadow) colour
+# against the background behind it, WCAG's relative luminance (1.4.11 asks 3:1).
+FOCUS_CHECK = """() => {
+  const lum = (c) => {
+    const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
+    const [r, g, b, a] = m[1].split(/[ ,\\/]+/).map(Number);
+    if (a === 0) return null;
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const behind = (el) => {
+    for (let e = el.parentElement; e; e = e.parentElement) {
+      const c = getComputedStyle(e).backgroundColor;
+      if (lum(c) !== null) return c;
+    }
+    return 'rgb(255, 255, 255)';
+  };
+  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+  const reachable = 'a[href], button, input:not([type=hidden]), select, textarea, summary, '
+    + '[tabindex]:not([tabindex="-1"])';
+  const focusable = [...document.querySelectorAll(reachable)]
+    .filter((e) => !e.disabled && e.getClientRects().length && getComputedStyle(e).visibility !== 'hidden');
+  const bad = [];
+  for (const el of focusable) {
+    el.focus();
+    if (document.activeElement !== el) continue;
+    const s = getComputedStyle(el);
+    let colour = null;
+    if (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2) colour = s.outlineColor;
+    else if (s.boxShadow && s.boxShadow !== 'none') colour = (s.boxShadow.match(/rgba?\\([^)]+\\)/) || [null])[0];
+    const label = (el.innerText || el.value || el.name || '').trim().slice(0, 30);
+    const name = el.tagName.toLowerCase() + ' "' + label + '"';
+    if (!colour) { bad.push(name + ': no focus indicator'); continue; }
+    const r = ratio(colour, behind(el));
+    if (r < 3) bad.push(name + ': focus ' + colour + ' on ' + behind(el) + ' is ' + r.toFixed(1) + ':1');
+  }
+  return [focusable.length, bad];
+}"""
+
+
+WIDER = """(screen) => [...document.querySelectorAll('body *')]
+  .filter((e) => e.getBoundingClientRect().right > screen + 1 && !e.closest('.scroll'))
+  .slice(0, 3)
+  .map((e) => e.tagName.toLowerCase() + '.' + e.className + ' to ' + Math.round(e.getBoundingClientRect().right))"""
+
+
+def console_pages(app: Flask, values: dict[str, str]) -> list[str]:
+    """The console's GET pages from the url_map, their arguments filled from `values`."""
+    with app.test_request_context():
+        from flask import url_for
+
+        found = []
+        for rule in app.url_map.iter_rules():
+            if not rule.endpoint.startswith("console.") or rule.endpoint == "console.static":
+                continue
+            if "GET" not in (rule.methods or ()) or rule.rule.endswith(NOT_PAGES):
+                continue
+            missing = [a for a in rule.arguments if a not in values]
+            assert not missing, f"{rule.rule}: give the crawl a value for {missing}"
+            query = QUERIES.get(rule.endpoint, {})
+            found.append(url_for(rule.endpoint, **{a: values[a] for a in rule.arguments}, **query))
+        return sorted(set(found))
+
+
+def looks_right(tab: Any) -> list[str]:
+    """What is wrong with the page in this window: wider than the window, a focus one cannot see."""
+    tab.wait_for_load_state()
+    # Against the screen, not innerWidth: a phone widens its layout viewport to a page that overflows.
+    wide, window = tab.evaluate("[document.documentElement.scrollWidth, Math.min(window.innerWidth, screen.width)]")
+    wrong = [f"{wide} px wide on a {window} px screen"] if wide > window else []
+    if wrong:  # which elements stick out, to say where to look
+        wrong += tab.evaluate(WIDER, window)
+    tab.keyboard.press("Tab")  # keyboard modality: what follows is focus as a keyboard user sees it
+    count, bad = tab.evaluate(FOCUS_CHECK)
+    return wrong + bad + ([] if count else ["nothing to reach with the keyboard"])
+
+
+@pytest.mark.parametrize("size", VIEWPORTS)
+def test_every_page_each_role_can_open_fits_the_screen_and_shows_focus(
+    browser: Any, live: tuple[str, Flask], redis_conn: redis.Redis, size: tuple[int, int]
+) -> None:
+    base, app = live
+    mine = reach_figures(app, redis_conn)
+    coordinator = staff_client(app, "crawl-c@example.org", "coordinator")
+    from tests.test_console_pages import GOOD
+
+    saved = coordinator.post(
+        "/console/sessions/new", data={**GOOD, "action": "save", "csrf_token": csrf(coordinator, "/console/drafts")}
+    )
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:300]
+    session_id = saved.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+    token = store(app).add("new@example.org", "coordinator", None)
+    values = {"code": mine, "session_id": session_id, "locale": "ar", "token": token}
+    pages = console_pages(app, values)
+    assert f"/console/mediators/{mine}/poster" in pages and "/console/" in pages
+    problems: dict[str, list[str]] = {}
+    opened: dict[str, int] = {}
+    roles = [("admin", None), ("coordinator", None), ("mediator", mine)]
+    viewport = {"width": size[0], "height": size[1]}
+    context = browser.new_context(viewport=viewport, locale="en-GB", is_mobile=size[0] < 500)
+    try:
+        tab = context.new_page()
+        for path in (p for p in pages if "/welcome/" in p or p.endswith("/sign-in")):
+            tab.goto(base + path)
+            problems.update({f"anyone {path}": bad for bad in [looks_right(tab)] if bad})
+        for role, code_ in roles:
+            email = f"crawl-{role}@example.org"
+            secret = make_staff(app, email, role, code_)
+            context.clear_cookies()
+            sign_in(tab, base, email, secret)
+            tab.wait_for_load_state()
+            for path in pages:
+                if "/welcome/" in path or path.endswith("/sign-in"):
+                    continue
+                response = tab.goto(base + path)
+                if response.status == 403:
+                    continue
+                assert response.status == 200, f"{role} {path}: {response.status}"
+                opened[role] = opened.get(role, 0) + 1
+                bad = looks_right(tab)
+                if bad:
+                    problems[f"{role} {path}"] = bad
+    finally:
+        context.close()
+    assert opened.get("mediator", 0) >= 4 and opened.get("admin", 0) > opened.get("coordinator", 0), opened
+    assert not problems, "\n".join(f"{page}: {'; '.join(bad[:4])}" for page, bad in problems.items())
+
+
+def test_a_mediator_s_phone_page_and_her_poster(browser: Any, live: tuple[str, Flask], redis_conn: redis.Redis) -> None:
+    base, app = live
+    mine = reach_figures(app, redis_conn)  # an organisation working in Arabic and Tigrinya
+    secret = make_staff(app, "med@example.org", "mediator", mine)
+    tab = signed_in_tab(browser, base, "med@example.org", secret, (390, 844))
+    try:
+        tab.wait_for_url(f"{base}/console/mediators/{mine}")
+        fits(tab)
+        assert tab.evaluate("document.documentElement.scrollWidth") <= 390
+        arabic = tab.locator('section.card[lang="ar"]')
+        # The link as people read it (an Arabic hello), its href still encoded; a share intent; a copy button.
+        shown = arabic.locator("a.url")
+        assert "مرحبا" in shown.inner_text() and "%D9" in (shown.get_attribute("href") or "")
+        share = arabic.get_by_role("link", name="Share on WhatsApp").get_attribute("href") or ""
+        assert share.startswith("https://wa.me/?text=") and mine in share
+        assert arabic.get_by_role("button", name="Copy the text").is_visible()
+        if SHOTS:
+            Path(SHOTS).mkdir(parents=True, exist_ok=True)
+            tab.screenshot(path=str(Path(SHOTS) / "mediator-phone.png"), full_page=True)
+        # Weeks as people say them, not 2026-W50.
+        assert tab.get_by_role("cell", name=re.compile(r"^week of \d{1,2} [A-Z][a-z]+$")).count() == WEEKS_SHOWN
+        assert tab.get_by_text(re.compile(r"\d{4}-W\d\d")).count() == 0
+        # Tigrinya in the self-hosted Ethiopic font, not boxes.
+        assert tab.evaluate("document.fonts.ready.then(() => document.fonts.check('16px \"SAMEN Sans\"', 'ሰላም'))")
+        assert tab.evaluate(
+            "[...document.fonts].some(f => f.family.includes('SAMEN Sans') && f.status === 'loaded'"
+            " && f.unicodeRange.includes('U+1200'))"
+        )
+        tab.get_by_role("link", name="Poster (print)").click()
+        tab.wait_for_url(f"{base}/console/mediators/{mine}/poster")
+        assert tab.get_by_role("heading", level=1).inner_text().startswith("Questions about health and safety?")
+        assert tab.get_by_text("Scan to open WhatsApp").is_visible()
+        number = tab.locator(".number").inner_text()
+        assert "+44 7700 900" in number and "+447700900" not in number  # as people write it
+        line = tab.locator('.line[lang="ar"]')
+        assert line.locator('bdi[dir="ltr"]').first.inner_text().startswith("+44 7700 900")
+        assert "%D9" not in line.inner_text() and "مرحبا" in line.inner_text()
+        assert tab.get_by_role("button", name="Print").is_visible()
+        if SHOTS:  # the poster as printed on A4 (794 x 1123 CSS pixels)
+            tab.set_viewport_size({"width": 794, "height": 1123})
+            tab.emulate_media(media="print")
+            tab.screenshot(path=str(Path(SHOTS) / "poster-a4.png"))
+            tab.emulate_media(media="screen")
+            tab.set_viewport_size({"width": 390, "height": 844})
+        tab.get_by_role("link", name="A5").click()
+        tab.wait_for_url(re.compile(r"size=a5"))
+        assert tab.locator("body.poster.a5").count() == 1
+        fits(tab)
+    finally:
+        tab.context.close()
+
+
+WEEKS_SHOWN = 12

@@ -130,4 +130,9 @@ def welcome(token: str) -> Any:
             audit.record(runtime().redis, email, "set password and authenticator; signed in")
             return redirect(url_for("console.mediators" if account.role.value == "mediator" else "console.overview"))
     uri = provisioning_uri(normal_email(email), secret)
-    return render_template("console/welcome.html", form=form, email=email, secret=secret, qr=qr_data_uri(uri))
+    # The phone showing this page cannot scan its own screen: the otpauth:// link opens the authenticator
+    # app on it, and the key in groups of four can be typed.
+    grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+    return render_template(
+        "console/welcome.html", form=form, email=email, secret=grouped, uri=uri, qr=qr_data_uri(uri)
+    )

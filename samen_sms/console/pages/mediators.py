@@ -10,10 +10,12 @@ from __future__ import annotations
 import time
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from flask import abort, redirect, render_template, request, url_for
 
+from samen_sms.console import dates
+from samen_sms.console import poster as poster_words
 from samen_sms.console.accounts import Role
 from samen_sms.console.auth import qr_data_uri
 from samen_sms.console.figures import drawn
@@ -28,6 +30,12 @@ from samen_sms.reach import mediators as registry
 from samen_sms.reach.mediators import Mediator
 
 WEEKS = 12  # reach per week, the last 12 weeks (as `mediators list`)
+SHARE = "https://wa.me/?text="  # WhatsApp's share intent: the person picks whom to send the text to
+
+
+def readable(text: str, link: str) -> str:
+    """A text with its link as people read it (an Arabic hello, not %D9%85...); the href stays encoded."""
+    return text.replace(link, unquote(link)) if link else text
 
 
 def _hello_link(rt: Runtime, code: str) -> str:
@@ -117,13 +125,27 @@ def mediator(code: str) -> Any:
     first, weeks = _weeks(today)
     people = stats.people_per_code(rt.redis, first, today, "week", [found.code])
     cells = [(week, people.get((week, found.code), "0")) for week in weeks]
-    rows = [(week, cell, drawn(cell)) for week, cell in cells]
+    # The chart names a week by its Monday ("7 Dec"), the table as people say it ("week of 7 December").
+    rows = [(dates.week_start(week), cell, drawn(cell)) for week, cell in cells]
+    table = [(dates.week_label(week), cell) for week, cell in cells]
     texts = [
-        {"forward": f, "catalogue": rt.content.catalogues[f.locale], "qr": qr_data_uri(f.link, 4) if f.link else ""}
+        {
+            "forward": f,
+            "catalogue": rt.content.catalogues[f.locale],
+            "qr": qr_data_uri(f.link, 4) if f.link else "",
+            "shown": readable(f.text, f.link),
+            "link_shown": unquote(f.link),
+            "share": SHARE + quote(f.text, safe=""),
+        }
         for f in forward.forwards(rt, found)
     ]
     return render_template(
-        "console/mediator.html", m=found, rows=rows, total=people.get((stats.TOTAL, found.code), "0"), texts=texts
+        "console/mediator.html",
+        m=found,
+        rows=rows,
+        table=table,
+        total=people.get((stats.TOTAL, found.code), "0"),
+        texts=texts,
     )
 
 
@@ -133,15 +155,10 @@ def mediator_poster(code: str) -> Any:
     """A print-ready poster for one code: a QR code opening WhatsApp with the code, the number, their languages."""
     rt = runtime()
     found = _own(rt, code)
-    texts = forward.forwards(rt, found)
+    wanted = request.args.getlist("l")
+    texts = [f for f in forward.forwards(rt, found) if not wanted or f.locale in wanted]
     link = next((f.link for f in texts if f.link), "") or rt.renderer.params.get("whatsapp_link", "") or "https://wa.me/"
-    return render_template(
-        "console/poster.html",
-        texts=[{"code": f.locale, "rtl": rt.content.catalogues[f.locale].rtl, "sms": f.text} for f in texts],
-        sms_number=rt.renderer.params.get("sms_number", ""),
-        whatsapp_number=rt.renderer.params.get("whatsapp_number", ""),
-        qr=qr_data_uri(link, scale=8),
-    )
+    return _poster(rt, [(f.locale, f.text, f.link) for f in texts], link)
 
 
 @bp.get("/mediators/poster")
@@ -149,10 +166,31 @@ def mediator_poster(code: str) -> Any:
 def poster() -> Any:
     """A print-ready poster: the line's number and a QR code, in the chosen languages."""
     rt = runtime()
+    texts = [(t["code"], t["sms"], t["link"]) for t in _texts(rt, _chosen(rt))]
+    return _poster(rt, texts, rt.renderer.params.get("whatsapp_link", "") or "https://wa.me/")
+
+
+def _poster(rt: Runtime, texts: list[tuple[str, str, str]], link: str) -> Any:
+    """The poster page: a headline, the QR code, the numbers as people write them, a line per language."""
+    sms, whatsapp = rt.renderer.params.get("sms_number", ""), rt.renderer.params.get("whatsapp_number", "")
+    size = request.args.get("size", "a4") if request.args.get("size") in poster_words.SIZES else "a4"
+    args: dict[str, Any] = request.args.to_dict(flat=False)
     return render_template(
         "console/poster.html",
-        texts=_texts(rt, _chosen(rt)),
-        sms_number=rt.renderer.params.get("sms_number", ""),
-        whatsapp_number=rt.renderer.params.get("whatsapp_number", ""),
-        qr=qr_data_uri(rt.renderer.params.get("whatsapp_link", "") or "https://wa.me/", scale=8),
+        texts=[
+            {
+                "code": locale,
+                "rtl": rt.content.catalogues[locale].rtl,
+                "line": poster_words.line(text, [sms, whatsapp]),
+            }
+            for locale, text, _link in texts
+        ],
+        sms_number=poster_words.isolated(poster_words.written(sms)) if sms else "",
+        whatsapp_number=poster_words.isolated(poster_words.written(whatsapp)) if whatsapp else "",
+        qr=qr_data_uri(link, scale=8),
+        size=size,
+        sizes={
+            key: (name, url_for(request.endpoint or "", **(request.view_args or {}), **{**args, "size": key}))
+            for key, name in poster_words.SIZES.items()
+        },
     )

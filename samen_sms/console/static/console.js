@@ -66,8 +66,33 @@ function copyButtons() {
   });
 }
 
+// A copy button that needs this script is hidden in the page and shown here (the share link works without).
+function showCopyButtons() {
+  document.querySelectorAll("button[data-copy][hidden]").forEach((button) => {
+    button.hidden = false;
+  });
+}
+
+// The simulator: the cursor stays in the message field after each message, for the next one. After the
+// page's load, as going to #last moves the focus to the document first.
+function keepComposerFocus() {
+  const field = document.querySelector(".composer input[name=text]");
+  if (field) window.addEventListener("load", () => requestAnimationFrame(() => field.focus()));
+}
+
+// The poster's print button (without script: the browser's own Print).
+function printButtons() {
+  document.querySelectorAll("button[data-print]").forEach((button) => {
+    button.hidden = false;
+    button.addEventListener("click", () => window.print());
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   livePreview();
   liveProgress();
   copyButtons();
+  showCopyButtons();
+  keepComposerFocus();
+  printButtons();
 });
