@@ -11,7 +11,11 @@ from samen_sms.announce import sessions as infosessions
 from samen_sms.console import figures
 from samen_sms.console.web import bp, requires, runtime
 from samen_sms.core import tally
+from samen_sms.handover import conversations
 from samen_sms.reach import stats
+
+# The hand-over's counts as the overview shows them: began, waiting time (buckets), how it ended.
+HANDOVER_COLUMNS = ("began", "wait<1h", "wait<4h", "wait<1d", "wait>=1d", "helper", "person", "expired", "erased")
 
 
 @bp.get("/")
@@ -35,6 +39,9 @@ def overview() -> Any:
         failed=figures.rows(found.replies_failed),
         announced=figures.rows(found.announced),
         upcoming=upcoming,
+        handover=conversations.figures(rt.redis).by_locale,
+        handover_columns=HANDOVER_COLUMNS,
+        languages_named=names,
         periods=figures.PERIODS,
         counted_at=time.strftime("%H:%M", time.gmtime(found.counted_at)) if found.counted_at else "",
     )
