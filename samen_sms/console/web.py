@@ -138,7 +138,7 @@ def template_values() -> dict[str, Any]:
         "lang": i18n.current_language(),
         "languages": i18n.NAMES,
         "pages": [name for name in PAGES if me and me.may(name)],
-        "waiting": _waiting_count(me),
+        "waiting_count": _waiting_count(me),
     }
 
 
