@@ -419,3 +419,28 @@ def run_retries_now(conn: redis.Redis) -> int:
             registry.remove(job_id)
             moved += 1
     return moved
+
+
+# The browser tests (tests/test_console_*browser.py) share one Chromium: Playwright's sync API runs
+# one instance per process, so the fixture lives here, not in a module that another imports.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One Chromium for the whole test session (the browser modules skip themselves without it)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

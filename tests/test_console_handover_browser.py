@@ -25,7 +25,7 @@ from samen_sms.line.runtime import Runtime
 from tests import conftest
 from tests.conftest import ALICE, BOB, PUBLIC_URL, Processes, inbound, sent_to, sign, wait_until
 from tests.console_support import make_staff, store
-from tests.test_console_browser import browser, live, page, shot, sign_in  # noqa: F401  (fixtures)
+from tests.test_console_browser import live, page, shot, sign_in  # noqa: F401  (fixtures)
 from tests.test_handover import ARABIC, DELETE, HELLO, PERSON, TEMPLATE_TEXT, person_wrote_ago
 from tests.test_privacy import redis_text
 
