@@ -204,7 +204,8 @@ def test_the_ownership_scan_finds_a_room_using_another_rooms_keys(tmp_path: Path
 
 
 def test_each_room_declares_the_keys_it_owns_and_the_assembly_gathers_them_all() -> None:
-    assert ROOMS == ["announce", "console", "core", "line", "reach"]  # every room that keeps something in Redis
+    # every room that keeps something in Redis
+    assert ROOMS == ["announce", "console", "core", "handover", "line", "reach"]
     gathered = set(assembly.KEYS)
     for room in ROOMS:
         module = __import__(f"samen_sms.{room}.redis_keys", fromlist=["KEYS"])

@@ -30,9 +30,10 @@ from samen_sms.devtools.embedded_redis import EmbeddedRedis, free_port
 from samen_sms.devtools.standin import StandinState, in_log, record_inbound
 from samen_sms.handover import conversations
 from samen_sms.handover import redis_keys as handover_keys
-from samen_sms.handover.conversations import DAY, Delivery, Ending, State
+from samen_sms.handover.conversations import Delivery, Ending, State
+from samen_sms.handover.model import DAY
+from samen_sms.line import backup, replies
 from samen_sms.line import redis_keys as line_keys
-from samen_sms.line import replies
 from samen_sms.line.runtime import Runtime
 from samen_sms.line.worker import LineWorker
 from tests.conftest import (
@@ -98,7 +99,7 @@ def the_conversation(rt: Runtime) -> conversations.Conversation:
 
 def person_wrote_ago(rt: Runtime, conv: str, seconds: float) -> None:
     """Date the person's last message back: what a test cannot wait for."""
-    rt.redis.hset(handover_keys.CONVERSATION(conv), "i", time.time() - seconds)
+    rt.redis.hset(handover_keys.RECORD(conv), "i", time.time() - seconds)
 
 
 def kept(conn: redis.Redis) -> list[str]:
@@ -337,9 +338,23 @@ def test_stop_and_menu_words_work_as_always_during_the_conversation(
 ) -> None:
     conversations.set_helper(rt.redis, HELPER, ["ar"])
     ask_and_consent(post, work, standin, ALICE)
+    conv = the_conversation(rt)
     say(post, work, standin, ALICE, "قائمة")
     assert sent_to(standin, ALICE)[-1] == rt.renderer.render("ar", (Menu("main"),), Channel.SMS)
     assert conversations.every_open(rt.redis)  # the conversation stays open
+    # A hello is a menu word too: the menu comes, and the helper sees the hello.
+    say(post, work, standin, ALICE, "مرحبا")
+    assert sent_to(standin, ALICE)[-1] == rt.renderer.render("ar", (Menu("main"),), Channel.SMS)
+    assert [t.text for t in conversations.read(rt, conv.id)] == ["قائمة", "مرحبا"]
+    # A close word inside a sentence is no close word; the stop word works as always.
+    say(post, work, standin, ALICE, "اغلاق الباب لا يعمل")
+    assert conversations.read(rt, conv.id)[-1].text == "اغلاق الباب لا يعمل"
+    sent = len(sent_to(standin, ALICE))
+    say(post, work, standin, ALICE, "توقف")
+    assert len(sent_to(standin, ALICE)) == sent + 1 and sent_to(standin, ALICE)[-1] == rt.renderer.message(
+        "ar", "stopped", Channel.SMS
+    )
+    assert conversations.read(rt, conv.id)[-1].text == "اغلاق الباب لا يعمل"
 
 
 @pytest.mark.system  # a Redis server of its own, with its append-only file
@@ -446,3 +461,32 @@ def test_a_helper_closing_the_conversation_tells_the_person_and_erases_it(
     assert conversations.read(rt, conv.id) == [] and not conversations.close(rt, conv.id)
     figures = conversations.figures(rt.redis).by_locale["ar"]
     assert (figures["began"], figures[Ending.HELPER.value], figures["wait<1h"]) == ("<5", "<5", "<5")
+
+
+def test_a_backup_never_holds_a_conversation(
+    rt: Runtime, post: PostFn, work: Callable[[], None], standin: StandinState
+) -> None:
+    conversations.set_helper(rt.redis, HELPER, ["ar"])
+    ask_and_consent(post, work, standin, ALICE)
+    conv = the_conversation(rt)
+    say(post, work, standin, ALICE, "أريد أن أتكلم مع أحد")
+    path = Path(tempfile.mkdtemp(prefix="samen-handover-backup-")) / "backup.jsonl"
+    backup.export(rt.redis, rt.config, path, rt.registry.keys)
+    written = path.read_text(encoding="utf-8")
+    assert "samen:ho:" not in written and conv.id not in written
+    assert rt.keys.pseudonym(ALICE) not in written
+
+
+def test_a_helper_inserts_a_screen_in_the_persons_language(
+    rt: Runtime, post: PostFn, work: Callable[[], None], standin: StandinState
+) -> None:
+    conversations.set_helper(rt.redis, HELPER, ["ar"])
+    ask_and_consent(post, work, standin, ALICE)
+    conv = the_conversation(rt)
+    assert conversations.take(rt.redis, conv.id, HELPER)
+    assert conversations.insert(rt, conv.id, HELPER, (Menu("services_home"),)) is Delivery.SENT
+    work()
+    shown = rt.renderer.render("ar", (Menu("services_home"),), Channel.SMS)
+    assert sent_to(standin, ALICE)[-1] == shown
+    [text] = conversations.read(rt, conv.id)
+    assert (text.author, text.text, text.helper) == (conversations.Author.LINE, shown, HELPER)

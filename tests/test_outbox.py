@@ -26,10 +26,10 @@ from samen_sms.content.replies import (
     read_ref,
     stored_ref,
 )
-from samen_sms.core.identity import Address
+from samen_sms.core.identity import Address, Channel
 from samen_sms.devtools.standin import Fault, StandinState
 from samen_sms.line import redis_keys as line_keys
-from samen_sms.line.outbox import OutboxItem, References, Written
+from samen_sms.line.outbox import OutboxItem, References, Template, Written
 from tests.conftest import ALICE, PostFn, inbound, sent_to
 from tests.test_privacy import redis_text
 
@@ -95,6 +95,27 @@ def owe_written(app: Flask, to: str, text: str, locale: str = "en") -> str:
     p: str = rt.keys.pseudonym(address.e164)
     rt.store.owe(p, [item])
     return p
+
+
+def test_a_whatsapp_template_item_is_stored_and_read_back_as_itself() -> None:
+    item = OutboxItem("sealed", "ar", Template("HX" + "4" * 32, "A message is waiting."), "whatsapp", 1.5)
+    assert OutboxItem.loads(item.dumps()) == item
+    assert json.loads(item.dumps())["k"] == "HX" + "4" * 32
+
+
+def test_a_template_item_is_sent_by_its_content_sid_without_a_body(
+    app: Flask, work: Callable[[], None], standin: StandinState
+) -> None:
+    rt = app.extensions["samen"]
+    standin.templates = {"HX" + "4" * 32: "A message is waiting for you. Reply to this chat to read it."}
+    address = Address(Channel.WHATSAPP, ALICE)
+    p = rt.keys.pseudonym(ALICE)
+    template = Template("HX" + "4" * 32, "A message is waiting for you. Reply to this chat to read it.")
+    rt.store.owe(p, [OutboxItem(rt.keys.seal(address), "en", template, "whatsapp", time.time())])
+    work()
+    with standin.lock:
+        [sent] = [m for m in standin.messages if m["to"] == "whatsapp:" + ALICE]
+    assert (sent["_content_sid"], sent["body"]) == ("HX" + "4" * 32, template.text)
 
 
 def test_text_a_person_wrote_is_sent_by_a_worker_with_112_and_never_stored_in_the_clear(

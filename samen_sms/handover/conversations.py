@@ -26,134 +26,44 @@ Example (a console view)::
 from __future__ import annotations
 
 import json
-import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 import redis
 
 from samen_sms.content.replies import Msg, Ref, read_ref, stored_ref
-from samen_sms.core.identity import Channel
-from samen_sms.core.quiet import AMSTERDAM
 from samen_sms.core.tally import day_of, shown
 from samen_sms.handover import redis_keys
 from samen_sms.handover.invite import load_invitations
+from samen_sms.handover.model import (
+    CLOSED_NOTE,
+    DAY,
+    Author,
+    Conversation,
+    Delivery,
+    Ending,
+    Helper,
+    NotYours,
+    State,
+    Text,
+    Times,
+    conversation_of,
+    helper_of,
+)
+from samen_sms.handover.records import count_ending, count_waited, forget
 from samen_sms.line.outbox import OutboxItem, References, Written
 from samen_sms.line.runtime import Runtime
 
-DAY = 24 * 3600
-WHATSAPP_WINDOW = 24 * 3600 - 5 * 60  # Twilio's 24 hours, less a margin for a message in flight
-CLOSED_NOTE = "person.closed"  # the catalogue message a person gets when a helper closes the conversation
-DAYTIME = (8, 20)  # "only in the daytime": 08:00-20:00, Europe/Amsterdam
-AFTER_I_WRITE = 3600  # "only right after I write": within the hour after the person's last message
-COUNTS_KEPT = 400 * DAY
-
-
-class State(StrEnum):
-    """Where a conversation is: waiting for a helper, or held by one."""
-
-    WAITING = "waiting"
-    HELD = "held"
-
-
-class Ending(StrEnum):
-    """How a conversation ended (counted by language for the overview; never per person)."""
-
-    HELPER = "helper"  # the helper closed it
-    PERSON = "person"  # the person sent the close word
-    EXPIRED = "expired"  # no message for SAMEN_HANDOVER_RETENTION_DAYS
-    ERASED = "erased"  # the person sent the delete word
-
-
-class Times(StrEnum):
-    """When the person said a helper may write."""
-
-    ANY = "any"
-    DAYTIME = "day"
-    AFTER_I_WRITE = "after"  # only in the hour after the person wrote
-
-
-class Author(StrEnum):
-    """Who wrote a text of a conversation."""
-
-    PERSON = "person"
-    HELPER = "helper"
-    LINE = "line"  # a screen or directory entry the helper inserted, in the person's language
-
-
-class Delivery(StrEnum):
-    """What `write` did with a helper's text."""
-
-    SENT = "sent"  # in the outbox, in order, with 112 under it
-    # Held back: outside the times the person chose (daytime; only right after they write), or the
-    # WhatsApp window is closed (a neutral template then invites a reply, if the times allow). Held
-    # texts go, in order, when the person writes, or (daytime) at the first maintenance after 08:00.
-    HELD = "held"
-
-
-class NotYours(Exception):
-    """The conversation is gone (closed, expired, erased) or held by another helper."""
-
-
-@dataclass(frozen=True)
-class Helper:
-    """A helper as this room knows them: a console account id, the languages and regions they take."""
-
-    account: str
-    locales: frozenset[str]
-    regions: frozenset[str] = frozenset()  # empty: every region
-
-
-@dataclass(frozen=True)
-class Conversation:
-    """One handed-over conversation, without anything that names the person."""
-
-    id: str
-    locale: str
-    channel: Channel
-    region: str  # "" when not known
-    state: State
-    helper: str | None
-    times: Times
-    safe: bool  # the person said this phone is safe to receive messages on
-    urgent: bool  # a danger word came during the conversation
-    began: float
-    last: float  # last message either way
-    last_in: float  # the person's last message (the WhatsApp window runs from it)
-
-    def window_open(self, now: float) -> bool:
-        """Whether free text may reach the person now (always on SMS)."""
-        return self.channel is not Channel.WHATSAPP or now - self.last_in < WHATSAPP_WINDOW
-
-    def times_allow(self, now: float) -> bool:
-        """Whether the person's chosen times let a message reach them now."""
-        match self.times:
-            case Times.ANY:
-                return True
-            case Times.DAYTIME:
-                hour = datetime.fromtimestamp(now, AMSTERDAM).hour
-                return DAYTIME[0] <= hour < DAYTIME[1]
-            case Times.AFTER_I_WRITE:
-                return now - self.last_in < AFTER_I_WRITE
-        return False
-
-    def may_write(self, now: float) -> bool:
-        """Whether a helper's text may go to the person now: their times and the WhatsApp window."""
-        return self.times_allow(now) and self.window_open(now)
-
-
-@dataclass(frozen=True)
-class Text:
-    """One text of a conversation, opened: who wrote it, when, and what (rendered for the line's own)."""
-
-    author: Author
-    at: float
-    text: str
-    helper: str | None = None
+# The types the console reads come from `handover.model`; they are named here too, so the console
+# needs this one module.
+__all__ = [
+    "Author", "Conversation", "Delivery", "Ending", "Figures", "Helper", "NotYours", "State", "Text", "Times",
+    "close", "every_open", "expire", "figures", "get", "held_by", "helper", "helpers", "insert", "may_see",
+    "read", "reassign", "release", "release_due", "release_held", "remove_helper", "set_helper", "speakers",
+    "take", "waiting", "waiting_count", "write",
+]  # fmt: skip
 
 
 # Helpers: which accounts take conversations in which languages.
@@ -175,12 +85,12 @@ def remove_helper(conn: redis.Redis, account: str) -> None:
 def helper(conn: redis.Redis, account: str) -> Helper | None:
     """The helper behind a console account, or None if it is none."""
     raw = conn.hget(redis_keys.HELPERS(), account)
-    return _helper(account, raw) if raw else None
+    return helper_of(account, raw) if raw else None
 
 
 def helpers(conn: redis.Redis) -> list[Helper]:
     """Every helper."""
-    return [_helper(_s(account), raw) for account, raw in conn.hgetall(redis_keys.HELPERS()).items()]
+    return [helper_of(_s(account), raw) for account, raw in conn.hgetall(redis_keys.HELPERS()).items()]
 
 
 def speakers(conn: redis.Redis) -> frozenset[str]:
@@ -200,7 +110,7 @@ def may_see(who: Helper, conv: Conversation) -> bool:
 
 def get(conn: redis.Redis, conv: str) -> Conversation | None:
     """One conversation, or None when it is closed, expired or erased."""
-    return _conversation(conv, conn.hgetall(redis_keys.CONVERSATION(conv)))
+    return conversation_of(conv, conn.hgetall(redis_keys.RECORD(conv)))
 
 
 def waiting(conn: redis.Redis, who: Helper) -> list[Conversation]:
@@ -255,7 +165,7 @@ def take(conn: redis.Redis, conv: str, account: str) -> bool:
     found = get(conn, conv)
     if found is None:
         return False
-    keys = [redis_keys.CONVERSATION(conv), redis_keys.WAITING(found.locale), redis_keys.CLAIMS(account)]
+    keys = [redis_keys.RECORD(conv), redis_keys.WAITING(found.locale), redis_keys.CLAIMS(account)]
     now = time.time()
     if not conn.eval(_TAKE, 3, *keys, account, now, conv):
         return False
@@ -266,11 +176,14 @@ def take(conn: redis.Redis, conv: str, account: str) -> bool:
 
 
 def reassign(conn: redis.Redis, conv: str, account: str) -> bool:
-    """Give a held conversation to another helper (an admin's act; the console checks the right)."""
+    """Give a held conversation to another helper (an admin's act; the console checks the right).
+
+    A waiting conversation is given with `take(conn, conv, account)` for that helper.
+    """
     found = get(conn, conv)
     if found is None or found.state is not State.HELD or found.helper is None:
         return False
-    keys = [redis_keys.CONVERSATION(conv), redis_keys.CLAIMS(found.helper), redis_keys.CLAIMS(account)]
+    keys = [redis_keys.RECORD(conv), redis_keys.CLAIMS(found.helper), redis_keys.CLAIMS(account)]
     return bool(conn.eval(_GIVE, 3, *keys, account, conv, time.time()))
 
 
@@ -319,7 +232,12 @@ def write(rt: Runtime, conv: str, account: str, text: str, now: float | None = N
 
 
 def insert(rt: Runtime, conv: str, account: str, refs: tuple[Ref, ...], now: float | None = None) -> Delivery:
-    """Send the line's own text (a screen `Menu(node)`, a place's services) in the person's language."""
+    """Send the line's own text in the person's language, as the helper's message (112 under it).
+
+    `refs` are the line's references: a screen `Menu("services_home")` (a need's directory entries),
+    `Services("GM0363")` (a municipality's services and the national ones), `Organisations("VR13")`
+    (community organisations of a region), `Msg("help_now.body")`. Same rules as `write`.
+    """
     if not refs:
         raise ValueError("refs: nothing to insert")
     now = time.time() if now is None else now
@@ -379,9 +297,6 @@ class Figures:
     by_locale: dict[str, dict[str, str]]
 
 
-WAIT_BUCKETS = ((3600, "wait<1h"), (4 * 3600, "wait<4h"), (DAY, "wait<1d"))
-
-
 def figures(conn: redis.Redis, days: int = 30, now: float | None = None) -> Figures:
     """Counts of the last `days` days by language (`began`, each `Ending`, waiting-time buckets); 1-4 shown as <5."""
     now = time.time() if now is None else now
@@ -395,99 +310,6 @@ def figures(conn: redis.Redis, days: int = 30, now: float | None = None) -> Figu
     return Figures(
         {locale: {what: shown(n) for what, n in sorted(per.items())} for locale, per in sorted(totals.items())}
     )
-
-
-# What the relay (handover.relay) queues on the webhook's pipeline.
-
-
-def new_id() -> str:
-    """A fresh conversation id: random, unrelated to the person."""
-    return secrets.token_hex(8)
-
-
-def open_on(
-    pipe: Any,
-    conv: str,
-    p: str,
-    sealed_address: str,
-    channel: Channel,
-    locale: str,
-    region: str,
-    times: Times,
-    safe: bool,
-    retention: int,
-    now: float,
-) -> None:
-    """Queue a new waiting conversation on `pipe` (the person consented and chose when to be written to)."""
-    key = redis_keys.CONVERSATION(conv)
-    pipe.hset(
-        key,
-        mapping={
-            "p": p,
-            "a": sealed_address,
-            "c": channel.value,
-            "l": locale,
-            "r": region,
-            "s": State.WAITING.value,
-            "w": times.value,
-            "f": int(safe),
-            "u": 0,
-            "b": now,
-            "t": now,
-            "i": now,
-        },
-    )
-    pipe.expire(key, retention)
-    pipe.zadd(redis_keys.WAITING(locale), {conv: now})
-    pipe.zadd(redis_keys.OPEN(), {conv: now})
-    count(pipe, locale, "began", now)
-
-
-def person_wrote_on(pipe: Any, conv: str, sealed_text: str | None, urgent: bool, retention: int, now: float) -> None:
-    """Queue on `pipe` a person's text (sealed) into their conversation, and keep it alive."""
-    if sealed_text is not None:
-        pipe.rpush(
-            redis_keys.TEXTS(conv),
-            json.dumps({"b": Author.PERSON.value, "t": now, "w": sealed_text}, separators=(",", ":")),
-        )
-    fields: dict[str, Any] = {"t": now, "i": now}
-    if urgent:
-        fields["u"] = 1
-    pipe.hset(redis_keys.CONVERSATION(conv), mapping=fields)
-    for key in (redis_keys.CONVERSATION(conv), redis_keys.TEXTS(conv), redis_keys.HELD_BACK(conv)):
-        pipe.expire(key, retention)
-    pipe.zadd(redis_keys.OPEN(), {conv: now}, xx=True)
-
-
-def forget(pipe: Any, conv: str, found: Conversation | None, p: str | None) -> None:
-    """Queue on `pipe` the erasure of a conversation: record, texts, held texts, indexes, the person's pointer."""
-    pipe.delete(redis_keys.CONVERSATION(conv), redis_keys.TEXTS(conv), redis_keys.HELD_BACK(conv))
-    pipe.zrem(redis_keys.OPEN(), conv)
-    if found is not None:
-        pipe.zrem(redis_keys.WAITING(found.locale), conv)
-        if found.helper:
-            pipe.srem(redis_keys.CLAIMS(found.helper), conv)
-    if p is not None:
-        pipe.delete(redis_keys.POINTER(p))
-
-
-def count(pipe: Any, locale: str, what: str, now: float) -> None:
-    """Count one thing about a conversation in its language, for the day (numbers only)."""
-    key = redis_keys.OUTCOMES(day_of(now).isoformat())
-    pipe.hincrby(key, f"{locale}|{what}", 1)
-    pipe.expire(key, COUNTS_KEPT)
-
-
-def count_ending(pipe: Any, locale: str, ending: Ending) -> None:
-    """Count how a conversation ended."""
-    count(pipe, locale, ending.value, time.time())
-
-
-def count_waited(pipe: Any, found: Conversation, now: float) -> None:
-    """Count, once it is taken or ends waiting, how long a conversation waited (a bucket, never the time)."""
-    waited = now - found.began
-    label = next((name for limit, name in WAIT_BUCKETS if waited < limit), "wait>=1d")
-    count(pipe, found.locale, label, now)
 
 
 def release_held(rt: Runtime, conv: str, now: float | None = None) -> int:
@@ -535,39 +357,14 @@ def _ids(values: Any) -> list[str]:
     return [_s(value) for value in values]
 
 
-def _helper(account: str, raw: bytes | str) -> Helper:
-    spec = json.loads(raw)
-    return Helper(account, frozenset(spec.get("l", ())), frozenset(spec.get("r", ())))
-
-
-def _conversation(conv: str, raw: dict[Any, Any]) -> Conversation | None:
-    data = {_s(k): _s(v) for k, v in raw.items()}
-    if "s" not in data:
-        return None
-    return Conversation(
-        conv,
-        data["l"],
-        Channel(data["c"]),
-        data.get("r", ""),
-        State(data["s"]),
-        data.get("h") or None,
-        Times(data.get("w", Times.ANY.value)),
-        data.get("f") == "1",
-        data.get("u") == "1",
-        float(data["b"]),
-        float(data["t"]),
-        float(data["i"]),
-    )
-
-
 def _many(conn: redis.Redis, ids: list[str], index: str | None = None) -> list[Conversation]:
     """The conversations behind ids; an id whose record expired leaves the index it came from."""
     pipe = conn.pipeline(transaction=False)
     for conv in ids:
-        pipe.hgetall(redis_keys.CONVERSATION(conv))
+        pipe.hgetall(redis_keys.RECORD(conv))
     out = []
     for conv, raw in zip(ids, pipe.execute(), strict=True):
-        found = _conversation(conv, raw)
+        found = conversation_of(conv, raw)
         if found is not None:
             out.append(found)
         elif index is not None:
@@ -576,12 +373,12 @@ def _many(conn: redis.Redis, ids: list[str], index: str | None = None) -> list[C
 
 
 def _person(conn: redis.Redis, conv: str) -> str | None:
-    raw = conn.hget(redis_keys.CONVERSATION(conv), "p")
+    raw = conn.hget(redis_keys.RECORD(conv), "p")
     return _s(raw) if raw else None
 
 
 def _address(conn: redis.Redis, conv: str) -> str:
-    raw = conn.hget(redis_keys.CONVERSATION(conv), "a")
+    raw = conn.hget(redis_keys.RECORD(conv), "a")
     if not raw:
         raise NotYours(conv)
     return _s(raw)
@@ -599,7 +396,7 @@ def _release(conn: redis.Redis, conv: str, account: str) -> bool:
     pipe = conn.pipeline(transaction=True)
     pipe.srem(redis_keys.CLAIMS(account), conv)
     if found is not None and found.helper == account:
-        pipe.hset(redis_keys.CONVERSATION(conv), mapping={"s": State.WAITING.value, "h": ""})
+        pipe.hset(redis_keys.RECORD(conv), mapping={"s": State.WAITING.value, "h": ""})
         pipe.zadd(redis_keys.WAITING(found.locale), {conv: found.began})
     pipe.execute()
     return found is not None and found.helper == account
@@ -627,8 +424,8 @@ def _note(conn: redis.Redis, config: Any, found: Conversation, entry: dict[str, 
     retention = config.handover_retention_days * DAY
     pipe = conn.pipeline(transaction=True)
     pipe.rpush(redis_keys.TEXTS(found.id), json.dumps(entry, separators=(",", ":")))
-    pipe.hset(redis_keys.CONVERSATION(found.id), "t", now)
-    for key in (redis_keys.CONVERSATION(found.id), redis_keys.TEXTS(found.id)):
+    pipe.hset(redis_keys.RECORD(found.id), "t", now)
+    for key in (redis_keys.RECORD(found.id), redis_keys.TEXTS(found.id)):
         pipe.expire(key, retention)
     pipe.zadd(redis_keys.OPEN(), {found.id: now}, xx=True)
     pipe.execute()

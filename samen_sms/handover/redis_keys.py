@@ -22,7 +22,7 @@ POINTER = Key(
     person=True,
 )
 # One conversation: who it is with (pseudonym, sealed address), language, state, helper, times.
-CONVERSATION = Key(
+RECORD = Key(
     "ho:c:{conv}",
     "one handed-over conversation: pseudonym, sealed address, channel, language, region, state, the helper holding it, when to write, when it began and last moved, urgency",
     "`SAMEN_HANDOVER_RETENTION_DAYS` after the last message (default 7 days); erased on close and by the delete word",

@@ -12,8 +12,9 @@ One key per person, `POINTER` (`ho:p:{p}`), read with every message before the e
 
 The hook answers only the digits of the asking dialogue at its own screens, and, while a
 conversation is open, every message but those the engine must answer: the delete, stop and start
-words and a flood (`Reading.for_engine`), the menu word and the close word. A danger word gets help
-now from the engine at once and is relayed too, marking the conversation urgent. Whether it is
+words and a flood (`Reading.for_engine`), and the close word, as the whole message. The menu word
+(often a hello) shows the menu as always and is relayed too; a danger word gets help now from the
+engine at once, is relayed, and marks the conversation urgent. Whether it is
 within the helper hours is read from the clock when the person answers "1"; the engine stays pure.
 """
 
@@ -41,10 +42,10 @@ from samen_sms.content.engine import Content, Outcome, reply_locale, step
 from samen_sms.content.replies import Menu
 from samen_sms.core.config import Config
 from samen_sms.core.hours import open_at
-from samen_sms.handover import conversations, redis_keys
-from samen_sms.handover.conversations import DAY, Ending, Times
+from samen_sms.handover import conversations, records, redis_keys
+from samen_sms.handover.model import DAY, Ending, Times
 from samen_sms.handover.notify import enqueue_notice
-from samen_sms.line.registry import Arrived, Change, Registry
+from samen_sms.line.registry import Arrived, Change
 from samen_sms.line.runtime import Runtime
 
 # The screen each asking step waits at: a digit there is the step's answer.
@@ -54,24 +55,12 @@ SCREENS = {
     HandoverStep.SAFE: "person_safe",
     HandoverStep.WHEN: "person_when",
 }
-OPEN = "open"
+OPEN_STATE = "open"
 TIMES = {1: Times.ANY, 2: Times.DAYTIME, 3: Times.AFTER_I_WRITE}
 # Keywords that keep their meaning inside an open conversation, as the whole message.
-ENGINE_ACTIONS = frozenset({"menu", "close"})
+MENU, CLOSE = "menu", "close"
 RELEASE_JOB = "samen_sms.handover.relay.release"
 log = logging.getLogger(__name__)
-
-
-def register(registry: Registry) -> None:
-    """The hook before the step, the handlers of the hand-over's effects, its eraser."""
-    registry.before(redis_keys.POINTER, held)
-    registry.handle(HandoverAsked, asked)
-    registry.handle(HandoverDropped, dropped)
-    registry.handle(HandoverOpened, opened)
-    registry.handle(HandoverRelayed, relayed)
-    registry.handle(HandoverClosed, closed)
-    registry.erasers.append(erase)
-    registry.chores.append(expire_idle)
 
 
 # Before the step: pure, on the pointer's value.
@@ -82,7 +71,7 @@ def held(arrived: Arrived, value: str | None) -> Outcome | None:
     if value is None:
         return None
     state = json.loads(value)
-    if state.get("s") == OPEN:
+    if state.get("s") == OPEN_STATE:
         return _relay(arrived, str(state["c"]))
     return _asking(arrived, state)
 
@@ -96,9 +85,14 @@ def _relay(arrived: Arrived, conv: str) -> Outcome | None:
         return replace(outcome, effects=(*outcome.effects, HandoverRelayed(conv, text, urgent=True)))
     if reading.for_engine or not text:
         return None  # delete, stop, start, a flood; a photo alone gets the engine's "text only"
-    hit = content.lexicon.lookup(message.said)
-    if hit is not None and hit[0] in ENGINE_ACTIONS and len(message.said.words) <= 3:
+    # Only as the whole message: "close the door" is no close word. A menu word is often a hello the
+    # helper should see too: the menu comes as always, and the text goes to the helper.
+    hit = content.lexicon.first_word.get(message.said.whole)
+    if hit is not None and hit[0] == CLOSE:
         return None
+    if hit is not None and hit[0] == MENU:
+        outcome = step(content, arrived.visit, message)
+        return replace(outcome, effects=(*outcome.effects, HandoverRelayed(conv, text)))
     visit = arrived.visit
     locale = reply_locale(content, visit, message.said)
     # No reply: a helper answers. The person's place in the menus stays as it was.
@@ -147,7 +141,7 @@ def asked(change: Change, effect: HandoverAsked) -> None:
     p, cfg = change.pseudonym, change.config
     locale = change.outcome.locale or change.outcome.reply_locale
     current = _pointer(change.conn, p)
-    if current is not None and current.get("s") == OPEN:
+    if current is not None and current.get("s") == OPEN_STATE:
         return  # already in a conversation: asking again changes nothing
     state: dict[str, Any] = {"s": effect.step.value, "l": locale}
     if effect.step is HandoverStep.ASKED:
@@ -162,7 +156,7 @@ def asked(change: Change, effect: HandoverAsked) -> None:
 def dropped(change: Change, effect: HandoverDropped) -> None:
     """Forget the asking: nothing of it is kept."""
     current = _pointer(change.conn, change.pseudonym)
-    if current is None or current.get("s") != OPEN:
+    if current is None or current.get("s") != OPEN_STATE:
         change.pipe.delete(redis_keys.POINTER(change.pseudonym))
 
 
@@ -171,11 +165,11 @@ def opened(change: Change, effect: HandoverOpened) -> None:
     p, cfg, now = change.pseudonym, change.config, time.time()
     locale = change.outcome.locale or change.outcome.reply_locale
     retention = cfg.handover_retention_days * DAY
-    conv = conversations.new_id()
+    conv = records.new_id()
     sealed = change.keys.seal(change.address)
     channel, times = change.address.channel, Times(effect.times)
-    conversations.open_on(change.pipe, conv, p, sealed, channel, locale, "", times, effect.safe, retention, now)
-    change.pipe.set(redis_keys.POINTER(p), _dumps({"s": OPEN, "c": conv, "l": locale}), ex=retention)
+    records.open_on(change.pipe, conv, p, sealed, channel, locale, "", times, effect.safe, retention, now)
+    change.pipe.set(redis_keys.POINTER(p), _dumps({"s": OPEN_STATE, "c": conv, "l": locale}), ex=retention)
     enqueue_notice(change.pipe, change.conn, cfg, locale)
 
 
@@ -183,11 +177,11 @@ def relayed(change: Change, effect: HandoverRelayed) -> None:
     """Seal the person's text into their conversation; send a helper's held-back texts now that the window is open."""
     cfg, now = change.config, time.time()
     retention = cfg.handover_retention_days * DAY
-    if not change.conn.exists(redis_keys.CONVERSATION(effect.conversation)):
+    if not change.conn.exists(redis_keys.RECORD(effect.conversation)):
         change.pipe.delete(redis_keys.POINTER(change.pseudonym))  # closed or expired meanwhile
         return
     sealed = change.keys.seal_text(effect.text) if effect.text else None
-    conversations.person_wrote_on(change.pipe, effect.conversation, sealed, effect.urgent, retention, now)
+    records.person_wrote_on(change.pipe, effect.conversation, sealed, effect.urgent, retention, now)
     change.pipe.expire(redis_keys.POINTER(change.pseudonym), retention)
     if effect.urgent:
         locale = change.outcome.locale or change.outcome.reply_locale
@@ -206,26 +200,26 @@ def relayed(change: Change, effect: HandoverRelayed) -> None:
 def closed(change: Change, effect: HandoverClosed) -> None:
     """The close word: the person's conversation ends and is erased."""
     current = _pointer(change.conn, change.pseudonym)
-    if current is None or current.get("s") != OPEN:
+    if current is None or current.get("s") != OPEN_STATE:
         change.pipe.delete(redis_keys.POINTER(change.pseudonym))
         return
     conv = str(current["c"])
     found = conversations.get(change.conn, conv)
-    conversations.forget(change.pipe, conv, found, change.pseudonym)
+    records.forget(change.pipe, conv, found, change.pseudonym)
     if found is not None:
-        conversations.count(change.pipe, found.locale, Ending.PERSON.value, time.time())
+        records.count(change.pipe, found.locale, Ending.PERSON.value, time.time())
 
 
 def erase(conn: redis.Redis, pipe: Any, p: str, config: Config) -> None:
     """The delete word: the person's pointer and every conversation it names, texts and all, at once."""
     current = _pointer(conn, p)
     pipe.delete(redis_keys.POINTER(p))
-    if current is not None and current.get("s") == OPEN:
+    if current is not None and current.get("s") == OPEN_STATE:
         conv = str(current["c"])
         found = conversations.get(conn, conv)
-        conversations.forget(pipe, conv, found, p)
+        records.forget(pipe, conv, found, p)
         if found is not None:
-            conversations.count(pipe, found.locale, Ending.ERASED.value, time.time())
+            records.count(pipe, found.locale, Ending.DELETED.value, time.time())
 
 
 def expire_idle(runtime: Runtime) -> None:
