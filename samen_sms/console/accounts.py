@@ -200,6 +200,7 @@ class Accounts:
         with self.conn.pipeline(transaction=True) as pipe:
             pipe.hset(key, "disabled", "1")
             pipe.hincrby(key, "generation", 1)
+            pipe.hdel(key, "helper")  # a reset brings the account back, not its helper permission
             pipe.execute()
         if account.helper:
             conversations.remove_helper(self.conn, account.helper.id)  # what it held waits for another
