@@ -17,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from samen_sms.console import audit
-from samen_sms.content.replies import Menu, Msg
+from samen_sms.content.replies import Entry, Menu, Msg
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
 from samen_sms.devtools.embedded_redis import free_port
@@ -107,6 +107,14 @@ def test_an_arabic_helper_takes_reads_writes_inserts_and_after_the_delete_word_n
     assert sara.post(f"{path}/insert", data=form(sara, path, screen="help_now")).status_code == 302
     work()
     assert sent_to(standin, ALICE)[-1] == rt.renderer.render("ar", (Menu("help_now"),), Channel.SMS)
+    csg = next(s for s in rt.content.directory.services if s.phone == "0800-0188")
+    assert sara.post(f"{path}/insert", data=form(sara, path, entry=csg.id)).status_code == 302
+    work()
+    assert sent_to(standin, ALICE)[-1] == rt.renderer.render("ar", (Entry(csg.id),), Channel.SMS)
+    assert sent_to(standin, ALICE)[-1].startswith(
+        rt.renderer.service("ar", csg, Channel.SMS)
+    )  # in Arabic, 112 under it
+    assert sara.post(f"{path}/insert", data=form(sara, path, entry="no_such")).status_code == 400
     say(post, work, standin, ALICE, "شكرا")
     page = sara.get(path).get_data(as_text=True)
     assert page.index("مرحبا، أنا سارة") < page.index("شكرا")  # in order

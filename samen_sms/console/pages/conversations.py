@@ -2,7 +2,7 @@
 
 A helper (an account with the helper permission) sees the conversations waiting in their languages
 (and regions), takes one (of two at once, one wins; the other is told plainly), reads it, writes,
-inserts a screen or a place's services in the person's language, and closes it. The person is shown
+inserts a directory entry, a screen or a place's services in the person's language, and closes it. The person is shown
 by a neutral label, never their number. The audit log records who opened, took, read, wrote,
 inserted, closed and reassigned which conversation (its random id), never what was written.
 """
@@ -18,7 +18,7 @@ from samen_sms.console import audit
 from samen_sms.console.accounts import Role, helper_accounts
 from samen_sms.console.i18n import gettext
 from samen_sms.console.web import bp, requires, runtime, staff
-from samen_sms.content.replies import Menu, Ref, Services
+from samen_sms.content.replies import Entry, Menu, Ref, Services
 from samen_sms.core.identity import Channel
 from samen_sms.handover import conversations
 from samen_sms.handover.conversations import Conversation, Delivery, Helper, NotYours, State
@@ -114,6 +114,7 @@ def conversation(conv_id: str) -> Any:
         times_allow=found.times_allow(time.time()),
         screens=screens,
         places=places,
+        entries=sorted(((s.name, s.id) for s in rt.content.directory.services), key=lambda e: e[0].lower()),
         said=request.args.get("said", ""),
         rtl=rt.content.catalogues[found.locale].rtl if found.locale in rt.content.catalogues else False,
         when=_when,
@@ -157,12 +158,16 @@ def write(conv_id: str) -> Any:
 @bp.post("/conversations/<conv_id>/insert", endpoint="conversation_insert")
 @requires("conversations")
 def insert(conv_id: str) -> Any:
-    """Send a screen of the line, or the services of a place, in the person's language."""
+    """Send a directory entry, a screen of the line, or the services of a place, in the person's language."""
     rt = runtime()
     _mine(conv_id)
-    screen, place = request.form.get("screen", ""), request.form.get("place", "")
+    screen, place, entry = (request.form.get(name, "") for name in ("screen", "place", "entry"))
     refs: tuple[Ref, ...]
-    if screen:
+    if entry:
+        if entry not in {s.id for s in rt.content.directory.services}:
+            abort(400, gettext("entry: no such directory entry."))
+        refs = (Entry(entry),)
+    elif screen:
         if screen not in rt.content.flow.nodes:
             abort(400, gettext("screen: no such screen."))
         refs = (Menu(screen),)
