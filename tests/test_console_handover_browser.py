@@ -155,3 +155,48 @@ def test_an_arabic_helper_answers_on_sms_and_whatsapp_and_the_delete_word_leaves
         assert [key for key, text in redis_text(rt.redis) if "بيتي" in text or "سارة" in text] == []
     finally:
         procs.stop()
+
+
+def test_without_javascript_two_helpers_take_at_once_and_the_later_one_is_told_plainly(
+    browser: Any,
+    live: tuple[str, Flask],  # noqa: F811
+    redis_server: str,
+    standin_server: tuple[str, StandinState],
+    standin: StandinState,
+) -> None:
+    base, app = live
+    rt: Runtime = app.extensions["samen"]
+    secrets = {email: helper(app, email, ["ar"]) for email in ("sara@example.org", "noor@example.org")}
+    tabs = {}
+    for email, secret in secrets.items():
+        context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844}, locale="en-GB")
+        tabs[email] = context.new_page()
+        sign_in(tabs[email], base, email, secret)
+        tabs[email].wait_for_url(re.compile(r".*/console/.*"))
+    procs = Processes(env(redis_server, standin_server[0]))
+    try:
+        procs.worker()
+        person(app, standin, ALICE, HELLO, ARABIC, PERSON, "1", "1", "1", "1")
+        assert reaches(standin, ALICE, "شكرا."), procs.output()
+        [conv] = conversations.every_open(rt.redis)
+        sara, noor = tabs["sara@example.org"], tabs["noor@example.org"]
+        for tab in (sara, noor):
+            tab.goto(f"{base}/console/conversations")
+            assert tab.locator("#waiting-count").inner_text() == "1"
+        sara.get_by_role("button", name="Take").click()
+        sara.wait_for_url(f"{base}/console/conversations/{conv.id}")
+        noor.get_by_role("button", name="Take").click()  # her page still showed it waiting
+        assert noor.get_by_text("Another helper took this conversation a moment ago.").is_visible()
+        assert noor.get_by_role("heading", name=re.compile("Someone else was quicker")).is_visible()
+        sara.get_by_label("Your message").fill("مرحبا")
+        sara.get_by_role("button", name="Send").click()
+        assert sara.locator("#said").is_visible()
+        assert reaches(standin, ALICE, "مرحبا\n"), procs.output()
+        assert conversations.get(rt.redis, conv.id).helper is not None  # type: ignore[union-attr]
+        sara.get_by_role("button", name="Close the conversation").click()
+        sara.wait_for_url(f"{base}/console/conversations")
+        assert conversations.get(rt.redis, conv.id) is None
+    finally:
+        procs.stop()
+        for tab in tabs.values():
+            tab.context.close()
