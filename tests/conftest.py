@@ -423,15 +423,26 @@ def run_retries_now(conn: redis.Redis) -> int:
     return moved
 
 
+# The browser tests (tests/test_console_*browser.py) share one Chromium: Playwright's sync API runs
+# one instance per process, so the fixture lives here, not in a module that another imports.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    """One Chromium for the whole test session, shared by every browser test module (Playwright's sync
-    API allows one running instance per process). Modules skip themselves without Chromium."""
+    """One Chromium for the whole test session (the browser modules skip themselves without it)."""
     from playwright.sync_api import sync_playwright
 
-    from tests.test_console_browser import ARGS, CHROMIUM
-
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()

@@ -28,19 +28,9 @@ from samen_sms.core.identity import Address, Channel
 from samen_sms.devtools.embedded_redis import free_port
 from samen_sms.devtools.standin import StandinState
 from tests import conftest
-from tests.conftest import ALICE, Processes, sent_to, wait_until, with_config
+from tests.conftest import ALICE, CHROMIUM, Processes, sent_to, wait_until, with_config
 from tests.console_support import PASSWORD, code, csrf, make_staff, staff_client, store
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 if not CHROMIUM.exists():
     pytest.skip(
         "browser tests skipped: no Chromium at /usr/bin/chromium (Debian: apt-get install chromium; .ci/run does it)",

@@ -232,3 +232,32 @@ def test_a_mediator_kept_out_of_a_page_reads_why_in_dutch_and_is_led_back_to_the
     back = re.search(r'<a href="([^"]+)">Terug naar je startpagina</a>', page)
     assert back and back.group(1) == "/console/mediators"
     assert mediator.get(back.group(1), follow_redirects=True).status_code == 200
+
+
+def test_an_admin_invites_a_helper_with_their_languages_and_the_list_names_the_permission(
+    app: Flask, redis_conn: redis.Redis
+) -> None:
+    admin = staff_client(app, "boss@example.org", "admin")
+    # The helper permission comes with its languages (and, without a mediator code, an organisation).
+    status, page = _invite(admin, email="helper@example.org", role="coordinator", permissions="helper")
+    assert status == 422 and "A helper needs the languages they write in" in page
+    assert store(app).get("helper@example.org") is None
+    status, page = _invite(
+        admin, email="helper@example.org", role="coordinator", permissions="helper", languages="ar,fa",
+        org="Stichting Voorbeeld",
+    )
+    assert status == 200
+    made = store(app).get("helper@example.org")
+    assert made is not None and made.helper is not None
+    assert (made.helper.locales, made.helper.org, made.permissions) == (
+        ("ar", "fa"), "Stichting Voorbeeld", frozenset({"helper"})
+    )
+    listed = admin.get("/console/accounts").get_data(as_text=True)
+    assert "Coordinator, Helper" in listed
+    logged = [(e.actor, e.action, e.target) for e in audit.recent(redis_conn, 10)]
+    assert ("boss@example.org", "account invited", "helper@example.org (coordinator helper)") in logged
+    # Taken away on the same page, the list no longer names it.
+    data = {"csrf_token": csrf(admin, "/console/accounts"), "email": "helper@example.org", "action": "helper-remove"}
+    assert admin.post("/console/accounts", data=data).status_code == 200
+    assert store(app).get("helper@example.org").permissions == frozenset()  # type: ignore[union-attr]
+    assert "Coordinator, Helper" not in admin.get("/console/accounts").get_data(as_text=True)

@@ -9,6 +9,7 @@ are stored sealed.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 import time
@@ -22,11 +23,13 @@ import redis
 from samen_sms.console import passwords, redis_keys
 from samen_sms.console.keys import ConsoleKeys
 from samen_sms.content.text import ascii_digits
+from samen_sms.handover import conversations
 from samen_sms.reach import mediators
 
 LINK_TTL = 24 * 3600
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
 MEDIATOR_CODE_RE = re.compile(r"^[A-Za-z0-9_-]{2,32}$")
+REGION_RE = re.compile(r"^[A-Za-z0-9 _'-]{1,40}$")
 ISSUER = "SAMEN console"
 
 
@@ -58,8 +61,12 @@ ROLES: tuple[Choice, ...] = (
     Choice(Role.MEDIATOR, _("Mediator"), _("their own code's page, forward texts and poster")),
     Choice(Role.ADMIN, _("Admin"), _("everything, and accounts and the audit log")),
 )
-# Permissions an account may have beside its role (stored in the account's `permissions` field).
-PERMISSIONS: tuple[Choice, ...] = ()
+# Permissions an account may have beside its role (stored in the account's `permissions` field;
+# the helper's is its `helper` field, which holds its languages, regions and organisation too).
+HELPER = "helper"
+PERMISSIONS: tuple[Choice, ...] = (
+    Choice(HELPER, _("Helper"), _("answers people who asked to write with a person, in the languages given")),
+)
 
 
 class AccountError(ValueError):
@@ -68,6 +75,28 @@ class AccountError(ValueError):
 
 class LastAdminError(AccountError):
     """The change would leave the console without an active admin."""
+
+
+@dataclass(frozen=True)
+class HelperGrant:
+    """The helper permission: the account takes handed-over conversations in these languages (and regions)."""
+
+    id: str  # the account as the hand-over room knows it: random, neither a name nor an address
+    locales: tuple[str, ...]
+    regions: tuple[str, ...]  # empty: every region
+    org: str  # the partner organisation it answers for; "" when its mediator code is the link
+
+    @classmethod
+    def loads(cls, raw: str) -> HelperGrant | None:
+        """Read the stored field; None when there is none."""
+        if not raw:
+            return None
+        spec = json.loads(raw)
+        return cls(spec["id"], tuple(spec["l"]), tuple(spec.get("r", ())), spec.get("o", ""))
+
+    def dumps(self) -> str:
+        """The stored field."""
+        return json.dumps({"id": self.id, "l": self.locales, "r": self.regions, "o": self.org}, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -83,7 +112,8 @@ class Account:
     disabled: bool
     generation: int
     created: int
-    permissions: frozenset[str] = frozenset()
+    permissions: frozenset[str] = frozenset()  # names from PERMISSIONS; "helper" whenever `helper` is set
+    helper: HelperGrant | None = None
 
     @property
     def ready(self) -> bool:
@@ -94,6 +124,7 @@ class Account:
     def from_hash(cls, email: str, raw: dict[bytes, bytes]) -> Account:
         """Read the stored hash."""
         field = {k.decode(): v.decode() for k, v in raw.items()}
+        helper = HelperGrant.loads(field.get("helper", ""))
         return cls(
             email=email,
             role=Role(field["role"]),
@@ -104,7 +135,9 @@ class Account:
             disabled=field.get("disabled") == "1",
             generation=int(field.get("generation", "0")),
             created=int(field.get("created", "0")),
-            permissions=frozenset(p for p in field.get("permissions", "").split(",") if p),
+            permissions=frozenset(p for p in field.get("permissions", "").split(",") if p and p != HELPER)
+            | ({HELPER} if helper else set()),
+            helper=helper,
         )
 
 
@@ -157,7 +190,7 @@ class Accounts:
             if not live:
                 raise AccountError(f"--mediator {code!r} is not a live referral code (see `mediators list`)")
             code = live[0]
-        known = {p.value for p in PERMISSIONS}
+        known = {p.value for p in PERMISSIONS} - {HELPER}  # the helper's comes with its terms: grant_helper
         if set(permissions) - known:
             raise AccountError(f"permissions must be among {', '.join(sorted(known)) or 'none'}")
         fields = {
@@ -205,7 +238,34 @@ class Accounts:
         with self.conn.pipeline(transaction=True) as pipe:
             pipe.hset(key, "disabled", "1")
             pipe.hincrby(key, "generation", 1)
+            pipe.hdel(key, "helper")  # a reset brings the account back, not its helper permission
             pipe.execute()
+        if account.helper:
+            conversations.remove_helper(self.conn, account.helper.id)  # what it held waits for another
+
+    def grant_helper(
+        self, email: str, locales: list[str], regions: list[str], org: str, offered: frozenset[str]
+    ) -> HelperGrant:
+        """Give (or change) the helper permission: the languages (of `offered`) and regions it takes, its link."""
+        email = normal_email(email)
+        account = self.get(email)
+        if account is None or account.disabled:
+            raise AccountError(f"no active account for {email}")
+        chosen, places, org = helper_terms(locales, regions, org, account.mediator, offered)
+        grant = HelperGrant(account.helper.id if account.helper else secrets.token_hex(8), chosen, places, org)
+        self.conn.hset(redis_keys.CONSOLE_ACCOUNT(email), "helper", grant.dumps())
+        conversations.set_helper(self.conn, grant.id, grant.locales, grant.regions)
+        return grant
+
+    def revoke_helper(self, email: str) -> None:
+        """Take the helper permission away; the conversations the account held wait for another helper."""
+        email = normal_email(email)
+        account = self.get(email)
+        if account is None:
+            raise AccountError(f"no account for {email}")
+        self.conn.hdel(redis_keys.CONSOLE_ACCOUNT(email), "helper")
+        if account.helper:
+            conversations.remove_helper(self.conn, account.helper.id)
 
     def active_admins(self) -> list[str]:
         """The e-mails of admin accounts that are not disabled."""
@@ -276,6 +336,34 @@ class Accounts:
             return None  # a wrong code, or one already used (replayed)
         self.conn.hset(redis_keys.CONSOLE_ACCOUNT(email), "totp_step", step)
         return account
+
+
+def helper_terms(
+    locales: list[str], regions: list[str], org: str, mediator: str, offered: frozenset[str]
+) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+    """The helper permission's languages, regions and organisation as stored; AccountError naming what is wrong."""
+    chosen = sorted({loc.strip() for loc in locales if loc.strip()})
+    if not chosen or any(loc not in offered for loc in chosen):
+        raise AccountError(f"languages must be one or more of {', '.join(sorted(offered))}")
+    places = sorted({r.strip() for r in regions if r.strip()})
+    if any(not REGION_RE.match(r) for r in places):
+        raise AccountError("regions: letters, digits, spaces, - or _, up to 40 each")
+    org = " ".join(org.split())[:80]
+    if not org and not mediator:
+        raise AccountError("a helper answers for a mediator or a partner organisation: give --org NAME")
+    return tuple(chosen), tuple(places), org
+
+
+def helper_accounts(conn: redis.Redis) -> dict[str, Account]:
+    """Active accounts with the helper permission, by their hand-over id (what notices and reassigning need)."""
+    found: Any = conn.smembers(redis_keys.CONSOLE_ACCOUNTS())
+    out = {}
+    for email in sorted(e.decode() for e in found):
+        raw: Any = conn.hgetall(redis_keys.CONSOLE_ACCOUNT(email))
+        account = Account.from_hash(email, raw) if raw else None
+        if account and account.helper and not account.disabled:
+            out[account.helper.id] = account
+    return out
 
 
 def totp_step(secret: str, code: str, now: float | None = None) -> int | None:

@@ -13,7 +13,7 @@ from samen_sms.console.accounts import AccountError, Accounts
 from samen_sms.console.keys import ConsoleKeys
 from samen_sms.line.runtime import Runtime
 
-users_cli = AppGroup("users", help="Staff accounts of the console: add, list, disable, reset.")
+users_cli = AppGroup("users", help="Staff accounts of the console: add, list, disable, reset, helper.")
 
 
 def _store() -> tuple[Runtime, Accounts]:
@@ -53,7 +53,8 @@ def list_command() -> None:
         state = "disabled" if a.disabled else ("active" if a.ready else "waiting for first sign-in")
         created = dt.datetime.fromtimestamp(a.created, dt.UTC).strftime("%Y-%m-%d")
         mediator = f" {a.mediator}" if a.mediator else ""
-        click.echo(f"{a.email:<40} {a.role.value:<12}{mediator:<10} {state:<26} created {created}")
+        helper = f" helper: {','.join(a.helper.locales)}" if a.helper else ""
+        click.echo(f"{a.email:<40} {a.role.value:<12}{mediator:<10} {state:<26} created {created}{helper}")
 
 
 @users_cli.command("disable")
@@ -81,3 +82,29 @@ def reset_command(email: str) -> None:
     audit.record(rt.redis, "command line", "account reset", email.strip().lower())
     click.echo(f"Account {email.strip().lower()} reset; its sessions are ended. New link, valid 24 h, once:")
     click.echo(_link(rt, token))
+
+
+@users_cli.command("helper")
+@click.argument("email")
+@click.option("--languages", default="", help="Language codes the helper writes in, comma-separated (ar,fa).")
+@click.option("--region", "regions", multiple=True, help="A region the helper takes (repeat; none: every region).")
+@click.option("--org", default="", help="The partner organisation (needed unless the account has a mediator code).")
+@click.option("--remove", is_flag=True, help="Take the helper permission away.")
+def helper_command(email: str, languages: str, regions: tuple[str, ...], org: str, remove: bool) -> None:
+    """Give an account the helper permission: it takes handed-over conversations in these languages."""
+    rt, store = _store()
+    try:
+        if remove:
+            store.revoke_helper(email)
+        else:
+            offered = frozenset(rt.content.flow.languages)
+            grant = store.grant_helper(email, languages.split(","), list(regions), org, offered)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    who = email.strip().lower()
+    if remove:
+        audit.record(rt.redis, "command line", "helper permission removed", who)
+        click.echo(f"Account {who} is no longer a helper; what it held waits for another helper.")
+        return
+    audit.record(rt.redis, "command line", "helper permission given", f"{who} ({','.join(grant.locales)})")
+    click.echo(f"Account {who} is a helper for {', '.join(grant.locales)}.")

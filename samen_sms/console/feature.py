@@ -1,7 +1,7 @@
 """How the console plugs into the app: the blueprint, its secrets and cookies, languages, commands.
 
-It registers nothing in the line's registry: the console reads what the line keeps and adds no
-handler to a texter's message.
+It adds no handler to a texter's message: the console reads what the line keeps, and tells
+helpers that a hand-over conversation waits (`Registry.notify_helpers`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ SESSION_HOURS = 8
 
 
 def register(registry: Registry) -> None:
-    """Nothing to add to the line's registry."""
+    """Tell helpers when a hand-over conversation waits (an e-mail when SMTP is set; the nav counts anyway)."""
+    from samen_sms.console import notify
+
+    registry.notify_helpers = notify.tell_helpers
 
 
 def init_app(app: Flask) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from samen_sms.core.keyspace import Key, declared
 
 # The operator console (console.*): staff accounts and their traces; nothing about a texter.
-CONSOLE_ACCOUNT = Key("console:account:{email}", "a staff account: role, mediator code, password hash (Argon2), authenticator secret (sealed), state", "kept (a disabled account stays, so the audit log can name it)", "console.accounts", backup=True)
+CONSOLE_ACCOUNT = Key("console:account:{email}", "a staff account: role, mediator code, password hash (Argon2), authenticator secret (sealed), state, the helper permission (languages, regions, organisation, its random id in the hand-over)", "kept (a disabled account stays, so the audit log can name it)", "console.accounts", backup=True)
 CONSOLE_ACCOUNTS = Key("console:accounts", "the e-mail addresses of all staff accounts", "kept", "console.accounts", backup=True)
 CONSOLE_LINK = Key("console:link:{digest}", "a one-time sign-in link (its SHA-256, never the link) -> account, pending authenticator secret (sealed)", "24 h, or until used", "console.accounts")
 CONSOLE_SESSION = Key("console:session:{digest}", "an open console session (the SHA-256 of its id, never the id) -> the account", "until signed out, or the absolute session lifetime (SAMEN_CONSOLE_SESSION_HOURS)", "console.sessions")

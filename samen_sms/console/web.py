@@ -13,9 +13,10 @@ from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError
 
 from samen_sms.console import i18n
-from samen_sms.console.accounts import Accounts, Role
+from samen_sms.console.accounts import Accounts, HelperGrant, Role
 from samen_sms.console.keys import ConsoleKeys
 from samen_sms.console.sessions import Sessions
+from samen_sms.handover import conversations
 from samen_sms.line import overlay
 from samen_sms.line.runtime import Runtime
 
@@ -25,6 +26,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 # Which roles may open which part of the console; every view names its part.
 PAGES: dict[str, frozenset[Role]] = {
     "overview": frozenset({Role.ADMIN, Role.COORDINATOR}),
+    # Handed-over conversations: helpers (any role with the helper permission) and admins (who reassign).
+    "conversations": frozenset({Role.ADMIN}),
     "sessions": frozenset({Role.ADMIN, Role.COORDINATOR}),
     "drafts": frozenset({Role.ADMIN, Role.COORDINATOR, Role.MEDIATOR}),
     "mediators": frozenset({Role.ADMIN, Role.COORDINATOR, Role.MEDIATOR}),
@@ -47,10 +50,11 @@ class Staff:
     role: Role
     mediator: str
     permissions: frozenset[str] = frozenset()  # beside the role: names from `accounts.PERMISSIONS`
+    helper: HelperGrant | None = None  # the helper permission's terms (languages, regions, organisation)
 
     def may(self, page: str) -> bool:
-        """Whether this person may open that part of the console."""
-        return self.role in PAGES[page]
+        """Whether this person may open that part of the console (a helper, whatever the role, the conversations)."""
+        return self.role in PAGES[page] or (page == "conversations" and self.helper is not None)
 
 
 def runtime() -> Runtime:
@@ -100,7 +104,7 @@ def load_staff() -> None:
         account = accounts().get(str(email))
         open_ = sessions().valid(session.get("sid"), str(email), session.get("since"))
         if open_ and account and account.ready and not account.disabled and account.generation == session.get("gen"):
-            g.staff = Staff(account.email, account.role, account.mediator, account.permissions)
+            g.staff = Staff(account.email, account.role, account.mediator, account.permissions, account.helper)
         else:
             for name in ("staff", "gen", "sid", "since"):
                 session.pop(name, None)
@@ -145,13 +149,23 @@ def template_values() -> dict[str, Any]:
     """What every console page may use."""
     if not request.path.startswith(bp.url_prefix or "/console"):
         return {}
+    me = g.get("staff")
     return {
-        "me": g.get("staff"),
+        "me": me,
         "home": home(),
         "lang": i18n.current_language(),
         "languages": i18n.NAMES,
-        "pages": [name for name in PAGES if g.get("staff") and g.staff.may(name)],
+        "pages": [name for name in PAGES if me and me.may(name)],
+        "waiting_count": _waiting_count(me),
     }
+
+
+def _waiting_count(me: Staff | None) -> int:
+    """How many conversations wait for this helper: the only notice the nav gives (no words, no number)."""
+    if me is None or me.helper is None:
+        return 0
+    found = conversations.helper(runtime().redis, me.helper.id)
+    return conversations.waiting_count(runtime().redis, found) if found else 0
 
 
 @bp.errorhandler(HTTPException)

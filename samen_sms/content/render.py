@@ -14,6 +14,7 @@ from samen_sms.content.hints import MenuOrder, menu_key
 from samen_sms.content.languages import MORE_DIGIT
 from samen_sms.content.places import ALL_NL, Place
 from samen_sms.content.replies import (
+    Entry,
     Greeting,
     Languages,
     Menu,
@@ -129,6 +130,9 @@ class Renderer:
                 return self._pick(locale, key, channel)
             case Organisations(region):
                 return self._community(locale, region, channel)
+            case Entry(entry_id):
+                found = [s for s in self.content.directory.services if s.id == entry_id]
+                return self.service(locale, found[0], channel) if found else ""
             case _:
                 assert_never(ref)
 

@@ -103,17 +103,25 @@ class Region:
 
 
 @dataclass(frozen=True)
+class Entry:
+    """One directory entry by its id, in the reader's language (a helper inserts it): `["entry", "csg"]`."""
+
+    kind: ClassVar[str] = "entry"
+    id: str
+
+
+@dataclass(frozen=True)
 class Next:
     """Between references: what follows goes as a message of its own."""
 
 
 NEXT = Next()
 
-Ref = Msg | Menu | Languages | Greeting | Notice | Services | PlacePick | Organisations | Region
+Ref = Msg | Menu | Languages | Greeting | Notice | Services | PlacePick | Organisations | Region | Entry
 Reply = Ref | Next  # what an outcome's replies hold: references, and where a new message starts
 
-_NAMED: dict[str, type[Msg | Menu | Services | PlacePick | Organisations | Region]] = {
-    cls.kind: cls for cls in (Msg, Menu, Services, PlacePick, Organisations, Region)
+_NAMED: dict[str, type[Msg | Menu | Services | PlacePick | Organisations | Region | Entry]] = {
+    cls.kind: cls for cls in (Msg, Menu, Services, PlacePick, Organisations, Region, Entry)
 }
 _ORDERED: dict[str, type[Languages | Greeting | Notice]] = {cls.kind: cls for cls in (Languages, Greeting, Notice)}
 
@@ -135,6 +143,8 @@ def stored_ref(ref: Ref) -> tuple[str, str]:
         case Services(code, need):
             return (ref.kind, f"{code}|{need}" if need else code)
         case Msg(value) | Menu(value) | PlacePick(value) | Organisations(value) | Region(value):
+            return (ref.kind, value)
+        case Entry(value):
             return (ref.kind, value)
         case Languages(order) | Greeting(order) | Notice(order):
             return (ref.kind, "" if order is None else stored_hint(order))

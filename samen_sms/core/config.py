@@ -104,6 +104,11 @@ class Config:
     handover_hours: str = "mon-fri 09:00-17:00"
     handover_reply_hours: int = 24
     handover_retention_days: int = 7
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""
     flows_dir: Path = field(default=ROOT / "flows")
     messages_dir: Path = field(default=ROOT / "messages")
     data_dir: Path = field(default=ROOT / "data")
@@ -210,6 +215,11 @@ class Config:
             handover_hours=settings.text(env, "SAMEN_HANDOVER_HOURS"),
             handover_reply_hours=settings.whole(env, "SAMEN_HANDOVER_REPLY_HOURS"),
             handover_retention_days=settings.whole(env, "SAMEN_HANDOVER_RETENTION_DAYS"),
+            smtp_host=settings.text(env, "SAMEN_SMTP_HOST"),
+            smtp_port=settings.whole(env, "SAMEN_SMTP_PORT"),
+            smtp_user=settings.text(env, "SAMEN_SMTP_USER"),
+            smtp_password=settings.text(env, "SAMEN_SMTP_PASSWORD"),
+            smtp_from=settings.text(env, "SAMEN_SMTP_FROM"),
         )
         if cfg.twilio_delete_after and cfg.twilio_delete_after < MIN_DELETE_AFTER:
             # Crash recovery asks Twilio whether an interrupted send arrived; those records must still be there.

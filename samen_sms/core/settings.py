@@ -467,6 +467,33 @@ SETTINGS: tuple[Setting, ...] = (
         "console",
         above=0,
     ),
+    Setting(
+        "SAMEN_SMTP_HOST",
+        Kind.TEXT,
+        "",
+        "mail server telling helpers that a conversation is waiting (only that, and the console's link); "
+        "empty: no e-mail, the count in the console's menu only",
+        "console",
+        example="smtp.example.org",
+    ),
+    Setting(
+        "SAMEN_SMTP_PORT",
+        Kind.WHOLE,
+        "587",
+        "the mail server's port (465: TLS from the start; else STARTTLS when offered)",
+        "console",
+        least=1,
+    ),
+    Setting("SAMEN_SMTP_USER", Kind.TEXT, "", "user name at the mail server; empty: no sign-in", "console"),
+    Setting("SAMEN_SMTP_PASSWORD", Kind.SECRET, "", "password at the mail server", "console"),
+    Setting(
+        "SAMEN_SMTP_FROM",
+        Kind.TEXT,
+        "",
+        "the sender of those e-mails (a neutral address)",
+        "console",
+        example="console@example.org",
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}

@@ -3,6 +3,7 @@
 from samen_sms.console.pages import (
     admin,
     content,
+    conversations,
     directory,
     mediator_admin,
     mediators,
@@ -16,6 +17,7 @@ from samen_sms.console.pages import (
 __all__ = [
     "admin",
     "content",
+    "conversations",
     "directory",
     "mediator_admin",
     "mediators",

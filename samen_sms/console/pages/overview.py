@@ -17,9 +17,12 @@ from samen_sms.console import dates, figures, i18n
 from samen_sms.console.i18n import gettext as _
 from samen_sms.console.web import bp, requires, runtime
 from samen_sms.core import tally
+from samen_sms.handover import conversations
 from samen_sms.reach import stats
 
 WINDOW_DEFAULT = "30 days"
+# The hand-over's counts as the overview shows them: began, waiting time (buckets), how it ended.
+HANDOVER_COLUMNS = ("began", "wait<1h", "wait<4h", "wait<1d", "wait>=1d", "helper", "person", "expired", "erased")
 
 
 @bp.get("/")
@@ -53,6 +56,9 @@ def overview() -> Any:
         chosen=chosen,
         by_screen=by_screen,
         upcoming=upcoming,
+        handover=conversations.figures(rt.redis).by_locale,
+        handover_columns=HANDOVER_COLUMNS,
+        languages_named=names,
         periods=figures.PERIODS,
         windows=list(figures.WINDOWS),
         counted_at=dates.time_of_day(found.counted_at) if found.counted_at else "",
