@@ -27,6 +27,8 @@ from samen_sms.core.config import Config
 from samen_sms.core.identity import Address, Channel
 from samen_sms.devtools.embedded_redis import free_port
 from samen_sms.devtools.standin import StandinState
+from samen_sms.handover import records
+from samen_sms.handover.model import Times
 from tests import conftest
 from tests.conftest import ALICE, CHROMIUM, Processes, sent_to, wait_until, with_config
 from tests.console_support import PASSWORD, code, csrf, make_staff, staff_client, store
@@ -697,12 +699,21 @@ def test_every_page_each_role_can_open_fits_the_screen_and_shows_focus(
     assert saved.status_code == 302, saved.get_data(as_text=True)[:300]
     session_id = saved.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
     token = store(app).add("new@example.org", "coordinator", None)
-    values = {"code": mine, "session_id": session_id, "locale": "ar", "token": token}
+    # A conversation waiting for a helper who takes Arabic (the hand-over), for its page.
+    rt = app.extensions["samen"]
+    conv = records.new_id()
+    pipe = redis_conn.pipeline()
+    sealed = rt.keys.seal(Address(Channel.SMS, ALICE))
+    p = rt.keys.pseudonym(ALICE)
+    records.open_on(pipe, conv, p, sealed, Channel.SMS, "ar", "", Times.ANY, True, 3600, time.time())
+    pipe.execute()
+    values = {"code": mine, "session_id": session_id, "locale": "ar", "token": token, "conv_id": conv}
     pages = console_pages(app, values)
     assert f"/console/mediators/{mine}/poster" in pages and "/console/" in pages
     problems: dict[str, list[str]] = {}
     opened: dict[str, int] = {}
-    roles = [("admin", None), ("coordinator", None), ("mediator", mine)]
+    seen: set[tuple[str, str]] = set()
+    roles = [("admin", None), ("coordinator", None), ("mediator", mine), ("helper", mine)]
     viewport = {"width": size[0], "height": size[1]}
     context = browser.new_context(viewport=viewport, locale="en-GB", is_mobile=size[0] < 500)
     try:
@@ -712,7 +723,11 @@ def test_every_page_each_role_can_open_fits_the_screen_and_shows_focus(
             problems.update({f"anyone {path}": bad for bad in [looks_right(tab)] if bad})
         for role, code_ in roles:
             email = f"crawl-{role}@example.org"
-            secret = make_staff(app, email, role, code_)
+            if role == "helper":  # a mediator of an Arabic-speaking organisation who takes conversations
+                secret = make_staff(app, email, "mediator", code_)
+                store(app).grant_helper(email, ["ar"], [], "", frozenset(rt.content.flow.languages))
+            else:
+                secret = make_staff(app, email, role, code_)
             context.clear_cookies()
             sign_in(tab, base, email, secret)
             tab.wait_for_load_state()
@@ -724,12 +739,14 @@ def test_every_page_each_role_can_open_fits_the_screen_and_shows_focus(
                     continue
                 assert response.status == 200, f"{role} {path}: {response.status}"
                 opened[role] = opened.get(role, 0) + 1
+                seen.add((role, path))
                 bad = looks_right(tab)
                 if bad:
                     problems[f"{role} {path}"] = bad
     finally:
         context.close()
     assert opened.get("mediator", 0) >= 4 and opened.get("admin", 0) > opened.get("coordinator", 0), opened
+    assert ("helper", f"/console/conversations/{conv}") in seen, "the helper never saw the conversation's page"
     assert not problems, "\n".join(f"{page}: {'; '.join(bad[:4])}" for page, bad in problems.items())
 
 
