@@ -152,6 +152,13 @@ class Line:
     def set_rate(self, per_second: float) -> None:
         requests.post(self.api + "/_standin/rate", json={"per_second": per_second}, timeout=5)
 
+    def commands(self) -> collections.Counter[str]:
+        """Commands Redis has run so far, by name (a script's own calls counted under their names too)."""
+        import redis
+
+        stats = redis.Redis.from_url(self.redis.url).info("commandstats")
+        return collections.Counter({name.removeprefix("cmdstat_"): int(v["calls"]) for name, v in stats.items()})
+
     def owed(self) -> int:
         import redis
 
@@ -219,11 +226,14 @@ def scene(args: argparse.Namespace, arrival: float, env_more: dict[str, str], tw
         line.set_rate(twilio_rate)
         numbers = NUMBERS[: args.crowd]
         began, cpu_before, bench_before = time.monotonic(), line.cpu(), sum(os.times()[:2])
+        commands_before = line.commands()
         posted = crowd(line, numbers, arrival)
         messages = settle(line, numbers, began + args.timeout)
         cpu = {name: used - cpu_before[name] for name, used in line.cpu().items()}
         cpu["bench"] = sum(os.times()[:2]) - bench_before
         throttled = int(line.recorded().get("throttled", 0))
+        commands = line.commands() - commands_before
+        commands.pop("info", None)
     finally:
         line.stop()
     per_number = collections.Counter(m["to"] for m in messages)
@@ -252,6 +262,7 @@ def scene(args: argparse.Namespace, arrival: float, env_more: dict[str, str], tw
         "worker_ms": 1000 * cpu["worker"] / max(1, len(messages)),
         "load": f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
         "cpu_s": cpu,
+        "commands": commands,
     }
 
 
@@ -295,6 +306,11 @@ def main() -> None:
     print("CPU seconds per scene, by process (the bench is the load generator and its polling):")
     for name, r in rows:
         print(f"{name:6} " + "  ".join(f"{who} {used:.1f}" for who, used in r["cpu_s"].items()))
+    print("Redis commands per reply (webhook, queue, worker and sending together), the most run:")
+    for name, r in rows:
+        per = {cmd: n / max(1, r["replies"]) for cmd, n in r["commands"].most_common(12)}
+        total = sum(r["commands"].values()) / max(1, r["replies"])
+        print(f"{name:6} {total:.1f}: " + " ".join(f"{cmd} {n:.1f}" for cmd, n in per.items()))
 
 
 if __name__ == "__main__":
