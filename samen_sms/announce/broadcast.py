@@ -74,6 +74,8 @@ for i = 1, #ARGV do
 end
 return n
 """
+
+
 def enqueue(
     rt: Runtime,
     session_id: str,
