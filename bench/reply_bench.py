@@ -127,9 +127,11 @@ class Line:
         raise SystemExit(f"the line did not start within 60 s; logs in {self.logs}")
 
     def cpu(self) -> dict[str, float]:
-        """CPU seconds used so far by the web and the worker processes (each command's process group)."""
-        used = {"web": 0.0, "worker": 0.0}
-        groups = {proc.pid: name for proc, name in zip(self.procs[1:], ("web", "worker"), strict=True)}
+        """CPU seconds used so far by each process group: the stand-in, web, workers, Redis, and this bench."""
+        used = {"standin": 0.0, "web": 0.0, "worker": 0.0, "redis": 0.0}
+        groups = {proc.pid: name for proc, name in zip(self.procs, ("standin", "web", "worker"), strict=True)}
+        assert self.redis.process is not None
+        groups[self.redis.process.pid] = "redis"
         tick = os.sysconf("SC_CLK_TCK")
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
@@ -138,7 +140,7 @@ class Line:
                 fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            group = groups.get(int(fields[2]))  # the process group: the command's leader
+            group = groups.get(int(fields[2])) or groups.get(int(entry.name))  # the group's leader, or Redis
             if group:
                 used[group] += sum(int(v) for v in fields[11:15]) / tick  # utime stime cutime cstime
         return used
@@ -149,6 +151,13 @@ class Line:
 
     def set_rate(self, per_second: float) -> None:
         requests.post(self.api + "/_standin/rate", json={"per_second": per_second}, timeout=5)
+
+    def commands(self) -> collections.Counter[str]:
+        """Commands Redis has run so far, by name (a script's own calls counted under their names too)."""
+        import redis
+
+        stats = redis.Redis.from_url(self.redis.url).info("commandstats")
+        return collections.Counter({name.removeprefix("cmdstat_"): int(v["calls"]) for name, v in stats.items()})
 
     def owed(self) -> int:
         import redis
@@ -216,11 +225,15 @@ def scene(args: argparse.Namespace, arrival: float, env_more: dict[str, str], tw
     try:
         line.set_rate(twilio_rate)
         numbers = NUMBERS[: args.crowd]
-        began, cpu_before = time.monotonic(), line.cpu()
+        began, cpu_before, bench_before = time.monotonic(), line.cpu(), sum(os.times()[:2])
+        commands_before = line.commands()
         posted = crowd(line, numbers, arrival)
         messages = settle(line, numbers, began + args.timeout)
         cpu = {name: used - cpu_before[name] for name, used in line.cpu().items()}
+        cpu["bench"] = sum(os.times()[:2]) - bench_before
         throttled = int(line.recorded().get("throttled", 0))
+        commands = line.commands() - commands_before
+        commands.pop("info", None)
     finally:
         line.stop()
     per_number = collections.Counter(m["to"] for m in messages)
@@ -248,6 +261,8 @@ def scene(args: argparse.Namespace, arrival: float, env_more: dict[str, str], tw
         "web_ms": 1000 * cpu["web"] / max(1, len(numbers)),
         "worker_ms": 1000 * cpu["worker"] / max(1, len(messages)),
         "load": f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
+        "cpu_s": cpu,
+        "commands": commands,
     }
 
 
@@ -288,6 +303,14 @@ def main() -> None:
             f" {r['send_rate']:7.1f} {r['max_1s']:11d} {r['throttled']:5d} {r['lost']:5d} {r['doubled']:8d}"
             f"  {r['web_ms']:15.1f} {r['worker_ms']:12.1f}  {r['load']}"
         )
+    print("CPU seconds per scene, by process (the bench is the load generator and its polling):")
+    for name, r in rows:
+        print(f"{name:6} " + "  ".join(f"{who} {used:.1f}" for who, used in r["cpu_s"].items()))
+    print("Redis commands per reply (webhook, queue, worker and sending together), the most run:")
+    for name, r in rows:
+        per = {cmd: n / max(1, r["replies"]) for cmd, n in r["commands"].most_common(12)}
+        total = sum(r["commands"].values()) / max(1, r["replies"])
+        print(f"{name:6} {total:.1f}: " + " ".join(f"{cmd} {n:.1f}" for cmd, n in per.items()))
 
 
 if __name__ == "__main__":

@@ -42,9 +42,6 @@ log = logging.getLogger(__name__)
 
 JOB = "samen_sms.announce.broadcast.run"
 SLICE_SECONDS = 60.0  # then the job re-queues itself: a warm worker stop never waits long
-# Slots are reserved 5% below the configured rate: network jitter on the way to Twilio must never
-# make a one-second window there count more than the configured rate.
-RATE_HEADROOM = 0.95
 KEEP_AFTER_SESSION = 7 * 24 * 3600
 LOOK_AGAIN = timedelta(seconds=30)  # a notice or reminder found running: run again after this
 
@@ -77,6 +74,8 @@ for i = 1, #ARGV do
 end
 return n
 """
+
+
 def enqueue(
     rt: Runtime,
     session_id: str,
@@ -181,8 +180,9 @@ class Broadcast:
         self.bid = kind.of(session.id)
         self.todo, self.done, self.stats = key(self.bid, "todo"), key(self.bid, "done"), key(self.bid, "stats")
         cfg = self.rt.config
-        # The same slots replies take (line.pace): together they keep to the account's and each sender's rate.
-        self.rates = {channel: sending_pace(self.conn, cfg, channel, RATE_HEADROOM) for channel in Channel}
+        # The same slots replies take (line.pace, 5% below the rates): together they keep to the
+        # account's and each sender's rate.
+        self.rates = {channel: sending_pace(self.conn, cfg, channel) for channel in Channel}
         self.templates = load_templates(cfg.whatsapp_templates)
         # Who was sent what is kept only until a week after the session (pseudonyms, but still a trace).
         self.keep_until = int(session.starts) + KEEP_AFTER_SESSION

@@ -11,7 +11,10 @@ import json
 import time
 from collections import Counter
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
+
+import redis
 
 from samen_sms.line import redis_keys
 from samen_sms.line.runtime import Runtime
@@ -57,7 +60,7 @@ def finish(
 ) -> bool:
     """Take the handled reply out of flight and record the send; False if an erasure came first."""
     keep_sid = sid if sid and not forget else ""
-    script = rt.redis.register_script(_FINISH)
+    script = _finisher(rt.redis)
     keys = [
         redis_keys.INFLIGHT(p),
         redis_keys.ATTEMPT(p),
@@ -71,6 +74,12 @@ def finish(
     failed = "" if failed_code is None else str(failed_code)
     args = [raw, keep_sid, p, rt.config.dedup_ttl, failed, channel]
     return bool(script(keys=keys, args=args))
+
+
+@cache
+def _finisher(conn: redis.Redis) -> Any:
+    # One script object per connection, made once per worker process (not hashed again per reply).
+    return conn.register_script(_FINISH)
 
 
 def record_line_fault(rt: Runtime, channel: str, code: int) -> None:

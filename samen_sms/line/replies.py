@@ -108,7 +108,12 @@ def _drain(ctx: WorkerContext, p: str, lock: Any) -> int:
     conn = ctx.runtime.redis
     sent = 0
     while True:
-        raw = conn.lindex(redis_keys.INFLIGHT(p), 0)
+        # The attempt is read with the slot, in one round trip: only this lock's holder writes it,
+        # and an erasure meanwhile only makes the look at Twilio below happen once more than needed.
+        with conn.pipeline(transaction=False) as pipe:
+            pipe.lindex(redis_keys.INFLIGHT(p), 0)
+            pipe.get(redis_keys.ATTEMPT(p))
+            raw, previous = pipe.execute()
         if raw is None:
             with conn.pipeline(transaction=True) as pipe:
                 pipe.lmove(redis_keys.OUTBOX(p), redis_keys.INFLIGHT(p), "LEFT", "RIGHT")
@@ -116,8 +121,9 @@ def _drain(ctx: WorkerContext, p: str, lock: Any) -> int:
                 raw, _ = pipe.execute()
             if raw is None:
                 break
-        lock.reacquire()
-        if _deliver_one(ctx, p, raw, lock.reacquire):
+        # The lock was taken or refreshed just before the last send, and is refreshed again before
+        # the next one (`_send`) and before any look at Twilio (`_deliver_one`).
+        if _deliver_one(ctx, p, raw, previous, lock.reacquire):
             sent += 1
     with conn.pipeline(transaction=True) as pipe:
         pipe.zrem(redis_keys.OWED(), p)
@@ -139,7 +145,10 @@ def _follow_up(rt: Runtime, p: str) -> None:
     rt.redis.zadd(redis_keys.OWED(), {p: due}, xx=True, lt=True)
 
 
-def _deliver_one(ctx: WorkerContext, p: str, raw: bytes | str, keep_lock: Callable[[], object]) -> bool:
+def _deliver_one(
+    ctx: WorkerContext, p: str, raw: bytes | str, previous: bytes | None, keep_lock: Callable[[], object]
+) -> bool:
+    """Send one reply, unless an interrupted attempt (`previous`: when it began) already reached Twilio."""
     rt = ctx.runtime
     conn = rt.redis
     try:
@@ -153,8 +162,9 @@ def _deliver_one(ctx: WorkerContext, p: str, raw: bytes | str, keep_lock: Callab
         finish(rt, p, raw, "", failed_code=UNREADABLE)
         log.error("a reply this release cannot read was dropped (%s)", type(exc).__name__)
         return False
-    previous = conn.get(redis_keys.ATTEMPT(p))
     sid = None
+    if previous is not None:
+        keep_lock()  # the look at Twilio waits out its timeout first: it starts with a full lock
     try:
         if previous is not None and _sent_before(ctx, address, body, float(previous)):
             log.info("reply found at Twilio after an interrupted send; not sending it again")
