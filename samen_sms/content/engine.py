@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import assert_never
 
 from samen_sms.content import freetext
@@ -20,15 +21,16 @@ from samen_sms.content.directory import Community, Directory
 from samen_sms.content.effects import Erase, LanguageChosen, Reached, Start, Stop
 from samen_sms.content.flow import LANGUAGE_NODE_TYPE, Flow, WholeMessage
 from samen_sms.content.guess import first_languages
-from samen_sms.content.hints import Hint, LanguageOrder, language_hint, menu_key, menu_order
+from samen_sms.content.hints import Hint, LanguageOrder, MenuOrder, language_hint, menu_key, menu_order
 from samen_sms.content.keywords import Lexicon
 from samen_sms.content.languages import MORE_DIGIT, LanguageMenu, language_menu, language_order
 from samen_sms.content.model import Message, Outcome, Visit
 from samen_sms.content.places import Places
 from samen_sms.content.reading import read_out_code, whole_word
-from samen_sms.content.replies import NEXT, Greeting, Languages, Menu, Msg, Notice, Ref
+from samen_sms.content.replies import NEXT, Greeting, Languages, Menu, Msg, Notice, Ref, Reply
 from samen_sms.content.said import Said
 from samen_sms.content.text import words
+from samen_sms.core.identity import Channel
 
 __all__ = ["Content", "Message", "Outcome", "Visit", "reply_locale", "script_locales", "step"]
 
@@ -37,6 +39,8 @@ SWITCHING_ACTIONS = frozenset({"menu", "language"})
 # Keywords that act before a language is chosen: a subscription outlives the remembered language
 # (`SAMEN_PROFILE_TTL`), and a subscriber's sessions-stop word must stop announcements, not ask.
 ACTING_FIRST = frozenset({"sessions_stop"})
+# The keyword that asks for a person (issue #21): as a first message, it chooses its language.
+PERSON_ACTION = "person"
 
 
 # Where a stop word that is an everyday word too ("dur": wait) asks whether everything should stop.
@@ -87,6 +91,15 @@ class Content:
             if node.input and node.input not in handlers:
                 raise ValueError(f"node {node.name!r} names input handler {node.input!r}, which is not registered")
         return cls(flow, catalogues, Lexicon.build(flow, catalogues), places, directory, community, handlers)
+
+    @cached_property
+    def greets_with_menu(self) -> frozenset[str]:
+        """Languages whose greeting goes in one SMS with the language menu: together they cost fewer
+        segments than apart (Arabic letters, Ge'ez: both UCS-2 anyway). A Latin-letter greeting is
+        GSM-7 alone, but beside the menu's own-script names it would cost UCS-2 rates: it goes alone."""
+        from samen_sms.content.render import greets_with_menu  # the renderer reads Content
+
+        return greets_with_menu(self)
 
     @property
     def regions(self) -> Mapping[str, str]:
@@ -145,7 +158,7 @@ def _step(content: Content, visit: Visit, message: Message) -> Outcome:
             # in the order the person may already have seen, so a digit keeps its meaning.
             hint = visit.hint if visit.node == content.flow.language else _guessed_hint(content, message)
             order = menu_order(hint)
-            refs = (Greeting(order), Languages(order))
+            refs = _greeted(content, order, message, Languages(order))
             first = content.language_menu(menu_key(order)).shown[0]
             return Outcome(content.flow.language, None, first, refs, hint=hint)
         return _say(content, visit, locale, message.said, content.flow.messages["text_only"])
@@ -248,6 +261,8 @@ def _respond(content: Content, visit: Visit, message: Message, locale: str | Non
         if action in ACTING_FIRST and keyword_locale and danger is None:
             # In the keyword's language, which stays unremembered, as the stop and delete words do.
             return replace(_show(content, flow.keywords[action], keyword_locale), node=None, locale=None)
+        if action == PERSON_ACTION and keyword_locale and danger is None:
+            return _person_first(content, message, keyword_locale)
         return _first_contact(content, visit, message, action, keyword_locale, danger)
     if danger is not None or (action is None and lexicon.help_within(said)):
         return freetext.help_now(flow, locale, danger is not None, first_contact=False)
@@ -268,8 +283,10 @@ def _at_screen(content: Content, visit: Visit, message: Message, locale: str) ->
     if number == 0:
         return _show(content, flow.main, locale)
     if here is None:
-        # A returning person whose conversation expired: greet, then the main menu.
-        return Outcome(flow.main, locale, locale, (Msg(flow.greeting), Menu(flow.main)))
+        # A returning person whose conversation expired: greet (a first reply: the automatic-line
+        # statement too, for whoever holds the phone now), then the main menu.
+        refs = (Msg(flow.greeting), Msg(flow.messages["automatic_short"]), Menu(flow.main))
+        return Outcome(flow.main, locale, locale, refs)
     if here.input and (number is None or not (here.options or here.answers)):
         handled = content.inputs[here.input](content, visit, message, locale)
         if handled is not None:
@@ -300,10 +317,6 @@ def _pick_language(content: Content, visit: Visit, number: int, locale: str | No
     flow = content.flow
     menu = content.language_menu(menu_key(visit.hint))
     chosen = menu.choice(number)
-    if chosen is not None and locale is None:
-        # The first screen in the chosen language says the line is automatic.
-        refs = (Msg(flow.messages["automatic_short"]), Menu(flow.main))
-        return Outcome(flow.main, chosen, chosen, refs, (LanguageChosen(chosen),))
     if chosen is not None:
         main = _show(content, flow.main, chosen)
         return replace(main, effects=(*main.effects, LanguageChosen(chosen)))
@@ -367,7 +380,26 @@ def _first_contact(
         # The automatic-line notice and the language menu go as two messages: together they would
         # cost four to six SMS, apart each keeps to three.
         return Outcome(flow.language, None, first, (Notice(order), NEXT, menu), hint=hint)
-    return Outcome(flow.language, None, first, (Greeting(order), menu), hint=hint)
+    return Outcome(flow.language, None, first, _greeted(content, order, message, menu), hint=hint)
+
+
+def _greeted(content: Content, order: MenuOrder | None, message: Message, menu: Languages) -> tuple[Reply, ...]:
+    # The greeting (with the automatic-line statement) and the language menu: one message where
+    # that costs fewer SMS segments (one language greeted, in a script sent in UCS-2 anyway), else two.
+    key = menu_key(order)
+    together = message.channel is Channel.WHATSAPP or (key in content.catalogues and key in content.greets_with_menu)
+    return (Greeting(order), menu) if together else (Greeting(order), NEXT, menu)
+
+
+def _person_first(content: Content, message: Message, keyword_locale: str) -> Outcome:
+    # The person word as a first message (the statement on a first reply offers it): asking for a
+    # person in the word's language, remembered (a helper is found by it), else a word several
+    # languages write (شخص) in the language the message is likeliest written in.
+    guessed = _guessed(content, message)
+    chosen = next((loc for loc in guessed if content.lexicon.speaks(message.said, loc)), keyword_locale)
+    shown = _show(content, content.flow.keywords[PERSON_ACTION], chosen)
+    statement = Msg(content.flow.messages["automatic_short"])
+    return replace(shown, replies=(statement, *shown.replies), effects=(*shown.effects, LanguageChosen(chosen)))
 
 
 def _builtin(content: Content, action: WholeMessage, locale: str | None, reply_in: str) -> Outcome:

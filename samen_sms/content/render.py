@@ -10,9 +10,10 @@ from samen_sms.content.catalogue import placeholders
 from samen_sms.content.community import listed_for
 from samen_sms.content.directory import Community, Service
 from samen_sms.content.engine import Content
-from samen_sms.content.hints import MenuOrder, menu_key
+from samen_sms.content.hints import LanguageOrder, MenuOrder, menu_key
 from samen_sms.content.languages import MORE_DIGIT
 from samen_sms.content.places import ALL_NL, Place
+from samen_sms.content.smscost import cost
 from samen_sms.content.replies import (
     Greeting,
     Languages,
@@ -108,11 +109,19 @@ class Renderer:
                 # Before a language is chosen: greet in each language of the script the first
                 # message showed (Arabic letters: Arabic and Farsi), so a Dari reader is greeted too.
                 # Nothing to go by (a voice note, a Latin-letter text with no keyword): Dutch and English.
-                return "\n".join(self.message(loc, flow.greeting, channel) for loc in self._readers(order))
+                # Each greeting says the line is automatic and how to ask for a person (issues #20, #21).
+                statement = flow.messages["automatic_short"]
+                return "\n".join(
+                    f"{self.message(loc, flow.greeting, channel)} {self.message(loc, statement, channel)}"
+                    for loc in self._readers(order)
+                )
             case Notice(order):
                 # Free text before a language is chosen: the automatic-line notice in the likeliest
-                # language (two notices cost four to six SMS); the language menu follows as its own message.
-                return self.message(self._readers(order)[0], flow.messages["automatic"], channel)
+                # language (two notices cost four to six SMS), and that a person can write back here;
+                # the language menu follows as its own message.
+                reader = self._readers(order)[0]
+                notice = self.message(reader, flow.messages["automatic"], channel)
+                return f"{notice}\n{self.message(reader, flow.messages['person_offer'], channel)}"
             case Region(code):
                 # The region someone chose for announcements, named in their language.
                 if code == ALL_NL:
@@ -283,3 +292,17 @@ class Renderer:
         head = f"{entry.name} {' / '.join(w for w in ways if w)}"
         body = f"{entry.offers} ({', '.join(names)})" if entry.offers else f"({', '.join(names)})"
         return f"{head}\n{body}"
+
+
+def greets_with_menu(content: Content) -> frozenset[str]:
+    """Languages whose greeting, sent with the language menu in one SMS, costs fewer segments than apart."""
+    renderer = Renderer(content, line_params("", ""))
+    together: set[str] = set()
+    for locale in content.flow.languages:
+        order = LanguageOrder(locale)
+        greeting = renderer.render(locale, (Greeting(order),), Channel.SMS)
+        menu = renderer.render(locale, (Languages(order),), Channel.SMS)
+        both = renderer.render(locale, (Greeting(order), Languages(order)), Channel.SMS)
+        if cost(both).segments < cost(greeting).segments + cost(menu).segments:
+            together.add(locale)
+    return frozenset(together)
