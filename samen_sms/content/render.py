@@ -13,7 +13,6 @@ from samen_sms.content.engine import Content
 from samen_sms.content.hints import LanguageOrder, MenuOrder, menu_key
 from samen_sms.content.languages import MORE_DIGIT
 from samen_sms.content.places import ALL_NL, Place
-from samen_sms.content.smscost import cost
 from samen_sms.content.replies import (
     Greeting,
     Languages,
@@ -28,6 +27,7 @@ from samen_sms.content.replies import (
     Services,
     split_messages,
 )
+from samen_sms.content.smscost import cost
 from samen_sms.core.identity import Channel
 
 # The comma each script writes between facts (Arabic and Farsi turn it, Ge'ez has its own).
