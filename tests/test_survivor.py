@@ -122,9 +122,11 @@ def test_stop_words_of_the_lines_languages_are_confirmed_on_sms(content: Content
 
 
 def test_a_voice_note_first_gets_greeting_language_menu_and_112(renderer: Renderer) -> None:
-    (first,) = said(renderer, Visit(), "", media=1)
-    assert first.startswith("Hallo, dit is de SAMEN informatielijn.")
+    hello, first = said(renderer, Visit(), "", media=1)
+    assert hello.startswith("Hallo, dit is de SAMEN informatielijn. Automatische lijn.")
     assert "\n4 فارسی\n" in first and first.endswith("112 Nu in gevaar")
+    (together,) = said(renderer, Visit(), "", Channel.WHATSAPP, media=1)  # no segments: one message
+    assert together.startswith(hello) and together.endswith(first)
     (later,) = said(renderer, Visit(node="services", locale="fa"), "", media=1)
     assert later.startswith("این خط فقط متن را می‌خواند") and "112" in later
 
@@ -207,12 +209,15 @@ def test_share_arrives_as_two_messages_in_order_exactly_once(
         post(inbound(ALICE, text))
     work()
     replies = sent_to(standin, ALICE)
-    assert len(replies) == 5  # hello, menu, the instruction, the text to forward, menu
-    assert replies[2].startswith("Forward the next message to someone who may need it:")
-    assert replies[3].startswith("Questions about health and safety? SAMEN: free information")
-    assert replies[4].startswith("Reply with a number:")
+    # hello (and the automatic-line statement), the language menu, the main menu, the instruction,
+    # the text to forward, the menu
+    assert len(replies) == 6
+    assert replies[0].endswith("Automatic line. A person can write back: send PERSON.")
+    assert replies[3].startswith("Forward the next message to someone who may need it:")
+    assert replies[4].startswith("Questions about health and safety? SAMEN: free information")
+    assert replies[5].startswith("Reply with a number:")
     work()  # nothing owed is sent twice
-    assert len(sent_to(standin, ALICE)) == 5
+    assert len(sent_to(standin, ALICE)) == 6
     assert redis_conn.zcard(line_keys.OWED()) == 0
 
 

@@ -33,7 +33,7 @@ def screens(content: Content, locale: str) -> Iterator[tuple[str, tuple[Reply, .
             yield f"screen {name} page 2", (Languages(SecondPage()),)
     yield "not_understood+main", (Msg(flow.not_understood), Menu(flow.main))
     yield "free text+main", (Msg(flow.messages["automatic"]), Menu(flow.main))
-    yield "free text first", (Notice(order), NEXT, Languages(order))
+    yield "free text first", (Notice(order), NEXT, Msg(flow.messages["person_offer"]), Languages(order))
     yield "person first", (Msg(flow.messages["automatic_short"]), Menu(flow.keywords["person"]))
     help_now = flow.keywords["help"]
     yield "help first", (Msg(flow.messages["automatic_short"]), Menu(help_now), Msg(flow.messages["language_offer"]))

@@ -378,8 +378,9 @@ def _first_contact(
     menu = Languages(order)
     if action is None and freetext.is_free_text(said):
         # The automatic-line notice and the language menu go as two messages: together they would
-        # cost four to six SMS, apart each keeps to three.
-        return Outcome(flow.language, None, first, (Notice(order), NEXT, menu), hint=hint)
+        # cost four to six SMS, apart each keeps to three. The menu opens with the person word.
+        refs = (Notice(order), NEXT, Msg(flow.messages["person_offer"]), menu)
+        return Outcome(flow.language, None, first, refs, hint=hint)
     return Outcome(flow.language, None, first, _greeted(content, order, message, menu), hint=hint)
 
 

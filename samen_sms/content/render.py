@@ -117,11 +117,8 @@ class Renderer:
                 )
             case Notice(order):
                 # Free text before a language is chosen: the automatic-line notice in the likeliest
-                # language (two notices cost four to six SMS), and that a person can write back here;
-                # the language menu follows as its own message.
-                reader = self._readers(order)[0]
-                notice = self.message(reader, flow.messages["automatic"], channel)
-                return f"{notice}\n{self.message(reader, flow.messages['person_offer'], channel)}"
+                # language (two notices cost four to six SMS); the language menu follows as its own message.
+                return self.message(self._readers(order)[0], flow.messages["automatic"], channel)
             case Region(code):
                 # The region someone chose for announcements, named in their language.
                 if code == ALL_NL:
