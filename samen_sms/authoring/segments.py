@@ -41,7 +41,7 @@ def screens(content: Content, locale: str) -> Iterator[tuple[str, tuple[Reply, .
         "danger first",
         (Msg(flow.messages["automatic_short"]), Menu(help_now), Msg(flow.messages["language_offer"])),
     )
-    yield "session expired", (Msg(flow.greeting), Msg(flow.messages["automatic_short"]), Menu(flow.main))
+    yield "session expired", (Msg(flow.greeting), Menu(flow.main))
     local = sorted({p for s in content.directory.services for p in s.places if p != "national"})
     for code in local or ["GM0363"]:
         yield f"place {code}", (Services(code),)

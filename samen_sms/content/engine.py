@@ -283,10 +283,8 @@ def _at_screen(content: Content, visit: Visit, message: Message, locale: str) ->
     if number == 0:
         return _show(content, flow.main, locale)
     if here is None:
-        # A returning person whose conversation expired: greet (a first reply: the automatic-line
-        # statement too, for whoever holds the phone now), then the main menu.
-        refs = (Msg(flow.greeting), Msg(flow.messages["automatic_short"]), Menu(flow.main))
-        return Outcome(flow.main, locale, locale, refs)
+        # A returning person whose conversation expired: greet, then the main menu.
+        return Outcome(flow.main, locale, locale, (Msg(flow.greeting), Menu(flow.main)))
     if here.input and (number is None or not (here.options or here.answers)):
         handled = content.inputs[here.input](content, visit, message, locale)
         if handled is not None:
