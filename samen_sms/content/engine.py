@@ -23,12 +23,20 @@ from samen_sms.content.flow import LANGUAGE_NODE_TYPE, Flow, WholeMessage
 from samen_sms.content.guess import first_languages
 from samen_sms.content.hints import Hint, LanguageOrder, MenuOrder, language_hint, menu_key, menu_order
 from samen_sms.content.keywords import Lexicon
-from samen_sms.content.languages import MORE_DIGIT, LanguageMenu, language_menu, language_order
+from samen_sms.content.languages import (
+    MORE_DIGIT,
+    LanguageMenu,
+    greeting_line,
+    language_menu,
+    language_menu_text,
+    language_order,
+)
 from samen_sms.content.model import Message, Outcome, Visit
 from samen_sms.content.places import Places
 from samen_sms.content.reading import read_out_code, whole_word
 from samen_sms.content.replies import NEXT, Greeting, Languages, Menu, Msg, Notice, Ref, Reply
 from samen_sms.content.said import Said
+from samen_sms.content.smscost import cost
 from samen_sms.content.text import words
 from samen_sms.core.identity import Channel
 
@@ -97,9 +105,22 @@ class Content:
         """Languages whose greeting goes in one SMS with the language menu: together they cost fewer
         segments than apart (Arabic letters, Ge'ez: both UCS-2 anyway). A Latin-letter greeting is
         GSM-7 alone, but beside the menu's own-script names it would cost UCS-2 rates: it goes alone."""
-        from samen_sms.content.render import greets_with_menu  # the renderer reads Content
+        return frozenset(locale for locale in self.flow.languages if self._cheaper_together(locale))
 
-        return greets_with_menu(self)
+    def _cheaper_together(self, locale: str) -> bool:
+        # The SMS texts as the renderer writes them (no placeholders in these messages).
+        flow, catalogue = self.flow, self.catalogues[locale]
+
+        def sms(key: str) -> str:
+            return catalogue.messages[key].sms
+
+        greeting = greeting_line(sms(flow.greeting), sms(flow.messages["automatic_short"]))
+        menu = self.language_menu(locale)
+        names = [self.catalogues[loc].name for loc in menu.shown]
+        more = sms(flow.messages["more_languages"]) if menu.more is not None else None
+        languages = language_menu_text(sms(flow.choose_language), names, more, sms(flow.footer))
+        together = cost(f"{greeting}\n\n{languages}").segments
+        return together < cost(greeting).segments + cost(languages).segments
 
     @property
     def regions(self) -> Mapping[str, str]:

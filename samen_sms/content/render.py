@@ -10,8 +10,8 @@ from samen_sms.content.catalogue import placeholders
 from samen_sms.content.community import listed_for
 from samen_sms.content.directory import Community, Service
 from samen_sms.content.engine import Content
-from samen_sms.content.hints import LanguageOrder, MenuOrder, menu_key
-from samen_sms.content.languages import MORE_DIGIT
+from samen_sms.content.hints import MenuOrder, menu_key
+from samen_sms.content.languages import greeting_line, language_menu_text
 from samen_sms.content.places import ALL_NL, Place
 from samen_sms.content.replies import (
     Greeting,
@@ -27,7 +27,6 @@ from samen_sms.content.replies import (
     Services,
     split_messages,
 )
-from samen_sms.content.smscost import cost
 from samen_sms.core.identity import Channel
 
 # The comma each script writes between facts (Arabic and Farsi turn it, Ge'ez has its own).
@@ -112,7 +111,7 @@ class Renderer:
                 # Each greeting says the line is automatic and how to ask for a person (issues #20, #21).
                 statement = flow.messages["automatic_short"]
                 return "\n".join(
-                    f"{self.message(loc, flow.greeting, channel)} {self.message(loc, statement, channel)}"
+                    greeting_line(self.message(loc, flow.greeting, channel), self.message(loc, statement, channel))
                     for loc in self._readers(order)
                 )
             case Notice(order):
@@ -145,12 +144,12 @@ class Renderer:
     def _languages(self, locale: str, order: MenuOrder | None, channel: Channel) -> str:
         flow = self.content.flow
         menu = self.content.language_menu(menu_key(order))
-        lines = [self.message(locale, flow.choose_language, channel)]
-        lines += [f"{i} {self.content.catalogues[loc].name}" for i, loc in enumerate(menu.shown, 1)]
-        if menu.more is not None:
-            lines.append(f"{MORE_DIGIT} {self.message(locale, flow.messages['more_languages'], channel)}")
-        lines.append(self.message(locale, flow.footer, channel))
-        return "\n".join(lines)
+        return language_menu_text(
+            self.message(locale, flow.choose_language, channel),
+            [self.content.catalogues[loc].name for loc in menu.shown],
+            self.message(locale, flow.messages["more_languages"], channel) if menu.more is not None else None,
+            self.message(locale, flow.footer, channel),
+        )
 
     def _menu(self, locale: str, name: str, channel: Channel) -> str:
         flow = self.content.flow
@@ -290,16 +289,3 @@ class Renderer:
         body = f"{entry.offers} ({', '.join(names)})" if entry.offers else f"({', '.join(names)})"
         return f"{head}\n{body}"
 
-
-def greets_with_menu(content: Content) -> frozenset[str]:
-    """Languages whose greeting, sent with the language menu in one SMS, costs fewer segments than apart."""
-    renderer = Renderer(content, line_params("", ""))
-    together: set[str] = set()
-    for locale in content.flow.languages:
-        order = LanguageOrder(locale)
-        greeting = renderer.render(locale, (Greeting(order),), Channel.SMS)
-        menu = renderer.render(locale, (Languages(order),), Channel.SMS)
-        both = renderer.render(locale, (Greeting(order), Languages(order)), Channel.SMS)
-        if cost(both).segments < cost(greeting).segments + cost(menu).segments:
-            together.add(locale)
-    return frozenset(together)
