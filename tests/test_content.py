@@ -517,3 +517,15 @@ def test_the_benchmark_conversation_costs_no_more_than_it_has_reached(renderer: 
     costs = benchmark(renderer, locale)
     allowed = NOT_YET_WITHIN.get(locale, goal(locale))
     assert sum(costs) <= allowed, f"{locale}: {sum(costs)} segments (reached: {allowed}), per message {costs}"
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_the_main_menu_offers_a_person_last_and_fits_one_sms_in_gsm7(renderer: Renderer, locale: str) -> None:
+    # Issue #21: "Talk to a person" is on the main menu, after the seven options people learned.
+    for channel in (Channel.SMS, Channel.WHATSAPP):
+        [menu] = renderer.render_messages(locale, (Menu("main"),), channel)
+        person = renderer.message(locale, "person.title", channel)
+        assert f"\n8 {person}\n" in menu, f"{locale} {channel}: {menu!r}"
+        if channel is Channel.SMS and locale in GSM7_LANGUAGES:
+            # Six main menus in the benchmark conversation: one segment each.
+            assert cost(menu).segments == 1, f"{locale}: {len(menu)} characters: {menu!r}"
