@@ -24,7 +24,7 @@ def screens(content: Content, locale: str) -> Iterator[tuple[str, tuple[Reply, .
     """
     flow = content.flow
     order = LanguageOrder(locale)
-    greeting: tuple[Reply, ...] = (Greeting(order),) if locale in content.greets_with_menu else (Greeting(order), NEXT)
+    greeting: tuple[Reply, ...] = (Greeting(order),) if content.greets_with_menu(order) else (Greeting(order), NEXT)
     yield "first contact", (*greeting, Languages(order))
     for name, node in flow.nodes.items():
         separate = tuple(ref for key in node.separate for ref in (NEXT, Msg(key)))

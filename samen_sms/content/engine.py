@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from typing import assert_never
 
 from samen_sms.content import freetext
@@ -47,6 +46,8 @@ SWITCHING_ACTIONS = frozenset({"menu", "language"})
 # Keywords that act before a language is chosen: a subscription outlives the remembered language
 # (`SAMEN_PROFILE_TTL`), and a subscriber's sessions-stop word must stop announcements, not ask.
 ACTING_FIRST = frozenset({"sessions_stop"})
+# A first reply's messages cost at most this many SMS segments each (tests/test_languages.py).
+FIRST_SCREEN_SEGMENTS = 3
 # The keyword that asks for a person (issue #21): as a first message, it chooses its language.
 PERSON_ACTION = "person"
 
@@ -100,27 +101,43 @@ class Content:
                 raise ValueError(f"node {node.name!r} names input handler {node.input!r}, which is not registered")
         return cls(flow, catalogues, Lexicon.build(flow, catalogues), places, directory, community, handlers)
 
-    @cached_property
-    def greets_with_menu(self) -> frozenset[str]:
-        """Languages whose greeting goes in one SMS with the language menu: together they cost fewer
-        segments than apart (Arabic letters, Ge'ez: both UCS-2 anyway). A Latin-letter greeting is
-        GSM-7 alone, but beside the menu's own-script names it would cost UCS-2 rates: it goes alone."""
-        return frozenset(locale for locale in self.flow.languages if self._cheaper_together(locale))
+    def language_name(self, locale: str, channel: Channel) -> str:
+        """A language's own name as a menu lists it: on SMS spelled as its SMS are ("Francais",
+        "Türkce"), so a page of Latin-letter names stays GSM-7 (160 characters an SMS, not 70)."""
+        catalogue = self.catalogues[locale]
+        return catalogue.sms_spelling(catalogue.name) if channel is Channel.SMS else catalogue.name
 
-    def _cheaper_together(self, locale: str) -> bool:
-        # The SMS texts as the renderer writes them (no placeholders in these messages).
-        flow, catalogue = self.flow, self.catalogues[locale]
+    def readers(self, order: MenuOrder | None) -> list[str]:
+        """The languages a first message is likely read in, each greeted: the two likeliest of its
+        script (five languages write Arabic letters; two greetings keep the first screen within 3
+        SMS), the keyword's language alone, or with nothing to go by (Latin letters, no keyword)
+        Dutch and English."""
+        hint = menu_key(order)
+        shown = self.language_menu(hint).shown
+        script = self.catalogues[shown[0]].script
+        if hint in self.catalogues:
+            return list(shown[:1])
+        if hint and script != "Latn":
+            return [loc for loc in shown if self.catalogues[loc].script == script][:2]
+        return list(shown[:2])
 
-        def sms(key: str) -> str:
-            return catalogue.messages[key].sms
+    def greets_with_menu(self, order: MenuOrder | None) -> bool:
+        """Whether the greeting goes in one SMS with the language menu: together it costs no more
+        segments than apart, and at most 3 (the SMS texts as the renderer writes them; these have
+        no placeholders). Two greetings in Arabic letters, or Farsi's, go apart."""
+        flow, first = self.flow, self.language_menu(menu_key(order)).shown[0]
 
-        greeting = greeting_line(sms(flow.greeting), sms(flow.messages["automatic_short"]))
-        menu = self.language_menu(locale)
-        names = [self.catalogues[loc].name for loc in menu.shown]
-        more = sms(flow.messages["more_languages"]) if menu.more is not None else None
-        languages = language_menu_text(sms(flow.choose_language), names, more, sms(flow.footer))
+        def sms(locale: str, key: str) -> str:
+            return self.catalogues[locale].messages[key].sms
+
+        statement = flow.messages["automatic_short"]
+        greeting = "\n".join(greeting_line(sms(loc, flow.greeting), sms(loc, statement)) for loc in self.readers(order))
+        menu = self.language_menu(menu_key(order))
+        names = [self.language_name(loc, Channel.SMS) for loc in menu.shown]
+        more = sms(first, flow.messages["more_languages"]) if menu.more is not None else None
+        languages = language_menu_text(sms(first, flow.choose_language), names, more, sms(first, flow.footer))
         together = cost(f"{greeting}\n\n{languages}").segments
-        return together < cost(greeting).segments + cost(languages).segments
+        return together <= min(FIRST_SCREEN_SEGMENTS, cost(greeting).segments + cost(languages).segments)
 
     @property
     def regions(self) -> Mapping[str, str]:
@@ -406,8 +423,7 @@ def _first_contact(
 def _greeted(content: Content, order: MenuOrder | None, message: Message, menu: Languages) -> tuple[Reply, ...]:
     # The greeting (with the automatic-line statement) and the language menu: one message where
     # that costs fewer SMS segments (one language greeted, in a script sent in UCS-2 anyway), else two.
-    key = menu_key(order)
-    together = message.channel is Channel.WHATSAPP or (key in content.catalogues and key in content.greets_with_menu)
+    together = message.channel is Channel.WHATSAPP or content.greets_with_menu(order)
     return (Greeting(order), menu) if together else (Greeting(order), NEXT, menu)
 
 

@@ -112,12 +112,12 @@ class Renderer:
                 statement = flow.messages["automatic_short"]
                 return "\n".join(
                     greeting_line(self.message(loc, flow.greeting, channel), self.message(loc, statement, channel))
-                    for loc in self._readers(order)
+                    for loc in self.content.readers(order)
                 )
             case Notice(order):
                 # Free text before a language is chosen: the automatic-line notice in the likeliest
                 # language (two notices cost four to six SMS); the language menu follows as its own message.
-                return self.message(self._readers(order)[0], flow.messages["automatic"], channel)
+                return self.message(self.content.readers(order)[0], flow.messages["automatic"], channel)
             case Region(code):
                 # The region someone chose for announcements, named in their language.
                 if code == ALL_NL:
@@ -146,7 +146,7 @@ class Renderer:
         menu = self.content.language_menu(menu_key(order))
         return language_menu_text(
             self.message(locale, flow.choose_language, channel),
-            [self.content.catalogues[loc].name for loc in menu.shown],
+            [self.content.language_name(loc, channel) for loc in menu.shown],
             self.message(locale, flow.messages["more_languages"], channel) if menu.more is not None else None,
             self.message(locale, flow.footer, channel),
         )
@@ -166,20 +166,6 @@ class Renderer:
         # The main menu ends with 112 alone: "0 Menu" on the menu itself is a line paid for nothing.
         lines.append(self.message(locale, flow.footer_of(name), channel))
         return "\n".join(lines)
-
-    def _readers(self, order: MenuOrder | None) -> list[str]:
-        # The languages a first message is likely read in: the two likeliest of its script (five
-        # languages write Arabic letters; two greetings keep the first screen within 3 SMS), the
-        # keyword's language, or with nothing to go by (Latin letters, no keyword) Dutch and English.
-        # A language the keyword or the letters named is greeted alone; a script alone, its first two.
-        hint = menu_key(order)
-        shown = self.content.language_menu(hint).shown
-        script = self.content.catalogues[shown[0]].script
-        if hint in self.content.catalogues:
-            return list(shown[:1])
-        if hint and script != "Latn":
-            return [loc for loc in shown if self.content.catalogues[loc].script == script][:2]
-        return list(shown[:2])
 
     def service(self, locale: str, service: Service, channel: Channel) -> str:
         """One directory entry: name and contact, then what it is for, cost, hours, anonymity."""
