@@ -13,7 +13,7 @@ from samen_sms.line import redis_keys as line_keys
 from tests.conftest import PostFn, Processes, holds_for, inbound, sent_to, wait_until
 
 GREETING = "Hello, this is the SAMEN information line."
-MENU = "This line is automatic: nobody reads your messages.\n\nReply with a number:"
+MENU = "Reply with a number:"  # the statement came with the greeting: not repeated
 PEOPLE = [f"+447700900{n:03d}" for n in range(200, 260)]  # 60 people, Ofcom's fiction range
 
 

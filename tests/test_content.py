@@ -20,7 +20,7 @@ from samen_sms.content.flow import WHOLE_MESSAGE_ACTIONS
 from samen_sms.content.hints import LanguageOrder, menu_key
 from samen_sms.content.reading import TWILIO_STOP_WORDS
 from samen_sms.content.render import Renderer, line_params
-from samen_sms.content.replies import Menu
+from samen_sms.content.replies import Greeting, Menu, Notice
 from samen_sms.content.said import Said
 from samen_sms.content.smscost import Cost, budget, cost, is_gsm7
 from samen_sms.content.text import digit_value, dominant_script, fold, words
@@ -391,7 +391,9 @@ def test_every_screen_ends_with_the_footer(renderer: Renderer, locale: str) -> N
         assert main in renderer.message(locale, flow.footer, channel), (locale, main)
     for name, refs in screens(renderer.content, locale):
         # The text to forward goes alone (no footer); help first ends with the offer of languages.
-        first = renderer.render_messages(locale, refs, Channel.SMS)[0]
+        sent = renderer.render_messages(locale, refs, Channel.SMS)
+        # A first reply's greeting or notice may go as a message of its own: the menu after it ends so.
+        first = sent[-1] if isinstance(refs[0], Greeting | Notice) else sent[0]
         last = footer if refs[-1] != Menu(flow.main) else renderer.message(locale, flow.footer_main, Channel.SMS)
         if name in {"help first", "danger first"}:
             offer = renderer.message(locale, flow.messages["language_offer"], Channel.SMS)
@@ -503,7 +505,9 @@ def benchmark(renderer: Renderer, locale: str) -> list[int]:
 def test_the_benchmark_conversation_costs_at_most_its_goal(renderer: Renderer, locale: str) -> None:
     # Hello, help now, a need, a place, advice, share and a sign-up: 20 SMS replies.
     costs = benchmark(renderer, locale)
-    assert len(costs) == 21  # 20 replies; share sends its text to forward as a message of its own
+    # 20 replies; share sends its text to forward as a message of its own, and the greeting goes as
+    # one where that costs fewer segments than beside the language menu.
+    assert len(costs) in {21, 22}
     assert sum(costs) <= goal(locale), f"{locale}: {sum(costs)} segments, per message {costs}"
 
 

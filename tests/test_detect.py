@@ -50,7 +50,9 @@ def test_the_issues_first_messages_are_answered_in_their_language(renderer: Rend
     assert outcome.reply_locale == locale
     notice, menu = renderer.render_messages(outcome.reply_locale, outcome.replies, Channel.SMS)
     assert notice == renderer.message(locale, renderer.content.flow.messages["automatic"], Channel.SMS)
-    assert menu.splitlines()[1].startswith("1 " + renderer.content.catalogues[locale].name), menu
+    offer = renderer.message(locale, renderer.content.flow.messages["person_offer"], Channel.SMS)
+    assert menu.startswith(offer + "\n\n")  # how to ask for a person, in the same language
+    assert "\n1 " + renderer.content.catalogues[locale].name + "\n" in menu, menu
 
 
 def test_an_amharic_greeting_is_answered_in_amharic_amharic_first(renderer: Renderer) -> None:

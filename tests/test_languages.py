@@ -110,7 +110,7 @@ def test_a_first_message_lists_its_language_first_and_its_script_next(
     # most 3 SMS a message, in every script.
     first_screen = renderer.render_messages(outcome.reply_locale, outcome.replies, Channel.SMS)
     assert all(cost(text).segments <= 3 for text in first_screen), [cost(text) for text in first_screen]
-    assert content.catalogues[locale].name in first_screen[-1]
+    assert content.language_name(locale, Channel.SMS) in first_screen[-1]  # "Francais" on SMS
 
 
 @pytest.mark.parametrize(("text", "locale"), HELP_FIRST, ids=[t for t, _ in HELP_FIRST])

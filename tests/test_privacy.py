@@ -157,7 +157,9 @@ def test_delete_erases_everything_and_confirms_neutrally(
     post(inbound(WA_BOB, "1"))
     work()
     assert sent_to(standin, WA_BOB)[-1].startswith(
-        "Hallo, dit is de SAMEN informatielijn.\nHello, this is the SAMEN information line.\n\nStuur het nummer"
+        "Hallo, dit is de SAMEN informatielijn. Automatische lijn. Iemand kan terugschrijven: stuur PERSOON.\n"
+        "Hello, this is the SAMEN information line. Automatic line. A person can write back: send PERSON.\n\n"
+        "Stuur het nummer"
     )
 
 

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import pytest
 import redis
 
+from samen_sms.authoring import langcheck
 from samen_sms.content.effects import Stop
 from samen_sms.content.engine import Content, Message, Visit, step
 from samen_sms.content.hints import LanguageOrder, menu_key
 from samen_sms.content.render import Renderer, line_params
-from samen_sms.content.replies import Languages, Menu, Msg
+from samen_sms.content.replies import Languages, Menu, Msg, Notice
 from samen_sms.content.text import fold, words
+from samen_sms.content.visits import next_visit
 from samen_sms.core.config import Config
 from samen_sms.core.identity import Channel
 from samen_sms.devtools.standin import StandinState
@@ -122,9 +125,11 @@ def test_stop_words_of_the_lines_languages_are_confirmed_on_sms(content: Content
 
 
 def test_a_voice_note_first_gets_greeting_language_menu_and_112(renderer: Renderer) -> None:
-    (first,) = said(renderer, Visit(), "", media=1)
-    assert first.startswith("Hallo, dit is de SAMEN informatielijn.")
+    hello, first = said(renderer, Visit(), "", media=1)
+    assert hello.startswith("Hallo, dit is de SAMEN informatielijn. Automatische lijn.")
     assert "\n4 فارسی\n" in first and first.endswith("112 Nu in gevaar")
+    (together,) = said(renderer, Visit(), "", Channel.WHATSAPP, media=1)  # no segments: one message
+    assert together.startswith(hello) and together.endswith(first)
     (later,) = said(renderer, Visit(node="services", locale="fa"), "", media=1)
     assert later.startswith("این خط فقط متن را می‌خواند") and "112" in later
 
@@ -208,6 +213,7 @@ def test_share_arrives_as_two_messages_in_order_exactly_once(
     work()
     replies = sent_to(standin, ALICE)
     assert len(replies) == 5  # hello, menu, the instruction, the text to forward, menu
+    assert "Automatic line. A person can write back: send PERSON.\n" in replies[0]
     assert replies[2].startswith("Forward the next message to someone who may need it:")
     assert replies[3].startswith("Questions about health and safety? SAMEN: free information")
     assert replies[4].startswith("Reply with a number:")
@@ -248,3 +254,68 @@ def test_the_local_rate_number_is_never_called_free(renderer: Renderer) -> None:
             assert free not in clause, (locale, text[max(0, at - 60) : at + 9])
             if free in text:
                 assert text[at:].startswith(f"0900-0101 ({local})"), (locale, text[at - 20 : at + 30])
+
+
+def _first_replies(content: Content, locale: str) -> Iterator[tuple[str, Visit, Message]]:
+    # Every kind of first message a person writing `locale` may send, from the catalogue and corpus.
+    keywords = content.catalogues[locale].keywords
+    # A hello of this language alone where it has one (سلام is Farsi, Dari and Pashto alike).
+    own = [w for w in keywords["menu"] if step(content, Visit(), Message.of(w, Channel.SMS)).reply_locale == locale]
+    hello = (own or keywords["menu"])[0]
+    yield "greeting", Visit(), Message.of(hello, Channel.SMS)
+    yield "greeting (WhatsApp)", Visit(), Message.of(hello, Channel.WHATSAPP)
+    yield "help word", Visit(), Message.of(keywords["help"][0], Channel.SMS)
+    yield "danger word", Visit(), Message.of(keywords["danger"][0], Channel.SMS)
+    yield "person word", Visit(), Message.of(keywords["person"][0], Channel.SMS)
+    # A mediator's forward text: their hello with their referral code ("HALLO K7Q").
+    coded = replace(Message.of(f"{hello.upper()} K7Q", Channel.SMS), codes=frozenset({"K7Q"}))
+    yield "mediator's code hello", Visit(), coded
+    # A voice note on the language menu that showed this language first (the greeting again).
+    at_menu = Visit(node=content.flow.language, hint=LanguageOrder(locale))
+    yield "voice note", at_menu, Message.of("", Channel.SMS, media=1)
+    corpus = langcheck.read_corpus(Config.from_env({"SAMEN_ENV": "development"}).data_dir / langcheck.CORPUS)
+    sentences = [s.text for s in corpus if s.locale == locale and len(words(s.text)) >= 4]
+    for text in sentences:
+        outcome = step(content, Visit(), Message.of(text, Channel.SMS))
+        if outcome.reply_locale == locale and Notice(LanguageOrder(locale)) in outcome.replies:
+            yield f"free text {text!r}", Visit(), Message.of(text, Channel.SMS)
+            return
+    raise AssertionError(f"{locale}: no free text in the corpus gets the automatic-line notice")
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_every_first_reply_says_the_line_is_automatic_and_gives_the_person_word(
+    renderer: Renderer, locale: str
+) -> None:
+    # Issues #20 and #21: whatever the first message, the first reply says the line is automatic and
+    # how to ask for a person (the person word), in the language the reply is written in.
+    content = renderer.content
+    for kind, visit, message in _first_replies(content, locale):
+        outcome = step(content, visit, message)
+        # A word several languages write (شخص, سلام) is answered in the likeliest of them; the
+        # person word it shows is then the same word.
+        shown = outcome.reply_locale
+        sent = fold("\n".join(renderer.render_messages(shown, outcome.replies, message.channel)))
+        automatic = content.catalogues[shown].facts["automatic"]
+        assert any(fold(word) in sent for word in automatic), (kind, shown, sent[:80])
+        person = content.catalogues[locale].keywords["person"]
+        assert any(re.search(rf"(?<!\w){re.escape(fold(w))}(?!\w)", sent) for w in person), (kind, sent[:160])
+
+
+def test_a_voice_note_with_nothing_to_go_by_gives_the_statement_in_each_language_greeted(
+    renderer: Renderer,
+) -> None:
+    content = renderer.content
+    outcome = step(content, Visit(), Message.of("", Channel.SMS, media=1))
+    hello, _menu = renderer.render_messages(outcome.reply_locale, outcome.replies, Channel.SMS)
+    for line, locale in zip(hello.splitlines(), ("nl", "en"), strict=True):
+        statement = renderer.message(locale, content.flow.messages["automatic_short"], Channel.SMS)
+        assert line.endswith(statement), line
+
+
+def test_the_statement_is_not_repeated_once_the_language_is_chosen(renderer: Renderer) -> None:
+    # Per first reply only: the reply to the language's digit is the main menu alone.
+    content = renderer.content
+    first = step(content, Visit(), Message.of("hallo", Channel.SMS))
+    chosen = step(content, next_visit(first), Message.of("1", Channel.SMS))
+    assert chosen.locale == "nl" and chosen.replies == (Menu(content.flow.main),)

@@ -26,8 +26,8 @@ def test_signed_message_gets_one_reply_in_order(post: PostFn, work, standin: Sta
     replies = sent_to(standin, ALICE)
     assert len(replies) == 2
     assert replies[0].startswith("Hello, this is the SAMEN information line.")
-    assert replies[1].startswith("Deze lijn is automatisch: niemand leest je berichten.")
-    assert "\n\nStuur een nummer:\n1 Nu hulp" in replies[1]
+    assert "Automatic line. A person can write back: send PERSON.\n" in replies[0]
+    assert replies[1].startswith("Stuur een nummer:\n1 Nu hulp")  # the statement is not repeated
     with standin.lock:
         first = standin.messages[0]
     assert first["from"] == "+447700900000"

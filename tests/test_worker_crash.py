@@ -75,7 +75,7 @@ def assert_each_reply_sent_once_after_restart(
     assert wait_until(lambda: len(sent_to(standin, ALICE)) == 2, timeout=20), processes.output()
     replies = sent_to(standin, ALICE)
     assert replies[0].startswith("Hello, this is the SAMEN information line.")
-    assert replies[1].startswith("This line is automatic: nobody reads your messages.\n\nReply with a number:")
+    assert replies[1].startswith("Reply with a number:")  # the statement came with the greeting
     assert wait_until(lambda: redis_conn.zcard(line_keys.OWED()) == 0, timeout=10)
     assert holds_for(lambda: len(sent_to(standin, ALICE)) == 2), "a reply was sent twice"
     assert ALICE.lstrip("+") not in processes.output()

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 from samen_sms.content.engine import Content
 from samen_sms.content.hints import LanguageOrder, SecondPage, menu_key
-from samen_sms.content.replies import NEXT, Greeting, Languages, Menu, Msg, PlacePick, Reply, Services
+from samen_sms.content.replies import NEXT, Greeting, Languages, Menu, Msg, Notice, PlacePick, Reply, Services
 from samen_sms.content.smscost import GSM7_BUDGET, Cost, budget, cost
 from samen_sms.core.identity import Channel
 
@@ -19,11 +19,13 @@ from samen_sms.core.identity import Channel
 def screens(content: Content, locale: str) -> Iterator[tuple[str, tuple[Reply, ...]]]:
     """Every reply the line can send in a language, as reference lists: each node, place and place question.
 
-    First contact is the reply to a hello in that language (its own language and script first).
+    First contact is the reply to a hello in that language (its own language and script first), with
+    the automatic-line statement, as every first reply (free text, the person word, help) has it.
     """
     flow = content.flow
     order = LanguageOrder(locale)
-    yield "first contact", (Greeting(order), Languages(order))
+    greeting: tuple[Reply, ...] = (Greeting(order),) if content.greets_with_menu(order) else (Greeting(order), NEXT)
+    yield "first contact", (*greeting, Languages(order))
     for name, node in flow.nodes.items():
         separate = tuple(ref for key in node.separate for ref in (NEXT, Msg(key)))
         yield f"screen {name}", (Languages(),) if node.type == "language" else (Menu(name), *separate)
@@ -31,7 +33,8 @@ def screens(content: Content, locale: str) -> Iterator[tuple[str, tuple[Reply, .
             yield f"screen {name} page 2", (Languages(SecondPage()),)
     yield "not_understood+main", (Msg(flow.not_understood), Menu(flow.main))
     yield "free text+main", (Msg(flow.messages["automatic"]), Menu(flow.main))
-    yield "language chosen", (Msg(flow.messages["automatic_short"]), Menu(flow.main))
+    yield "free text first", (Notice(order), NEXT, Msg(flow.messages["person_offer"]), Languages(order))
+    yield "person first", (Msg(flow.messages["automatic_short"]), Menu(flow.keywords["person"]))
     help_now = flow.keywords["help"]
     yield "help first", (Msg(flow.messages["automatic_short"]), Menu(help_now), Msg(flow.messages["language_offer"]))
     yield (

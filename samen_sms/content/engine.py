@@ -20,15 +20,24 @@ from samen_sms.content.directory import Community, Directory
 from samen_sms.content.effects import Erase, LanguageChosen, Reached, Start, Stop
 from samen_sms.content.flow import LANGUAGE_NODE_TYPE, Flow, WholeMessage
 from samen_sms.content.guess import first_languages
-from samen_sms.content.hints import Hint, LanguageOrder, language_hint, menu_key, menu_order
+from samen_sms.content.hints import Hint, LanguageOrder, MenuOrder, language_hint, menu_key, menu_order
 from samen_sms.content.keywords import Lexicon
-from samen_sms.content.languages import MORE_DIGIT, LanguageMenu, language_menu, language_order
+from samen_sms.content.languages import (
+    MORE_DIGIT,
+    LanguageMenu,
+    greeting_line,
+    language_menu,
+    language_menu_text,
+    language_order,
+)
 from samen_sms.content.model import Message, Outcome, Visit
 from samen_sms.content.places import Places
 from samen_sms.content.reading import read_out_code, whole_word
-from samen_sms.content.replies import NEXT, Greeting, Languages, Menu, Msg, Notice, Ref
+from samen_sms.content.replies import NEXT, Greeting, Languages, Menu, Msg, Notice, Ref, Reply
 from samen_sms.content.said import Said
+from samen_sms.content.smscost import cost
 from samen_sms.content.text import words
+from samen_sms.core.identity import Channel
 
 __all__ = ["Content", "Message", "Outcome", "Visit", "reply_locale", "script_locales", "step"]
 
@@ -37,6 +46,10 @@ SWITCHING_ACTIONS = frozenset({"menu", "language"})
 # Keywords that act before a language is chosen: a subscription outlives the remembered language
 # (`SAMEN_PROFILE_TTL`), and a subscriber's sessions-stop word must stop announcements, not ask.
 ACTING_FIRST = frozenset({"sessions_stop"})
+# A first reply's messages cost at most this many SMS segments each (tests/test_languages.py).
+FIRST_SCREEN_SEGMENTS = 3
+# The keyword that asks for a person (issue #21): as a first message, it chooses its language.
+PERSON_ACTION = "person"
 
 
 # Where a stop word that is an everyday word too ("dur": wait) asks whether everything should stop.
@@ -87,6 +100,44 @@ class Content:
             if node.input and node.input not in handlers:
                 raise ValueError(f"node {node.name!r} names input handler {node.input!r}, which is not registered")
         return cls(flow, catalogues, Lexicon.build(flow, catalogues), places, directory, community, handlers)
+
+    def language_name(self, locale: str, channel: Channel) -> str:
+        """A language's own name as a menu lists it: on SMS spelled as its SMS are ("Francais",
+        "Türkce"), so a page of Latin-letter names stays GSM-7 (160 characters an SMS, not 70)."""
+        catalogue = self.catalogues[locale]
+        return catalogue.sms_spelling(catalogue.name) if channel is Channel.SMS else catalogue.name
+
+    def readers(self, order: MenuOrder | None) -> list[str]:
+        """The languages a first message is likely read in, each greeted: the two likeliest of its
+        script (five languages write Arabic letters; two greetings keep the first screen within 3
+        SMS), the keyword's language alone, or with nothing to go by (Latin letters, no keyword)
+        Dutch and English."""
+        hint = menu_key(order)
+        shown = self.language_menu(hint).shown
+        script = self.catalogues[shown[0]].script
+        if hint in self.catalogues:
+            return list(shown[:1])
+        if hint and script != "Latn":
+            return [loc for loc in shown if self.catalogues[loc].script == script][:2]
+        return list(shown[:2])
+
+    def greets_with_menu(self, order: MenuOrder | None) -> bool:
+        """Whether the greeting goes in one SMS with the language menu: together it costs no more
+        segments than apart, and at most 3 (the SMS texts as the renderer writes them; these have
+        no placeholders). Two greetings in Arabic letters, or Farsi's, go apart."""
+        flow, first = self.flow, self.language_menu(menu_key(order)).shown[0]
+
+        def sms(locale: str, key: str) -> str:
+            return self.catalogues[locale].messages[key].sms
+
+        statement = flow.messages["automatic_short"]
+        greeting = "\n".join(greeting_line(sms(loc, flow.greeting), sms(loc, statement)) for loc in self.readers(order))
+        menu = self.language_menu(menu_key(order))
+        names = [self.language_name(loc, Channel.SMS) for loc in menu.shown]
+        more = sms(first, flow.messages["more_languages"]) if menu.more is not None else None
+        languages = language_menu_text(sms(first, flow.choose_language), names, more, sms(first, flow.footer))
+        together = cost(f"{greeting}\n\n{languages}").segments
+        return together <= min(FIRST_SCREEN_SEGMENTS, cost(greeting).segments + cost(languages).segments)
 
     @property
     def regions(self) -> Mapping[str, str]:
@@ -145,7 +196,7 @@ def _step(content: Content, visit: Visit, message: Message) -> Outcome:
             # in the order the person may already have seen, so a digit keeps its meaning.
             hint = visit.hint if visit.node == content.flow.language else _guessed_hint(content, message)
             order = menu_order(hint)
-            refs = (Greeting(order), Languages(order))
+            refs = _greeted(content, order, message, Languages(order))
             first = content.language_menu(menu_key(order)).shown[0]
             return Outcome(content.flow.language, None, first, refs, hint=hint)
         return _say(content, visit, locale, message.said, content.flow.messages["text_only"])
@@ -248,6 +299,8 @@ def _respond(content: Content, visit: Visit, message: Message, locale: str | Non
         if action in ACTING_FIRST and keyword_locale and danger is None:
             # In the keyword's language, which stays unremembered, as the stop and delete words do.
             return replace(_show(content, flow.keywords[action], keyword_locale), node=None, locale=None)
+        if action == PERSON_ACTION and keyword_locale and danger is None:
+            return _person_first(content, message, keyword_locale)
         return _first_contact(content, visit, message, action, keyword_locale, danger)
     if danger is not None or (action is None and lexicon.help_within(said)):
         return freetext.help_now(flow, locale, danger is not None, first_contact=False)
@@ -300,10 +353,6 @@ def _pick_language(content: Content, visit: Visit, number: int, locale: str | No
     flow = content.flow
     menu = content.language_menu(menu_key(visit.hint))
     chosen = menu.choice(number)
-    if chosen is not None and locale is None:
-        # The first screen in the chosen language says the line is automatic.
-        refs = (Msg(flow.messages["automatic_short"]), Menu(flow.main))
-        return Outcome(flow.main, chosen, chosen, refs, (LanguageChosen(chosen),))
     if chosen is not None:
         main = _show(content, flow.main, chosen)
         return replace(main, effects=(*main.effects, LanguageChosen(chosen)))
@@ -365,9 +414,28 @@ def _first_contact(
     menu = Languages(order)
     if action is None and freetext.is_free_text(said):
         # The automatic-line notice and the language menu go as two messages: together they would
-        # cost four to six SMS, apart each keeps to three.
-        return Outcome(flow.language, None, first, (Notice(order), NEXT, menu), hint=hint)
-    return Outcome(flow.language, None, first, (Greeting(order), menu), hint=hint)
+        # cost four to six SMS, apart each keeps to three. The menu opens with the person word.
+        refs = (Notice(order), NEXT, Msg(flow.messages["person_offer"]), menu)
+        return Outcome(flow.language, None, first, refs, hint=hint)
+    return Outcome(flow.language, None, first, _greeted(content, order, message, menu), hint=hint)
+
+
+def _greeted(content: Content, order: MenuOrder | None, message: Message, menu: Languages) -> tuple[Reply, ...]:
+    # The greeting (with the automatic-line statement) and the language menu: one message where
+    # that costs fewer SMS segments (one language greeted, in a script sent in UCS-2 anyway), else two.
+    together = message.channel is Channel.WHATSAPP or content.greets_with_menu(order)
+    return (Greeting(order), menu) if together else (Greeting(order), NEXT, menu)
+
+
+def _person_first(content: Content, message: Message, keyword_locale: str) -> Outcome:
+    # The person word as a first message (the statement on a first reply offers it): asking for a
+    # person in the word's language, remembered (a helper is found by it), else a word several
+    # languages write (شخص) in the language the message is likeliest written in.
+    guessed = _guessed(content, message)
+    chosen = next((loc for loc in guessed if content.lexicon.speaks(message.said, loc)), keyword_locale)
+    shown = _show(content, content.flow.keywords[PERSON_ACTION], chosen)
+    statement = Msg(content.flow.messages["automatic_short"])
+    return replace(shown, replies=(statement, *shown.replies), effects=(*shown.effects, LanguageChosen(chosen)))
 
 
 def _builtin(content: Content, action: WholeMessage, locale: str | None, reply_in: str) -> Outcome:

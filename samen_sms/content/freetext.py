@@ -39,13 +39,14 @@ def help_now(flow: Flow, locale: str, danger: bool, first_contact: bool) -> Outc
     """Help now in `locale`, said to be automatic at first and after a danger word; at first, the language offer."""
     node = flow.keywords["help"]
     refs: list[Ref] = []
-    if danger or first_contact:
-        # Every first reply says the line is automatic; the phone lines that follow reach a person.
+    stated = danger or first_contact
+    if stated:
+        # Every first reply says the line is automatic and that a person can write back (the person word).
         refs.append(Msg(flow.messages["automatic_short"]))
     refs.append(Menu(node))
     if first_contact:
         refs.append(Msg(flow.messages["language_offer"]))
-    else:
+    elif not stated:
         refs.append(Msg(flow.messages["person_offer"]))  # a person can write back here (issue #21)
     return Outcome(node, locale, locale, tuple(refs))
 

@@ -278,3 +278,17 @@ def language_menu(languages: Sequence[str], scripts: Mapping[str, str], hint: st
     if second:
         return LanguageMenu(tuple(order[size:]))
     return LanguageMenu(tuple(order[:size]), SECOND_PAGE + (base or ""))
+
+
+def language_menu_text(choose: str, names: Sequence[str], more: str | None, footer: str) -> str:
+    """The language menu as sent: the question, each name by its digit, `9` for more, the footer."""
+    lines = [choose, *(f"{i} {name}" for i, name in enumerate(names, 1))]
+    if more is not None:
+        lines.append(f"{MORE_DIGIT} {more}")
+    lines.append(footer)
+    return "\n".join(lines)
+
+
+def greeting_line(greeting: str, statement: str) -> str:
+    """One language's greeting on a first reply: the hello and the automatic-line statement."""
+    return f"{greeting} {statement}"

@@ -11,7 +11,7 @@ from samen_sms.content.community import listed_for
 from samen_sms.content.directory import Community, Service
 from samen_sms.content.engine import Content
 from samen_sms.content.hints import MenuOrder, menu_key
-from samen_sms.content.languages import MORE_DIGIT
+from samen_sms.content.languages import greeting_line, language_menu_text
 from samen_sms.content.places import ALL_NL, Place
 from samen_sms.content.replies import (
     Entry,
@@ -109,11 +109,16 @@ class Renderer:
                 # Before a language is chosen: greet in each language of the script the first
                 # message showed (Arabic letters: Arabic and Farsi), so a Dari reader is greeted too.
                 # Nothing to go by (a voice note, a Latin-letter text with no keyword): Dutch and English.
-                return "\n".join(self.message(loc, flow.greeting, channel) for loc in self._readers(order))
+                # Each greeting says the line is automatic and how to ask for a person (issues #20, #21).
+                statement = flow.messages["automatic_short"]
+                return "\n".join(
+                    greeting_line(self.message(loc, flow.greeting, channel), self.message(loc, statement, channel))
+                    for loc in self.content.readers(order)
+                )
             case Notice(order):
                 # Free text before a language is chosen: the automatic-line notice in the likeliest
                 # language (two notices cost four to six SMS); the language menu follows as its own message.
-                return self.message(self._readers(order)[0], flow.messages["automatic"], channel)
+                return self.message(self.content.readers(order)[0], flow.messages["automatic"], channel)
             case Region(code):
                 # The region someone chose for announcements, named in their language.
                 if code == ALL_NL:
@@ -143,12 +148,12 @@ class Renderer:
     def _languages(self, locale: str, order: MenuOrder | None, channel: Channel) -> str:
         flow = self.content.flow
         menu = self.content.language_menu(menu_key(order))
-        lines = [self.message(locale, flow.choose_language, channel)]
-        lines += [f"{i} {self.content.catalogues[loc].name}" for i, loc in enumerate(menu.shown, 1)]
-        if menu.more is not None:
-            lines.append(f"{MORE_DIGIT} {self.message(locale, flow.messages['more_languages'], channel)}")
-        lines.append(self.message(locale, flow.footer, channel))
-        return "\n".join(lines)
+        return language_menu_text(
+            self.message(locale, flow.choose_language, channel),
+            [self.content.language_name(loc, channel) for loc in menu.shown],
+            self.message(locale, flow.messages["more_languages"], channel) if menu.more is not None else None,
+            self.message(locale, flow.footer, channel),
+        )
 
     def _menu(self, locale: str, name: str, channel: Channel) -> str:
         flow = self.content.flow
@@ -165,20 +170,6 @@ class Renderer:
         # The main menu ends with 112 alone: "0 Menu" on the menu itself is a line paid for nothing.
         lines.append(self.message(locale, flow.footer_of(name), channel))
         return "\n".join(lines)
-
-    def _readers(self, order: MenuOrder | None) -> list[str]:
-        # The languages a first message is likely read in: the two likeliest of its script (five
-        # languages write Arabic letters; two greetings keep the first screen within 3 SMS), the
-        # keyword's language, or with nothing to go by (Latin letters, no keyword) Dutch and English.
-        # A language the keyword or the letters named is greeted alone; a script alone, its first two.
-        hint = menu_key(order)
-        shown = self.content.language_menu(hint).shown
-        script = self.content.catalogues[shown[0]].script
-        if hint in self.content.catalogues:
-            return list(shown[:1])
-        if hint and script != "Latn":
-            return [loc for loc in shown if self.content.catalogues[loc].script == script][:2]
-        return list(shown[:2])
 
     def service(self, locale: str, service: Service, channel: Channel) -> str:
         """One directory entry: name and contact, then what it is for, cost, hours, anonymity."""
@@ -287,3 +278,4 @@ class Renderer:
         head = f"{entry.name} {' / '.join(w for w in ways if w)}"
         body = f"{entry.offers} ({', '.join(names)})" if entry.offers else f"({', '.join(names)})"
         return f"{head}\n{body}"
+
