@@ -33,6 +33,8 @@ KNOWN: Mapping[str, Mapping[str, Language]] = {
     "Cyrl": {"uk": Language.UKRAINIAN, "ru": Language.RUSSIAN},
     "Arab": {"ar": Language.ARABIC, "fa": Language.PERSIAN},
 }
+# A word in each script, read once at start so the models are in memory before a person writes.
+WARM_UP = {"Latn": "hallo", "Cyrl": "привет", "Arab": "مرحبا"}
 # Languages Lingua has no model of that its model of another stands for.
 SAME_MODEL = {"prs": "fa"}
 
@@ -51,3 +53,9 @@ def confidences(text: str, script: str) -> dict[str, float]:
     found = {code: values.get(language, 0.0) for code, language in known.items()}
     found.update({code: found[model] for code, model in SAME_MODEL.items() if model in found})
     return found
+
+
+def warm() -> None:
+    """Load every script's models now: the web calls it at start, so no person's first message waits for them."""
+    for script, sample in WARM_UP.items():
+        _detector(script).compute_language_confidence_values(sample)  # Lingua reads its models on first use

@@ -12,6 +12,7 @@ from redis.connection import parse_url
 from redis.sentinel import Sentinel
 from rq import Queue
 
+from samen_sms.content import detector
 from samen_sms.content.discretion import revealing_words, reveals
 from samen_sms.content.engine import Content
 from samen_sms.content.loader import load_content
@@ -113,6 +114,8 @@ def build_runtime(config: Config, web: bool = False, content: Content | None = N
     urgent = LineQueue(config.urgent_queue_name, connection=conn)
     late = LineQueue(config.queue_name + LATE_SUFFIX, connection=conn)
     content = content or load_content(config)
+    if web:
+        detector.warm()  # Lingua's models (about 0.1 s a script), before the first message, not during it
     if reveals(config.line_name, revealing_words(content.catalogues)):
         # The name is in the text mediators forward, near its start: a locked phone shows it.
         raise ConfigError(f"SAMEN_LINE_NAME {config.line_name!r} says what the line is about; choose a neutral name")
