@@ -373,3 +373,23 @@ def test_no_email_without_smtp_settings_and_the_line_still_works(
     sara = helper_client(app, ARABIC_HELPER, ["ar"])
     asked(post, work, standin)
     assert re.search(r'id="waiting-count"[^>]*>1<', sara.get("/console/conversations").get_data(as_text=True))
+
+
+def test_a_helper_text_too_long_with_its_112_footer_is_refused_saying_by_how_much_and_nothing_is_sent(
+    app: Flask, rt: Runtime, post: PostFn, work: Callable[[], None], standin: StandinState
+) -> None:
+    sara = helper_client(app, ARABIC_HELPER, ["ar"])
+    asked(post, work, standin)
+    conv = only_conversation(rt)
+    path = f"/console/conversations/{conv}"
+    assert sara.post(f"{path}/take", data=form(sara, path)).status_code == 302
+    before = len(sent_to(standin, ALICE))
+    # Under Twilio's 1600 alone, over it once the footer with 112 is under it, as the worker sends it.
+    footer = rt.renderer.message("ar", rt.content.flow.footer, Channel.SMS)
+    text = "ا" * (1600 - len(footer))
+    refused = sara.post(f"{path}/write", data=form(sara, path, text=text))
+    assert refused.status_code == 400 and "shorten it by 1 characters" in refused.get_data(as_text=True)
+    fits = sara.post(f"{path}/write", data=form(sara, path, text=text[:-1]))
+    assert fits.status_code == 302
+    work()
+    assert len(sent_to(standin, ALICE)) == before + 1 and len(sent_to(standin, ALICE)[-1]) == 1600

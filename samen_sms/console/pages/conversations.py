@@ -14,16 +14,16 @@ from typing import Any
 
 from flask import abort, redirect, render_template, request, url_for
 
+from samen_sms.announce.sessions import TWILIO_MAX_BODY
 from samen_sms.console import audit
 from samen_sms.console.accounts import Role, helper_accounts
+from samen_sms.console.dates import when
 from samen_sms.console.i18n import gettext
 from samen_sms.console.web import bp, requires, runtime, staff
 from samen_sms.content.replies import Entry, Menu, Ref, Services
 from samen_sms.core.identity import Channel
 from samen_sms.handover import conversations
 from samen_sms.handover.conversations import Conversation, Delivery, Helper, NotYours, State
-
-MAX_TEXT = 1600  # Twilio's limit for one message
 
 
 def _me() -> Helper | None:
@@ -118,7 +118,7 @@ def conversation(conv_id: str) -> Any:
         said=request.args.get("said", ""),
         rtl=rt.content.catalogues[found.locale].rtl if found.locale in rt.content.catalogues else False,
         when=_when,
-        max_text=MAX_TEXT,
+        max_text=TWILIO_MAX_BODY,
     )
 
 
@@ -144,12 +144,14 @@ def take(conv_id: str) -> Any:
 def write(conv_id: str) -> Any:
     """Send the helper's text to the person, through the line's outbox (112 under it)."""
     rt = runtime()
-    _mine(conv_id)
+    found, _me_ = _mine(conv_id)
     text = request.form.get("text", "").strip()
     if not text:
         abort(400, gettext("text: write a message first."))
-    if len(text) > MAX_TEXT:
-        abort(400, gettext("text: at most %(n)s characters.", n=MAX_TEXT))
+    # As sent: the footer with 112 goes under it, and Twilio refuses a longer body (21617).
+    over = len(rt.renderer.written(found.locale, text, found.channel)) - TWILIO_MAX_BODY
+    if over > 0:
+        abort(400, gettext("text: too long for one message: shorten it by %(n)s characters.", n=over))
     delivery = _sent(lambda: conversations.write(rt, conv_id, staff().helper.id, text))  # type: ignore[union-attr]
     audit.record(rt.redis, staff().email, "conversation wrote", conv_id)
     return redirect(url_for("console.conversation", conv_id=conv_id, said=delivery.value) + "#write")
@@ -234,7 +236,7 @@ def _screen_title(name: str) -> str:
 
 
 def _when(at: float) -> str:
-    return time.strftime("%d-%m %H:%M", time.localtime(at))
+    return when(at)  # Amsterdam time, as the person's "daytime" is
 
 
 def _ago(at: float) -> str:
