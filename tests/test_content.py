@@ -20,7 +20,7 @@ from samen_sms.content.flow import WHOLE_MESSAGE_ACTIONS
 from samen_sms.content.hints import LanguageOrder, menu_key
 from samen_sms.content.reading import TWILIO_STOP_WORDS
 from samen_sms.content.render import Renderer, line_params
-from samen_sms.content.replies import Greeting, Menu, Notice
+from samen_sms.content.replies import Entry, Greeting, Menu, Notice
 from samen_sms.content.said import Said
 from samen_sms.content.smscost import Cost, budget, cost, is_gsm7
 from samen_sms.content.text import digit_value, dominant_script, fold, words
@@ -49,7 +49,7 @@ SCRIPTS = {
 }
 # Sent in GSM-7 only, so a screen costs at most 3 SMS (Turkish SMS spell s-cedilla as s and Spanish SMS
 # drop the accent of á í ó ú: meta.sms_letters; French keeps to the accents GSM-7 has).
-GSM7_LANGUAGES = ["nl", "en", "tr", "so", "fr", "es"]
+GSM7_LANGUAGES = [locale for locale, script in SCRIPTS.items() if script == "Latn"]
 BUILTIN_EFFECTS = {"stop": Stop(), "start": Start(), "delete": Erase()}
 ACTIONS = [
     "menu", "help", "language", "share", "sessions", "sessions_stop",
@@ -529,3 +529,15 @@ def test_the_main_menu_offers_a_person_last_and_fits_one_sms_in_gsm7(renderer: R
         if channel is Channel.SMS and locale in GSM7_LANGUAGES:
             # Six main menus in the benchmark conversation: one segment each.
             assert cost(menu).segments == 1, f"{locale}: {len(menu)} characters: {menu!r}"
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_a_directory_entry_a_helper_inserts_goes_with_112_and_a_gone_one_never_empty(
+    renderer: Renderer, locale: str
+) -> None:
+    footer = renderer.message(locale, renderer.content.flow.footer, Channel.SMS)
+    csg = next(s for s in renderer.content.directory.services if s.phone == "0800-0188")
+    for channel in (Channel.SMS, Channel.WHATSAPP):
+        sent = renderer.render(locale, (Entry(csg.id),), channel)
+        assert sent.startswith(renderer.service(locale, csg, channel)) and "112" in sent.splitlines()[-1]
+    assert renderer.render(locale, (Entry("gone-since"),), Channel.SMS) == footer

@@ -94,6 +94,7 @@ def test_a_sentence_with_the_delete_word_gets_a_one_line_hint(
     (reply,) = renderer.render_messages(locale, outcome.replies, Channel.SMS)
     assert reply == renderer.message(locale, "delete.hint", Channel.SMS)  # one line
     assert "\n" not in reply and "0800" not in reply and "Veilig Thuis" not in reply  # no notice naming services
+    assert "112" in reply  # as on every message the line sends
 
 
 def test_the_delete_word_alone_still_erases_and_a_danger_word_still_comes_first(content: Content) -> None:

@@ -136,8 +136,10 @@ class Renderer:
             case Organisations(region):
                 return self._community(locale, region, channel)
             case Entry(entry_id):
-                found = [s for s in self.content.directory.services if s.id == entry_id]
-                return self.service(locale, found[0], channel) if found else ""
+                # Sent alone (a helper inserts it): with the footer, 112 on it as on every message; an
+                # entry gone from the directory since leaves the footer, never an empty body.
+                found = [self.service(locale, s, channel) for s in self.content.directory.services if s.id == entry_id]
+                return "\n".join((*found, self.message(locale, self.content.flow.footer, channel)))
             case _:
                 assert_never(ref)
 
