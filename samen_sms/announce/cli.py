@@ -38,11 +38,6 @@ def _session(rt: Runtime, session_id: str) -> infosessions.InfoSession:
     return session
 
 
-def reminder_time(session: infosessions.InfoSession, now: datetime) -> datetime | None:
-    """When the reminder goes (`reminders.reminder_time`): the day before at 10:00, or later when that has passed."""
-    return reminders.reminder_time(session, now)
-
-
 @sessions_cli.command("add")
 @click.argument("file", type=click.Path(path_type=Path))
 def add_command(file: Path) -> None:

@@ -304,7 +304,7 @@ def revealing(renderer: Any, session: InfoSession) -> Shown | None:
     """The first text of a session whose preview on a locked phone shows a revealing word, if any.
 
     A template may open with the title, and a title's `{host}` is filled in only as sent: each
-    announcement and reminder is checked as rendered, in each language of the session the line speaks
+    announcement, reminder and notice is checked as rendered, in each language of the session the line speaks
     (only subscribers of those get it).
     """
     catalogues = renderer.content.catalogues
@@ -313,9 +313,10 @@ def revealing(renderer: Any, session: InfoSession) -> Shown | None:
         texts = {
             "title": session.text(session.title, locale),
             "description": session.text(session.description, locale),
-            "announcement": render(renderer, session, locale, Channel.SMS, BroadcastKind.ANNOUNCEMENT),
-            "reminder": render(renderer, session, locale, Channel.SMS, BroadcastKind.REMINDER),
         }
+        # Every text a session sends, as rendered: announcement, reminder, and the notices of a change
+        # or a cancellation to those coming.
+        texts.update({kind.label: render(renderer, session, locale, Channel.SMS, kind) for kind in BroadcastKind})
         for what, text in texts.items():
             found = reveals(text, words)
             if found:
