@@ -33,14 +33,15 @@ class WorkerContext:
 
     runtime: Runtime
     sender: Sender
-    paces: dict[Channel, Pace] = field(default_factory=dict)
+    paces: dict[Channel, Pace] = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Built before any thread sends, so all of them share one record of a 429's hold per channel.
+        self.paces = {ch: sending_pace(self.runtime.redis, self.runtime.config, ch) for ch in Channel}
 
     def pace(self, channel: Channel) -> Pace:
         """The send rates a reply on `channel` keeps to: the account's and its sender's (line.pace)."""
-        found = self.paces.get(channel)
-        if found is None:
-            found = self.paces[channel] = sending_pace(self.runtime.redis, self.runtime.config, channel)
-        return found
+        return self.paces[channel]
 
 
 class _Installed:
