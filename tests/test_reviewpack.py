@@ -26,7 +26,6 @@ from samen_sms.core.identity import Channel
 from tests.conftest import line_content, line_languages
 
 MESSAGES = Path(__file__).resolve().parent.parent / "messages"
-RTL = {"ar", "fa", "prs", "ps", "ckb"}
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +82,7 @@ def test_the_pack_of_every_language_shows_every_message_its_english_forms_facts_
             # The reviewer's column: ok or change, a suggested text of each form, a comment.
             for part in ('value="ok"', 'value="change"', "suggested_sms", "suggested_whatsapp", "comment"):
                 assert part in row, (locale, key, part)
-        if locale in RTL:
+        if content.catalogues[locale].rtl:
             assert "is written right to left" in page and "unicode-bidi: plaintext" in page
     assert facts_seen >= 15 * len(line_facts().by_key)
 
